@@ -1,0 +1,317 @@
+/**
+ * Reading and writing ONNX files: `ModelProto` bytes <-> the graph IR, with external-data weights.
+ */
+import { readFileSync, existsSync, openSync, readSync, closeSync, fstatSync } from 'node:fs';
+import { dirname, isAbsolute, resolve, relative, basename } from 'node:path';
+import { ModelProtoType, AttrCode, int64ToNumber, int64ToBigInt, type Int64Like } from './proto.js';
+import type { Attr, Graph, Model, Node, ValueInfo, Dim } from './ir.js';
+import { emptyGraph } from './ir.js';
+import {
+  DTYPE_CODE, arrayFromBytes, bytesOf, dtypeFromCode, dtypeSize, sizeOf,
+  type Tensor, type TensorArray, type DType,
+} from './tensor.js';
+import { writeFileAtomic } from '../util/atomic.js';
+
+/** A problem with an ONNX file: says which file and what is wrong. */
+export class OnnxFormatError extends Error {
+  readonly code = 'GYMNOS_ONNX_FORMAT';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'OnnxFormatError';
+  }
+}
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+type P = any;
+
+const utf8 = new TextDecoder('utf-8');
+
+/** Where to look for external-data files while decoding. */
+interface DecodeContext { baseDir?: string; source: string }
+
+function decodeTensor(t: P, ctx: DecodeContext): Tensor {
+  const dims = (t.dims ?? []).map((d: Int64Like) => int64ToNumber(d));
+  const code = t.dataType ?? 0;
+  let dtype: DType;
+  try { dtype = dtypeFromCode(code); } catch (e) {
+    throw new OnnxFormatError(`${ctx.source}: tensor '${t.name ?? ''}' has ${(e as Error).message}`);
+  }
+  const n = sizeOf(dims);
+  let data: TensorArray;
+  if (t.dataLocation === 1 || (t.externalData && t.externalData.length)) {
+    data = readExternal(t, dtype, n, ctx);
+  } else if (t.rawData && t.rawData.length) {
+    data = arrayFromBytes(dtype, t.rawData);
+  } else {
+    data = typedFromFields(t, dtype, n);
+  }
+  if (data.length !== n) {
+    throw new OnnxFormatError(`${ctx.source}: tensor '${t.name ?? ''}' has ${data.length} elements but dims [${dims}] need ${n}; the file is truncated or corrupt`);
+  }
+  return { dtype, dims, data };
+}
+
+function typedFromFields(t: P, dtype: DType, n: number): TensorArray {
+  switch (dtype) {
+    case 'float32': return Float32Array.from(t.floatData ?? []);
+    case 'float64': return Float64Array.from(t.doubleData ?? []);
+    case 'int64': return BigInt64Array.from((t.int64Data ?? []).map((v: Int64Like) => int64ToBigInt(v)));
+    case 'uint64': return BigUint64Array.from((t.uint64Data ?? []).map((v: Int64Like) => BigInt.asUintN(64, int64ToBigInt(v))));
+    case 'uint32': return Uint32Array.from((t.uint64Data ?? []).map((v: Int64Like) => int64ToNumber(v)));
+    case 'string': return (t.stringData ?? []).map((b: Uint8Array) => utf8.decode(b));
+    case 'int32': return Int32Array.from(t.int32Data ?? []);
+    case 'int16': return Int16Array.from(t.int32Data ?? []);
+    case 'uint16': case 'float16': case 'bfloat16': return Uint16Array.from(t.int32Data ?? []);
+    case 'int8': return Int8Array.from(t.int32Data ?? []);
+    case 'uint8': case 'bool': return Uint8Array.from(t.int32Data ?? []);
+  }
+  void n;
+}
+
+function readExternal(t: P, dtype: DType, n: number, ctx: DecodeContext): TensorArray {
+  const kv = new Map<string, string>((t.externalData ?? []).map((e: P) => [e.key, e.value]));
+  const location = kv.get('location');
+  const name = t.name ?? '';
+  if (!location) throw new OnnxFormatError(`${ctx.source}: tensor '${name}' is stored externally but names no 'location'`);
+  if (!ctx.baseDir) {
+    throw new OnnxFormatError(`${ctx.source}: tensor '${name}' keeps its data in external file '${location}'; load the model from its file path (not from bytes) so the file can be found`);
+  }
+  if (isAbsolute(location) || location.split(/[\\/]/).includes('..')) {
+    throw new OnnxFormatError(`${ctx.source}: tensor '${name}' names external data '${location}' outside the model's folder; external data must be a relative path beside the model`);
+  }
+  const file = resolve(ctx.baseDir, location);
+  if (!existsSync(file)) throw new OnnxFormatError(`${ctx.source}: external data file '${file}' for tensor '${name}' is missing; copy it beside the model`);
+  const offset = Number(kv.get('offset') ?? 0);
+  const length = kv.has('length') ? Number(kv.get('length')) : n * dtypeSize(dtype);
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (offset + length > size) {
+      throw new OnnxFormatError(`${ctx.source}: tensor '${name}' needs bytes ${offset}..${offset + length} of '${file}', which has only ${size}; the file is truncated`);
+    }
+    const buf = new Uint8Array(length);
+    readSync(fd, buf, 0, length, offset);
+    return arrayFromBytes(dtype, buf);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function decodeValueInfo(v: P): ValueInfo {
+  const tt = v.type?.tensorType;
+  const name: string = v.name ?? '';
+  if (!tt) return { name, dtype: 'float32', shape: undefined };
+  const dtype = tt.elemType ? dtypeFromCode(tt.elemType) : 'float32';
+  const shape: Dim[] | undefined = tt.shape
+    ? (tt.shape.dim ?? []).map((d: P): Dim => (d.dimParam ? d.dimParam : d.dimValue !== undefined && d.dimValue !== null ? int64ToNumber(d.dimValue) : null))
+    : undefined;
+  return { name, dtype, shape };
+}
+
+function decodeAttr(a: P, ctx: DecodeContext): Attr {
+  const type: number = a.type ?? 0;
+  switch (type) {
+    case AttrCode.FLOAT: return { type: 'float', value: a.f ?? 0 };
+    case AttrCode.INT: return { type: 'int', value: int64ToNumber(a.i) };
+    case AttrCode.STRING: return { type: 'string', value: utf8.decode(a.s ?? new Uint8Array()) };
+    case AttrCode.TENSOR: return { type: 'tensor', value: decodeTensor(a.t, ctx) };
+    case AttrCode.GRAPH: return { type: 'graph', value: decodeGraph(a.g, ctx) };
+    case AttrCode.FLOATS: return { type: 'floats', value: [...(a.floats ?? [])] };
+    case AttrCode.INTS: return { type: 'ints', value: (a.ints ?? []).map((x: Int64Like) => int64ToNumber(x)) };
+    case AttrCode.STRINGS: return { type: 'strings', value: (a.strings ?? []).map((b: Uint8Array) => utf8.decode(b)) };
+    case AttrCode.TENSORS: return { type: 'tensors', value: (a.tensors ?? []).map((t: P) => decodeTensor(t, ctx)) };
+    case AttrCode.GRAPHS: return { type: 'graphs', value: (a.graphs ?? []).map((g: P) => decodeGraph(g, ctx)) };
+    default:
+      throw new OnnxFormatError(`${ctx.source}: attribute '${a.name}' has type code ${type}, which Gymnos does not read (sparse tensors and type protos are not supported)`);
+  }
+}
+
+function decodeGraph(g: P, ctx: DecodeContext): Graph {
+  const graph = emptyGraph(g.name || 'graph');
+  if (g.sparseInitializer && g.sparseInitializer.length) {
+    throw new OnnxFormatError(`${ctx.source}: graph '${graph.name}' has sparse initializers, which Gymnos does not support; export dense weights`);
+  }
+  graph.docString = g.docString || undefined;
+  for (const t of g.initializer ?? []) graph.initializers.set(t.name, decodeTensor(t, ctx));
+  const initNames = graph.initializers;
+  graph.inputs = (g.input ?? []).map(decodeValueInfo).filter((v: ValueInfo) => !initNames.has(v.name));
+  graph.outputs = (g.output ?? []).map(decodeValueInfo);
+  for (const v of g.valueInfo ?? []) { const vi = decodeValueInfo(v); graph.valueInfo.set(vi.name, vi); }
+  graph.nodes = (g.node ?? []).map((n: P, i: number): Node => {
+    const attrs: Record<string, Attr> = {};
+    for (const a of n.attribute ?? []) {
+      if (a.refAttrName) throw new OnnxFormatError(`${ctx.source}: node '${n.name}' uses a function attribute reference, which Gymnos does not support`);
+      attrs[a.name] = decodeAttr(a, ctx);
+    }
+    return {
+      name: n.name || `${n.opType}_${i}`,
+      opType: n.opType ?? '',
+      domain: n.domain === 'ai.onnx' ? '' : (n.domain ?? ''),
+      inputs: [...(n.input ?? [])],
+      outputs: [...(n.output ?? [])],
+      attrs,
+    };
+  });
+  return graph;
+}
+
+/** Decodes `ModelProto` bytes. `path`, when given, locates external data and names the file in errors. */
+export function decodeModel(bytes: Uint8Array, path?: string): Model {
+  const source = path ?? '<bytes>';
+  if (bytes.byteLength === 0) throw new OnnxFormatError(`${source}: the file is empty; expected an ONNX model`);
+  let m: P;
+  try {
+    m = ModelProtoType.decode(bytes);
+  } catch (e) {
+    throw new OnnxFormatError(`${source}: not a valid ONNX model (protobuf decoding failed: ${(e as Error).message}); the file is truncated, corrupt or not ONNX`, { cause: e });
+  }
+  if (!m.graph) throw new OnnxFormatError(`${source}: the model has no graph; the file is truncated, corrupt or not ONNX`);
+  if (m.functions && m.functions.length) {
+    throw new OnnxFormatError(`${source}: the model defines local functions (${m.functions.map((f: P) => f.name).join(', ')}), which Gymnos does not inline yet; export without them`);
+  }
+  const opset = new Map<string, number>();
+  for (const o of m.opsetImport ?? []) opset.set(o.domain === 'ai.onnx' ? '' : (o.domain ?? ''), int64ToNumber(o.version));
+  const ctx: DecodeContext = { baseDir: path ? dirname(resolve(path)) : undefined, source };
+  const metadata: Record<string, string> = {};
+  for (const kv of m.metadataProps ?? []) metadata[kv.key] = kv.value;
+  return {
+    irVersion: int64ToNumber(m.irVersion),
+    opset,
+    producerName: m.producerName ?? '',
+    producerVersion: m.producerVersion ?? '',
+    domain: m.domain ?? '',
+    modelVersion: int64ToNumber(m.modelVersion),
+    docString: m.docString ?? '',
+    metadata,
+    graph: decodeGraph(m.graph, ctx),
+  };
+}
+
+/** Reads an ONNX file from disk, with its external data. */
+export function loadModel(path: string): Model {
+  let bytes: Uint8Array;
+  try { bytes = readFileSync(path); } catch (e) {
+    throw new OnnxFormatError(`${path}: cannot read the model file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { cause: e });
+  }
+  return decodeModel(bytes, path);
+}
+
+/** Options for encoding. */
+export interface EncodeOptions {
+  /**
+   * Tensors at least this many bytes go to `externalData.file` (relative to the model) instead of
+   * the protobuf; needed past protobuf's 2 GiB limit.
+   */
+  externalData?: { file: string; threshold: number; chunks: Uint8Array[]; offset: number };
+}
+
+function encodeTensor(name: string, t: Tensor, opts: EncodeOptions): P {
+  const out: P = { name, dims: t.dims, dataType: DTYPE_CODE[t.dtype] };
+  if (t.dtype === 'string') {
+    const enc = new TextEncoder();
+    out.stringData = (t.data as string[]).map((s) => enc.encode(s));
+    return out;
+  }
+  const bytes = bytesOf(t);
+  const ext = opts.externalData;
+  if (ext && bytes.byteLength >= ext.threshold) {
+    const pad = (64 - (ext.offset % 64)) % 64;
+    if (pad) { ext.chunks.push(new Uint8Array(pad)); ext.offset += pad; }
+    out.dataLocation = 1;
+    out.externalData = [
+      { key: 'location', value: ext.file },
+      { key: 'offset', value: String(ext.offset) },
+      { key: 'length', value: String(bytes.byteLength) },
+    ];
+    ext.chunks.push(bytes);
+    ext.offset += bytes.byteLength;
+    return out;
+  }
+  out.rawData = bytes;
+  return out;
+}
+
+function encodeValueInfo(v: ValueInfo): P {
+  const tensorType: P = { elemType: DTYPE_CODE[v.dtype] };
+  if (v.shape) {
+    tensorType.shape = {
+      dim: v.shape.map((d) => (typeof d === 'number' ? { dimValue: d } : typeof d === 'string' ? { dimParam: d } : {})),
+    };
+  }
+  return { name: v.name, type: { tensorType } };
+}
+
+function encodeAttr(name: string, a: Attr, opts: EncodeOptions): P {
+  const enc = new TextEncoder();
+  switch (a.type) {
+    case 'float': return { name, type: AttrCode.FLOAT, f: a.value };
+    case 'int': return { name, type: AttrCode.INT, i: a.value };
+    case 'string': return { name, type: AttrCode.STRING, s: enc.encode(a.value) };
+    case 'tensor': return { name, type: AttrCode.TENSOR, t: encodeTensor('', a.value, {}) };
+    case 'graph': return { name, type: AttrCode.GRAPH, g: encodeGraph(a.value, opts) };
+    case 'floats': return { name, type: AttrCode.FLOATS, floats: a.value };
+    case 'ints': return { name, type: AttrCode.INTS, ints: a.value };
+    case 'strings': return { name, type: AttrCode.STRINGS, strings: a.value.map((s) => enc.encode(s)) };
+    case 'tensors': return { name, type: AttrCode.TENSORS, tensors: a.value.map((t) => encodeTensor('', t, {})) };
+    case 'graphs': return { name, type: AttrCode.GRAPHS, graphs: a.value.map((g) => encodeGraph(g, opts)) };
+  }
+}
+
+function encodeGraph(g: Graph, opts: EncodeOptions): P {
+  return {
+    name: g.name,
+    docString: g.docString,
+    node: g.nodes.map((n) => ({
+      name: n.name, opType: n.opType, domain: n.domain, input: n.inputs, output: n.outputs,
+      attribute: Object.entries(n.attrs).map(([k, a]) => encodeAttr(k, a, opts)),
+    })),
+    initializer: [...g.initializers].map(([k, t]) => encodeTensor(k, t, opts)),
+    input: g.inputs.map(encodeValueInfo),
+    output: g.outputs.map(encodeValueInfo),
+    valueInfo: [...g.valueInfo.values()].filter((v) => v.shape !== undefined).map(encodeValueInfo),
+  };
+}
+
+/** Encodes a model to `ModelProto` bytes (all weights inline). */
+export function encodeModel(model: Model): Uint8Array {
+  return ModelProtoType.encode(ModelProtoType.fromObject(modelToObject(model, {}))).finish();
+}
+
+function modelToObject(model: Model, opts: EncodeOptions): P {
+  return {
+    irVersion: model.irVersion,
+    opsetImport: [...model.opset].map(([domain, version]) => ({ domain, version })),
+    producerName: model.producerName,
+    producerVersion: model.producerVersion,
+    domain: model.domain,
+    modelVersion: model.modelVersion,
+    docString: model.docString,
+    metadataProps: Object.entries(model.metadata).map(([key, value]) => ({ key, value })),
+    graph: encodeGraph(model.graph, opts),
+  };
+}
+
+/**
+ * Writes a model file atomically. Tensors of `externalThreshold` bytes or more go to
+ * `<file>.data` beside it (written first, also atomically); by default everything is inline
+ * unless the model would pass 1.5 GiB.
+ */
+export function saveModel(model: Model, path: string, options: { externalThreshold?: number } = {}): void {
+  let threshold = options.externalThreshold;
+  if (threshold === undefined) {
+    let total = 0;
+    for (const t of model.graph.initializers.values()) if (!Array.isArray(t.data)) total += bytesOf(t).byteLength;
+    threshold = total > 1.5 * 2 ** 30 ? 1024 : Infinity;
+  }
+  if (threshold === Infinity) {
+    writeFileAtomic(path, encodeModel(model));
+    return;
+  }
+  const dataFile = `${basename(path)}.data`;
+  const ext = { file: dataFile, threshold, chunks: [] as Uint8Array[], offset: 0 };
+  const obj = modelToObject(model, { externalData: ext });
+  const bytes = ModelProtoType.encode(ModelProtoType.fromObject(obj)).finish();
+  writeFileAtomic(resolve(dirname(path), dataFile), ext.chunks);
+  writeFileAtomic(path, bytes);
+  void relative;
+}
