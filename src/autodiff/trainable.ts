@@ -1,0 +1,90 @@
+/**
+ * Which initializers are trainable parameters. A float initializer with more than one element is a
+ * parameter unless it only feeds slots that are constants by nature (shapes, BatchNormalization
+ * running statistics, exponents, clip bounds) or the user freezes it. Frozen parameters stay
+ * initializers, so ONNX Runtime can constant-fold and prepack them.
+ */
+import type { Graph } from '../onnx/ir.js';
+import { isFloat, sizeOf } from '../onnx/tensor.js';
+
+/** Input slots that never hold trainable weights, by op. */
+const CONSTANT_SLOTS: Record<string, number[]> = {
+  BatchNormalization: [3, 4],
+  Pow: [1],
+  Clip: [1, 2],
+  Reshape: [1],
+  Resize: [1, 2, 3],
+  Pad: [1, 2, 3],
+  Slice: [1, 2, 3, 4],
+  Expand: [1],
+  Tile: [1],
+  Dropout: [1, 2],
+  ConstantOfShape: [0],
+};
+
+/** Running statistics (not trained, but carried and updated during training). */
+export function runningStatistics(graph: Graph): Set<string> {
+  const s = new Set<string>();
+  for (const n of graph.nodes) if (n.opType === 'BatchNormalization') { s.add(n.inputs[3]); s.add(n.inputs[4]); }
+  return s;
+}
+
+/** Matches a name against a pattern: exact name, glob with `*` and `?`, or `/regex/`. */
+export function matchesPattern(name: string, pattern: string): boolean {
+  if (pattern.length > 1 && pattern.startsWith('/') && pattern.endsWith('/')) return new RegExp(pattern.slice(1, -1)).test(name);
+  if (!/[*?]/.test(pattern)) return name === pattern;
+  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  return re.test(name);
+}
+
+export interface TrainableSelection {
+  /** Glob (`*`, `?`), `/regex/` or exact names of parameters to freeze. */
+  freeze?: string[];
+  /** When given, only parameters matching one of these train (the rest freeze). */
+  train?: string[];
+}
+
+export interface ParameterSplit {
+  trainable: string[];
+  frozen: string[];
+  /** Float initializers that are constants by nature (never parameters). */
+  constants: string[];
+}
+
+/** Splits a graph's float initializers into trainable, frozen and constant. Throws on a pattern that matches nothing. */
+export function selectParameters(graph: Graph, sel: TrainableSelection = {}, where = 'training.trainable'): ParameterSplit {
+  const slotUse = new Map<string, { weight: boolean; constant: boolean }>();
+  for (const n of graph.nodes) {
+    n.inputs.forEach((name, i) => {
+      if (!graph.initializers.has(name)) return;
+      const u = slotUse.get(name) ?? { weight: false, constant: false };
+      if ((CONSTANT_SLOTS[n.opType] ?? []).includes(i)) u.constant = true; else u.weight = true;
+      slotUse.set(name, u);
+    });
+  }
+  const candidates: string[] = [];
+  const constants: string[] = [];
+  for (const [name, t] of graph.initializers) {
+    if (!isFloat(t.dtype)) continue;
+    const u = slotUse.get(name);
+    if (!u || !u.weight || sizeOf(t.dims) <= 1) { constants.push(name); continue; }
+    candidates.push(name);
+  }
+  const check = (patterns: string[] | undefined, key: string) => {
+    for (const [i, p] of (patterns ?? []).entries()) {
+      if (!candidates.some((c) => matchesPattern(c, p))) {
+        throw new Error(`${where}.${key}[${i}]: pattern '${p}' matches no parameter; parameters are: ${candidates.join(', ') || '(none)'}`);
+      }
+    }
+  };
+  check(sel.freeze, 'freeze');
+  check(sel.train, 'train');
+  const trainable: string[] = [];
+  const frozen: string[] = [];
+  for (const c of candidates) {
+    const inTrain = !sel.train || sel.train.some((p) => matchesPattern(c, p));
+    const isFrozen = (sel.freeze ?? []).some((p) => matchesPattern(c, p));
+    (inTrain && !isFrozen ? trainable : frozen).push(c);
+  }
+  return { trainable, frozen, constants };
+}

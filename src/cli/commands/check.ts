@@ -1,0 +1,17 @@
+/** `gymnosd check <model.onnx>`: can Gymnos train this model, and if not, which nodes stop it. */
+import type { Argv } from 'yargs';
+import { checkModelFile, formatReport } from '../../models/inspect.js';
+
+export const checkCommand = {
+  command: 'check <model>',
+  describe: 'List a model\'s inputs, outputs, parameters and ops, and say whether Gymnos can train it (exit 0) or not (exit 1), naming every unsupported op and node',
+  builder: (y: Argv) => y
+    .positional('model', { type: 'string', demandOption: true, describe: 'path to an .onnx file (external data beside it is read)' })
+    .option('freeze', { type: 'array', string: true, describe: 'parameter names or glob patterns to freeze (repeatable)' })
+    .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' }),
+  handler: async (argv: { model: string; freeze?: string[]; json: boolean }): Promise<number> => {
+    const report = checkModelFile(argv.model, { freeze: argv.freeze });
+    process.stdout.write(argv.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
+    return report.trainable ? 0 : 1;
+  },
+};

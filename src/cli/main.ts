@@ -1,0 +1,37 @@
+/**
+ * gymnosd: the Gymnos command line. Each command lives in its own module under commands/ and
+ * returns its exit code; errors are reported once, here (exit 2 for user errors, 1 otherwise).
+ */
+import yargs from 'yargs';
+import { reportError } from './errors.js';
+import { checkCommand } from './commands/check.js';
+
+type Handler = (argv: never) => Promise<number>;
+
+/** Runs gymnosd with the given arguments and resolves to the exit code. */
+export async function runCli(args: string[]): Promise<number> {
+  let code = 0;
+  const wrap = (h: Handler) => async (argv: unknown) => {
+    try {
+      code = await h(argv as never);
+    } catch (e) {
+      code = reportError(e);
+    }
+  };
+  const commands = [checkCommand];
+  let cli = yargs(args)
+    .scriptName('gymnosd')
+    .usage('$0 <command> [options]\n\nTrain ONNX models on stock ONNX Runtime from Node.js.')
+    .strict()
+    .demandCommand(1, 'name a command (see the list above)')
+    .help()
+    .version()
+    .fail((msg, err, y) => {
+      if (err) throw err;
+      process.stderr.write(`${y.help()}\n\ngymnosd: ${msg}\n`);
+      code = 2;
+    });
+  for (const c of commands) cli = cli.command(c.command, c.describe, c.builder as never, wrap(c.handler as Handler));
+  await cli.parseAsync();
+  return code;
+}
