@@ -19,7 +19,7 @@ export interface DifferentiateOptions {
   opset: number;
   /** Name prefix for the emitted nodes. */
   prefix?: string;
-  /** Gradient seed for the loss (default: a constant 1). */
+  /** Gradient seed shaped like `loss` (default: a constant 1; then `loss` must be a scalar). */
   seed?: string;
 }
 
@@ -60,7 +60,7 @@ export function differentiate(graph: Graph, table: ShapeTable, opts: Differentia
   const info = table.info;
   const lossInfo = info.get(opts.loss);
   if (!lossInfo) throw new AutodiffError(`loss value '${opts.loss}' is not in the graph`);
-  if (lossInfo.shape && lossInfo.shape.length > 0 && lossInfo.shape.some((d) => d !== 1)) {
+  if (!opts.seed && lossInfo.shape && lossInfo.shape.length > 0 && lossInfo.shape.some((d) => d !== 1)) {
     throw new AutodiffError(`loss value '${opts.loss}' must be a scalar, but has shape [${lossInfo.shape.join(', ')}]`);
   }
   const { nodes, fromParams } = activeNodes(graph, opts.loss, opts.wrt);

@@ -53,9 +53,9 @@ export function singleOpGraph(c: OpCase): { graph: Graph; feeds: Record<string, 
 }
 
 /** Runs the gradient graph of a gradCheck result in ONNX Runtime and returns the float32 gradients. */
-export async function runGradGraphInOrt(r: GradCheckResult): Promise<Map<string, Float32Array>> {
+export async function runGradGraphInOrt(r: GradCheckResult, opset = OPSET): Promise<Map<string, Float32Array>> {
   const model = {
-    irVersion: 8, opset: new Map([['', OPSET]]), producerName: 'gymnos-test', producerVersion: '', domain: '',
+    irVersion: opset >= 19 ? 9 : 8, opset: new Map([['', opset]]), producerName: 'gymnos-test', producerVersion: '', domain: '',
     modelVersion: 0, docString: '', metadata: {}, graph: r.gradGraph,
   };
   const session = await ort.InferenceSession.create(encodeModel(model), { intraOpNumThreads: 1, graphOptimizationLevel: 'all' });
@@ -81,7 +81,7 @@ export function toOrt(t: Tensor): ort.Tensor {
   return new ort.Tensor(t.dtype as 'float32', t.data as Float32Array, t.dims);
 }
 
-export interface CheckOptions { seed?: number; tol?: number; ortTol?: number; maxElements?: number; skipOrt?: boolean }
+export interface CheckOptions { seed?: number; tol?: number; ortTol?: number; maxElements?: number; skipOrt?: boolean; opset?: number }
 
 /**
  * The full check for one case: float64 analytic vs finite differences (tol, default 1e-6) and ORT
@@ -89,11 +89,11 @@ export interface CheckOptions { seed?: number; tol?: number; ortTol?: number; ma
  */
 export async function checkGradient(c: OpCase | { graph: Graph; feeds: Record<string, Tensor>; params: string[]; output: string }, opts: CheckOptions = {}): Promise<GradCheckResult> {
   const g = 'op' in c ? singleOpGraph(c) : c;
-  const r = gradCheck({ graph: g.graph, opset: OPSET, feeds: g.feeds, params: g.params, output: g.output, seed: opts.seed ?? 7, maxElements: opts.maxElements ?? 12 });
+  const r = gradCheck({ graph: g.graph, opset: opts.opset ?? OPSET, feeds: g.feeds, params: g.params, output: g.output, seed: opts.seed ?? 7, maxElements: opts.maxElements ?? 12 });
   const label = 'op' in c ? c.op : g.graph.name;
   assert.ok(r.worstRelError < (opts.tol ?? 1e-6), `${label}: float64 gradient check failed: ${JSON.stringify(r.params)}`);
   if (!opts.skipOrt) {
-    const got = await runGradGraphInOrt(r);
+    const got = await runGradGraphInOrt(r, opts.opset ?? OPSET);
     for (const [name, a] of r.analytic) {
       const f = got.get(name)!;
       let worst = 0;
