@@ -115,7 +115,7 @@ export async function checkOp(c: OpCase, tol = 1e-5): Promise<Record<string, Ref
   const got = await runOrt(graph, feeds, opset);
   for (const vi of graph.outputs) {
     const r = ref[vi.name], o = got[vi.name];
-    const label = `${c.op} ${vi.name} ${JSON.stringify(Object.fromEntries(Object.entries(c.attrs ?? {}).map(([k, a]) => [k, a.value])))}`;
+    const label = `${c.op} ${vi.name} ${JSON.stringify(Object.fromEntries(Object.entries(c.attrs ?? {}).map(([k, a]) => [k, a.type === 'tensor' ? `tensor[${a.value.dims}]` : a.type === 'graph' ? 'graph' : a.value])))}`;
     assert.deepEqual(r.dims, o.dims, `${label}: dims`);
     assert.equal(r.dtype, vi.dtype, `${label}: dtype`);
     assertClose(r.data, o.data, label, tol);
