@@ -57,9 +57,10 @@ const conv: Kernel = (node, inputs) => {
 };
 
 /**
- * ConvTranspose geometry. With `output_shape`, the total padding is
- * stride*(in-1) + output_padding + eff_kernel - output_shape, split as ONNX Runtime does
- * (SAME_UPPER: the odd unit at the begin; otherwise at the end); explicit pads are then ignored.
+ * ConvTranspose geometry. With `output_shape` (or SAME_* auto_pad, which means output_shape =
+ * in * stride), the total padding is stride*(in-1) + output_padding + eff_kernel - output_shape,
+ * split as the ONNX spec and ORT 1.30 do: SAME_UPPER puts the odd unit at the end, NOTSET and
+ * SAME_LOWER at the begin. Explicit `pads` are then ignored (checked against ORT).
  */
 export function convTransposeGeometry(node: Node, inSpatial: number[], kernel: number[]): WindowGeometry & { outputPadding: number[] } {
   const n = inSpatial.length;
@@ -87,7 +88,7 @@ export function convTransposeGeometry(node: Node, inSpatial: number[], kernel: n
       const out = outShape !== null ? outShape[i] : inSpatial[i] * strides[i];
       const total = Math.max(0, full - out);
       const half = Math.floor(total / 2);
-      if (autoPad === 'SAME_UPPER') { padsBegin[i] = total - half; padsEnd[i] = half; } else { padsBegin[i] = half; padsEnd[i] = total - half; }
+      if (autoPad === 'SAME_UPPER') { padsBegin[i] = half; padsEnd[i] = total - half; } else { padsBegin[i] = total - half; padsEnd[i] = half; }
       outSpatial.push(out);
     } else {
       if (autoPad !== 'NOTSET' && autoPad !== 'VALID') throw new Error(`unknown auto_pad '${autoPad}'`);

@@ -85,7 +85,7 @@ export function modelOf(graph: Graph, opset = 18): Model {
 
 /** Runs a graph in onnxruntime-node. */
 export async function runOrt(graph: Graph, feeds: Record<string, Tensor>, opset = 18): Promise<Record<string, { dims: number[]; data: ArrayLike<number | bigint> }>> {
-  const session = await ort.InferenceSession.create(encodeModel(modelOf(graph, opset)));
+  const session = await ort.InferenceSession.create(encodeModel(modelOf(graph, opset)), { logSeverityLevel: 3 });
   const ortFeeds: Record<string, ort.Tensor> = {};
   for (const [k, t] of Object.entries(feeds)) ortFeeds[k] = new ort.Tensor(t.dtype as 'float32', t.data as Float32Array, t.dims);
   const res = await session.run(ortFeeds);

@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { A } from '../../../src/onnx/ir.js';
+import { A, type Attr } from '../../../src/onnx/ir.js';
 import { checkOp, f32, i64, randT, refOp, toNums } from './helpers.js';
 
 test('Shape (start/end, negative, clamped) and Size', async () => {
   const x = randT([2, 3, 4, 5], 1);
   await checkOp({ op: 'Shape', inputs: [x], outputs: ['int64'] });
   for (const [s, e] of [[1, 3], [-2, undefined], [0, -1], [-10, 10], [3, 1]] as Array<[number, number | undefined]>) {
-    const attrs = e === undefined ? { start: A.int(s) } : { start: A.int(s), end: A.int(e) };
+    const attrs: Record<string, Attr> = e === undefined ? { start: A.int(s) } : { start: A.int(s), end: A.int(e) };
     await checkOp({ op: 'Shape', attrs, inputs: [x], outputs: ['int64'] });
   }
   await checkOp({ op: 'Size', inputs: [x], outputs: ['int64'] });
