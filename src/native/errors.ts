@@ -1,0 +1,29 @@
+/** Errors from the native data engine, rethrown in TypeScript with a stable `code` and `cause`. */
+
+/** Stable codes set by the addon (see native/src/error.rs). */
+export type NativeErrorCode =
+  | 'ERR_GYMNOS_ARROW'
+  | 'ERR_GYMNOS_IO'
+  | 'ERR_GYMNOS_PLAN'
+  | 'ERR_GYMNOS_DATA'
+  | 'ERR_GYMNOS_LOADER_CLOSED'
+  | 'ERR_GYMNOS_INTERNAL';
+
+/** An error raised by the native loader; `cause` is the addon's original error. */
+export class NativeLoaderError extends Error {
+  constructor(readonly code: NativeErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'NativeLoaderError';
+  }
+}
+
+/** Wraps whatever the addon threw, keeping it as `cause` and giving this call site's stack. */
+export function wrapNativeError(e: unknown, context: string): Error {
+  if (e instanceof NativeLoaderError) return e;
+  const code = (e as { code?: unknown })?.code;
+  const msg = e instanceof Error ? e.message : String(e);
+  if (typeof code === 'string' && code.startsWith('ERR_GYMNOS_')) {
+    return new NativeLoaderError(code as NativeErrorCode, `${context}: ${msg}`, { cause: e });
+  }
+  return new NativeLoaderError('ERR_GYMNOS_INTERNAL', `${context}: ${msg}`, { cause: e });
+}

@@ -1,0 +1,22 @@
+/**
+ * The native data engine's public TypeScript API: plan types and validation, the loader, errors,
+ * helpers. The oracle (`./oracle/*`) is for tests and benchmarks only and is not re-exported.
+ */
+export { NativeLoader, type Batch, type LoaderInfo, type OpenOptions } from './loader.js';
+export {
+  validatePlan,
+  PlanError,
+  type LoaderPlan,
+  type NormalizedPlan,
+  type NormalizedTransform,
+  type ImageTransform,
+  type BatchTransform,
+  type ImageDataPlan,
+  type TabularDataPlan,
+  type LoaderCursor,
+  type Size,
+} from './plan.js';
+export { NativeLoaderError, type NativeErrorCode } from './errors.js';
+export { loadBinding, addonPath, platformTag, type NativeStats } from './binding.js';
+export { fitStandardize, type Standardization } from './stats.js';
+export { SHAPE_KEY } from './oracle/loader.js';
