@@ -6,11 +6,25 @@ import type { GradRule, GradRuleFamily } from './rule.js';
 import { elementwiseFamily } from './rules/elementwise.js';
 import { activationFamily } from './rules/activations.js';
 import { matmulFamily } from './rules/matmul.js';
+import { shapeFamily } from './rules/shape.js';
+import { indexingFamily } from './rules/indexing.js';
+import { reduceFamily } from './rules/reduce.js';
+import { softmaxFamily } from './rules/softmax.js';
+import { normFamily } from './rules/norm.js';
+import { convFamily } from './rules/conv.js';
+import { poolFamily } from './rules/pool.js';
 
 const FAMILIES: GradRuleFamily[] = [
   elementwiseFamily,
   activationFamily,
   matmulFamily,
+  shapeFamily,
+  indexingFamily,
+  reduceFamily,
+  softmaxFamily,
+  normFamily,
+  convFamily,
+  poolFamily,
 ];
 
 /**
