@@ -1,0 +1,139 @@
+/**
+ * Softmax cross-entropy on logits, PyTorch's `CrossEntropyLoss(weight, ignore_index,
+ * label_smoothing)` and ONNX's `SoftmaxCrossEntropyLoss`: logits [N, C, d1, ...] (classes on
+ * axis 1), labels either class indices [N, d1, ...] (int64 or int32) or class probabilities shaped
+ * like the logits (mixup, cutmix).
+ *
+ * With class indices y, keep mask k (y != ignore_index), class weights w and smoothing e, the mean is
+ *   -sum_i k_i [(1 - e) w_{y_i} logp_{i,y_i} + (e / C) sum_c w_c logp_{i,c}] / sum_i k_i w_{y_i}
+ * exactly as PyTorch normalizes it. The picked log-probabilities come from GatherElements (O(N)
+ * forward work; its gradient scatters into the class axis). A batch whose targets are all ignored
+ * gives 0 (PyTorch gives NaN), so one such batch cannot poison training.
+ */
+import type { GraphBuilder } from '../../onnx/builder.js';
+import { DTYPE_CODE, type DType } from '../../onnx/tensor.js';
+import { OptionError, OptionReader } from './options.js';
+import { readReduction, requireFloat, type LossDef, type LossInput, type Reduction } from './loss.js';
+
+export interface SoftmaxCrossEntropyOptions {
+  reduction: Reduction;
+  /** Targets with this class index are skipped (null: none). PyTorch's default is -100. */
+  ignoreIndex: number | null;
+  /** PyTorch's label smoothing epsilon in [0, 1]. */
+  labelSmoothing: number;
+  /** One weight per class, or undefined. */
+  weight?: number[];
+  /** 'index': integer class labels; 'probabilities': a distribution per position, shaped like the logits. */
+  labels: 'index' | 'probabilities';
+  /** Element type of index labels. */
+  labelDtype: 'int64' | 'int32';
+}
+
+/** Smallest normal number per float type: the denominator guard. */
+const TINY: Partial<Record<DType, number>> = { float16: 6.103515625e-5, float32: 1.1754943508222875e-38, float64: 2.2250738585072014e-308 };
+
+export const softmaxCrossEntropy: LossDef<SoftmaxCrossEntropyOptions> = {
+  name: 'softmax_cross_entropy',
+  validate(options, where = 'loss') {
+    const r = new OptionReader(where, options, ['reduction', 'ignore_index', 'label_smoothing', 'weight', 'labels', 'label_dtype']);
+    const labels = r.choice('labels', ['index', 'probabilities'] as const, 'index');
+    if (labels === 'probabilities' && r.has('ignore_index')) {
+      r.fail('ignore_index', "no ignore_index with labels: 'probabilities' (PyTorch ignores it for probability targets); remove it");
+    }
+    return {
+      reduction: readReduction(r),
+      ignoreIndex: labels === 'index' ? r.integer('ignore_index', -100, true) : null,
+      labelSmoothing: r.number('label_smoothing', 0, { min: 0, max: 1 }),
+      weight: r.numbers('weight', 0),
+      labels,
+      labelDtype: r.choice('label_dtype', ['int64', 'int32'] as const, 'int64'),
+    };
+  },
+  build(b, o, input) {
+    requireFloat(this.name, input);
+    const { shape, dtype } = input;
+    if (shape.length < 2) {
+      throw new OptionError(`loss '${this.name}' needs logits shaped [N, C] or [N, C, d1, ...], but '${input.prediction}' is [${shape.join(', ')}]`);
+    }
+    const C = shape[1];
+    if (typeof C !== 'number' && (o.weight || o.labelSmoothing > 0)) {
+      throw new OptionError(`loss '${this.name}': class weights and label smoothing need a known class count, but axis 1 of '${input.prediction}' is '${C}'`);
+    }
+    if (o.weight && o.weight.length !== C) {
+      throw new OptionError(`loss '${this.name}': weight has ${o.weight.length} entries but the logits have ${C} classes on axis 1; give one weight per class`);
+    }
+    const logp = b.op('LogSoftmax', [input.prediction], { axis: 1 }, 'log_prob');
+    return o.labels === 'probabilities' ? probabilityLoss(b, o, input, logp) : indexLoss(b, o, input, logp);
+  },
+};
+
+/** Per-class constants shaped [1, C, 1, ...] to broadcast against the logits. */
+function classConstant(b: GraphBuilder, values: number[], input: LossInput): string {
+  const dims = input.shape.map((_, i) => (i === 1 ? values.length : 1));
+  return b.constant(input.dtype, values, dims);
+}
+
+function indexLoss(b: GraphBuilder, o: SoftmaxCrossEntropyOptions, input: LossInput, logp: string) {
+  const { shape, dtype } = input;
+  const c = (v: number) => b.constant(dtype, v, []);
+  const C = shape[1] as number;
+  const eps = o.labelSmoothing;
+  const labelInput = { name: input.label, dtype: o.labelDtype, shape: [shape[0], ...shape.slice(2)] };
+  let lab = b.op('Unsqueeze', [input.label, b.ints([1])], {}, 'label');
+  let keep: string | undefined;
+  if (o.ignoreIndex !== null) {
+    const ignored = b.op('Equal', [lab, b.constant(o.labelDtype, o.ignoreIndex, [])], {}, 'ignored');
+    keep = b.op('Cast', [b.op('Not', [ignored])], { to: DTYPE_CODE[dtype] }, 'keep');
+    lab = b.op('Where', [ignored, b.constant(o.labelDtype, 0, []), lab], {}, 'safe_label');
+  }
+  const picked = b.op('GatherElements', [logp, lab], { axis: 1 }, 'picked_log_prob');
+  // per-target coefficient: w_y * keep
+  let coef = keep;
+  if (o.weight) {
+    const wy = b.op('Gather', [b.constant(dtype, o.weight, [C]), lab], { axis: 0 }, 'target_weight');
+    coef = keep ? b.op('Mul', [wy, keep]) : wy;
+  }
+  const plain = !coef; // no ignore_index, no weights: a plain mean over positions
+  const sumOrMean = (x: string) => b.op(plain && o.reduction === 'mean' ? 'ReduceMean' : 'ReduceSum', [x], { keepdims: 0 });
+  let total = sumOrMean(coef ? b.op('Mul', [picked, coef]) : picked);
+  if (eps > 0) {
+    total = b.op('Mul', [total, c(1 - eps)]);
+    const wlogp = o.weight ? b.op('Mul', [logp, classConstant(b, o.weight, input)]) : logp;
+    let smooth: string;
+    if (keep) {
+      const perPos = b.op('ReduceSum', [wlogp, b.ints([1])], { keepdims: 1 }, 'smooth_per_position');
+      smooth = b.op('ReduceSum', [b.op('Mul', [perPos, keep])], { keepdims: 0 });
+    } else {
+      // sum_c over classes then sum or mean over positions == C * sum or mean over all elements / C
+      smooth = b.op(plain && o.reduction === 'mean' ? 'ReduceMean' : 'ReduceSum', [wlogp], { keepdims: 0 });
+      if (plain && o.reduction === 'mean') smooth = b.op('Mul', [smooth, c(C)]);
+    }
+    total = b.op('Add', [total, b.op('Mul', [smooth, c(eps / C)])], {}, 'smoothed');
+  }
+  if (o.reduction === 'mean' && coef) {
+    const den = b.op('Max', [b.op('ReduceSum', [coef], { keepdims: 0 }, 'target_weight_sum'), c(TINY[dtype] ?? 1e-30)]);
+    total = b.op('Div', [total, den]);
+  }
+  return { loss: b.op('Neg', [total], {}, 'cross_entropy'), labelInput };
+}
+
+function probabilityLoss(b: GraphBuilder, o: SoftmaxCrossEntropyOptions, input: LossInput, logp: string) {
+  const { shape, dtype } = input;
+  const c = (v: number) => b.constant(dtype, v, []);
+  const eps = o.labelSmoothing;
+  const C = shape[1];
+  // q' = q (1 - e) w + e w / C, folded into one multiply and one add
+  let q = input.label;
+  if (o.weight) {
+    q = b.op('Mul', [q, classConstant(b, o.weight.map((w) => w * (1 - eps)), input)]);
+    if (eps > 0) q = b.op('Add', [q, classConstant(b, o.weight.map((w) => (w * eps) / (C as number)), input)]);
+  } else if (eps > 0) {
+    q = b.op('Add', [b.op('Mul', [q, c(1 - eps)]), c(eps / (C as number))]);
+  }
+  const prod = b.op('Mul', [q, logp], {}, 'target_log_prob');
+  let total: string;
+  if (o.reduction === 'sum') total = b.op('ReduceSum', [prod], { keepdims: 0 });
+  else if (typeof C === 'number') total = b.op('Mul', [b.op('ReduceMean', [prod], { keepdims: 0 }), c(C)]);
+  else total = b.op('ReduceMean', [b.op('ReduceSum', [prod, b.ints([1])], { keepdims: 0 })], { keepdims: 0 });
+  return { loss: b.op('Neg', [total], {}, 'cross_entropy'), labelInput: { name: input.label, dtype, shape: [...shape] } };
+}
