@@ -10,8 +10,8 @@ const x = (...dims: number[]) => randTensor(rng, dims, -2, 2);
 const pos = (...dims: number[]) => randTensor(rng, dims, 0.5, 1.5);
 
 test('LayerNormalization: last axis, inner axis, axis 0; with and without bias', async () => {
-  await checkGradient({ op: 'LayerNormalization', inputs: [x(3, 5), x(5), x(5)], maxElements: 15 });
-  await checkGradient({ op: 'LayerNormalization', inputs: [x(2, 3, 4), x(3, 4), x(3, 4)], attrs: { axis: A.int(1), epsilon: A.float(1e-3) }, maxElements: 24 });
+  await checkGradient({ op: 'LayerNormalization', inputs: [x(3, 5), x(5), x(5)] }, { maxElements: 15 });
+  await checkGradient({ op: 'LayerNormalization', inputs: [x(2, 3, 4), x(3, 4), x(3, 4)], attrs: { axis: A.int(1), epsilon: A.float(1e-3) } }, { maxElements: 24 });
   await checkGradient({ op: 'LayerNormalization', inputs: [x(2, 3, 4), x(3, 4)], attrs: { axis: A.int(-2) } });
   await checkGradient({ op: 'LayerNormalization', inputs: [x(2, 3), x(2, 3), x(2, 3)], attrs: { axis: A.int(0) } });
   // scale broadcast from a shorter shape
@@ -29,11 +29,11 @@ test('LayerNormalization with a symbolic batch', async () => {
 });
 
 test('InstanceNormalization (2-D and 1-D spatial)', async () => {
-  await checkGradient({ op: 'InstanceNormalization', inputs: [x(2, 3, 2, 3), x(3), x(3)], attrs: { epsilon: A.float(1e-3) }, maxElements: 24 });
+  await checkGradient({ op: 'InstanceNormalization', inputs: [x(2, 3, 2, 3), x(3), x(3)], attrs: { epsilon: A.float(1e-3) } }, { maxElements: 24 });
   await checkGradient({ op: 'InstanceNormalization', inputs: [x(2, 2, 5), x(2), x(2)] });
 });
 
 test('BatchNormalization (inference form): statistics as trainable inputs, 4-D and 2-D', async () => {
-  await checkGradient({ op: 'BatchNormalization', inputs: [x(2, 3, 2, 2), x(3), x(3), x(3), pos(3)], attrs: { epsilon: A.float(1e-3) }, maxElements: 24 });
+  await checkGradient({ op: 'BatchNormalization', inputs: [x(2, 3, 2, 2), x(3), x(3), x(3), pos(3)], attrs: { epsilon: A.float(1e-3) } }, { maxElements: 24 });
   await checkGradient({ op: 'BatchNormalization', inputs: [x(4, 3), x(3), x(3), x(3), pos(3)] });
 });

@@ -29,7 +29,7 @@ for (const [op, lo, hi] of OPS) {
   test(`${op}: every axes/keepdims variant`, async () => {
     for (const v of VARIANTS) {
       const inputs = v.axes ? [randTensor(rng, [2, 3, 4], lo, hi), axes(v.axes)] : [randTensor(rng, [2, 3, 4], lo, hi)];
-      await checkGradient({ op, inputs, attrs: v.attrs, maxElements: 24 });
+      await checkGradient({ op, inputs, attrs: v.attrs }, { maxElements: 24 });
     }
   });
 }
