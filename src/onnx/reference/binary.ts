@@ -163,14 +163,14 @@ const clip: Kernel = (node, inputs) => {
   const n = x.data.length;
   if (x.data instanceof Float64Array) {
     const src = x.data, out = new Float64Array(n), l = Number(lo), h = Number(hi);
-    for (let i = 0; i < n; i++) { const v = src[i]; out[i] = v < l ? l : v > h ? h : v; }
+    for (let i = 0; i < n; i++) { const v = src[i]; out[i] = v < l ? (l > h ? h : l) : v > h ? h : v; }
     return [makeTensor(x.dtype, [...x.dims], out)];
   }
   if (x.data instanceof BigInt64Array) {
     const src = x.data, out = new BigInt64Array(n);
     const l = typeof lo === 'bigint' ? lo : Number.isFinite(lo) ? BigInt(Math.ceil(lo)) : null;
     const h = typeof hi === 'bigint' ? hi : Number.isFinite(hi) ? BigInt(Math.floor(hi)) : null;
-    for (let i = 0; i < n; i++) { let v = src[i]; if (l !== null && v < l) v = l; if (h !== null && v > h) v = h; out[i] = v; }
+    for (let i = 0; i < n; i++) { let v = src[i]; if (l !== null && v < l) v = l; if (h !== null && v > h) v = h; out[i] = v; } // min > max gives max, as in ORT
     return [makeTensor(x.dtype, [...x.dims], out)];
   }
   throw new Error(`Clip does not take ${x.dtype}`);

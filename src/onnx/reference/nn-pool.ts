@@ -4,7 +4,7 @@
  *
  * MaxPool Indices follow ORT: flat over the whole input N*C*D1*...*Dn (the (n, c) plane offset
  * included), padding not counted; storage_order=1 numbers each plane column-major. Ties keep the
- * first maximum in window order.
+ * first maximum in window order; NaN never wins (as in ORT).
  */
 import { attrFloat, attrInt, attrInts } from '../ir.js';
 import type { Kernel } from './kernel.js';
@@ -50,7 +50,7 @@ const maxPool: Kernel = (node, inputs) => {
       let best = -Infinity, bi = -1;
       for (let k = 0; k < kSize; k++) {
         const t = table[o * kSize + k];
-        if (t >= 0 && (bi < 0 || X[xb + t] > best)) { best = X[xb + t]; bi = t; }
+        if (t >= 0 && (X[xb + t] > best || (bi < 0 && X[xb + t] === best))) { best = X[xb + t]; bi = t; }
       }
       out[p * outSize + o] = best;
       if (idx) idx[p * outSize + o] = bi < 0 ? -1n : BigInt(xb + (col ? col[bi] : bi));

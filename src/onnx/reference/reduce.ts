@@ -47,8 +47,8 @@ export function reduce(kind: ReduceKind, x: RefTensor, axes: number[], keepdims:
   out.fill(init);
   switch (kind) {
     case 'Sum': case 'Mean': case 'LogSum': for (let i = 0; i < n; i++) out[map[i]] += X[i]; break;
-    case 'Max': for (let i = 0; i < n; i++) { const v = X[i], o = map[i]; if (v > out[o] || Number.isNaN(v)) out[o] = v; } break;
-    case 'Min': for (let i = 0; i < n; i++) { const v = X[i], o = map[i]; if (v < out[o] || Number.isNaN(v)) out[o] = v; } break;
+    case 'Max': for (let i = 0; i < n; i++) { const v = X[i], o = map[i]; if (v > out[o]) out[o] = v; } break;
+    case 'Min': for (let i = 0; i < n; i++) { const v = X[i], o = map[i]; if (v < out[o]) out[o] = v; } break;
     case 'Prod': for (let i = 0; i < n; i++) out[map[i]] *= X[i]; break;
     case 'SumSquare': case 'L2': for (let i = 0; i < n; i++) out[map[i]] += X[i] * X[i]; break;
     case 'L1': for (let i = 0; i < n; i++) out[map[i]] += Math.abs(X[i]); break;
@@ -67,11 +67,24 @@ export function reduce(kind: ReduceKind, x: RefTensor, axes: number[], keepdims:
   return makeTensor(x.dtype, outDims, data);
 }
 
+/**
+ * noop_with_empty_axes with empty axes: ORT (and the ONNX reference implementation) still apply
+ * the elementwise part of the reduction: SumSquare gives x^2, L1 and L2 give |x|, LogSum log(x);
+ * the others return x unchanged.
+ */
+function noop(kind: ReduceKind, x: RefTensor): RefTensor {
+  const f = kind === 'SumSquare' ? (v: number) => v * v : kind === 'L1' || kind === 'L2' ? Math.abs : kind === 'LogSum' ? Math.log : null;
+  if (f === null) return x;
+  const X = asF64(x), out = new Float64Array(X.length);
+  for (let i = 0; i < X.length; i++) out[i] = f(X[i]);
+  return makeTensor(x.dtype, [...x.dims], x.data instanceof Float64Array ? out : dataFromNumbers(x.dtype, out));
+}
+
 function reduceKernel(kind: ReduceKind): Kernel {
   return (node, inputs) => {
     const x = need(inputs, 0, 'data');
     const axes = reduceAxes(node, inputs, x.dims.length);
-    if (axes === null) return [x];
+    if (axes === null) return [noop(kind, x)];
     return [reduce(kind, x, axes, attrInt(node, 'keepdims', 1) !== 0)];
   };
 }

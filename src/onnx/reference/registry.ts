@@ -15,9 +15,10 @@ import { kernels as nnconv } from './nn-conv.js';
 import { kernels as nnpool } from './nn-pool.js';
 import { kernels as norm } from './norm.js';
 import { kernels as control } from './control.js';
+import { kernels as losses } from './losses.js';
 
 const families: Array<Record<string, Kernel>> = [
-  unary, binary, matmul, reduce, shape, slice, generate, indexing, nnconv, nnpool, norm, control,
+  unary, binary, matmul, reduce, shape, slice, generate, indexing, nnconv, nnpool, norm, control, losses,
 ];
 
 /** Op type (ai.onnx domain) -> kernel. */

@@ -73,7 +73,7 @@ const FLOAT_UNARY: Record<string, (node: Node) => FloatFn> = {
   Tanh: () => Math.tanh,
   Erf: () => erf,
   Sigmoid: () => sigmoid,
-  Relu: () => (x) => (x > 0 ? x : 0),
+  Relu: () => (x) => (x < 0 ? 0 : x),
   LeakyRelu: (n) => { const a = attrFloat(n, 'alpha', 0.01); return (x) => (x >= 0 ? x : a * x); },
   Elu: (n) => { const a = attrFloat(n, 'alpha', 1); return (x) => (x >= 0 ? x : a * (Math.exp(x) - 1)); },
   Selu: (n) => {

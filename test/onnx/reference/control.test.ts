@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { A, type Graph, type Node } from '../../../src/onnx/ir.js';
+import { A, type Graph, type Node, type ValueInfo } from '../../../src/onnx/ir.js';
 import { evaluateGraph } from '../../../src/onnx/reference/interpreter.js';
 import { assertClose, bool, f32, i64, randT, runOrt, toNums } from './helpers.js';
 
@@ -29,12 +29,12 @@ function loopBody(): Graph {
 }
 
 function loopGraph(withM: boolean, withCond: boolean): Graph {
-  const inputs = [
-    { name: 'x0', dtype: 'float32' as const, shape: [2, 3] }, { name: 'w', dtype: 'float32' as const, shape: [3] },
-    { name: 'limit', dtype: 'int64' as const, shape: [] },
+  const inputs: ValueInfo[] = [
+    { name: 'x0', dtype: 'float32', shape: [2, 3] }, { name: 'w', dtype: 'float32', shape: [3] },
+    { name: 'limit', dtype: 'int64', shape: [] },
   ];
-  if (withM) inputs.push({ name: 'M', dtype: 'int64' as const, shape: [] });
-  if (withCond) inputs.push({ name: 'c', dtype: 'bool' as const, shape: [] });
+  if (withM) inputs.push({ name: 'M', dtype: 'int64', shape: [] });
+  if (withCond) inputs.push({ name: 'c', dtype: 'bool', shape: [] });
   return {
     name: 'loop', inputs,
     nodes: [node('Loop', [withM ? 'M' : '', withCond ? 'c' : '', 'x0'], ['x_final', 'ys'], { body: A.graph(loopBody()) })],

@@ -116,6 +116,7 @@ test('Where, Clip, PRelu', async () => {
   await checkOp({ op: 'Clip', inputs: [x, null, f32([], [1])] });
   await checkOp({ op: 'Clip', inputs: [x, f32([], [-0.5])] });
   await checkOp({ op: 'Clip', inputs: [x] });
+  await checkOp({ op: 'Clip', inputs: [x, f32([], [1]), f32([], [-0.5])] }); // min > max gives max
   await checkOp({ op: 'Clip', inputs: [i64([4], [-5, 0, 3, 9]), i64([], [-1]), i64([], [4])], outputs: ['int64'] });
   await checkOp({ op: 'PRelu', inputs: [randT([2, 3, 4, 4], 6), randT([3, 1, 1], 7)] });
   await checkOp({ op: 'PRelu', inputs: [randT([2, 3], 6), f32([1], [0.25])] });

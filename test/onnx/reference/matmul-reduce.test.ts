@@ -40,12 +40,22 @@ test('Reduce* with axes input (opset 18): subsets, negative axes, keepdims', asy
   }
 });
 
-test('Reduce* noop_with_empty_axes returns the input unchanged', async () => {
-  const x = randT([2, 3], 4);
-  for (const op of ['ReduceSum', 'ReduceMean', 'ReduceMax']) {
+test('Reduce* noop_with_empty_axes skips the reduction but (as ORT) keeps the elementwise part', async () => {
+  const x = randT([2, 3], 4, 0.1, 2);
+  for (const op of REDUCE) {
     await checkOp({ op, attrs: { noop_with_empty_axes: A.int(1) }, inputs: [x, i64([0], [])] });
     await checkOp({ op, attrs: { noop_with_empty_axes: A.int(1) }, inputs: [x] });
   }
+  const r = refOp({ op: 'ReduceSumSquare', attrs: { noop_with_empty_axes: A.int(1) }, inputs: [f32([2], [-1, 3])] });
+  assert.deepEqual(toNums(r.out0), [1, 9]);
+});
+
+test('NaN handling follows ORT: ReduceMax/ReduceMin skip NaN, Relu and Max propagate it', async () => {
+  await checkOp({ op: 'ReduceMax', inputs: [f32([3], [1, NaN, 0])] });
+  await checkOp({ op: 'ReduceMin', inputs: [f32([3], [1, NaN, 0])] });
+  await checkOp({ op: 'Relu', inputs: [f32([3], [NaN, -0, -1])] });
+  await checkOp({ op: 'Max', inputs: [f32([3], [NaN, 1, 2]), f32([3], [1, NaN, 0])] });
+  // (MaxPool is left out: ORT's plain kernel and its Indices kernel treat NaN differently.)
 });
 
 test('Reduce* with the axes attribute (opset 13 form)', async () => {
