@@ -19,12 +19,14 @@ import { OPSET, toOrt } from './helpers.js';
 const f64 = (t: { data: ArrayLike<number> | unknown }) => Float64Array.from(t.data as ArrayLike<number>);
 
 /** Checks d(sum(y * R))/d(inputs) for `build` over inputs of the given (symbolic) shapes. */
-export async function checkSymbolic(label: string, shapes: Dim[][], build: (b: GraphBuilder, inputs: string[]) => string, batches = [2, 3]): Promise<void> {
+export async function checkSymbolic(label: string, shapes: Dim[][], build: (b: GraphBuilder, inputs: string[]) => string, opts: { batches?: number[]; wrt?: number[] } = {}): Promise<void> {
+  const batches = opts.batches ?? [2, 3];
   const g = emptyGraph(label);
-  const names = shapes.map((_, i) => `a${i}`);
-  shapes.forEach((s, i) => g.inputs.push({ name: names[i], dtype: 'float32', shape: s }));
+  const all = shapes.map((_, i) => `a${i}`);
+  const names = (opts.wrt ?? all.map((_, i) => i)).map((i) => all[i]);
+  shapes.forEach((s, i) => g.inputs.push({ name: all[i], dtype: 'float32', shape: s }));
   const b = new GraphBuilder(g, 'sym');
-  const y = build(b, names);
+  const y = build(b, all);
   const yInfo = inferShapes(g, OPSET).info.get(y)!;
   assert.ok(yInfo.shape, `${label}: output shape unknown`);
   g.inputs.push({ name: 'R', dtype: 'float32', shape: yInfo.shape });
@@ -32,7 +34,7 @@ export async function checkSymbolic(label: string, shapes: Dim[][], build: (b: G
   const forwardCount = g.nodes.length;
   const { grads } = differentiate(g, inferShapes(g, OPSET), { loss, wrt: names, opset: OPSET });
   const gradNames = names.map((n) => grads.get(n)!);
-  g.outputs = [{ name: loss, dtype: 'float32', shape: [] }, ...gradNames.map((n, i) => ({ name: n, dtype: 'float32' as const, shape: shapes[i] }))];
+  g.outputs = [{ name: loss, dtype: 'float32', shape: [] }, ...gradNames.map((n, i) => ({ name: n, dtype: 'float32' as const, shape: shapes[all.indexOf(names[i])] }))];
   const model = { irVersion: 8, opset: new Map([['', OPSET]]), producerName: 'test', producerVersion: '', domain: '', modelVersion: 0, docString: '', metadata: {}, graph: g };
   const session = await ort.InferenceSession.create(encodeModel(model), { intraOpNumThreads: 1 });
   const fwd = { ...g, nodes: g.nodes.slice(0, forwardCount), outputs: [g.outputs[0]] };
@@ -41,7 +43,7 @@ export async function checkSymbolic(label: string, shapes: Dim[][], build: (b: G
       const rng = new Rng(100 + n);
       const rand = (dims: number[]): Tensor => tensor('float64', dims, Float64Array.from({ length: sizeOf(dims) }, () => rng.uniform(-1, 1)));
       const feeds: Record<string, Tensor> = {};
-      shapes.forEach((s, i) => { feeds[names[i]] = rand(s.map((d) => (typeof d === 'number' ? d : n))); });
+      shapes.forEach((s, i) => { feeds[all[i]] = rand(s.map((d) => (typeof d === 'number' ? d : n))); });
       const yShape = (evaluateGraph(fwd, { ...feeds, R: tensor('float64', [], [0]) }, { opset: OPSET, outputs: [y] })[y]).dims;
       feeds.R = rand(yShape);
       const ref = evaluateGraph(g, feeds, { opset: OPSET, outputs: gradNames });
