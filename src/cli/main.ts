@@ -5,6 +5,7 @@
 import yargs from 'yargs';
 import { reportError } from './errors.js';
 import { checkCommand } from './commands/check.js';
+import { gradcheckCommand } from './commands/gradcheck.js';
 
 type Handler = (argv: never) => Promise<number>;
 
@@ -18,7 +19,7 @@ export async function runCli(args: string[]): Promise<number> {
       code = reportError(e);
     }
   };
-  const commands = [checkCommand];
+  const commands = [checkCommand, gradcheckCommand];
   let cli = yargs(args)
     .scriptName('gymnosd')
     .usage('$0 <command> [options]\n\nTrain ONNX models on stock ONNX Runtime from Node.js.')

@@ -1,0 +1,89 @@
+/**
+ * Layer helpers for the built-in architectures: each appends standard ONNX nodes and initializes
+ * its weights from a seeded generator (He/Kaiming uniform for ReLU networks, as PyTorch's
+ * `kaiming_uniform_` with gain sqrt(2); biases zero; BatchNormalization scale 1, shift 0).
+ */
+import { A, emptyGraph, type Graph, type Model } from '../../onnx/ir.js';
+import { GraphBuilder } from '../../onnx/builder.js';
+import { tensor, sizeOf } from '../../onnx/tensor.js';
+import { CANONICAL_IR_VERSION, CANONICAL_OPSET } from '../../onnx/opset.js';
+import { Rng } from '../../util/rng.js';
+
+/** Builds a model layer by layer with named, initialized parameters. */
+export class LayerBuilder {
+  readonly graph: Graph;
+  readonly b: GraphBuilder;
+  private readonly rng: Rng;
+  private index = 0;
+
+  constructor(name: string, seed: number) {
+    this.graph = emptyGraph(name);
+    this.b = new GraphBuilder(this.graph, name);
+    this.rng = new Rng(seed);
+  }
+
+  private param(name: string, dims: number[], bound: number): string {
+    const data = Float32Array.from({ length: sizeOf(dims) }, () => this.rng.uniform(-bound, bound));
+    this.graph.initializers.set(name, tensor('float32', dims, data));
+    return name;
+  }
+
+  private constParam(name: string, dims: number[], value: number): string {
+    this.graph.initializers.set(name, tensor('float32', dims, new Float32Array(sizeOf(dims)).fill(value)));
+    return name;
+  }
+
+  private next(kind: string): string {
+    return `${kind}${this.index++}`;
+  }
+
+  /** Fully connected layer y = x W^T + b (weights [out, in], as PyTorch stores them). */
+  dense(x: string, inFeatures: number, outFeatures: number, name = this.next('fc')): string {
+    const w = this.param(`${name}.weight`, [outFeatures, inFeatures], Math.sqrt(6 / inFeatures));
+    const bias = this.constParam(`${name}.bias`, [outFeatures], 0);
+    return this.b.op('Gemm', [x, w, bias], { transB: 1 }, name);
+  }
+
+  /** 2-D convolution, square kernel, 'same' padding when `pad` is omitted and the stride is 1. */
+  conv2d(x: string, cin: number, cout: number, k: number, opts: { stride?: number; pad?: number; group?: number; bias?: boolean } = {}, name = this.next('conv')): string {
+    const group = opts.group ?? 1;
+    const fanIn = (cin / group) * k * k;
+    const w = this.param(`${name}.weight`, [cout, cin / group, k, k], Math.sqrt(6 / fanIn));
+    const pad = opts.pad ?? (k - 1) / 2;
+    const inputs = [x, w];
+    if (opts.bias ?? true) inputs.push(this.constParam(`${name}.bias`, [cout], 0));
+    return this.b.op('Conv', inputs, { kernel_shape: [k, k], strides: [opts.stride ?? 1, opts.stride ?? 1], pads: [pad, pad, pad, pad], group }, name);
+  }
+
+  /** BatchNormalization (inference form; Gymnos rewrites it to training mode when training). */
+  batchNorm(x: string, channels: number, name = this.next('bn')): string {
+    const scale = this.constParam(`${name}.weight`, [channels], 1);
+    const bias = this.constParam(`${name}.bias`, [channels], 0);
+    const mean = this.constParam(`${name}.running_mean`, [channels], 0);
+    const variance = this.constParam(`${name}.running_var`, [channels], 1);
+    return this.b.op('BatchNormalization', [x, scale, bias, mean, variance], { epsilon: A.float(1e-5), momentum: A.float(0.9) }, name);
+  }
+
+  relu(x: string): string { return this.b.op('Relu', [x]); }
+
+  maxPool(x: string, k: number, stride = k): string {
+    return this.b.op('MaxPool', [x], { kernel_shape: [k, k], strides: [stride, stride] });
+  }
+
+  dropout(x: string, ratio: number): string {
+    return this.b.op('Dropout', [x, this.b.constant('float32', ratio, [])]);
+  }
+
+  flatten(x: string): string { return this.b.op('Flatten', [x], { axis: 1 }); }
+
+  /** Finishes the graph: declares the input and the output, returns the model. */
+  finish(input: { name: string; shape: Array<number | string> }, output: string, outputName = 'logits'): Model {
+    this.graph.inputs = [{ name: input.name, dtype: 'float32', shape: input.shape }];
+    this.b.emit('Identity', [output], [outputName]);
+    this.graph.outputs = [{ name: outputName, dtype: 'float32' }];
+    return {
+      irVersion: CANONICAL_IR_VERSION, opset: new Map([['', CANONICAL_OPSET]]), producerName: 'gymnos',
+      producerVersion: '0.1.0', domain: '', modelVersion: 1, docString: this.graph.name, metadata: {}, graph: this.graph,
+    };
+  }
+}

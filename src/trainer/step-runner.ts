@@ -1,0 +1,150 @@
+/**
+ * Runs training artifacts: keeps the carried tensors (parameters, optimizer state, running
+ * statistics) on the host, feeds them with each batch, and takes the updated values back. The
+ * library's lowest-level training API: `build artifacts, then run N steps on given batches`.
+ */
+import type { BackendSession } from '../sessions/types.js';
+import { encodeModel } from '../onnx/io.js';
+import { tensor, type Tensor } from '../onnx/tensor.js';
+import { exportInference, type TrainingArtifacts } from '../autodiff/artifacts.js';
+import { IO_NAMES } from '../autodiff/io-names.js';
+import { saveCheckpoint, loadCheckpoint, type Checkpoint } from '../autodiff/checkpoint.js';
+import type { Model } from '../onnx/ir.js';
+
+/** One batch: the model's data inputs and the label. */
+export interface Batch {
+  inputs: Record<string, Tensor>;
+  label: Tensor;
+}
+
+export interface StepResult {
+  /** Mean loss of the step (for K-step runs: one loss per step). */
+  losses: number[];
+  /** The prediction output of the last step's run (K-step runs: stacked [K, ...]). */
+  prediction: Tensor;
+  /** Global gradient norm before clipping, when clipping is on. */
+  gradNorms?: number[];
+}
+
+/** Creates sessions from model bytes (a SessionManager, or anything like it). */
+export type SessionFactory = (name: string, model: Uint8Array) => Promise<BackendSession>;
+
+/** Concatenates K batches along a new leading axis (for K-step Loop graphs). */
+export function stackTensors(ts: Tensor[]): Tensor {
+  const first = ts[0];
+  const n = first.data.length;
+  const out = tensor(first.dtype, [ts.length, ...first.dims]);
+  ts.forEach((t, i) => {
+    if (t.data.length !== n || t.dtype !== first.dtype) throw new Error(`cannot stack batches of different shapes or types ([${first.dims}] ${first.dtype} vs [${t.dims}] ${t.dtype}); use drop-last batching with K-step runs`);
+    (out.data as Float32Array).set(t.data as Float32Array, i * n);
+  });
+  return out;
+}
+
+export class StepRunner {
+  /** Current carried values by input name. */
+  readonly state = new Map<string, Tensor>();
+  /** Number of optimizer steps applied so far. */
+  step = 0;
+  /** Seed for in-graph dropout masks. */
+  seed: bigint;
+  private train?: BackendSession;
+  private eval?: BackendSession;
+
+  constructor(readonly art: TrainingArtifacts, private readonly sessions: SessionFactory, seed = 0) {
+    for (const c of art.carried) this.state.set(c.input, c.init);
+    this.seed = BigInt(seed);
+  }
+
+  /** Creates the ONNX Runtime sessions (once). */
+  async open(): Promise<void> {
+    if (!this.train) this.train = await this.sessions('train', encodeModel(this.art.trainStep));
+    if (!this.eval) this.eval = await this.sessions('eval', encodeModel(this.art.evalStep));
+  }
+
+  /**
+   * Applies `batches.length` optimizer steps (exactly `stepsPerRun` of them for a Loop graph, or
+   * one for a single-step graph). `lr` is one rate per step.
+   */
+  async runSteps(batches: Batch[], lr: number[]): Promise<StepResult> {
+    await this.open();
+    const K = this.art.stepsPerRun;
+    if (batches.length !== K) throw new Error(`this train step runs ${K} step(s) per call; got ${batches.length} batch(es)`);
+    if (lr.length !== K) throw new Error(`expected ${K} learning rate(s), got ${lr.length}`);
+    const feeds: Record<string, Tensor> = {};
+    for (const v of this.art.dataInputs) {
+      feeds[v.name] = K === 1 ? batches[0].inputs[v.name] : stackTensors(batches.map((b) => b.inputs[v.name]));
+      if (!feeds[v.name]) throw new Error(`batch lacks model input '${v.name}'`);
+    }
+    feeds[IO_NAMES.label] = K === 1 ? batches[0].label : stackTensors(batches.map((b) => b.label));
+    feeds[IO_NAMES.lr] = tensor('float32', K === 1 ? [] : [K], Float32Array.from(lr));
+    feeds[IO_NAMES.step] = tensor('int64', [], BigInt64Array.of(BigInt(this.step + 1)));
+    feeds[IO_NAMES.seed] = tensor('int64', [], BigInt64Array.of(this.seed));
+    for (const [k, v] of this.state) feeds[k] = v;
+    const names = this.train!.inputNames;
+    const used: Record<string, Tensor> = {};
+    for (const n of names) {
+      if (!feeds[n]) throw new Error(`internal: no feed for train-step input '${n}'`);
+      used[n] = feeds[n];
+    }
+    const out = await this.train!.run(used, undefined, { transferFeeds: false });
+    for (const c of this.art.carried) this.state.set(c.input, out[c.output]);
+    this.step += K;
+    const toNums = (t: Tensor) => Array.from(t.data as Float32Array, Number);
+    return {
+      losses: toNums(out[IO_NAMES.loss]),
+      prediction: out[this.art.prediction],
+      gradNorms: this.art.hasGradNorm ? toNums(out[IO_NAMES.gradNorm]) : undefined,
+    };
+  }
+
+  /** Loss and prediction for one batch with inference-mode layers and the current weights. */
+  async evaluate(batch: Batch): Promise<{ loss: number; prediction: Tensor }> {
+    await this.open();
+    const feeds: Record<string, Tensor> = { ...batch.inputs, [IO_NAMES.label]: batch.label };
+    for (const [k, v] of this.state) feeds[k] = v;
+    const used: Record<string, Tensor> = {};
+    for (const n of this.eval!.inputNames) used[n] = feeds[n];
+    const out = await this.eval!.run(used, undefined, { transferFeeds: false });
+    return { loss: Number((out[IO_NAMES.loss].data as Float32Array)[0]), prediction: out[this.art.prediction] };
+  }
+
+  /** The inference model with the current weights. */
+  exportModel(): Model {
+    return exportInference(this.art, this.state);
+  }
+
+  /** Everything needed to continue training exactly: carried tensors, step and seed. */
+  checkpoint(meta: Record<string, unknown> = {}): Checkpoint {
+    return { tensors: new Map(this.state), meta: { ...meta, step: this.step, seed: this.seed.toString() } };
+  }
+
+  /** Restores a checkpoint; every carried tensor must be present with its shape. */
+  restore(ck: Checkpoint, source = 'checkpoint'): void {
+    for (const c of this.art.carried) {
+      const t = ck.tensors.get(c.input);
+      if (!t) throw new Error(`${source}: missing tensor '${c.input}'; was it written for another model or optimizer?`);
+      if (t.dims.join(',') !== c.init.dims.join(',') || t.dtype !== c.init.dtype) {
+        throw new Error(`${source}: tensor '${c.input}' is ${t.dtype} [${t.dims}] but the model needs ${c.init.dtype} [${c.init.dims}]`);
+      }
+      this.state.set(c.input, t);
+    }
+    this.step = Number(ck.meta.step ?? 0);
+    if (ck.meta.seed !== undefined) this.seed = BigInt(String(ck.meta.seed));
+  }
+
+  saveCheckpoint(path: string, meta: Record<string, unknown> = {}): void {
+    saveCheckpoint(path, this.checkpoint(meta));
+  }
+
+  loadCheckpoint(path: string): void {
+    this.restore(loadCheckpoint(path), path);
+  }
+
+  async close(): Promise<void> {
+    await this.train?.release();
+    await this.eval?.release();
+    this.train = undefined;
+    this.eval = undefined;
+  }
+}
