@@ -163,6 +163,9 @@ fn parse_field(t: Table, depth: usize, node: &mut usize, buffer: &mut Option<usi
     }
     let my_node = *node;
     *node += 1;
+    if *node > 100_000 {
+        return Err(Error::arrow("schema has more than 100000 fields (corrupt schema?)"));
+    }
     let my_buffer = *buffer;
     *buffer = match (ty.buffers(), *buffer) {
         (Some(n), Some(b)) => Some(b + n),

@@ -1,8 +1,7 @@
 /**
  * Every augmentation against the TypeScript oracle. The native engine and the oracle use the same
- * random draws and the same float32 operation order, so all transforms are expected bit-exact;
- * the float transforms (resize, rotation, jitter, normalize, mixup) are asserted within a stated
- * tolerance of 1e-4 absolute on the 0..255 scale (the documented contract) and reported.
+ * random draws and the same float32 operation order, so every transform, integer or float, is
+ * asserted bit-exact (the documented contract for the float ones is 1e-4; see native/README.md).
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';

@@ -296,8 +296,10 @@ unsafe extern "C" fn free_buffer(env: napi_env, _data: *mut c_void, hint: *mut c
     }
 }
 
-/// A typed array over Rust-owned memory (external ArrayBuffer, freed by its finalizer). Falls
-/// back to a copy where the runtime forbids external buffers.
+/// A typed array over Rust-owned memory, without a copy. The memory is wrapped as an external
+/// node `Buffer` (not a bare external ArrayBuffer): node marks those untransferable, so no
+/// `postMessage`/`structuredClone` transfer can move the memory away from the object whose
+/// finalizer frees it. Falls back to a copy where the runtime forbids external buffers.
 unsafe fn typed_array(env: napi_env, owned: Owned) -> napi_value {
     let (ptr, len, ty) = match &owned {
         Owned::F32(b) => (b.as_ptr() as *mut c_void, b.len(), TYPED_FLOAT32),
@@ -305,23 +307,30 @@ unsafe fn typed_array(env: napi_env, owned: Owned) -> napi_value {
         Owned::U32(b) => (b.as_ptr() as *mut c_void, b.len(), 6),
     };
     let bytes = len * 4;
-    let mut ab = null_mut();
     let hint = Box::into_raw(Box::new(owned));
-    if len > 0 && napi_create_external_arraybuffer(env, ptr, bytes, Some(free_buffer), hint as *mut c_void, &mut ab) == OK {
+    let mut buf = null_mut();
+    let mut ab = null_mut();
+    let mut offset = 0usize;
+    let external = len > 0
+        && napi_create_external_buffer(env, bytes, ptr, Some(free_buffer), hint as *mut c_void, &mut buf) == OK
+        && napi_get_typedarray_info(env, buf, null_mut(), null_mut(), null_mut(), &mut ab, &mut offset) == OK;
+    if external {
         LIVE_BATCH_BYTES.fetch_add(bytes as i64, Ordering::SeqCst);
         let mut adjusted = 0i64;
         napi_adjust_external_memory(env, bytes as i64, &mut adjusted);
     } else {
-        let owned = Box::from_raw(hint);
+        if buf.is_null() {
+            drop(Box::from_raw(hint));
+        }
         let mut dst: *mut c_void = null_mut();
         napi_create_arraybuffer(env, bytes, &mut dst, &mut ab);
         if bytes > 0 && !dst.is_null() {
             std::ptr::copy_nonoverlapping(ptr as *const u8, dst as *mut u8, bytes);
         }
-        drop(owned);
+        offset = 0;
     }
     let mut ta = null_mut();
-    napi_create_typedarray(env, ty, len, ab, 0, &mut ta);
+    napi_create_typedarray(env, ty, len, ab, offset, &mut ta);
     ta
 }
 
