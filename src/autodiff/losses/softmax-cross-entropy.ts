@@ -6,8 +6,10 @@
  *
  * With class indices y, keep mask k (y != ignore_index), class weights w and smoothing e, the mean is
  *   -sum_i k_i [(1 - e) w_{y_i} logp_{i,y_i} + (e / C) sum_c w_c logp_{i,c}] / sum_i k_i w_{y_i}
- * exactly as PyTorch normalizes it. The picked log-probabilities come from GatherElements (O(N)
- * forward work; its gradient scatters into the class axis). A batch whose targets are all ignored
+ * exactly as PyTorch normalizes it. Without smoothing the picked log-probabilities come from
+ * GatherElements (O(N) forward work; its gradient scatters into the class axis); with smoothing the
+ * whole target distribution is one Where over Equal(label, class index), which measured faster
+ * than gathering plus a separate smoothing sum. A batch whose targets are all ignored
  * gives 0 (PyTorch gives NaN), so one such batch cannot poison training.
  */
 import type { GraphBuilder } from '../../onnx/builder.js';
@@ -86,29 +88,34 @@ function indexLoss(b: GraphBuilder, o: SoftmaxCrossEntropyOptions, input: LossIn
     keep = b.op('Cast', [b.op('Not', [ignored])], { to: DTYPE_CODE[dtype] }, 'keep');
     lab = b.op('Where', [ignored, b.constant(o.labelDtype, 0, []), lab], {}, 'safe_label');
   }
-  const picked = b.op('GatherElements', [logp, lab], { axis: 1 }, 'picked_log_prob');
-  // per-target coefficient: w_y * keep
+  // per-target coefficient w_y * keep (the mean's denominator sums it)
   let coef = keep;
   if (o.weight) {
     const wy = b.op('Gather', [b.constant(dtype, o.weight, [C]), lab], { axis: 0 }, 'target_weight');
     coef = keep ? b.op('Mul', [wy, keep]) : wy;
   }
-  const plain = !coef; // no ignore_index, no weights: a plain mean over positions
-  const sumOrMean = (x: string) => b.op(plain && o.reduction === 'mean' ? 'ReduceMean' : 'ReduceSum', [x], { keepdims: 0 });
-  let total = sumOrMean(coef ? b.op('Mul', [picked, coef]) : picked);
-  if (eps > 0) {
-    total = b.op('Mul', [total, c(1 - eps)]);
-    const wlogp = o.weight ? b.op('Mul', [logp, classConstant(b, o.weight, input)]) : logp;
-    let smooth: string;
+  const plainMean = !coef && o.reduction === 'mean'; // no ignore_index, no weights: a plain mean over positions
+  let total: string;
+  if (eps === 0) {
+    // O(N) forward: pick log p of the target; the gradient scatters into the class axis
+    const picked = b.op('GatherElements', [logp, lab], { axis: 1 }, 'picked_log_prob');
+    total = b.op(plainMean ? 'ReduceMean' : 'ReduceSum', [coef ? b.op('Mul', [picked, coef]) : picked], { keepdims: 0 });
+  } else {
+    // smoothed targets as one Where over a class-index comparison: w_c ((1 - e) [c = y] + e / C);
+    // cheaper than gather + a separate smoothing sum, whose gradients would meet in a full-size Sum
+    const classes = b.constant(o.labelDtype, Array.from({ length: C }, (_, i) => i), shape.map((_, i) => (i === 1 ? C : 1)));
+    const isTarget = b.op('Equal', [lab, classes], {}, 'is_target');
+    const hi = o.weight ? classConstant(b, o.weight.map((w) => w * (1 - eps + eps / C)), input) : c(1 - eps + eps / C);
+    const lo = o.weight ? classConstant(b, o.weight.map((w) => (w * eps) / C), input) : c(eps / C);
+    const prod = b.op('Mul', [logp, b.op('Where', [isTarget, hi, lo], {}, 'smoothed_target')], {}, 'target_log_prob');
     if (keep) {
-      const perPos = b.op('ReduceSum', [wlogp, b.ints([1])], { keepdims: 1 }, 'smooth_per_position');
-      smooth = b.op('ReduceSum', [b.op('Mul', [perPos, keep])], { keepdims: 0 });
+      const perPos = b.op('ReduceSum', [prod, b.ints([1])], { keepdims: 1 }, 'per_position');
+      total = b.op('ReduceSum', [b.op('Mul', [perPos, keep])], { keepdims: 0 });
+    } else if (plainMean) {
+      total = b.op('Mul', [b.op('ReduceMean', [prod], { keepdims: 0 }), c(C)]);
     } else {
-      // sum_c over classes then sum or mean over positions == C * sum or mean over all elements / C
-      smooth = b.op(plain && o.reduction === 'mean' ? 'ReduceMean' : 'ReduceSum', [wlogp], { keepdims: 0 });
-      if (plain && o.reduction === 'mean') smooth = b.op('Mul', [smooth, c(C)]);
+      total = b.op('ReduceSum', [prod], { keepdims: 0 });
     }
-    total = b.op('Add', [total, b.op('Mul', [smooth, c(eps / C)])], {}, 'smoothed');
   }
   if (o.reduction === 'mean' && coef) {
     const den = b.op('Max', [b.op('ReduceSum', [coef], { keepdims: 0 }, 'target_weight_sum'), c(TINY[dtype] ?? 1e-30)]);
