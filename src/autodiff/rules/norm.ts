@@ -134,8 +134,8 @@ function sameInts(c: GradContext, name: string, want: number[]): boolean {
 
 /**
  * When BN node `bn` reads the batch statistics of its own X, as `rewriteForTraining` builds them
- * (mean = ReduceMean(X, axes, keepdims 0); var = ReduceMean(Mul(xc, xc), axes, keepdims 0) with
- * xc = Sub(X, ReduceMean(X, axes, keepdims 1))), returns xc; else undefined.
+ * (mean = Reshape(m, [-1]) or ReduceMean(X, axes, keepdims 0); var = ReduceMean(Mul(xc, xc), axes,
+ * keepdims 0) with xc = Sub(X, m), m = ReduceMean(X, axes, keepdims 1)), returns xc; else undefined.
  */
 export function batchStatsOf(c: GradContext, bn: Node): string | undefined {
   const prod = producers(c.b.graph);
@@ -143,7 +143,9 @@ export function batchStatsOf(c: GradContext, bn: Node): string | undefined {
   const axes = batchAxes(c.shape(x).length);
   const isMean = (n: Node | undefined, of: string, keep: number) =>
     !!n && n.opType === 'ReduceMean' && n.inputs[0] === of && attrInt(n, 'keepdims', 1) === keep && sameInts(c, n.inputs[1] ?? '', axes);
-  if (!isMean(prod.get(mean), x, 0)) return undefined;
+  const mp = prod.get(mean);
+  const viaReshape = mp && mp.opType === 'Reshape' && isMean(prod.get(mp.inputs[0]), x, 1);
+  if (!viaReshape && !isMean(mp, x, 0)) return undefined;
   const vn = prod.get(vari);
   const sq = vn && vn.opType === 'ReduceMean' && attrInt(vn, 'keepdims', 1) === 0 && sameInts(c, vn.inputs[1] ?? '', axes) ? prod.get(vn.inputs[0]) : undefined;
   if (!sq || sq.opType !== 'Mul' || sq.inputs[0] !== sq.inputs[1]) return undefined;
