@@ -11,7 +11,8 @@ import { GraphBuilder } from '../onnx/builder.js';
 import { canonicalize, CANONICAL_OPSET } from '../onnx/opset.js';
 import { inferShapes } from '../onnx/shapes/infer.js';
 import { isFloat, tensor, type DType, type Tensor } from '../onnx/tensor.js';
-import { differentiate } from './engine.js';
+import { differentiate, unsupportedNodes } from './engine.js';
+import { supportedOps } from './registry.js';
 import { runningStatistics, selectParameters, type TrainableSelection } from './trainable.js';
 import { AutodiffError } from './rule.js';
 import { buildLoss, type LossSpec } from './losses/index.js';
@@ -109,6 +110,11 @@ export function buildTrainingArtifacts(model: Model, spec: TrainingSpec): Traini
     throw new AutodiffError(`the model has no trainable float parameters${split.frozen.length ? ` (all ${split.frozen.length} are frozen)` : ''}; nothing to train`);
   }
   const running = [...runningStatistics(g0)].filter((n) => g0.initializers.has(n));
+  const blocked = unsupportedNodes(g0, prediction, split.trainable);
+  if (blocked.length) {
+    const list = blocked.map((n) => `'${n.name}' (${n.domain ? `${n.domain}.` : ''}${n.opType})`).join(', ');
+    throw new AutodiffError(`cannot differentiate node${blocked.length > 1 ? 's' : ''} ${list}: no gradient rule for ${[...new Set(blocked.map((n) => n.opType))].join(', ')}. Supported ops: ${supportedOps().join(', ')}`);
+  }
 
   // ---- train step ----
   const g = cloneGraph(g0);

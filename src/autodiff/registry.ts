@@ -6,6 +6,7 @@ import type { GradRule, GradRuleFamily } from './rule.js';
 import { elementwiseFamily } from './rules/elementwise.js';
 import { activationFamily } from './rules/activations.js';
 import { matmulFamily } from './rules/matmul.js';
+import { dropoutFamily } from './rules/dropout.js';
 import { shapeFamily } from './rules/shape.js';
 import { indexingFamily } from './rules/indexing.js';
 import { reduceFamily } from './rules/reduce.js';
@@ -18,6 +19,7 @@ const FAMILIES: GradRuleFamily[] = [
   elementwiseFamily,
   activationFamily,
   matmulFamily,
+  dropoutFamily,
   shapeFamily,
   indexingFamily,
   reduceFamily,
