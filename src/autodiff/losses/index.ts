@@ -43,10 +43,11 @@ export function validateLoss(spec: LossSpec, where = 'loss'): unknown {
 
 /**
  * Validates `spec` and appends its loss to the graph behind `b`. The caller adds
- * `labelInput` (and any `extraInputs`) to the graph's inputs.
+ * `labelInput` (and any `extraInputs`) to the graph's inputs. `where` is the config path used in
+ * error messages (e.g. `training.loss`).
  */
-export function buildLoss(b: GraphBuilder, spec: LossSpec, prediction: string, predictionShape: Dim[], dtype: DType, labelName: string): LossBuild {
-  const def = lossDef(spec);
-  const options = def.validate(spec, 'loss');
+export function buildLoss(b: GraphBuilder, spec: LossSpec, prediction: string, predictionShape: Dim[], dtype: DType, labelName: string, where = 'loss'): LossBuild {
+  const def = lossDef(spec, where);
+  const options = def.validate(spec, where);
   return def.build(b, options, { prediction, shape: predictionShape, dtype, label: labelName });
 }
