@@ -13,8 +13,8 @@
  *
  * Callers wire `stateOutputs` as graph outputs and re-run shape inference afterwards.
  */
-import type { Graph, Node, ValueInfo } from '../onnx/ir.js';
-import { attrFloat } from '../onnx/ir.js';
+import type { Dim, Graph, Node, ValueInfo } from '../onnx/ir.js';
+import { attrFloat, nodeDependencies } from '../onnx/ir.js';
 import { GraphBuilder } from '../onnx/builder.js';
 import type { ShapeTable } from '../onnx/shapes/infer.js';
 import { toNumbers, type DType } from '../onnx/tensor.js';
@@ -49,18 +49,25 @@ const ROUNDS: Array<[number, number, number]> = [[1103515245, 12345, 13], [16645
 export function rewriteForTraining(graph: Graph, shapes: ShapeTable, opts: TrainingRewriteOptions): TrainingRewrite {
   const out: TrainingRewrite = { stateInputs: [], stateOutputs: [] };
   const nodes: Node[] = [];
+  const dropped = new Set<string>();
   const b = new GraphBuilder(graph, 'train_mode', nodes);
   const inputNames = new Set(graph.inputs.map((v) => v.name));
   for (const name of [opts.dropoutSeedInput, opts.stepInput]) {
     if (!inputNames.has(name)) throw new AutodiffError(`rewriteForTraining: '${name}' must be an int64 scalar graph input`);
   }
   for (const node of graph.nodes) {
+    if (node.domain === '' && (node.opType === 'BatchNormalization' || node.opType === 'Dropout')) {
+      node.inputs.forEach((i) => { if (graph.initializers.has(i)) dropped.add(i); });
+    }
     if (node.domain === '' && node.opType === 'BatchNormalization') batchNorm(graph, shapes, b, node, out, opts.batchNorm ?? 'fused');
     else if (node.domain === '' && node.opType === 'Dropout') dropout(graph, shapes, b, node, opts);
     else nodes.push(node);
   }
   // keep the array's identity: builders made before the rewrite still append to the graph
   graph.nodes.splice(0, graph.nodes.length, ...nodes);
+  // drop initializers only the replaced nodes read (dropout ratio, training_mode flags)
+  const read = new Set(nodes.flatMap((n) => nodeDependencies(n)));
+  for (const n of dropped) if (!read.has(n) && !graph.outputs.some((o) => o.name === n)) graph.initializers.delete(n);
   return out;
 }
 
@@ -142,7 +149,7 @@ function mix(b: GraphBuilder, x: string, [a, c, s]: [number, number, number]): s
  * Emits the keep-mask of a dropout with ratio `ratio` over `x`: a bool tensor shaped like x,
  * a pure function of (seed, step, salt, element index).
  */
-export function dropoutKeepMask(b: GraphBuilder, x: string, seed: string, step: string, salt: number, ratio: number | string, xdtype: DType): string {
+export function dropoutKeepMask(b: GraphBuilder, x: string, shape: Dim[] | undefined, seed: string, step: string, salt: number, ratio: number | string, xdtype: DType): string {
   const m31 = b.int(MASK31);
   const s = b.op('BitwiseAnd', [seed, m31]);
   const t = b.op('BitwiseAnd', [step, m31]);
@@ -150,10 +157,15 @@ export function dropoutKeepMask(b: GraphBuilder, x: string, seed: string, step: 
   base = mix(b, mix(b, base, ROUNDS[1]), ROUNDS[2]);
   base = b.op('BitwiseAnd', [b.op('Add', [base, b.op('Mul', [t, b.int(ROUNDS[1][0])])]), m31]);
   base = mix(b, mix(b, base, ROUNDS[0]), ROUNDS[1]);
-  const size = b.op('Size', [x]);
-  const idx = b.op('Reshape', [b.op('Range', [b.int(0), size, b.int(1)]), b.op('Shape', [x])], {}, 'dropout_index');
-  let h = b.op('BitwiseXor', [idx, base]);
-  for (const r of ROUNDS) h = mix(b, h, r);
+  const staticShape = shape && shape.every((d) => typeof d === 'number') ? shape as number[] : undefined;
+  const size = staticShape ? b.int(staticShape.reduce((p, d) => p * d, 1)) : b.op('Size', [x]);
+  const target = staticShape ? b.ints(staticShape) : b.op('Shape', [x]);
+  const idx = b.op('Reshape', [b.op('Range', [b.int(0), size, b.int(1)]), target], {}, 'dropout_index');
+  // index-only rounds first: with a static shape ORT folds them into a constant, so each step
+  // pays only the xor with the (seed, step, salt) base and two rounds per element
+  const hIdx = mix(b, mix(b, idx, ROUNDS[0]), ROUNDS[1]);
+  let h = b.op('BitwiseXor', [hIdx, base]);
+  h = mix(b, mix(b, h, ROUNDS[2]), ROUNDS[0]);
   if (typeof ratio === 'number') {
     // uniform = h / 2^31 < 1 - ratio, compared exactly in integers
     return b.op('Less', [h, b.int(Math.round((1 - ratio) * 2 ** 31))], {}, 'dropout_keep');
@@ -180,7 +192,7 @@ function dropout(graph: Graph, shapes: ShapeTable, b: GraphBuilder, node: Node, 
     if (maskOut) b.emit('Cast', [b.op('ConstantOfShape', [b.op('Shape', [x])], { value: { type: 'tensor', value: { dtype: 'bool', dims: [1], data: new Uint8Array([1]) } } })], [maskOut], { to: 9 });
     return;
   }
-  const keep = dropoutKeepMask(b, x, opts.dropoutSeedInput, opts.stepInput, salt31(y), ratio, dtype);
+  const keep = dropoutKeepMask(b, x, shapes.info.get(x)?.shape, opts.dropoutSeedInput, opts.stepInput, salt31(y), ratio, dtype);
   const scale = typeof ratio === 'number'
     ? b.constant(dtype, 1 / (1 - ratio), [])
     : b.op('Reciprocal', [b.op('Sub', [b.constant(dtype, 1, []), b.op('CastLike', [ratio, x])])]);
