@@ -6,6 +6,18 @@
  *
  * Returned tensors may share storage with each other (e.g. an Identity output and its input) but
  * never with the caller's feeds or initializers, which are copied in.
+ *
+ * Semantics follow ONNX at opset 18 and, where ORT 1.30 (checked by the tests in
+ * test/onnx/reference) differs from a literal reading of the spec, ORT:
+ * - MaxPool/AveragePool ceil_mode drops a last window that would start in the end padding (ORT's
+ *   kernel; ORT's bundled ONNX shape inference does not, and warns about the mismatch).
+ * - ConvTranspose with output_shape or SAME_*: explicit pads are ignored; the total padding puts
+ *   the odd unit at the end for SAME_UPPER and at the begin for NOTSET/SAME_LOWER.
+ * - Reduce* with noop_with_empty_axes and no axes keep their elementwise part (SumSquare -> x^2,
+ *   L1/L2 -> |x|, LogSum -> log x).
+ * - Clip with min > max gives max; ReduceMax/ReduceMin skip NaN.
+ * - Integer types compute in BigInt and wrap to their width; uint64 values past 2^63 are not
+ *   supported. Dropout in training mode with ratio > 0 throws (its randomness cannot match ORT).
  */
 import type { Graph, Node } from '../ir.js';
 import { nodeDependencies, topologicalSort } from '../ir.js';

@@ -4,6 +4,7 @@
  * InstanceNormalization, GroupNormalization, Dropout.
  */
 import { attrFloat, attrInt } from '../ir.js';
+import { dtypeFromCode } from '../tensor.js';
 import type { Kernel } from './kernel.js';
 import { need } from './kernel.js';
 import type { RefTensor } from './tensor-util.js';
@@ -82,7 +83,7 @@ const layerNorm: Kernel = (node, inputs) => {
     }
   }
   const statDims = x.dims.map((d, i) => (i < axis ? d : 1));
-  const statType = x.dtype;
+  const statType = node.attrs.stash_type ? dtypeFromCode(attrInt(node, 'stash_type')) : 'float32';
   return [makeTensor(x.dtype, [...x.dims], out), makeTensor(statType, statDims, meanOut), makeTensor(statType, statDims, invOut)];
 };
 

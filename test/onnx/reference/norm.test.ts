@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { A } from '../../../src/onnx/ir.js';
-import { bool, checkOp, f32, randT, refOp, toNums } from './helpers.js';
+import { tensor } from '../../../src/onnx/tensor.js';
+import { bool, checkOp, f32, rand, randT, refOp, toNums } from './helpers.js';
 
 test('BatchNormalization inference form matches ORT (4-D, 2-D, 3-D inputs)', async () => {
   for (const dims of [[2, 3, 4, 5], [4, 3], [2, 3, 7]]) {
@@ -38,6 +39,7 @@ test('LayerNormalization: axes, epsilon, optional bias, Mean and InvStdDev outpu
     const r = axis < 0 ? 3 + axis : axis;
     const nd = [2, 3, 4].slice(r);
     await checkOp({ op: 'LayerNormalization', attrs: { axis: A.int(axis) }, inputs: [x, randT(nd, 7), randT(nd, 8)], outputs: ['float32', 'float32', 'float32'] });
+    await checkOp({ op: 'LayerNormalization', attrs: { axis: A.int(axis) }, inputs: [tensor('float64', x.dims, Float64Array.from(x.data as Float32Array)), tensor('float64', nd, rand(nd.reduce((p, q) => p * q, 1), 7))], outputs: ['float64', 'float32', 'float32'] });
   }
   await checkOp({ op: 'LayerNormalization', attrs: { epsilon: A.float(0.01) }, inputs: [x, randT([4], 7)] });
   await checkOp({ op: 'LayerNormalization', attrs: { axis: A.int(1) }, inputs: [x, randT([1, 4], 7), randT([4], 9)] });
@@ -54,6 +56,8 @@ test('InstanceNormalization and GroupNormalization', async () => {
   const inorm = refOp({ op: 'InstanceNormalization', inputs: [x, s, b] });
   assert.deepEqual(toNums(g.out0), toNums(inorm.out0));
   await checkOp({ op: 'GroupNormalization', attrs: { num_groups: A.int(2) }, inputs: [x, s, b], opset: 21 });
+  // opset 18 form: scale and bias per group.
+  await checkOp({ op: 'GroupNormalization', attrs: { num_groups: A.int(2), epsilon: A.float(0.01) }, inputs: [x, randT([2], 15), randT([2], 16)], opset: 18 });
 });
 
 test('Dropout: inference is the identity with a true mask; training with ratio > 0 throws', async () => {
