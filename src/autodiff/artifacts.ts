@@ -182,7 +182,8 @@ export function buildTrainingArtifacts(model: Model, spec: TrainingSpec): Traini
   if (gradNorm) { b.emit('Identity', [gradNorm], [IO.gradNorm]); g.outputs.push({ name: IO.gradNorm, dtype: predInfo.dtype, shape: [] }); }
   carried.forEach((c) => {
     const out = `${c.input}.next`;
-    b.emit('Identity', [c.output], [out]);
+    // rename the value in place rather than copying it through an Identity (a full-size copy)
+    if (!renameValue(g, c.output, out)) b.emit('Identity', [c.output], [out]);
     c.output = out;
     g.outputs.push({ name: out, dtype: c.init.dtype, shape: [...c.init.dims] });
   });
@@ -211,6 +212,20 @@ export function buildTrainingArtifacts(model: Model, spec: TrainingSpec): Traini
     base, trainStep, evalStep, dataInputs, label, prediction, carried,
     trainable: split.trainable, frozen: split.frozen, stepsPerRun, hasGradNorm: gradNorm !== undefined,
   };
+}
+
+/**
+ * Renames a node output everywhere it is used. Returns false when the value is not produced by a
+ * node (a graph input or initializer), or is already a graph output, so it cannot be renamed.
+ */
+function renameValue(g: Graph, from: string, to: string): boolean {
+  const producer = g.nodes.find((n) => n.outputs.includes(from));
+  if (!producer || g.outputs.some((o) => o.name === from)) return false;
+  for (const n of g.nodes) {
+    n.inputs = n.inputs.map((i) => (i === from ? to : i));
+    n.outputs = n.outputs.map((o) => (o === from ? to : o));
+  }
+  return true;
 }
 
 function liftToInputIn(g: Graph, name: string): void {

@@ -17,23 +17,16 @@ import { splitIndices } from '../../src/datasets/split.js';
 import { memoryBatches, accuracy } from '../../src/datasets/memory-batches.js';
 import { encodeModel } from '../../src/onnx/io.js';
 import type { Model } from '../../src/onnx/ir.js';
-import type { Tensor } from '../../src/onnx/tensor.js';
+import { SessionManager } from '../../src/sessions/session-manager.js';
 
-const ortSessions: SessionFactory = async (_name, bytes) => {
-  const s = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, graphOptimizationLevel: 'all' });
-  return {
-    inputNames: [...s.inputNames],
-    outputNames: [...s.outputNames],
-    run: async (feeds: Record<string, Tensor>) => {
-      const f: Record<string, ort.Tensor> = {};
-      for (const [k, t] of Object.entries(feeds)) f[k] = new ort.Tensor(t.dtype as 'float32', t.data as Float32Array, t.dims);
-      const out = await s.run(f);
-      const r: Record<string, Tensor> = {};
-      for (const [k, t] of Object.entries(out)) r[k] = { dtype: t.type as 'float32', dims: [...t.dims], data: t.data as Float32Array };
-      return r;
-    },
-    release: () => s.release(),
-  };
+/** Sessions run in a worker thread (the SessionManager default for ONNX Runtime), one thread each. */
+const managers: SessionManager[] = [];
+test.after(async () => { await Promise.all(managers.map((m) => m.close())); });
+const ortSessions: SessionFactory = async (name, bytes) => {
+  const m = new SessionManager({ device: 'cpu', intraOpThreads: 1 });
+  managers.push(m);
+  assert.equal(m.inWorker, true);
+  return m.createSession(name, bytes);
 };
 
 const digits = loadDigits();
