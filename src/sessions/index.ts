@@ -1,0 +1,10 @@
+/** The session layer's public surface. */
+export type * from './types.js';
+export { SessionError, type SessionErrorCode } from './errors.js';
+export { validateSessionConfig, sessionConfigKeys, DEFAULT_INTRA_OP_THREADS } from './config.js';
+export { parseDevice, diagnoseCuda, type CudaDiagnosis } from './providers.js';
+export { backendEntries, backendEntry } from './registry.js';
+export { NullBackend, type NullBackendOptions, type NullOutputFn, type NullOutputContext } from './null-backend.js';
+export { OrtBackend } from './ort-backend.js';
+export { SessionWorker, WorkerSession, type SessionWorkerOptions } from './worker-host.js';
+export { SessionManager, type SessionManagerOptions, type PlatformReport } from './session-manager.js';
