@@ -1,0 +1,71 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { validateSessionConfig, DEFAULT_INTRA_OP_THREADS } from '../../src/sessions/config.js';
+import { parseDevice } from '../../src/sessions/providers.js';
+import { SessionError } from '../../src/sessions/errors.js';
+import { SessionManager } from '../../src/sessions/session-manager.js';
+
+function rejects(fn: () => unknown, message: string | RegExp): void {
+  assert.throws(fn, (e: unknown) => {
+    assert.ok(e instanceof SessionError, `expected a SessionError, got ${String(e)}`);
+    assert.equal(e.code, 'ERR_SESSION_CONFIG');
+    if (typeof message === 'string') assert.equal(e.message, message);
+    else assert.match(e.message, message);
+    return true;
+  });
+}
+
+test('defaults fill every field', () => {
+  const c = validateSessionConfig({});
+  assert.deepEqual(c, {
+    device: { kind: 'device', provider: 'cpu', deviceId: 0 }, intraOpThreads: DEFAULT_INTRA_OP_THREADS, interOpThreads: 1,
+    graphOptimization: 'all', executionMode: 'sequential', enableProfiling: false, profileFilePrefix: 'gymnos-ort-profile',
+    memoryPattern: true, allowSpinning: false,
+  });
+  assert.deepEqual(validateSessionConfig(undefined), c);
+});
+
+test('devices parse: cpu, cuda, cuda:N, webgpu, auto', () => {
+  assert.deepEqual(parseDevice('cpu'), { kind: 'device', provider: 'cpu', deviceId: 0 });
+  assert.deepEqual(parseDevice('cuda'), { kind: 'device', provider: 'cuda', deviceId: 0 });
+  assert.deepEqual(parseDevice('cuda:3'), { kind: 'device', provider: 'cuda', deviceId: 3 });
+  assert.deepEqual(parseDevice('webgpu'), { kind: 'device', provider: 'webgpu', deviceId: 0 });
+  assert.deepEqual(parseDevice('auto'), { kind: 'auto' });
+});
+
+test('bad devices name the path and the choices', () => {
+  rejects(() => validateSessionConfig({ device: 'gpu' }),
+    "expected cpu, cuda, cuda:N, webgpu or auto for session.device but got \"gpu\" (for an NVIDIA GPU write 'cuda' or 'cuda:N')");
+  rejects(() => validateSessionConfig({ device: 'cuda:x' }), /for session\.device but got "cuda:x"/);
+  rejects(() => validateSessionConfig({ device: 'CPU' }), /did you mean 'cpu'\?/);
+  rejects(() => validateSessionConfig({ device: 3 }), /for session\.device but got 3$/);
+  rejects(() => validateSessionConfig({ device: 'tpu' }, 'experiments[0].session'), /for experiments\[0\]\.session\.device but got "tpu"$/);
+});
+
+test('threads must be positive integers', () => {
+  rejects(() => validateSessionConfig({ intraOpThreads: 0 }), 'session.intraOpThreads: expected a positive integer but got 0');
+  rejects(() => validateSessionConfig({ interOpThreads: 1.5 }), 'session.interOpThreads: expected a positive integer but got 1.5');
+  rejects(() => validateSessionConfig({ intraOpThreads: '2' }), 'session.intraOpThreads: expected a positive integer but got "2"');
+  assert.equal(validateSessionConfig({ intraOpThreads: 4 }).intraOpThreads, 4);
+});
+
+test('enumerations and booleans list their choices', () => {
+  rejects(() => validateSessionConfig({ graphOptimization: 'max' }),
+    "session.graphOptimization: expected one of 'disabled', 'basic', 'extended', 'all' but got \"max\"");
+  rejects(() => validateSessionConfig({ executionMode: 'async' }), "session.executionMode: expected one of 'sequential', 'parallel' but got \"async\"");
+  rejects(() => validateSessionConfig({ enableProfiling: 'yes' }), 'session.enableProfiling: expected true or false but got "yes"');
+  rejects(() => validateSessionConfig({ memoryPattern: 1 }), 'session.memoryPattern: expected true or false but got 1');
+});
+
+test('unknown keys and non-objects are errors', () => {
+  rejects(() => validateSessionConfig({ intraOpNumThreads: 2 }), /^session\.intraOpNumThreads: unknown key; expected one of device, intraOpThreads, /);
+  rejects(() => validateSessionConfig([]), 'session: expected an object but got []');
+  rejects(() => validateSessionConfig('cpu'), 'session: expected an object but got "cpu"');
+});
+
+test('SessionManager validates before doing anything', () => {
+  rejects(() => new SessionManager({ intraOpThreads: 0 }, { backend: 'null' }), 'session.intraOpThreads: expected a positive integer but got 0');
+  rejects(() => new SessionManager({}, { backend: 'tensorflow' }), "backend: expected one of 'ort', 'null' but got \"tensorflow\"");
+  rejects(() => new SessionManager({}, { backend: 'null', inWorker: true, backendOptions: { outputs: { y: () => null } } }),
+    /backendOptions cannot be sent to the session worker/);
+});
