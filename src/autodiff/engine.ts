@@ -145,8 +145,9 @@ export function differentiate(graph: Graph, table: ShapeTable, opts: Differentia
     else {
       unused.push(p);
       const pi = info.get(p);
-      const shape = shapeOf(p);
-      const zero = b.op('ConstantOfShape', [b.ints(shape.map((d) => (typeof d === 'number' ? d : 0)))], {
+      const shape = info.get(p)?.shape;
+      const dims = shape && shape.every((d) => typeof d === 'number') ? b.ints(shape as number[]) : b.op('Shape', [p]);
+      const zero = b.op('ConstantOfShape', [dims], {
         value: { type: 'tensor', value: { dtype: pi?.dtype ?? 'float32', dims: [1], data: pi?.dtype === 'float64' ? new Float64Array(1) : new Float32Array(1) } },
       }, 'zero_grad');
       grads.set(p, zero);

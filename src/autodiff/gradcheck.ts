@@ -116,7 +116,7 @@ export function gradCheck(opts: GradCheckOptions): GradCheckResult {
   const eps = opts.eps ?? 1e-6;
   const lossAt = (name: string, values: Float64Array): number => {
     const t = feeds[name];
-    const out = evaluateGraph(fwd, { ...feeds, [name]: { dtype: 'float64', dims: t.dims, data: values } }, { opset: opts.opset, outputs: [loss] });
+    const out = evaluateGraph(fwd, { ...feeds, [name]: { dtype: t.dtype, dims: t.dims, data: values } }, { opset: opts.opset, outputs: [loss] });
     return asFloat64(out[loss])[0];
   };
   const params: ParamCheck[] = [];

@@ -175,11 +175,19 @@ function batchNormGrad(c: GradContext): Array<string | undefined> {
   const gammaInv = mul(c, c.x(1), invstd);
   if (xc) {
     // training form: dX = (gamma*invstd/M) (M dY - sum(dY) - xhat sum(dY xhat)) = k dY + xhat a + bb
-    const xs = c.staticShape(x, 'the batch-statistics gradient');
-    const m = axes.reduce((p, a) => p * xs[a], 1);
+    const xs = c.shape(x);
+    let negInvM: string;
+    if (xs.every((d) => typeof d === 'number')) {
+      negInvM = c.scalar(-1 / axes.reduce((p, a) => p * (xs[a] as number), 1), x);
+    } else {
+      // symbolic batch: M = Size(x) / C at run time
+      const ch = xs[1];
+      if (typeof ch !== 'number') throw new AutodiffError(`${c.where}: the batch-statistics gradient needs a static channel count, but '${x}' has shape [${xs.map((d) => d ?? '?').join(', ')}]`);
+      negInvM = b.op('Div', [c.scalar(-ch, x), b.op('CastLike', [b.op('Size', [x]), x])]);
+    }
     const sumDy = db ?? b.op('ReduceSum', [dy, b.ints(axes)], { keepdims: 0 });
     const sumDyX = ds ?? b.op('ReduceSum', [mul(c, dy, xhat), b.ints(axes)], { keepdims: 0 });
-    const km = mul(c, gammaInv, c.scalar(-1 / m, x));
+    const km = mul(c, gammaInv, negInvM);
     const a = perChannel(c, mul(c, km, sumDyX), r);
     const bb = perChannel(c, mul(c, km, sumDy), r);
     const dx = c.needs(0) ? b.op('Add', [b.op('Add', [mul(c, dy, perChannel(c, gammaInv, r)), mul(c, xhat, a)]), bb], {}, 'bn_grad') : undefined;
