@@ -110,18 +110,30 @@ export function weightGrad(c: GradContext, s: WeightGradSpec): string {
     slices.push(whole ? xp : b.op('Slice', [xp, b.ints(starts), b.ints(ends), b.ints(axes), b.ints(win.strides)]));
     for (let i = n - 1; i >= 0; i--) { if (++tap[i] < win.kernel[i]) break; tap[i] = 0; }
   }
-  // cols: [N, C, taps, L] -> [N, G, Cg*taps, L]; dY: [N, G, Cog, L]
   const cg = s.channels / group;
   const cog = s.outChannels / group;
+  const swapLast = (rank: number) => {
+    const perm = Array.from({ length: rank }, (_, i) => i);
+    [perm[rank - 2], perm[rank - 1]] = [perm[rank - 1], perm[rank - 2]];
+    return perm;
+  };
+  if (group === 1) {
+    // cols: Concat on the channel axis, tap-major: [N, taps*C, ...out] (no Unsqueeze per tap)
+    const stacked = taps === 1 ? slices[0] : b.op('Concat', slices, { axis: 1 });
+    const cols = reshapeKeep(c, stacked, 1, [taps * cg, L]);
+    const dy = reshapeKeep(c, s.dy, 1, [cog, L]);
+    // ORT fuses this Transpose into the MatMul (FusedMatMul with transB): no copy of cols
+    const perSample = b.op('MatMul', [dy, b.op('Transpose', [cols], { perm: swapLast(3) })]);
+    const summed = b.op('ReduceSum', [perSample, b.ints([0])], { keepdims: 0 });
+    if (cg === 1) return b.op('Reshape', [summed, b.ints([s.outChannels, 1, ...win.kernel])]);
+    const tapMajor = b.op('Reshape', [summed, b.ints([s.outChannels, ...win.kernel, cg])]);
+    return b.op('Transpose', [tapMajor], { perm: [0, n + 1, ...axes.map((a) => a - 1)] });
+  }
+  // grouped: cols [N, C, taps, L] -> [N, G, Cg*taps, L]; dY: [N, G, Cog, L]
   const stacked = taps === 1 ? slices[0] : b.op('Concat', slices.map((t) => b.op('Unsqueeze', [t, b.ints([2])])), { axis: 2 });
-  const grouped = group > 1;
-  const cols = reshapeKeep(c, stacked, 1, grouped ? [group, cg * taps, L] : [cg * taps, L]);
-  const dy = reshapeKeep(c, s.dy, 1, grouped ? [group, cog, L] : [cog, L]);
-  const rank = grouped ? 4 : 3;
-  const perm = Array.from({ length: rank }, (_, i) => i);
-  [perm[rank - 2], perm[rank - 1]] = [perm[rank - 1], perm[rank - 2]];
-  // ORT fuses this Transpose into the MatMul (FusedMatMul with transB): no copy of cols
-  const perSample = b.op('MatMul', [dy, b.op('Transpose', [cols], { perm })]);
+  const cols = reshapeKeep(c, stacked, 1, [group, cg * taps, L]);
+  const dy = reshapeKeep(c, s.dy, 1, [group, cog, L]);
+  const perSample = b.op('MatMul', [dy, b.op('Transpose', [cols], { perm: swapLast(4) })]);
   const summed = b.op('ReduceSum', [perSample, b.ints([0])], { keepdims: 0 });
   return b.op('Reshape', [summed, b.ints([s.outChannels, cg, ...win.kernel])]);
 }

@@ -76,7 +76,11 @@ function maxPoolMask(c: GradContext, win: Window): string {
   return unpad(c, b.op('Mul', [mask, gUp]), win.inSpatial, target, win.padsBegin);
 }
 
-function maxPoolScatter(c: GradContext): string {
+/**
+ * The general MaxPool gradient: MaxPool's Indices (flat over N*C*spatial) + ScatterElements(add).
+ * Exported for the benchmark, which compares it with the mask form.
+ */
+export function maxPoolScatterGrad(c: GradContext): string {
   const { b } = c;
   const x = c.x(0);
   let idx = c.node.outputs[1];
@@ -99,7 +103,7 @@ function maxPoolScatter(c: GradContext): string {
 function maxPoolGrad(c: GradContext): Array<string | undefined> {
   if (!c.dy(0)) return [undefined];
   const win = windowOf(c, c.x(0), c.y(0), attrInts(c.node, 'kernel_shape'), 'the MaxPool gradient');
-  return [nonOverlapping(win) ? maxPoolMask(c, win) : maxPoolScatter(c)];
+  return [nonOverlapping(win) ? maxPoolMask(c, win) : maxPoolScatterGrad(c)];
 }
 
 /** 1 / divisor of each output position (row-major over the output spatial dims). */
