@@ -172,7 +172,12 @@ impl Core {
                 _ => unreachable!(),
             }
         }
-        let bytes = (n * self.dataset_row_bytes()) as u64;
+        // Resident-set accounting for the mapped file. A page fault maps up to 64 KiB around the
+        // faulting address (the kernel's fault-around), so a shuffled read of a small row can
+        // make 64 KiB resident; sequential reads make resident about what they read.
+        let row = self.dataset_row_bytes();
+        let per_row = if self.plan.shuffle { row.max(64 * 1024) } else { row };
+        let bytes = (n * per_row) as u64;
         let t = self.touched.fetch_add(bytes, Ordering::Relaxed) + bytes;
         if t > self.plan.resident_bytes && self.dataset.file_bytes() as u64 > self.plan.resident_bytes {
             self.touched.store(0, Ordering::Relaxed);

@@ -46,6 +46,8 @@ export interface NativeBinding {
   info(handle: NativeHandle): NativeInfo;
   next(handle: NativeHandle): Promise<NativeBatch | null>;
   close(handle: NativeHandle): void;
+  /** Detaches the given batch arrays; their memory is freed on the next event-loop turn. */
+  release(...arrays: (ArrayBufferView | null)[]): void;
   stats(): NativeStats;
   version: string;
 }
@@ -86,7 +88,7 @@ export function loadBindingFrom(file: string): NativeBinding {
   try {
     const require = createRequire(import.meta.url);
     const b = require(file) as NativeBinding;
-    for (const fn of ['open', 'info', 'next', 'close', 'stats'] as const) {
+    for (const fn of ['open', 'info', 'next', 'close', 'release', 'stats'] as const) {
       if (typeof b[fn] !== 'function') throw new Error(`export '${fn}' is missing`);
     }
     return b;

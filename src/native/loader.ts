@@ -25,6 +25,12 @@ export interface Batch {
   rows: Uint32Array;
   /** Where to resume to see exactly the batches after this one. */
   cursor: LoaderCursor;
+  /**
+   * Frees this batch's memory now rather than at the next garbage collection. Afterwards its
+   * arrays are detached (length 0). Call it once the batch has been consumed (e.g. after the
+   * training step that read it has finished); without it, memory is reclaimed by GC as usual.
+   */
+  release(): void;
 }
 
 /** Static facts about an open loader. */
@@ -111,7 +117,8 @@ export class NativeLoader implements AsyncIterable<Batch> {
     const bpe = this.info.batchesPerEpoch;
     const cursor = raw.index + 1 >= bpe ? { epoch: raw.epoch + 1, position: 0 } : { epoch: raw.epoch, position: raw.index + 1 };
     const labelShape = raw.labels === null ? null : this.info.labels === 'soft' ? [raw.size, this.info.classes] : [raw.size];
-    return { ...raw, shape: [raw.size, ...this.info.sampleShape], labelShape, cursor };
+    const binding = this.#binding;
+    return { ...raw, shape: [raw.size, ...this.info.sampleShape], labelShape, cursor, release: () => binding.release(raw.data, raw.labels, raw.rows) };
   }
 
   /** Stops the workers and releases the file; pending `next()` calls reject. Idempotent. */

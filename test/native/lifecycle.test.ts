@@ -88,7 +88,7 @@ test('batch memory is Rust-owned, zero-copy, and freed when collected', async ()
   const bytes = b!.data.byteLength + b!.labels!.byteLength + b!.rows.byteLength;
   assert.ok(stats().liveBatchBytes >= base + bytes);
   const first = b!.data[0];
-  let clone: ArrayBuffer | undefined;
+  let clone: ArrayBufferLike | undefined;
   try {
     clone = structuredClone(b!.data.buffer, { transfer: [b!.data.buffer] });
   } catch {
@@ -102,6 +102,25 @@ test('batch memory is Rust-owned, zero-copy, and freed when collected', async ()
   b = null;
   loader.close();
   assert.ok(await eventually(() => stats().liveBatchBytes <= base), `freed: ${JSON.stringify(stats())}`);
+});
+
+test('batch.release() detaches the arrays and frees the memory without waiting for GC', async () => {
+  const loader = NativeLoader.open({ ...plan, epochs: 1 });
+  const b = (await loader.next())!;
+  const base = stats().liveBatchBytes;
+  const bytes = b.data.byteLength + b.labels!.byteLength + b.rows.byteLength;
+  const keep = b.data; // a live reference: only detaching can make freeing it safe
+  b.release();
+  assert.equal(keep.length, 0, 'views are detached');
+  assert.equal(b.rows.length, 0);
+  b.release(); // idempotent
+  let turns = 0;
+  while (stats().liveBatchBytes > base - bytes && turns < 100) {
+    await new Promise((r) => setImmediate(r));
+    turns++;
+  }
+  assert.ok(stats().liveBatchBytes <= base - bytes, `released without GC: ${JSON.stringify(stats())}`);
+  loader.close();
 });
 
 test('many next() calls in flight resolve in request order with consecutive batches', async () => {

@@ -266,6 +266,31 @@ pub unsafe extern "C" fn next(env: napi_env, info: napi_callback_info) -> napi_v
     })
 }
 
+/// `release(...typedArrays)`: detaches batch arrays so their memory is freed now instead of at the
+/// next garbage collection. Detaching makes every view of the buffer empty, so freed memory can
+/// never be read; node then runs the buffer's finalizer (our `free_buffer`) exactly once.
+pub unsafe extern "C" fn release(env: napi_env, info: napi_callback_info) -> napi_value {
+    guard(env, || {
+        let (argv, argc) = args::<4>(env, info);
+        for &v in argv.iter().take(argc) {
+            let mut is_ta = false;
+            if v.is_null() || napi_is_typedarray(env, v, &mut is_ta) != OK || !is_ta {
+                continue;
+            }
+            let mut ab = null_mut();
+            if napi_get_typedarray_info(env, v, null_mut(), null_mut(), null_mut(), &mut ab, null_mut()) != OK {
+                continue;
+            }
+            let mut detached = false;
+            napi_is_detached_arraybuffer(env, ab, &mut detached);
+            if !detached {
+                napi_detach_arraybuffer(env, ab);
+            }
+        }
+        Ok(undefined(env))
+    })
+}
+
 pub unsafe extern "C" fn close(env: napi_env, info: napi_callback_info) -> napi_value {
     guard(env, || {
         let (argv, _) = args::<1>(env, info);

@@ -1,6 +1,6 @@
 //! The Node-API shell: converts values and errors, nothing else. Exports
 //! `open(planJson) -> handle`, `info(handle)`, `next(handle) -> Promise<batch | null>`,
-//! `close(handle)`, `stats()` and `version`. See `src/native/binding.ts` for the typed view.
+//! `close(handle)`, `release(...arrays)`, `stats()` and `version`. See `src/native/binding.ts` for the typed view.
 mod loader;
 mod sys;
 mod value;
@@ -48,6 +48,7 @@ pub unsafe extern "C" fn napi_register_module_v1(env: napi_env, exports: napi_va
     export(env, exports, "info", loader::info);
     export(env, exports, "next", loader::next);
     export(env, exports, "close", loader::close);
+    export(env, exports, "release", loader::release);
     export(env, exports, "stats", stats);
     set(env, exports, "version", string(env, env!("CARGO_PKG_VERSION")));
     exports

@@ -49,6 +49,9 @@ extern "C" {
     pub fn napi_create_external_arraybuffer(env: napi_env, data: *mut c_void, len: usize, finalize: Option<napi_finalize>, hint: *mut c_void, result: *mut napi_value) -> napi_status;
     pub fn napi_create_external_buffer(env: napi_env, len: usize, data: *mut c_void, finalize: Option<napi_finalize>, hint: *mut c_void, result: *mut napi_value) -> napi_status;
     pub fn napi_get_typedarray_info(env: napi_env, ta: napi_value, ty: *mut i32, length: *mut usize, data: *mut *mut c_void, arraybuffer: *mut napi_value, offset: *mut usize) -> napi_status;
+    pub fn napi_detach_arraybuffer(env: napi_env, arraybuffer: napi_value) -> napi_status;
+    pub fn napi_is_detached_arraybuffer(env: napi_env, arraybuffer: napi_value, result: *mut bool) -> napi_status;
+    pub fn napi_is_typedarray(env: napi_env, value: napi_value, result: *mut bool) -> napi_status;
     pub fn napi_create_arraybuffer(env: napi_env, len: usize, data: *mut *mut c_void, result: *mut napi_value) -> napi_status;
     pub fn napi_create_typedarray(env: napi_env, ty: i32, length: usize, arraybuffer: napi_value, offset: usize, result: *mut napi_value) -> napi_status;
     pub fn napi_adjust_external_memory(env: napi_env, change: i64, adjusted: *mut i64) -> napi_status;
