@@ -2,21 +2,31 @@
  * Validation of the `session` config block: unknown keys are errors, every message names the JSON
  * path and the valid choices, and every default is filled here, in one place.
  */
+import { availableParallelism } from 'node:os';
 import { SessionError } from './errors.js';
 import { parseDevice } from './providers.js';
 import type { ExecutionMode, GraphOptimization, SessionConfig, ValidatedSessionConfig } from './types.js';
 
 /**
- * Default intra-op threads: 1. Measured with `bench/session-threads.ts` (MLP 784-256-128-10
- * training step, batch 128), median ms per step:
+ * Default intra-op threads: half the logical CPUs (about the physical cores), at least 1, at most 8.
+ * Measured with bench/session-threads.ts (MLP 784-256-128-10 training step, batch 128, weights fed
+ * as inputs; median ms of 200 steps; spinning off unless noted):
  *
- *   2-core AMD EPYC (dev VM)   intra 1: 2.95  intra 2: 3.69  ORT default: 3.68   parallel mode: 3.01
- *   16-core host (GPU machine) intra 1: see the bench's notes in the closing report
+ *   16 vCPU Xeon (GPU host, idle)   intra 1: 2.59  2: 1.78  4: 1.61  8: 1.29  16: 1.30  ORT default: 1.27
+ *     with 8 busy threads            intra 1: 2.46  2: 1.67  4: 1.37  8: 1.28  16: 1.45  ORT default: 1.26
+ *     ORT default + spinning         0.97 idle, but p90 5.0 with 8 busy threads
+ *     parallel executor (inter 2)    2.16 (intra 1), never better than sequential
+ *   2 vCPU EPYC (dev VM, load ~7 from other jobs)
+ *                                    intra 1: 2.87  2: 2.97  ORT default: 2.96  intra 2 + spin: 7.25
  *
- * One thread wins on small cores counts, where ORT's pool competes with the data loader and the
- * main thread; larger graphs on many cores benefit from more: set `session.intraOpThreads`.
+ * So: threads up to the physical cores help (2x at 8 on 16 vCPUs), more do not; spinning wins on an
+ * idle machine and loses badly on a busy one (the trainer's main thread and data loader compete),
+ * so it stays off; on 2 cores one thread is as fast as two (and DESIGN.md's earlier measurement
+ * found it fastest). The cap of 8 is not measured beyond 16 vCPUs: set session.intraOpThreads.
  */
-export const DEFAULT_INTRA_OP_THREADS = 1;
+export function defaultIntraOpThreads(cores = availableParallelism()): number {
+  return Math.max(1, Math.min(8, Math.floor(cores / 2)));
+}
 
 const KEYS: Record<keyof SessionConfig, string> = {
   device: "'cpu' | 'cuda' | 'cuda:N' | 'webgpu' | 'auto'",
@@ -74,7 +84,7 @@ export function validateSessionConfig(input: unknown, path = 'session'): Validat
   if (typeof profileFilePrefix !== 'string' || profileFilePrefix === '') bad(`${path}.profileFilePrefix`, 'a non-empty string', profileFilePrefix);
   return {
     device: parseDevice(c.device ?? 'cpu', `${path}.device`),
-    intraOpThreads: positiveInt(c.intraOpThreads, `${path}.intraOpThreads`, DEFAULT_INTRA_OP_THREADS),
+    intraOpThreads: positiveInt(c.intraOpThreads, `${path}.intraOpThreads`, defaultIntraOpThreads()),
     interOpThreads: positiveInt(c.interOpThreads, `${path}.interOpThreads`, 1),
     graphOptimization: oneOf(c.graphOptimization, `${path}.graphOptimization`, OPT_LEVELS, 'all'),
     executionMode: oneOf(c.executionMode, `${path}.executionMode`, MODES, 'sequential'),

@@ -122,7 +122,8 @@ export function diagnoseCuda(): CudaDiagnosis {
 
 /** The remedy text for a missing CUDA provider. */
 export function cudaUnavailableMessage(device: string, d: CudaDiagnosis, ortMessage?: string): string {
-  const where = d.binaryDir ? relative(process.cwd(), d.binaryDir) || d.binaryDir : 'node_modules/onnxruntime-node (not installed)';
+  const rel = d.binaryDir && relative(process.cwd(), d.binaryDir);
+  const where = d.binaryDir ? (rel && !rel.startsWith('..') ? rel : d.binaryDir) : 'node_modules/onnxruntime-node (not installed)';
   const parts = [`session.device '${device}' cannot be used: ONNX Runtime's CUDA execution provider does not load here.`];
   if (d.missingProviderFiles.length) {
     parts.push(`Missing from ${where}: ${d.missingProviderFiles.join(', ')} (onnxruntime-node's npm package does not bundle them; ` +

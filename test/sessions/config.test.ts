@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { validateSessionConfig, DEFAULT_INTRA_OP_THREADS } from '../../src/sessions/config.js';
+import { validateSessionConfig, defaultIntraOpThreads } from '../../src/sessions/config.js';
 import { parseDevice } from '../../src/sessions/providers.js';
 import { SessionError } from '../../src/sessions/errors.js';
 import { SessionManager } from '../../src/sessions/session-manager.js';
@@ -18,11 +18,15 @@ function rejects(fn: () => unknown, message: string | RegExp): void {
 test('defaults fill every field', () => {
   const c = validateSessionConfig({});
   assert.deepEqual(c, {
-    device: { kind: 'device', provider: 'cpu', deviceId: 0 }, intraOpThreads: DEFAULT_INTRA_OP_THREADS, interOpThreads: 1,
+    device: { kind: 'device', provider: 'cpu', deviceId: 0 }, intraOpThreads: defaultIntraOpThreads(), interOpThreads: 1,
     graphOptimization: 'all', executionMode: 'sequential', enableProfiling: false, profileFilePrefix: 'gymnos-ort-profile',
     memoryPattern: true, allowSpinning: false,
   });
   assert.deepEqual(validateSessionConfig(undefined), c);
+});
+
+test('default intra-op threads: half the CPUs, 1 to 8', () => {
+  assert.deepEqual([1, 2, 3, 4, 8, 16, 64].map((n) => defaultIntraOpThreads(n)), [1, 1, 1, 2, 4, 8, 8]);
 });
 
 test('devices parse: cpu, cuda, cuda:N, webgpu, auto', () => {
