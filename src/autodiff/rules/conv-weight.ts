@@ -5,9 +5,12 @@
  *
  * Formulations were chosen by measurement on ORT CPU, one thread (bench/conv-grad.ts):
  * - weight gradient: Pad + one strided Slice per kernel tap + Concat gives the im2col tensor
- *   [N, C*k, L]; `MatMul(dY[N, Co, L], Transpose(cols))` is fused by ORT into one FusedMatMul
- *   (no copy for the transpose), then ReduceSum over N. About 2x faster than the "Conv on
- *   transposed tensors" form, and faster than Gather-based im2col (Gather copies per element).
+ *   [N, taps*C, L] (group 1; grouped: [N, G, Cg*taps, L]); `MatMul(dY[N, Co, L], Transpose(cols))`
+ *   is fused by ORT into one FusedMatMul (no copy for the transpose), then ReduceSum over N.
+ *   Measured against the alternatives for the LeNet layers (64x8x14x14 -> 16 channels): "Conv on
+ *   transposed tensors" 3.3 ms, im2col by Gather 3-17 ms (Gather copies per element), im2col by
+ *   a Conv with an identity kernel slower in the whole step, this form about 2 ms, the forward
+ *   Conv itself 1.1 ms.
  * - the batch dimension stays symbolic: every Reshape keeps it with 0.
  */
 import { attrInts } from '../../onnx/ir.js';
