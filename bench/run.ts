@@ -1,0 +1,37 @@
+/**
+ * `npm run bench`: every benchmark in one process, side by side, medians and ratios, written to
+ * bench/results.json with the machine it ran on. Each benchmark module also runs on its own.
+ *
+ *   npm run bench [-- --quick]     (--quick: fewer runs and a smaller streaming file)
+ */
+import { cpus, totalmem, loadavg } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import ort from 'onnxruntime-node';
+import { benchTrainStep } from './train-step.js';
+import { benchNativeLoader } from './native-loader.js';
+
+const quick = process.argv.includes('--quick');
+const started = new Date().toISOString();
+const machine = {
+  cpu: cpus()[0]?.model.trim(), cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30),
+  node: process.versions.node, onnxruntime: ort.env.versions.node, loadAverageAtStart: loadavg(),
+};
+console.log(`Gymnos benchmarks on ${machine.cpu} (${machine.cores} cores), Node ${machine.node}, ONNX Runtime ${machine.onnxruntime}`);
+console.log(`load average at start: ${machine.loadAverageAtStart.map((x) => x.toFixed(2)).join(' ')} (a loaded machine inflates every number)\n`);
+
+const train = await benchTrainStep(quick ? 10 : 30);
+console.log('Training step vs forward (ONNX Runtime CPU, 1 thread, medians):');
+console.log('| workload | forward ms | step ms | step/forward | target |');
+console.log('| --- | ---: | ---: | ---: | ---: |');
+for (const r of train.ratios) console.log(`| ${r.workload} | ${r.forwardMs.toFixed(2)} | ${r.stepMs.toFixed(2)} | ${r.ratio.toFixed(2)}x | ${r.workload.startsWith('MLP') ? '3x' : '4x'} |`);
+console.log('\nK-step ONNX Loop against single-step runs (per step):');
+console.log('| workload | params | single ms | Loop ms | speedup |');
+console.log('| --- | ---: | ---: | ---: | ---: |');
+for (const r of train.loops) console.log(`| ${r.workload} (K=${r.K}) | ${r.params.toLocaleString('en-US')} | ${r.singleStepMs.toFixed(2)} | ${r.loopPerStepMs.toFixed(2)} | ${r.speedup.toFixed(2)}x |`);
+console.log('');
+
+const loader = await benchNativeLoader({ images: quick ? 2000 : 10000, epochs: quick ? 3 : 5, bigMiB: quick ? 256 : 2048, print: true });
+
+const results = { started, finished: new Date().toISOString(), machine, trainStep: train, nativeLoader: loader };
+writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
+console.log('\nwrote bench/results.json');
