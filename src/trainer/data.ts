@@ -1,0 +1,54 @@
+/**
+ * The Trainer's data interface. A dataset component turns its config block into `TrainingData`:
+ * splits that yield batches of plain tensors for an epoch, starting at a batch cursor (so a resumed
+ * run continues mid-epoch with the very batches it would have seen). The in-memory built-in
+ * datasets implement it here; the DatasetManager (Arrow cache) and the native loader plug in behind
+ * the same interface.
+ */
+import type { Tensor } from '../onnx/tensor.js';
+import type { Props } from '../config/schema.js';
+
+/** One batch: features [B, ...inputShape] and targets (int64 class indices [B], or float values). */
+export interface DataBatch { features: Tensor; target: Tensor }
+
+export interface DataSplit {
+  /** Samples in the split. */
+  readonly size: number;
+  /** Batches per epoch. */
+  readonly batchCount: number;
+  /** The batches of `epoch` (0-based) from batch `from` on; the same arguments give the same batches. */
+  batches(epoch: number, from: number): Iterable<DataBatch> | AsyncIterable<DataBatch>;
+}
+
+export interface TrainingData {
+  train: DataSplit;
+  validation?: DataSplit;
+  test?: DataSplit;
+  /** Shape of one sample's features. */
+  inputShape: number[];
+  /** Classification: the number of classes (targets are class indices); absent for regression. */
+  numClasses?: number;
+  classes?: string[];
+  close?(): Promise<void>;
+}
+
+/** What a dataset factory gets besides its options. */
+export interface DataContext {
+  batchSize: number;
+  evalBatchSize: number;
+  /** Seed of splits and shuffling. */
+  seed: number;
+  dropLast: boolean;
+  /** Directory of user datasets (system.json `datasetsDir`). */
+  datasetsDir: string;
+  /** The directory relative paths in the experiment resolve against. */
+  baseDir: string;
+}
+
+/** A registered dataset: `dataset` is `{ "type": name, ...options }`. */
+export interface DatasetDef<O = Record<string, unknown>> {
+  readonly name: string;
+  readonly doc: string;
+  readonly options: Props;
+  create(options: O, ctx: DataContext): Promise<TrainingData>;
+}

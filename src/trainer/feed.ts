@@ -1,0 +1,73 @@
+/**
+ * From data batches to the training graph's feeds: features reshaped to the model's input,
+ * targets converted to the loss's label (class indices, one-hot rows or float targets), and
+ * micro-batches concatenated for gradient accumulation.
+ */
+import type { ValueInfo } from '../onnx/ir.js';
+import { tensor, type Tensor } from '../onnx/tensor.js';
+import type { Batch } from './step-runner.js';
+import type { DataBatch } from './data.js';
+
+/** Concatenates tensors along the first axis. */
+export function concatRows(ts: Tensor[]): Tensor {
+  if (ts.length === 1) return ts[0];
+  const first = ts[0];
+  const rows = ts.reduce((n, t) => n + t.dims[0], 0);
+  const out = tensor(first.dtype, [rows, ...first.dims.slice(1)]);
+  let off = 0;
+  for (const t of ts) {
+    (out.data as Float32Array).set(t.data as Float32Array, off);
+    off += t.data.length;
+  }
+  return out;
+}
+
+/** Builds feeds for one model input and label from data batches. */
+export class FeedAdapter {
+  constructor(private readonly input: ValueInfo, private readonly label: ValueInfo) {
+    if (!input.shape) throw new Error(`model input '${input.name}' has no shape`);
+  }
+
+  /** Checks that the data's sample shape fits the model input (before the first batch). */
+  check(sampleShape: number[], numClasses?: number): void {
+    const want = this.input.shape!.slice(1);
+    const per = sampleShape.reduce((a, b) => a * b, 1);
+    const need = want.every((d) => typeof d === 'number') ? (want as number[]).reduce((a, b) => a * b, 1) : per;
+    if (per !== need) throw Object.assign(new Error(`the dataset's samples are [${sampleShape}] (${per} values) but model input '${this.input.name}' takes [${want.join(', ')}] (${need} values); pick a matching model or dataset`), { code: 'GYMNOS_USER' });
+    const ls = this.label.shape ?? [];
+    if (this.label.dtype !== 'int64' && ls.length === 2 && typeof ls[1] === 'number' && numClasses && ls[1] !== numClasses) {
+      throw Object.assign(new Error(`the loss needs labels of width ${ls[1]} but the dataset has ${numClasses} classes`), { code: 'GYMNOS_USER' });
+    }
+  }
+
+  /** One step's feeds from its micro-batches. */
+  batch(parts: DataBatch[]): Batch {
+    const x = concatRows(parts.map((p) => p.features));
+    const y = concatRows(parts.map((p) => p.target));
+    const n = x.dims[0];
+    const dims = this.input.shape!.map((d, i) => (i === 0 ? n : typeof d === 'number' ? d : x.dims[i]));
+    const features: Tensor = dims.every((d) => typeof d === 'number') && dims.reduce((a, b) => a * b, 1) === x.data.length ? { ...x, dims } : x;
+    return { inputs: { [this.input.name]: features }, label: this.toLabel(y, n) };
+  }
+
+  private toLabel(y: Tensor, n: number): Tensor {
+    const want = this.label.dtype;
+    if (y.dtype === want) {
+      const ls = this.label.shape ?? [];
+      return ls.length && ls.length !== y.dims.length && y.data.length === n * ls.slice(1).reduce<number>((a, d) => a * (typeof d === 'number' ? d : 1), 1)
+        ? { ...y, dims: [n, ...ls.slice(1).map((d) => (typeof d === 'number' ? d : 1))] } : y;
+    }
+    if (want === 'float32' && y.dtype === 'int64') {
+      const ls = this.label.shape ?? [];
+      const width = ls.length >= 2 && typeof ls[ls.length - 1] === 'number' ? ls[ls.length - 1] as number : 1;
+      const src = y.data as BigInt64Array;
+      if (width > 1) { // one-hot rows for BCE / MSE on class targets
+        const out = new Float32Array(n * width);
+        for (let i = 0; i < n; i++) out[i * width + Number(src[i])] = 1;
+        return tensor('float32', [n, width], out);
+      }
+      return tensor('float32', ls.length >= 2 ? [n, 1] : [n], Float32Array.from(src, Number));
+    }
+    throw new Error(`the loss needs ${want} labels but the dataset gives ${y.dtype} targets`);
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * Everything the fit loop needs, prepared and checked before the first batch: the data, the model
+ * and its training artifacts, the metrics, the schedule and the sessions. Any mismatch (sample shape
+ * against the model input, an unknown session profile, a loss the model cannot take) fails here.
+ */
+import { performance } from 'node:perf_hooks';
+import type { ExperimentConfig } from '../config/experiment.js';
+import { DATASET_DEFS } from '../config/experiment.js';
+import { ConfigError } from '../config/errors.js';
+import type { SystemConfig } from '../config/system.js';
+import { MODEL_DEFS, type ModelDef } from '../models/factory.js';
+import { buildTrainingArtifacts, type TrainingArtifacts } from '../autodiff/artifacts.js';
+import { resolveOptimizer } from '../autodiff/optimizers/index.js';
+import { SessionManager } from '../sessions/session-manager.js';
+import type { BackendSession, SessionBackend } from '../sessions/types.js';
+import { createMetrics, type Metric } from '../metrics/index.js';
+import { createSchedule, type Schedule } from './schedules/index.js';
+import { FeedAdapter } from './feed.js';
+import type { DatasetDef, TrainingData } from './data.js';
+import type { SessionFactory } from './step-runner.js';
+
+/** Where the sessions run: a registered backend name ('ort', 'null') or an instance (tests). */
+export interface BackendChoice {
+  backend?: string | SessionBackend;
+  backendOptions?: unknown;
+  inWorker?: boolean;
+}
+
+/** Host-side time spent waiting for session runs (the worker's compute plus messaging). */
+export class SessionClock {
+  seconds = 0;
+  runs = 0;
+  wrap(s: BackendSession): BackendSession {
+    return {
+      inputNames: s.inputNames, outputNames: s.outputNames, release: () => s.release(),
+      run: async (feeds, outputs, options) => {
+        const t = performance.now();
+        try { return await s.run(feeds, outputs, options); } finally { this.seconds += (performance.now() - t) / 1000; this.runs++; }
+      },
+    };
+  }
+}
+
+export interface Prepared {
+  data: TrainingData;
+  art: TrainingArtifacts;
+  feed: FeedAdapter;
+  sessions: SessionManager;
+  factory: SessionFactory;
+  clock: SessionClock;
+  schedule: Schedule;
+  newMetrics(): Metric[];
+  classification: boolean;
+}
+
+const CLASSIFICATION_LOSSES = new Set(['softmax_cross_entropy']);
+
+/** The session block with its system.json profile applied. */
+export function sessionBlock(cfg: ExperimentConfig, sys: SystemConfig): Record<string, unknown> {
+  const { profile, ...rest } = cfg.session as Record<string, unknown>;
+  if (profile === undefined) return rest;
+  const base = sys.sessionProfiles[profile as string];
+  if (!base) {
+    const names = Object.keys(sys.sessionProfiles);
+    throw new ConfigError('experiment', [{ path: 'session.profile', message: `expected one of ${names.length ? names.map((n) => `'${n}'`).join(', ') : '(no profiles: add sessionProfiles to system.json)'} for session.profile but got '${profile}'` }]);
+  }
+  return { ...(base as Record<string, unknown>), ...rest };
+}
+
+export async function prepare(cfg: ExperimentConfig, sys: SystemConfig, baseDir: string, choice: BackendChoice, dataOverride?: TrainingData): Promise<Prepared> {
+  const t = cfg.training;
+  const sessionConfig = sessionBlock(cfg, sys);
+  const sessions = new SessionManager(sessionConfig, { backend: choice.backend, backendOptions: choice.backendOptions, inWorker: choice.inWorker });
+  try {
+    const dsDef = DATASET_DEFS.find((d) => d.name === cfg.dataset.type) as DatasetDef<unknown>;
+    const { type: _dt, ...dsOptions } = cfg.dataset;
+    const data = dataOverride ?? await dsDef.create(dsOptions, {
+      batchSize: t.batchSize, evalBatchSize: t.evalBatchSize, seed: t.seed, dropLast: t.dropLast || t.stepsPerRun > 1,
+      datasetsDir: sys.datasetsDir, baseDir,
+    });
+    const classification = CLASSIFICATION_LOSSES.has(t.loss.type) || (data.numClasses !== undefined && t.loss.type === 'binary_cross_entropy_with_logits');
+    const modelDef = MODEL_DEFS.find((d) => d.name === cfg.model.type) as ModelDef<unknown>;
+    const { type: _mt, ...modelOptions } = cfg.model;
+    const built = modelDef.create(modelOptions, { inputShape: data.inputShape, outputs: data.numClasses ?? 1, seed: t.seed, baseDir });
+    const art = buildTrainingArtifacts(built.model, {
+      inputs: built.inputs, output: built.output, loss: t.loss, optimizer: t.optimizer,
+      trainable: { freeze: t.trainable.freeze }, clipGradNorm: t.clipGradNorm, clipGradValue: t.clipGradValue, stepsPerRun: t.stepsPerRun,
+    });
+    if (art.dataInputs.length !== 1) throw Object.assign(new Error(`the model has ${art.dataInputs.length} data inputs (${art.dataInputs.map((v) => v.name).join(', ')}); the built-in datasets feed one: select it with model.inputs`), { code: 'GYMNOS_USER' });
+    const feed = new FeedAdapter(art.dataInputs[0], art.label);
+    feed.check(data.inputShape, data.numClasses);
+    const metricSpecs = (t.metrics ?? (classification ? [{ type: 'accuracy' }] : t.loss.type === 'binary_cross_entropy_with_logits' ? [] : [{ type: 'mse' }, { type: 'mae' }, { type: 'r2' }])) as Array<{ type: string }>;
+    const ctx = { numClasses: classification ? data.numClasses : undefined };
+    createMetrics(metricSpecs, ctx); // fails now on a metric the task cannot have
+    const schedule = createSchedule(t.lrSchedule as { type: string }, resolveOptimizer(t.optimizer, 'training.optimizer').options.lr);
+    const clock = new SessionClock();
+    const factory: SessionFactory = async (name, bytes) => clock.wrap(await sessions.createSession(name, bytes));
+    return { data, art, feed, sessions, factory, clock, schedule, classification, newMetrics: () => createMetrics(metricSpecs, ctx) };
+  } catch (e) {
+    await sessions.close();
+    throw e;
+  }
+}

@@ -1,0 +1,256 @@
+/**
+ * The Trainer: prepares data, model and sessions from a resolved experiment, runs the fit loop
+ * (epochs of training and validation, then the final test), and leaves a complete run directory.
+ * ONNX Runtime runs in the SessionManager's worker thread, so the caller's event loop stays free;
+ * the host does per step only batch assembly and streaming metrics.
+ *
+ * Resume is exact: the data order depends only on (seed, epoch), the batch cursor and step are in
+ * every checkpoint, and schedules are pure functions of the step, so a resumed run applies the
+ * very updates the uninterrupted one would have.
+ */
+import { performance } from 'node:perf_hooks';
+import { relative, resolve } from 'node:path';
+import { saveModel } from '../onnx/io.js';
+import type { ExperimentConfig } from '../config/experiment.js';
+import { parseSystem, type SystemConfig } from '../config/system.js';
+import { parseLogging, type LoggingConfig } from '../config/logging.js';
+import { createLogger, type Logger } from '../util/logger.js';
+import { computeAll, type Metric } from '../metrics/index.js';
+import { StepRunner, type Batch } from './step-runner.js';
+import { RunDir, type MetricsRecord } from './run-dir.js';
+import { prepare, type BackendChoice, type Prepared } from './setup.js';
+import type { DataBatch, DataSplit, TrainingData } from './data.js';
+import { describeEvent, type Callback, type Decision, type FitResult, type Metrics, type Position, type StopReason, type TrainerEvent } from './events.js';
+
+export interface TrainerOptions extends BackendChoice {
+  system?: SystemConfig;
+  /** Logging; the library default logs to gymnos.log only. */
+  logging?: LoggingConfig;
+  /** Exact run directory to create (default `<runsDir>/<experiment>/<id>`). */
+  output?: string;
+  /** Run directory to continue from its newest valid checkpoint. */
+  resume?: string;
+  signal?: AbortSignal;
+  callbacks?: Callback[];
+  /** Receives every event (after callbacks). */
+  onEvent?: (e: TrainerEvent) => void;
+  /** Directory relative paths of the experiment resolve against (default: cwd). */
+  baseDir?: string;
+  /** Use this data instead of the dataset the config names. */
+  data?: TrainingData;
+  /** Where console log lines go (default stderr). */
+  consoleOut?: { write(s: string): unknown };
+}
+
+/** Library default: JSON lines in the run directory, nothing on the console. */
+const LIBRARY_LOGGING = parseLogging({ console: { enabled: false } }, 'defaults');
+
+export class Trainer {
+  private readonly system: SystemConfig;
+  private run!: RunDir;
+  private log!: Logger;
+  private p!: Prepared;
+  private runner!: StepRunner;
+  private pos: Position = { epoch: 0, batch: 0, step: 0 };
+  private lrScale = 1;
+  private lastLr = 0;
+  private stopRequest?: string;
+  private records: MetricsRecord[] = [];
+
+  constructor(readonly config: ExperimentConfig, private readonly opts: TrainerOptions = {}) {
+    this.system = opts.system ?? parseSystem({}, 'defaults', process.cwd());
+  }
+
+  /** Runs training to the end, an abort or a stop decision; rejects when training fails. */
+  async fit(): Promise<FitResult> {
+    const t0 = performance.now();
+    const o = this.opts;
+    const cfg = this.config;
+    this.run = o.resume ? new RunDir(resolve(o.resume)) : RunDir.create(this.system.runsDir, cfg.experiment.name, o.output && resolve(o.output));
+    const logs = createLogger(o.logging ?? LIBRARY_LOGGING, this.run.path, o.consoleOut);
+    this.log = logs.logger;
+    let trainMetrics: Metric[] = [];
+    try {
+      if (!o.resume) this.run.writeJson('config.json', cfg);
+      this.state('running');
+      this.p = await prepare(cfg, this.system, o.baseDir ?? process.cwd(), o, o.data);
+      this.runner = new StepRunner(this.p.art, this.p.factory, cfg.training.seed);
+      await this.runner.open();
+      this.run.writeJson('platform.json', await this.p.sessions.platform());
+      trainMetrics = this.p.newMetrics();
+      const resumed = o.resume ? this.restore(trainMetrics) : undefined;
+      const { train } = this.p.data;
+      const perEpoch = this.stepsPerEpoch(train);
+      const total = perEpoch * cfg.training.epochs;
+      await this.emit({ type: 'fitStart', runDir: this.run.path, epochs: cfg.training.epochs, stepsPerEpoch: perEpoch, totalSteps: total, resumed });
+      let last: { train: Metrics; validation?: Metrics } | undefined;
+      let reason: StopReason = 'completed';
+      for (; this.pos.epoch < cfg.training.epochs; this.pos.epoch++, this.pos.batch = 0) {
+        const te = performance.now();
+        const s0 = this.p.clock.seconds;
+        if (this.pos.batch === 0) trainMetrics.forEach((m) => m.reset());
+        await this.emit({ type: 'epochStart', epoch: this.pos.epoch, step: this.pos.step, batches: train.batchCount });
+        const stopped = await this.trainEpoch(train, trainMetrics, perEpoch, total);
+        if (stopped) {
+          reason = stopped;
+          if (stopped === 'callback') this.checkpoint('stop', this.pos, trainMetrics);
+          break;
+        }
+        const validation = this.p.data.validation ? await this.evaluate(this.p.data.validation) : undefined;
+        if (validation) await this.emit({ type: 'validationEnd', epoch: this.pos.epoch, step: this.pos.step, metrics: validation });
+        last = { train: computeAll(trainMetrics), validation };
+        const rec: MetricsRecord = { kind: 'epoch', epoch: this.pos.epoch, step: this.pos.step, lr: this.lastLr, ...last, seconds: (performance.now() - te) / 1000, sessionSeconds: this.p.clock.seconds - s0 };
+        this.record(rec);
+        await this.emit({ type: 'epochEnd', epoch: this.pos.epoch, step: this.pos.step, lr: this.lastLr, train: last.train, validation, seconds: rec.seconds!, sessionSeconds: rec.sessionSeconds! });
+        this.checkpoint('epoch', { epoch: this.pos.epoch + 1, batch: 0, step: this.pos.step }, trainMetrics);
+        if (this.stopRequest) { reason = 'callback'; this.pos.epoch++; this.pos.batch = 0; break; }
+      }
+      const result: FitResult = { runDir: this.run.path, status: 'completed', reason, epochs: this.pos.epoch, step: this.pos.step, ...last, seconds: 0 };
+      if (reason === 'aborted') {
+        result.status = 'aborted';
+        this.checkpoint('abort', this.pos, trainMetrics);
+      } else {
+        if (reason === 'callback') { result.status = 'stopped'; result.message = this.stopRequest; }
+        if (this.p.data.test) {
+          result.test = await this.evaluate(this.p.data.test);
+          this.record({ kind: 'test', epoch: this.pos.epoch - 1, step: this.pos.step, test: result.test });
+          await this.emit({ type: 'testEnd', step: this.pos.step, metrics: result.test });
+        }
+        result.modelPath = this.run.file('model.onnx');
+        saveModel(this.runner.exportModel(), result.modelPath);
+      }
+      this.state(result.status);
+      await this.emit({ type: 'stop', reason, message: result.message, position: { ...this.pos } });
+      result.seconds = (performance.now() - t0) / 1000;
+      this.log.info({ status: result.status, seconds: result.seconds }, 'fit end');
+      await this.emit({ type: 'fitEnd', result });
+      return result;
+    } catch (e) {
+      const err = e as Error & { code?: string };
+      this.log?.error({ err: { message: err.message, code: err.code, stack: err.stack } }, 'training failed');
+      this.state('failed', err.message);
+      await this.emit({ type: 'error', message: err.message, code: err.code }).catch(() => undefined);
+      await this.emit({ type: 'stop', reason: 'error', message: err.message, position: { ...this.pos } }).catch(() => undefined);
+      throw e;
+    } finally {
+      await this.runner?.close().catch(() => undefined);
+      await this.p?.sessions.close().catch(() => undefined);
+      await this.p?.data.close?.().catch(() => undefined);
+      logs.close();
+    }
+  }
+
+  private stepsPerEpoch(train: DataSplit): number {
+    const { gradientAccumulation: a, stepsPerRun: k } = this.config.training;
+    const steps = Math.ceil(train.batchCount / a);
+    return k > 1 ? Math.floor(Math.floor(train.batchCount / a) / k) * k : steps;
+  }
+
+  /** One epoch's training steps from the cursor on; returns a stop reason when interrupted. */
+  private async trainEpoch(train: DataSplit, metrics: Metric[], perEpoch: number, total: number): Promise<StopReason | undefined> {
+    const { gradientAccumulation: a, stepsPerRun: k, checkpoint } = this.config.training;
+    const group: DataBatch[] = [];
+    const per = a * k;
+    const flush = async () => {
+      const steps: Batch[] = [];
+      for (let i = 0; i < group.length; i += a) steps.push(this.p.feed.batch(group.slice(i, i + a)));
+      const lrs = steps.map((_, i) => this.p.schedule({ step: this.pos.step + i, stepsPerEpoch: perEpoch, totalSteps: total }) * this.lrScale);
+      const before = this.pos.step;
+      const r = await this.runner.runSteps(steps, lrs);
+      this.pos.step = this.runner.step;
+      this.pos.batch += group.length;
+      this.lastLr = lrs[lrs.length - 1];
+      const count = steps.reduce((n, s) => n + s.label.dims[0], 0);
+      const label = k > 1 ? { ...steps[0].label, dims: [count, ...steps[0].label.dims.slice(1)], data: concatData(steps.map((s) => s.label)) } : steps[0].label;
+      const loss = r.losses.reduce((x, y) => x + y, 0) / r.losses.length;
+      for (const m of metrics) m.update({ prediction: r.prediction, label, loss, count });
+      group.length = 0;
+      await this.emit({ type: 'batchEnd', epoch: this.pos.epoch, batch: this.pos.batch, batches: train.batchCount, step: this.pos.step, loss, lr: this.lastLr });
+      if (checkpoint.everySteps > 0 && Math.floor(before / checkpoint.everySteps) !== Math.floor(this.pos.step / checkpoint.everySteps)) this.checkpoint('interval', this.pos, metrics);
+    };
+    const stepsDone = () => this.pos.step - this.pos.epoch * perEpoch;
+    for await (const b of train.batches(this.pos.epoch, this.pos.batch)) {
+      if (this.opts.signal?.aborted) return 'aborted';
+      if (this.stopRequest) return 'callback';
+      group.push(b);
+      if (group.length === per) await flush();
+      if (k > 1 && stepsDone() >= perEpoch) break;
+    }
+    if (group.length && k === 1) {
+      if (this.opts.signal?.aborted) return 'aborted';
+      await flush();
+    }
+    return undefined;
+  }
+
+  /** Metrics of the eval graph over a split. */
+  private async evaluate(split: DataSplit): Promise<Metrics> {
+    const metrics = this.p.newMetrics();
+    for await (const b of split.batches(0, 0)) {
+      const batch = this.p.feed.batch([b]);
+      const r = await this.runner.evaluate(batch);
+      for (const m of metrics) m.update({ prediction: r.prediction, label: batch.label, loss: r.loss, count: batch.label.dims[0] });
+    }
+    return computeAll(metrics);
+  }
+
+  private checkpoint(reason: 'epoch' | 'interval' | 'abort' | 'stop', at: Position, metrics: Metric[]): void {
+    const trainer = { epoch: at.epoch, batch: at.batch, lrScale: this.lrScale, metrics: at.batch ? metrics.map((m) => m.state()) : undefined,
+      callbacks: Object.fromEntries((this.opts.callbacks ?? []).filter((c) => c.state).map((c) => [c.name, c.state!()])) };
+    const path = this.run.saveCheckpoint(at.step, this.runner.checkpoint({ trainer }), this.config.training.checkpoint.keepLast);
+    this.state('running', undefined, relative(this.run.path, path));
+    this.log.debug({ path, reason, ...at }, 'checkpoint saved');
+    void this.emit({ type: 'checkpointSaved', path, reason, position: { ...at } });
+  }
+
+  /** Restores the newest valid checkpoint of the run being resumed. */
+  private restore(metrics: Metric[]): (Position & { checkpoint: string }) | undefined {
+    const { found, skipped } = this.run.latestCheckpoint();
+    for (const s of skipped) this.log.warn({ path: s.path, error: s.error }, 'checkpoint unusable; trying the previous one');
+    this.records = this.run.truncateMetrics(found ? Number(found.checkpoint.meta.step ?? 0) : 0);
+    if (!found) { this.log.warn('no usable checkpoint; the run starts over'); return undefined; }
+    this.runner.restore(found.checkpoint, found.path);
+    const t = found.checkpoint.meta.trainer as { epoch: number; batch: number; lrScale: number; metrics?: unknown[]; callbacks?: Record<string, unknown> };
+    this.pos = { epoch: t.epoch, batch: t.batch, step: this.runner.step };
+    this.lrScale = t.lrScale ?? 1;
+    if (t.metrics) metrics.forEach((m, i) => m.load(t.metrics![i]));
+    for (const c of this.opts.callbacks ?? []) if (c.load && t.callbacks?.[c.name] !== undefined) c.load(t.callbacks[c.name]);
+    this.log.info({ checkpoint: found.path, ...this.pos }, 'resumed');
+    return { ...this.pos, checkpoint: found.path };
+  }
+
+  private record(r: MetricsRecord): void {
+    this.records.push(r);
+    const trackers = this.config.tracking.trackers.map((t) => t.type);
+    if (trackers.includes('metrics_jsonl')) this.run.appendMetrics(r);
+    if (trackers.includes('metrics_csv')) this.run.writeCsv(this.records);
+  }
+
+  private state(status: 'running' | 'completed' | 'aborted' | 'stopped' | 'failed', error?: string, checkpoint?: string): void {
+    const prev = this.run.readJson<{ checkpoint?: string }>('state.json');
+    this.run.writeState({ status, ...this.pos, seed: this.config.training.seed, lr: this.lastLr, checkpoint: checkpoint ?? prev?.checkpoint, error });
+  }
+
+  /** Hands an event to the callbacks (applying their decisions) and the listener. */
+  private async emit(e: TrainerEvent): Promise<void> {
+    if (e.type !== 'batchEnd') this.log?.info({ event: e.type }, describeEvent(e));
+    for (const c of this.opts.callbacks ?? []) {
+      const d = await c.onEvent?.(e);
+      if (d) this.apply(c.name, d);
+    }
+    this.opts.onEvent?.(e);
+  }
+
+  private apply(from: string, d: Decision): void {
+    if (d.lrScale !== undefined) { this.lrScale = d.lrScale; this.log.info({ callback: from, lrScale: d.lrScale }, 'learning rate scaled'); }
+    if (d.stop && !this.stopRequest) { this.stopRequest = `${from}: ${d.stop.reason}`; this.log.info({ callback: from, reason: d.stop.reason }, 'stop requested'); }
+  }
+}
+
+function concatData(ts: Array<{ data: ArrayLike<unknown> }>): BigInt64Array | Float32Array {
+  const first = ts[0].data;
+  const out = first instanceof BigInt64Array ? new BigInt64Array(ts.reduce((n, t) => n + t.data.length, 0)) : new Float32Array(ts.reduce((n, t) => n + t.data.length, 0));
+  let off = 0;
+  for (const t of ts) { (out as Float32Array).set(t.data as Float32Array, off); off += t.data.length; }
+  return out;
+}
