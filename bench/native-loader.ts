@@ -44,18 +44,22 @@ export interface NativeLoaderBenchOptions {
 export interface ThroughputRow {
   name: string;
   threads: number | null;
-  /** Images/s per epoch, in run order. */
+  /** Wall-clock images/s per epoch, in run order. */
   perEpoch: number[];
   median: number;
+  /** Median images per CPU-second of the whole process (all threads): robust to machine load. */
+  cpuMedian: number;
 }
 
 /** What `benchNativeLoader` measured. */
 export interface NativeLoaderBenchResult {
   images: number;
   rows: ThroughputRow[];
-  /** native (1 thread) / oracle, native (2 threads) / oracle. */
+  /** Wall-clock medians: native (1 thread) / oracle, native (2 threads) / oracle. */
   ratio1: number;
   ratio2: number;
+  /** CPU-time medians: native (1 thread) / oracle. */
+  cpuRatio1: number;
   /** With `batch.release()` after each batch (what the trainer does), then GC only. */
   memory: MemoryResult[];
 }
@@ -137,40 +141,39 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-async function nativeEpochs(path: string, threads: number, epochs: number): Promise<number[]> {
-  const plan: LoaderPlan = { path, data: RECIPE, label: { column: 'label' }, batchSize: 128, threads, prefetch: 4 * threads, epochs: epochs + 1, seed: 1 };
-  const loader = NativeLoader.open(plan);
-  const rates: number[] = [];
-  let t0 = performance.now();
-  let n = 0;
-  let epoch = 0;
-  let sink = 0;
-  for await (const b of loader) {
-    if (b.epoch !== epoch) {
-      if (epoch > 0) rates.push(n / ((performance.now() - t0) / 1000)); // epoch 0 warms up
-      epoch = b.epoch;
-      n = 0;
-      t0 = performance.now();
-    }
-    n += b.size;
-    sink += b.data[0];
-  }
-  rates.push(n / ((performance.now() - t0) / 1000));
-  if (Number.isNaN(sink)) throw new Error('unreachable');
-  return rates;
+/** One timed epoch: wall-clock and process CPU (all threads) images/s. */
+interface EpochRate {
+  wall: number;
+  cpu: number;
 }
 
-function oracleEpochs(path: string, epochs: number): number[] {
-  const plan = validatePlan({ path, data: RECIPE, label: { column: 'label' }, batchSize: 128, epochs, seed: 1 });
-  const o = new OracleLoader(plan, readOracleSource(plan));
-  const rates: number[] = [];
-  for (let e = 0; e < epochs; e++) {
-    const t0 = performance.now();
-    let n = 0;
-    for (let i = 0; i < o.batchesPerEpoch; i++) n += o.batch(e, i).rows.length;
-    rates.push(n / ((performance.now() - t0) / 1000));
+async function nativeEpoch(path: string, threads: number, epoch: number): Promise<EpochRate> {
+  // A fresh loader per epoch (resumed at the epoch's cursor), so no prefetched work carries over
+  // into another configuration's measurement; start-up cost counts against the native loader.
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const loader = NativeLoader.open({ path, data: RECIPE, label: { column: 'label' }, batchSize: 128, threads, prefetch: 4 * threads, epochs: epoch + 1, seed: 1, cursor: { epoch, position: 0 } });
+  let n = 0;
+  let sink = 0;
+  for await (const b of loader) {
+    n += b.size;
+    sink += b.data[0];
+    b.release(); // what the trainer does once a step has consumed the batch
   }
-  return rates;
+  if (Number.isNaN(sink)) throw new Error('unreachable');
+  const wall = (performance.now() - t0) / 1000;
+  const c = process.cpuUsage(c0);
+  return { wall: n / wall, cpu: n / ((c.user + c.system) / 1e6) };
+}
+
+function oracleEpoch(o: OracleLoader, epoch: number): EpochRate {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  let n = 0;
+  for (let i = 0; i < o.batchesPerEpoch; i++) n += o.batch(epoch, i).rows.length;
+  const wall = (performance.now() - t0) / 1000;
+  const c = process.cpuUsage(c0);
+  return { wall: n / wall, cpu: n / ((c.user + c.system) / 1e6) };
 }
 
 function writeBigFile(dir: string, mib: number): string {
@@ -233,18 +236,29 @@ export async function benchNativeLoader(opts: NativeLoaderBenchOptions = {}): Pr
   try {
     const path = join(dir, 'cifar-like.arrow');
     writeCifarLike(path, images);
-    const rows: ThroughputRow[] = [];
-    for (const threads of [1, 2]) {
-      const perEpoch = await nativeEpochs(path, threads, epochs);
-      rows.push({ name: `native loader, ${threads} thread${threads > 1 ? 's' : ''}`, threads, perEpoch, median: median(perEpoch) });
+    // Interleaved rounds (native 1 thread, native 2 threads, oracle) so that all three see the
+    // same machine load; one warm-up round is discarded.
+    const plan = validatePlan({ path, data: RECIPE, label: { column: 'label' }, batchSize: 128, epochs: null, seed: 1 });
+    const oracle = new OracleLoader(plan, readOracleSource(plan));
+    const runs: EpochRate[][] = [[], [], []];
+    for (let round = 0; round <= epochs; round++) {
+      const r = [await nativeEpoch(path, 1, round), await nativeEpoch(path, 2, round), oracleEpoch(oracle, round)];
+      if (round > 0) r.forEach((x, i) => runs[i].push(x));
     }
-    const oracle = oracleEpochs(path, Math.max(2, epochs - 2));
-    rows.push({ name: 'TypeScript oracle (same transforms)', threads: null, perEpoch: oracle, median: median(oracle) });
-    const result: NativeLoaderBenchResult = { images, rows, ratio1: rows[0].median / rows[2].median, ratio2: rows[1].median / rows[2].median, memory: [] };
+    const names = ['native loader, 1 thread', 'native loader, 2 threads', 'TypeScript oracle (same transforms)'];
+    const rows: ThroughputRow[] = runs.map((rs, i) => ({
+      name: names[i],
+      threads: i < 2 ? i + 1 : null,
+      perEpoch: rs.map((x) => x.wall),
+      median: median(rs.map((x) => x.wall)),
+      cpuMedian: median(rs.map((x) => x.cpu)),
+    }));
+    const result: NativeLoaderBenchResult = { images, rows, ratio1: rows[0].median / rows[2].median, ratio2: rows[1].median / rows[2].median, cpuRatio1: rows[0].cpuMedian / rows[2].cpuMedian, memory: [] };
     if (print) {
       console.log(`native loader benchmark: ${images} images 32x32x3, randomCrop(32, pad 4) + hflip + toFloat + normalize, batch 128`);
-      for (const r of rows) console.log(`  ${r.name.padEnd(38)} median ${r.median.toFixed(0).padStart(8)} img/s   epochs: ${r.perEpoch.map((x) => x.toFixed(0)).join(', ')}`);
-      console.log(`  ratio native/oracle: 1 thread ${result.ratio1.toFixed(1)}x, 2 threads ${result.ratio2.toFixed(1)}x`);
+      console.log(`  (interleaved rounds, ${epochs} timed epochs each after one warm-up; wall = images per second; cpu = images per CPU-second, all threads)`);
+      for (const r of rows) console.log(`  ${r.name.padEnd(38)} wall median ${r.median.toFixed(0).padStart(7)} img/s  cpu median ${r.cpuMedian.toFixed(0).padStart(7)} img/cpu-s  epochs: ${r.perEpoch.map((x) => x.toFixed(0)).join(', ')}`);
+      console.log(`  ratio native/oracle (wall): 1 thread ${result.ratio1.toFixed(1)}x, 2 threads ${result.ratio2.toFixed(1)}x; (cpu) 1 thread ${result.cpuRatio1.toFixed(1)}x`);
     }
     const big = opts.bigMiB ?? 2048;
     if (big > 0) {

@@ -82,8 +82,10 @@ test('a pending next() keeps the loader alive until it settles', async () => {
 });
 
 test('batch memory is Rust-owned, zero-copy, and freed when collected', async () => {
+  // Let earlier tests' garbage batches be collected first, so the counter only moves because of us.
+  assert.ok(await eventually(() => stats().liveBatchBytes === 0), `earlier batches collected: ${JSON.stringify(stats())}`);
+  const base = 0;
   const loader = NativeLoader.open({ ...plan, epochs: 1 });
-  const base = stats().liveBatchBytes;
   let b = await loader.next();
   const bytes = b!.data.byteLength + b!.labels!.byteLength + b!.rows.byteLength;
   assert.ok(stats().liveBatchBytes >= base + bytes);
@@ -105,6 +107,7 @@ test('batch memory is Rust-owned, zero-copy, and freed when collected', async ()
 });
 
 test('batch.release() detaches the arrays and frees the memory without waiting for GC', async () => {
+  assert.ok(await eventually(() => stats().liveBatchBytes === 0));
   const loader = NativeLoader.open({ ...plan, epochs: 1 });
   const b = (await loader.next())!;
   const base = stats().liveBatchBytes;

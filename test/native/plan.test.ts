@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validatePlan, PlanError } from '../../src/native/plan.js';
-import { loadBindingFrom, addonPath, platformTag, findPackageRoot } from '../../src/native/binding.js';
+import { loadBindingFrom, loadBinding, addonPath, platformTag, findPackageRoot } from '../../src/native/binding.js';
 
 test('defaults are filled and sizes normalized', () => {
   const p = validatePlan({ path: 'x.arrow', data: { kind: 'image', column: 'image', transforms: [{ type: 'randomCrop', size: 32, padding: 4 }, { type: 'toFloat' }] }, batchSize: 64, threads: 2 });
@@ -59,4 +59,11 @@ test('the addon is found from the package root by platform tag', () => {
   assert.match(platformTag(), /^(linux-(x64|arm64)-(gnu|musl)|darwin-\w+|win32-\w+)$/);
   assert.ok(addonPath().startsWith(findPackageRoot(new URL('.', import.meta.url).pathname)));
   assert.ok(addonPath().endsWith(`native/gymnos-native.${platformTag()}.node`));
+});
+
+test('the hand-written binding interface matches the addon exports', () => {
+  const b = loadBinding();
+  assert.deepEqual(Object.keys(b).sort(), ['close', 'info', 'next', 'open', 'release', 'stats', 'version']);
+  assert.match(b.version, /^\d+\.\d+\.\d+$/);
+  assert.deepEqual(Object.keys(b.stats()).sort(), ['liveBatchBytes', 'liveLoaders', 'liveThreads']);
 });

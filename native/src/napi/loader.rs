@@ -37,7 +37,6 @@ struct Handle {
     pool: RefCell<Option<Pool>>,
     prefetch: u64,
     total: Option<u64>,
-    batches_per_epoch: u64,
     main: RefCell<Main>,
 }
 
@@ -170,7 +169,6 @@ pub unsafe extern "C" fn open(env: napi_env, info: napi_callback_info) -> napi_v
             pool: RefCell::new(None),
             prefetch: core.plan.prefetch as u64,
             total: core.total_batches(),
-            batches_per_epoch: core.batches_per_epoch,
             main: RefCell::new(Main { tsfn: null_mut(), pending: VecDeque::new(), next_seq: 0, self_ref: null_mut(), closed: false, hook: false }),
         });
         let info_obj = info_value(env, &core);
@@ -253,7 +251,6 @@ pub unsafe extern "C" fn next(env: napi_env, info: napi_callback_info) -> napi_v
             return Ok(promise);
         }
         h.main.borrow_mut().next_seq = seq + 1;
-        let _ = h.batches_per_epoch;
         if let Some(p) = h.pool.borrow().as_ref() {
             p.request(seq + 1 + h.prefetch);
         }
