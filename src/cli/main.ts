@@ -6,6 +6,12 @@ import yargs from 'yargs';
 import { reportError } from './errors.js';
 import { checkCommand } from './commands/check.js';
 import { gradcheckCommand } from './commands/gradcheck.js';
+import { trainCommand } from './commands/train.js';
+import { validateCommand } from './commands/validate.js';
+import { schemaCommand } from './commands/schema.js';
+import { doctorCommand } from './commands/doctor.js';
+import { evaluateCommand } from './commands/evaluate.js';
+import { exportCommand } from './commands/export.js';
 
 type Handler = (argv: never) => Promise<number>;
 
@@ -19,7 +25,7 @@ export async function runCli(args: string[]): Promise<number> {
       code = reportError(e);
     }
   };
-  const commands = [checkCommand, gradcheckCommand];
+  const commands = [trainCommand, validateCommand, schemaCommand, evaluateCommand, exportCommand, doctorCommand, checkCommand, gradcheckCommand];
   let cli = yargs(args)
     .scriptName('gymnosd')
     .usage('$0 <command> [options]\n\nTrain ONNX models on stock ONNX Runtime from Node.js.')
