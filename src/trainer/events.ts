@@ -71,7 +71,7 @@ export function describeEvent(e: TrainerEvent): string {
     case 'epochEnd': return `epoch ${e.epoch + 1}: train ${fmt(e.train)}${e.validation ? ` | validation ${fmt(e.validation)}` : ''} (${e.seconds.toFixed(1)} s)`;
     case 'checkpointSaved': return `checkpoint (${e.reason}) at step ${e.position.step}: ${e.path}`;
     case 'testEnd': return `test: ${fmt(e.metrics)}`;
-    case 'stop': return `stopped (${e.reason})${e.message ? `: ${e.message}` : ''} at epoch ${e.position.epoch + 1}, step ${e.position.step}`;
+    case 'stop': return `stopped (${e.reason})${e.message ? `: ${e.message}` : ''} at step ${e.position.step}`;
     case 'fitEnd': return `run ${e.result.status} in ${e.result.seconds.toFixed(1)} s: ${e.result.runDir}`;
     case 'error': return `error: ${e.message}`;
   }

@@ -42,6 +42,9 @@ export interface TrainerOptions extends BackendChoice {
   consoleOut?: { write(s: string): unknown };
 }
 
+/** Events logged at info level (the others at debug). */
+const INFO_EVENTS = new Set<TrainerEvent['type']>(['fitStart', 'epochEnd', 'testEnd', 'fitEnd', 'error']);
+
 /** Library default: JSON lines in the run directory, nothing on the console. */
 const LIBRARY_LOGGING = parseLogging({ console: { enabled: false } }, 'defaults');
 
@@ -122,7 +125,6 @@ export class Trainer {
       this.state(result.status);
       await this.emit({ type: 'stop', reason, message: result.message, position: { ...this.pos } });
       result.seconds = (performance.now() - t0) / 1000;
-      this.log.info({ status: result.status, seconds: result.seconds }, 'fit end');
       await this.emit({ type: 'fitEnd', result });
       return result;
     } catch (e) {
@@ -233,7 +235,7 @@ export class Trainer {
 
   /** Hands an event to the callbacks (applying their decisions) and the listener. */
   private async emit(e: TrainerEvent): Promise<void> {
-    if (e.type !== 'batchEnd') this.log?.info({ event: e.type }, describeEvent(e));
+    if (e.type !== 'batchEnd') this.log?.[INFO_EVENTS.has(e.type) ? 'info' : 'debug']({ event: e.type }, describeEvent(e));
     for (const c of this.opts.callbacks ?? []) {
       const d = await c.onEvent?.(e);
       if (d) this.apply(c.name, d);

@@ -1,0 +1,15 @@
+/**
+ * Gymnos, the library: `train(config, { signal })` for Node services, plus the pieces a caller
+ * composes (config schemas, the Trainer and its events, metrics, schedules, sessions).
+ */
+export { train, type TrainHandle } from './trainer/api.js';
+export { Trainer, type TrainerOptions } from './trainer/trainer.js';
+export type { TrainerEvent, FitResult, Callback, Decision, Metrics, Position, StopReason } from './trainer/events.js';
+export type { TrainingData, DataSplit, DataBatch, DatasetDef } from './trainer/data.js';
+export { parseExperiment, experimentJsonSchema, loadSystem, loadLogging, parseSystem, parseLogging, applyOverrides, ConfigError, type ExperimentConfig, type SystemConfig, type LoggingConfig } from './config/index.js';
+export { METRICS, createMetrics, type Metric, type MetricDef } from './metrics/index.js';
+export { SCHEDULE_DEFS, createSchedule, type Schedule, type ScheduleDef } from './trainer/schedules/index.js';
+export { SessionManager, type SessionConfig } from './sessions/index.js';
+export { StepRunner } from './trainer/step-runner.js';
+export { buildTrainingArtifacts, exportInference } from './autodiff/artifacts.js';
+export { loadModel, saveModel } from './onnx/io.js';
