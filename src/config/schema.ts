@@ -187,7 +187,9 @@ function parseProps<P extends Props>(props: P, v: Record<string, unknown>, path:
 function describe(s: Schema<unknown>): string {
   const j = s.json();
   if (Array.isArray(j.enum)) return `one of ${(j.enum as string[]).map((c) => `'${c}'`).join(', ')}`;
-  return j.type === 'object' ? 'an object' : j.type === 'array' ? 'an array' : `a ${String(j.type ?? 'value')}`;
+  if (Array.isArray(j.oneOf)) return `an object { "type": ${(j.oneOf as Array<{ properties: { type: { const: string } } }>).map((v) => `'${v.properties.type.const}'`).join(' | ')}, ... }`;
+  const t = String(j.type ?? 'value');
+  return t === 'object' ? 'an object' : t === 'array' ? 'an array' : t === 'integer' ? 'an integer' : `a ${t}`;
 }
 
 function objectJson(props: Props, extra: Record<string, JsonSchema> = {}): JsonSchema {
