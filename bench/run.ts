@@ -9,6 +9,7 @@ import { writeFileSync } from 'node:fs';
 import ort from 'onnxruntime-node';
 import { benchTrainStep } from './train-step.js';
 import { benchNativeLoader } from './native-loader.js';
+import { benchDataWait } from './data-wait.js';
 
 const quick = process.argv.includes('--quick');
 const started = new Date().toISOString();
@@ -32,6 +33,12 @@ console.log('');
 
 const loader = await benchNativeLoader({ images: quick ? 2000 : 10000, epochs: quick ? 3 : 5, bigMiB: quick ? 256 : 2048, print: true });
 
-const results = { started, finished: new Date().toISOString(), machine, trainStep: train, nativeLoader: loader };
+const wait = await benchDataWait(quick ? 3200 : 6400, 1);
+console.log('\nTime the train step waits for the native loader (1 loader thread, worker-thread sessions):');
+console.log('| workload | epoch ms | awaiting next() ms | share | target |');
+console.log('| --- | ---: | ---: | ---: | ---: |');
+for (const r of wait) console.log(`| ${r.workload}, batch ${r.batch} | ${r.epochMs.toFixed(0)} | ${r.waitMs.toFixed(1)} | ${(100 * r.waitShare).toFixed(2)}% | < 5% |`);
+
+const results = { started, finished: new Date().toISOString(), machine, trainStep: train, nativeLoader: loader, dataWait: wait };
 writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
 console.log('\nwrote bench/results.json');
