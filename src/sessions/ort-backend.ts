@@ -8,7 +8,7 @@ import { emptyGraph } from '../onnx/ir.js';
 import { encodeModel } from '../onnx/io.js';
 import { tensor, type DType, type Tensor } from '../onnx/tensor.js';
 import { SessionError, asSessionError } from './errors.js';
-import { cudaUnavailableMessage, deviceLabel, diagnoseCuda, webgpuUnavailableMessage } from './providers.js';
+import { cudaUnavailableMessage, deviceLabel, diagnoseCuda, loadableLibraries, webgpuUnavailableMessage } from './providers.js';
 import type {
   BackendEntry, BackendSession, BackendVersions, ExecutionProvider, ProviderReport, ResolvedSessionConfig, RunOptions, SessionBackend,
 } from './types.js';
@@ -142,6 +142,11 @@ export class OrtBackend implements SessionBackend {
     for (const provider of ['cpu', 'cuda', 'webgpu'] as ExecutionProvider[]) {
       if (bundled.size && !bundled.has(provider)) {
         reports.push({ provider, available: false, reason: `this build of onnxruntime-node (${process.platform}/${process.arch}) has no ${provider} provider` });
+        continue;
+      }
+      if (provider === 'webgpu' && !loadableLibraries().has('libvulkan.so.1')) {
+        // Dawn would only print "Couldn't load Vulkan" and find no adapter; skip the noise.
+        reports.push({ provider, available: false, reason: webgpuUnavailableMessage() });
         continue;
       }
       reports.push(await probe(this, model, provider));

@@ -141,17 +141,19 @@ export function cudaUnavailableMessage(device: string, d: CudaDiagnosis, ortMess
   return parts.join(' ');
 }
 
-/** The remedy text for WebGPU failing to start. */
-export function webgpuUnavailableMessage(ortMessage: string): string {
+/** The remedy text for WebGPU failing to start (`ortMessage` undefined: not attempted). */
+export function webgpuUnavailableMessage(ortMessage?: string): string {
   const vulkan = loadableLibraries().has('libvulkan.so.1');
-  const adapter = /adapter/i.test(ortMessage) ? 'no WebGPU adapter was found' : 'the WebGPU provider failed to start';
+  const adapter = ortMessage === undefined || /adapter/i.test(ortMessage) ? 'no WebGPU adapter was found' : 'the WebGPU provider failed to start';
   return `session.device 'webgpu' cannot be used: ${adapter}. ` +
     (vulkan ? 'libvulkan.so.1 is present; check that a GPU with a Vulkan driver is visible (vulkaninfo). '
       : 'WebGPU on Linux runs over Vulkan, and libvulkan.so.1 is missing: install the Vulkan loader (libvulkan1) and a GPU driver with Vulkan support. ') +
-    `Or set session.device to 'cpu', 'cuda' or 'auto'. ONNX Runtime said: ${firstLine(ortMessage)}`;
+    `Or set session.device to 'cpu', 'cuda' or 'auto'.` + (ortMessage === undefined ? '' : ` ONNX Runtime said: ${firstLine(ortMessage)}`);
 }
 
+/** The readable part of an ORT error: first line, without the source location and failed check. */
 function firstLine(s: string): string {
-  const line = s.trim().split('\n').find((l) => l.trim()) ?? s;
-  return line.replace(/^\S*onnxruntime_src\S*\s+/, '').trim();
+  const line = (s.trim().split('\n').find((l) => l.trim()) ?? s).replace(/^\S*onnxruntime_src\S*\s+/, '').trim();
+  const afterCheck = /\bwas false\.\s+(.*)$/.exec(line);
+  return afterCheck ? afterCheck[1] : line;
 }

@@ -13,7 +13,7 @@ import { Worker } from 'node:worker_threads';
 import type { Tensor } from '../onnx/tensor.js';
 import { SessionError, fromWire } from './errors.js';
 import type { BackendSession, BackendVersions, ProviderReport, ResolvedSessionConfig, RunOptions } from './types.js';
-import { packTensors, type CreateResult, type Request, type Response } from './worker-protocol.js';
+import { packTensors, type CreateResult, type Request, type Response, type WorkerInit } from './worker-protocol.js';
 
 export interface SessionWorkerOptions {
   /** Backend the worker builds from the registry (default 'ort'). */
@@ -59,6 +59,8 @@ export class SessionWorker {
   private dead: SessionError | undefined;
   private terminating = false;
   private readonly transferFeeds: boolean;
+  private readonly control = new Int32Array(new SharedArrayBuffer(4));
+  private exited: Promise<void>;
   readonly backend: string;
 
   constructor(options: SessionWorkerOptions = {}) {
@@ -67,8 +69,9 @@ export class SessionWorker {
     const entry = workerEntry();
     this.worker = new Worker(entry.source, {
       eval: entry.eval,
-      workerData: { backend: this.backend, backendOptions: options.backendOptions },
+      workerData: { backend: this.backend, backendOptions: options.backendOptions, control: this.control } satisfies WorkerInit,
     });
+    this.exited = new Promise((resolve) => this.worker.once('exit', () => resolve()));
     this.worker.unref();
     this.worker.on('message', (msg: Response) => this.settle(msg));
     this.worker.on('error', (e: Error) => {
@@ -125,11 +128,20 @@ export class SessionWorker {
     return await this.call({ op: 'versions' }) as BackendVersions;
   }
 
-  /** Stops the worker; pending calls reject with ERR_WORKER_TERMINATED. */
+  /**
+   * Stops the worker: pending calls reject at once with ERR_WORKER_TERMINATED, queued requests are
+   * skipped, and the promise settles when the thread has exited, which waits for a run already
+   * inside ONNX Runtime to finish (killing the thread mid-run aborts the whole process).
+   */
   async terminate(): Promise<void> {
-    if (this.dead) return;
-    this.terminating = true;
-    await this.worker.terminate();
+    if (!this.dead) {
+      this.terminating = true;
+      Atomics.store(this.control, 0, 1);
+      this.fail(new SessionError('ERR_WORKER_TERMINATED', 'the session worker was terminated'));
+      this.worker.ref(); // keep the process alive until the worker is gone
+      this.worker.postMessage({ id: 0, op: 'close' } satisfies Request);
+    }
+    await this.exited;
   }
 
   /** Test hook: makes the worker exit (`process.exit`) or throw an uncaught error. */

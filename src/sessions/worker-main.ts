@@ -8,11 +8,11 @@ import type { Tensor } from '../onnx/tensor.js';
 import { SessionError, toWire, type SessionErrorCode } from './errors.js';
 import { backendEntry } from './registry.js';
 import type { BackendSession, SessionBackend } from './types.js';
-import { packTensors, type Request, type Response } from './worker-protocol.js';
+import { packTensors, type Request, type Response, type WorkerInit } from './worker-protocol.js';
 
 if (!parentPort) throw new Error('worker-main.ts runs inside a worker thread started by SessionWorker');
 const port = parentPort;
-const init = workerData as { backend: string; backendOptions?: unknown };
+const init = workerData as WorkerInit;
 
 let backend: SessionBackend | undefined;
 function getBackend(): SessionBackend {
@@ -30,12 +30,32 @@ function session(id: string): BackendSession {
 
 const FALLBACK_CODE: Record<Request['op'], SessionErrorCode> = {
   create: 'ERR_SESSION_CREATE', run: 'ERR_SESSION_RUN', release: 'ERR_SESSION_RUN',
-  available: 'ERR_BACKEND_UNAVAILABLE', versions: 'ERR_BACKEND_UNAVAILABLE', crash: 'ERR_WORKER_CRASHED',
+  available: 'ERR_BACKEND_UNAVAILABLE', versions: 'ERR_BACKEND_UNAVAILABLE', crash: 'ERR_WORKER_CRASHED', close: 'ERR_WORKER_TERMINATED',
 };
 
+/*
+ * Closing: the thread must not be terminated while ONNX Runtime is inside a native run (the
+ * binding then throws into a terminating environment and the whole process aborts). So the host
+ * asks to close, the worker skips queued requests, waits for the one in flight, releases its
+ * sessions and exits by itself.
+ */
+let inFlight = 0;
+let closing = false;
+const closingRequested = () => Atomics.load(init.control, 0) === 1;
+
+async function maybeExit(): Promise<void> {
+  if (!closing || inFlight > 0) return;
+  const all = [...sessions.values()];
+  sessions.clear();
+  await Promise.allSettled(all.map((s) => s.release()));
+  process.exit(0);
+}
+
 async function handle(req: Request): Promise<void> {
+  if (closingRequested()) return; // the host already rejected it
   let reply: Response;
   let transferList: ArrayBuffer[] = [];
+  inFlight++;
   try {
     switch (req.op) {
       case 'create': {
@@ -65,16 +85,24 @@ async function handle(req: Request): Promise<void> {
       case 'versions':
         reply = { id: req.id, ok: true, result: await getBackend().versions() };
         break;
-      case 'crash':
+      case 'crash': case 'close':
         return; // handled synchronously in the listener below
     }
   } catch (e) {
     reply = { id: req.id, ok: false, error: toWire(e, FALLBACK_CODE[req.op]) };
+  } finally {
+    inFlight--;
   }
-  port.postMessage(reply, transferList);
+  if (!closingRequested()) port.postMessage(reply, transferList);
+  await maybeExit();
 }
 
 port.on('message', (req: Request) => {
+  if (req.op === 'close') {
+    closing = true;
+    void maybeExit();
+    return;
+  }
   if (req.op === 'crash') {
     // Test hook, synchronous so that no later message is handled first.
     if (req.how === 'exit') process.exit(7);

@@ -13,6 +13,8 @@ export interface WorkerInit {
   backend: string;
   /** Backend options (must be structured-cloneable). */
   backendOptions?: unknown;
+  /** Shared flag, index 0 set to 1 by the host when closing: queued requests are skipped. */
+  control: Int32Array;
 }
 
 export type Request =
@@ -21,6 +23,8 @@ export type Request =
   | { id: number; op: 'release'; session: string }
   | { id: number; op: 'available' }
   | { id: number; op: 'versions' }
+  /** Finish the request in flight, release every session, exit. */
+  | { id: number; op: 'close' }
   /** Test hooks: make the worker crash the way real failures do. */
   | { id: number; op: 'crash'; how: 'exit' | 'throw' };
 

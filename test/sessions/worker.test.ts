@@ -108,7 +108,7 @@ test('worker: an uncaught error in the worker rejects pending calls', async () =
   await assert.rejects(w.available(), isCode('ERR_WORKER_CRASHED', /deliberate crash/));
 });
 
-test('worker: terminate rejects pending calls; abort rejects one call', async () => {
+test('worker: terminate during a run rejects pending calls without crashing; abort rejects one call', async () => {
   const w = new SessionWorker();
   await w.createSession('h', heavyModel(256, 30), CPU);
   const x = { x: tensor('float32', [256, 256], new Float32Array(256 * 256).fill(0.01)) };
@@ -116,9 +116,13 @@ test('worker: terminate rejects pending calls; abort rejects one call', async ()
   const aborted = w.run('h', x, undefined, { signal: ac.signal });
   ac.abort();
   await assert.rejects(aborted, isCode('ERR_ABORTED'));
-  const pending = w.run('h', x);
+  const pending = assert.rejects(w.run('h', x), isCode('ERR_WORKER_TERMINATED'));
+  // Terminating while ONNX Runtime is inside a run must neither crash the process nor hang.
   await w.terminate();
-  await assert.rejects(pending, isCode('ERR_WORKER_TERMINATED'));
+  await pending;
+  assert.equal(w.closed, true);
+  await assert.rejects(w.run('h', x), isCode('ERR_WORKER_TERMINATED'));
+  await w.terminate(); // twice is harmless
 });
 
 test('worker: the caller\'s event loop keeps ticking during a long run', async () => {
