@@ -154,7 +154,7 @@ export class SessionWorker {
     if (signal?.aborted) return Promise.reject(abortError(signal));
     const id = this.nextId++;
     const site: { stack?: string } = {};
-    Error.captureStackTrace(site, SessionWorker.prototype.run);
+    Error.captureStackTrace(site, this.call); // frames from the public method up to the caller
     return new Promise<Result>((resolve, reject) => {
       const onAbort = () => {
         if (this.pending.delete(id)) { this.idleCheck(); reject(abortError(signal!)); }
@@ -210,8 +210,7 @@ function withCallerStack(e: SessionError, site: { stack?: string }): SessionErro
 
 function abortError(signal: AbortSignal): SessionError {
   const reason = signal.reason instanceof Error ? signal.reason.message : 'the operation was aborted';
-  const e = new SessionError('ERR_ABORTED', `session run aborted: ${reason} (the worker finishes the run and drops its result)`, { cause: signal.reason });
-  return e;
+  return new SessionError('ERR_ABORTED', `session run aborted: ${reason} (the worker finishes the run and drops its result)`, { cause: signal.reason });
 }
 
 /** A BackendSession whose runs happen in a SessionWorker. */
