@@ -56,25 +56,39 @@ function trainFeeds(art: TrainingArtifacts, rng: Rng, batch: number, K: number):
   return feeds;
 }
 
-async function timeRuns(runs: Array<{ name: string; fn: () => Promise<unknown> }>, n: number): Promise<Record<string, number>> {
+/**
+ * Median wall-clock and CPU milliseconds per call, variants interleaved. With one intra-op
+ * thread ONNX Runtime computes on the calling thread, so process CPU time measures the work
+ * itself even when other processes load the machine (wall clock then inflates).
+ */
+async function timeRuns(runs: Array<{ name: string; fn: () => Promise<unknown> }>, n: number): Promise<Record<string, { wall: number; cpu: number }>> {
   for (const r of runs) for (let i = 0; i < 3; i++) await r.fn();
-  const times: Record<string, number[]> = Object.fromEntries(runs.map((r) => [r.name, []]));
+  const wall: Record<string, number[]> = Object.fromEntries(runs.map((r) => [r.name, []]));
+  const cpu: Record<string, number[]> = Object.fromEntries(runs.map((r) => [r.name, []]));
   for (let i = 0; i < n; i++) {
     for (const r of runs) {
+      const c0 = process.cpuUsage();
       const t0 = process.hrtime.bigint();
       await r.fn();
-      times[r.name].push(Number(process.hrtime.bigint() - t0) / 1e6);
+      wall[r.name].push(Number(process.hrtime.bigint() - t0) / 1e6);
+      const c = process.cpuUsage(c0);
+      cpu[r.name].push((c.user + c.system) / 1e3);
     }
   }
-  return Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
+  return Object.fromEntries(runs.map((r) => [r.name, { wall: median(wall[r.name]), cpu: median(cpu[r.name]) }]));
 }
 
-export interface StepRatioResult { workload: string; batch: number; forwardMs: number; forwardWeightsAsInputsMs: number; stepMs: number; ratio: number; ratioVsInputs: number }
+export interface StepRatioResult {
+  workload: string; batch: number; optimizer: string;
+  forwardMs: number; forwardWeightsAsInputsMs: number; stepMs: number; ratio: number; ratioVsInputs: number;
+  /** The same from process CPU time (robust to a loaded machine). */
+  forwardCpuMs: number; stepCpuMs: number; cpuRatio: number;
+}
 
 /** Step / forward ratio for one model. */
-export async function stepRatio(workload: string, model: Model, batch: number, runs: number): Promise<StepRatioResult> {
+export async function stepRatio(workload: string, model: Model, batch: number, runs: number, optimizer = 'adam'): Promise<StepRatioResult> {
   const rng = new Rng(1);
-  const art = buildTrainingArtifacts(model, { loss: { type: 'softmax_cross_entropy' }, optimizer: { type: 'adam', lr: 1e-3 } });
+  const art = buildTrainingArtifacts(model, { loss: { type: 'softmax_cross_entropy' }, optimizer: { type: optimizer, lr: 1e-3 } });
   const train = await ort.InferenceSession.create(encodeModel(art.trainStep), opts);
   const fwd = await ort.InferenceSession.create(encodeModel(art.base), opts);
   // forward with weights as inputs
@@ -97,10 +111,14 @@ export async function stepRatio(workload: string, model: Model, batch: number, r
     { name: 'step', fn: () => train.run(trainUsed) },
   ], runs);
   await Promise.all([train.release(), fwd.release(), fwdIn.release()]);
-  return { workload, batch, forwardMs: t.forward, forwardWeightsAsInputsMs: t.forwardIn, stepMs: t.step, ratio: t.step / t.forward, ratioVsInputs: t.step / t.forwardIn };
+  return {
+    workload, batch, optimizer, forwardMs: t.forward.wall, forwardWeightsAsInputsMs: t.forwardIn.wall, stepMs: t.step.wall,
+    ratio: t.step.wall / t.forward.wall, ratioVsInputs: t.step.wall / t.forwardIn.wall,
+    forwardCpuMs: t.forward.cpu, stepCpuMs: t.step.cpu, cpuRatio: t.step.cpu / t.forward.cpu,
+  };
 }
 
-export interface LoopResult { workload: string; params: number; K: number; singleStepMs: number; loopPerStepMs: number; speedup: number }
+export interface LoopResult { workload: string; params: number; K: number; singleStepMs: number; loopPerStepMs: number; speedup: number; cpuSpeedup: number }
 
 /** K single-step runs against one K-step Loop run (per step), carried values fed back each run. */
 export async function loopSpeedup(workload: string, model: Model, batch: number, K: number, runs: number): Promise<LoopResult> {
@@ -126,15 +144,17 @@ export async function loopSpeedup(workload: string, model: Model, batch: number,
   ], runs);
   await Promise.all([s1.release(), sK.release()]);
   const params = single.carried.filter((c) => c.kind === 'param').reduce((a, c) => a + sizeOf(c.init.dims), 0);
-  return { workload, params, K, singleStepMs: t.single / K, loopPerStepMs: t.loop / K, speedup: t.single / t.loop };
+  return { workload, params, K, singleStepMs: t.single.wall / K, loopPerStepMs: t.loop.wall / K, speedup: t.single.wall / t.loop.wall, cpuSpeedup: t.single.cpu / t.loop.cpu };
 }
 
 export async function benchTrainStep(runs = 30) {
   const mlp = buildMlp({ inputs: 784, hidden: [256, 128], classes: 10 });
   const big = buildMlp({ inputs: 784, hidden: [2048, 1024], classes: 10 });
   const ratios = [
-    await stepRatio('MLP 784-256-128-10, batch 128', mlp, 128, runs),
-    await stepRatio('LeNet-style CNN 28x28, batch 64', lenetLike(), 64, runs),
+    await stepRatio('MLP 784-256-128-10, batch 128', mlp, 128, runs, 'adam'),
+    await stepRatio('MLP 784-256-128-10, batch 128', mlp, 128, runs, 'sgd'),
+    await stepRatio('LeNet-style CNN 28x28, batch 64', lenetLike(), 64, runs, 'adam'),
+    await stepRatio('LeNet-style CNN 28x28, batch 64', lenetLike(), 64, runs, 'sgd'),
   ];
   const loops = [
     await loopSpeedup('MLP 784-256-128-10, batch 128', mlp, 128, 8, Math.max(5, Math.floor(runs / 3))),
@@ -145,6 +165,6 @@ export async function benchTrainStep(runs = 30) {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const r = await benchTrainStep(arg('runs', 30));
-  for (const x of r.ratios) console.log(`${x.workload}: forward ${x.forwardMs.toFixed(3)} ms (weights as inputs ${x.forwardWeightsAsInputsMs.toFixed(3)} ms), step ${x.stepMs.toFixed(3)} ms, step/forward ${x.ratio.toFixed(2)}x (${x.ratioVsInputs.toFixed(2)}x vs weights-as-inputs forward)`);
-  for (const x of r.loops) console.log(`${x.workload}: ${x.params} params, single step ${x.singleStepMs.toFixed(3)} ms, ${x.K}-step Loop ${x.loopPerStepMs.toFixed(3)} ms/step, speedup ${x.speedup.toFixed(2)}x`);
+  for (const x of r.ratios) console.log(`${x.workload}, ${x.optimizer}: forward ${x.forwardMs.toFixed(3)} ms (weights as inputs ${x.forwardWeightsAsInputsMs.toFixed(3)} ms), step ${x.stepMs.toFixed(3)} ms, step/forward ${x.ratio.toFixed(2)}x wall, ${x.cpuRatio.toFixed(2)}x CPU (${x.forwardCpuMs.toFixed(3)} / ${x.stepCpuMs.toFixed(3)} ms)`);
+  for (const x of r.loops) console.log(`${x.workload}: ${x.params} params, single step ${x.singleStepMs.toFixed(3)} ms, ${x.K}-step Loop ${x.loopPerStepMs.toFixed(3)} ms/step, speedup ${x.speedup.toFixed(2)}x wall, ${x.cpuSpeedup.toFixed(2)}x CPU`);
 }
