@@ -1,0 +1,89 @@
+/**
+ * `image_normalize`: uint8 HWC images to float32 `(pixel * scale - mean[c]) / std[c]`, in NCHW
+ * (default) or NHWC. Mean and std per channel are fitted on the training split unless given.
+ * Baked, the exported model takes raw uint8 [N, H, W, C] images.
+ */
+import { DatasetError, OptionChecker } from '../errors.js';
+import type { Fitted, PreprocessorKind } from './preprocessor.js';
+
+const f = Math.fround;
+
+export interface ImageNormalizeSpec { mean?: number[]; std?: number[]; scale: number; layout: 'NCHW' | 'NHWC' }
+export interface ImageNormalizeFitted extends Fitted {
+  type: 'image_normalize';
+  /** [H, W, C] of the raw images. */
+  shape: [number, number, number];
+  scale: number;
+  mean: number[];
+  std: number[];
+  layout: 'NCHW' | 'NHWC';
+}
+
+function numbers(c: OptionChecker, spec: Record<string, unknown>, key: string, positive: boolean): number[] | undefined {
+  const v = spec[key];
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v) || v.length === 0 || !v.every((x) => typeof x === 'number' && Number.isFinite(x) && (!positive || x > 0))) {
+    c.fail(key, `a non-empty array of ${positive ? 'positive ' : ''}numbers, one per channel`, v);
+    return undefined;
+  }
+  return v as number[];
+}
+
+export const imageNormalize: PreprocessorKind<ImageNormalizeSpec, ImageNormalizeFitted> = {
+  type: 'image_normalize',
+  validate(spec, where) {
+    const c = new OptionChecker(spec, where);
+    c.keys(['type', 'mean', 'std', 'scale', 'layout']);
+    const scale = spec.scale ?? 1 / 255;
+    if (typeof scale !== 'number' || !(scale > 0) || !Number.isFinite(scale)) c.fail('scale', 'a positive number (1/255 maps bytes to [0, 1])', spec.scale);
+    const out: ImageNormalizeSpec = { mean: numbers(c, spec, 'mean', false), std: numbers(c, spec, 'std', true), scale: scale as number, layout: c.oneOf('layout', ['NCHW', 'NHWC'] as const, 'NCHW') };
+    if ((out.mean === undefined) !== (out.std === undefined)) c.issues.push(`${where}: give both mean and std, or neither to fit them on the training split`);
+    c.done();
+    return out;
+  },
+  fit(s, train) {
+    if (train.kind !== 'image') throw new DatasetError('image_normalize needs image data (image_folder, idx or an arrow image column); use standardize or min_max for tabular data');
+    const [h, w, ch] = train.shape;
+    let mean = s.mean;
+    let std = s.std;
+    if (!mean || !std) {
+      const sum = new Float64Array(ch);
+      const sq = new Float64Array(ch);
+      const px = train.pixels;
+      for (let i = 0; i < px.length; i++) {
+        const v = px[i] * s.scale;
+        sum[i % ch] += v;
+        sq[i % ch] += v * v;
+      }
+      const n = train.count * h * w;
+      mean = Array.from(sum, (v) => v / n);
+      std = Array.from(sq, (v, k) => Math.sqrt(Math.max(0, v / n - mean![k] ** 2)) || 1);
+    }
+    if (mean.length !== ch || std.length !== ch) throw new DatasetError(`image_normalize: mean and std have ${mean.length} and ${std.length} values but the images have ${ch} channel(s); give one per channel`);
+    return { type: 'image_normalize', shape: train.shape, scale: f(s.scale), mean: mean.map(f), std: std.map(f), layout: s.layout };
+  },
+  apply(p, x) {
+    if (x.kind !== 'image') throw new DatasetError('image_normalize expects uint8 images; put it first in the preprocessing list');
+    const [h, w, ch] = x.shape;
+    const out = new Float32Array(x.pixels.length);
+    const nchw = p.layout === 'NCHW';
+    for (let n = 0; n < x.count; n++) {
+      for (let i = 0; i < h * w; i++) {
+        for (let c = 0; c < ch; c++) {
+          const src = (n * h * w + i) * ch + c;
+          const dst = nchw ? (n * ch + c) * h * w + i : src;
+          out[dst] = f(f(f(x.pixels[src] * p.scale) - p.mean[c]) / p.std[c]);
+        }
+      }
+    }
+    return { kind: 'float', count: x.count, sampleShape: nchw ? [ch, h, w] : [h, w, ch], values: out };
+  },
+  rawInput: (p) => ({ dtype: 'uint8', sampleShape: [...p.shape] }),
+  bakeInput(p, b, input) {
+    const ch = p.shape[2];
+    const cshape = p.layout === 'NCHW' ? [ch, 1, 1] : [ch];
+    let x = b.op('Mul', [b.op('Cast', [input], { to: 1 }), b.constant('float32', p.scale, [])]);
+    if (p.layout === 'NCHW') x = b.op('Transpose', [x], { perm: [0, 3, 1, 2] });
+    return b.op('Div', [b.op('Sub', [x, b.constant('float32', p.mean, cshape)]), b.constant('float32', p.std, cshape)], {}, 'image_normalize');
+  },
+};
