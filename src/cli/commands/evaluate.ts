@@ -24,7 +24,9 @@ function dataConfig(spec: string | undefined, fallback: ExperimentConfig | undef
   if (spec.trim().startsWith('{')) {
     try { dataset = JSON.parse(spec); } catch { throw new UserError(`--data: not valid JSON: ${spec}`); }
   } else if (existsSync(spec)) {
-    dataset = (readJsonFile(spec) as { dataset?: unknown }).dataset;
+    // an experiment file: its dataset with its seed (the split depends on it)
+    const raw = readJsonFile(spec) as { dataset?: unknown; training?: { seed?: unknown } };
+    return parseExperiment({ dataset: raw.dataset, model: { type: 'mlp' }, training: { seed: raw.training?.seed ?? 0 } }, spec);
   } else dataset = { type: spec };
   return parseExperiment({ ...(fallback ?? {}), dataset, model: fallback?.model ?? { type: 'mlp' } }, '--data');
 }
