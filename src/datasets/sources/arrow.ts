@@ -87,10 +87,14 @@ function readFeatures(t: Table, o: ArrowOptions, file: string): { names: string[
 async function ingest(o: ArrowOptions): Promise<IngestedData> {
   const file = o.path;
   let t: Table;
+  const fix = 'write it uncompressed with Arrow IPC (pyarrow.feather.write_feather(..., compression="uncompressed"))';
+  const bytes = await readFile(file);
+  const magic = bytes.length >= 8 && (bytes.subarray(0, 6).toString('latin1') === 'ARROW1' || bytes.readUInt32LE(0) === 0xffffffff);
+  if (!magic) throw new DatasetError(`cannot read '${file}' as an Arrow IPC or Feather v2 file (it starts with neither 'ARROW1' nor a stream message); ${fix}`);
   try {
-    t = tableFromIPC(await readFile(file));
+    t = tableFromIPC(bytes);
   } catch (e) {
-    throw new DatasetError(`cannot read '${file}' as an Arrow IPC or Feather v2 file (${(e as Error).message}); write it uncompressed with Arrow IPC (pyarrow.feather.write_feather(..., compression="uncompressed"))`, { cause: e });
+    throw new DatasetError(`cannot read '${file}' as an Arrow IPC or Feather v2 file (${(e as Error).message}); ${fix}`, { cause: e });
   }
   if (t.numRows === 0) throw new DatasetError(`'${file}' has no rows`);
   const lv = column(t, o.label, file, 'label column');
