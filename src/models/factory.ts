@@ -1,14 +1,15 @@
 /**
- * The model factory: `model` is `{ "type": "mlp" | "cnn" | "onnx", ...options }`. Zoo
- * architectures are sized from the data (input shape, number of classes); an ONNX file is loaded
- * as it is, with its data inputs and output selected for training.
+ * The model factory the Trainer calls: `model` is `{ "type": "<zoo name>" | "onnx", ...options }`.
+ * Its definitions come from the registry (zoo architectures, sized from the data) and the `onnx`
+ * type; `create` goes through the ModelManager, which validates, builds or loads, and checks the
+ * model against the dataset.
  */
-import { isAbsolute, resolve } from 'node:path';
-import { arr, int, num, opt, str, bool } from '../config/schema.js';
 import type { Props } from '../config/schema.js';
 import type { Model } from '../onnx/ir.js';
-import { loadModel } from '../onnx/io.js';
-import { buildCnn, buildMlp } from './zoo/small.js';
+import type { TrainableSelection } from '../autodiff/trainable.js';
+import { ZOO } from './registry.js';
+import { ModelManager, type LoadedModel } from './model-manager.js';
+import { onnxModelOptions, type OnnxModelOptions } from './onnx-model.js';
 
 /** What the factory knows about the data and run. */
 export interface ModelContext {
@@ -21,8 +22,15 @@ export interface ModelContext {
   baseDir: string;
 }
 
-/** A built model plus the training inputs/output to use (undefined: the model's own). */
-export interface BuiltModel { model: Model; inputs?: string[]; output?: string }
+/** A built model plus what to train on (undefined: the model's own inputs/output, every parameter). */
+export interface BuiltModel {
+  model: Model;
+  inputs?: string[];
+  output?: string;
+  trainable?: TrainableSelection;
+  paramGroups?: Array<{ params: string[]; lrScale?: number; weightDecay?: number }>;
+  loaded?: LoadedModel;
+}
 
 export interface ModelDef<O = Record<string, unknown>> {
   readonly name: string;
@@ -31,46 +39,27 @@ export interface ModelDef<O = Record<string, unknown>> {
   create(options: O, ctx: ModelContext): BuiltModel;
 }
 
-export interface MlpModelOptions { hidden: number[]; dropout: number; seed?: number }
-export interface CnnModelOptions { channels: number[]; batchNorm: boolean; dropout: number; hidden: number; seed?: number }
-export interface OnnxModelOptions { path: string; inputs?: string[]; output?: string }
+const manager = new ModelManager();
 
-const seedOpt = opt(int({ doc: 'seed of the weight initialization (default: training.seed)' }));
+function def<O>(name: string, doc: string, options: Props): ModelDef<O> {
+  return {
+    name, doc, options,
+    create: (o, ctx) => {
+      const loaded = manager.load({ type: name, ...(o as Record<string, unknown>) }, {
+        seed: ctx.seed, baseDir: ctx.baseDir, datasetInfo: { inputShape: ctx.inputShape, numClasses: ctx.outputs },
+      });
+      return { model: loaded.model, inputs: loaded.inputs, output: loaded.output, trainable: loaded.trainable, paramGroups: loaded.paramGroups, loaded };
+    },
+  };
+}
 
-export const mlp: ModelDef<MlpModelOptions> = {
-  name: 'mlp', doc: 'multi-layer perceptron: Gemm + ReLU (+ Dropout) per hidden layer; inputs are flattened',
-  options: {
-    hidden: arr(int({ min: 1 }), { default: [64], doc: 'width of each hidden layer' }),
-    dropout: num({ min: 0, max: 0.95, default: 0, doc: 'dropout after each hidden layer' }),
-    seed: seedOpt,
-  },
-  create: (o, ctx) => ({ model: buildMlp({ inputs: ctx.inputShape.reduce((a, b) => a * b, 1), hidden: o.hidden, classes: ctx.outputs, dropout: o.dropout, seed: o.seed ?? ctx.seed }) }),
-};
+/** Every model type: the zoo architectures, then `onnx`. */
+export const MODEL_DEFS: ModelDef<never>[] = [
+  ...ZOO.map((z) => def<never>(z.name, z.describe, z.options)),
+  def<OnnxModelOptions>('onnx', 'an exported ONNX model file: opset 9+ converted, optional new head, freezing and per-group learning rates', onnxModelOptions) as ModelDef<never>,
+];
 
-export const cnn: ModelDef<CnnModelOptions> = {
-  name: 'cnn', doc: 'LeNet-style CNN: 3x3 conv blocks (conv, [batchnorm], relu, maxpool 2), then dense layers; needs [C, H, W] inputs',
-  options: {
-    channels: arr(int({ min: 1 }), { default: [16, 32], minItems: 1, doc: 'output channels of each conv block' }),
-    batchNorm: bool({ default: true, doc: 'BatchNormalization after each conv' }),
-    dropout: num({ min: 0, max: 0.95, default: 0, doc: 'dropout before the dense layers' }),
-    hidden: int({ min: 0, default: 64, doc: 'width of the hidden dense layer (0: none)' }),
-    seed: seedOpt,
-  },
-  create: (o, ctx) => {
-    if (ctx.inputShape.length !== 3) throw new Error(`model 'cnn' needs image inputs [channels, height, width] but the dataset gives [${ctx.inputShape}]; use model.type 'mlp'`);
-    const [c, h, w] = ctx.inputShape;
-    return { model: buildCnn({ input: [c, h, w], channels: o.channels, classes: ctx.outputs, batchNorm: o.batchNorm, dropout: o.dropout, hidden: o.hidden, seed: o.seed ?? ctx.seed }) };
-  },
-};
-
-export const onnx: ModelDef<OnnxModelOptions> = {
-  name: 'onnx', doc: 'an exported ONNX model file, trained as it is (freeze parts with training.trainable.freeze)',
-  options: {
-    path: str({ minLength: 1, doc: 'path to the .onnx file (relative to the experiment file)' }),
-    inputs: opt(arr(str({ minLength: 1 }), { doc: 'the data inputs (default: every graph input)' })),
-    output: opt(str({ minLength: 1, doc: 'the output the loss is computed on (default: the first graph output)' })),
-  },
-  create: (o, ctx) => ({ model: loadModel(isAbsolute(o.path) ? o.path : resolve(ctx.baseDir, o.path)), inputs: o.inputs, output: o.output }),
-};
-
-export const MODEL_DEFS = [mlp, cnn, onnx] as ModelDef<never>[];
+const byName = (n: string) => MODEL_DEFS.find((d) => d.name === n)!;
+export const mlp = byName('mlp');
+export const cnn = byName('cnn');
+export const onnx = byName('onnx');

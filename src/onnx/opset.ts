@@ -1,16 +1,18 @@
 /**
- * Opset handling in one place. Gymnos accepts `ai.onnx` exports at opset 13 and later and works on
+ * Opset handling in one place. Gymnos accepts `ai.onnx` exports at opset 9 and later (`convert/`
+ * brings opsets 9-12 to the opset-13 forms) and works on
  * one canonical form, opset 18, in which every Reduce* op takes `axes` as an input (ReduceSum did
  * since 13; the others switched at 18) and Squeeze/Unsqueeze/Split take theirs as inputs (since 13).
  * Every graph Gymnos emits (training, eval, inference export) is opset 18.
  */
 import { type Graph, type Model, topologicalSort } from './ir.js';
 import { tensor, type Tensor } from './tensor.js';
+import { upgradeToOpset13 } from './convert/index.js';
 
 /** The ai.onnx opset of every graph Gymnos emits. */
 export const CANONICAL_OPSET = 18;
 /** The oldest ai.onnx opset accepted as input. */
-export const MIN_OPSET = 13;
+export const MIN_OPSET = 9;
 /** IR version written with the canonical opset. */
 export const CANONICAL_IR_VERSION = 8;
 
@@ -99,6 +101,7 @@ function upgradeGraph(g: Graph, from: number): void {
 export function canonicalize(model: Model, source = 'model'): Model {
   const from = modelOpset(model, source);
   foldConstants(model.graph);
+  if (from < 13) upgradeToOpset13(model.graph, from);
   if (from < CANONICAL_OPSET) upgradeGraph(model.graph, from);
   model.opset = new Map([['', Math.max(from, CANONICAL_OPSET)]]);
   model.irVersion = Math.max(model.irVersion, CANONICAL_IR_VERSION);

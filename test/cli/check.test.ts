@@ -75,16 +75,16 @@ test('check: an unsupported op is named with its node, and the exit code is 1', 
   }), { loss: { type: 'mse' }, optimizer: { type: 'sgd', lr: 0.1 } }), /cannot differentiate node 'my_det' \(Det\): no gradient rule for Det\. Supported ops: /);
 });
 
-test('check: opset below 13, a truncated file and a missing file are user errors (exit 2) naming the file', async () => {
+test('check: opset below 9, a truncated file and a missing file are user errors (exit 2) naming the file', async () => {
   const old = join(dir, 'old.onnx');
   writeFileSync(old, encodeModel(model((g) => {
     g.inputs.push({ name: 'x', dtype: 'float32', shape: [1] });
     g.nodes.push({ name: 'r', opType: 'Relu', domain: '', inputs: ['x'], outputs: ['y'], attrs: {} });
     g.outputs.push({ name: 'y', dtype: 'float32' });
-  }, 11)));
+  }, 8)));
   let r = await cli(['check', old]);
   assert.equal(r.code, 2);
-  assert.match(r.err, /old\.onnx: the model uses opset 11, but Gymnos needs opset 13 or later/);
+  assert.match(r.err, /old\.onnx: the model uses opset 8, but Gymnos needs opset 9 or later/);
   const trunc = join(dir, 'trunc.onnx');
   const bytes = encodeModel(buildMlp({ inputs: 8, hidden: [8], classes: 2 }));
   writeFileSync(trunc, bytes.subarray(0, bytes.length - 40));

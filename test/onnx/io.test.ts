@@ -85,9 +85,9 @@ function tinyModel(opset: number, build: (g: ReturnType<typeof emptyGraph>) => v
   return { irVersion: 8, opset: new Map([['', opset]]), producerName: '', producerVersion: '', domain: '', modelVersion: 0, docString: '', metadata: {}, graph: g };
 }
 
-test('opset below 13 is refused with the remedy; foreign domains are named', () => {
-  const m = tinyModel(11, (g) => { g.inputs.push({ name: 'x', dtype: 'float32', shape: [1] }); g.nodes.push({ name: 'n', opType: 'Relu', domain: '', inputs: ['x'], outputs: ['y'], attrs: {} }); });
-  assert.throws(() => canonicalize(m, 'old.onnx'), /old\.onnx: the model uses opset 11, but Gymnos needs opset 13 or later; re-export/);
+test('opset below 9 is refused with the remedy; foreign domains are named', () => {
+  const m = tinyModel(8, (g) => { g.inputs.push({ name: 'x', dtype: 'float32', shape: [1] }); g.nodes.push({ name: 'n', opType: 'Relu', domain: '', inputs: ['x'], outputs: ['y'], attrs: {} }); });
+  assert.throws(() => canonicalize(m, 'old.onnx'), /old\.onnx: the model uses opset 8, but Gymnos needs opset 9 or later; re-export/);
   const ms = tinyModel(17, (g) => { g.nodes.push({ name: 'fused', opType: 'FusedGemm', domain: 'com.microsoft', inputs: [], outputs: ['y'], attrs: {} }); });
   ms.opset.set('com.microsoft', 1);
   assert.throws(() => canonicalize(ms), /node 'fused' \(FusedGemm\) is in domain 'com.microsoft'/);

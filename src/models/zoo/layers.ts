@@ -22,7 +22,8 @@ export class LayerBuilder {
     this.rng = new Rng(seed);
   }
 
-  private param(name: string, dims: number[], bound: number): string {
+  /** A uniformly initialized parameter in [-bound, bound] (learned positions, embeddings, ...). */
+  param(name: string, dims: number[], bound: number): string {
     const data = Float32Array.from({ length: sizeOf(dims) }, () => this.rng.uniform(-bound, bound));
     this.graph.initializers.set(name, tensor('float32', dims, data));
     return name;
@@ -76,9 +77,61 @@ export class LayerBuilder {
 
   flatten(x: string): string { return this.b.op('Flatten', [x], { axis: 1 }); }
 
+  add(a: string, b: string): string { return this.b.op('Add', [a, b]); }
+
+  /** ReLU6 as ONNX exporters write it: Clip(x, 0, 6) with the bounds as inputs. */
+  relu6(x: string): string {
+    return this.b.op('Clip', [x, this.b.constant('float32', 0, []), this.b.constant('float32', 6, [])]);
+  }
+
+  globalAvgPool(x: string): string { return this.b.op('GlobalAveragePool', [x]); }
+
+  /** BatchNormalization then ReLU (the usual conv block tail). */
+  bnRelu(x: string, channels: number, name?: string): string { return this.relu(this.batchNorm(x, channels, name)); }
+
+  /**
+   * Linear layer on the last axis of an N-D input: MatMul(x, W) + b with W stored [in, out]
+   * (the layout PyTorch's exporter emits for nn.Linear on 3-D inputs), Kaiming-uniform init
+   * (`gain` 1 gives PyTorch's default bound 1/sqrt(in) times sqrt(3)).
+   */
+  linear(x: string, inFeatures: number, outFeatures: number, name = this.next('linear'), gain = Math.SQRT2): string {
+    const w = this.param(`${name}.weight`, [inFeatures, outFeatures], gain * Math.sqrt(3 / inFeatures));
+    const bias = this.constParam(`${name}.bias`, [outFeatures], 0);
+    return this.b.op('Add', [this.b.op('MatMul', [x, w], {}, `${name}/matmul`), bias], {}, name);
+  }
+
+  /** LayerNormalization over the last axis (scale 1, shift 0). */
+  layerNorm(x: string, dim: number, name = this.next('ln'), epsilon = 1e-5): string {
+    const scale = this.constParam(`${name}.weight`, [dim], 1);
+    const bias = this.constParam(`${name}.bias`, [dim], 0);
+    return this.b.op('LayerNormalization', [x, scale, bias], { axis: -1, epsilon: A.float(epsilon) }, name);
+  }
+
+  /** Exact GELU decomposed for opset 18: 0.5 x (1 + erf(x / sqrt 2)). */
+  gelu(x: string): string {
+    const b = this.b;
+    const erf = b.op('Erf', [b.op('Mul', [x, b.constant('float32', Math.SQRT1_2, [])])]);
+    return b.op('Mul', [b.op('Mul', [x, b.constant('float32', 0.5, [])]), b.op('Add', [erf, b.constant('float32', 1, [])])], {}, 'gelu');
+  }
+
+  /** Embedding lookup: Gather(table [vocab, dim], ids), table ~ U(-bound, bound). */
+  embedding(ids: string, vocab: number, dim: number, name = this.next('embed'), bound = Math.sqrt(3)): string {
+    const table = this.param(`${name}.weight`, [vocab, dim], bound);
+    return this.b.op('Gather', [table, ids], { axis: 0 }, name);
+  }
+
+  reshape(x: string, shape: number[]): string { return this.b.op('Reshape', [x, this.b.ints(shape)]); }
+
+  transpose(x: string, perm: number[]): string { return this.b.op('Transpose', [x], { perm }); }
+
+  /** Mean over `axes`, dropping them unless `keepdims`. */
+  mean(x: string, axes: number[], keepdims = false): string {
+    return this.b.op('ReduceMean', [x, this.b.ints(axes)], { keepdims: keepdims ? 1 : 0 });
+  }
+
   /** Finishes the graph: declares the input and the output, returns the model. */
-  finish(input: { name: string; shape: Array<number | string> }, output: string, outputName = 'logits'): Model {
-    this.graph.inputs = [{ name: input.name, dtype: 'float32', shape: input.shape }];
+  finish(input: { name: string; shape: Array<number | string>; dtype?: 'float32' | 'int64' }, output: string, outputName = 'logits'): Model {
+    this.graph.inputs = [{ name: input.name, dtype: input.dtype ?? 'float32', shape: input.shape }];
     this.b.emit('Identity', [output], [outputName]);
     this.graph.outputs = [{ name: outputName, dtype: 'float32' }];
     return {
