@@ -50,14 +50,15 @@ export const imageNormalize: PreprocessorKind<ImageNormalizeSpec, ImageNormalize
       const sum = new Float64Array(ch);
       const sq = new Float64Array(ch);
       const px = train.pixels;
-      for (let i = 0; i < px.length; i++) {
-        const v = px[i] * s.scale;
-        sum[i % ch] += v;
-        sq[i % ch] += v * v;
+      // A byte histogram per channel, then exact sums of values and squares from it.
+      const hist = new Float64Array(256 * ch);
+      for (let i = 0; i < px.length; i += ch) for (let c = 0; c < ch; c++) hist[c * 256 + px[i + c]]++;
+      for (let c = 0; c < ch; c++) {
+        for (let v = 0; v < 256; v++) { const k = hist[c * 256 + v]; sum[c] += k * v; sq[c] += k * v * v; }
       }
       const n = train.count * h * w;
-      mean = Array.from(sum, (v) => v / n);
-      std = Array.from(sq, (v, k) => Math.sqrt(Math.max(0, v / n - mean![k] ** 2)) || 1);
+      mean = Array.from(sum, (v) => (v / n) * s.scale);
+      std = Array.from(sq, (v, k) => Math.sqrt(Math.max(0, (v / n) * s.scale * s.scale - mean![k] ** 2)) || 1);
     }
     if (mean.length !== ch || std.length !== ch) throw new DatasetError(`image_normalize: mean and std have ${mean.length} and ${std.length} values but the images have ${ch} channel(s); give one per channel`);
     return { type: 'image_normalize', shape: train.shape, scale: f(s.scale), mean: mean.map(f), std: std.map(f), layout: s.layout };

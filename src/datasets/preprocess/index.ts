@@ -49,11 +49,12 @@ export function samplesOf(d: DatasetData, rows?: ArrayLike<number>): Samples {
 export function fitPreprocess(spec: PreprocessSpec, train: Samples, classes: string[]): Fitted[] {
   const fitted: Fitted[] = [];
   let x = train;
-  for (const { kind, options } of spec) {
+  spec.forEach(({ kind, options }, i) => {
     const f = kind.fit(options, x, classes);
     fitted.push(f);
-    x = kind.apply(f, x);
-  }
+    // The next step fits on this one's output; the last one's output is not needed.
+    if (i < spec.length - 1) x = kind.apply(f, x);
+  });
   return fitted;
 }
 
