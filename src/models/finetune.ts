@@ -101,15 +101,23 @@ export function replaceHead(model: Model, output: string, o: HeadReplaceOptions,
 }
 
 /**
- * The trainable parameters of the last `n` layers, a layer being a node that reads parameters,
- * counted back from the end of the graph.
+ * The trainable parameters of the last `n` layers, counted back from the end of the graph. A layer
+ * is a node that reads parameters, with a following bias Add (MatMul + Add) counted in it.
  */
 export function lastLayerParameters(g: Graph, n: number, path = 'model'): string[] {
   const params = new Set(selectParameters(g).trainable);
   const layers: string[][] = [];
+  const layerOf = new Map<string, string[]>();
+  const prod = producers(g);
   for (const node of g.nodes) {
     const ps = node.inputs.filter((i) => params.has(i));
-    if (ps.length) layers.push(ps);
+    if (!ps.length) continue;
+    // a bias Add after MatMul/Conv (tf2onnx, paddle2onnx, torch on 3-D inputs) joins that layer
+    const from = prod.get(node.inputs.find((i) => !params.has(i)) ?? '');
+    const joined = node.opType === 'Add' && ps.length === 1 && g.initializers.get(ps[0])!.dims.length === 1 && from ? layerOf.get(from.name) : undefined;
+    if (joined) { joined.push(...ps); continue; }
+    layers.push(ps);
+    layerOf.set(node.name, ps);
   }
   if (n > layers.length) throw new ModelError(`expected at most ${layers.length} (the layers with parameters) for ${path}.trainLast but got ${n}`);
   return [...new Set(layers.slice(layers.length - n).flat())];

@@ -9,7 +9,8 @@ import { Rng } from '../../src/util/rng.js';
 /** One in-process SessionManager (no worker: the tests are short) shared by a test file. */
 export function sessions(): { factory: SessionFactory; close(): Promise<void> } {
   const m = new SessionManager({ device: 'cpu', intraOpThreads: 1 }, { inWorker: false });
-  return { factory: (name, bytes) => m.createSession(name, bytes), close: () => m.close() };
+  let k = 0;
+  return { factory: (name, bytes) => m.createSession(`${name}-${k++}`, bytes), close: () => m.close() };
 }
 
 /** A random batch for a model's first input: floats in [-1, 1] or ids in [0, vocab). */
