@@ -7,7 +7,15 @@ export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USER_ERROR = 2;
 
-const USER_CODES = new Set(['GYMNOS_ONNX_FORMAT', 'GYMNOS_OPSET', 'GYMNOS_AUTODIFF', 'GYMNOS_CHECKPOINT', 'GYMNOS_CONFIG', 'GYMNOS_USER']);
+/**
+ * Codes of errors whose message tells the user what to fix: bad files, configs, models, data, and
+ * environments that lack what the config asks for (a CUDA provider, say).
+ */
+const USER_CODES = new Set([
+  'GYMNOS_ONNX_FORMAT', 'GYMNOS_OPSET', 'GYMNOS_AUTODIFF', 'GYMNOS_CHECKPOINT', 'GYMNOS_CONFIG', 'GYMNOS_USER', 'GYMNOS_DATASET',
+  'ERR_SESSION_CONFIG', 'ERR_PROVIDER_UNAVAILABLE', 'ERR_BACKEND_UNAVAILABLE',
+  'ERR_GYMNOS_ARROW', 'ERR_GYMNOS_IO', 'ERR_GYMNOS_PLAN', 'ERR_GYMNOS_DATA',
+]);
 
 /** An error caused by the user's input; gymnosd prints its message and exits 2. */
 export class UserError extends Error {

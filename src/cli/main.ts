@@ -12,6 +12,7 @@ import { schemaCommand } from './commands/schema.js';
 import { doctorCommand } from './commands/doctor.js';
 import { evaluateCommand } from './commands/evaluate.js';
 import { exportCommand } from './commands/export.js';
+import { datasetsCommand } from './commands/datasets.js';
 
 type Handler = (argv: never) => Promise<number>;
 
@@ -25,7 +26,7 @@ export async function runCli(args: string[]): Promise<number> {
       code = reportError(e);
     }
   };
-  const commands = [trainCommand, validateCommand, schemaCommand, evaluateCommand, exportCommand, doctorCommand, checkCommand, gradcheckCommand];
+  const commands = [trainCommand, validateCommand, schemaCommand, evaluateCommand, exportCommand, doctorCommand, datasetsCommand, checkCommand, gradcheckCommand];
   let cli = yargs(args)
     .scriptName('gymnosd')
     .usage('$0 <command> [options]\n\nTrain ONNX models on stock ONNX Runtime from Node.js.')
