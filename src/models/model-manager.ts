@@ -10,6 +10,7 @@ import type { Model } from '../onnx/ir.js';
 import { loadModel } from '../onnx/io.js';
 import { canonicalize } from '../onnx/opset.js';
 import { cloneModel } from '../onnx/clone.js';
+import { inferShapes } from '../onnx/shapes/infer.js';
 import type { TrainableSelection } from '../autodiff/trainable.js';
 import { selectParameters } from '../autodiff/trainable.js';
 import { inspectModel, type ModelReport } from './inspect.js';
@@ -121,8 +122,11 @@ function checkAgainstDataset(model: Model, inputName: string | undefined, output
     }
   }
   const outName = output ?? g.outputs[0]?.name;
-  const out = g.outputs.find((v) => v.name === outName);
-  const classes = out?.shape?.length === 2 ? out.shape[1] : undefined;
+  let shape = g.outputs.find((v) => v.name === outName)?.shape;
+  if (!shape && outName) {
+    try { shape = inferShapes(g, model.opset.get('') ?? 18).info.get(outName)?.shape; } catch { shape = undefined; }
+  }
+  const classes = shape?.length === 2 ? shape[1] : undefined;
   if (!headReplaced && data.numClasses !== undefined && typeof classes === 'number' && classes !== data.numClasses && classes > 1) {
     throw new ModelError(`${path}: output '${outName}' has ${classes} classes but the dataset has ${data.numClasses}; set ${path}.headReplace: { "classes": ${data.numClasses} } to train a new head`);
   }
