@@ -6,6 +6,7 @@ import { defineZooModel, ioOptions, resolveClasses, resolveInputShape } from './
 export const cnn = defineZooModel({
   name: 'cnn',
   describe: 'small CNN: 3x3 conv blocks (conv, [batchnorm], relu, maxpool 2), then dense layers; needs [C, H, W] inputs',
+  example: { inputShape: [1, 28, 28], numClasses: 10 },
   options: {
     channels: arr(int({ min: 1 }), { default: [16, 32], minItems: 1, doc: 'output channels of each conv block' }),
     batchNorm: bool({ default: true, doc: 'BatchNormalization after each conv' }),

@@ -29,6 +29,8 @@ export interface ZooModel<O = unknown> {
   /** Checks raw options at config path `path`; unknown keys and bad values throw a ConfigError naming each. */
   validate(options: unknown, path: string): O;
   build(options: O, ctx: BuildContext): Model;
+  /** Data and options `gymnosd models show` uses when given none (a typical use). */
+  readonly example: { inputShape: number[]; numClasses: number; options?: Record<string, unknown> };
 }
 
 /** The `classes` and `inputShape` options every classifier takes. */
@@ -41,10 +43,11 @@ export const ioOptions = {
 /** Defines a zoo model from its schema and builder; `validate` comes from the schema. */
 export function defineZooModel<P extends Props>(d: {
   name: string; describe: string; options: P; build(o: ObjectOf<P>, ctx: BuildContext): Model;
+  example: ZooModel['example'];
 }): ZooModel<ObjectOf<P>> {
   const schema = obj(d.options);
   return {
-    name: d.name, describe: d.describe, options: d.options,
+    name: d.name, describe: d.describe, options: d.options, example: d.example,
     build: (o, ctx) => d.build(o, { ...ctx, seed: (o as { seed?: number }).seed ?? ctx.seed }),
     validate(options: unknown, path: string): ObjectOf<P> {
       const issues: Issue[] = [];

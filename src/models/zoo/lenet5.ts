@@ -11,6 +11,7 @@ import { defineZooModel, ioOptions, resolveClasses, resolveInputShape } from './
 export const lenet5 = defineZooModel({
   name: 'lenet5',
   describe: 'LeNet-5: conv 6@5x5, pool, conv 16@5x5, pool, dense 120-84-classes; [C, H, W] inputs',
+  example: { inputShape: [1, 28, 28], numClasses: 10 },
   options: {
     activation: oneOf(['relu', 'tanh'] as const, { default: 'relu', doc: 'activation after each layer' }),
     pool: oneOf(['max', 'avg'] as const, { default: 'max', doc: 'pooling after each conv' }),

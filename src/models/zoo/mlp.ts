@@ -6,6 +6,7 @@ import { defineZooModel, ioOptions, resolveClasses, resolveInputShape } from './
 export const mlp = defineZooModel({
   name: 'mlp',
   describe: 'multi-layer perceptron: Gemm + ReLU (+ Dropout) per hidden layer; inputs are flattened',
+  example: { inputShape: [784], numClasses: 10 },
   options: {
     hidden: arr(int({ min: 1 }), { default: [64], doc: 'width of each hidden layer' }),
     dropout: num({ min: 0, max: 0.95, default: 0, doc: 'dropout after each hidden layer' }),

@@ -23,6 +23,7 @@ const blockRow = check(arr(int({ min: 1 })), (v, path) => (v.length === 4 ? unde
 export const mobilenetV2 = defineZooModel({
   name: 'mobilenet_v2',
   describe: 'MobileNetV2: inverted residual blocks with depthwise convs and ReLU6; [C, H, W] inputs',
+  example: { inputShape: [3, 32, 32], numClasses: 10 },
   options: {
     widthMultiplier: num({ exclusiveMin: 0, max: 4, default: 1, doc: 'scales every channel count' }),
     divisor: int({ min: 1, default: 8, doc: 'channel counts are rounded to multiples of this' }),

@@ -11,6 +11,7 @@ import { defineZooModel, ioOptions, resolveClasses, resolveInputShape } from './
 export const resnet = defineZooModel({
   name: 'resnet',
   describe: 'CIFAR ResNet (depth 6n+2: 20, 32, 56, ...) with BatchNormalization; [C, H, W] inputs',
+  example: { inputShape: [3, 32, 32], numClasses: 10 },
   options: {
     depth: check(int({ min: 8, default: 20, doc: 'layers: 6n+2 (20, 32, 44, 56, 110)' }),
       (v, path) => ((v - 2) % 6 === 0 ? undefined : `expected a depth of the form 6n+2 (20, 32, 44, 56, 110) for ${path} but got ${v}`)),

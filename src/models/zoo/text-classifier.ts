@@ -10,6 +10,7 @@ import { defineZooModel, ioOptions, resolveClasses, resolveInputShape } from './
 export const textClassifier = defineZooModel({
   name: 'text_classifier',
   describe: 'token ids [T] (int64) -> embedding -> mean pooling -> MLP -> classes',
+  example: { inputShape: [64], numClasses: 4, options: { vocabSize: 10000 } },
   options: {
     vocabSize: int({ min: 2, doc: 'number of token ids (ids must lie in [0, vocabSize))' }),
     embedDim: int({ min: 1, default: 64, doc: 'embedding width' }),

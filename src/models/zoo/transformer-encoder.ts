@@ -26,6 +26,7 @@ export function selfAttention(l: LayerBuilder, x: string, d: number, heads: numb
 export const transformerEncoder = defineZooModel({
   name: 'transformer_encoder',
   describe: 'token ids [T] (int64) -> embeddings + learned positions -> pre-norm Transformer encoder layers -> mean pooling -> classes',
+  example: { inputShape: [64], numClasses: 4, options: { vocabSize: 10000 } },
   options: {
     vocabSize: int({ min: 2, doc: 'number of token ids (ids must lie in [0, vocabSize))' }),
     dModel: int({ min: 1, default: 64, doc: 'model width' }),

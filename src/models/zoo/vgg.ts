@@ -1,7 +1,7 @@
 /**
  * `vgg`: Simonyan and Zisserman (2015), small: stages of 3x3 'same' convs (+ BatchNormalization)
  * with ReLU, 2x2 max pooling after each stage, then dense layers with dropout. The default is a
- * CIFAR-sized VGG-style net (about 1.1M parameters on 32x32x3).
+ * CIFAR-sized VGG-style net (about 0.81M parameters on 32x32x3).
  */
 import { arr, bool, int, num } from '../../config/schema.js';
 import { LayerBuilder } from './layers.js';
@@ -10,6 +10,7 @@ import { defineZooModel, ioOptions, resolveClasses, resolveInputShape } from './
 export const vgg = defineZooModel({
   name: 'vgg',
   describe: 'VGG-style CNN: stages of 3x3 convs (+BN) and ReLU, max pooling per stage, dense layers; [C, H, W] inputs',
+  example: { inputShape: [3, 32, 32], numClasses: 10 },
   options: {
     stages: arr(arr(int({ min: 1 }), { minItems: 1 }), { default: [[32, 32], [64, 64], [128, 128]], minItems: 1, doc: 'conv output channels, one list per stage (each stage ends in a 2x2 max pool)' }),
     batchNorm: bool({ default: true, doc: 'BatchNormalization after each conv' }),

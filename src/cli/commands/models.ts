@@ -1,0 +1,78 @@
+/**
+ * `gymnosd models list` and `gymnosd models show <name>`: the zoo architectures and presets, their
+ * hyperparameters, and for one model its layers, parameter count and forward FLOPs per sample;
+ * `--out` writes the ONNX file.
+ */
+import type { Argv } from 'yargs';
+import { ZOO, zooModel } from '../../models/registry.js';
+import { listPresets } from '../../models/presets.js';
+import { ModelManager } from '../../models/model-manager.js';
+import { summarizeModel, formatSummary, formatFlops } from '../../models/summary.js';
+import { saveModel } from '../../onnx/io.js';
+import { UserError } from '../errors.js';
+
+interface ShowArgs { name: string; set?: string[]; classes?: number; inputShape?: string; out?: string; json: boolean; seed: number }
+
+/** Parses `k=v` overrides: JSON values where they parse, strings otherwise. */
+function parseSets(sets: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const s of sets) {
+    const i = s.indexOf('=');
+    if (i <= 0) throw new UserError(`expected key=value for --set but got '${s}'`);
+    const v = s.slice(i + 1);
+    try { out[s.slice(0, i)] = JSON.parse(v); } catch { out[s.slice(0, i)] = v; }
+  }
+  return out;
+}
+
+function list(): number {
+  const lines = ['architectures:'];
+  for (const m of ZOO) {
+    lines.push(`  ${m.name.padEnd(20)} ${m.describe}`);
+    const opts = Object.entries(m.options).map(([k, s]) => `${k}${s.optional ? '?' : ''}`).join(', ');
+    lines.push(`  ${''.padEnd(20)} options: ${opts}`);
+  }
+  lines.push('', 'presets (models/*.json):');
+  for (const p of listPresets()) lines.push(`  ${p.name.padEnd(24)} ${JSON.stringify(p.spec)}${p.comment ? `  ${p.comment}` : ''}`);
+  lines.push('', "and 'onnx': an exported .onnx file (gymnosd check <file> says whether it trains)");
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return 0;
+}
+
+function show(a: ShowArgs): number {
+  const preset = listPresets().find((p) => p.name === a.name);
+  const spec = preset ? { ...preset.spec } : { type: a.name };
+  const def = zooModel(spec.type);
+  if (!def) throw new UserError(`expected an architecture (${ZOO.map((m) => m.name).join(', ')}) or a preset (${listPresets().map((p) => p.name).join(', ')}) but got '${a.name}'`);
+  const full = { ...def.example.options, ...spec, ...parseSets(a.set ?? []) };
+  const inputShape = a.inputShape ? a.inputShape.split(/[x,]/).map(Number) : def.example.inputShape;
+  if (inputShape.some((d) => !Number.isInteger(d) || d < 1)) throw new UserError(`expected dimensions like 3x32x32 for --input-shape but got '${a.inputShape}'`);
+  const { model } = new ModelManager().load(full as { type: string }, { seed: a.seed, datasetInfo: { inputShape, numClasses: a.classes ?? def.example.numClasses }, path: '--set' });
+  const summary = summarizeModel(model);
+  if (a.json) process.stdout.write(`${JSON.stringify({ name: a.name, spec: full, ...summary }, null, 2)}\n`);
+  else process.stdout.write(`${formatSummary(`${a.name} ${JSON.stringify(full)}`, summary)}\n`);
+  if (a.out) {
+    saveModel(model, a.out);
+    process.stderr.write(`wrote ${a.out} (${summary.parameters.toLocaleString('en-US')} parameters, ${formatFlops(summary.flops)} per sample)\n`);
+  }
+  return 0;
+}
+
+export const modelsCommand = {
+  command: 'models <action> [name]',
+  describe: 'List the model zoo (architectures and presets), or show one model: layers, parameters, FLOPs per sample; --out writes its ONNX file',
+  builder: (y: Argv) => y
+    .positional('action', { choices: ['list', 'show'] as const, demandOption: true, describe: 'list: every architecture and preset; show: one model' })
+    .positional('name', { type: 'string', describe: 'architecture or preset name (for show)' })
+    .option('set', { type: 'array', string: true, describe: 'hyperparameter override key=value (JSON values), repeatable' })
+    .option('classes', { type: 'number', describe: 'number of classes (default: the architecture\'s example)' })
+    .option('input-shape', { type: 'string', describe: 'per-sample input shape, e.g. 3x32x32 (default: the architecture\'s example)' })
+    .option('seed', { type: 'number', default: 1, describe: 'weight initialization seed' })
+    .option('out', { type: 'string', describe: 'write the model to this .onnx file' })
+    .option('json', { type: 'boolean', default: false, describe: 'print the summary as JSON' }),
+  handler: async (argv: { action: 'list' | 'show'; name?: string; set?: string[]; classes?: number; inputShape?: string; out?: string; json: boolean; seed: number }): Promise<number> => {
+    if (argv.action === 'list') return list();
+    if (!argv.name) throw new UserError('name a model to show: gymnosd models show <architecture or preset>');
+    return show({ ...argv, name: argv.name });
+  },
+};

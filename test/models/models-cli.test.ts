@@ -1,0 +1,80 @@
+/**
+ * `gymnosd models list|show` (the command module, run through yargs as gymnosd does) and the
+ * presets in models/: every preset builds, with parameter counts matching the literature.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import yargs from 'yargs';
+import ort from 'onnxruntime-node';
+import { modelsCommand } from '../../src/cli/commands/models.js';
+import { reportError } from '../../src/cli/errors.js';
+import { listPresets } from '../../src/models/presets.js';
+import { zooModel } from '../../src/models/registry.js';
+import { summarizeModel } from '../../src/models/summary.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'gymnos-models-cli-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const w1 = process.stdout.write.bind(process.stdout);
+  const w2 = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((s: string) => { out += s; return true; }) as typeof process.stdout.write;
+  process.stderr.write = ((s: string) => { err += s; return true; }) as typeof process.stderr.write;
+  let code = 0;
+  try {
+    const c = modelsCommand;
+    await yargs(args).strict().command(c.command, c.describe, c.builder as never, async (a) => {
+      try { code = await c.handler(a as never); } catch (e) { code = reportError(e); }
+    }).parseAsync();
+  } finally {
+    process.stdout.write = w1;
+    process.stderr.write = w2;
+  }
+  return { code, out, err };
+}
+
+test('models list names every architecture with its options, and the presets', async () => {
+  const r = await cli(['models', 'list']);
+  assert.equal(r.code, 0);
+  for (const name of ['mlp', 'lenet5', 'resnet', 'mobilenet_v2', 'vgg', 'text_classifier', 'transformer_encoder', 'resnet20', 'resnet56']) assert.match(r.out, new RegExp(`\\n  ${name} `));
+  assert.match(r.out, /options: depth, width, classes\?, inputShape\?, seed\?/);
+});
+
+test('models show prints layers, parameters and FLOPs; --set overrides; --out writes a model ONNX Runtime runs', async () => {
+  const out = join(dir, 'te.onnx');
+  const r = await cli(['models', 'show', 'transformer_encoder', '--set', 'vocabSize=100', '--set', 'layers=1', '--input-shape', '16', '--classes', '3', '--out', out]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /layers0\.attn\.q\s+MatMul\s+\[1, 16, 64\]\s+4,096\s/);
+  assert.match(r.out, /forward FLOPs per sample: [\d,]+ \([\d.]+ MFLOPs\)/);
+  const s = await ort.InferenceSession.create(out);
+  const y = await s.run({ input: new ort.Tensor('int64', new BigInt64Array(32).fill(5n), [2, 16]) });
+  assert.deepEqual(y.logits.dims, [2, 3]);
+  const bad = await cli(['models', 'show', 'resnet', '--set', 'depth=21']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /expected a depth of the form 6n\+2 .* for --set\.depth but got 21/);
+  const unknown = await cli(['models', 'show', 'resnet18']);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.err, /expected an architecture \(mlp, .*\) or a preset \(.*resnet20.*\) but got 'resnet18'/);
+});
+
+test('every preset builds; ResNet-20/32/56 and MobileNetV2 have their published parameter counts', () => {
+  const counts: Record<string, number> = {};
+  for (const p of listPresets()) {
+    const def = zooModel(p.spec.type)!;
+    const { type: _t, ...o } = p.spec;
+    const shape = p.name.endsWith('imagenet') ? [3, 224, 224] : def.example.inputShape;
+    const m = def.build(def.validate(o, `models/${p.name}.json`), { seed: 1, datasetInfo: { inputShape: shape, numClasses: p.name.endsWith('imagenet') ? 1000 : def.example.numClasses } });
+    counts[p.name] = summarizeModel(m).parameters;
+  }
+  // He et al. 2016 table 6: 0.27M, 0.46M, 0.85M with option-A (zero-padding) shortcuts; the zoo's
+  // option-B 1x1 projections add 0.01M to the deeper two. torchvision mobilenet_v2: 3,504,872
+  assert.equal(Math.round(counts.resnet20 / 1e4), 27);
+  assert.equal(Math.round(counts.resnet32 / 1e4), 47);
+  assert.equal(Math.round(counts.resnet56 / 1e4), 86);
+  assert.equal(counts.mobilenet_v2_imagenet, 3504872);
+});
