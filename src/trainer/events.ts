@@ -4,6 +4,8 @@
  * error wherever it is not handled.
  */
 import type { MetricValue } from '../metrics/index.js';
+import type { Tensor } from '../onnx/tensor.js';
+import type { ExperimentConfig } from '../config/experiment.js';
 
 export type Metrics = Record<string, MetricValue>;
 
@@ -25,8 +27,10 @@ export interface FitResult {
   train?: Metrics;
   validation?: Metrics;
   test?: Metrics;
-  /** The inference export, when training completed or was stopped by a callback. */
+  /** The inference export, when training completed or was stopped by a callback (or weights were restored). */
   modelPath?: string;
+  /** The weight copy the run ended with, when a callback asked for one (`snapshot.restoreAtEnd`). */
+  restoredWeights?: { tag: string; step: number };
   seconds: number;
 }
 
@@ -48,13 +52,64 @@ export type TrainerEvent =
  */
 export interface Decision {
   stop?: { reason: string };
-  /** Multiplies the scheduled learning rate from now on (kept in the trainer state). */
+  /**
+   * This callback's factor on the scheduled learning rate from now on; the rate is the schedule's
+   * times the product of every callback's factor (kept in the trainer state).
+   */
   lrScale?: number;
+  /**
+   * Keep a copy of the current weights (parameters and running statistics) under `tag`, replacing
+   * an earlier copy. With `restoreAtEnd` the run ends with this copy however training ends (the
+   * test metrics and model.onnx use it; an aborted run's checkpoint keeps the current weights so
+   * resume continues where it stopped). Copies travel in checkpoints.
+   */
+  snapshot?: { tag: string; restoreAtEnd?: boolean };
+  /** Files to write from the current weights (atomically), relative to the run directory. */
+  save?: SaveAction[];
+  /** Files to delete, relative to the run directory. */
+  delete?: string[];
 }
 
-/** A callback: sees every event, returns decisions; its state travels in checkpoints. */
-export interface Callback {
+/** A file the Trainer writes for a callback: an inference model or a full training checkpoint. */
+export interface SaveAction {
+  path: string;
+  format: 'onnx' | 'checkpoint';
+  /** Written beside it as `<path>.json` (atomically, after the file itself). */
+  meta?: Record<string, unknown>;
+}
+
+/** What a callback learns before the first batch. */
+export interface CallbackContext {
+  runDir: string;
+  config: ExperimentConfig;
+  /** Names a callback may monitor: train metrics ('loss', 'accuracy') and validation ones ('val_loss'). */
+  metrics: string[];
+  stepsPerEpoch: number;
+  totalSteps: number;
+  /** The optimizer's base learning rate. */
+  baseLr: number;
+  /** The current weights (parameters and running statistics) by name. */
+  weights(): ReadonlyMap<string, Tensor>;
+}
+
+/** Typed per-event hooks: `onFitStart`, `onEpochEnd`, `onBatchEnd`, ... (every one optional). */
+export type EventHooks = {
+  [K in TrainerEvent['type'] as `on${Capitalize<K>}`]?: (event: Extract<TrainerEvent, { type: K }>) => Decision | void | Promise<Decision | void>;
+};
+
+/** The hook a given event goes to. */
+export function hookName<K extends TrainerEvent['type']>(type: K): `on${Capitalize<K>}` {
+  return `on${type[0].toUpperCase()}${type.slice(1)}` as `on${Capitalize<K>}`;
+}
+
+/**
+ * A callback: sees every event (through `onEvent` and/or the typed hooks), returns decisions; its
+ * state travels in checkpoints, keyed by name.
+ */
+export interface Callback extends EventHooks {
   readonly name: string;
+  /** Before the first batch (after `load` on resume); throwing fails the run before it trains. */
+  setup?(ctx: CallbackContext): void | Promise<void>;
   onEvent?(event: TrainerEvent): Decision | void | Promise<Decision | void>;
   state?(): unknown;
   load?(state: unknown): void;
