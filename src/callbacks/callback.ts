@@ -1,0 +1,26 @@
+/**
+ * The callback registry contract: each callback module exports a `CallbackDef` (name, options
+ * schema, factory); `training.callbacks` entries are `{ "type": name, ...options }`. Adding a
+ * callback touches its own file and the list in index.ts.
+ */
+import type { Props } from '../config/schema.js';
+import type { ExperimentConfig } from '../config/experiment.js';
+import type { Callback } from '../trainer/events.js';
+
+/** What a callback factory knows when it is created (before the run directory exists). */
+export interface CallbackCreateContext {
+  config: ExperimentConfig;
+  /** Position of the entry in `training.callbacks` (for messages and unique state keys). */
+  index: number;
+}
+
+/** A registered callback. */
+export interface CallbackDef<O = Record<string, unknown>> {
+  readonly name: string;
+  readonly doc: string;
+  readonly options: Props;
+  create(options: O, ctx: CallbackCreateContext): Callback | Promise<Callback>;
+}
+
+/** The config path of callback `index`, for messages. */
+export const callbackPath = (index: number) => `training.callbacks[${index}]`;

@@ -1,0 +1,41 @@
+/**
+ * The TrackerManager: loads the configured trackers (lazily) and hands each one every event, as
+ * one callback that never returns decisions. A tracker failing during training is reported once
+ * (a warning) and does not stop the run; failing in setup does, before the first batch.
+ */
+import type { Callback, CallbackContext, TrainerEvent } from '../trainer/events.js';
+import { TRACKER_DEFS, type Tracker, type TrackerDef } from './index.js';
+
+export class TrackerManager implements Callback {
+  readonly name = 'trackers';
+  private readonly failed = new Set<string>();
+
+  constructor(readonly trackers: Tracker[], private readonly warn: (msg: string) => void = (m) => process.emitWarning(m, 'GymnosTrackerWarning')) {}
+
+  /** Loads the trackers `specs` name (the metrics files need none: the run directory writes them). */
+  static async create(specs: ReadonlyArray<{ type: string } & Record<string, unknown>>): Promise<TrackerManager> {
+    const trackers: Tracker[] = [];
+    for (const { type, ...options } of specs) {
+      const def = TRACKER_DEFS.find((d) => d.name === type) as TrackerDef<Record<string, unknown>> | undefined;
+      if (!def) throw new Error(`unknown tracker '${type}'; trackers: ${TRACKER_DEFS.map((d) => d.name).join(', ')}`);
+      if (def.load) trackers.push((await def.load())(options));
+    }
+    return new TrackerManager(trackers);
+  }
+
+  async setup(ctx: CallbackContext): Promise<void> {
+    for (const t of this.trackers) await t.setup?.(ctx);
+  }
+
+  async onEvent(e: TrainerEvent): Promise<void> {
+    for (const t of this.trackers) {
+      if (this.failed.has(t.name)) continue;
+      try {
+        await t.onEvent(e);
+      } catch (err) {
+        this.failed.add(t.name);
+        this.warn(`tracker ${t.name} failed and is off for the rest of the run: ${(err as Error).message}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,27 @@
+/**
+ * The tracker contract: a tracker consumes the TrainerEvent union (exhaustively) and writes
+ * artifacts somewhere: files in the run directory, an MLflow server. Trackers never decide anything
+ * about training. Each is registered by name with its options schema and loaded lazily (`import()`
+ * only when an experiment configures it).
+ */
+import type { Props } from '../config/schema.js';
+import type { CallbackContext, TrainerEvent } from '../trainer/events.js';
+
+export interface Tracker {
+  readonly name: string;
+  /** Before the first batch; throwing fails the run before it trains (e.g. a server that refuses). */
+  setup?(ctx: CallbackContext): void | Promise<void>;
+  onEvent(e: TrainerEvent): void | Promise<void>;
+}
+
+/** A registered tracker: `tracking.trackers` entries are `{ "type": name, ...options }`. */
+export interface TrackerDef<O = Record<string, unknown>> {
+  readonly name: string;
+  readonly doc: string;
+  readonly options: Props;
+  /**
+   * Loads the implementation (lazily). Absent for the metrics files, which the run directory
+   * writes itself because resume truncates them to the checkpoint it continues from.
+   */
+  load?(): Promise<(options: O) => Tracker>;
+}
