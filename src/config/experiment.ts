@@ -13,6 +13,8 @@ import { METRIC_DEFS } from '../metrics/index.js';
 import { SCHEDULE_DEFS } from '../trainer/schedules/index.js';
 import { digits, iris } from '../trainer/builtin-data.js';
 import { cnn, mlp, onnx } from '../models/factory.js';
+import { CALLBACK_DEFS } from '../callbacks/index.js';
+import { TRACKER_DEFS } from '../trackers/index.js';
 
 const variants = (defs: ReadonlyArray<{ name: string; options: Props }>) => Object.fromEntries(defs.map((d) => [d.name, d.options])) as Record<string, Props>;
 
@@ -69,10 +71,11 @@ export const experimentSchema = obj({
       everySteps: int({ min: 0, default: 0, doc: 'also checkpoint every this many optimizer steps (0: at epoch ends only)' }),
       keepLast: int({ min: 1, default: 3, doc: 'checkpoints kept; older ones are deleted' }),
     }, { default: { everySteps: 0, keepLast: 3 }, doc: 'when checkpoints are written' }),
+    callbacks: arr(tagged(variants(CALLBACK_DEFS)), { default: [], doc: 'callbacks: { "type": early_stopping|reduce_lr_on_plateau|model_checkpoint|lr_scheduler|terminate_on_nan|csv_logger|tensorboard|progress_bar|backup_and_restore, ...options }' }),
   }, { default: {} as never, doc: 'the fit loop' }),
   session,
   tracking: obj({
-    trackers: arr(tagged({ metrics_jsonl: {}, metrics_csv: {} }), { default: [{ type: 'metrics_jsonl' }, { type: 'metrics_csv' }], doc: 'where metrics go' }),
+    trackers: arr(tagged(variants(TRACKER_DEFS)), { default: [{ type: 'metrics_jsonl' }, { type: 'metrics_csv' }], doc: 'where metrics go' }),
   }, { default: { trackers: [{ type: 'metrics_jsonl' }, { type: 'metrics_csv' }] }, doc: 'metrics outputs' }),
 });
 

@@ -10,7 +10,13 @@
  */
 import { performance } from 'node:perf_hooks';
 import { relative, resolve } from 'node:path';
+import { rmSync } from 'node:fs';
 import { saveModel } from '../onnx/io.js';
+import type { Tensor } from '../onnx/tensor.js';
+import { saveCheckpoint } from '../autodiff/checkpoint.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { resolveOptimizer } from '../autodiff/optimizers/index.js';
+import { CallbackProvider } from '../callbacks/provider.js';
 import type { ExperimentConfig } from '../config/experiment.js';
 import { parseSystem, type SystemConfig } from '../config/system.js';
 import { parseLogging, type LoggingConfig } from '../config/logging.js';
@@ -20,7 +26,7 @@ import { StepRunner, type Batch } from './step-runner.js';
 import { RunDir, type MetricsRecord } from './run-dir.js';
 import { prepare, type BackendChoice, type Prepared } from './setup.js';
 import type { DataBatch, DataSplit, TrainingData } from './data.js';
-import { describeEvent, type Callback, type Decision, type FitResult, type Metrics, type Position, type StopReason, type TrainerEvent } from './events.js';
+import { describeEvent, hookName, type Callback, type CallbackContext, type Decision, type FitResult, type Metrics, type Position, type StopReason, type TrainerEvent } from './events.js';
 
 export interface TrainerOptions extends BackendChoice {
   system?: SystemConfig;
@@ -56,6 +62,14 @@ export class Trainer {
   private runner!: StepRunner;
   private pos: Position = { epoch: 0, batch: 0, step: 0 };
   private lrScale = 1;
+  /** Each callback's learning-rate factor; `lrScale` is their product. */
+  private lrScales: Record<string, number> = {};
+  /** Weight copies callbacks asked for (`Decision.snapshot`), by tag. */
+  private snapshots = new Map<string, { step: number; restoreAtEnd: boolean; tensors: Map<string, Tensor> }>();
+  private callbacks: Callback[] = [];
+  private trainMetrics: Metric[] = [];
+  /** Where a checkpoint taken now resumes (after an epoch's end: the next epoch's start). */
+  private resumeAt?: Position;
   private lastLr = 0;
   private stopRequest?: string;
   private records: MetricsRecord[] = [];
@@ -81,10 +95,13 @@ export class Trainer {
       await this.runner.open();
       this.run.writeJson('platform.json', await this.p.sessions.platform());
       trainMetrics = this.p.newMetrics();
+      this.trainMetrics = trainMetrics;
+      this.callbacks = await CallbackProvider.create(cfg, o.callbacks ?? []);
       const resumed = o.resume ? this.restore(trainMetrics) : undefined;
       const { train } = this.p.data;
       const perEpoch = this.stepsPerEpoch(train);
       const total = perEpoch * cfg.training.epochs;
+      await this.setupCallbacks(trainMetrics, perEpoch, total);
       await this.emit({ type: 'fitStart', runDir: this.run.path, epochs: cfg.training.epochs, stepsPerEpoch: perEpoch, totalSteps: total, resumed });
       let last: { train: Metrics; validation?: Metrics } | undefined;
       let reason: StopReason = 'completed';
@@ -112,7 +129,12 @@ export class Trainer {
       if (reason === 'aborted') {
         result.status = 'aborted';
         this.checkpoint('abort', this.pos, trainMetrics);
+        if (this.restoreAtEnd(result)) {
+          result.modelPath = this.run.file('model.onnx');
+          saveModel(this.runner.exportModel(), result.modelPath);
+        }
       } else {
+        this.restoreAtEnd(result);
         if (reason === 'callback') { result.status = 'stopped'; result.message = this.stopRequest; }
         if (this.p.data.test) {
           result.test = await this.evaluate(this.p.data.test);
@@ -197,12 +219,20 @@ export class Trainer {
   }
 
   private checkpoint(reason: 'epoch' | 'interval' | 'abort' | 'stop', at: Position, metrics: Metric[]): void {
-    const trainer = { epoch: at.epoch, batch: at.batch, lrScale: this.lrScale, metrics: at.batch ? metrics.map((m) => m.state()) : undefined,
-      callbacks: Object.fromEntries((this.opts.callbacks ?? []).filter((c) => c.state).map((c) => [c.name, c.state!()])) };
-    const path = this.run.saveCheckpoint(at.step, this.runner.checkpoint({ trainer }), this.config.training.checkpoint.keepLast);
+    const path = this.run.saveCheckpoint(at.step, this.buildCheckpoint(at, metrics), this.config.training.checkpoint.keepLast);
     this.state('running', undefined, relative(this.run.path, path));
     this.log.debug({ path, reason, ...at }, 'checkpoint saved');
     void this.emit({ type: 'checkpointSaved', path, reason, position: { ...at } });
+  }
+
+  /** Weights, optimizer state, position, callback state and weight copies: all a resume needs. */
+  private buildCheckpoint(at: Position, metrics: Metric[]) {
+    const trainer = { epoch: at.epoch, batch: at.batch, lrScale: this.lrScale, lrScales: this.lrScales, metrics: at.batch ? metrics.map((m) => m.state()) : undefined,
+      callbacks: Object.fromEntries(this.callbacks.filter((c) => c.state).map((c) => [c.name, c.state!()])),
+      snapshots: [...this.snapshots].map(([tag, s]) => ({ tag, step: s.step, restoreAtEnd: s.restoreAtEnd })) };
+    const ck = this.runner.checkpoint({ trainer });
+    for (const [tag, s] of this.snapshots) for (const [k, t] of s.tensors) ck.tensors.set(`${SNAPSHOT_PREFIX}${tag}/${k}`, t);
+    return ck;
   }
 
   /** Restores the newest valid checkpoint of the run being resumed. */
@@ -212,11 +242,17 @@ export class Trainer {
     this.records = this.run.truncateMetrics(found ? Number(found.checkpoint.meta.step ?? 0) : 0);
     if (!found) { this.log.warn('no usable checkpoint; the run starts over'); return undefined; }
     this.runner.restore(found.checkpoint, found.path);
-    const t = found.checkpoint.meta.trainer as { epoch: number; batch: number; lrScale: number; metrics?: unknown[]; callbacks?: Record<string, unknown> };
+    const t = found.checkpoint.meta.trainer as { epoch: number; batch: number; lrScale: number; lrScales?: Record<string, number>; metrics?: unknown[]; callbacks?: Record<string, unknown>; snapshots?: Array<{ tag: string; step: number; restoreAtEnd: boolean }> };
     this.pos = { epoch: t.epoch, batch: t.batch, step: this.runner.step };
     this.lrScale = t.lrScale ?? 1;
+    this.lrScales = t.lrScales ?? {};
+    for (const s of t.snapshots ?? []) {
+      const prefix = `${SNAPSHOT_PREFIX}${s.tag}/`;
+      const tensors = new Map([...found.checkpoint.tensors].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
+      this.snapshots.set(s.tag, { step: s.step, restoreAtEnd: s.restoreAtEnd, tensors });
+    }
     if (t.metrics) metrics.forEach((m, i) => m.load(t.metrics![i]));
-    for (const c of this.opts.callbacks ?? []) if (c.load && t.callbacks?.[c.name] !== undefined) c.load(t.callbacks[c.name]);
+    for (const c of this.callbacks) if (c.load && t.callbacks?.[c.name] !== undefined) c.load(t.callbacks[c.name]);
     this.log.info({ checkpoint: found.path, ...this.pos }, 'resumed');
     return { ...this.pos, checkpoint: found.path };
   }
@@ -236,18 +272,73 @@ export class Trainer {
   /** Hands an event to the callbacks (applying their decisions) and the listener. */
   private async emit(e: TrainerEvent): Promise<void> {
     if (e.type !== 'batchEnd') this.log?.[INFO_EVENTS.has(e.type) ? 'info' : 'debug']({ event: e.type }, describeEvent(e));
-    for (const c of this.opts.callbacks ?? []) {
+    this.resumeAt = e.type === 'epochEnd' ? { epoch: e.epoch + 1, batch: 0, step: e.step } : undefined;
+    for (const c of this.callbacks) {
       const d = await c.onEvent?.(e);
       if (d) this.apply(c.name, d);
+      const hook = c[hookName(e.type)] as ((x: TrainerEvent) => Decision | void | Promise<Decision | void>) | undefined;
+      const h = await hook?.call(c, e);
+      if (h) this.apply(c.name, h);
     }
     this.opts.onEvent?.(e);
   }
 
   private apply(from: string, d: Decision): void {
-    if (d.lrScale !== undefined) { this.lrScale = d.lrScale; this.log.info({ callback: from, lrScale: d.lrScale }, 'learning rate scaled'); }
+    if (d.lrScale !== undefined && d.lrScale !== (this.lrScales[from] ?? 1)) {
+      this.lrScales[from] = d.lrScale;
+      this.lrScale = Object.values(this.lrScales).reduce((a, b) => a * b, 1);
+      this.log.info({ callback: from, lrScale: d.lrScale, total: this.lrScale }, 'learning rate scaled');
+    }
     if (d.stop && !this.stopRequest) { this.stopRequest = `${from}: ${d.stop.reason}`; this.log.info({ callback: from, reason: d.stop.reason }, 'stop requested'); }
+    if (d.snapshot) {
+      const weights = new Map([...this.runner.state].filter(([k]) => this.isWeight(k)));
+      this.snapshots.set(d.snapshot.tag, { step: this.pos.step, restoreAtEnd: !!d.snapshot.restoreAtEnd, tensors: weights });
+    }
+    for (const a of d.save ?? []) {
+      const path = resolve(this.run.path, a.path);
+      if (a.format === 'onnx') saveModel(this.runner.exportModel(), path);
+      else saveCheckpoint(path, this.buildCheckpoint(this.resumeAt ?? this.pos, this.trainMetrics));
+      if (a.meta) writeFileAtomic(`${path}.json`, `${JSON.stringify(a.meta)}\n`);
+      this.log.debug({ callback: from, path }, 'callback file saved');
+    }
+    for (const p of d.delete ?? []) {
+      const path = resolve(this.run.path, p);
+      rmSync(path, { force: true });
+      rmSync(`${path}.json`, { force: true });
+    }
+  }
+
+  private isWeight(name: string): boolean {
+    const c = this.runner.art.carried.find((x) => x.input === name);
+    return !!c && c.kind !== 'optimizer';
+  }
+
+  /** Puts back the weight copy a callback asked to end with; true when one was restored. */
+  private restoreAtEnd(result: FitResult): boolean {
+    const found = [...this.snapshots].find(([, s]) => s.restoreAtEnd);
+    if (!found) return false;
+    const [tag, s] = found;
+    for (const [k, t] of s.tensors) this.runner.state.set(k, t);
+    result.restoredWeights = { tag, step: s.step };
+    this.log.info({ tag, step: s.step }, 'weights restored from a callback\'s copy');
+    return true;
+  }
+
+  /** Hands each callback what it needs before the first batch; a bad monitor fails here. */
+  private async setupCallbacks(metrics: Metric[], stepsPerEpoch: number, totalSteps: number): Promise<void> {
+    const names = Object.entries(computeAll(metrics)).filter(([, v]) => typeof v === 'number').map(([k]) => k);
+    const ctx: CallbackContext = {
+      runDir: this.run.path, config: this.config, stepsPerEpoch, totalSteps,
+      metrics: [...names, ...(this.p.data.validation ? names.map((k) => `val_${k}`) : [])],
+      baseLr: resolveOptimizer(this.config.training.optimizer, 'training.optimizer').options.lr,
+      weights: () => new Map([...this.runner.state].filter(([k]) => this.isWeight(k))),
+    };
+    for (const c of this.callbacks) await c.setup?.(ctx);
   }
 }
+
+/** Checkpoint tensor names of weight copies: `snapshot/<tag>/<tensor>`. */
+const SNAPSHOT_PREFIX = 'snapshot/';
 
 function concatData(ts: Array<{ data: ArrayLike<unknown> }>): BigInt64Array | Float32Array {
   const first = ts[0].data;

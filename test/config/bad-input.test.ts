@@ -44,7 +44,7 @@ const CASES: Array<[Kind, string, unknown, string]> = [
   ['experiment', "clipGradNorm zero", { ...base, training: { clipGradNorm: 0 } }, "expected a number > 0 for training.clipGradNorm but got 0"],
   ['experiment', "session device bad", { ...base, session: { device: 'tpu' } }, "expected cpu, cuda, cuda:N, webgpu or auto for session.device but got \"tpu\""],
   ['experiment', "session unknown key", { ...base, session: { threads: 2 } }, "session.threads: unknown key; expected one of device, intraOpThreads, interOpThreads, graphOptimization, executionMode, enableProfiling, profileFilePrefix, memoryPattern, allowSpinning"],
-  ['experiment', "tracking unknown tracker", { ...base, tracking: { trackers: [{ type: 'wandb' }] } }, "expected one of 'metrics_jsonl', 'metrics_csv' for tracking.trackers[0].type but got 'wandb'"],
+  ['experiment', "tracking unknown tracker", { ...base, tracking: { trackers: [{ type: 'wandb' }] } }, "expected one of 'metrics_jsonl', 'metrics_csv', 'tensorboard', 'mlflow' for tracking.trackers[0].type but got 'wandb'"],
   ['experiment', "tags not strings", { ...base, experiment: { name: 'x', tags: [1] } }, "expected a string for experiment.tags[0] but got 1"],
   ['experiment', "empty name", { ...base, experiment: { name: '' } }, "expected a non-empty string for experiment.name but got ''"],
   ['system', "runsDir number", { runsDir: 5 }, "expected a non-empty string for runsDir but got 5"],
