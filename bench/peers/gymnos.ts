@@ -1,0 +1,158 @@
+/**
+ * The same workloads in ONNX Runtime, three ways, all on Gymnos's generated training graph
+ * (forward, softmax cross-entropy, backward, Adam; one intra-op thread):
+ *
+ * - `ort-raw`: a tight loop of `session.run` on the main thread with pre-built feeds, carrying
+ *   parameters and optimizer state from outputs to inputs: the floor Gymnos can reach.
+ * - `gymnos-steprunner`: the library's StepRunner with SessionManager sessions (worker thread).
+ * - `gymnos-trainer`: the full Trainer (`fit`) over in-memory data: batching, metrics, events,
+ *   logging and an epoch-end checkpoint included.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import ort from 'onnxruntime-node';
+import { buildMlp } from '../../src/models/zoo/small.js';
+import { resnet } from '../../src/models/zoo/resnet.js';
+import type { Model } from '../../src/onnx/ir.js';
+import { encodeModel, saveModel } from '../../src/onnx/io.js';
+import { buildTrainingArtifacts, type TrainingArtifacts } from '../../src/autodiff/artifacts.js';
+import { IO_NAMES } from '../../src/autodiff/io-names.js';
+import { StepRunner } from '../../src/trainer/step-runner.js';
+import { SessionManager } from '../../src/sessions/session-manager.js';
+import type { TrainingData, DataBatch } from '../../src/trainer/data.js';
+import { tensor, type Tensor } from '../../src/onnx/tensor.js';
+import { lenetLike } from '../train-step.js';
+import { LEARNING_RATE, WORKLOADS, makeBatches, median, timeEpochs, type ToolResult, type Workload, type WorkloadName } from './workloads.js';
+
+/** The workload's ONNX model (weights seeded). */
+export function workloadModel(name: WorkloadName): Model {
+  if (name === 'mlp') return buildMlp({ inputs: 784, hidden: [256, 128], classes: 10 });
+  if (name === 'lenet') return lenetLike();
+  return resnet.build({ depth: 20, width: 16, inputShape: [3, 32, 32], classes: 10 } as never, { seed: 1 });
+}
+
+const SPEC = { loss: { type: 'softmax_cross_entropy', label_dtype: 'int32' }, optimizer: { type: 'adam', lr: LEARNING_RATE } };
+
+export function workloadArtifacts(name: WorkloadName): TrainingArtifacts {
+  return buildTrainingArtifacts(workloadModel(name), SPEC);
+}
+
+const SESSION_OPTS: ort.InferenceSession.SessionOptions = { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' };
+
+function gymBatches(w: Workload, count: number): Array<{ x: Tensor; y: Tensor }> {
+  const b = makeBatches(w, count);
+  return b.x.map((x, i) => ({ x: tensor('float32', [w.batch, ...w.sample], x), y: tensor('int32', [w.batch], b.y[i]) }));
+}
+
+export interface RunOpts { warmup: number; epochs: number; steps?: number }
+
+/** Raw ONNX Runtime: pre-built feeds, `session.run` in a loop, outputs carried back. */
+export async function runOrtRaw(name: WorkloadName, o: RunOpts): Promise<ToolResult & { sessionMs: number }> {
+  const w = WORKLOADS[name];
+  const steps = o.steps ?? w.stepsPerEpoch;
+  const art = workloadArtifacts(name);
+  const session = await ort.InferenceSession.create(encodeModel(art.trainStep), SESSION_OPTS);
+  const input = art.dataInputs[0].name;
+  const batches = gymBatches(w, steps).map((b) => ({
+    [input]: new ort.Tensor('float32', b.x.data as Float32Array, b.x.dims),
+    [IO_NAMES.label]: new ort.Tensor('int32', b.y.data as Int32Array, b.y.dims),
+  }));
+  const fixed: Record<string, ort.Tensor> = {
+    [IO_NAMES.lr]: new ort.Tensor('float32', Float32Array.of(LEARNING_RATE), []),
+    [IO_NAMES.seed]: new ort.Tensor('int64', BigInt64Array.of(0n), []),
+  };
+  const carried: Record<string, ort.Tensor> = {};
+  for (const c of art.carried) carried[c.input] = new ort.Tensor(c.init.dtype as 'float32', c.init.data as Float32Array, c.init.dims);
+  const used = new Set(session.inputNames);
+  const runMs: number[] = [];
+  const r = await timeEpochs('ort-raw', w, o.warmup, o.epochs, steps, 1, async (i) => {
+    const feeds: Record<string, ort.Tensor> = { ...batches[i % steps], ...fixed, [IO_NAMES.step]: new ort.Tensor('int64', BigInt64Array.of(BigInt(i + 1)), []), ...carried };
+    for (const k of Object.keys(feeds)) if (!used.has(k)) delete feeds[k];
+    const t0 = performance.now();
+    const out = await session.run(feeds);
+    runMs.push(performance.now() - t0);
+    for (const c of art.carried) carried[c.input] = out[c.output];
+    return (out[IO_NAMES.loss].data as Float32Array)[0];
+  });
+  await session.release();
+  return { ...r, sessionMs: median(runMs.slice(o.warmup * steps)) };
+}
+
+/** Gymnos's StepRunner with SessionManager sessions (a worker thread, one intra-op thread). */
+export async function runStepRunner(name: WorkloadName, o: RunOpts): Promise<ToolResult> {
+  const w = WORKLOADS[name];
+  const steps = o.steps ?? w.stepsPerEpoch;
+  const art = workloadArtifacts(name);
+  const sessions = new SessionManager({ device: 'cpu', intraOpThreads: 1 });
+  const runner = new StepRunner(art, (n, b) => sessions.createSession(n, b), 0);
+  await runner.open();
+  const input = art.dataInputs[0].name;
+  const batches = gymBatches(w, steps).map((b) => ({ inputs: { [input]: b.x }, label: b.y }));
+  try {
+    const r = await timeEpochs('gymnos-steprunner', w, o.warmup, o.epochs, steps, 1, async (i) => (await runner.runSteps([batches[i % steps]], [LEARNING_RATE])).losses[0]);
+    r.notes.push('StepRunner + SessionManager (worker thread); process CPU time includes the worker');
+    return r;
+  } finally {
+    await runner.close();
+    await sessions.close();
+  }
+}
+
+/** The full Trainer over in-memory batches; per-epoch wall and CPU time from its events. */
+export async function runTrainer(name: WorkloadName, o: RunOpts): Promise<ToolResult & { sessionShare: number }> {
+  const w = WORKLOADS[name];
+  const steps = o.steps ?? w.stepsPerEpoch;
+  const dir = mkdtempSync(join(tmpdir(), 'gymnos-bench-trainer-'));
+  try {
+    const modelPath = join(dir, `${name}.onnx`);
+    saveModel(workloadModel(name), modelPath);
+    const batches: DataBatch[] = gymBatches(w, steps).map((b) => ({ features: b.x, target: b.y }));
+    const data: TrainingData = {
+      train: { size: steps * w.batch, batchCount: steps, *batches(_epoch: number, from: number) { for (let i = from; i < steps; i++) yield batches[i]; } },
+      inputShape: w.sample, numClasses: w.classes,
+    };
+    // loaded here so the other runners work while the Trainer's module graph is being changed
+    const { Trainer } = await import('../../src/trainer/trainer.js');
+    const { parseExperiment } = await import('../../src/config/index.js');
+    const config = parseExperiment({
+      experiment: { name: `bench-${name}` },
+      dataset: { type: 'digits' },
+      model: { type: 'onnx', path: modelPath },
+      training: { epochs: o.warmup + o.epochs, batchSize: w.batch, seed: 1, optimizer: { type: 'adam', lr: LEARNING_RATE }, loss: { type: 'softmax_cross_entropy', label_dtype: 'int32' } },
+      session: { device: 'cpu', intraOpThreads: 1 },
+    });
+    const walls: number[] = [];
+    const cpus: number[] = [];
+    const losses: number[][] = [];
+    const shares: number[] = [];
+    let t0 = 0;
+    let c0 = process.cpuUsage();
+    const res = await new Trainer(config, {
+      output: join(dir, 'run'), baseDir: dir, data,
+      onEvent: (e) => {
+        if (e.type === 'epochStart') { t0 = performance.now(); c0 = process.cpuUsage(); losses.push([]); }
+        if (e.type === 'batchEnd') losses[losses.length - 1].push(e.loss);
+        if (e.type === 'epochEnd') {
+          const wall = performance.now() - t0;
+          const c = process.cpuUsage(c0);
+          if (e.epoch >= o.warmup) { walls.push(wall / steps); cpus.push((c.user + c.system) / 1e3 / steps); shares.push(e.sessionSeconds / e.seconds); }
+        }
+      },
+    }).fit();
+    if (res.status !== 'completed') throw new Error(`trainer ended ${res.status}`);
+    const ep = losses.map((l) => l.reduce((a, b) => a + b, 0) / l.length);
+    const first = ep[0];
+    const last = ep[ep.length - 1];
+    if (!(last < first)) throw new Error(`gymnos-trainer on ${w.title}: the loss did not fall (${first} -> ${last})`);
+    const stepMs = median(walls);
+    const cpuMs = median(cpus);
+    return {
+      tool: 'gymnos-trainer', workload: name, stepMs, cpuMs, samplesPerSec: (1000 * w.batch) / stepMs, samplesPerCpuSec: (1000 * w.batch) / cpuMs,
+      firstLoss: first, lastLoss: last, epochs: o.epochs, steps, threads: 1, sessionShare: median(shares),
+      notes: ['Trainer.fit over in-memory batches (model: the workload saved as .onnx); epoch-end checkpoint, metrics and logs included'],
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
