@@ -52,13 +52,18 @@ export interface CompareResult {
 
 export async function benchCompare(o: CompareOptions = {}): Promise<CompareResult> {
   const quick = o.quick ?? false;
-  const workloads = o.workloads ?? ['mlp', 'lenet', 'resnet20'];
+  let workloads = o.workloads ?? ['mlp', 'lenet', 'resnet20'];
   const loadStart = loadavg();
   const peak = cpuPeak();
   const measured = await measurePeak();
-  const { workloadModel } = await import('./peers/gymnos.js');
+  const { workloadModel, zooResnet20 } = await import('./peers/gymnos.js');
+  const skipped: Failed[] = [];
+  if (workloads.includes('resnet20') && !(await zooResnet20())) {
+    workloads = workloads.filter((w) => w !== 'resnet20');
+    skipped.push({ tool: 'all', workload: 'resnet20', error: 'skipped: the model zoo has no resnet (depth 20) in this checkout' });
+  }
   const flops: CompareResult['flops'] = {};
-  for (const w of workloads) { const f = forwardFlopsPerSample(workloadModel(w)).flops; flops[w] = { forwardPerSample: f, trainPerSample: 3 * f }; }
+  for (const w of workloads) { const f = forwardFlopsPerSample(await workloadModel(w)).flops; flops[w] = { forwardPerSample: f, trainPerSample: 3 * f }; }
 
   const epochs = quick ? 2 : 4;
   const rounds = quick ? 1 : 2;
@@ -77,7 +82,7 @@ export async function benchCompare(o: CompareOptions = {}): Promise<CompareResul
   const notMeasured: Failed[] = [];
   if (workloads.includes('resnet20')) notMeasured.push({ tool: 'tfjs-cpu', workload: 'resnet20', error: 'not run: the cpu backend takes about 5 s per LeNet step here and ResNet-20 has about 80x its FLOPs (minutes per step)' });
   const all = new Map<string, Row[]>();
-  const failures: Failed[] = [...notMeasured];
+  const failures: Failed[] = [...skipped, ...notMeasured];
   for (let r = 0; r < rounds; r++) {
     const order = r % 2 === 0 ? plans : [...plans].reverse();
     for (const p of order) {

@@ -13,7 +13,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { buildMlp } from '../../src/models/zoo/small.js';
-import { resnet } from '../../src/models/zoo/resnet.js';
 import type { Model } from '../../src/onnx/ir.js';
 import { encodeModel, saveModel } from '../../src/onnx/io.js';
 import { buildTrainingArtifacts, type TrainingArtifacts } from '../../src/autodiff/artifacts.js';
@@ -25,17 +24,30 @@ import { tensor, type Tensor } from '../../src/onnx/tensor.js';
 import { lenetLike } from '../train-step.js';
 import { LEARNING_RATE, WORKLOADS, makeBatches, median, timeEpochs, type ToolResult, type Workload, type WorkloadName } from './workloads.js';
 
+/** The zoo's `resnet` (depth 20), if this checkout's model zoo has it (resolved at run time). */
+export async function zooResnet20(): Promise<Model | undefined> {
+  const path = '../../src/models/registry.js';
+  try {
+    const reg = (await import(path)) as { zooModel(n: string): { build(o: unknown, ctx: { seed: number }): Model } | undefined };
+    return reg.zooModel('resnet')?.build({ depth: 20, width: 16, inputShape: [3, 32, 32], classes: 10 }, { seed: 1 });
+  } catch {
+    return undefined;
+  }
+}
+
 /** The workload's ONNX model (weights seeded). */
-export function workloadModel(name: WorkloadName): Model {
+export async function workloadModel(name: WorkloadName): Promise<Model> {
   if (name === 'mlp') return buildMlp({ inputs: 784, hidden: [256, 128], classes: 10 });
   if (name === 'lenet') return lenetLike();
-  return resnet.build({ depth: 20, width: 16, inputShape: [3, 32, 32], classes: 10 } as never, { seed: 1 });
+  const m = await zooResnet20();
+  if (!m) throw new Error('the model zoo has no resnet (depth 20) in this checkout');
+  return m;
 }
 
 const SPEC = { loss: { type: 'softmax_cross_entropy', label_dtype: 'int32' }, optimizer: { type: 'adam', lr: LEARNING_RATE } };
 
-export function workloadArtifacts(name: WorkloadName): TrainingArtifacts {
-  return buildTrainingArtifacts(workloadModel(name), SPEC);
+export async function workloadArtifacts(name: WorkloadName): Promise<TrainingArtifacts> {
+  return buildTrainingArtifacts(await workloadModel(name), SPEC);
 }
 
 const SESSION_OPTS: ort.InferenceSession.SessionOptions = { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' };
@@ -51,7 +63,7 @@ export interface RunOpts { warmup: number; epochs: number; steps?: number }
 export async function runOrtRaw(name: WorkloadName, o: RunOpts): Promise<ToolResult & { sessionMs: number }> {
   const w = WORKLOADS[name];
   const steps = o.steps ?? w.stepsPerEpoch;
-  const art = workloadArtifacts(name);
+  const art = await workloadArtifacts(name);
   const session = await ort.InferenceSession.create(encodeModel(art.trainStep), SESSION_OPTS);
   const input = art.dataInputs[0].name;
   const batches = gymBatches(w, steps).map((b) => ({
@@ -83,7 +95,7 @@ export async function runOrtRaw(name: WorkloadName, o: RunOpts): Promise<ToolRes
 export async function runStepRunner(name: WorkloadName, o: RunOpts): Promise<ToolResult> {
   const w = WORKLOADS[name];
   const steps = o.steps ?? w.stepsPerEpoch;
-  const art = workloadArtifacts(name);
+  const art = await workloadArtifacts(name);
   const sessions = new SessionManager({ device: 'cpu', intraOpThreads: 1 });
   const runner = new StepRunner(art, (n, b) => sessions.createSession(n, b), 0);
   await runner.open();
@@ -106,7 +118,7 @@ export async function runTrainer(name: WorkloadName, o: RunOpts): Promise<ToolRe
   const dir = mkdtempSync(join(tmpdir(), 'gymnos-bench-trainer-'));
   try {
     const modelPath = join(dir, `${name}.onnx`);
-    saveModel(workloadModel(name), modelPath);
+    saveModel(await workloadModel(name), modelPath);
     const batches: DataBatch[] = gymBatches(w, steps).map((b) => ({ features: b.x, target: b.y }));
     const data: TrainingData = {
       train: { size: steps * w.batch, batchCount: steps, *batches(_epoch: number, from: number) { for (let i = from; i < steps; i++) yield batches[i]; } },

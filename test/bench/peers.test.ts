@@ -38,6 +38,6 @@ test('TF.js wasm: the Conv2DBackpropFilter fallback equals the cpu kernel; 3 ste
   }
 });
 
-test('FLOP count of the MLP workload is 2 x (784*256 + 256*128 + 128*10) per sample', () => {
-  assert.equal(forwardFlopsPerSample(workloadModel('mlp')).flops, 2 * (784 * 256 + 256 * 128 + 128 * 10));
+test('FLOP count of the MLP workload is 2 x (784*256 + 256*128 + 128*10) per sample', async () => {
+  assert.equal(forwardFlopsPerSample(await workloadModel('mlp')).flops, 2 * (784 * 256 + 256 * 128 + 128 * 10));
 });
