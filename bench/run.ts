@@ -10,6 +10,7 @@ import ort from 'onnxruntime-node';
 import { benchTrainStep } from './train-step.js';
 import { benchNativeLoader } from './native-loader.js';
 import { benchDataWait } from './data-wait.js';
+import { benchCompare } from './compare.js';
 
 const quick = process.argv.includes('--quick');
 const started = new Date().toISOString();
@@ -39,6 +40,9 @@ console.log('| workload | epoch ms | awaiting next() ms | share | target |');
 console.log('| --- | ---: | ---: | ---: | ---: |');
 for (const r of wait) console.log(`| ${r.workload}, batch ${r.batch} | ${r.epochMs.toFixed(0)} | ${r.waitMs.toFixed(1)} | ${(100 * r.waitShare).toFixed(2)}% | < 5% |`);
 
-const results = { started, finished: new Date().toISOString(), machine, trainStep: train, nativeLoader: loader, dataWait: wait };
+console.log('\nGymnos against TensorFlow.js, raw ONNX Runtime and the machine\'s peak (one child process per tool, medians, loss checked to fall):');
+const compare = await benchCompare({ quick });
+
+const results = { started, finished: new Date().toISOString(), machine, trainStep: train, nativeLoader: loader, dataWait: wait, compare };
 writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
 console.log('\nwrote bench/results.json');
