@@ -44,7 +44,7 @@ export class EarlyStopping implements Callback {
     if (this.monitor.update(v)) this.wait = 0;
     else if (++this.wait >= this.o.patience) {
       const best = this.monitor.best ?? this.o.baseline;
-      d.stop = { reason: `${this.o.monitor} did not improve for ${this.wait} epoch(s) (best ${best ?? 'none'}${this.bestEpoch !== undefined ? ` at epoch ${this.bestEpoch + 1}` : ''})` };
+      d.stop = { reason: `${this.o.monitor} did not improve for ${this.wait} epoch(s) (best ${best === undefined ? 'none' : Number(best.toPrecision(6))}${this.bestEpoch !== undefined ? ` at epoch ${this.bestEpoch + 1}` : ''})` };
     }
     return d;
   }
