@@ -13,6 +13,7 @@ import { METRIC_DEFS } from '../metrics/index.js';
 import { SCHEDULE_DEFS } from '../trainer/schedules/index.js';
 import { digits, iris } from '../trainer/builtin-data.js';
 import { cnn, mlp, onnx } from '../models/factory.js';
+import { datasetBlockSchema } from '../trainer/dataset-block.js';
 import { CALLBACK_DEFS } from '../callbacks/index.js';
 import { TRACKER_DEFS } from '../trackers/index.js';
 
@@ -49,7 +50,7 @@ export const experimentSchema = obj({
     tags: arr(str(), { default: [], doc: 'free-form tags saved with the run' }),
     description: opt(str({ doc: 'free-form description' })),
   }, { default: { name: 'experiment', tags: [] }, doc: 'name and tags' }),
-  dataset: tagged(variants(DATASET_DEFS), { doc: 'the data: { "type": name, ...options }' }),
+  dataset: datasetBlockSchema,
   model: tagged(variants([mlp, cnn, onnx]), { doc: 'the model: a zoo architecture or an .onnx file' }),
   training: obj({
     epochs: int({ min: 1, default: 10, doc: 'passes over the training data' }),

@@ -7,9 +7,15 @@
  */
 import type { Tensor } from '../onnx/tensor.js';
 import type { Props } from '../config/schema.js';
+import type { Model } from '../onnx/ir.js';
 
 /** One batch: features [B, ...inputShape] and targets (int64 class indices [B], or float values). */
-export interface DataBatch { features: Tensor; target: Tensor }
+export interface DataBatch {
+  features: Tensor;
+  target: Tensor;
+  /** Frees the batch's (native) memory; the trainer calls it once the step that read it is done. */
+  release?(): void;
+}
 
 export interface DataSplit {
   /** Samples in the split. */
@@ -29,6 +35,10 @@ export interface TrainingData {
   /** Classification: the number of classes (targets are class indices); absent for regression. */
   numClasses?: number;
   classes?: string[];
+  /** Writes what a run keeps about its data (split, fitted preprocessors, dataset.json). */
+  saveRun?(dir: string): void;
+  /** The inference model with the fitted preprocessing baked in, so it takes raw inputs. */
+  bake?(model: Model, inputName: string): Model;
   close?(): Promise<void>;
 }
 
@@ -43,6 +53,9 @@ export interface DataContext {
   datasetsDir: string;
   /** The directory relative paths in the experiment resolve against. */
   baseDir: string;
+  /** The dataset cache (system.json `cacheDir`); default `<baseDir>/.gymnos/cache`. */
+  cacheDir?: string;
+  signal?: AbortSignal;
 }
 
 /** A registered dataset: `dataset` is `{ "type": name, ...options }`. */

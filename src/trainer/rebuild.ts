@@ -5,14 +5,15 @@
  */
 import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
-import { parseExperiment, DATASET_DEFS, type ExperimentConfig } from '../config/experiment.js';
-import { parseSystem } from '../config/system.js';
+import { parseExperiment, type ExperimentConfig } from '../config/experiment.js';
+import { parseSystem, type SystemConfig } from '../config/system.js';
 import { readJsonFile } from '../config/files.js';
 import { MODEL_DEFS, type ModelDef } from '../models/factory.js';
 import { buildTrainingArtifacts, exportInference } from '../autodiff/artifacts.js';
 import type { Model } from '../onnx/ir.js';
 import { RunDir } from './run-dir.js';
-import type { DatasetDef, TrainingData } from './data.js';
+import type { TrainingData } from './data.js';
+import { createTrainingData } from './managed-data.js';
 
 /** A user error whose message says what to do. */
 export const userError = (message: string) => Object.assign(new Error(message), { code: 'GYMNOS_USER' });
@@ -25,15 +26,17 @@ export function runConfig(dir: string): ExperimentConfig {
 }
 
 /** The data a config names (datasets resolve as in training). */
-export async function configData(cfg: ExperimentConfig, baseDir = process.cwd()): Promise<TrainingData> {
-  const def = DATASET_DEFS.find((d) => d.name === cfg.dataset.type) as DatasetDef<unknown>;
-  const { type: _t, ...o } = cfg.dataset;
+export async function configData(cfg: ExperimentConfig, baseDir = process.cwd(), system?: SystemConfig): Promise<TrainingData> {
   const t = cfg.training;
-  return def.create(o, { batchSize: t.batchSize, evalBatchSize: t.evalBatchSize, seed: t.seed, dropLast: false, datasetsDir: parseSystem({}, 'defaults', baseDir).datasetsDir, baseDir });
+  const sys = system ?? parseSystem({}, 'defaults', baseDir);
+  return createTrainingData(cfg.dataset, { batchSize: t.batchSize, evalBatchSize: t.evalBatchSize, seed: t.seed, dropLast: false, datasetsDir: sys.datasetsDir, cacheDir: sys.cacheDir, baseDir });
 }
 
-/** The inference model with the weights of the run's newest valid checkpoint. */
-export async function exportFromRun(dir: string, baseDir = process.cwd()): Promise<{ model: Model; checkpoint: string; skipped: string[] }> {
+/**
+ * The inference model with the weights of the run's newest valid checkpoint, with the dataset's
+ * fitted preprocessing baked in (unless `bake: false`: then it takes preprocessed inputs).
+ */
+export async function exportFromRun(dir: string, baseDir = process.cwd(), o: { bake?: boolean } = {}): Promise<{ model: Model; checkpoint: string; skipped: string[] }> {
   const cfg = runConfig(dir);
   const run = new RunDir(resolve(dir));
   const { found, skipped } = run.latestCheckpoint();
@@ -45,5 +48,7 @@ export async function exportFromRun(dir: string, baseDir = process.cwd()): Promi
   const t = cfg.training;
   const art = buildTrainingArtifacts(built.model, { inputs: built.inputs, output: built.output, loss: t.loss, optimizer: t.optimizer, trainable: { freeze: t.trainable.freeze }, clipGradNorm: t.clipGradNorm, clipGradValue: t.clipGradValue });
   await data.close?.();
-  return { model: exportInference(art, found.checkpoint.tensors), checkpoint: found.path, skipped: skipped.map((s) => `${s.path}: ${s.error}`) };
+  const inference = exportInference(art, found.checkpoint.tensors);
+  const model = data.bake && o.bake !== false ? data.bake(inference, art.dataInputs[0].name) : inference;
+  return { model, checkpoint: found.path, skipped: skipped.map((s) => `${s.path}: ${s.error}`) };
 }

@@ -5,7 +5,6 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { ExperimentConfig } from '../config/experiment.js';
-import { DATASET_DEFS } from '../config/experiment.js';
 import { ConfigError } from '../config/errors.js';
 import type { SystemConfig } from '../config/system.js';
 import { MODEL_DEFS, type ModelDef } from '../models/factory.js';
@@ -16,7 +15,8 @@ import type { BackendSession, SessionBackend } from '../sessions/types.js';
 import { createMetrics, type Metric } from '../metrics/index.js';
 import { createSchedule, type Schedule } from './schedules/index.js';
 import { FeedAdapter } from './feed.js';
-import type { DatasetDef, TrainingData } from './data.js';
+import type { TrainingData } from './data.js';
+import { createTrainingData } from './managed-data.js';
 import type { SessionFactory } from './step-runner.js';
 
 /** Where the sessions run: a registered backend name ('ort', 'null') or an instance (tests). */
@@ -67,16 +67,14 @@ export function sessionBlock(cfg: ExperimentConfig, sys: SystemConfig): Record<s
   return { ...(base as Record<string, unknown>), ...rest };
 }
 
-export async function prepare(cfg: ExperimentConfig, sys: SystemConfig, baseDir: string, choice: BackendChoice, dataOverride?: TrainingData): Promise<Prepared> {
+export async function prepare(cfg: ExperimentConfig, sys: SystemConfig, baseDir: string, choice: BackendChoice, dataOverride?: TrainingData, signal?: AbortSignal): Promise<Prepared> {
   const t = cfg.training;
   const sessionConfig = sessionBlock(cfg, sys);
   const sessions = new SessionManager(sessionConfig, { backend: choice.backend, backendOptions: choice.backendOptions, inWorker: choice.inWorker });
   try {
-    const dsDef = DATASET_DEFS.find((d) => d.name === cfg.dataset.type) as DatasetDef<unknown>;
-    const { type: _dt, ...dsOptions } = cfg.dataset;
-    const data = dataOverride ?? await dsDef.create(dsOptions, {
+    const data = dataOverride ?? await createTrainingData(cfg.dataset, {
       batchSize: t.batchSize, evalBatchSize: t.evalBatchSize, seed: t.seed, dropLast: t.dropLast || t.stepsPerRun > 1,
-      datasetsDir: sys.datasetsDir, baseDir,
+      datasetsDir: sys.datasetsDir, baseDir, cacheDir: sys.cacheDir, signal,
     });
     const classification = CLASSIFICATION_LOSSES.has(t.loss.type) || (data.numClasses !== undefined && t.loss.type === 'binary_cross_entropy_with_logits');
     const modelDef = MODEL_DEFS.find((d) => d.name === cfg.model.type) as ModelDef<unknown>;

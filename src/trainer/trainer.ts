@@ -90,7 +90,8 @@ export class Trainer {
     try {
       if (!o.resume) this.run.writeJson('config.json', cfg);
       this.state('running');
-      this.p = await prepare(cfg, this.system, o.baseDir ?? process.cwd(), o, o.data);
+      this.p = await prepare(cfg, this.system, o.baseDir ?? process.cwd(), o, o.data, o.signal);
+      this.p.data.saveRun?.(this.run.path);
       this.runner = new StepRunner(this.p.art, this.p.factory, cfg.training.seed);
       await this.runner.open();
       this.run.writeJson('platform.json', await this.p.sessions.platform());
@@ -131,7 +132,7 @@ export class Trainer {
         this.checkpoint('abort', this.pos, trainMetrics);
         if (this.restoreAtEnd(result)) {
           result.modelPath = this.run.file('model.onnx');
-          saveModel(this.runner.exportModel(), result.modelPath);
+          saveModel(this.exportModel(), result.modelPath);
         }
       } else {
         this.restoreAtEnd(result);
@@ -142,7 +143,7 @@ export class Trainer {
           await this.emit({ type: 'testEnd', step: this.pos.step, metrics: result.test });
         }
         result.modelPath = this.run.file('model.onnx');
-        saveModel(this.runner.exportModel(), result.modelPath);
+        saveModel(this.exportModel(), result.modelPath);
       }
       this.state(result.status);
       await this.emit({ type: 'stop', reason, message: result.message, position: { ...this.pos } });
@@ -188,6 +189,7 @@ export class Trainer {
       const label = k > 1 ? { ...steps[0].label, dims: [count, ...steps[0].label.dims.slice(1)], data: concatData(steps.map((s) => s.label)) } : steps[0].label;
       const loss = r.losses.reduce((x, y) => x + y, 0) / r.losses.length;
       for (const m of metrics) m.update({ prediction: r.prediction, label, loss, count });
+      for (const b of group) b.release?.();
       group.length = 0;
       await this.emit({ type: 'batchEnd', epoch: this.pos.epoch, batch: this.pos.batch, batches: train.batchCount, step: this.pos.step, loss, lr: this.lastLr });
       if (checkpoint.everySteps > 0 && Math.floor(before / checkpoint.everySteps) !== Math.floor(this.pos.step / checkpoint.everySteps)) this.checkpoint('interval', this.pos, metrics);
@@ -214,6 +216,7 @@ export class Trainer {
       const batch = this.p.feed.batch([b]);
       const r = await this.runner.evaluate(batch);
       for (const m of metrics) m.update({ prediction: r.prediction, label: batch.label, loss: r.loss, count: batch.label.dims[0] });
+      b.release?.();
     }
     return computeAll(metrics);
   }
@@ -257,6 +260,12 @@ export class Trainer {
     return { ...this.pos, checkpoint: found.path };
   }
 
+  /** The inference model, with the dataset's fitted preprocessing baked in (it takes raw inputs). */
+  private exportModel() {
+    const m = this.runner.exportModel();
+    return this.p.data.bake ? this.p.data.bake(m, this.p.art.dataInputs[0].name) : m;
+  }
+
   private record(r: MetricsRecord): void {
     this.records.push(r);
     const trackers = this.config.tracking.trackers.map((t) => t.type);
@@ -296,7 +305,7 @@ export class Trainer {
     }
     for (const a of d.save ?? []) {
       const path = resolve(this.run.path, a.path);
-      if (a.format === 'onnx') saveModel(this.runner.exportModel(), path);
+      if (a.format === 'onnx') saveModel(this.exportModel(), path);
       else saveCheckpoint(path, this.buildCheckpoint(this.resumeAt ?? this.pos, this.trainMetrics));
       if (a.meta) writeFileAtomic(`${path}.json`, `${JSON.stringify(a.meta)}\n`);
       this.log.debug({ callback: from, path }, 'callback file saved');

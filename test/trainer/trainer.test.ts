@@ -42,7 +42,7 @@ test('events come in order and the run directory is complete', async () => {
   const start = events[0] as Extract<TrainerEvent, { type: 'fitStart' }>;
   assert.deepEqual([start.stepsPerEpoch, start.totalSteps], [6, 18]);
   const files = readdirSync(result.runDir).sort();
-  assert.deepEqual(files, ['checkpoints', 'config.json', 'gymnos.log', 'metrics.csv', 'metrics.jsonl', 'model.onnx', 'platform.json', 'state.json']);
+  assert.deepEqual(files, ['checkpoints', 'config.json', 'dataset.json', 'gymnos.log', 'metrics.csv', 'metrics.jsonl', 'model.onnx', 'platform.json', 'preprocessors.json', 'split.json', 'state.json']);
   assert.deepEqual(readdirSync(join(result.runDir, 'checkpoints')), ['step-000000012.gck', 'step-000000018.gck']);
   const state = JSON.parse(readFileSync(join(result.runDir, 'state.json'), 'utf8'));
   assert.deepEqual([state.status, state.epoch, state.step, state.checkpoint], ['completed', 3, 18, 'checkpoints/step-000000018.gck']);

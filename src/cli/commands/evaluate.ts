@@ -42,7 +42,8 @@ export const evaluateCommand = {
     const isRun = existsSync(a.model) && statSync(a.model).isDirectory();
     const runCfg = isRun ? runConfig(a.model) : undefined;
     let model: Model;
-    if (isRun) model = existsSync(resolve(a.model, 'model.onnx')) ? loadModel(resolve(a.model, 'model.onnx')) : (await exportFromRun(a.model)).model;
+    // a run's data comes preprocessed, so its model is rebuilt without the baked preprocessing
+    if (isRun) model = (await exportFromRun(a.model, process.cwd(), { bake: false })).model;
     else model = loadModel(a.model);
     const cfg = dataConfig(a.data, runCfg);
     const data = await configData(cfg);

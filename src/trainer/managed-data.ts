@@ -1,0 +1,128 @@
+/**
+ * `TrainingData` over the DatasetManager: the dataset block is ingested once into the Arrow cache
+ * (system.json `cacheDir`), split (seeded, stratified for classification) and its preprocessing
+ * fitted on the training part. Tabular data (csv, iris, digits, tabular arrow) is small and stays
+ * in memory, preprocessed once; image data streams through the native loader from one Arrow file
+ * per split part, with the `augment` transforms on the training part only. The run keeps the
+ * split, the fitted preprocessors and dataset.json, and the exported model gets the preprocessing
+ * baked in (`bake`), so it takes raw inputs.
+ */
+import { isAbsolute, resolve } from 'node:path';
+import { DatasetManager, type PreparedDataset } from '../datasets/manager.js';
+import { applyPreprocess, bakePreprocessing, samplesOf, type Fitted } from '../datasets/preprocess/index.js';
+import type { ImageNormalizeFitted } from '../datasets/preprocess/image-normalize.js';
+import { memoryBatches } from '../datasets/memory-batches.js';
+import type { TabularDataset } from '../datasets/builtin.js';
+import { DatasetError } from '../datasets/errors.js';
+import type { ImageDataPlan } from '../native/plan.js';
+import { tensor } from '../onnx/tensor.js';
+import type { Model } from '../onnx/ir.js';
+import { TRAINER_KEYS, type DatasetBlock } from './dataset-block.js';
+import { NativeSplit } from './native-split.js';
+import type { DataBatch, DataContext, DataSplit, TrainingData } from './data.js';
+
+/** Sample shapes of built-in sources whose features are images (the CNN quickstart reads digits as [1, 8, 8]). */
+const BUILTIN_SHAPES: Record<string, number[]> = { digits: [1, 8, 8] };
+
+/** In-memory batches of one split part; the same (epoch, from) gives the same batches. */
+class MemorySplit implements DataSplit {
+  readonly batchCount: number;
+  constructor(private readonly ds: TabularDataset, private readonly indices: number[], private readonly batchSize: number,
+    private readonly shuffle: boolean, private readonly seed: number, private readonly dropLast: boolean, private readonly values?: Float32Array) {
+    this.batchCount = dropLast ? Math.floor(indices.length / batchSize) : Math.ceil(indices.length / batchSize);
+  }
+  get size(): number { return this.indices.length; }
+  *batches(epoch: number, from: number): Iterable<DataBatch> {
+    let i = 0;
+    for (const b of memoryBatches(this.ds, this.indices, epoch, { batchSize: this.batchSize, shuffle: this.shuffle, seed: this.seed, dropLast: this.dropLast })) {
+      if (i++ < from) continue;
+      const v = this.values;
+      const target = v ? tensor('float32', [b.indices.length], Float32Array.from(b.indices, (s) => v[this.ds.labels[s]])) : b.label;
+      yield { features: b.input, target };
+    }
+  }
+}
+
+/** A source path option made absolute against the experiment's directory. */
+function withBase(block: DatasetBlock, baseDir: string): Record<string, unknown> {
+  const out: Record<string, unknown> = Object.fromEntries(Object.entries(block).filter(([k]) => !(TRAINER_KEYS as readonly string[]).includes(k)));
+  for (const k of ['path', 'images', 'labels']) {
+    const v = out[k];
+    if (typeof v === 'string' && !isAbsolute(v)) out[k] = resolve(baseDir, v);
+  }
+  return out;
+}
+
+/** Image data trains on floats; without image_normalize the bytes are only scaled (x / 255, NCHW). */
+function ensureImageNormalize(p: PreparedDataset): void {
+  if (p.meta.kind !== 'image' || p.preprocessors.some((f) => f.type === 'image_normalize')) return;
+  const shape = p.meta.shape!;
+  const c = shape[2];
+  const f: ImageNormalizeFitted = { type: 'image_normalize', shape, scale: 1 / 255, mean: new Array(c).fill(0), std: new Array(c).fill(1), layout: 'NCHW' };
+  p.preprocessors.unshift(f);
+}
+
+/** Builds the training data a dataset block names. */
+export async function createTrainingData(block: DatasetBlock, ctx: DataContext): Promise<TrainingData> {
+  const manager = new DatasetManager();
+  const cacheDir = ctx.cacheDir ?? resolve(ctx.baseDir, '.gymnos/cache');
+  const regression = block.task === 'regression';
+  const spec = withBase(block, ctx.baseDir);
+  const p = await manager.prepare(spec, { cacheDir, seed: ctx.seed, signal: ctx.signal });
+  ensureImageNormalize(p);
+  const seed = p.splitSpec.seed ?? ctx.seed;
+  let values: Float32Array | undefined;
+  if (regression) {
+    values = Float32Array.from(p.meta.classes, Number);
+    const bad = p.meta.classes.find((c) => !Number.isFinite(Number(c)));
+    if (bad !== undefined) throw new DatasetError(`dataset.task is 'regression' but label value '${bad}' is not a number; regression needs a numeric label column`);
+  }
+  const common = {
+    numClasses: regression ? undefined : p.meta.classes.length,
+    classes: regression ? undefined : p.meta.classes,
+    saveRun: (dir: string) => manager.saveRun(dir, p),
+    bake: (model: Model, inputName: string) => bakeFitted(model, p.preprocessors, inputName),
+  };
+  if (p.meta.kind === 'image') {
+    if (regression) throw new DatasetError("dataset.task 'regression' needs tabular data; image datasets are classified");
+    const parts = manager.loaderPlanParts(p);
+    const base = parts.data as ImageDataPlan;
+    const loader = { threads: block.loader?.threads ?? 1, prefetch: block.loader?.prefetch };
+    const plan = (part: 'train' | 'validation' | 'test', train: boolean) => ({
+      path: manager.splitFile(p, part, cacheDir), label: parts.label, seed,
+      batchSize: train ? ctx.batchSize : ctx.evalBatchSize, shuffle: train && block.shuffle, dropLast: train && ctx.dropLast, ...loader,
+      data: { ...base, transforms: [...(train ? block.augment ?? [] : []), ...(base.transforms ?? [])] },
+    });
+    const open = (part: 'validation' | 'test') => (p.split[part].length ? new NativeSplit(p.split[part].length, plan(part, false), true) : undefined);
+    const train = new NativeSplit(p.split.train.length, plan('train', true), false);
+    const splits = [train, open('validation'), open('test')];
+    const close = async () => { for (const s of splits) await s?.close(); };
+    const other = splits.slice(1).find((s) => s && s.sampleShape.join() !== train.sampleShape.join());
+    if (other) {
+      await close();
+      throw new DatasetError(`dataset.augment changes the sample shape to [${train.sampleShape}] but evaluation samples are [${other.sampleShape}]; keep the image size (e.g. randomCrop with size equal to the image and padding)`);
+    }
+    return { ...common, train, validation: splits[1], test: splits[2], inputShape: train.sampleShape, close };
+  }
+  const d = p.data();
+  if (d.kind !== 'tabular') throw new Error('unreachable');
+  const x = applyPreprocess(p.preprocessors, samplesOf(d));
+  const features = 'values' in x ? x.values : d.features;
+  const width = features.length / d.count;
+  const sampleShape = block.shape ?? BUILTIN_SHAPES[block.type] ?? [width];
+  if (sampleShape.reduce((a, b) => a * b, 1) !== width) throw new DatasetError(`dataset.shape [${sampleShape}] holds ${sampleShape.reduce((a, b) => a * b, 1)} values but the samples have ${width} features`);
+  const ds: TabularDataset = { name: block.type, features, sampleShape, labels: d.labels, classes: d.classes, count: d.count };
+  const split = (idx: number[], train: boolean) => new MemorySplit(ds, idx, train ? ctx.batchSize : ctx.evalBatchSize, train && block.shuffle, seed, train && ctx.dropLast, values);
+  return {
+    ...common,
+    train: split(p.split.train, true),
+    validation: p.split.validation.length ? split(p.split.validation, false) : undefined,
+    test: p.split.test.length ? split(p.split.test, false) : undefined,
+    inputShape: sampleShape,
+  };
+}
+
+/** The fitted steps prepended to an inference model (nothing to do without them). */
+function bakeFitted(model: Model, fitted: Fitted[], inputName: string): Model {
+  return fitted.length ? bakePreprocessing(model, fitted, inputName) : model;
+}

@@ -1,0 +1,52 @@
+/**
+ * A `DataSplit` streamed by the native loader from one split's Arrow file. One loader stays open
+ * across epochs (it prefetches over the boundary); a call that does not continue where the last
+ * one stopped (a resume, an evaluation pass) reopens it at the trainer's cursor
+ * `{ epoch, position }`, which gives the very batches an uninterrupted run would have seen.
+ * Batches carry `release()`: the trainer frees their native memory once the step has read them.
+ */
+import { NativeLoader } from '../native/loader.js';
+import type { LoaderCursor, LoaderPlan } from '../native/plan.js';
+import { tensor } from '../onnx/tensor.js';
+import type { DataBatch, DataSplit } from './data.js';
+
+export class NativeSplit implements DataSplit {
+  readonly batchCount: number;
+  /** Sample shape the loader produces (e.g. [C, H, W]). */
+  readonly sampleShape: number[];
+  private loader?: NativeLoader;
+  private next: LoaderCursor = { epoch: 0, position: 0 };
+
+  /** Opens the loader at epoch 0 (prefetching starts now) to learn the sample shape. */
+  constructor(readonly size: number, private readonly plan: Omit<LoaderPlan, 'cursor' | 'epochs'>, private readonly evalOnly: boolean) {
+    this.loader = this.open(this.next);
+    this.batchCount = this.loader.info.batchesPerEpoch;
+    this.sampleShape = this.loader.info.sampleShape;
+  }
+
+  private open(cursor: LoaderCursor): NativeLoader {
+    return NativeLoader.open({ ...this.plan, epochs: null, cursor });
+  }
+
+  async *batches(epoch: number, from: number): AsyncGenerator<DataBatch> {
+    const e = this.evalOnly ? 0 : epoch;
+    if (!this.loader || this.next.epoch !== e || this.next.position !== from) {
+      this.loader?.close();
+      this.loader = this.open({ epoch: e, position: from });
+    }
+    const loader = this.loader;
+    for (let i = from; i < this.batchCount; i++) {
+      const b = await loader.next();
+      if (!b) return;
+      this.next = b.cursor;
+      const labels = b.labels as Int32Array;
+      const target = tensor('int64', [b.size], BigInt64Array.from(labels, (v) => BigInt(v)));
+      yield { features: tensor('float32', b.shape, b.data), target, release: () => b.release() };
+    }
+  }
+
+  async close(): Promise<void> {
+    this.loader?.close();
+    this.loader = undefined;
+  }
+}
