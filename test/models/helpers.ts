@@ -31,7 +31,7 @@ export async function trainSteps(model: Model, spec: TrainingSpec, batch: Batch,
   const art = buildTrainingArtifacts(model, spec);
   const runner = new StepRunner(art, factory, 7);
   const losses: number[] = [];
-  const rate = lr ?? (spec.optimizer as { lr: number }).lr;
+  const rate = lr ?? (spec.optimizer as unknown as { lr: number }).lr;
   for (let i = 0; i < steps; i++) losses.push((await runner.runSteps([batch], [rate])).losses[0]);
   return { art, runner, losses };
 }
