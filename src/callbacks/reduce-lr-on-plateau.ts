@@ -30,7 +30,7 @@ export class ReduceLrOnPlateau implements Callback {
   onEpochEnd(e: Extract<TrainerEvent, { type: 'epochEnd' }>): Decision | void {
     const v = this.monitor.value(e);
     if (v === undefined) return;
-    if (this.cooldown > 0) this.cooldown--;
+    if (this.cooldown > 0) { this.cooldown--; this.wait = 0; } // Keras: the counter restarts after the cooldown
     if (this.monitor.update(v)) { this.wait = 0; return; }
     if (this.cooldown > 0) return;
     if (++this.wait < this.o.patience) return;
