@@ -37,6 +37,7 @@ const numeric = (s: Dim[] | undefined) => (s && s.every((d) => typeof d === 'num
 export function summarizeModel(model: Model): ModelSummary {
   const m = canonicalize(cloneModel(model));
   const g = m.graph;
+  const batchSymbol = g.inputs.map((v) => v.shape?.[0]).find((d) => typeof d === 'string') as string | undefined;
   const declared = g.inputs.map((v) => ({ name: v.name, dtype: v.dtype, shape: v.shape ?? null }));
   for (const v of g.inputs) if (v.shape) v.shape = v.shape.map((d, i) => (typeof d === 'number' ? d : i === 0 ? 1 : d));
   const table = inferShapes(g, m.opset.get('')!);
@@ -68,12 +69,18 @@ export function summarizeModel(model: Model): ModelSummary {
   }
   return {
     inputs: declared,
-    outputs: g.outputs.map((v) => ({ name: v.name, dtype: v.dtype, shape: table.info.get(v.name)?.shape ?? v.shape ?? null })),
+    // shapes were inferred at batch 1: show the inputs' symbolic batch on the outputs again
+    outputs: g.outputs.map((v) => ({ name: v.name, dtype: v.dtype, shape: v.shape ?? rebatch(table.info.get(v.name)?.shape, batchSymbol) })),
     layers,
     parameters: [...params].reduce((s, p) => s + sizeOf(g.initializers.get(p)!.dims), 0),
     flops: total,
     ops,
   };
+}
+
+function rebatch(shape: Dim[] | undefined, batch: string | undefined): Dim[] | null {
+  if (!shape) return null;
+  return batch && shape[0] === 1 ? [batch, ...shape.slice(1)] : shape;
 }
 
 /** Human-readable FLOPs: 1.23 MFLOPs, 4.56 GFLOPs. */
