@@ -20,12 +20,15 @@ const ckName = (step: number) => `step-${String(step).padStart(9, '0')}.gck`;
 export class BackupAndRestore implements Callback {
   readonly name: string;
   private dir = '';
+  /** True when this run is the backup being resumed: its own checkpoints are the backup. */
+  private off = false;
 
   constructor(readonly o: BackupOptions, index = 0) { this.name = `backup_and_restore#${index}`; }
 
   setup(ctx: CallbackContext): void {
     this.dir = resolve(ctx.runDir, this.o.backupDir);
-    if (this.dir === resolve(ctx.runDir)) return; // resumed from the backup itself
+    this.off = this.dir === resolve(ctx.runDir);
+    if (this.off) return;
     mkdirSync(join(this.dir, 'checkpoints'), { recursive: true });
     writeFileAtomic(join(this.dir, 'config.json'), `${JSON.stringify(ctx.config, null, 2)}\n`);
   }
@@ -37,13 +40,13 @@ export class BackupAndRestore implements Callback {
   }
 
   onBatchEnd(e: Extract<TrainerEvent, { type: 'batchEnd' }>): Decision | void {
-    if (this.o.everySteps > 0 && e.step % this.o.everySteps === 0 && e.batch < e.batches) return this.backup(e.step, e.epoch, e.batch);
+    if (!this.off && this.o.everySteps > 0 && e.step % this.o.everySteps === 0 && e.batch < e.batches) return this.backup(e.step, e.epoch, e.batch);
   }
 
-  onEpochEnd(e: Extract<TrainerEvent, { type: 'epochEnd' }>): Decision { return this.backup(e.step, e.epoch + 1, 0); }
+  onEpochEnd(e: Extract<TrainerEvent, { type: 'epochEnd' }>): Decision | void { if (!this.off) return this.backup(e.step, e.epoch + 1, 0); }
 
   onFitEnd(e: Extract<TrainerEvent, { type: 'fitEnd' }>): void {
-    if (e.result.status === 'completed' && !this.o.keepOnSuccess && this.dir !== resolve(e.result.runDir)) rmSync(this.dir, { recursive: true, force: true });
+    if (e.result.status === 'completed' && !this.o.keepOnSuccess && !this.off) rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
