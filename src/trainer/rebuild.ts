@@ -46,7 +46,7 @@ export async function exportFromRun(dir: string, baseDir = process.cwd(), o: { b
   const { type: _t, ...mo } = cfg.model;
   const built = def.create(mo, { inputShape: data.inputShape, outputs: data.numClasses ?? 1, seed: cfg.training.seed, baseDir });
   const t = cfg.training;
-  const art = buildTrainingArtifacts(built.model, { inputs: built.inputs, output: built.output, loss: t.loss, optimizer: t.optimizer, trainable: { freeze: t.trainable.freeze }, clipGradNorm: t.clipGradNorm, clipGradValue: t.clipGradValue });
+  const art = buildTrainingArtifacts(built.model, { inputs: built.inputs, output: built.output, loss: t.loss, optimizer: t.optimizer, trainable: { ...built.trainable, freeze: [...(built.trainable?.freeze ?? []), ...t.trainable.freeze] }, paramGroups: built.paramGroups, clipGradNorm: t.clipGradNorm, clipGradValue: t.clipGradValue });
   await data.close?.();
   const inference = exportInference(art, found.checkpoint.tensors);
   const model = data.bake && o.bake !== false ? data.bake(inference, art.dataInputs[0].name) : inference;
