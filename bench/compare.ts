@@ -72,13 +72,13 @@ export async function benchCompare(o: CompareOptions = {}): Promise<CompareResul
     [`${here}peers/tfjs-child.ts`, '--backend', backend, '--threads', String(threads), '--workloads', ws.join(','), '--warmup', '1', '--epochs', String(epochs), ...(steps ? ['--steps', String(steps)] : [])];
   const light = workloads.filter((w) => w !== 'resnet20');
   const plans: ToolPlan[] = [
-    { tool: 'gymnos', args: [`${here}compare.ts`, '--child', '--workloads', workloads.join(','), '--epochs', String(epochs)] },
+    { tool: 'gymnos', args: [`${here}compare.ts`, '--child', '--workloads', workloads.join(','), '--epochs', String(epochs), '--resnet-steps', quick ? '1' : '2'] },
     { tool: 'tfjs-wasm-1t', args: tfjsArgs('wasm', 1, workloads.includes('resnet20') ? [...light, 'resnet20'] : light) },
     { tool: 'tfjs-wasm-2t', args: tfjsArgs('wasm', 2, light) },
   ];
   // TF.js cpu runs a LeNet step in seconds: fewer steps per epoch there; ResNet-20 not at all
   if (light.includes('mlp')) plans.push({ tool: 'tfjs-cpu', args: tfjsArgs('cpu', 1, ['mlp'], quick ? 5 : undefined) });
-  if (light.includes('lenet')) plans.push({ tool: 'tfjs-cpu', args: tfjsArgs('cpu', 1, ['lenet'], 2) });
+  if (light.includes('lenet')) plans.push({ tool: 'tfjs-cpu', args: tfjsArgs('cpu', 1, ['lenet'], quick ? 1 : 2) });
   const notMeasured: Failed[] = [];
   if (workloads.includes('resnet20')) notMeasured.push({ tool: 'tfjs-cpu', workload: 'resnet20', error: 'not run: the cpu backend takes about 5 s per LeNet step here and ResNet-20 has about 80x its FLOPs (minutes per step)' });
   const all = new Map<string, Row[]>();
@@ -158,7 +158,7 @@ async function child(): Promise<void> {
   const { runOrtRaw, runStepRunner, runTrainer } = await import('./peers/gymnos.js');
   const epochs = Number(arg('epochs', '3'));
   for (const w of arg('workloads', 'mlp,lenet').split(',') as WorkloadName[]) {
-    const steps = w === 'resnet20' ? 2 : undefined;
+    const steps = w === 'resnet20' ? Number(arg('resnet-steps', '2')) : undefined;
     for (const [tool, f] of [['ort-raw', runOrtRaw], ['gymnos-steprunner', runStepRunner], ['gymnos-trainer', runTrainer]] as const) {
       try {
         console.log(`RESULT ${JSON.stringify(await f(w, { warmup: 1, epochs, steps }))}`);
