@@ -13,6 +13,8 @@ import { doctorCommand } from './commands/doctor.js';
 import { evaluateCommand } from './commands/evaluate.js';
 import { exportCommand } from './commands/export.js';
 import { datasetsCommand } from './commands/datasets.js';
+import { predictCommand } from './commands/predict.js';
+import { modelsCommand } from './commands/models.js';
 
 type Handler = (argv: never) => Promise<number>;
 
@@ -26,7 +28,7 @@ export async function runCli(args: string[]): Promise<number> {
       code = reportError(e);
     }
   };
-  const commands = [trainCommand, validateCommand, schemaCommand, evaluateCommand, exportCommand, doctorCommand, datasetsCommand, checkCommand, gradcheckCommand];
+  const commands = [trainCommand, validateCommand, schemaCommand, evaluateCommand, predictCommand, exportCommand, doctorCommand, datasetsCommand, modelsCommand, checkCommand, gradcheckCommand];
   let cli = yargs(args)
     .scriptName('gymnosd')
     .usage('$0 <command> [options]\n\nTrain ONNX models on stock ONNX Runtime from Node.js.')

@@ -12,7 +12,7 @@ import { validateSessionConfig, sessionConfigKeys } from '../sessions/config.js'
 import { METRIC_DEFS } from '../metrics/index.js';
 import { SCHEDULE_DEFS } from '../trainer/schedules/index.js';
 import { digits, iris } from '../trainer/builtin-data.js';
-import { cnn, mlp, onnx } from '../models/factory.js';
+import { MODEL_DEFS } from '../models/factory.js';
 import { datasetBlockSchema } from '../trainer/dataset-block.js';
 import { CALLBACK_DEFS } from '../callbacks/index.js';
 import { TRACKER_DEFS } from '../trackers/index.js';
@@ -51,7 +51,7 @@ export const experimentSchema = obj({
     description: opt(str({ doc: 'free-form description' })),
   }, { default: { name: 'experiment', tags: [] }, doc: 'name and tags' }),
   dataset: datasetBlockSchema,
-  model: tagged(variants([mlp, cnn, onnx]), { doc: 'the model: a zoo architecture or an .onnx file' }),
+  model: tagged(variants(MODEL_DEFS), { doc: 'the model: a zoo architecture or an .onnx file' }),
   training: obj({
     epochs: int({ min: 1, default: 10, doc: 'passes over the training data' }),
     batchSize: int({ min: 1, default: 32, doc: 'samples per batch' }),
