@@ -11,6 +11,7 @@ import { benchTrainStep } from './train-step.js';
 import { benchNativeLoader } from './native-loader.js';
 import { benchDataWait } from './data-wait.js';
 import { benchCompare } from './compare.js';
+import { benchEventLoop } from './event-loop.js';
 
 const quick = process.argv.includes('--quick');
 const started = new Date().toISOString();
@@ -40,9 +41,13 @@ console.log('| workload | epoch ms | awaiting next() ms | share | target |');
 console.log('| --- | ---: | ---: | ---: | ---: |');
 for (const r of wait) console.log(`| ${r.workload}, batch ${r.batch} | ${r.epochMs.toFixed(0)} | ${r.waitMs.toFixed(1)} | ${(100 * r.waitShare).toFixed(2)}% | < 5% |`);
 
+const lag = await benchEventLoop(quick ? 4 : 8);
+console.log('\nHost event-loop lag while train() runs the quickstart in-process, and orchestration overhead (epochs after the first):');
+console.log(`| lag p50 | p99 (target < 20 ms) | max | epoch s | session.run s | overhead (target <= 10%) |\n| ---: | ---: | ---: | ---: | ---: | ---: |\n| ${lag.lagMs.p50} ms | ${lag.lagMs.p99} ms | ${lag.lagMs.max} ms | ${lag.overhead.epochSeconds.toFixed(3)} | ${lag.overhead.sessionSeconds.toFixed(3)} | ${(100 * lag.overhead.share).toFixed(1)}% |`);
+
 console.log('\nGymnos against TensorFlow.js, raw ONNX Runtime and the machine\'s peak (one child process per tool, medians, loss checked to fall):');
 const compare = await benchCompare({ quick });
 
-const results = { started, finished: new Date().toISOString(), machine, trainStep: train, nativeLoader: loader, dataWait: wait, compare };
+const results = { started, finished: new Date().toISOString(), machine, trainStep: train, nativeLoader: loader, dataWait: wait, eventLoop: lag, compare };
 writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
 console.log('\nwrote bench/results.json');
