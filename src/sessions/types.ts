@@ -71,9 +71,10 @@ export interface ProviderReport {
 export interface RunOptions {
   /**
    * Worker sessions only: move the feeds' ArrayBuffers to the worker instead of copying them. The
-   * caller's arrays are detached afterwards (length 0). Default: the worker's `transferFeeds`.
+   * caller's arrays are detached afterwards (length 0). A list moves only the feeds it names (the
+   * rest are copied). Default: the worker's `transferFeeds`.
    */
-  transferFeeds?: boolean;
+  transferFeeds?: boolean | readonly string[];
   /** Stop waiting for the run: the call rejects with an AbortError. */
   signal?: AbortSignal;
 }

@@ -50,7 +50,7 @@ function compact(a: Numeric): Numeric {
  * (listed in `transferList`, each once); others are copied compactly. Without `transfer`, views
  * onto part of a larger buffer are compacted so only their bytes are cloned.
  */
-export function packTensors(tensors: Record<string, Tensor>, transfer: boolean): { packed: Record<string, Tensor>; transferList: ArrayBuffer[] } {
+export function packTensors(tensors: Record<string, Tensor>, transfer: boolean | readonly string[]): { packed: Record<string, Tensor>; transferList: ArrayBuffer[] } {
   const packed: Record<string, Tensor> = {};
   const moved = new Set<ArrayBuffer>();
   for (const [name, t] of Object.entries(tensors)) {
@@ -58,7 +58,7 @@ export function packTensors(tensors: Record<string, Tensor>, transfer: boolean):
     const a = t.data as Numeric;
     // A view onto part of a buffer is compacted (structured clone would copy the whole buffer).
     const data = coversBuffer(a) ? a : compact(a);
-    if (transfer) moved.add(data.buffer as ArrayBuffer);
+    if (transfer === true || (Array.isArray(transfer) && transfer.includes(name))) moved.add(data.buffer as ArrayBuffer);
     packed[name] = { dtype: t.dtype, dims: [...t.dims], data };
   }
   return { packed, transferList: [...moved] };

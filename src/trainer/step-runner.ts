@@ -5,7 +5,7 @@
  */
 import type { BackendSession } from '../sessions/types.js';
 import { encodeModel } from '../onnx/io.js';
-import { tensor, type Tensor } from '../onnx/tensor.js';
+import { cloneTensor, tensor, type Tensor } from '../onnx/tensor.js';
 import { exportInference, type TrainingArtifacts } from '../autodiff/artifacts.js';
 import { IO_NAMES } from '../autodiff/io-names.js';
 import { saveCheckpoint, loadCheckpoint, type Checkpoint } from '../autodiff/checkpoint.js';
@@ -42,7 +42,10 @@ export function stackTensors(ts: Tensor[]): Tensor {
 }
 
 export class StepRunner {
-  /** Current carried values by input name. */
+  /**
+   * Current carried values by input name. The tensors in it are replaced (and the old ones'
+   * buffers moved to the session) at every step: copy a tensor (`cloneTensor`) to keep it.
+   */
   readonly state = new Map<string, Tensor>();
   /** Number of optimizer steps applied so far. */
   step = 0;
@@ -52,7 +55,9 @@ export class StepRunner {
   private eval?: BackendSession;
 
   constructor(readonly art: TrainingArtifacts, private readonly sessions: SessionFactory, seed = 0) {
-    for (const c of art.carried) this.state.set(c.input, c.init);
+    // own copies: carried buffers are moved into the session worker each step (no copy), so the
+    // artifacts' initial values must not be the ones that move
+    for (const c of art.carried) this.state.set(c.input, cloneTensor(c.init));
     this.seed = BigInt(seed);
   }
 
@@ -87,7 +92,9 @@ export class StepRunner {
       if (!feeds[n]) throw new Error(`internal: no feed for train-step input '${n}'`);
       used[n] = feeds[n];
     }
-    const out = await this.train!.run(used, undefined, { transferFeeds: false });
+    // carried tensors move to the worker and come back as new outputs: no copies either way
+    const carried = this.art.carried.map((c) => c.input);
+    const out = await this.train!.run(used, undefined, { transferFeeds: carried });
     for (const c of this.art.carried) this.state.set(c.input, out[c.output]);
     this.step += K;
     const toNums = (t: Tensor) => Array.from(t.data as Float32Array, Number);
@@ -127,7 +134,7 @@ export class StepRunner {
       if (t.dims.join(',') !== c.init.dims.join(',') || t.dtype !== c.init.dtype) {
         throw new Error(`${source}: tensor '${c.input}' is ${t.dtype} [${t.dims}] but the model needs ${c.init.dtype} [${c.init.dims}]`);
       }
-      this.state.set(c.input, t);
+      this.state.set(c.input, cloneTensor(t));
     }
     this.step = Number(ck.meta.step ?? 0);
     if (ck.meta.seed !== undefined) this.seed = BigInt(String(ck.meta.seed));

@@ -41,7 +41,7 @@ test('validate prints the resolved config with overrides; every error exits 2', 
   assert.deepEqual([c.experiment.name, c.training.epochs, c.training.seed, c.training.batchSize], ['iris', 9, 5, 16]);
   const bad = await cli(['validate', exp, '--set', 'training.epochs=0', '--set', 'model.type=mpl']);
   assert.equal(bad.code, 2);
-  assert.equal(bad.err, `gymnosd: ${exp}: 2 problems:\n  - expected one of 'mlp', 'cnn', 'onnx' for model.type but got 'mpl'\n  - expected an integer >= 1 for training.epochs but got 0\n`);
+  assert.equal(bad.err, `gymnosd: ${exp}: 2 problems:\n  - expected one of 'mlp', 'cnn', 'lenet5', 'resnet', 'mobilenet_v2', 'vgg', 'text_classifier', 'transformer_encoder', 'onnx' for model.type but got 'mpl'\n  - expected an integer >= 1 for training.epochs but got 0\n`);
 });
 
 test('schema prints a JSON Schema with docs and defaults', async () => {
@@ -50,7 +50,7 @@ test('schema prints a JSON Schema with docs and defaults', async () => {
   assert.equal(s.title, 'Gymnos experiment');
   assert.equal(s.properties.training.properties.epochs.default, 10);
   assert.match(s.properties.training.properties.epochs.description, /passes over the training data/);
-  assert.deepEqual(s.properties.model.oneOf.map((v: { properties: { type: { const: string } } }) => v.properties.type.const), ['mlp', 'cnn', 'onnx']);
+  assert.deepEqual(s.properties.model.oneOf.map((v: { properties: { type: { const: string } } }) => v.properties.type.const), ['mlp', 'cnn', 'lenet5', 'resnet', 'mobilenet_v2', 'vgg', 'text_classifier', 'transformer_encoder', 'onnx']);
   assert.equal(JSON.parse((await cli(['schema', '--of', 'logging'])).out).properties.level.default, 'info');
 });
 
