@@ -15,6 +15,7 @@ import { exportCommand } from './commands/export.js';
 import { datasetsCommand } from './commands/datasets.js';
 import { predictCommand } from './commands/predict.js';
 import { modelsCommand } from './commands/models.js';
+import { reportCommand } from './commands/report.js';
 
 type Handler = (argv: never) => Promise<number>;
 
@@ -28,7 +29,7 @@ export async function runCli(args: string[]): Promise<number> {
       code = reportError(e);
     }
   };
-  const commands = [trainCommand, validateCommand, schemaCommand, evaluateCommand, predictCommand, exportCommand, doctorCommand, datasetsCommand, modelsCommand, checkCommand, gradcheckCommand];
+  const commands = [trainCommand, validateCommand, schemaCommand, evaluateCommand, predictCommand, exportCommand, doctorCommand, datasetsCommand, modelsCommand, reportCommand, checkCommand, gradcheckCommand];
   let cli = yargs(args)
     .scriptName('gymnosd')
     .usage('$0 <command> [options]\n\nTrain ONNX models on stock ONNX Runtime from Node.js.')
