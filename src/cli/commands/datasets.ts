@@ -3,6 +3,7 @@
  * command line. `<spec>` is a built-in source name (digits, iris) or a JSON file holding a
  * dataset spec (`{ "type": ..., ...options }`, or an experiment with a `dataset` block).
  */
+import { loadSystem } from '../../config/system.js';
 import { readFileSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Argv } from 'yargs';
@@ -12,7 +13,7 @@ import { DatasetManager } from '../../datasets/manager.js';
 import { progressLine } from '../../datasets/progress.js';
 import { SOURCES } from '../../datasets/sources/index.js';
 
-interface Args { action: string; spec?: string; cacheDir: string; json: boolean; force: boolean }
+interface Args { action: string; spec?: string; cacheDir?: string; system?: string; json: boolean; force: boolean }
 
 function readSpec(spec: string): unknown {
   if (SOURCES.has(spec) && !existsSync(spec)) return { type: spec };
@@ -52,11 +53,12 @@ export const datasetsCommand = {
   builder: (y: Argv) => y
     .positional('action', { type: 'string', choices: ['list', 'info', 'ingest', 'clear'], demandOption: true, describe: 'what to do' })
     .positional('spec', { type: 'string', describe: 'info: a source type or key prefix; ingest: a built-in name or a spec JSON file' })
-    .option('cache-dir', { type: 'string', default: '.gymnos-cache', describe: 'the dataset cache directory' })
+    .option('cache-dir', { type: 'string', describe: 'the dataset cache directory (default: cacheDir of system.json, the cache gymnosd train uses)' })
+    .option('system', { type: 'string', describe: 'system.json to use (default: $GYMNOS_HOME, ./, then ~/.config/gymnos; else defaults)' })
     .option('force', { type: 'boolean', default: false, describe: 'ingest: ingest again even when cached' })
     .option('json', { type: 'boolean', default: false, describe: 'print JSON' }),
   handler: async (argv: Args): Promise<number> => {
-    const cacheDir = resolve(argv.cacheDir);
+    const cacheDir = argv.cacheDir ? resolve(argv.cacheDir) : loadSystem(argv.system).cacheDir;
     const out = (s: string) => process.stdout.write(`${s}\n`);
     try {
       switch (argv.action) {
