@@ -69,7 +69,7 @@ export function scripted(script: Script): TrainerOptions {
   return { backend: 'null', inWorker: false, backendOptions: { outputs: new Proxy({}, { get: () => fn }) } };
 }
 
-const isPrediction = (shape?: Array<number | string | undefined>) => !!shape?.some((d) => typeof d !== 'number');
+const isPrediction = (shape?: ReadonlyArray<unknown>) => !!shape?.some((d) => typeof d !== 'number');
 
 export async function fit(config: ReturnType<typeof cfg>, opts: TrainerOptions) {
   const events: TrainerEvent[] = [];
