@@ -10,7 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import type { CallbackContext, Metrics, TrainerEvent } from '../trainer/events.js';
-import type { Tensor } from '../onnx/tensor.js';
+import { cloneTensor, type Tensor } from '../onnx/tensor.js';
 import type { Tracker } from './tracker.js';
 import { RecordWriter } from './tfrecord.js';
 import { DATA_CLASS_SCALAR, encodeEvent, encodeHParams, HPARAM_TYPE, SESSION_STATUS } from './tensorboard-proto.js';
@@ -98,7 +98,7 @@ export class TensorBoardTracker implements Tracker {
         value.push({ tag: `updates/${name}`, histo: histogram(d) });
       }
     }
-    this.previous = new Map(now);
+    this.previous = new Map([...now].map(([k, t]) => [k, cloneTensor(t)]));
     if (value.length) this.event({ step, summary: { value } });
   }
 
@@ -120,7 +120,7 @@ export class TensorBoardTracker implements Tracker {
     switch (e.type) {
       case 'fitStart':
         if (this.o.hparams && !e.resumed) this.hparamsStart();
-        if (this.o.histograms) this.previous = new Map(this.ctx!.weights());
+        if (this.o.histograms) this.previous = new Map([...this.ctx!.weights()].map(([k, t]) => [k, cloneTensor(t)]));
         return;
       case 'batchEnd':
         if (e.step % this.o.everySteps === 0) this.scalars(e.step, { 'batch/loss': e.loss, 'batch/lr': e.lr });

@@ -88,7 +88,10 @@ export interface CallbackContext {
   totalSteps: number;
   /** The optimizer's base learning rate. */
   baseLr: number;
-  /** The current weights (parameters and running statistics) by name. */
+  /**
+   * The current weights (parameters and running statistics) by name. The tensors are replaced,
+   * their buffers moved to the session, at the next step: copy (`cloneTensor`) what you keep.
+   */
   weights(): ReadonlyMap<string, Tensor>;
 }
 
