@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { relative, resolve } from 'node:path';
 import { rmSync } from 'node:fs';
 import { saveModel } from '../onnx/io.js';
-import type { Tensor } from '../onnx/tensor.js';
+import { cloneTensor, type Tensor } from '../onnx/tensor.js';
 import { saveCheckpoint } from '../autodiff/checkpoint.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { resolveOptimizer } from '../autodiff/optimizers/index.js';
@@ -300,7 +300,7 @@ export class Trainer {
     }
     if (d.stop && !this.stopRequest) { this.stopRequest = `${from}: ${d.stop.reason}`; this.log.info({ callback: from, reason: d.stop.reason }, 'stop requested'); }
     if (d.snapshot) {
-      const weights = new Map([...this.runner.state].filter(([k]) => this.isWeight(k)));
+      const weights = new Map([...this.runner.state].filter(([k]) => this.isWeight(k)).map(([k, t]) => [k, cloneTensor(t)]));
       this.snapshots.set(d.snapshot.tag, { step: this.pos.step, restoreAtEnd: !!d.snapshot.restoreAtEnd, tensors: weights });
     }
     for (const a of d.save ?? []) {
@@ -340,7 +340,7 @@ export class Trainer {
       runDir: this.run.path, config: this.config, stepsPerEpoch, totalSteps,
       metrics: [...names, ...(this.p.data.validation ? names.map((k) => `val_${k}`) : [])],
       baseLr: resolveOptimizer(this.config.training.optimizer, 'training.optimizer').options.lr,
-      weights: () => new Map([...this.runner.state].filter(([k]) => this.isWeight(k))),
+      weights: () => new Map([...this.runner.state].filter(([k]) => this.isWeight(k)).map(([k, t]) => [k, cloneTensor(t)])),
     };
     for (const c of this.callbacks) await c.setup?.(ctx);
   }
