@@ -1,9 +1,10 @@
 /**
  * `csv_logger`: one row per epoch (epoch, step, lr, training and validation scalars) in a CSV file
  * of your choosing (Keras' CSVLogger). metrics.csv is always written; this is for another place,
- * separator or an appending log across runs. Columns are fixed by the first row.
+ * separator or an appending log across runs. Columns are fixed by the first row. A resumed run
+ * keeps the rows of the epochs it does not redo.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { bool, str } from '../config/schema.js';
 import type { Callback, CallbackContext, TrainerEvent } from '../trainer/events.js';
@@ -21,8 +22,21 @@ export class CsvLogger implements Callback {
   setup(ctx: CallbackContext): void {
     this.path = resolve(ctx.runDir, this.o.filename);
     mkdirSync(dirname(this.path), { recursive: true });
-    if (existsSync(this.path) && this.o.append) this.cols = readFileSync(this.path, 'utf8').split('\n')[0]?.split(this.o.separator).filter(Boolean);
-    else if (!this.o.append) appendFileSync(this.path, '', { flag: 'w' });
+  }
+
+  /** A new run starts the file over (unless appending); a resumed one drops the rows it will redo. */
+  onFitStart(e: Extract<TrainerEvent, { type: 'fitStart' }>): void {
+    const exists = existsSync(this.path);
+    const lines = exists ? readFileSync(this.path, 'utf8').split('\n').filter((l) => l) : [];
+    this.cols = lines[0]?.split(this.o.separator);
+    if (e.resumed && lines.length) {
+      const at = this.cols!.indexOf('epoch');
+      const keep = lines.slice(1).filter((l) => Number(l.split(this.o.separator)[at]) <= e.resumed!.epoch);
+      writeFileSync(this.path, [lines[0], ...keep].map((l) => `${l}\n`).join(''));
+    } else if (!this.o.append) {
+      writeFileSync(this.path, '');
+      this.cols = undefined;
+    }
   }
 
   onEpochEnd(e: Extract<TrainerEvent, { type: 'epochEnd' }>): void {

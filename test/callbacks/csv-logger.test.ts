@@ -22,3 +22,16 @@ test('end to end: one row per epoch matching the epochEnd events; separator; app
   const rows = readFileSync(shared, 'utf8').trim().split('\n');
   assert.equal(rows.length, 5); // one header, 2 + 2 rows
 });
+
+test('resume keeps the rows of finished epochs and rewrites the rest: the file equals an uninterrupted run\'s', async () => {
+  const c = cfg({ epochs: 4, callbacks: [{ type: 'csv_logger' }] });
+  const whole = await fit(c, { ...scripted({ valLoss: (e) => 1 / (e + 1) }), output: out() });
+  const controller = new AbortController();
+  const a = await fit(c, { ...scripted({ valLoss: (e) => 1 / (e + 1) }), output: out(), signal: controller.signal,
+    callbacks: [{ name: 'abort', onBatchEnd: (e) => { if (e.step === 15) controller.abort(); } }] });
+  const b = await fit(c, { ...scripted({ valLoss: (e) => 1 / (e + 1) }), resume: a.result.runDir });
+  assert.equal(b.result.status, 'completed');
+  const rows = (dir: string) => readFileSync(join(dir, 'training.csv'), 'utf8').trim().split('\n').map((l) => l.split(',').slice(0, 3).join(','));
+  assert.deepEqual(rows(a.result.runDir), rows(whole.result.runDir));
+  assert.equal(rows(whole.result.runDir).length, 5);
+});
