@@ -13,9 +13,11 @@ const schema = {
     tb: {
       nested: {
         Event: {
-          oneofs: { what: { oneof: ['fileVersion', 'summary'] } },
-          fields: { wallTime: f('double', 1), step: f('int64', 2), fileVersion: f('string', 3), summary: f('Summary', 5) },
+          oneofs: { what: { oneof: ['fileVersion', 'summary', 'sessionLog'] } },
+          fields: { wallTime: f('double', 1), step: f('int64', 2), fileVersion: f('string', 3), summary: f('Summary', 5), sessionLog: f('SessionLog', 7) },
         },
+        // status: START 1 (a restart: TensorBoard drops earlier files' events from this step on)
+        SessionLog: { fields: { status: f('int32', 1), checkpointPath: f('string', 2), msg: f('string', 3) } },
         Summary: { fields: { value: rep('SummaryValue', 1) } },
         SummaryValue: {
           oneofs: { value: { oneof: ['simpleValue', 'histo'] } },
@@ -54,6 +56,8 @@ export const HParamsPluginData = root.lookupType('tb.HParamsPluginData');
 /** hparams DataType and Status enums. */
 export const HPARAM_TYPE = { string: 1, bool: 2, float64: 3 } as const;
 export const SESSION_STATUS = { unknown: 0, success: 1, failure: 2, running: 3 } as const;
+/** SessionLog.SessionStatus.START */
+export const SESSION_LOG_START = 1;
 /** DataClass.DATA_CLASS_SCALAR */
 export const DATA_CLASS_SCALAR = 1;
 

@@ -4,7 +4,8 @@
  * `epoch/lr`; histograms `weights/<name>` and `updates/<name>` (the epoch's change of each weight:
  * gradients are not outputs of the training graph, so their histograms are not written); the test
  * metrics as `test/<metric>`; the hyperparameters as the hparams plugin's three summaries
- * (experiment, session start, session end).
+ * (experiment, session start, session end). A resumed run writes a second file that starts with a
+ * SessionLog START at the step it resumes from.
  */
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -13,7 +14,10 @@ import type { CallbackContext, Metrics, TrainerEvent } from '../trainer/events.j
 import { cloneTensor, type Tensor } from '../onnx/tensor.js';
 import type { Tracker } from './tracker.js';
 import { RecordWriter } from './tfrecord.js';
-import { DATA_CLASS_SCALAR, encodeEvent, encodeHParams, HPARAM_TYPE, SESSION_STATUS } from './tensorboard-proto.js';
+import { DATA_CLASS_SCALAR, encodeEvent, encodeHParams, HPARAM_TYPE, SESSION_LOG_START, SESSION_STATUS } from './tensorboard-proto.js';
+
+/** Distinguishes the files one process writes within a second (TensorFlow's global uid). */
+let fileCount = 0;
 
 export interface TensorBoardOptions { logDir: string; everySteps: number; histograms: boolean; hparams: boolean }
 
@@ -69,7 +73,7 @@ export class TensorBoardTracker implements Tracker {
     this.ctx = ctx;
     const dir = resolve(ctx.runDir, this.o.logDir);
     mkdirSync(dir, { recursive: true });
-    this.w = new RecordWriter(join(dir, `events.out.tfevents.${Math.floor(this.now())}.${hostname()}.${process.pid}.0`));
+    this.w = new RecordWriter(join(dir, `events.out.tfevents.${Math.floor(this.now())}.${hostname()}.${process.pid}.${fileCount++}`));
     this.event({ step: 0, fileVersion: 'brain.Event:2' });
   }
 
@@ -119,6 +123,9 @@ export class TensorBoardTracker implements Tracker {
     if (!this.w) return;
     switch (e.type) {
       case 'fitStart':
+        // a resumed run redoes the steps after its checkpoint: START tells TensorBoard to drop the
+        // earlier file's events from that step on (its purge of orphaned data)
+        if (e.resumed) this.event({ step: e.resumed.step, sessionLog: { status: SESSION_LOG_START, checkpointPath: e.resumed.checkpoint } });
         if (this.o.hparams && !e.resumed) this.hparamsStart();
         if (this.o.histograms) this.previous = new Map([...this.ctx!.weights()].map(([k, t]) => [k, cloneTensor(t)]));
         return;

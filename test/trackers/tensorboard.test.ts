@@ -40,10 +40,10 @@ test('histogram: counts, edges and moments', () => {
   assert.deepEqual(histogram([2, 2]).bucket, [2]);
 });
 
-function readDir(dir: string): Event[] {
-  const files = readdirSync(dir).filter((f) => f.includes('tfevents'));
-  assert.equal(files.length, 1);
-  return readRecords(readFileSync(join(dir, files[0]))).map(parseEvent);
+function readDir(dir: string, count = 1): Event[] {
+  const files = readdirSync(dir).filter((f) => f.includes('tfevents')).sort((x, y) => Number(x.split('.').pop()) - Number(y.split('.').pop()));
+  assert.equal(files.length, count);
+  return files.flatMap((f) => readRecords(readFileSync(join(dir, f))).map(parseEvent));
 }
 
 test('a run\'s event file read back equals its events: scalars, learning rate, histograms, hparams', async () => {
@@ -93,4 +93,16 @@ test('the tensorboard callback writes the same file; options: logDir, everySteps
   const steps = tb.filter((e) => e.values.some((v) => v.tag === 'batch/loss')).map((e) => e.step);
   assert.deepEqual(steps, [3, 6, 9, 12]);
   assert.ok(!tb.some((e) => e.values.some((v) => v.histo || v.pluginName)));
+});
+
+test('a resumed run adds a file that starts with SessionLog START at the resume step', async () => {
+  const c = cfg({ epochs: 3, callbacks: [{ type: 'tensorboard', hparams: false, histograms: false }] });
+  const controller = new AbortController();
+  const a = await fit(c, { ...scripted({}), output: out(), signal: controller.signal, callbacks: [{ name: 'abort', onBatchEnd: (e) => { if (e.step === 9) controller.abort(); } }] });
+  await fit(c, { ...scripted({}), resume: a.result.runDir });
+  const tb = readDir(join(a.result.runDir, 'tensorboard'), 2);
+  const start = tb.findIndex((e) => e.sessionLogStatus !== undefined);
+  assert.deepEqual([tb[start].sessionLogStatus, tb[start].step, tb[start - 1].fileVersion], [1, 9, 'brain.Event:2']);
+  const after = tb.slice(start).filter((e) => e.values.some((v) => v.tag === 'batch/loss')).map((e) => e.step);
+  assert.deepEqual(after, [10, 11, 12, 13, 14, 15, 16, 17, 18]);
 });

@@ -67,14 +67,16 @@ const doubles = (fs: Field[], no: number) => fs.filter((f) => f.no === no).flatM
 
 export interface Histo { min?: number; max?: number; num?: number; sum?: number; sumSquares?: number; bucketLimit: number[]; bucket: number[] }
 export interface Value { tag?: string; simpleValue?: number; histo?: Histo; pluginName?: string; pluginContent?: Buffer }
-export interface Event { wallTime?: number; step: number; fileVersion?: string; values: Value[] }
+export interface Event { wallTime?: number; step: number; fileVersion?: string; values: Value[]; sessionLogStatus?: number }
 
-/** event.proto: wall_time 1, step 2, file_version 3, summary 5 (Summary.value 1). */
+/** event.proto: wall_time 1, step 2, file_version 3, summary 5 (Summary.value 1), session_log 7 (status 1). */
 export function parseEvent(buf: Buffer): Event {
   const fs = fields(buf);
   const summary = one(fs, 5);
   const values = summary ? fields(summary.bytes!).filter((f) => f.no === 1).map((v) => parseValue(v.bytes!)) : [];
-  return { wallTime: dbl(one(fs, 1)), step: Number(one(fs, 2)?.varint ?? 0n), fileVersion: str(one(fs, 3)), values };
+  const log = one(fs, 7);
+  const sessionLogStatus = log ? Number(one(fields(log.bytes!), 1)?.varint ?? 0n) : undefined;
+  return { wallTime: dbl(one(fs, 1)), step: Number(one(fs, 2)?.varint ?? 0n), fileVersion: str(one(fs, 3)), values, sessionLogStatus };
 }
 
 /** Summary.Value: tag 1, simple_value 2 (float), histo 5, metadata 9 (plugin_data 1: plugin_name 1, content 2). */
