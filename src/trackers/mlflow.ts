@@ -3,10 +3,12 @@
  * experiments/get-by-name (+ experiments/create) and runs/create in setup; runs/log-batch with the
  * flattened config as params and the metrics (buffered, sent at each epoch end, in chunks within
  * MLflow's limits: 1000 metrics, 100 params, 100 tags per request); runs/set-tag; model.onnx PUT to
- * the proxied artifact store (`mlflow-artifacts`); runs/update with the final status.
+ * the proxied artifact store (`mlflow-artifacts`); runs/update with the final status. The run id is
+ * kept in `<run>/mlflow.json`, so a resumed run continues the same MLflow run.
  */
 import { readFileSync, existsSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
+import { writeFileAtomic } from '../util/atomic.js';
 import type { CallbackContext, TrainerEvent } from '../trainer/events.js';
 import type { Tracker } from './tracker.js';
 import { flattenConfig } from './tensorboard.js';
@@ -56,6 +58,15 @@ export class MlflowTracker implements Tracker {
   }
 
   async setup(ctx: CallbackContext): Promise<void> {
+    const saved = join(ctx.runDir, 'mlflow.json');
+    if (existsSync(saved)) {
+      const s = JSON.parse(readFileSync(saved, 'utf8')) as { run_id: string; experiment_id: string; artifact_uri: string; tracking_uri: string };
+      if (s.tracking_uri === this.base) {
+        Object.assign(this, { runId: s.run_id, experimentId: s.experiment_id, artifactUri: s.artifact_uri });
+        await this.call('POST', 'runs/update', { run_id: this.runId, status: 'RUNNING' });
+        return;
+      }
+    }
     if (this.o.experimentName) {
       try {
         const r = await this.call<{ experiment: { experiment_id: string } }>('GET', `experiments/get-by-name?experiment_name=${encodeURIComponent(this.o.experimentName)}`);
@@ -72,6 +83,7 @@ export class MlflowTracker implements Tracker {
     });
     this.runId = r.run.info.run_id;
     this.artifactUri = r.run.info.artifact_uri ?? '';
+    writeFileAtomic(saved, `${JSON.stringify({ run_id: this.runId, experiment_id: this.experimentId, artifact_uri: this.artifactUri, tracking_uri: this.base })}\n`);
     const params = Object.entries(flattenConfig(ctx.config)).map(([key, v]) => ({ key, value: String(v).slice(0, MAX_PARAM_VALUE) }));
     for (let i = 0; i < params.length; i += 100) await this.call('POST', 'runs/log-batch', { run_id: this.runId, params: params.slice(i, i + 100), metrics: [], tags: [] });
   }

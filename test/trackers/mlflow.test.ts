@@ -48,14 +48,25 @@ test('a run logs its experiment, params, metrics, tags, model artifact and end s
   assert.deepEqual([update.run_id, update.status], [put.path.split('/')[6], 'FINISHED']);
 });
 
-test('an existing experiment is reused; a stopped run says why; an abort ends KILLED', async () => {
+test('an existing experiment is reused; an abort ends KILLED; resume continues the same MLflow run', async () => {
   const before = server.requests.length;
   const controller = new AbortController();
-  await fit(cfg({ epochs: 3 }, tracking({ experimentName: 'iris-exp', logModel: false })), { ...scripted({}), output: out(), signal: controller.signal,
+  const c = cfg({ epochs: 3 }, tracking({ experimentName: 'iris-exp', logModel: false }));
+  const a = await fit(c, { ...scripted({}), output: out(), signal: controller.signal,
     callbacks: [{ name: 'abort', onBatchEnd: (e) => { if (e.step === 8) controller.abort(); } }] });
   const reqs = server.requests.slice(before);
   assert.ok(!reqs.some((r) => r.path === 'experiments/create'));
-  assert.deepEqual((reqs[reqs.length - 1].body as { status: string }).status, 'KILLED');
+  const killed = reqs[reqs.length - 1].body as { status: string; run_id: string };
+  assert.equal(killed.status, 'KILLED');
+  const mid = server.requests.length;
+  const b = await fit(c, { ...scripted({}), resume: a.result.runDir });
+  const more = server.requests.slice(mid);
+  assert.ok(!more.some((r) => r.path === 'runs/create'));
+  assert.deepEqual(more[0].body, { run_id: killed.run_id, status: 'RUNNING' });
+  const last = more[more.length - 1].body as { status: string; run_id: string };
+  assert.deepEqual([last.run_id, last.status, b.result.status], [killed.run_id, 'FINISHED', 'completed']);
+  const steps = more.filter((r) => r.path === 'runs/log-batch').flatMap((r) => (r.body as { metrics: Array<{ key: string; step: number }> }).metrics).filter((m) => m.key === 'batch_loss').map((m) => m.step);
+  assert.deepEqual(steps, [9, 10, 11, 12, 13, 14, 15, 16, 17, 18]);
   assert.deepEqual(server.violations, []);
 });
 
