@@ -7,20 +7,24 @@
  */
 import type { Dim, Graph, Model, ValueInfo } from '../onnx/ir.js';
 import { cloneGraph, cloneModel } from '../onnx/clone.js';
+import { emptyGraph } from '../onnx/ir.js';
 import { GraphBuilder } from '../onnx/builder.js';
-import { canonicalize, CANONICAL_OPSET } from '../onnx/opset.js';
+import { canonicalize } from '../onnx/opset.js';
 import { inferShapes } from '../onnx/shapes/infer.js';
-import { isFloat, tensor, type DType, type Tensor } from '../onnx/tensor.js';
-import { differentiate, unsupportedNodes } from './engine.js';
+import { tensor, type DType, type Tensor } from '../onnx/tensor.js';
+import { unsupportedNodes } from './engine.js';
 import { supportedOps } from './registry.js';
 import { runningStatistics, selectParameters, type TrainableSelection } from './trainable.js';
 import { AutodiffError } from './rule.js';
 import { buildLoss, type LossSpec } from './losses/index.js';
-import { resolveOptimizer, clipGradNorm, clipGradValue, type OptimizerSpec } from './optimizers/index.js';
-import { matchesPattern } from './trainable.js';
-import { rewriteForTraining } from './training-mode.js';
+import type { OptimizerSpec } from './optimizers/index.js';
 import { wrapInLoop } from './loop.js';
 import { IO_NAMES } from './io-names.js';
+import {
+  appendUpdate, exposeCarried, forwardBackward, liftToInput, makeModel, pruneUnusedInputs, type CarriedValue,
+} from './train-graph.js';
+
+export type { CarriedValue } from './train-graph.js';
 
 /** Names of the inputs and outputs Gymnos adds to training graphs. */
 export const IO = IO_NAMES;
@@ -44,16 +48,36 @@ export interface TrainingSpec {
   paramGroups?: Array<{ params: string[]; lrScale?: number; weightDecay?: number }>;
   /** Training steps per `run()`, in one ONNX Loop (default 1: no Loop). */
   stepsPerRun?: number;
+  /**
+   * Also build the gradient-accumulation pair: an accumulate graph (forward and backward of one
+   * micro-batch, gradients added into carried accumulators) and an apply graph (the optimizer
+   * update from the accumulated mean). Default false.
+   */
+  accumulation?: boolean;
   /** Name given to a batch dimension the model leaves unnamed (default 'N'). */
   batchDim?: string;
 }
 
-/** A value carried from one run to the next: its graph input, its updated output, its start value. */
-export interface CarriedValue {
-  input: string;
-  output: string;
-  kind: 'param' | 'optimizer' | 'running';
-  init: Tensor;
+/** The gradient-accumulation pair of graphs. */
+export interface AccumulationArtifacts {
+  /**
+   * Inputs: data, label, `gymnos.step` (the micro-batch counter, for dropout masks), seed, the
+   * parameters, running statistics and accumulators. Outputs: loss, prediction, `.next` of the
+   * running statistics and accumulators (in `carried` order).
+   */
+  accumulateStep: Model;
+  /**
+   * Inputs: parameters, optimizer state, accumulators, `gymnos.lr`, `gymnos.step` (the optimizer
+   * step), `gymnos.acc_count` (float32: micro-batches accumulated). Outputs: grad norm (with norm
+   * clipping), `.next` of parameters and optimizer state.
+   */
+  applyStep: Model;
+  /** Accumulators: one per trainable parameter, zeros at the start of each accumulation. */
+  accumulators: CarriedValue[];
+  /** Carried by the accumulate graph (running statistics, accumulators). */
+  accumulateCarried: CarriedValue[];
+  /** Carried by the apply graph (parameters, optimizer state). */
+  applyCarried: CarriedValue[];
 }
 
 export interface TrainingArtifacts {
@@ -73,14 +97,12 @@ export interface TrainingArtifacts {
   stepsPerRun: number;
   /** Whether the train step outputs the global gradient norm. */
   hasGradNorm: boolean;
+  /** Present when `spec.accumulation` was set. */
+  accumulation?: AccumulationArtifacts;
 }
 
-function makeModel(base: Model, graph: Graph, doc: string): Model {
-  return {
-    irVersion: base.irVersion, opset: new Map([['', Math.max(CANONICAL_OPSET, base.opset.get('') ?? 0)]]),
-    producerName: 'gymnos', producerVersion: '0.1.0', domain: '', modelVersion: 1, docString: doc, metadata: {}, graph,
-  };
-}
+/** Name of the accumulation count input of the apply graph. */
+export const ACC_COUNT = 'gymnos.acc_count';
 
 /** Gives inputs a named batch dimension where the model left the first dimension open. */
 function nameBatchDims(g: Graph, inputs: string[], batchDim: string): void {
@@ -116,77 +138,17 @@ export function buildTrainingArtifacts(model: Model, spec: TrainingSpec): Traini
     throw new AutodiffError(`cannot differentiate node${blocked.length > 1 ? 's' : ''} ${list}: no gradient rule for ${[...new Set(blocked.map((n) => n.opType))].join(', ')}. Supported ops: ${supportedOps().join(', ')}`);
   }
 
-  // ---- train step ----
-  const g = cloneGraph(g0);
-  g.outputs = [];
-  const carried: CarriedValue[] = [];
-  const liftToInput = (name: string) => {
-    const t = g.initializers.get(name)!;
-    g.initializers.delete(name);
-    g.inputs.push({ name, dtype: t.dtype, shape: [...t.dims] });
-    return t;
-  };
-  for (const p of split.trainable) carried.push({ input: p, output: '', kind: 'param', init: liftToInput(p) });
-  for (const r of running) carried.push({ input: r, output: '', kind: 'running', init: liftToInput(r) });
-  g.inputs.push({ name: IO.lr, dtype: 'float32', shape: [] }, { name: IO.step, dtype: 'int64', shape: [] }, { name: IO.seed, dtype: 'int64', shape: [] });
-
-  let table = inferShapes(g, opset);
-  const rewrite = rewriteForTraining(g, table, { dropoutSeedInput: IO.seed, stepInput: IO.step });
-  for (const s of rewrite.stateOutputs) {
-    const c = carried.find((x) => x.input === s.input);
-    if (c) c.output = s.output;
-  }
-  table = inferShapes(g, opset);
-  const predInfo = table.info.get(prediction);
-  if (!predInfo?.shape) throw new AutodiffError(`the shape of output '${prediction}' could not be inferred`);
-  const b = new GraphBuilder(g, 'train');
-  const lossBuild = buildLoss(b, spec.loss, prediction, predInfo.shape, predInfo.dtype, IO.label);
-  const label: ValueInfo = { ...lossBuild.labelInput, name: IO.label };
-  g.inputs.push(label);
-  const lossName = b.op('Identity', [lossBuild.loss], {}, 'loss');
-  table = inferShapes(g, opset);
-  const { grads } = differentiate(g, table, { loss: lossName, wrt: split.trainable, opset, prefix: 'grad' });
-  const optimizer = resolveOptimizer(spec.optimizer, 'training.optimizer');
-  const dtypeOf = (p: string) => carried.find((c) => c.input === p)!.init.dtype;
-  let gradList = split.trainable.map((p) => grads.get(p)!);
-  if (spec.clipGradValue !== undefined) {
-    gradList = clipGradValue(b, gradList.map((name, i) => ({ name, dtype: dtypeOf(split.trainable[i]) })), spec.clipGradValue);
-  }
-  let gradNorm: string | undefined;
-  if (spec.clipGradNorm !== undefined) {
-    const clipped = clipGradNorm(b, gradList.map((name, i) => ({ name, dtype: dtypeOf(split.trainable[i]) })), spec.clipGradNorm);
-    gradList = clipped.grads;
-    gradNorm = clipped.totalNorm;
-  }
-  (spec.paramGroups ?? []).forEach((grp, gi) => grp.params.forEach((pat, pi) => {
-    if (!split.trainable.some((p) => matchesPattern(p, pat))) {
-      throw new AutodiffError(`training.paramGroups[${gi}].params[${pi}]: pattern '${pat}' matches no trainable parameter; trainable: ${split.trainable.join(', ')}`);
-    }
-  }));
-  split.trainable.forEach((p, i) => {
-    const init = carried.find((c) => c.input === p)!.init;
-    const group = (spec.paramGroups ?? []).find((grp) => grp.params.some((pat) => matchesPattern(p, pat)));
-    const ob = optimizer.build(b, { param: p, grad: gradList[i], shape: init.dims, dtype: init.dtype, lrScale: group?.lrScale, weightDecay: group?.weightDecay },
-      { lr: IO.lr, step: IO.step, prefix: `opt/${p}` });
-    carried.find((c) => c.input === p)!.output = ob.newParam;
-    for (const s of ob.state) {
-      g.inputs.push({ name: s.name, dtype: s.init.dtype, shape: [...s.init.dims] });
-      carried.push({ input: s.name, output: s.next, kind: 'optimizer', init: s.init });
-    }
-  });
-  for (const c of carried) if (!c.output) throw new AutodiffError(`internal: no updated value for '${c.input}'`);
+  // ---- train step: forward, loss, backward, clipping, optimizer ----
+  const fb = forwardBackward(g0, opset, split, running, prediction, spec.loss);
+  const { g, b, carried, predInfo } = fb;
+  g.inputs.push({ name: IO.lr, dtype: 'float32', shape: [] });
+  const gradNorm = appendUpdate(g, b, spec, split.trainable, fb.grads, carried);
   // outputs: loss, prediction, grad norm, then every carried value in order
   g.outputs.push({ name: IO.loss, dtype: predInfo.dtype, shape: [] });
-  b.emit('Identity', [lossName], [IO.loss]);
+  b.emit('Identity', [fb.loss], [IO.loss]);
   g.outputs.push({ name: prediction, dtype: predInfo.dtype, shape: predInfo.shape });
   if (gradNorm) { b.emit('Identity', [gradNorm], [IO.gradNorm]); g.outputs.push({ name: IO.gradNorm, dtype: predInfo.dtype, shape: [] }); }
-  carried.forEach((c) => {
-    const out = `${c.input}.next`;
-    // rename the value in place rather than copying it through an Identity (a full-size copy)
-    if (!renameValue(g, c.output, out)) b.emit('Identity', [c.output], [out]);
-    c.output = out;
-    g.outputs.push({ name: out, dtype: c.init.dtype, shape: [...c.init.dims] });
-  });
+  exposeCarried(g, b, carried);
   const dataInputs = g0.inputs.filter((v) => dataNames.includes(v.name));
   pruneUnusedInputs(g, [...dataNames, IO.label, IO.lr, IO.step, IO.seed, ...carried.map((c) => c.input)]);
 
@@ -198,7 +160,7 @@ export function buildTrainingArtifacts(model: Model, spec: TrainingSpec): Traini
   // ---- eval step: inference-mode forward + loss ----
   const e = cloneGraph(g0);
   e.outputs = [];
-  for (const c of carried) if (c.kind !== 'optimizer') liftToInputIn(e, c.input);
+  for (const c of carried) if (c.kind !== 'optimizer') liftToInput(e, c.input);
   const eb = new GraphBuilder(e, 'eval');
   const et = inferShapes(e, opset);
   const ep = et.info.get(prediction)!;
@@ -208,39 +170,58 @@ export function buildTrainingArtifacts(model: Model, spec: TrainingSpec): Traini
   e.outputs.push({ name: IO.loss, dtype: ep.dtype, shape: [] }, { name: prediction, dtype: ep.dtype, shape: ep.shape });
   const evalStep = makeModel(base, e, 'Gymnos eval step');
 
-  return {
-    base, trainStep, evalStep, dataInputs, label, prediction, carried,
+  const art: TrainingArtifacts = {
+    base, trainStep, evalStep, dataInputs, label: fb.label, prediction, carried,
     trainable: split.trainable, frozen: split.frozen, stepsPerRun, hasGradNorm: gradNorm !== undefined,
   };
-}
-
-/**
- * Renames a node output everywhere it is used. Returns false when the value is not produced by a
- * node (a graph input or initializer), or is already a graph output, so it cannot be renamed.
- */
-function renameValue(g: Graph, from: string, to: string): boolean {
-  const producer = g.nodes.find((n) => n.outputs.includes(from));
-  if (!producer || g.outputs.some((o) => o.name === from)) return false;
-  for (const n of g.nodes) {
-    n.inputs = n.inputs.map((i) => (i === from ? to : i));
-    n.outputs = n.outputs.map((o) => (o === from ? to : o));
+  if (spec.accumulation) {
+    if (stepsPerRun > 1) throw new AutodiffError('training.stepsPerRun > 1 and gradient accumulation cannot be combined; use one or the other');
+    art.accumulation = buildAccumulation(base, spec, split.trainable, running, prediction, fb.predInfo.dtype, carried);
   }
-  return true;
+  return art;
 }
 
-function liftToInputIn(g: Graph, name: string): void {
-  const t = g.initializers.get(name);
-  if (!t) return;
-  g.initializers.delete(name);
-  g.inputs.push({ name, dtype: t.dtype, shape: [...t.dims] });
-}
+/** The accumulate and apply graphs (see AccumulationArtifacts). */
+function buildAccumulation(
+  base: Model, spec: TrainingSpec, trainable: string[], running: string[], prediction: string, dtype: DType,
+  trainCarried: CarriedValue[],
+): AccumulationArtifacts {
+  const opset = base.opset.get('')!;
+  const split = { trainable, frozen: [], constants: [] };
+  // accumulate: forward + backward of one micro-batch, gradients added into the accumulators
+  const fb = forwardBackward(base.graph, opset, split, running, prediction, spec.loss);
+  const { g, b } = fb;
+  const accumulators: CarriedValue[] = trainable.map((p, i) => {
+    const init = trainCarried.find((c) => c.input === p)!.init;
+    const input = `gymnos.acc/${p}`;
+    g.inputs.push({ name: input, dtype: init.dtype, shape: [...init.dims] });
+    return { input, output: b.op('Add', [input, fb.grads[i]], {}, 'accumulate'), kind: 'accumulator', init: tensor(init.dtype, [...init.dims]) };
+  });
+  const accumulateCarried = [...fb.carried.filter((c) => c.kind === 'running'), ...accumulators];
+  g.outputs.push({ name: IO.loss, dtype, shape: [] });
+  b.emit('Identity', [fb.loss], [IO.loss]);
+  g.outputs.push({ name: prediction, dtype, shape: fb.predInfo.shape });
+  exposeCarried(g, b, accumulateCarried);
+  pruneUnusedInputs(g, [IO.label, IO.step, IO.seed, ...fb.carried.map((c) => c.input), ...accumulators.map((c) => c.input)]);
+  const accumulateStep = makeModel(base, g, 'Gymnos gradient accumulation step');
 
-/** Drops graph inputs no node reads, except those listed (ONNX Runtime rejects feeds for unknown inputs). */
-function pruneUnusedInputs(g: Graph, keep: string[]): void {
-  const used = new Set<string>();
-  for (const n of g.nodes) n.inputs.forEach((i) => used.add(i));
-  for (const o of g.outputs) used.add(o.name);
-  g.inputs = g.inputs.filter((v) => used.has(v.name) || keep.includes(v.name));
+  // apply: mean of the accumulated gradients, clipping, optimizer
+  const a = emptyGraph('apply');
+  const ab = new GraphBuilder(a, 'apply');
+  const applyCarried: CarriedValue[] = trainable.map((p) => {
+    const init = trainCarried.find((c) => c.input === p)!.init;
+    a.inputs.push({ name: p, dtype: init.dtype, shape: [...init.dims] });
+    return { input: p, output: '', kind: 'param', init };
+  });
+  for (const acc of accumulators) a.inputs.push({ name: acc.input, dtype: acc.init.dtype, shape: [...acc.init.dims] });
+  a.inputs.push({ name: IO.lr, dtype: 'float32', shape: [] }, { name: IO.step, dtype: 'int64', shape: [] }, { name: ACC_COUNT, dtype: 'float32', shape: [] });
+  const inv = ab.op('Reciprocal', [ACC_COUNT]);
+  const grads = accumulators.map((acc) => ab.op('Mul', [acc.input, acc.init.dtype === 'float32' ? inv : ab.op('CastLike', [inv, acc.input])], {}, 'mean_grad'));
+  const gradNorm = appendUpdate(a, ab, spec, trainable, grads, applyCarried);
+  if (gradNorm) { ab.emit('Identity', [gradNorm], [IO.gradNorm]); a.outputs.push({ name: IO.gradNorm, dtype, shape: [] }); }
+  exposeCarried(a, ab, applyCarried);
+  const applyStep = makeModel(base, a, 'Gymnos gradient accumulation apply step');
+  return { accumulateStep, applyStep, accumulators, accumulateCarried, applyCarried };
 }
 
 /**
@@ -265,4 +246,3 @@ export function initialState(art: TrainingArtifacts): Map<string, Tensor> {
 }
 
 export type { Dim, DType };
-void isFloat; void tensor;

@@ -6,7 +6,7 @@
 import type { BackendSession } from '../sessions/types.js';
 import { encodeModel } from '../onnx/io.js';
 import { cloneTensor, tensor, type Tensor } from '../onnx/tensor.js';
-import { exportInference, type TrainingArtifacts } from '../autodiff/artifacts.js';
+import { exportInference, ACC_COUNT, type TrainingArtifacts } from '../autodiff/artifacts.js';
 import { IO_NAMES } from '../autodiff/io-names.js';
 import { saveCheckpoint, loadCheckpoint, type Checkpoint } from '../autodiff/checkpoint.js';
 import type { Model } from '../onnx/ir.js';
@@ -53,6 +53,12 @@ export class StepRunner {
   seed: bigint;
   private train?: BackendSession;
   private eval?: BackendSession;
+  private accumulateSession?: BackendSession;
+  private applySession?: BackendSession;
+  /** Micro-batches accumulated since the last optimizer step (gradient accumulation). */
+  accumulated = 0;
+  /** Micro-batches accumulated over the whole run (seeds the dropout masks of accumulation). */
+  microStep = 0;
 
   constructor(readonly art: TrainingArtifacts, private readonly sessions: SessionFactory, seed = 0) {
     // own copies: carried buffers are moved into the session worker each step (no copy), so the
@@ -105,6 +111,65 @@ export class StepRunner {
     };
   }
 
+  /**
+   * Gradient accumulation, first half: forward and backward of one micro-batch, its gradients
+   * added into the accumulators (parameters unchanged; running statistics updated). Needs
+   * artifacts built with `accumulation: true`.
+   */
+  async accumulate(batch: Batch): Promise<{ loss: number; prediction: Tensor }> {
+    const acc = this.accumulationArtifacts();
+    this.accumulateSession ??= await this.sessions('accumulate', encodeModel(acc.accumulateStep));
+    if (this.accumulated === 0) for (const a of acc.accumulators) this.state.set(a.input, cloneTensor(a.init));
+    const feeds: Record<string, Tensor> = { ...batch.inputs, [IO_NAMES.label]: batch.label };
+    feeds[IO_NAMES.step] = tensor('int64', [], BigInt64Array.of(BigInt(this.microStep + 1)));
+    feeds[IO_NAMES.seed] = tensor('int64', [], BigInt64Array.of(this.seed));
+    for (const [k, v] of this.state) feeds[k] = v;
+    const used: Record<string, Tensor> = {};
+    for (const n of this.accumulateSession.inputNames) {
+      if (!feeds[n]) throw new Error(`internal: no feed for accumulate-step input '${n}'`);
+      used[n] = feeds[n];
+    }
+    const moved = acc.accumulateCarried.map((c) => c.input);
+    const out = await this.accumulateSession.run(used, undefined, { transferFeeds: moved });
+    for (const c of acc.accumulateCarried) this.state.set(c.input, out[c.output]);
+    this.accumulated++;
+    this.microStep++;
+    return { loss: Number((out[IO_NAMES.loss].data as Float32Array)[0]), prediction: out[this.art.prediction] };
+  }
+
+  /**
+   * Gradient accumulation, second half: one optimizer step with the mean of the accumulated
+   * gradients (clipping included), then the accumulators start again from zero.
+   */
+  async applyAccumulated(lr: number): Promise<{ gradNorm?: number }> {
+    const acc = this.accumulationArtifacts();
+    if (this.accumulated === 0) throw new Error('applyAccumulated: no micro-batch has been accumulated since the last step');
+    this.applySession ??= await this.sessions('apply', encodeModel(acc.applyStep));
+    const feeds: Record<string, Tensor> = {
+      [IO_NAMES.lr]: tensor('float32', [], Float32Array.of(lr)),
+      [IO_NAMES.step]: tensor('int64', [], BigInt64Array.of(BigInt(this.step + 1))),
+      [ACC_COUNT]: tensor('float32', [], Float32Array.of(this.accumulated)),
+    };
+    for (const [k, v] of this.state) feeds[k] = v;
+    const used: Record<string, Tensor> = {};
+    for (const n of this.applySession.inputNames) {
+      if (!feeds[n]) throw new Error(`internal: no feed for apply-step input '${n}'`);
+      used[n] = feeds[n];
+    }
+    const moved = [...acc.applyCarried.map((c) => c.input), ...acc.accumulators.map((c) => c.input)];
+    const out = await this.applySession.run(used, undefined, { transferFeeds: moved });
+    for (const c of acc.applyCarried) this.state.set(c.input, out[c.output]);
+    for (const a of acc.accumulators) this.state.delete(a.input);
+    this.accumulated = 0;
+    this.step++;
+    return { gradNorm: this.art.hasGradNorm ? Number((out[IO_NAMES.gradNorm].data as Float32Array)[0]) : undefined };
+  }
+
+  private accumulationArtifacts() {
+    if (!this.art.accumulation) throw new Error('gradient accumulation needs training artifacts built with `accumulation: true`');
+    return this.art.accumulation;
+  }
+
   /** Loss and prediction for one batch with inference-mode layers and the current weights. */
   async evaluate(batch: Batch): Promise<{ loss: number; prediction: Tensor }> {
     await this.open();
@@ -123,7 +188,7 @@ export class StepRunner {
 
   /** Everything needed to continue training exactly: carried tensors, step and seed. */
   checkpoint(meta: Record<string, unknown> = {}): Checkpoint {
-    return { tensors: new Map(this.state), meta: { ...meta, step: this.step, seed: this.seed.toString() } };
+    return { tensors: new Map(this.state), meta: { ...meta, step: this.step, seed: this.seed.toString(), microStep: this.microStep, accumulated: this.accumulated } };
   }
 
   /** Restores a checkpoint; every carried tensor must be present with its shape. */
@@ -137,6 +202,13 @@ export class StepRunner {
       this.state.set(c.input, cloneTensor(t));
     }
     this.step = Number(ck.meta.step ?? 0);
+    this.microStep = Number(ck.meta.microStep ?? 0);
+    this.accumulated = Number(ck.meta.accumulated ?? 0);
+    for (const a of this.art.accumulation?.accumulators ?? []) {
+      const t = ck.tensors.get(a.input);
+      if (t) this.state.set(a.input, cloneTensor(t));
+      else if (this.accumulated > 0) throw new Error(`${source}: ${this.accumulated} micro-batch(es) were accumulated but '${a.input}' is missing`);
+    }
     if (ck.meta.seed !== undefined) this.seed = BigInt(String(ck.meta.seed));
   }
 
@@ -149,9 +221,7 @@ export class StepRunner {
   }
 
   async close(): Promise<void> {
-    await this.train?.release();
-    await this.eval?.release();
-    this.train = undefined;
-    this.eval = undefined;
+    for (const sess of [this.train, this.eval, this.accumulateSession, this.applySession]) await sess?.release();
+    this.train = this.eval = this.accumulateSession = this.applySession = undefined;
   }
 }
