@@ -4,7 +4,11 @@
  */
 export { train, type TrainHandle } from './trainer/api.js';
 export { Trainer, type TrainerOptions } from './trainer/trainer.js';
-export type { TrainerEvent, FitResult, Callback, Decision, Metrics, Position, StopReason } from './trainer/events.js';
+export type { TrainerEvent, FitResult, Callback, Decision, Metrics, Position, StopReason, CallbackContext, EventHooks, SaveAction } from './trainer/events.js';
+export { CALLBACK_DEFS, CALLBACKS, Monitor, type CallbackDef } from './callbacks/index.js';
+export { TRACKER_DEFS, type Tracker, type TrackerDef } from './trackers/index.js';
+export { TrackerManager } from './trackers/manager.js';
+export { readRun, renderReport } from './report/html.js';
 export type { TrainingData, DataSplit, DataBatch, DatasetDef } from './trainer/data.js';
 export { parseExperiment, experimentJsonSchema, loadSystem, loadLogging, parseSystem, parseLogging, applyOverrides, ConfigError, type ExperimentConfig, type SystemConfig, type LoggingConfig } from './config/index.js';
 export { METRICS, createMetrics, type Metric, type MetricDef } from './metrics/index.js';
