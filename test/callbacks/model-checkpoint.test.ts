@@ -64,3 +64,13 @@ test('a restart from an older checkpoint never replaces the best file with a wor
   assert.equal(statSync(best).mtimeMs, before.mtime);
   assert.deepEqual(meta(join(a.result.runDir, 'models'), 'best.onnx'), before.meta);
 });
+
+test('format checkpoint: best.gck is a full training checkpoint that resumes at the next epoch', async () => {
+  const { loadCheckpoint } = await import('../../src/autodiff/checkpoint.js');
+  const { result } = await fit(cfg({ epochs: 4, callbacks: [{ type: 'model_checkpoint', format: 'checkpoint', monitor: 'val_loss' }] }), { ...scripted({ valLoss: (e) => VAL[e] }), output: out() });
+  const ck = loadCheckpoint(join(result.runDir, 'models', 'best.gck'));
+  const trainer = ck.meta.trainer as { epoch: number; batch: number; callbacks: Record<string, unknown> };
+  assert.deepEqual([ck.meta.step, trainer.epoch, trainer.batch], [18, 3, 0]);
+  assert.ok(trainer.callbacks['model_checkpoint#0']);
+  assert.equal(meta(join(result.runDir, 'models'), 'best.gck').epoch, 2);
+});
