@@ -60,7 +60,7 @@ export const experimentSchema = obj({
     loss,
     optimizer,
     lrSchedule: tagged(variants(SCHEDULE_DEFS), { default: { type: 'constant' }, doc: 'learning-rate schedule over optimizer steps' }),
-    gradientAccumulation: int({ min: 1, default: 1, doc: 'batches combined into one optimizer step: the trainer concatenates this many consecutive batches and runs one step on the joined batch (for mean losses the same update as averaging the micro-batch gradients; no memory saving, and BatchNorm sees the joined batch); an epoch\'s last group may hold fewer batches; schedules count optimizer steps' }),
+    gradientAccumulation: int({ min: 1, default: 1, doc: 'micro-batches per optimizer step: each batch\'s gradients are added up in the graph (memory of one batch; BatchNormalization statistics per micro-batch), then one optimizer step applies their mean; an epoch\'s last group may hold fewer batches; schedules count optimizer steps; cannot be combined with stepsPerRun > 1' }),
     clipGradNorm: opt(num({ exclusiveMin: 0, doc: 'clip the global gradient norm to this value' })),
     clipGradValue: opt(num({ exclusiveMin: 0, doc: 'clip each gradient element to [-v, v]' })),
     stepsPerRun: int({ min: 1, default: 1, doc: 'optimizer steps per ONNX Runtime call (one ONNX Loop); > 1 drops each epoch\'s remainder steps' }),

@@ -177,6 +177,7 @@ export class Trainer {
     const group: DataBatch[] = [];
     const per = a * k;
     const flush = async () => {
+      if (a > 1) return this.accumulateGroup(group, metrics, train, perEpoch, total);
       const steps: Batch[] = [];
       for (let i = 0; i < group.length; i += a) steps.push(this.p.feed.batch(group.slice(i, i + a)));
       const lrs = steps.map((_, i) => this.p.schedule({ step: this.pos.step + i, stepsPerEpoch: perEpoch, totalSteps: total }) * this.lrScale);
@@ -207,6 +208,33 @@ export class Trainer {
       await flush();
     }
     return undefined;
+  }
+
+  /**
+   * Gradient accumulation: each micro-batch's gradients are added up in the graph (parameters
+   * unchanged, BatchNormalization statistics per micro-batch), then one optimizer step applies
+   * their mean. Memory is that of one micro-batch.
+   */
+  private async accumulateGroup(group: DataBatch[], metrics: Metric[], train: DataSplit, perEpoch: number, total: number): Promise<void> {
+    const { checkpoint } = this.config.training;
+    const before = this.pos.step;
+    let lossSum = 0;
+    for (const mb of group) {
+      const b = this.p.feed.batch([mb]);
+      const r = await this.runner.accumulate(b);
+      lossSum += r.loss;
+      for (const m of metrics) m.update({ prediction: r.prediction, label: b.label, loss: r.loss, count: b.label.dims[0] });
+      mb.release?.();
+    }
+    const lr = this.p.schedule({ step: this.pos.step, stepsPerEpoch: perEpoch, totalSteps: total }) * this.lrScale;
+    await this.runner.applyAccumulated(lr);
+    this.pos.step = this.runner.step;
+    this.pos.batch += group.length;
+    this.lastLr = lr;
+    const loss = lossSum / group.length;
+    group.length = 0;
+    await this.emit({ type: 'batchEnd', epoch: this.pos.epoch, batch: this.pos.batch, batches: train.batchCount, step: this.pos.step, loss, lr });
+    if (checkpoint.everySteps > 0 && Math.floor(before / checkpoint.everySteps) !== Math.floor(this.pos.step / checkpoint.everySteps)) this.checkpoint('interval', this.pos, metrics);
   }
 
   /** Metrics of the eval graph over a split. */
@@ -260,12 +288,6 @@ export class Trainer {
     return { ...this.pos, checkpoint: found.path };
   }
 
-  /** The inference model, with the dataset's fitted preprocessing baked in (it takes raw inputs). */
-  private exportModel() {
-    const m = this.runner.exportModel();
-    return this.p.data.bake ? this.p.data.bake(m, this.p.art.dataInputs[0].name) : m;
-  }
-
   private record(r: MetricsRecord): void {
     this.records.push(r);
     const trackers = this.config.tracking.trackers.map((t) => t.type);
@@ -315,6 +337,12 @@ export class Trainer {
       rmSync(path, { force: true });
       rmSync(`${path}.json`, { force: true });
     }
+  }
+
+  /** The inference model, with the dataset's fitted preprocessing baked in (it takes raw inputs). */
+  private exportModel() {
+    const m = this.runner.exportModel();
+    return this.p.data.bake ? this.p.data.bake(m, this.p.art.dataInputs[0].name) : m;
   }
 
   private isWeight(name: string): boolean {

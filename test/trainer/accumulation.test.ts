@@ -97,3 +97,30 @@ test('misuse is a clear error', async () => {
   await assert.rejects(() => plain.accumulate({ inputs: { input: big.input }, label: big.label }), /built with `accumulation: true`/);
   assert.throws(() => buildTrainingArtifacts(buildMlp({ inputs: 64, hidden: [8], classes: 10 }), { loss: { type: 'softmax_cross_entropy' }, optimizer: { type: 'sgd', lr: 0.1 }, accumulation: true, stepsPerRun: 4 }), /cannot be combined/);
 });
+
+test('the Trainer with gradientAccumulation: 4 steps once per 4 batches and still learns the digits', async () => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { train } = await import('../../src/trainer/api.js');
+  const dir = mkdtempSync(join(tmpdir(), 'gymnos-accum-'));
+  try {
+    const run = train({
+      experiment: { name: 'accum' },
+      dataset: { type: 'digits', split: { test: 0.2, validation: 0 } },
+      model: { type: 'mlp', hidden: [64] },
+      training: { epochs: 4, batchSize: 16, seed: 1, gradientAccumulation: 4, optimizer: { type: 'adam', lr: 0.01 } },
+      session: { device: 'cpu', intraOpThreads: 1 },
+    }, { output: join(dir, 'run') });
+    let batchEnds = 0;
+    for await (const e of run) if (e.type === 'batchEnd') batchEnds++;
+    const r = await run.result;
+    assert.equal(r.status, 'completed', r.message);
+    const batches = Math.ceil(Math.round(1797 * 0.8) / 16);
+    assert.equal(r.step, 4 * Math.ceil(batches / 4));
+    assert.equal(batchEnds, r.step);
+    assert.ok((r.test?.accuracy as number) > 0.9, `test accuracy ${r.test?.accuracy}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
