@@ -2,7 +2,8 @@
  * `gymnosd report <run-dir>`: the page built from a run holds the run's numbers (curves, final
  * metrics, confusion matrix, config, platform), needs no network, and renders in headless Chromium
  * (Debian's `chromium`): the DOM Chromium parsed is checked and a screenshot taken. Without
- * chromium this test fails, saying how to install it, unless GYMNOS_SKIP_CHROMIUM=1.
+ * chromium this test fails, saying how to install it, unless GYMNOS_SKIP_CHROMIUM=1
+ * (GYMNOS_CHROMIUM names another binary).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -59,8 +60,9 @@ test('the page holds the run\'s numbers and references nothing outside itself', 
   assert.match(renderReport({ name: 'empty', rows: [] }), /no data/);
 });
 
+/** The chromium binary: GYMNOS_CHROMIUM when set (a path or name), else chromium on PATH. */
 function findChromium(): string | undefined {
-  for (const name of ['chromium', 'chromium-browser']) {
+  for (const name of process.env.GYMNOS_CHROMIUM ? [process.env.GYMNOS_CHROMIUM] : ['chromium', 'chromium-browser']) {
     const r = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
     if (r.status === 0 && r.stdout.trim()) return r.stdout.trim();
   }
