@@ -17,6 +17,25 @@ export interface RunData {
   state?: Record<string, unknown>;
   rows: Row[];
   classes?: string[];
+  /** What callbacks did, from gymnos.log: stop requests, learning-rate changes, restored weights. */
+  notes?: string[];
+}
+
+/** Callback decisions the Trainer logged (one line each). */
+function readNotes(dir: string): string[] {
+  const p = join(dir, 'gymnos.log');
+  if (!existsSync(p)) return [];
+  const out: string[] = [];
+  for (const line of readFileSync(p, 'utf8').split('\n')) {
+    if (!line.includes('"msg":"stop requested"') && !line.includes('"msg":"learning rate scaled"') && !line.includes('"msg":"weights restored')) continue;
+    try {
+      const l = JSON.parse(line) as { msg: string; callback?: string; reason?: string; lrScale?: number; total?: number; tag?: string; step?: number };
+      if (l.msg === 'stop requested') out.push(`stop requested by ${l.callback}: ${l.reason}`);
+      else if (l.msg === 'learning rate scaled') out.push(`${l.callback} set its learning-rate factor to ${l.lrScale} (overall ${l.total ?? l.lrScale})`);
+      else out.push(`the run ended with the weights ${l.tag} kept at step ${l.step}`);
+    } catch { /* a torn line */ }
+  }
+  return out;
 }
 
 const readJson = (p: string) => (existsSync(p) ? JSON.parse(readFileSync(p, 'utf8')) as Record<string, unknown> : undefined);
@@ -27,7 +46,7 @@ export function readRun(dir: string): RunData {
   if (!existsSync(join(dir, 'config.json'))) throw Object.assign(new Error(`${dir} is not a run directory (no config.json); pass the folder gymnosd train printed`), { code: 'GYMNOS_USER' });
   const rows = existsSync(jsonl) ? readFileSync(jsonl, 'utf8').split('\n').filter((l) => l.trim()).flatMap((l) => { try { return [JSON.parse(l) as Row]; } catch { return []; } }) : [];
   const dataset = readJson(join(dir, 'dataset.json'));
-  return { name: basename(dir), config: readJson(join(dir, 'config.json')), platform: readJson(join(dir, 'platform.json')), state: readJson(join(dir, 'state.json')), rows, classes: Array.isArray(dataset?.classes) ? dataset.classes as string[] : undefined };
+  return { name: basename(dir), config: readJson(join(dir, 'config.json')), platform: readJson(join(dir, 'platform.json')), state: readJson(join(dir, 'state.json')), rows, classes: Array.isArray(dataset?.classes) ? dataset.classes as string[] : undefined, notes: readNotes(dir) };
 }
 
 /** Text content needs only &, < and > escaped (quotes stay readable in the config dump). */
@@ -79,6 +98,7 @@ export function renderReport(d: RunData): string {
 <body><h1>${esc(exp.name ?? 'run')} <small>${esc(d.name)}</small></h1>
 <p><span class="status ${esc(status)}" id="status">${esc(status)}</span> ${epochs.length} epoch(s), step ${fmt(d.state?.step ?? last?.step)}, ${seconds.toFixed(1)} s of training${d.state?.error ? ` &mdash; error: ${esc(String(d.state.error))}` : ''}</p>
 ${exp.description ? `<p>${esc(exp.description)}</p>` : ''}
+${d.notes?.length ? `<ul id="notes">${d.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : ''}
 <h2>Final metrics</h2>${summary}
 <h2>Curves</h2><div class="charts">${charts.join('\n')}</div>
 <h2>Confusion matrix</h2>${cm}

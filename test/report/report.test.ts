@@ -60,6 +60,19 @@ test('the page holds the run\'s numbers and references nothing outside itself', 
   assert.match(renderReport({ name: 'empty', rows: [] }), /no data/);
 });
 
+test('what callbacks decided is on the page: the stop, learning-rate factors, restored weights', async () => {
+  const { result } = await fit(cfg({ epochs: 8, callbacks: [{ type: 'early_stopping', patience: 2 }, { type: 'reduce_lr_on_plateau', patience: 1, factor: 0.5 }] }), { ...scripted({ valLoss: (e) => [1, 0.5, 0.7, 0.8, 0.9][e] ?? 1 }), output: out() });
+  const html = renderReport(readRun(result.runDir));
+  const notes = [...(/<ul id="notes">([\s\S]*?)<\/ul>/.exec(html)?.[1] ?? '').matchAll(/<li>(.*?)<\/li>/g)].map((m) => m[1]);
+  assert.deepEqual(notes, [
+    'reduce_lr_on_plateau#1 set its learning-rate factor to 0.5 (overall 0.5)',
+    'stop requested by early_stopping#0: val_loss did not improve for 2 epoch(s) (best 0.5 at epoch 2)',
+    'reduce_lr_on_plateau#1 set its learning-rate factor to 0.25 (overall 0.25)',
+    'the run ended with the weights early_stopping#0 kept at step 12',
+  ]);
+  assert.match(html, /id="status">stopped</);
+});
+
 /** The chromium binary: GYMNOS_CHROMIUM when set (a path or name), else chromium on PATH. */
 function findChromium(): string | undefined {
   for (const name of process.env.GYMNOS_CHROMIUM ? [process.env.GYMNOS_CHROMIUM] : ['chromium', 'chromium-browser']) {
