@@ -4,29 +4,14 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from '../../src/cli/main.js';
 import { saveModel, encodeModel } from '../../src/onnx/io.js';
 import { emptyGraph, A, type Model } from '../../src/onnx/ir.js';
 import { tensor } from '../../src/onnx/tensor.js';
 import { buildCnn, buildMlp } from '../../src/models/zoo/small.js';
 import { buildTrainingArtifacts } from '../../src/autodiff/artifacts.js';
+import { captureCli } from './capture.js';
 
-/** Runs the CLI in-process, capturing stdout and stderr. */
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const ow = process.stdout.write.bind(process.stdout);
-  const ew = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string) => { out += s; return true; }) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => { err += s; return true; }) as typeof process.stderr.write;
-  try {
-    const code = await runCli(args);
-    return { code, out, err };
-  } finally {
-    process.stdout.write = ow;
-    process.stderr.write = ew;
-  }
-}
+const cli = (args: string[]) => captureCli(args);
 
 const dir = mkdtempSync(join(tmpdir(), 'gymnos-cli-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));

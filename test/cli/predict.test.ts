@@ -13,17 +13,13 @@ import { parseExperiment, parseSystem } from '../../src/config/index.js';
 import { Trainer } from '../../src/trainer/trainer.js';
 // @ts-expect-error plain ESM script without types
 import { makeShapes } from '../../scripts/make-shapes.mjs';
+import { captureCli } from './capture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gymnos-predict-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 const system = parseSystem({ cacheDir: 'cache', runsDir: 'runs' }, 'test', dir);
 
-async function cli(args: string[]): Promise<{ code: number; out: string }> {
-  let out = '';
-  const ow = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((s: string | Uint8Array, ...rest: never[]) => (typeof s === 'string' ? ((out += s), true) : ow(s, ...rest))) as typeof process.stdout.write;
-  try { return { code: await runCli(args), out }; } finally { process.stdout.write = ow; }
-}
+const cli = (args: string[]) => captureCli(args);
 
 test('images in, JSON and CSV out, through the baked preprocessing', async () => {
   await makeShapes(join(dir, 'shapes'), { perClass: 6, size: 24 });

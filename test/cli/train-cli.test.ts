@@ -9,19 +9,11 @@ import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from '../../src/cli/main.js';
 import { loadCheckpoint } from '../../src/autodiff/checkpoint.js';
 import { RunDir } from '../../src/trainer/run-dir.js';
+import { captureCli } from './capture.js';
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = ''; let err = '';
-  const ow = process.stdout.write.bind(process.stdout);
-  const ew = process.stderr.write.bind(process.stderr);
-  // the test runner's child-process reporter writes binary chunks: let those through
-  process.stdout.write = ((s: string | Uint8Array, ...rest: never[]) => (typeof s === 'string' ? ((out += s), true) : ow(s, ...rest))) as typeof process.stdout.write;
-  process.stderr.write = ((s: string | Uint8Array, ...rest: never[]) => (typeof s === 'string' ? ((err += s), true) : ew(s, ...rest))) as typeof process.stderr.write;
-  try { return { code: await runCli(args), out, err }; } finally { process.stdout.write = ow; process.stderr.write = ew; }
-}
+const cli = (args: string[]) => captureCli(args);
 
 const dir = mkdtempSync(join(tmpdir(), 'gymnos-train-cli-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));

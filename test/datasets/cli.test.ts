@@ -2,30 +2,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import yargs from 'yargs';
-import { datasetsCommand } from '../../src/cli/commands/datasets.js';
 import { tempDir } from './fixtures.js';
+import { captureCli } from '../cli/capture.js';
 
 const t = tempDir();
 test.after(t.cleanup);
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  let code = -1;
-  const ow = process.stdout.write.bind(process.stdout);
-  const ew = process.stderr.write.bind(process.stderr);
-  // The test runner's own frames (Buffers) pass through; the command writes strings.
-  process.stdout.write = ((s: string | Uint8Array, ...rest: never[]) => (typeof s === 'string' ? ((out += s), true) : ow(s, ...rest))) as typeof process.stdout.write;
-  process.stderr.write = ((s: string | Uint8Array, ...rest: never[]) => (typeof s === 'string' ? ((err += s), true) : ew(s, ...rest))) as typeof process.stderr.write;
-  try {
-    await yargs(args).strict().command(datasetsCommand.command, datasetsCommand.describe, datasetsCommand.builder as never, async (a) => { code = await datasetsCommand.handler(a as never); }).parseAsync();
-    return { code, out, err };
-  } finally {
-    process.stdout.write = ow;
-    process.stderr.write = ew;
-  }
-}
+const cli = (args: string[]) => captureCli(args);
 
 test('datasets ingest (built-in and spec file), list, info, clear', async () => {
   const cache = t.path('cache');

@@ -7,36 +7,16 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import yargs from 'yargs';
 import ort from 'onnxruntime-node';
-import { modelsCommand } from '../../src/cli/commands/models.js';
-import { reportError } from '../../src/cli/errors.js';
 import { listPresets } from '../../src/models/presets.js';
 import { zooModel } from '../../src/models/registry.js';
 import { summarizeModel } from '../../src/models/summary.js';
+import { captureCli } from '../cli/capture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gymnos-models-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const w1 = process.stdout.write.bind(process.stdout);
-  const w2 = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string) => { out += s; return true; }) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => { err += s; return true; }) as typeof process.stderr.write;
-  let code = 0;
-  try {
-    const c = modelsCommand;
-    await yargs(args).strict().command(c.command, c.describe, c.builder as never, async (a) => {
-      try { code = await c.handler(a as never); } catch (e) { code = reportError(e); }
-    }).parseAsync();
-  } finally {
-    process.stdout.write = w1;
-    process.stderr.write = w2;
-  }
-  return { code, out, err };
-}
+const cli = (args: string[]) => captureCli(args);
 
 test('models list names every architecture with its options, and the presets', async () => {
   const r = await cli(['models', 'list']);
