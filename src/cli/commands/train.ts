@@ -47,7 +47,8 @@ export const trainCommand = {
     try {
       const trainer = new Trainer(config, {
         system, logging, output: a.output, resume: a.resume, signal: controller.signal, baseDir,
-        backend: a.backend, onEvent: progressPrinter(),
+        // the progress_bar callback, when configured, draws its own bars: print none here then
+        backend: a.backend, onEvent: hasProgressBar(config) ? undefined : progressPrinter(),
       });
       const r = await trainer.fit();
       if (r.status === 'aborted') {
@@ -64,3 +65,8 @@ export const trainCommand = {
     }
   },
 };
+
+function hasProgressBar(config: unknown): boolean {
+  const callbacks = (config as { training?: { callbacks?: Array<{ type?: string }> } })?.training?.callbacks;
+  return Array.isArray(callbacks) && callbacks.some((c) => c?.type === 'progress_bar');
+}
