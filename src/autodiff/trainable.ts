@@ -6,6 +6,7 @@
  */
 import type { Graph } from '../onnx/ir.js';
 import { isFloat, sizeOf } from '../onnx/tensor.js';
+import { AutodiffError } from './rule.js';
 
 /** Input slots that never hold trainable weights, by op. */
 const CONSTANT_SLOTS: Record<string, number[]> = {
@@ -73,7 +74,7 @@ export function selectParameters(graph: Graph, sel: TrainableSelection = {}, whe
   const check = (patterns: string[] | undefined, key: string) => {
     for (const [i, p] of (patterns ?? []).entries()) {
       if (!candidates.some((c) => matchesPattern(c, p))) {
-        throw new Error(`${where}.${key}[${i}]: pattern '${p}' matches no parameter; parameters are: ${candidates.join(', ') || '(none)'}`);
+        throw new AutodiffError(`${where}.${key}[${i}]: pattern '${p}' matches no parameter; parameters are: ${candidates.join(', ') || '(none)'}`);
       }
     }
   };

@@ -8,7 +8,8 @@ import type { ExperimentConfig } from '../config/experiment.js';
 import { ConfigError } from '../config/errors.js';
 import type { SystemConfig } from '../config/system.js';
 import { MODEL_DEFS, type ModelDef } from '../models/factory.js';
-import { buildTrainingArtifacts, type TrainingArtifacts } from '../autodiff/artifacts.js';
+import type { TrainingArtifacts } from '../autodiff/artifacts.js';
+import { buildTrainingArtifactsOffThread } from '../autodiff/off-thread.js';
 import { resolveOptimizer } from '../autodiff/optimizers/index.js';
 import { SessionManager } from '../sessions/session-manager.js';
 import type { BackendSession, SessionBackend } from '../sessions/types.js';
@@ -80,7 +81,8 @@ export async function prepare(cfg: ExperimentConfig, sys: SystemConfig, baseDir:
     const modelDef = MODEL_DEFS.find((d) => d.name === cfg.model.type) as ModelDef<unknown>;
     const { type: _mt, ...modelOptions } = cfg.model;
     const built = modelDef.create(modelOptions, { inputShape: data.inputShape, outputs: data.numClasses ?? 1, seed: t.seed, baseDir });
-    const art = buildTrainingArtifacts(built.model, {
+    // off the caller's thread: building the graphs takes up to seconds for large models
+    const art = await buildTrainingArtifactsOffThread(built.model, {
       inputs: built.inputs, output: built.output, loss: t.loss, optimizer: t.optimizer,
       trainable: { ...built.trainable, freeze: [...(built.trainable?.freeze ?? []), ...t.trainable.freeze] }, paramGroups: built.paramGroups, clipGradNorm: t.clipGradNorm, clipGradValue: t.clipGradValue, stepsPerRun: t.stepsPerRun,
       accumulation: t.gradientAccumulation > 1,
