@@ -7,9 +7,8 @@
  * The worker file is found next to this one: worker-main.js when compiled (dist/), worker-main.ts
  * under tsx (see `workerEntry`).
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { resolveWorkerEntry } from '../util/worker-entry.js';
 import type { Tensor } from '../onnx/tensor.js';
 import { SessionError, fromWire } from './errors.js';
 import type { BackendSession, BackendVersions, ProviderReport, ResolvedSessionConfig, RunOptions } from './types.js';
@@ -30,20 +29,11 @@ export interface SessionWorkerOptions {
  * inherited through execArgv does not apply to a worker's entry module on Node 20).
  */
 export function workerEntry(): { source: URL | string; eval: boolean } {
-  const js = new URL('./worker-main.js', import.meta.url);
-  if (existsSync(fileURLToPath(js))) return { source: js, eval: false };
-  const ts = new URL('./worker-main.ts', import.meta.url);
-  if (!existsSync(fileURLToPath(ts))) {
-    throw new SessionError('ERR_BACKEND_UNAVAILABLE', `session worker entry not found next to ${fileURLToPath(import.meta.url)} (looked for worker-main.js and worker-main.ts); rebuild with \`npx tsc -p .\``);
-  }
-  let api: string;
   try {
-    api = import.meta.resolve('tsx/esm/api');
+    return resolveWorkerEntry(import.meta.url, 'worker-main');
   } catch (e) {
-    throw new SessionError('ERR_BACKEND_UNAVAILABLE', `running from TypeScript sources needs tsx for the session worker (${(e as Error).message}); install tsx or build with \`npx tsc -p .\``, { cause: e });
+    throw new SessionError('ERR_BACKEND_UNAVAILABLE', `session worker: ${(e as Error).message}`, { cause: e });
   }
-  const boot = `import(${JSON.stringify(api)}).then((api) => { api.register(); return import(${JSON.stringify(ts.href)}); });`;
-  return { source: boot, eval: true };
 }
 
 type Result = Extract<Response, { ok: true }>['result'];
