@@ -99,6 +99,11 @@ export interface TrainingArtifacts {
   hasGradNorm: boolean;
   /** Present when `spec.accumulation` was set. */
   accumulation?: AccumulationArtifacts;
+  /**
+   * Output of the train step holding each trainable parameter's raw gradient (before clipping),
+   * fetched only on request (single-step graphs; empty for K-step Loop graphs).
+   */
+  gradOutputs: Map<string, string>;
 }
 
 /** Name of the accumulation count input of the apply graph. */
@@ -149,10 +154,21 @@ export function buildTrainingArtifacts(model: Model, spec: TrainingSpec): Traini
   g.outputs.push({ name: prediction, dtype: predInfo.dtype, shape: predInfo.shape });
   if (gradNorm) { b.emit('Identity', [gradNorm], [IO.gradNorm]); g.outputs.push({ name: IO.gradNorm, dtype: predInfo.dtype, shape: [] }); }
   exposeCarried(g, b, carried);
+  const stepsPerRun = spec.stepsPerRun ?? 1;
+  const gradOutputs = new Map<string, string>();
+  if (stepsPerRun === 1) {
+    // the gradients are graph values already: declaring them outputs copies nothing unless fetched
+    split.trainable.forEach((p, i) => {
+      const name = fb.grads[i];
+      const c = carried.find((x) => x.input === p)!;
+      if (g.outputs.some((o) => o.name === name) || g.inputs.some((v) => v.name === name)) return;
+      gradOutputs.set(p, name);
+      g.outputs.push({ name, dtype: c.init.dtype, shape: [...c.init.dims] });
+    });
+  }
   const dataInputs = g0.inputs.filter((v) => dataNames.includes(v.name));
   pruneUnusedInputs(g, [...dataNames, IO.label, IO.lr, IO.step, IO.seed, ...carried.map((c) => c.input)]);
 
-  const stepsPerRun = spec.stepsPerRun ?? 1;
   let trainGraph = g;
   if (stepsPerRun > 1) trainGraph = wrapInLoop(g, { steps: stepsPerRun, dataInputs: [...dataNames, IO.label], opset });
   const trainStep = makeModel(base, trainGraph, 'Gymnos train step');
@@ -172,7 +188,7 @@ export function buildTrainingArtifacts(model: Model, spec: TrainingSpec): Traini
 
   const art: TrainingArtifacts = {
     base, trainStep, evalStep, dataInputs, label: fb.label, prediction, carried,
-    trainable: split.trainable, frozen: split.frozen, stepsPerRun, hasGradNorm: gradNorm !== undefined,
+    trainable: split.trainable, frozen: split.frozen, stepsPerRun, hasGradNorm: gradNorm !== undefined, gradOutputs,
   };
   if (spec.accumulation) {
     if (stepsPerRun > 1) throw new AutodiffError('training.stepsPerRun > 1 and gradient accumulation cannot be combined; use one or the other');

@@ -10,7 +10,12 @@ export class TrackerManager implements Callback {
   readonly name = 'trackers';
   private readonly failed = new Set<string>();
 
-  constructor(readonly trackers: Tracker[], private readonly warn: (msg: string) => void = (m) => process.emitWarning(m, 'GymnosTrackerWarning')) {}
+  /** Whether a tracker reads gradients (the Trainer then fetches each epoch's last ones). */
+  readonly wantsGradients: boolean;
+
+  constructor(readonly trackers: Tracker[], private readonly warn: (msg: string) => void = (m) => process.emitWarning(m, 'GymnosTrackerWarning')) {
+    this.wantsGradients = trackers.some((t) => t.wantsGradients);
+  }
 
   /** Loads the trackers `specs` name (the metrics files need none: the run directory writes them). */
   static async create(specs: ReadonlyArray<{ type: string } & Record<string, unknown>>): Promise<TrackerManager> {

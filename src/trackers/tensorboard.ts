@@ -1,8 +1,9 @@
 /**
  * The `tensorboard` tracker: one event file in `<run>/<logDir>/` that `tensorboard --logdir` reads.
  * Per step: `batch/loss` and `batch/lr`. Per epoch: `train/<metric>`, `validation/<metric>` and
- * `epoch/lr`; histograms `weights/<name>` and `updates/<name>` (the epoch's change of each weight:
- * gradients are not outputs of the training graph, so their histograms are not written); the test
+ * `epoch/lr`; histograms `weights/<name>`, `updates/<name>` (the epoch's change of each weight)
+ * and `gradients/<name>` (raw gradients of the epoch's last step, when the run can fetch them:
+ * not for K-step Loop or gradient-accumulation runs); the test
  * metrics as `test/<metric>`; the hyperparameters as the hparams plugin's three summaries
  * (experiment, session start, session end). A resumed run writes a second file that starts with a
  * SessionLog START at the step it resumes from.
@@ -66,6 +67,8 @@ export class TensorBoardTracker implements Tracker {
 
   constructor(readonly o: TensorBoardOptions, private readonly now = () => Date.now() / 1000) {}
 
+  get wantsGradients(): boolean { return this.o.histograms; }
+
   /** The event file path (after setup). */
   get path(): string | undefined { return this.w?.path; }
 
@@ -102,6 +105,7 @@ export class TensorBoardTracker implements Tracker {
         value.push({ tag: `updates/${name}`, histo: histogram(d) });
       }
     }
+    for (const [name, g] of this.ctx!.gradients() ?? []) value.push({ tag: `gradients/${name}`, histo: histogram(g.data as Float32Array) });
     this.previous = new Map([...now].map(([k, t]) => [k, cloneTensor(t)]));
     if (value.length) this.event({ step, summary: { value } });
   }

@@ -9,6 +9,8 @@ import type { CallbackContext, TrainerEvent } from '../trainer/events.js';
 
 export interface Tracker {
   readonly name: string;
+  /** Ask for each epoch's last gradients (`ctx.gradients()`). */
+  readonly wantsGradients?: boolean;
   /** Before the first batch; throwing fails the run before it trains (e.g. a server that refuses). */
   setup?(ctx: CallbackContext): void | Promise<void>;
   onEvent(e: TrainerEvent): void | Promise<void>;

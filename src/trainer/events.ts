@@ -93,6 +93,11 @@ export interface CallbackContext {
    * their buffers moved to the session, at the next step: copy (`cloneTensor`) what you keep.
    */
   weights(): ReadonlyMap<string, Tensor>;
+  /**
+   * Raw gradients (before clipping) of the last training step of the latest epoch, by parameter;
+   * undefined unless a callback sets `wantsGradients` (and for K-step Loop or accumulation runs).
+   */
+  gradients(): ReadonlyMap<string, Tensor> | undefined;
 }
 
 /** Typed per-event hooks: `onFitStart`, `onEpochEnd`, `onBatchEnd`, ... (every one optional). */
@@ -111,6 +116,8 @@ export function hookName<K extends TrainerEvent['type']>(type: K): `on${Capitali
  */
 export interface Callback extends EventHooks {
   readonly name: string;
+  /** Ask the Trainer to fetch each epoch's last gradients for `ctx.gradients()` (a copy per epoch). */
+  readonly wantsGradients?: boolean;
   /** Before the first batch (after `load` on resume); throwing fails the run before it trains. */
   setup?(ctx: CallbackContext): void | Promise<void>;
   onEvent?(event: TrainerEvent): Decision | void | Promise<Decision | void>;

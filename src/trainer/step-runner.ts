@@ -24,6 +24,8 @@ export interface StepResult {
   prediction: Tensor;
   /** Global gradient norm before clipping, when clipping is on. */
   gradNorms?: number[];
+  /** Raw gradients (before clipping) by parameter, when asked for with `{ gradients: true }`. */
+  gradients?: Map<string, Tensor>;
 }
 
 /** Creates sessions from model bytes (a SessionManager, or anything like it). */
@@ -77,7 +79,7 @@ export class StepRunner {
    * Applies `batches.length` optimizer steps (exactly `stepsPerRun` of them for a Loop graph, or
    * one for a single-step graph). `lr` is one rate per step.
    */
-  async runSteps(batches: Batch[], lr: number[]): Promise<StepResult> {
+  async runSteps(batches: Batch[], lr: number[], options: { gradients?: boolean } = {}): Promise<StepResult> {
     await this.open();
     const K = this.art.stepsPerRun;
     if (batches.length !== K) throw new Error(`this train step runs ${K} step(s) per call; got ${batches.length} batch(es)`);
@@ -100,7 +102,11 @@ export class StepRunner {
     }
     // carried tensors move to the worker and come back as new outputs: no copies either way
     const carried = this.art.carried.map((c) => c.input);
-    const out = await this.train!.run(used, undefined, { transferFeeds: carried });
+    // fetch what the step needs; gradients only when asked (each fetched output is a copy)
+    const fetch = [IO_NAMES.loss, this.art.prediction, ...(this.art.hasGradNorm ? [IO_NAMES.gradNorm] : []), ...this.art.carried.map((c) => c.output)];
+    const withGrads = options.gradients === true && this.art.gradOutputs.size > 0;
+    if (withGrads) fetch.push(...this.art.gradOutputs.values());
+    const out = await this.train!.run(used, fetch, { transferFeeds: carried });
     for (const c of this.art.carried) this.state.set(c.input, out[c.output]);
     this.step += K;
     const toNums = (t: Tensor) => Array.from(t.data as Float32Array, Number);
@@ -108,6 +114,7 @@ export class StepRunner {
       losses: toNums(out[IO_NAMES.loss]),
       prediction: out[this.art.prediction],
       gradNorms: this.art.hasGradNorm ? toNums(out[IO_NAMES.gradNorm]) : undefined,
+      gradients: withGrads ? new Map([...this.art.gradOutputs].map(([p, o]) => [p, out[o]])) : undefined,
     };
   }
 

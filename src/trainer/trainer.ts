@@ -66,6 +66,8 @@ export class Trainer {
   private lrScales: Record<string, number> = {};
   /** Weight copies callbacks asked for (`Decision.snapshot`), by tag. */
   private snapshots = new Map<string, { step: number; restoreAtEnd: boolean; tensors: Map<string, Tensor> }>();
+  /** Gradients of the last step of the latest epoch, when a callback wants them. */
+  private lastGradients?: Map<string, Tensor>;
   private callbacks: Callback[] = [];
   private trainMetrics: Metric[] = [];
   /** Where a checkpoint taken now resumes (after an epoch's end: the next epoch's start). */
@@ -182,7 +184,9 @@ export class Trainer {
       for (let i = 0; i < group.length; i += a) steps.push(this.p.feed.batch(group.slice(i, i + a)));
       const lrs = steps.map((_, i) => this.p.schedule({ step: this.pos.step + i, stepsPerEpoch: perEpoch, totalSteps: total }) * this.lrScale);
       const before = this.pos.step;
-      const r = await this.runner.runSteps(steps, lrs);
+      const lastOfEpoch = this.pos.batch + group.length >= train.batchCount;
+      const r = await this.runner.runSteps(steps, lrs, { gradients: lastOfEpoch && this.callbacks.some((c) => c.wantsGradients) });
+      if (r.gradients) this.lastGradients = r.gradients;
       this.pos.step = this.runner.step;
       this.pos.batch += group.length;
       this.lastLr = lrs[lrs.length - 1];
@@ -369,6 +373,7 @@ export class Trainer {
       metrics: [...names, ...(this.p.data.validation ? names.map((k) => `val_${k}`) : [])],
       baseLr: resolveOptimizer(this.config.training.optimizer, 'training.optimizer').options.lr,
       weights: () => new Map([...this.runner.state].filter(([k]) => this.isWeight(k)).map(([k, t]) => [k, cloneTensor(t)])),
+      gradients: () => this.lastGradients,
     };
     for (const c of this.callbacks) await c.setup?.(ctx);
   }
