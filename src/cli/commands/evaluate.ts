@@ -7,6 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { encodeModel, loadModel } from '../../onnx/io.js';
+import { BAKED_PREPROCESSING_KEY } from '../../datasets/preprocess/bake.js';
 import type { Model } from '../../onnx/ir.js';
 import { parseExperiment, readJsonFile, type ExperimentConfig } from '../../config/index.js';
 import { SessionManager } from '../../sessions/session-manager.js';
@@ -44,7 +45,13 @@ export const evaluateCommand = {
     let model: Model;
     // a run's data comes preprocessed, so its model is rebuilt without the baked preprocessing
     if (isRun) model = (await exportFromRun(a.model, process.cwd(), { bake: false })).model;
-    else model = loadModel(a.model);
+    else {
+      model = loadModel(a.model);
+      const baked = model.metadata[BAKED_PREPROCESSING_KEY];
+      if (baked) {
+        throw new UserError(`${a.model} has its preprocessing baked in (${(JSON.parse(baked) as string[]).join(', ')}): it takes raw inputs, while --data feeds preprocessed ones; evaluate the run directory instead (gymnosd evaluate <run-dir> [--data ...]), or run the model on raw inputs with gymnosd predict`);
+      }
+    }
     const cfg = dataConfig(a.data, runCfg);
     const data = await configData(cfg);
     const split = data[a.split];

@@ -26,6 +26,9 @@ function renameUsesUnlessShadowed(g: Graph, from: string, to: string): void {
   g.outputs.forEach((o) => { if (o.name === from) throw new DatasetError(`a subgraph returns the input '${from}' directly; bake preprocessing before such a rewrite`); });
 }
 
+/** Model metadata key listing the preprocessing steps baked into an exported model. */
+export const BAKED_PREPROCESSING_KEY = 'gymnos.preprocessing';
+
 /**
  * Returns a copy of `model` whose input `inputName` takes raw data and is preprocessed in-graph
  * by `fitted` (in order). Steps with only an output side (label_encoding) add outputs computed
@@ -55,6 +58,8 @@ export function bakePreprocessing(model: Model, fitted: Fitted[], inputName: str
     input.shape = [batch, ...raw.sampleShape];
   }
   g.nodes = [...b.nodes, ...g.nodes];
+  // tells readers of the file (gymnosd evaluate) that this model takes raw, unprocessed inputs
+  if (fitted.length) m.metadata[BAKED_PREPROCESSING_KEY] = JSON.stringify(fitted.map((f) => f.type));
   const outputSteps = steps.filter((s) => s.kind.bakeOutput);
   if (outputSteps.length) {
     const scores = g.outputs[0]?.name;
