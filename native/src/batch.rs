@@ -82,7 +82,12 @@ impl Core {
                 return Err(Error::plan(format!("plan.label.oneHot needs an integer label column; '{}' in '{path}' is floating point", l.column)));
             }
         }
-        let rows = dataset.rows;
+        if let Some(sel) = &plan.rows {
+            if let Some((i, r)) = sel.iter().enumerate().find(|(_, &r)| r as u64 >= dataset.rows) {
+                return Err(Error::plan(format!("plan.rows[{i}] is {r} but '{path}' has {} rows (0..{})", dataset.rows, dataset.rows.saturating_sub(1))));
+            }
+        }
+        let rows = plan.rows.as_ref().map_or(dataset.rows, |r| r.len() as u64);
         let (si, sc) = (plan.shard_index as u64, plan.shard_count as u64);
         let shard_len = if rows > si { (rows - si + sc - 1) / sc } else { 0 };
         let b = plan.batch_size as u64;
@@ -123,7 +128,8 @@ impl Core {
         if let Some((_, p)) = cache.iter().find(|(e, _)| *e == epoch) {
             return p.clone();
         }
-        let p = Arc::new(permutation(self.plan.seed, epoch, self.dataset.rows as u32));
+        let n = self.plan.rows.as_ref().map_or(self.dataset.rows, |r| r.len() as u64);
+        let p = Arc::new(permutation(self.plan.seed, epoch, n as u32));
         cache.push((epoch, p.clone()));
         if cache.len() > 3 {
             cache.remove(0);
@@ -140,10 +146,12 @@ impl Core {
         let perm = if self.plan.shuffle { Some(self.perm(epoch)) } else { None };
         (start..end).map(|k| {
             let pos = si + k * sc;
-            match &perm {
+            let i = match &perm {
                 Some(p) => p[pos as usize],
                 None => pos as u32,
-            }
+            };
+            // a row selection maps schedule positions to dataset rows
+            self.plan.rows.as_ref().map_or(i, |sel| sel[i as usize])
         }).collect()
     }
 

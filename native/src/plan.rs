@@ -57,6 +57,8 @@ pub struct Plan {
     pub cursor_epoch: u32,
     pub cursor_position: u64,
     pub resident_bytes: u64,
+    /// Dataset rows this loader reads (a split), in this order; None = every row.
+    pub rows: Option<Vec<u32>>,
 }
 
 fn bad(path: &str, expected: &str, got: Option<&Json>) -> Error {
@@ -269,6 +271,23 @@ impl Plan {
         let shard_count = shard.int("count", 1, u32::MAX as u64)? as u32;
         let shard_index = shard.int("index", 0, shard_count as u64 - 1)? as u32;
         let cursor = o.obj("cursor")?;
+        let rows = match o.get("rows") {
+            None | Some(Json::Null) => None,
+            Some(Json::Arr(a)) => {
+                let mut v = Vec::with_capacity(a.len());
+                for (i, x) in a.iter().enumerate() {
+                    match x {
+                        Json::Num(n) if n.fract() == 0.0 && *n >= 0.0 && *n <= u32::MAX as f64 => v.push(*n as u32),
+                        _ => return Err(Error::plan(format!("plan.rows[{i}] must be a row index (an integer >= 0)"))),
+                    }
+                }
+                if v.is_empty() {
+                    return Err(Error::plan("plan.rows is empty: select at least one row, or leave rows out to read them all"));
+                }
+                Some(v)
+            }
+            v => return Err(bad("rows", "an array of row indices", v)),
+        };
         let epochs = match o.get("epochs") {
             None | Some(Json::Null) => None,
             Some(_) => Some(o.int("epochs", 1, u32::MAX as u64)? as u32),
@@ -290,6 +309,7 @@ impl Plan {
             cursor_epoch: cursor.int("epoch", 0, u32::MAX as u64)? as u32,
             cursor_position: cursor.int("position", 0, u32::MAX as u64)?,
             resident_bytes: o.int("residentBytes", 1 << 20, 1 << 50)?,
+            rows,
         })
     }
 }

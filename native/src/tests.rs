@@ -189,3 +189,29 @@ fn fuzzed_and_truncated_files_are_errors_not_panics() {
     }
     assert!(rejected > 1000 && opened > 100, "opened {opened}, rejected {rejected}");
 }
+
+#[test]
+fn a_row_selection_reads_exactly_those_rows() {
+    let path = fixture("image-list.arrow");
+    let sel: Vec<u32> = vec![20, 3, 7, 11, 0, 15, 22];
+    let rows_json = format!(",\"rows\":{:?}", sel);
+    // without shuffling: the selection's order; with shuffling: each selected row once per epoch
+    let mut plain = image_plan(&path, "[]", 1, &rows_json);
+    plain.shuffle = false;
+    plain.batch_transforms.clear();
+    let core = Core::open(plain).unwrap();
+    assert_eq!(core.shard_len, sel.len() as u64);
+    let order: Vec<u32> = (0..core.batches_per_epoch).flat_map(|i| core.batch_rows(0, i)).collect();
+    assert_eq!(order, sel);
+    let core = Core::open(image_plan(&path, "[]", 1, &rows_json)).unwrap();
+    for epoch in 0..2 {
+        let mut seen: Vec<u32> = (0..core.batches_per_epoch).flat_map(|i| core.batch_rows(epoch, i)).collect();
+        seen.sort_unstable();
+        let mut want = sel.clone();
+        want.sort_unstable();
+        assert_eq!(seen, want, "epoch {epoch}");
+    }
+    let e = Core::open(image_plan(&path, "[]", 1, ",\"rows\":[1,23]")).err().unwrap();
+    assert!(e.message.contains("plan.rows[1] is 23") && e.message.contains("has 23 rows"), "{}", e.message);
+    assert!(Plan::from_json(&format!("{{{}}}", "\"rows\":[]")).is_err());
+}

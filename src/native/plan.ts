@@ -90,6 +90,11 @@ export interface LoaderPlan {
   cursor?: LoaderCursor;
   /** Mapped file bytes kept resident before pages are released (default 32 MiB). */
   residentBytes?: number;
+  /**
+   * Dataset rows to read (a split), in this order; shuffling, sharding and batches work over
+   * them. Default: every row. Indices past the file's rows are an error when the loader opens.
+   */
+  rows?: ArrayLike<number> | null;
 }
 
 /** The plan with every default filled in: what crosses to Rust. */
@@ -110,6 +115,7 @@ export interface NormalizedPlan {
   epochs: number | null;
   cursor: LoaderCursor;
   residentBytes: number;
+  rows: number[] | null;
 }
 
 /** A transform with all parameters present and sizes as pairs. */
@@ -267,7 +273,7 @@ export function validatePlan(input: unknown): NormalizedPlan {
   const c = new Checker();
   if (!isObj(input)) throw new PlanError([`expected an object for plan but got ${show(input)}`]);
   const o = input;
-  c.keys(o, '', ['path', 'data', 'label', 'batchTransforms', 'batchSize', 'shuffle', 'seed', 'dropLast', 'shard', 'threads', 'prefetch', 'epochs', 'cursor', 'residentBytes']);
+  c.keys(o, '', ['path', 'data', 'label', 'batchTransforms', 'batchSize', 'shuffle', 'seed', 'dropLast', 'shard', 'threads', 'prefetch', 'epochs', 'cursor', 'residentBytes', 'rows']);
   const path = c.str(o, 'path', '');
   let data: NormalizedPlan['data'] = { kind: 'tabular', columns: [], standardize: null };
   const d = o.data;
@@ -342,6 +348,17 @@ export function validatePlan(input: unknown): NormalizedPlan {
       cursor = { epoch: c.num(o.cursor, 'epoch', 'cursor', undefined, 0, 2 ** 32 - 1, true), position: c.num(o.cursor, 'position', 'cursor', undefined, 0, 2 ** 32 - 1, true) };
     }
   }
+  let rows: number[] | null = null;
+  if (o.rows !== undefined && o.rows !== null) {
+    const r = o.rows as ArrayLike<unknown>;
+    if (typeof r !== 'object' || typeof r.length !== 'number') c.fail('rows', 'an array of row indices', o.rows);
+    else if (r.length === 0) c.issues.push('plan.rows is empty: select at least one row, or leave rows out to read them all');
+    else {
+      rows = Array.from(r as ArrayLike<number>);
+      const bad = rows.findIndex((x) => !(Number.isInteger(x) && x >= 0 && x <= 2 ** 32 - 1));
+      if (bad >= 0) c.fail(`rows[${bad}]`, 'a row index (an integer >= 0)', rows[bad]);
+    }
+  }
   const epochs = o.epochs === null ? null : c.num(o, 'epochs', '', 1, 1, 2 ** 32 - 1, true);
   if (epochs !== null && cursor.epoch > epochs) c.issues.push(`plan.cursor.epoch (${cursor.epoch}) is past plan.epochs (${epochs})`);
   const plan: NormalizedPlan = {
@@ -359,6 +376,7 @@ export function validatePlan(input: unknown): NormalizedPlan {
     epochs,
     cursor,
     residentBytes: c.num(o, 'residentBytes', '', 32 * 1024 * 1024, 1 << 20, 2 ** 50, true),
+    rows,
   };
   if (c.issues.length) throw new PlanError(c.issues);
   return plan;

@@ -104,7 +104,10 @@ export class OracleLoader {
 
   constructor(readonly plan: NormalizedPlan, readonly source: OracleSource) {
     const { index, count } = plan.shard;
-    this.shardRows = source.rows > index ? Math.ceil((source.rows - index) / count) : 0;
+    const bad = plan.rows?.findIndex((r) => r >= source.rows) ?? -1;
+    if (bad >= 0) throw new Error(`plan.rows[${bad}] is ${plan.rows![bad]} but the file has ${source.rows} rows`);
+    const rows = plan.rows?.length ?? source.rows;
+    this.shardRows = rows > index ? Math.ceil((rows - index) / count) : 0;
     this.batchesPerEpoch = plan.dropLast ? Math.floor(this.shardRows / plan.batchSize) : Math.ceil(this.shardRows / plan.batchSize);
     if (plan.data.kind === 'image') {
       const probe = runImagePipeline(new Uint8Array(source.shape![0] * source.shape![1] * source.shape![2]), source.shape!, plan.data.transforms, plan.seed, 0, 0);
@@ -117,7 +120,7 @@ export class OracleLoader {
     const { batchSize, shuffle, seed, shard } = this.plan;
     let perm = this.#perms.get(epoch);
     if (shuffle && !perm) {
-      perm = permutation(seed, epoch, this.source.rows);
+      perm = permutation(seed, epoch, this.plan.rows?.length ?? this.source.rows);
       this.#perms.clear();
       this.#perms.set(epoch, perm);
     }
@@ -126,7 +129,8 @@ export class OracleLoader {
     const rows = new Uint32Array(Math.max(0, end - start));
     for (let k = start; k < end; k++) {
       const pos = shard.index + k * shard.count;
-      rows[k - start] = shuffle ? perm![pos] : pos;
+      const i = shuffle ? perm![pos] : pos;
+      rows[k - start] = this.plan.rows ? this.plan.rows[i] : i;
     }
     return rows;
   }
