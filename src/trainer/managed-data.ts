@@ -89,7 +89,8 @@ export async function createTrainingData(block: DatasetBlock, ctx: DataContext):
     const base = parts.data as ImageDataPlan;
     const loader = { threads: block.loader?.threads ?? 1, prefetch: block.loader?.prefetch };
     const plan = (part: 'train' | 'validation' | 'test', train: boolean) => ({
-      path: manager.splitFile(p, part, cacheDir), label: parts.label, seed,
+      // one cache file, each split a row selection of it (no per-split copies on disk)
+      path: p.cacheFile, rows: p.split[part], label: parts.label, seed,
       batchSize: train ? ctx.batchSize : ctx.evalBatchSize, shuffle: train && block.shuffle, dropLast: train && ctx.dropLast, ...loader,
       data: { ...base, transforms: [...(train ? block.augment ?? [] : []), ...(base.transforms ?? [])] },
     });

@@ -1,7 +1,8 @@
 /**
- * A `DataSplit` streamed by the native loader from one split's Arrow file. One loader stays open
- * across epochs (it prefetches over the boundary); a call that does not continue where the last
- * one stopped (a resume, an evaluation pass) reopens it at the trainer's cursor
+ * A `DataSplit` streamed by the native loader: one split of the cached Arrow file, read as a row
+ * selection (no per-split copies). One loader stays open across epochs (it prefetches over the
+ * boundary); a call that does not continue where the last one stopped (a resume, an evaluation
+ * pass) reopens it at the trainer's cursor
  * `{ epoch, position }`, which gives the very batches an uninterrupted run would have seen.
  * Batches carry `release()`: the trainer frees their native memory once the step has read them.
  */
