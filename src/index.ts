@@ -9,7 +9,7 @@ export { CALLBACK_DEFS, CALLBACKS, Monitor, type CallbackDef } from './callbacks
 export { TRACKER_DEFS, type Tracker, type TrackerDef } from './trackers/index.js';
 export { TrackerManager } from './trackers/manager.js';
 export { readRun, renderReport } from './report/html.js';
-export type { TrainingData, DataSplit, DataBatch, DatasetDef } from './trainer/data.js';
+export type { TrainingData, DataSplit, DataBatch } from './trainer/data.js';
 export { parseExperiment, experimentJsonSchema, loadSystem, loadLogging, parseSystem, parseLogging, applyOverrides, ConfigError, type ExperimentConfig, type SystemConfig, type LoggingConfig } from './config/index.js';
 export { METRICS, createMetrics, type Metric, type MetricDef } from './metrics/index.js';
 export { SCHEDULE_DEFS, createSchedule, type Schedule, type ScheduleDef } from './trainer/schedules/index.js';

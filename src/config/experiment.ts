@@ -11,16 +11,12 @@ import { OPTIMIZERS, resolveOptimizer, type OptimizerSpec } from '../autodiff/op
 import { validateSessionConfig, sessionConfigKeys } from '../sessions/config.js';
 import { METRIC_DEFS } from '../metrics/index.js';
 import { SCHEDULE_DEFS } from '../trainer/schedules/index.js';
-import { digits, iris } from '../trainer/builtin-data.js';
 import { MODEL_DEFS } from '../models/factory.js';
 import { datasetBlockSchema } from '../trainer/dataset-block.js';
 import { CALLBACK_DEFS } from '../callbacks/index.js';
 import { TRACKER_DEFS } from '../trackers/index.js';
 
 const variants = (defs: ReadonlyArray<{ name: string; options: Props }>) => Object.fromEntries(defs.map((d) => [d.name, d.options])) as Record<string, Props>;
-
-/** Datasets by registered name (the DatasetManager's sources join this list). */
-export const DATASET_DEFS = [digits, iris];
 
 const componentJson = (names: string[], doc: string) => ({ type: 'object', description: doc, required: ['type'], properties: { type: { enum: names } } });
 

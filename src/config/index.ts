@@ -1,5 +1,5 @@
 /** Config objects: the experiment, system.json and logging.json, each from one schema. */
-export { experimentSchema, parseExperiment, experimentJsonSchema, DATASET_DEFS, type ExperimentConfig } from './experiment.js';
+export { experimentSchema, parseExperiment, experimentJsonSchema, type ExperimentConfig } from './experiment.js';
 export { systemSchema, parseSystem, loadSystem, type SystemConfig } from './system.js';
 export { loggingSchema, parseLogging, loadLogging, LEVELS, type Level, type LoggingConfig } from './logging.js';
 export { applyOverrides } from './overrides.js';

@@ -6,7 +6,6 @@
  * the same interface.
  */
 import type { Tensor } from '../onnx/tensor.js';
-import type { Props } from '../config/schema.js';
 import type { Model } from '../onnx/ir.js';
 
 /** One batch: features [B, ...inputShape] and targets (int64 class indices [B], or float values). */
@@ -56,12 +55,4 @@ export interface DataContext {
   /** The dataset cache (system.json `cacheDir`); default `<baseDir>/.gymnos/cache`. */
   cacheDir?: string;
   signal?: AbortSignal;
-}
-
-/** A registered dataset: `dataset` is `{ "type": name, ...options }`. */
-export interface DatasetDef<O = Record<string, unknown>> {
-  readonly name: string;
-  readonly doc: string;
-  readonly options: Props;
-  create(options: O, ctx: DataContext): Promise<TrainingData>;
 }
