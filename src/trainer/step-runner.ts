@@ -93,13 +93,7 @@ export class StepRunner {
     feeds[IO_NAMES.lr] = tensor('float32', K === 1 ? [] : [K], Float32Array.from(lr));
     feeds[IO_NAMES.step] = tensor('int64', [], BigInt64Array.of(BigInt(this.step + 1)));
     feeds[IO_NAMES.seed] = tensor('int64', [], BigInt64Array.of(this.seed));
-    for (const [k, v] of this.state) feeds[k] = v;
-    const names = this.train!.inputNames;
-    const used: Record<string, Tensor> = {};
-    for (const n of names) {
-      if (!feeds[n]) throw new Error(`internal: no feed for train-step input '${n}'`);
-      used[n] = feeds[n];
-    }
+    const used = this.feedsFor(this.train!, feeds, 'train-step');
     // carried tensors move to the worker and come back as new outputs: no copies either way
     const carried = this.art.carried.map((c) => c.input);
     // fetch what the step needs; gradients only when asked (each fetched output is a copy)
@@ -130,12 +124,7 @@ export class StepRunner {
     const feeds: Record<string, Tensor> = { ...batch.inputs, [IO_NAMES.label]: batch.label };
     feeds[IO_NAMES.step] = tensor('int64', [], BigInt64Array.of(BigInt(this.microStep + 1)));
     feeds[IO_NAMES.seed] = tensor('int64', [], BigInt64Array.of(this.seed));
-    for (const [k, v] of this.state) feeds[k] = v;
-    const used: Record<string, Tensor> = {};
-    for (const n of this.accumulateSession.inputNames) {
-      if (!feeds[n]) throw new Error(`internal: no feed for accumulate-step input '${n}'`);
-      used[n] = feeds[n];
-    }
+    const used = this.feedsFor(this.accumulateSession, feeds, 'accumulate-step');
     const moved = acc.accumulateCarried.map((c) => c.input);
     const out = await this.accumulateSession.run(used, undefined, { transferFeeds: moved });
     for (const c of acc.accumulateCarried) this.state.set(c.input, out[c.output]);
@@ -157,12 +146,7 @@ export class StepRunner {
       [IO_NAMES.step]: tensor('int64', [], BigInt64Array.of(BigInt(this.step + 1))),
       [ACC_COUNT]: tensor('float32', [], Float32Array.of(this.accumulated)),
     };
-    for (const [k, v] of this.state) feeds[k] = v;
-    const used: Record<string, Tensor> = {};
-    for (const n of this.applySession.inputNames) {
-      if (!feeds[n]) throw new Error(`internal: no feed for apply-step input '${n}'`);
-      used[n] = feeds[n];
-    }
+    const used = this.feedsFor(this.applySession, feeds, 'apply-step');
     const moved = [...acc.applyCarried.map((c) => c.input), ...acc.accumulators.map((c) => c.input)];
     const out = await this.applySession.run(used, undefined, { transferFeeds: moved });
     for (const c of acc.applyCarried) this.state.set(c.input, out[c.output]);
@@ -170,6 +154,17 @@ export class StepRunner {
     this.accumulated = 0;
     this.step++;
     return { gradNorm: this.art.hasGradNorm ? Number((out[IO_NAMES.gradNorm].data as Float32Array)[0]) : undefined };
+  }
+
+  /** The feeds `session` takes: `feeds` plus the carried state, each input present. */
+  private feedsFor(session: BackendSession, feeds: Record<string, Tensor>, what: string): Record<string, Tensor> {
+    const used: Record<string, Tensor> = {};
+    for (const n of session.inputNames) {
+      const t = feeds[n] ?? this.state.get(n);
+      if (!t) throw new Error(`internal: no feed for ${what} input '${n}'`);
+      used[n] = t;
+    }
+    return used;
   }
 
   private accumulationArtifacts() {
@@ -181,9 +176,7 @@ export class StepRunner {
   async evaluate(batch: Batch): Promise<{ loss: number; prediction: Tensor }> {
     await this.open();
     const feeds: Record<string, Tensor> = { ...batch.inputs, [IO_NAMES.label]: batch.label };
-    for (const [k, v] of this.state) feeds[k] = v;
-    const used: Record<string, Tensor> = {};
-    for (const n of this.eval!.inputNames) used[n] = feeds[n];
+    const used = this.feedsFor(this.eval!, feeds, 'eval-step');
     const out = await this.eval!.run(used, undefined, { transferFeeds: false });
     return { loss: Number((out[IO_NAMES.loss].data as Float32Array)[0]), prediction: out[this.art.prediction] };
   }

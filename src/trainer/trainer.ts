@@ -175,29 +175,24 @@ export class Trainer {
 
   /** One epoch's training steps from the cursor on; returns a stop reason when interrupted. */
   private async trainEpoch(train: DataSplit, metrics: Metric[], perEpoch: number, total: number): Promise<StopReason | undefined> {
-    const { gradientAccumulation: a, stepsPerRun: k, checkpoint } = this.config.training;
+    const { gradientAccumulation: a, stepsPerRun: k } = this.config.training;
     const group: DataBatch[] = [];
     const per = a * k;
+    const wantsGradients = this.callbacks.some((c) => c.wantsGradients);
     const flush = async () => {
       if (a > 1) return this.accumulateGroup(group, metrics, train, perEpoch, total);
       const steps: Batch[] = [];
       for (let i = 0; i < group.length; i += a) steps.push(this.p.feed.batch(group.slice(i, i + a)));
       const lrs = steps.map((_, i) => this.p.schedule({ step: this.pos.step + i, stepsPerEpoch: perEpoch, totalSteps: total }) * this.lrScale);
-      const before = this.pos.step;
       const lastOfEpoch = this.pos.batch + group.length >= train.batchCount;
-      const r = await this.runner.runSteps(steps, lrs, { gradients: lastOfEpoch && this.callbacks.some((c) => c.wantsGradients) });
+      const r = await this.runner.runSteps(steps, lrs, { gradients: lastOfEpoch && wantsGradients });
       if (r.gradients) this.lastGradients = r.gradients;
-      this.pos.step = this.runner.step;
-      this.pos.batch += group.length;
-      this.lastLr = lrs[lrs.length - 1];
       const count = steps.reduce((n, s) => n + s.label.dims[0], 0);
       const label = k > 1 ? { ...steps[0].label, dims: [count, ...steps[0].label.dims.slice(1)], data: concatData(steps.map((s) => s.label)) } : steps[0].label;
       const loss = r.losses.reduce((x, y) => x + y, 0) / r.losses.length;
       for (const m of metrics) m.update({ prediction: r.prediction, label, loss, count });
       for (const b of group) b.release?.();
-      group.length = 0;
-      await this.emit({ type: 'batchEnd', epoch: this.pos.epoch, batch: this.pos.batch, batches: train.batchCount, step: this.pos.step, loss, lr: this.lastLr });
-      if (checkpoint.everySteps > 0 && Math.floor(before / checkpoint.everySteps) !== Math.floor(this.pos.step / checkpoint.everySteps)) this.checkpoint('interval', this.pos, metrics);
+      await this.afterSteps(group, loss, lrs[lrs.length - 1], train, metrics);
     };
     const stepsDone = () => this.pos.step - this.pos.epoch * perEpoch;
     for await (const b of train.batches(this.pos.epoch, this.pos.batch)) {
@@ -220,8 +215,6 @@ export class Trainer {
    * their mean. Memory is that of one micro-batch.
    */
   private async accumulateGroup(group: DataBatch[], metrics: Metric[], train: DataSplit, perEpoch: number, total: number): Promise<void> {
-    const { checkpoint } = this.config.training;
-    const before = this.pos.step;
     let lossSum = 0;
     for (const mb of group) {
       const b = this.p.feed.batch([mb]);
@@ -232,13 +225,19 @@ export class Trainer {
     }
     const lr = this.p.schedule({ step: this.pos.step, stepsPerEpoch: perEpoch, totalSteps: total }) * this.lrScale;
     await this.runner.applyAccumulated(lr);
+    await this.afterSteps(group, lossSum / group.length, lr, train, metrics);
+  }
+
+  /** After the runner stepped over `group`: position, batchEnd event, interval checkpoint; empties `group`. */
+  private async afterSteps(group: DataBatch[], loss: number, lr: number, train: DataSplit, metrics: Metric[]): Promise<void> {
+    const { everySteps } = this.config.training.checkpoint;
+    const before = this.pos.step;
     this.pos.step = this.runner.step;
     this.pos.batch += group.length;
     this.lastLr = lr;
-    const loss = lossSum / group.length;
     group.length = 0;
     await this.emit({ type: 'batchEnd', epoch: this.pos.epoch, batch: this.pos.batch, batches: train.batchCount, step: this.pos.step, loss, lr });
-    if (checkpoint.everySteps > 0 && Math.floor(before / checkpoint.everySteps) !== Math.floor(this.pos.step / checkpoint.everySteps)) this.checkpoint('interval', this.pos, metrics);
+    if (everySteps > 0 && Math.floor(before / everySteps) !== Math.floor(this.pos.step / everySteps)) this.checkpoint('interval', this.pos, metrics);
   }
 
   /** Metrics of the eval graph over a split. */
