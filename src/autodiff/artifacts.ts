@@ -5,7 +5,7 @@
  * trained weights as initializers). Parameters, optimizer state and running statistics are graph
  * inputs and their updated values graph outputs, so the host carries them between runs.
  */
-import type { Dim, Graph, Model, ValueInfo } from '../onnx/ir.js';
+import type { Graph, Model, ValueInfo } from '../onnx/ir.js';
 import { cloneGraph, cloneModel } from '../onnx/clone.js';
 import { emptyGraph } from '../onnx/ir.js';
 import { GraphBuilder } from '../onnx/builder.js';
@@ -261,4 +261,3 @@ export function initialState(art: TrainingArtifacts): Map<string, Tensor> {
   return new Map(art.carried.map((c) => [c.input, c.init]));
 }
 
-export type { Dim, DType };

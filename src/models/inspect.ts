@@ -62,7 +62,6 @@ export function inspectModel(model: Model, source: string, selection: TrainableS
     const key = n.domain ? `${n.domain}.${n.opType}` : n.opType;
     ops[key] = (ops[key] ?? 0) + 1;
   }
-  const supported = new Set(supportedOps());
   // every node that lies between a trainable parameter and an output must be differentiable
   const bad = new Map<string, Node>();
   for (const out of g.outputs) {
@@ -71,7 +70,6 @@ export function inspectModel(model: Model, source: string, selection: TrainableS
   // nodes off the gradient path still have to run; non-standard domains cannot
   for (const n of g.nodes) if (n.domain !== '' && !bad.has(n.name)) bad.set(n.name, n);
   const unsupported = [...bad.values()].map((n) => ({ node: n.name, op: n.opType, domain: n.domain }));
-  void supported;
   const describe = (v: { name: string; dtype: string; shape?: Dim[] }): ValueSummary => ({ name: v.name, dtype: v.dtype, shape: v.shape ?? null });
   return {
     source, opset, producer,

@@ -2,7 +2,7 @@
  * Reading and writing ONNX files: `ModelProto` bytes <-> the graph IR, with external-data weights.
  */
 import { readFileSync, existsSync, openSync, readSync, closeSync, fstatSync } from 'node:fs';
-import { dirname, isAbsolute, resolve, relative, basename } from 'node:path';
+import { dirname, isAbsolute, resolve, basename } from 'node:path';
 import { ModelProtoType, AttrCode, int64ToNumber, int64ToBigInt, type Int64Like } from './proto.js';
 import type { Attr, Graph, Model, Node, ValueInfo, Dim } from './ir.js';
 import { emptyGraph } from './ir.js';
@@ -43,7 +43,7 @@ function decodeTensor(t: P, ctx: DecodeContext): Tensor {
   } else if (t.rawData && t.rawData.length) {
     data = arrayFromBytes(dtype, t.rawData);
   } else {
-    data = typedFromFields(t, dtype, n);
+    data = typedFromFields(t, dtype);
   }
   if (data.length !== n) {
     throw new OnnxFormatError(`${ctx.source}: tensor '${t.name ?? ''}' has ${data.length} elements but dims [${dims}] need ${n}; the file is truncated or corrupt`);
@@ -51,7 +51,7 @@ function decodeTensor(t: P, ctx: DecodeContext): Tensor {
   return { dtype, dims, data };
 }
 
-function typedFromFields(t: P, dtype: DType, n: number): TensorArray {
+function typedFromFields(t: P, dtype: DType): TensorArray {
   switch (dtype) {
     case 'float32': return Float32Array.from(t.floatData ?? []);
     case 'float64': return Float64Array.from(t.doubleData ?? []);
@@ -65,7 +65,6 @@ function typedFromFields(t: P, dtype: DType, n: number): TensorArray {
     case 'int8': return Int8Array.from(t.int32Data ?? []);
     case 'uint8': case 'bool': return Uint8Array.from(t.int32Data ?? []);
   }
-  void n;
 }
 
 function readExternal(t: P, dtype: DType, n: number, ctx: DecodeContext): TensorArray {
@@ -313,5 +312,4 @@ export function saveModel(model: Model, path: string, options: { externalThresho
   const bytes = ModelProtoType.encode(ModelProtoType.fromObject(obj)).finish();
   writeFileAtomic(resolve(dirname(path), dataFile), ext.chunks);
   writeFileAtomic(path, bytes);
-  void relative;
 }

@@ -53,7 +53,7 @@ export const softmaxCrossEntropy: LossDef<SoftmaxCrossEntropyOptions> = {
   },
   build(b, o, input) {
     requireFloat(this.name, input);
-    const { shape, dtype } = input;
+    const { shape } = input;
     if (shape.length < 2) {
       throw new OptionError(`loss '${this.name}' needs logits shaped [N, C] or [N, C, d1, ...], but '${input.prediction}' is [${shape.join(', ')}]`);
     }

@@ -6,7 +6,6 @@ import type { Node } from '../ir.js';
 import { attrInt, attrInts, attrString } from '../ir.js';
 import type { Kernel } from './kernel.js';
 import { need } from './kernel.js';
-import type { RefTensor } from './tensor-util.js';
 import { floatData, makeTensor, sizeOf } from './tensor-util.js';
 import type { WindowGeometry } from './nn-geometry.js';
 import { windowGeometry, windowTable } from './nn-geometry.js';
