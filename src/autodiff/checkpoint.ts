@@ -11,14 +11,15 @@ import { readFileSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { writeFileAtomic } from '../util/atomic.js';
 import { arrayFromBytes, bytesOf, sizeOf, type DType, type Tensor } from '../onnx/tensor.js';
+import { GymnosError } from '../util/errors.js';
 
 const MAGIC = 'GYMNOSCK';
 const VERSION = 1;
 
 /** A checkpoint that cannot be used; the message names the file and what is wrong. */
-export class CheckpointError extends Error {
+export class CheckpointError extends GymnosError {
   readonly code = 'GYMNOS_CHECKPOINT';
-  constructor(message: string, options?: { cause?: unknown }) { super(message, options); this.name = 'CheckpointError'; }
+  constructor(message: string, options?: { cause?: unknown; hint?: string }) { super(message, options); this.name = 'CheckpointError'; }
 }
 
 interface Entry { name: string; dtype: DType; dims: number[]; offset: number; bytes: number; crc: number }

@@ -6,6 +6,7 @@
 import type { Dim, Node } from '../onnx/ir.js';
 import type { GraphBuilder } from '../onnx/builder.js';
 import type { DType } from '../onnx/tensor.js';
+import { GymnosError } from '../util/errors.js';
 
 export interface GradContext {
   readonly b: GraphBuilder;
@@ -54,7 +55,7 @@ export interface GradRuleFamily {
 }
 
 /** Gradient rules and the model graph disagree: names the node, the op and what to do. */
-export class AutodiffError extends Error {
+export class AutodiffError extends GymnosError {
   readonly code = 'GYMNOS_AUTODIFF';
   constructor(message: string) { super(message); this.name = 'AutodiffError'; }
 }

@@ -1,41 +1,53 @@
 /**
- * Exit codes and error reporting for gymnosd: user errors (bad files, bad config, unsupported
- * models) exit 2 with the message alone; anything else is an internal failure and exits 1 with
- * the stack, so it can be reported.
+ * Exit codes and error reporting for gymnosd, in one place. A user-facing error (bad files, bad
+ * config, unsupported models, a full disk, a held lock, a diverged run) prints one line,
+ * `gymnosd: <message>` with its hint on the same line as `(hint: ...)`, and exits 2. Anything else
+ * is a bug: the stack, a request to report it, exit 1.
  */
+import { GymnosError, USER_CODES, asEnvironmentError, isEnvironmentErrno } from '../util/errors.js';
+
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USER_ERROR = 2;
 
-/**
- * Codes of errors whose message tells the user what to fix: bad files, configs, models, data, and
- * environments that lack what the config asks for (a CUDA provider, say).
- */
-const USER_CODES = new Set([
-  'GYMNOS_ONNX_FORMAT', 'GYMNOS_OPSET', 'GYMNOS_AUTODIFF', 'GYMNOS_CHECKPOINT', 'GYMNOS_CONFIG', 'GYMNOS_USER', 'GYMNOS_DATASET',
-  'ERR_SESSION_CONFIG', 'ERR_PROVIDER_UNAVAILABLE', 'ERR_BACKEND_UNAVAILABLE',
-  'ERR_GYMNOS_ARROW', 'ERR_GYMNOS_IO', 'ERR_GYMNOS_PLAN', 'ERR_GYMNOS_DATA',
-]);
-
 /** An error caused by the user's input; gymnosd prints its message and exits 2. */
-export class UserError extends Error {
+export class UserError extends GymnosError {
   readonly code = 'GYMNOS_USER';
-  constructor(message: string, options?: { cause?: unknown }) { super(message, options); this.name = 'UserError'; }
+  constructor(message: string, options?: { cause?: unknown; hint?: string }) { super(message, options); this.name = 'UserError'; }
 }
 
-/** Whether an error is the user's to fix (its message says how). */
+/**
+ * Whether an error is the user's (or the environment's) to fix: a GymnosError that says so, an
+ * error carrying a user-facing code (errors that crossed a worker thread keep only their code),
+ * or a system error such as ENOSPC or EACCES.
+ */
 export function isUserError(e: unknown): boolean {
+  if (e instanceof GymnosError) return e.userFacing;
+  if (isEnvironmentErrno(e)) return true;
   const code = (e as { code?: unknown })?.code;
   return typeof code === 'string' && USER_CODES.has(code);
+}
+
+/** The one line gymnosd prints for a user-facing error (without the trailing newline). */
+export function userErrorLine(e: unknown): string {
+  const err = asEnvironmentError(e) as Error & { hint?: unknown };
+  const hint = typeof err.hint === 'string' && err.hint ? ` (hint: ${err.hint})` : '';
+  return `gymnosd: ${err.message}${hint}`;
 }
 
 /** Prints an error the way gymnosd does and returns the exit code to use. */
 export function reportError(e: unknown): number {
   if (isUserError(e)) {
-    process.stderr.write(`gymnosd: ${(e as Error).message}\n`);
+    safeWrite(`${userErrorLine(e)}\n`);
     return EXIT_USER_ERROR;
   }
   const err = e as Error;
-  process.stderr.write(`gymnosd: internal error: ${err?.stack ?? String(e)}\n`);
+  safeWrite(`gymnosd: internal error: ${err?.stack ?? String(e)}\n`
+    + 'gymnosd: this is a bug in Gymnos; please report it with the command line, the experiment file and this output\n');
   return EXIT_FAILURE;
+}
+
+/** Writes to stderr; a closed stderr (EPIPE) must not turn a reported error into a crash. */
+function safeWrite(text: string): void {
+  try { process.stderr.write(text); } catch { /* stderr is gone: the exit code still tells */ }
 }

@@ -59,6 +59,7 @@ export const experimentSchema = obj({
     gradientAccumulation: int({ min: 1, default: 1, doc: 'micro-batches per optimizer step: each batch\'s gradients are added up in the graph (memory of one batch; BatchNormalization statistics per micro-batch), then one optimizer step applies their mean; an epoch\'s last group may hold fewer batches; schedules count optimizer steps; cannot be combined with stepsPerRun > 1' }),
     clipGradNorm: opt(num({ exclusiveMin: 0, doc: 'clip the global gradient norm to this value' })),
     clipGradValue: opt(num({ exclusiveMin: 0, doc: 'clip each gradient element to [-v, v]' })),
+    terminateOnNan: bool({ default: true, doc: 'fail the run when the training loss or the weights become NaN or infinite: exit 2, state.json failed, no checkpoint or model.onnx with such weights written, earlier checkpoints kept; false trains on regardless' }),
     stepsPerRun: int({ min: 1, default: 1, doc: 'optimizer steps per ONNX Runtime call (one ONNX Loop); > 1 drops each epoch\'s remainder steps' }),
     seed: int({ min: 0, default: 0, doc: 'seed of initialization, splits, shuffling and dropout' }),
     trainable: obj({ freeze: arr(str({ minLength: 1 }), { default: [], doc: 'parameter names or glob patterns to keep fixed' }) },

@@ -2,9 +2,10 @@
  * Dataset errors. Every message says what was expected, where (file, line, option path) and how
  * to fix it. `code` is stable; gymnosd treats it as a user error (exit 2).
  */
+import { GymnosError } from '../util/errors.js';
 
 /** A problem with the user's data or dataset options. */
-export class DatasetError extends Error {
+export class DatasetError extends GymnosError {
   readonly code = 'GYMNOS_DATASET';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);

@@ -1,5 +1,6 @@
 /** Errors the ModelManager raises for the user to fix; gymnosd prints the message and exits 2. */
-export class ModelError extends Error {
+import { GymnosError } from '../util/errors.js';
+export class ModelError extends GymnosError {
   readonly code = 'GYMNOS_USER';
   constructor(message: string, options?: { cause?: unknown }) { super(message, options); this.name = 'ModelError'; }
 }

@@ -1,4 +1,5 @@
 /** Errors from the native data engine, rethrown in TypeScript with a stable `code` and `cause`. */
+import { GymnosError } from '../util/errors.js';
 
 /** Stable codes set by the addon (see native/src/error.rs). */
 export type NativeErrorCode =
@@ -10,7 +11,7 @@ export type NativeErrorCode =
   | 'ERR_GYMNOS_INTERNAL';
 
 /** An error raised by the native loader; `cause` is the addon's original error. */
-export class NativeLoaderError extends Error {
+export class NativeLoaderError extends GymnosError {
   constructor(readonly code: NativeErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'NativeLoaderError';

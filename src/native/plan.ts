@@ -4,6 +4,7 @@
  * once, as JSON. Checks that need the file's shapes (crop larger than the image, mean/std per
  * channel) run natively when the loader opens, before the first batch.
  */
+import { GymnosError } from '../util/errors.js';
 
 /** A `[height, width]` pair, or one number for a square. */
 export type Size = number | [number, number];
@@ -133,7 +134,7 @@ export type NormalizedTransform =
   | { type: 'normalize'; mean: number[]; std: number[] };
 
 /** Thrown by `validatePlan`; `issues` lists every problem found. */
-export class PlanError extends Error {
+export class PlanError extends GymnosError {
   readonly code = 'ERR_GYMNOS_PLAN';
   constructor(readonly issues: string[]) {
     super(`invalid loader plan:\n  - ${issues.join('\n  - ')}`);

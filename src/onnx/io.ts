@@ -11,9 +11,10 @@ import {
   type Tensor, type TensorArray, type DType,
 } from './tensor.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { GymnosError } from '../util/errors.js';
 
 /** A problem with an ONNX file: says which file and what is wrong. */
-export class OnnxFormatError extends Error {
+export class OnnxFormatError extends GymnosError {
   readonly code = 'GYMNOS_ONNX_FORMAT';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);

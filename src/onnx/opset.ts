@@ -8,6 +8,7 @@
 import { type Graph, type Model, topologicalSort } from './ir.js';
 import { tensor, type Tensor } from './tensor.js';
 import { upgradeToOpset13 } from './convert/index.js';
+import { GymnosError } from '../util/errors.js';
 
 /** The ai.onnx opset of every graph Gymnos emits. */
 export const CANONICAL_OPSET = 18;
@@ -21,7 +22,7 @@ const REDUCE_ATTR_UNTIL_18 = [
 ];
 
 /** A model that cannot be converted: names the file or node and what would fix it. */
-export class OpsetError extends Error {
+export class OpsetError extends GymnosError {
   readonly code = 'GYMNOS_OPSET';
   constructor(message: string) { super(message); this.name = 'OpsetError'; }
 }

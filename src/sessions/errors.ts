@@ -3,6 +3,7 @@
  * error crosses from the worker thread back to the caller (message and code kept, the worker's
  * error attached as `cause`).
  */
+import { GymnosError } from '../util/errors.js';
 
 /** Stable codes, for callers that branch on the kind of failure. */
 export type SessionErrorCode =
@@ -25,7 +26,7 @@ const CODES = new Set<string>([
 ]);
 
 /** An error of the session layer. */
-export class SessionError extends Error {
+export class SessionError extends GymnosError {
   override name = 'SessionError';
   constructor(readonly code: SessionErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);

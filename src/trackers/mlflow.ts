@@ -12,6 +12,7 @@ import { writeFileAtomic } from '../util/atomic.js';
 import type { CallbackContext, TrainerEvent } from '../trainer/events.js';
 import type { Tracker } from './tracker.js';
 import { flattenConfig } from './tensorboard.js';
+import { GymnosError } from '../util/errors.js';
 
 export interface MlflowOptions { trackingUri: string; experimentName?: string; runName?: string; tags: Record<string, string>; logModel: boolean; timeoutMs: number }
 
@@ -19,7 +20,9 @@ interface MetricRow { key: string; value: number; timestamp: number; step: numbe
 
 const MAX_PARAM_VALUE = 6000;
 
-export class MlflowError extends Error {
+/** The MLflow server refused or could not be reached: the environment's to fix, so user-facing. */
+export class MlflowError extends GymnosError {
+  readonly code = 'GYMNOS_MLFLOW';
   constructor(message: string, readonly status?: number, readonly errorCode?: string) { super(message); this.name = 'MlflowError'; }
 }
 

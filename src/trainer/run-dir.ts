@@ -6,8 +6,10 @@
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { writeFileAtomic } from '../util/atomic.js';
+import { removeStaleTemps, writeFileAtomic } from '../util/atomic.js';
+import { asEnvironmentError } from '../util/errors.js';
 import { loadCheckpoint, saveCheckpoint, type Checkpoint } from '../autodiff/checkpoint.js';
+import { RunLock } from './run-lock.js';
 import type { Metrics, Position } from './events.js';
 
 /** state.json */
@@ -17,6 +19,8 @@ export interface RunState extends Position {
   lr: number;
   checkpoint?: string;
   error?: string;
+  /** The failure's code when status is 'failed' (GYMNOS_DIVERGED for a NaN loss, ...). */
+  errorCode?: string;
   updatedAt: string;
 }
 
@@ -31,15 +35,32 @@ export function newRunId(now = new Date()): string {
 }
 
 export class RunDir {
+  /** The lock this process holds on the directory (see `lock`). */
+  private held?: RunLock;
   constructor(readonly path: string) {}
 
   /** Creates `<runsDir>/<name>/<id>` (or `exact` when given; it must be absent or empty). */
   static create(runsDir: string, name: string, exact?: string): RunDir {
     const path = exact ?? join(runsDir, name.replace(/[^\w.-]+/g, '_'), newRunId());
     if (existsSync(path) && readdirSync(path).length) throw Object.assign(new Error(`output directory ${path} is not empty; choose another --output or resume it with --resume`), { code: 'GYMNOS_USER' });
-    mkdirSync(join(path, 'checkpoints'), { recursive: true });
+    try { mkdirSync(join(path, 'checkpoints'), { recursive: true }); } catch (e) { throw asEnvironmentError(e, path); }
     return new RunDir(path);
   }
+
+  /**
+   * Takes the directory's lock for this process (refused with a LockedError naming the holder)
+   * and removes the temporary files interrupted writes left. Returns what a stale lock it took over
+   * said, for a warning.
+   */
+  lock(): { staleHolder?: string; removedTemps: string[] } {
+    const { lock, stale } = RunLock.acquire(this.file('.lock'), this.path);
+    this.held = lock;
+    const removedTemps = [this.path, this.file('checkpoints')].flatMap((d) => removeStaleTemps(d));
+    return { staleHolder: stale, removedTemps };
+  }
+
+  /** Releases the lock `lock` took (no-op otherwise). */
+  unlock(): void { this.held?.release(); this.held = undefined; }
 
   file(name: string): string { return join(this.path, name); }
 
@@ -51,7 +72,9 @@ export class RunDir {
 
   writeState(s: Omit<RunState, 'updatedAt'>): void { this.writeJson('state.json', { ...s, updatedAt: new Date().toISOString() }); }
 
-  appendMetrics(r: MetricsRecord): void { appendFileSync(this.file('metrics.jsonl'), `${JSON.stringify(r)}\n`); }
+  appendMetrics(r: MetricsRecord): void {
+    try { appendFileSync(this.file('metrics.jsonl'), `${JSON.stringify(r)}\n`); } catch (e) { throw asEnvironmentError(e, this.file('metrics.jsonl')); }
+  }
 
   /** Metric rows so far (a torn last line from a crash is skipped). */
   readMetrics(): MetricsRecord[] {
@@ -103,16 +126,23 @@ export class RunDir {
   }
 
   /**
-   * The newest checkpoint that loads and passes its CRC checks; corrupt or half-written ones are
-   * reported in `skipped` and the previous one is used.
+   * The newest checkpoint that loads, passes its CRC checks and that `accept` takes (it throws for
+   * one written for another model); corrupt, half-written and foreign ones are reported in
+   * `skipped` and the previous one is tried.
    */
-  latestCheckpoint(): { found?: { path: string; checkpoint: Checkpoint }; skipped: Array<{ path: string; error: string }> } {
+  latestCheckpoint(accept?: (ck: Checkpoint, path: string) => void): { found?: { path: string; checkpoint: Checkpoint }; skipped: Array<{ path: string; error: string }> } {
     const skipped: Array<{ path: string; error: string }> = [];
     for (const path of this.checkpoints()) {
-      try { return { found: { path, checkpoint: loadCheckpoint(path) }, skipped }; } catch (e) { skipped.push({ path, error: (e as Error).message }); }
+      try {
+        const checkpoint = loadCheckpoint(path);
+        accept?.(checkpoint, path);
+        return { found: { path, checkpoint }, skipped };
+      } catch (e) { skipped.push({ path, error: (e as Error).message }); }
     }
     return { skipped };
   }
 
-  writeText(name: string, text: string): void { writeFileSync(this.file(name), text); }
+  writeText(name: string, text: string): void {
+    try { writeFileSync(this.file(name), text); } catch (e) { throw asEnvironmentError(e, this.file(name)); }
+  }
 }

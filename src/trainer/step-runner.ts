@@ -8,7 +8,7 @@ import { encodeModel } from '../onnx/io.js';
 import { cloneTensor, tensor, type Tensor } from '../onnx/tensor.js';
 import { exportInference, ACC_COUNT, type TrainingArtifacts } from '../autodiff/artifacts.js';
 import { IO_NAMES } from '../autodiff/io-names.js';
-import { saveCheckpoint, loadCheckpoint, type Checkpoint } from '../autodiff/checkpoint.js';
+import { CheckpointError, saveCheckpoint, loadCheckpoint, type Checkpoint } from '../autodiff/checkpoint.js';
 import type { Model } from '../onnx/ir.js';
 
 /** One batch: the model's data inputs and the label. */
@@ -195,9 +195,9 @@ export class StepRunner {
   restore(ck: Checkpoint, source = 'checkpoint'): void {
     for (const c of this.art.carried) {
       const t = ck.tensors.get(c.input);
-      if (!t) throw new Error(`${source}: missing tensor '${c.input}'; was it written for another model or optimizer?`);
+      if (!t) throw new CheckpointError(`${source}: missing tensor '${c.input}'; was it written for another model or optimizer?`);
       if (t.dims.join(',') !== c.init.dims.join(',') || t.dtype !== c.init.dtype) {
-        throw new Error(`${source}: tensor '${c.input}' is ${t.dtype} [${t.dims}] but the model needs ${c.init.dtype} [${c.init.dims}]`);
+        throw new CheckpointError(`${source}: parameter '${c.input}' is ${t.dtype} [${t.dims}] in the checkpoint but the model needs ${c.init.dtype} [${c.init.dims}]; was it written for another model?`);
       }
       this.state.set(c.input, cloneTensor(t));
     }
@@ -207,7 +207,7 @@ export class StepRunner {
     for (const a of this.art.accumulation?.accumulators ?? []) {
       const t = ck.tensors.get(a.input);
       if (t) this.state.set(a.input, cloneTensor(t));
-      else if (this.accumulated > 0) throw new Error(`${source}: ${this.accumulated} micro-batch(es) were accumulated but '${a.input}' is missing`);
+      else if (this.accumulated > 0) throw new CheckpointError(`${source}: ${this.accumulated} micro-batch(es) were accumulated but '${a.input}' is missing`);
     }
     if (ck.meta.seed !== undefined) this.seed = BigInt(String(ck.meta.seed));
   }

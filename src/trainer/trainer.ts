@@ -15,6 +15,7 @@ import { saveModel } from '../onnx/io.js';
 import { cloneTensor, type Tensor } from '../onnx/tensor.js';
 import { saveCheckpoint } from '../autodiff/checkpoint.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { asEnvironmentError } from '../util/errors.js';
 import { resolveOptimizer } from '../autodiff/optimizers/index.js';
 import { CallbackProvider } from '../callbacks/provider.js';
 import type { ExperimentConfig } from '../config/experiment.js';
@@ -24,6 +25,7 @@ import { createLogger, type Logger } from '../util/logger.js';
 import { computeAll, type Metric } from '../metrics/index.js';
 import { StepRunner, type Batch } from './step-runner.js';
 import { RunDir, type MetricsRecord } from './run-dir.js';
+import { assertFinite, divergedAt, restoreNewest } from './faults.js';
 import { prepare, type BackendChoice, type Prepared } from './setup.js';
 import type { DataBatch, DataSplit, TrainingData } from './data.js';
 import { describeEvent, hookName, type Callback, type CallbackContext, type Decision, type FitResult, type Metrics, type Position, type StopReason, type TrainerEvent } from './events.js';
@@ -49,7 +51,7 @@ export interface TrainerOptions extends BackendChoice {
 }
 
 /** Events logged at info level (the others at debug). */
-const INFO_EVENTS = new Set<TrainerEvent['type']>(['fitStart', 'epochEnd', 'testEnd', 'fitEnd', 'error']);
+const INFO_EVENTS = new Set<TrainerEvent['type']>(['fitStart', 'epochEnd', 'testEnd', 'fitEnd']);
 
 /** Library default: JSON lines in the run directory, nothing on the console. */
 const LIBRARY_LOGGING = parseLogging({ console: { enabled: false } }, 'defaults');
@@ -86,10 +88,14 @@ export class Trainer {
     const o = this.opts;
     const cfg = this.config;
     this.run = o.resume ? new RunDir(resolve(o.resume)) : RunDir.create(this.system.runsDir, cfg.experiment.name, o.output && resolve(o.output));
-    const logs = createLogger(o.logging ?? LIBRARY_LOGGING, this.run.path, o.consoleOut);
+    const locked = this.run.lock();
+    let logs;
+    try { logs = createLogger(o.logging ?? LIBRARY_LOGGING, this.run.path, o.consoleOut); } catch (e) { this.run.unlock(); throw e; }
     this.log = logs.logger;
     let trainMetrics: Metric[] = [];
     try {
+      if (locked.staleHolder) this.log.warn({ lock: this.run.file('.lock') }, `took over the lock of ${locked.staleHolder}, which no longer runs`);
+      if (locked.removedTemps.length) this.log.info({ files: locked.removedTemps }, 'removed temporary files of interrupted writes');
       if (!o.resume) this.run.writeJson('config.json', cfg);
       this.state('running');
       this.p = await prepare(cfg, this.system, o.baseDir ?? process.cwd(), o, o.data, o.signal);
@@ -153,17 +159,19 @@ export class Trainer {
       await this.emit({ type: 'fitEnd', result });
       return result;
     } catch (e) {
-      const err = e as Error & { code?: string };
-      this.log?.error({ err: { message: err.message, code: err.code, stack: err.stack } }, 'training failed');
-      this.state('failed', err.message);
+      const err = asEnvironmentError(e) as Error & { code?: string };
+      // the details go to gymnos.log only: gymnosd reports the error itself, as one line
+      try { logs.fileOnly.error({ err: { message: err.message, code: err.code, stack: err.stack } }, 'training failed'); } catch { /* the log file is what failed */ }
+      try { this.state('failed', err.message, undefined, err.code); } catch { /* a full disk: state.json cannot be written either */ }
       await this.emit({ type: 'error', message: err.message, code: err.code }).catch(() => undefined);
       await this.emit({ type: 'stop', reason: 'error', message: err.message, position: { ...this.pos } }).catch(() => undefined);
-      throw e;
+      throw err;
     } finally {
       await this.runner?.close().catch(() => undefined);
       await this.p?.sessions.close().catch(() => undefined);
       await this.p?.data.close?.().catch(() => undefined);
       logs.close();
+      this.run.unlock();
     }
   }
 
@@ -236,6 +244,7 @@ export class Trainer {
     this.pos.batch += group.length;
     this.lastLr = lr;
     group.length = 0;
+    if (this.config.training.terminateOnNan && !Number.isFinite(loss)) throw divergedAt(loss, this.pos, this.config);
     await this.emit({ type: 'batchEnd', epoch: this.pos.epoch, batch: this.pos.batch, batches: train.batchCount, step: this.pos.step, loss, lr });
     if (everySteps > 0 && Math.floor(before / everySteps) !== Math.floor(this.pos.step / everySteps)) this.checkpoint('interval', this.pos, metrics);
   }
@@ -253,6 +262,7 @@ export class Trainer {
   }
 
   private checkpoint(reason: 'epoch' | 'interval' | 'abort' | 'stop', at: Position, metrics: Metric[]): void {
+    this.checkFinite();
     const path = this.run.saveCheckpoint(at.step, this.buildCheckpoint(at, metrics), this.config.training.checkpoint.keepLast);
     this.state('running', undefined, relative(this.run.path, path));
     this.log.debug({ path, reason, ...at }, 'checkpoint saved');
@@ -271,11 +281,10 @@ export class Trainer {
 
   /** Restores the newest valid checkpoint of the run being resumed. */
   private restore(metrics: Metric[]): (Position & { checkpoint: string }) | undefined {
-    const { found, skipped } = this.run.latestCheckpoint();
+    const { found, skipped } = restoreNewest(this.run, this.runner);
     for (const s of skipped) this.log.warn({ path: s.path, error: s.error }, 'checkpoint unusable; trying the previous one');
     this.records = this.run.truncateMetrics(found ? Number(found.checkpoint.meta.step ?? 0) : 0);
     if (!found) { this.log.warn('no usable checkpoint; the run starts over'); return undefined; }
-    this.runner.restore(found.checkpoint, found.path);
     const t = found.checkpoint.meta.trainer as { epoch: number; batch: number; lrScale: number; lrScales?: Record<string, number>; metrics?: unknown[]; callbacks?: Record<string, unknown>; snapshots?: Array<{ tag: string; step: number; restoreAtEnd: boolean }> };
     this.pos = { epoch: t.epoch, batch: t.batch, step: this.runner.step };
     this.lrScale = t.lrScale ?? 1;
@@ -298,9 +307,14 @@ export class Trainer {
     if (trackers.includes('metrics_csv')) this.run.writeCsv(this.records);
   }
 
-  private state(status: 'running' | 'completed' | 'aborted' | 'stopped' | 'failed', error?: string, checkpoint?: string): void {
+  private state(status: 'running' | 'completed' | 'aborted' | 'stopped' | 'failed', error?: string, checkpoint?: string, errorCode?: string): void {
     const prev = this.run.readJson<{ checkpoint?: string }>('state.json');
-    this.run.writeState({ status, ...this.pos, seed: this.config.training.seed, lr: this.lastLr, checkpoint: checkpoint ?? prev?.checkpoint, error });
+    this.run.writeState({ status, ...this.pos, seed: this.config.training.seed, lr: this.lastLr, checkpoint: checkpoint ?? prev?.checkpoint, error, errorCode });
+  }
+
+  /** With terminateOnNan: fails before a checkpoint or model with NaN or infinite weights is written. */
+  private checkFinite(): void {
+    if (this.config.training.terminateOnNan) assertFinite([...this.runner.state].filter(([k]) => this.isWeight(k)), this.pos, this.config);
   }
 
   /** Hands an event to the callbacks (applying their decisions) and the listener. */
@@ -344,6 +358,7 @@ export class Trainer {
 
   /** The inference model, with the dataset's fitted preprocessing baked in (it takes raw inputs). */
   private exportModel() {
+    this.checkFinite();
     const m = this.runner.exportModel();
     return this.p.data.bake ? this.p.data.bake(m, this.p.art.dataInputs[0].name) : m;
   }

@@ -2,9 +2,10 @@
  * Option checking shared by losses and optimizers: unknown keys and wrong values fail with one
  * message format, "expected ‹what› for ‹path› but got ‹value›", before any graph is built.
  */
+import { GymnosError } from '../../util/errors.js';
 
 /** An option of a loss or optimizer is unknown or out of range. */
-export class OptionError extends Error {
+export class OptionError extends GymnosError {
   readonly code = 'GYMNOS_CONFIG';
   constructor(message: string) { super(message); this.name = 'OptionError'; }
 }

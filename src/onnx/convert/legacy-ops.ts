@@ -7,8 +7,9 @@
 import type { Graph, Node } from '../ir.js';
 import { attrFloat, attrInts, attrString } from '../ir.js';
 import { tensor, type DType } from '../tensor.js';
+import { GymnosError } from '../../util/errors.js';
 
-export class ConvertError extends Error {
+export class ConvertError extends GymnosError {
   readonly code = 'GYMNOS_OPSET';
   constructor(message: string) { super(message); this.name = 'ConvertError'; }
 }
