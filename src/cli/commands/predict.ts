@@ -12,6 +12,7 @@ import * as ort from 'onnxruntime-node';
 import { decodeArrow } from '../../datasets/arrow-format.js';
 import { parseCsv } from '../../datasets/sources/csv-parse.js';
 import { UserError } from '../errors.js';
+import { numericOption } from '../args.js';
 
 const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.webp', '.gif', '.tif', '.tiff', '.avif']);
 
@@ -70,7 +71,7 @@ export const predictCommand = {
     .positional('inputs', { type: 'string', array: true, demandOption: true, describe: 'image files, one or more .csv files, or an .arrow file' })
     .option('format', { choices: ['json', 'csv'] as const, default: 'json' as const, describe: 'output format' })
     .option('columns', { type: 'string', describe: 'CSV feature columns, comma-separated (default: every column)' })
-    .option('batch', { type: 'number', default: 256, describe: 'samples per session run' }),
+    .option('batch', numericOption('batch', 'samples per session run', { integer: true, min: 1, default: 256 })),
   handler: async (a: { model: string; inputs: string[]; format: 'json' | 'csv'; columns?: string; batch: number }): Promise<number> => {
     const session = await ort.InferenceSession.create(a.model).catch((e: Error) => { throw new UserError(`cannot load ${a.model}: ${e.message}`); });
     const inputName = session.inputNames[0];
