@@ -10,7 +10,7 @@ import type { Argv } from 'yargs';
 import sharp from 'sharp';
 import * as ort from 'onnxruntime-node';
 import { decodeArrow } from '../../datasets/arrow-format.js';
-import { parseCsv } from '../../datasets/sources/csv-parse.js';
+import { csvHeader, parseCsv } from '../../datasets/sources/csv-parse.js';
 import { UserError } from '../errors.js';
 import { numericOption } from '../args.js';
 
@@ -40,7 +40,7 @@ async function readImages(files: string[], dims: number[], uint8: boolean): Prom
 /** Numeric CSV rows: the given columns, or every column. */
 function readCsv(file: string, columns: string[] | undefined, width: number): Inputs {
   const records = parseCsv(readFileSync(file, 'utf8'), file, ',');
-  const header = records[0]?.fields.map((h) => h.trim()) ?? [];
+  const header = csvHeader(records[0], file);
   const cols = (columns ?? header).map((c) => { const k = header.indexOf(c); if (k < 0) throw new UserError(`${file}: no column '${c}'; its columns are ${header.join(', ')}`); return k; });
   if (cols.length !== width) throw new UserError(`${file}: ${cols.length} columns but the model takes ${width} features; choose them with --columns`);
   const rows = records.slice(1).filter((r) => r.fields.some((f) => f.trim() !== ''));
