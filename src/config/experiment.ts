@@ -23,8 +23,19 @@ const componentJson = (names: string[], doc: string) => ({ type: 'object', descr
 const loss = external<LossSpec>((v, path) => { validateLoss(v as LossSpec, path); return v as LossSpec; },
   componentJson([...LOSSES.keys()], 'the loss: { "type": name, ...options }'), { default: { type: 'softmax_cross_entropy' }, doc: 'the loss' });
 
-const optimizer = external<OptimizerSpec>((v, path) => { resolveOptimizer(v as OptimizerSpec, path); return v as OptimizerSpec; },
-  componentJson([...OPTIMIZERS.keys()], 'the optimizer: { "type": name, "lr": rate, ...options }'), { default: { type: 'adam', lr: 0.001 }, doc: 'the optimizer' });
+/**
+ * The largest accepted learning rate. No optimizer here trains at a rate above it (SGD's usual
+ * rates are 1e-3..1, Adam's 1e-5..1e-2; even LARS-style large-batch SGD stays below 10); a larger
+ * one is almost always a typo (1e10 for 1e-10) and diverges to NaN within a step or two.
+ */
+export const MAX_LR = 10;
+
+const optimizer = external<OptimizerSpec>((v, path) => {
+  const { lr } = resolveOptimizer(v as OptimizerSpec, path).options;
+  if (lr > MAX_LR) throw new Error(`expected a learning rate <= ${MAX_LR} for ${path}.lr but got ${lr}; such a rate diverges (typical rates: 1e-4 to 1e-1${lr >= 1000 ? `; did you mean ${lr.toExponential().replace('e+', 'e-')}?` : ''})`);
+  return v as OptimizerSpec;
+},
+  componentJson([...OPTIMIZERS.keys()], `the optimizer: { "type": name, "lr": rate (at most ${MAX_LR}), ...options }`), { default: { type: 'adam', lr: 0.001 }, doc: 'the optimizer' });
 
 /** `session`: SessionManager's block, plus `profile` naming a session profile of system.json. */
 const session = external<Record<string, unknown>>((v, path) => {

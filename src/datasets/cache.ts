@@ -158,8 +158,9 @@ export async function ingestCached(
     const seen = new Uint8Array(data.classes.length);
     for (const l of data.labels) seen[l] = 1;
     const present = data.classes.filter((_, i) => seen[i]);
+    if (data.count < 2) throw new DatasetError(`dataset ${canonicalJson(spec)} has ${data.count === 1 ? 'only one sample' : 'no samples'}: too few rows to split into training, validation and test parts; add samples`);
     if (present.length < 2) {
-      throw new DatasetError(`dataset ${canonicalJson(spec)} has ${present.length === 1 ? `only one class ('${present[0]}')` : 'no samples'}; a classifier needs samples of at least two classes: check the label column or folders`);
+      throw new DatasetError(`dataset ${canonicalJson(spec)} has only one class ('${present[0]}'); a classifier needs samples of at least two classes: check the label column or folders`);
     }
     const bytes = encodeArrow(data);
     writeFileAtomic(`${b}.arrow`, bytes);

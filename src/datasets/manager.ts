@@ -66,6 +66,10 @@ function validateSplit(v: unknown, where: string): SplitSpec {
       throw new DatasetError(`expected a fraction in [0, 1) or a whole count >= 1 for ${where}.${k} but got ${JSON.stringify(x)}`);
     }
   }
+  const fv = v.validation as number | undefined, ft = v.test as number | undefined;
+  if (fv !== undefined && ft !== undefined && fv < 1 && ft < 1 && fv + ft >= 1) {
+    throw new DatasetError(`expected fractions summing to less than 1 for ${where}.validation and ${where}.test but got ${fv} + ${ft} = ${+(fv + ft).toFixed(6)}, which leaves no training samples; lower one of them`);
+  }
   if (v.seed !== undefined && !(Number.isInteger(v.seed) && (v.seed as number) >= 0)) throw new DatasetError(`expected a non-negative integer for ${where}.seed but got ${JSON.stringify(v.seed)}`);
   if (v.stratify !== undefined && typeof v.stratify !== 'boolean') throw new DatasetError(`expected true or false for ${where}.stratify but got ${JSON.stringify(v.stratify)}`);
   return v as SplitSpec;

@@ -1,5 +1,6 @@
 /** Seeded, optionally stratified train/validation/test splits of sample indices. */
 import { Rng } from '../util/rng.js';
+import { DatasetError } from './errors.js';
 
 export interface SplitSpec {
   /** Fractions (0..1) or counts (>= 1) of the validation and test parts; train gets the rest. */
@@ -14,7 +15,7 @@ export interface SplitIndices { train: number[]; validation: number[]; test: num
 
 function take(n: number, amount: number | undefined, where: string): number {
   if (amount === undefined) return 0;
-  if (!(amount >= 0)) throw new Error(`${where}: expected a fraction in [0, 1) or a count >= 1 but got ${amount}`);
+  if (!(amount >= 0)) throw new DatasetError(`expected a fraction in [0, 1) or a count >= 1 for ${where} but got ${amount}`);
   return amount < 1 ? Math.round(n * amount) : Math.floor(amount);
 }
 
@@ -23,7 +24,7 @@ export function splitIndices(count: number, spec: SplitSpec, labels?: ArrayLike<
   const rng = new Rng(spec.seed ?? 0);
   const groups: number[][] = [];
   if (spec.stratify) {
-    if (!labels) throw new Error('split.stratify needs labels');
+    if (!labels) throw new Error('split.stratify needs labels'); // a caller's bug, not the user's
     const byClass = new Map<number, number[]>();
     for (let i = 0; i < count; i++) {
       const l = labels[i];
@@ -33,9 +34,10 @@ export function splitIndices(count: number, spec: SplitSpec, labels?: ArrayLike<
     for (const k of [...byClass.keys()].sort((a, b) => a - b)) groups.push(byClass.get(k)!);
   } else groups.push(Array.from({ length: count }, (_, i) => i));
   const out: SplitIndices = { train: [], validation: [], test: [] };
-  const nVal = take(count, spec.validation, 'split.validation');
-  const nTest = take(count, spec.test, 'split.test');
-  if (nVal + nTest >= count) throw new Error(`split: validation (${nVal}) and test (${nTest}) leave no training samples out of ${count}`);
+  const nVal = take(count, spec.validation, 'dataset.split.validation');
+  const nTest = take(count, spec.test, 'dataset.split.test');
+  const asked = `dataset.split asks for validation ${spec.validation ?? 0} (${nVal} samples) and test ${spec.test ?? 0} (${nTest} samples)`;
+  if (nVal + nTest >= count) throw new DatasetError(`${asked}, which leaves no training samples out of the dataset's ${count}; lower dataset.split.validation or dataset.split.test, or add samples`);
   for (const g of groups) {
     rng.shuffle(g);
     const share = g.length / count;
@@ -44,6 +46,9 @@ export function splitIndices(count: number, spec: SplitSpec, labels?: ArrayLike<
     out.test.push(...g.slice(0, t));
     out.validation.push(...g.slice(t, t + v));
     out.train.push(...g.slice(t + v));
+  }
+  if (out.train.length === 0) {
+    throw new DatasetError(`${asked}; stratified per class (${groups.length} classes of ${groups.map((g) => g.length).join(', ')} samples), rounding leaves no training samples out of the dataset's ${count}; lower dataset.split.validation or dataset.split.test, set dataset.split.stratify to false, or add samples`);
   }
   for (const k of ['train', 'validation', 'test'] as const) out[k].sort((a, b) => a - b);
   return out;

@@ -28,10 +28,13 @@ export function defaultIntraOpThreads(cores = availableParallelism()): number {
   return Math.max(1, Math.min(8, Math.floor(cores / 2)));
 }
 
+/** The most intra/inter-op threads accepted: 2-socket servers reach 256 logical CPUs. */
+export const MAX_THREADS = 256;
+
 const KEYS: Record<keyof SessionConfig, string> = {
   device: "'cpu' | 'cuda' | 'cuda:N' | 'webgpu' | 'auto'",
-  intraOpThreads: 'positive integer',
-  interOpThreads: 'positive integer',
+  intraOpThreads: 'positive integer (at most 256)',
+  interOpThreads: 'positive integer (at most 256)',
   graphOptimization: "'disabled' | 'basic' | 'extended' | 'all'",
   executionMode: "'sequential' | 'parallel'",
   enableProfiling: 'boolean',
@@ -50,7 +53,8 @@ function bad(path: string, expected: string, got: unknown): never {
 function positiveInt(v: unknown, path: string, dflt: number): number {
   if (v === undefined) return dflt;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) return bad(path, 'a positive integer', v);
-  if (v > 1024) return bad(path, 'a positive integer of at most 1024', v);
+  // more threads than any CPU here has only slows ONNX Runtime down (and 1000 is a typo, not a plan)
+  if (v > MAX_THREADS) return bad(path, `a positive integer of at most ${MAX_THREADS} (this machine has ${availableParallelism()} logical CPUs; more threads than CPUs do not help)`, v);
   return v;
 }
 

@@ -44,6 +44,8 @@ export class SessionClock {
 
 export interface Prepared {
   data: TrainingData;
+  /** Problems that do not stop the run but that the user should see (the Trainer logs them). */
+  warnings: string[];
   art: TrainingArtifacts;
   feed: FeedAdapter;
   sessions: SessionManager;
@@ -68,6 +70,22 @@ export function sessionBlock(cfg: ExperimentConfig, sys: SystemConfig): Record<s
   return { ...(base as Record<string, unknown>), ...rest };
 }
 
+/**
+ * A training split smaller than one batch: Keras and PyTorch Lightning train on one smaller batch
+ * per epoch, and so does Gymnos, with a warning; when incomplete batches are dropped (dropLast, or
+ * stepsPerRun > 1) no step would run at all, and that is an error naming the sizes and the remedy.
+ */
+export function checkBatching(t: Pick<ExperimentConfig['training'], 'batchSize' | 'dropLast' | 'stepsPerRun' | 'gradientAccumulation'>, trainSize: number): string[] {
+  const perStep = t.stepsPerRun > 1 ? t.batchSize * t.gradientAccumulation * t.stepsPerRun : t.batchSize;
+  const dropping = t.dropLast || t.stepsPerRun > 1;
+  if (dropping && perStep > trainSize) {
+    const why = t.stepsPerRun > 1 ? `training.stepsPerRun (${t.stepsPerRun}) runs only whole groups of ${perStep} samples` : 'training.dropLast drops the incomplete batch';
+    throw new ConfigError('experiment', [{ path: 'training.batchSize', message: `training.batchSize is ${t.batchSize} but the training split has only ${trainSize} samples, and ${why}: no step would run; lower training.batchSize to at most ${Math.floor(trainSize / (perStep / t.batchSize)) || 1}${t.stepsPerRun > 1 ? ', lower training.stepsPerRun' : ', set training.dropLast to false'} or use more data` }]);
+  }
+  if (t.batchSize > trainSize) return [`training.batchSize is ${t.batchSize} but the training split has only ${trainSize} samples: each epoch is one batch of ${trainSize} (as in Keras and PyTorch Lightning); lower training.batchSize to silence this`];
+  return [];
+}
+
 export async function prepare(cfg: ExperimentConfig, sys: SystemConfig, baseDir: string, choice: BackendChoice, dataOverride?: TrainingData, signal?: AbortSignal): Promise<Prepared> {
   const t = cfg.training;
   const sessionConfig = sessionBlock(cfg, sys);
@@ -77,6 +95,7 @@ export async function prepare(cfg: ExperimentConfig, sys: SystemConfig, baseDir:
       batchSize: t.batchSize, evalBatchSize: t.evalBatchSize, seed: t.seed, dropLast: t.dropLast || t.stepsPerRun > 1,
       datasetsDir: sys.datasetsDir, baseDir, cacheDir: sys.cacheDir, signal,
     });
+    const warnings = checkBatching(t, data.train.size);
     const classification = CLASSIFICATION_LOSSES.has(t.loss.type) || (data.numClasses !== undefined && t.loss.type === 'binary_cross_entropy_with_logits');
     const modelDef = MODEL_DEFS.find((d) => d.name === cfg.model.type) as ModelDef<unknown>;
     const { type: _mt, ...modelOptions } = cfg.model;
@@ -96,7 +115,7 @@ export async function prepare(cfg: ExperimentConfig, sys: SystemConfig, baseDir:
     const schedule = createSchedule(t.lrSchedule as { type: string }, resolveOptimizer(t.optimizer, 'training.optimizer').options.lr);
     const clock = new SessionClock();
     const factory: SessionFactory = async (name, bytes) => clock.wrap(await sessions.createSession(name, bytes));
-    return { data, art, feed, sessions, factory, clock, schedule, classification, newMetrics: () => createMetrics(metricSpecs, ctx) };
+    return { data, art, feed, sessions, factory, clock, schedule, classification, warnings, newMetrics: () => createMetrics(metricSpecs, ctx) };
   } catch (e) {
     await sessions.close();
     throw e;

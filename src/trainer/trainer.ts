@@ -100,6 +100,7 @@ export class Trainer {
       this.state('running');
       this.p = await prepare(cfg, this.system, o.baseDir ?? process.cwd(), o, o.data, o.signal);
       this.p.data.saveRun?.(this.run.path);
+      for (const w of this.p.warnings) this.log.warn(w);
       this.runner = new StepRunner(this.p.art, this.p.factory, cfg.training.seed);
       await this.runner.open();
       this.run.writeJson('platform.json', await this.p.sessions.platform());

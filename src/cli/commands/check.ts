@@ -7,7 +7,7 @@ export const checkCommand = {
   describe: 'List a model\'s inputs, outputs, parameters and ops, and say whether Gymnos can train it (exit 0) or not (exit 1), naming every unsupported op and node',
   builder: (y: Argv) => y
     .positional('model', { type: 'string', demandOption: true, describe: 'path to an .onnx file (external data beside it is read)' })
-    .option('freeze', { type: 'array', string: true, describe: 'parameter names or glob patterns to freeze (repeatable)' })
+    .option('freeze', { type: 'array', string: true, nargs: 1, describe: 'parameter names or glob patterns to freeze (repeatable)' })
     .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' }),
   handler: async (argv: { model: string; freeze?: string[]; json: boolean }): Promise<number> => {
     const report = checkModelFile(argv.model, { freeze: argv.freeze });

@@ -2,7 +2,7 @@
 import type { Argv } from 'yargs';
 import { loadModel } from '../../onnx/io.js';
 import { modelGradCheck } from '../../autodiff/model-gradcheck.js';
-import { UserError } from '../errors.js';
+import { numericOption } from '../args.js';
 
 export const gradcheckCommand = {
   command: 'gradcheck <model>',
@@ -10,13 +10,12 @@ export const gradcheckCommand = {
   builder: (y: Argv) => y
     .positional('model', { type: 'string', demandOption: true, describe: 'path to an .onnx file' })
     .option('loss', { type: 'string', default: 'softmax_cross_entropy', describe: 'loss type: softmax_cross_entropy, binary_cross_entropy_with_logits, mse, l1, huber' })
-    .option('batch', { type: 'number', default: 2, describe: 'batch size of the random inputs' })
-    .option('seed', { type: 'number', default: 1, describe: 'seed of the random inputs and the checked elements' })
-    .option('elements', { type: 'number', default: 6, describe: 'elements checked per parameter' })
-    .option('tolerance', { type: 'number', default: 1e-4, describe: 'largest acceptable relative error' })
-    .option('freeze', { type: 'array', string: true, describe: 'parameter names or glob patterns to freeze' }),
+    .option('batch', numericOption('batch', 'batch size of the random inputs', { integer: true, min: 1, default: 2 }))
+    .option('seed', numericOption('seed', 'seed of the random inputs and the checked elements', { integer: true, min: 0, default: 1 }))
+    .option('elements', numericOption('elements', 'elements checked per parameter', { integer: true, min: 1, default: 6 }))
+    .option('tolerance', numericOption('tolerance', 'largest acceptable relative error', { above: 0, default: 1e-4 }))
+    .option('freeze', { type: 'array', string: true, nargs: 1, describe: 'parameter names or glob patterns to freeze' }),
   handler: async (argv: { model: string; loss: string; batch: number; seed: number; elements: number; tolerance: number; freeze?: string[] }): Promise<number> => {
-    if (!(argv.batch >= 1)) throw new UserError(`--batch: expected a positive integer but got ${argv.batch}`);
     const model = loadModel(argv.model);
     const r = modelGradCheck(model, { loss: { type: argv.loss }, batch: argv.batch, seed: argv.seed, maxElements: argv.elements, trainable: { freeze: argv.freeze } });
     for (const p of r.params) {

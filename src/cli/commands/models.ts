@@ -10,6 +10,7 @@ import { ModelManager } from '../../models/model-manager.js';
 import { summarizeModel, formatSummary, formatFlops } from '../../models/summary.js';
 import { saveModel } from '../../onnx/io.js';
 import { UserError } from '../errors.js';
+import { numericOption } from '../args.js';
 
 interface ShowArgs { name: string; set?: string[]; classes?: number; inputShape?: string; out?: string; json: boolean; seed: number }
 
@@ -64,10 +65,10 @@ export const modelsCommand = {
   builder: (y: Argv) => y
     .positional('action', { choices: ['list', 'show'] as const, demandOption: true, describe: 'list: every architecture and preset; show: one model' })
     .positional('name', { type: 'string', describe: 'architecture or preset name (for show)' })
-    .option('set', { type: 'array', string: true, describe: 'hyperparameter override key=value (JSON values), repeatable' })
-    .option('classes', { type: 'number', describe: 'number of classes (default: the architecture\'s example)' })
+    .option('set', { type: 'array', string: true, nargs: 1, describe: 'hyperparameter override key=value (JSON values), repeatable' })
+    .option('classes', numericOption('classes', 'number of classes (default: the architecture\'s example)', { integer: true, min: 1 }))
     .option('input-shape', { type: 'string', describe: 'per-sample input shape, e.g. 3x32x32 (default: the architecture\'s example)' })
-    .option('seed', { type: 'number', default: 1, describe: 'weight initialization seed' })
+    .option('seed', numericOption('seed', 'weight initialization seed', { integer: true, min: 0, default: 1 }))
     .option('out', { type: 'string', describe: 'write the model to this .onnx file' })
     .option('json', { type: 'boolean', default: false, describe: 'print the summary as JSON' }),
   handler: async (argv: { action: 'list' | 'show'; name?: string; set?: string[]; classes?: number; inputShape?: string; out?: string; json: boolean; seed: number }): Promise<number> => {

@@ -10,8 +10,9 @@ import type { Argv } from 'yargs';
 import sharp from 'sharp';
 import * as ort from 'onnxruntime-node';
 import { decodeArrow } from '../../datasets/arrow-format.js';
-import { parseCsv } from '../../datasets/sources/csv-parse.js';
+import { csvHeader, parseCsv } from '../../datasets/sources/csv-parse.js';
 import { UserError } from '../errors.js';
+import { numericOption } from '../args.js';
 
 const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.webp', '.gif', '.tif', '.tiff', '.avif']);
 
@@ -39,7 +40,7 @@ async function readImages(files: string[], dims: number[], uint8: boolean): Prom
 /** Numeric CSV rows: the given columns, or every column. */
 function readCsv(file: string, columns: string[] | undefined, width: number): Inputs {
   const records = parseCsv(readFileSync(file, 'utf8'), file, ',');
-  const header = records[0]?.fields.map((h) => h.trim()) ?? [];
+  const header = csvHeader(records[0], file);
   const cols = (columns ?? header).map((c) => { const k = header.indexOf(c); if (k < 0) throw new UserError(`${file}: no column '${c}'; its columns are ${header.join(', ')}`); return k; });
   if (cols.length !== width) throw new UserError(`${file}: ${cols.length} columns but the model takes ${width} features; choose them with --columns`);
   const rows = records.slice(1).filter((r) => r.fields.some((f) => f.trim() !== ''));
@@ -70,7 +71,7 @@ export const predictCommand = {
     .positional('inputs', { type: 'string', array: true, demandOption: true, describe: 'image files, one or more .csv files, or an .arrow file' })
     .option('format', { choices: ['json', 'csv'] as const, default: 'json' as const, describe: 'output format' })
     .option('columns', { type: 'string', describe: 'CSV feature columns, comma-separated (default: every column)' })
-    .option('batch', { type: 'number', default: 256, describe: 'samples per session run' }),
+    .option('batch', numericOption('batch', 'samples per session run', { integer: true, min: 1, default: 256 })),
   handler: async (a: { model: string; inputs: string[]; format: 'json' | 'csv'; columns?: string; batch: number }): Promise<number> => {
     const session = await ort.InferenceSession.create(a.model).catch((e: Error) => { throw new UserError(`cannot load ${a.model}: ${e.message}`); });
     const inputName = session.inputNames[0];

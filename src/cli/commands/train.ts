@@ -7,6 +7,7 @@ import { runConfig } from '../../trainer/rebuild.js';
 import { UserError } from '../errors.js';
 import { loadExperimentFile, withConfigFiles } from '../experiment-args.js';
 import { progressPrinter } from '../progress.js';
+import { numericOption } from '../args.js';
 
 interface TrainArgs { experiment?: string; resume?: string; set?: string[]; device?: string; output?: string; seed?: number; system?: string; logging?: string; backend?: string }
 
@@ -16,10 +17,10 @@ export const trainCommand = {
   builder: (y: Argv) => withConfigFiles(y
     .positional('experiment', { type: 'string', describe: 'the experiment JSON file' })
     .option('resume', { type: 'string', describe: 'continue this run directory from its newest valid checkpoint' })
-    .option('set', { type: 'array', string: true, describe: 'override a config value: key.path=value (JSON or a string; repeatable)' })
+    .option('set', { type: 'array', string: true, nargs: 1, describe: 'override a config value: key.path=value (JSON or a string; repeatable)' })
     .option('device', { type: 'string', describe: "session.device: cpu, cuda, cuda:N, webgpu or auto" })
     .option('output', { type: 'string', describe: 'the run directory to create (default <runsDir>/<experiment>/<id>)' })
-    .option('seed', { type: 'number', describe: 'training.seed' })
+    .option('seed', numericOption('seed', 'training.seed', { integer: true, min: 0 }))
     .option('backend', { type: 'string', hidden: true, describe: "session backend ('null' for orchestration tests)" })),
   handler: async (a: TrainArgs): Promise<number> => {
     const system = loadSystem(a.system);

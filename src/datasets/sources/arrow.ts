@@ -91,10 +91,19 @@ async function ingest(o: ArrowOptions): Promise<IngestedData> {
   const bytes = await readFile(file);
   const magic = bytes.length >= 8 && (bytes.subarray(0, 6).toString('latin1') === 'ARROW1' || bytes.readUInt32LE(0) === 0xffffffff);
   if (!magic) throw new DatasetError(`cannot read '${file}' as an Arrow IPC or Feather v2 file (it starts with neither 'ARROW1' nor a stream message); ${fix}`);
+  const reexport = 'export it again (pyarrow.feather.write_feather(table, path, compression="uncompressed"))';
+  // an IPC file ends with its footer and the magic again: without it the file was cut short
+  if (bytes.subarray(0, 6).toString('latin1') === 'ARROW1' && (bytes.length < 12 || bytes.subarray(bytes.length - 6).toString('latin1') !== 'ARROW1')) {
+    throw new DatasetError(`'${file}' is truncated (${bytes.length} bytes, and no Arrow footer at its end); ${reexport}`);
+  }
   try {
     t = tableFromIPC(bytes);
+    // decoding is lazy in places: touch every column once so damage shows here, not mid-training
+    if (t.numRows > 0) for (const f of t.schema.fields) t.getChild(f.name)?.get(t.numRows - 1);
   } catch (e) {
-    throw new DatasetError(`cannot read '${file}' as an Arrow IPC or Feather v2 file (${(e as Error).message}); ${fix}`, { cause: e });
+    // apache-arrow reads no compressed buffers; anything else is damage
+    if (/compress/i.test((e as Error).message)) throw new DatasetError(`cannot read '${file}': its record batches are compressed; ${fix}`, { cause: e });
+    throw new DatasetError(`'${file}' is truncated or corrupt (not a readable Arrow IPC or Feather v2 file); ${reexport}`, { cause: e });
   }
   if (t.numRows === 0) throw new DatasetError(`'${file}' has no rows`);
   const lv = column(t, o.label, file, 'label column');

@@ -73,3 +73,18 @@ export function parseCsv(text: string, file: string, delimiter = ','): CsvRecord
   }
   return out;
 }
+
+/**
+ * The trimmed header names of a CSV file.
+ * @throws DatasetError when two columns share a name (which one a key means would be a guess).
+ */
+export function csvHeader(record: CsvRecord | undefined, file: string): string[] {
+  const header = record?.fields.map((h) => h.trim()) ?? [];
+  const first = new Map<string, number>();
+  header.forEach((h, k) => {
+    const j = first.get(h);
+    if (j !== undefined) throw new DatasetError(`${file}:${record!.line}: the header names column '${h}' twice (columns ${j + 1} and ${k + 1}); rename one of them`);
+    first.set(h, k);
+  });
+  return header;
+}

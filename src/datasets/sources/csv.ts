@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { DatasetError, OptionChecker } from '../errors.js';
 import type { DatasetSource, IngestedData, OnError, SkippedItem } from '../types.js';
-import { parseCsv } from './csv-parse.js';
+import { csvHeader, parseCsv } from './csv-parse.js';
 import { requireFile } from './fs-helpers.js';
 
 /** Validated options of the csv source. */
@@ -60,7 +60,7 @@ async function ingest(o: CsvOptions): Promise<IngestedData> {
   const name = basename(file);
   const records = parseCsv(await readFile(file, 'utf8'), file, o.delimiter);
   if (records.length === 0) throw new DatasetError(`${file} is empty; expected a header line and data rows`);
-  const header = records[0].fields.map((h) => h.trim());
+  const header = csvHeader(records[0], file);
   const col = (h: string, what: string) => {
     const k = header.indexOf(h);
     if (k < 0) throw new DatasetError(`${what} '${h}' is not a column of ${file}; its columns are ${header.join(', ')}`);
