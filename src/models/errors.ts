@@ -2,5 +2,5 @@
 import { GymnosError } from '../util/errors.js';
 export class ModelError extends GymnosError {
   readonly code = 'GYMNOS_USER';
-  constructor(message: string, options?: { cause?: unknown }) { super(message, options); this.name = 'ModelError'; }
+  constructor(message: string, options?: { cause?: unknown; hint?: string }) { super(message, options); this.name = 'ModelError'; }
 }

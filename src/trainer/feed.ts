@@ -6,7 +6,8 @@
 import type { ValueInfo } from '../onnx/ir.js';
 import { tensor, type Tensor } from '../onnx/tensor.js';
 import type { Batch } from './step-runner.js';
-import type { DataBatch } from './data.js';
+import type { DataBatch, DataSplit } from './data.js';
+import { ModelError } from '../models/errors.js';
 
 /** Concatenates tensors along the first axis. */
 export function concatRows(ts: Tensor[]): Tensor {
@@ -38,6 +39,24 @@ export class FeedAdapter {
     if (this.label.dtype !== 'int64' && ls.length === 2 && typeof ls[1] === 'number' && numClasses && ls[1] !== numClasses) {
       throw Object.assign(new Error(`the loss needs labels of width ${ls[1]} but the dataset has ${numClasses} classes`), { code: 'GYMNOS_USER' });
     }
+  }
+
+  /**
+   * A model exported with a fixed batch size (input dimension 0 a number, 1 typically) takes only
+   * batches of exactly that size: says so before the first step, with the remedy, instead of
+   * failing inside ONNX Runtime at the first batch of another size.
+   */
+  checkBatch(o: { batchSize: number; evalBatchSize: number; dropLast: boolean; train: DataSplit; evals: Array<[string, DataSplit]> }): void {
+    const fixed = this.input.shape![0];
+    if (typeof fixed !== 'number') return;
+    const problems: string[] = [];
+    if (o.batchSize !== fixed) problems.push(`training.batchSize is ${o.batchSize}`);
+    else if (!o.dropLast && o.train.size % fixed) problems.push(`the last training batch holds ${o.train.size % fixed} samples (set training.dropLast: true)`);
+    if (o.evals.length && o.evalBatchSize !== fixed) problems.push(`training.evalBatchSize is ${o.evalBatchSize}`);
+    else for (const [name, e] of o.evals) if (e.size % fixed) { problems.push(`the last ${name} batch holds ${e.size % fixed} samples`); break; }
+    if (!problems.length) return;
+    throw new ModelError(`model input '${this.input.name}' is fixed at batch size ${fixed} (its first dimension is ${fixed}, not symbolic) but ${problems.join(' and ')}`,
+      { hint: `re-export the model with a dynamic batch dimension (PyTorch: torch.onnx.export(..., dynamic_axes={'${this.input.name}': {0: 'batch'}})), or set training.batchSize and training.evalBatchSize to ${fixed}` });
   }
 
   /** One step's feeds from its micro-batches. */

@@ -160,9 +160,9 @@ export class Trainer {
       await this.emit({ type: 'fitEnd', result });
       return result;
     } catch (e) {
-      const err = asEnvironmentError(e) as Error & { code?: string };
+      const err = asEnvironmentError(e) as Error & { code?: string; hint?: string };
       // the details go to gymnos.log only: gymnosd reports the error itself, as one line
-      try { logs.fileOnly.error({ err: { message: err.message, code: err.code, stack: err.stack } }, 'training failed'); } catch { /* the log file is what failed */ }
+      try { logs.fileOnly.error({ err: { message: err.message, code: err.code, stack: err.stack, hint: err.hint } }, 'training failed'); } catch { /* the log file is what failed */ }
       try { this.state('failed', err.message, undefined, err.code); } catch { /* a full disk: state.json cannot be written either */ }
       await this.emit({ type: 'error', message: err.message, code: err.code }).catch(() => undefined);
       await this.emit({ type: 'stop', reason: 'error', message: err.message, position: { ...this.pos } }).catch(() => undefined);

@@ -3,7 +3,8 @@
  * NaN model; a resume never silently starts over when every checkpoint is unusable and falls back
  * past a foreign one; the run-directory lock refuses a second holder and takes over a dead one's;
  * leftovers of interrupted atomic writes are removed at resume; a failed log write ends the run
- * with an EnvironmentError instead of retrying forever. Null backend with scripted outputs.
+ * with an EnvironmentError instead of retrying forever; a model fixed at batch size 1 is refused
+ * before the first step. Null backend with scripted outputs.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -22,6 +23,8 @@ import { tensor } from '../../src/onnx/tensor.js';
 import { createLogger } from '../../src/util/logger.js';
 import { parseLogging } from '../../src/config/logging.js';
 import { GymnosError } from '../../src/util/errors.js';
+import { buildMlp } from '../../src/models/zoo/small.js';
+import { saveModel } from '../../src/onnx/io.js';
 import { isUserError, userErrorLine } from '../../src/cli/errors.js';
 
 const out = tempDir('gymnos-faults-');
@@ -152,4 +155,21 @@ test('a log write that fails (full disk) is thrown once as a user-facing error, 
   logs.close();
   assert.equal(calls, 1);
   assert.deepEqual(readdirSync(dir), ['gymnos.log']);
+});
+
+test('a model exported with a fixed batch size is refused before the first step, naming the dimension and the remedy', async () => {
+  const run = out();
+  const m = buildMlp({ inputs: 4, hidden: [5], classes: 3, seed: 1 });
+  m.graph.inputs[0] = { ...m.graph.inputs[0], shape: [1, 4] };
+  const path = `${run}-fixed.onnx`;
+  saveModel(m, path);
+  const config = cfg({ epochs: 1, batchSize: 16 }, { model: { type: 'onnx', path }, dataset: { type: 'iris' } });
+  const err = await fit(config, { ...scripted({}), output: run }).then(() => undefined, (e: unknown) => e) as GymnosError;
+  assert.equal(err?.code, 'GYMNOS_USER', String(err));
+  assert.ok(isUserError(err));
+  assert.equal(userErrorLine(err), "gymnosd: model input 'input' is fixed at batch size 1 (its first dimension is 1, not symbolic) but training.batchSize is 16 and training.evalBatchSize is 256 (hint: re-export the model with a dynamic batch dimension (PyTorch: torch.onnx.export(..., dynamic_axes={'input': {0: 'batch'}})), or set training.batchSize and training.evalBatchSize to 1)");
+  assert.equal(state(run).step, 0);
+  // the remedy works: batches of exactly 1 train
+  const { result } = await fit(cfg({ epochs: 1, batchSize: 1, evalBatchSize: 1 }, { model: { type: 'onnx', path }, dataset: { type: 'iris' } }), { ...scripted({}), output: out() });
+  assert.equal(result.status, 'completed');
 });
