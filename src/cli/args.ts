@@ -4,6 +4,9 @@
  * messages for unknown options and commands, missing arguments and invalid choices.
  */
 import { UserError } from './errors.js';
+import { printable } from '../util/printable.js';
+
+export { printable };
 
 /** Edit distance (insertions, deletions, substitutions, adjacent swaps) between two words. */
 export function editDistance(a: string, b: string): number {
@@ -28,14 +31,6 @@ export function closest(word: string, candidates: Iterable<string>): string | un
     if (dist < bestD) { best = c; bestD = dist; }
   }
   return best !== undefined && bestD <= Math.max(1, Math.min(3, Math.floor(word.length / 3))) ? best : undefined;
-}
-
-/** Escapes what a terminal would interpret (control characters, other non-printables) in text from files or arguments. */
-export function printable(s: string): string {
-  return s.replace(/[\p{Cc}\p{Cf}\p{Co}\p{Cn}\u2028\u2029]/gu, (ch) => {
-    const c = ch.codePointAt(0)!;
-    return c <= 0xff ? `\\x${c.toString(16).padStart(2, '0')}` : `\\u{${c.toString(16)}}`;
-  });
 }
 
 const shown = (v: unknown) => `'${printable(String(v))}'`;

@@ -5,19 +5,23 @@ import { readFileSync, existsSync, openSync, readSync, closeSync, fstatSync } fr
 import { dirname, isAbsolute, resolve, basename } from 'node:path';
 import { ModelProtoType, AttrCode, int64ToNumber, int64ToBigInt, type Int64Like } from './proto.js';
 import type { Attr, Graph, Model, Node, ValueInfo, Dim } from './ir.js';
-import { emptyGraph } from './ir.js';
+import { emptyGraph, topologicalSort } from './ir.js';
 import {
   DTYPE_CODE, arrayFromBytes, bytesOf, dtypeFromCode, dtypeSize, sizeOf,
   type Tensor, type TensorArray, type DType,
 } from './tensor.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { GymnosError } from '../util/errors.js';
+import { printable } from '../util/printable.js';
 
-/** A problem with an ONNX file: says which file and what is wrong. */
+/**
+ * A problem with an ONNX file: says which file and what is wrong. Names from the file are escaped
+ * (printable()), so a message never carries raw control bytes to a terminal.
+ */
 export class OnnxFormatError extends GymnosError {
   readonly code = 'GYMNOS_ONNX_FORMAT';
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(printable(message), options);
     this.name = 'OnnxFormatError';
   }
 }
@@ -183,8 +187,27 @@ export function decodeModel(bytes: Uint8Array, path?: string): Model {
     modelVersion: int64ToNumber(m.modelVersion),
     docString: m.docString ?? '',
     metadata,
-    graph: decodeGraph(m.graph, ctx),
+    graph: checkReferences(decodeGraph(m.graph, ctx), source),
   };
+}
+
+/**
+ * Every value the graph reads must come from somewhere: a graph input, an initializer or a node's
+ * output, with no cycles; every graph output must be produced. A file that breaks this was
+ * corrupted or edited, and is refused here, naming the node and the value.
+ */
+function checkReferences(graph: Graph, source: string): Graph {
+  const fix = 'the file is corrupt or was edited: repair the graph or export the model again';
+  const defined = [...graph.inputs.map((v) => v.name), ...graph.initializers.keys()];
+  try {
+    topologicalSort(graph.nodes, defined);
+  } catch (e) {
+    throw new OnnxFormatError(`${source}: ${(e as Error).message}; ${fix}`, { cause: e });
+  }
+  const produced = new Set([...defined, ...graph.nodes.flatMap((n) => n.outputs)]);
+  const missing = graph.outputs.find((o) => !produced.has(o.name));
+  if (missing) throw new OnnxFormatError(`${source}: graph output '${missing.name}' is produced by no node, input or initializer; ${fix}`);
+  return graph;
 }
 
 /** Reads an ONNX file from disk, with its external data. */

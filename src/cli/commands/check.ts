@@ -1,6 +1,7 @@
 /** `gymnosd check <model.onnx>`: can Gymnos train this model, and if not, which nodes stop it. */
 import type { Argv } from 'yargs';
 import { checkModelFile, formatReport } from '../../models/inspect.js';
+import { printableLines } from '../../util/printable.js';
 
 export const checkCommand = {
   command: 'check <model>',
@@ -11,7 +12,7 @@ export const checkCommand = {
     .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' }),
   handler: async (argv: { model: string; freeze?: string[]; json: boolean }): Promise<number> => {
     const report = checkModelFile(argv.model, { freeze: argv.freeze });
-    process.stdout.write(argv.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
+    process.stdout.write(argv.json ? `${JSON.stringify(report, null, 2)}\n` : `${printableLines(formatReport(report))}\n`);
     return report.trainable ? 0 : 1;
   },
 };

@@ -4,7 +4,7 @@
  */
 import type { Dim, Graph, ValueInfo } from '../ir.js';
 import { toNumbers, type Tensor } from '../tensor.js';
-import type { OutputInfo, ShapeCtx, ShapeRule } from './context.js';
+import { ShapeInferenceError, type OutputInfo, type ShapeCtx, type ShapeRule } from './context.js';
 import { elementwiseRules } from './elementwise.js';
 import { shapeOpRules } from './shape-ops.js';
 import { nnRules } from './nn-ops.js';
@@ -77,7 +77,13 @@ export function inferShapes(graph: Graph, opset: number, options: { strict?: boo
       if (options.strict) throw new Error(`${where}: no shape inference for op '${node.opType}'${node.domain ? ` in domain '${node.domain}'` : ''}`);
       outs = node.outputs.map(() => ({ dtype: 'float32' as const }));
     } else {
-      outs = rule(ctx);
+      try {
+        outs = rule(ctx);
+      } catch (e) {
+        // rules throw plain Errors that describe the model ("node 'x' (Conv): ..."); anything else is a bug
+        if (e instanceof Error && e.constructor === Error) throw new ShapeInferenceError(e.message, { cause: e });
+        throw e;
+      }
     }
     node.outputs.forEach((name, i) => {
       if (!name) return;

@@ -41,16 +41,38 @@ export function resolvePads(
   return [...begin, ...end];
 }
 
+/**
+ * Window output sizes, refusing a window that does not fit its padded input (an output size below
+ * 1), which ONNX Runtime and the reference interpreter would otherwise hit at run time.
+ */
+function windows(c: ShapeCtx, spatial: Dim[], kernel: number[], strides: number[], pads: number[], dil: number[], ceil: boolean): Dim[] {
+  const n = spatial.length;
+  return spatial.map((d, i) => {
+    if (!(strides[i] >= 1 && dil[i] >= 1)) throw new Error(`${c.where}: strides [${strides}] and dilations [${dil}] must be >= 1`);
+    const out = windowOut(d, kernel[i], strides[i], pads[i], pads[i + n], dil[i], ceil);
+    if (typeof out === 'number' && out < 1) {
+      const eff = (kernel[i] - 1) * dil[i] + 1;
+      throw new Error(`${c.where}: the kernel (${kernel[i]}${dil[i] > 1 ? `, dilated to ${eff}` : ''}) is larger than its padded input along spatial axis ${i} (${d} + pads ${pads[i]} + ${pads[i + n]} = ${(d as number) + pads[i] + pads[i + n]}); use a smaller kernel, more padding or a larger input`);
+    }
+    return out;
+  });
+}
+
 function conv(c: ShapeCtx): OutputInfo[] {
   const x = c.shape(0);
   const w = c.shape(1);
   const spatial = x.slice(2);
   const n = spatial.length;
-  const kernel = attrInts(c.node, 'kernel_shape', w.slice(2).map((d) => (typeof d === 'number' ? d : 0)));
+  if (w.length !== x.length) throw new Error(`${c.where}: the weight has rank ${w.length} but the input has rank ${x.length}; they must match`);
+  const wk = w.slice(2);
+  const kernel = attrInts(c.node, 'kernel_shape', wk.map((d) => (typeof d === 'number' ? d : 0)));
+  if (kernel.length !== n || kernel.some((k, i) => k < 1 || (typeof wk[i] === 'number' && wk[i] !== k))) {
+    throw new Error(`${c.where}: kernel_shape [${kernel}] does not match the weight's spatial dims [${wk}]`);
+  }
   const strides = attrInts(c.node, 'strides', Array(n).fill(1));
   const dil = attrInts(c.node, 'dilations', Array(n).fill(1));
   const pads = resolvePads(c, spatial, kernel, strides, dil);
-  const out = spatial.map((d, i) => windowOut(d, kernel[i], strides[i], pads[i], pads[i + n], dil[i], false));
+  const out = windows(c, spatial, kernel, strides, pads, dil, false);
   return [{ dtype: c.dtype(0), shape: [x[0], w[0], ...out] }];
 }
 
@@ -89,7 +111,8 @@ function pool(c: ShapeCtx): OutputInfo[] {
   const dil = attrInts(c.node, 'dilations', Array(n).fill(1));
   const pads = resolvePads(c, spatial, kernel, strides, dil);
   const ceil = attrInt(c.node, 'ceil_mode', 0) === 1;
-  const out = spatial.map((d, i) => windowOut(d, kernel[i], strides[i], pads[i], pads[i + n], dil[i], ceil));
+  if (kernel.length !== n || kernel.some((k) => k < 1)) throw new Error(`${c.where}: kernel_shape [${kernel}] must give one size >= 1 per spatial axis (${n})`);
+  const out = windows(c, spatial, kernel, strides, pads, dil, ceil);
   const shape = [x[0], x[1], ...out];
   return [{ dtype: c.dtype(0), shape }, { dtype: 'int64', shape }];
 }
