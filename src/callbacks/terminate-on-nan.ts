@@ -1,4 +1,9 @@
-/** `terminate_on_nan`: stop at the first step whose loss is NaN or infinite. */
+/**
+ * `terminate_on_nan`: stop at the first step whose loss is NaN or infinite, as a graceful stop.
+ * The Trainer's own check (`training.terminateOnNan`, on by default) already fails such a run
+ * (exit 2, no NaN model written) before this callback sees the step; the callback matters only
+ * with that check turned off.
+ */
 import type { Callback, Decision, TrainerEvent } from '../trainer/events.js';
 import type { CallbackDef } from './callback.js';
 
@@ -12,7 +17,7 @@ export class TerminateOnNan implements Callback {
 
 export const terminateOnNan: CallbackDef<Record<string, never>> = {
   name: 'terminate_on_nan',
-  doc: 'stop when the training loss becomes NaN or infinite',
+  doc: 'stop when the training loss becomes NaN or infinite (a graceful stop; training.terminateOnNan, on by default, already fails such a run)',
   options: {},
   create: (_o, ctx) => new TerminateOnNan(ctx.index),
 };

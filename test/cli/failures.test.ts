@@ -6,14 +6,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RunLock } from '../../src/trainer/run-lock.js';
 import { captureCli } from './capture.js';
 import { buildMlp } from '../../src/models/zoo/small.js';
 import { saveModel } from '../../src/onnx/io.js';
+import { loadCheckpoint } from '../../src/autodiff/checkpoint.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'gymnos-failures-'));
@@ -128,4 +129,48 @@ test('a train-time user error is exactly one stderr line, even with console logg
   assert.match(r.err, /^gymnosd: model input 'input' is fixed at batch size 1 .* \(hint: re-export the model with a dynamic batch dimension/);
   // the details are in gymnos.log
   assert.match(readFileSync(join(run, 'gymnos.log'), 'utf8'), /"stack":"ModelError: model input 'input' is fixed.*"hint":"re-export the model.*"msg":"training failed"/);
+});
+
+test('ONNX Runtime: a diverging run (lr 1e30) exits 2 in one line, writes no model.onnx and keeps finite checkpoints', async () => {
+  const nan = join(dir, 'nan.json');
+  writeFileSync(nan, JSON.stringify({
+    dataset: { type: 'iris' }, model: { type: 'mlp', hidden: [16] },
+    training: { epochs: 3, batchSize: 16, seed: 3, optimizer: { type: 'sgd', lr: 1e30 }, checkpoint: { everySteps: 1, keepLast: 3 } },
+    session: { device: 'cpu', intraOpThreads: 1 },
+  }));
+  const run = join(dir, 'nan-run');
+  const r = await captureCli(['train', nan, '--output', run, '--logging', quiet]);
+  assert.equal(r.code, 2, r.err);
+  assert.match(r.err, /^gymnosd: training diverged: the loss is (NaN|-?Infinity) at epoch 1, step \d+; checkpoints before it are kept, no model\.onnx was written \(hint: lower the learning rate \(training\.optimizer\.lr is 1e\+30\)[^\n]*\)\n$/);
+  const s = state(run);
+  assert.deepEqual([s.status, s.errorCode], ['failed', 'GYMNOS_DIVERGED']);
+  assert.ok(!existsSync(join(run, 'model.onnx')));
+  const cks = readdirSync(join(run, 'checkpoints'));
+  assert.ok(cks.length >= 1, 'the checkpoints before the divergence are kept');
+  for (const ck of cks) {
+    for (const [name, t] of loadCheckpoint(join(run, 'checkpoints', ck)).tensors) {
+      if (t.data instanceof Float32Array) assert.ok(t.data.every(Number.isFinite), `${ck}: ${name} is finite`);
+    }
+  }
+});
+
+test('a real full disk (a 512 KiB tmpfs, where this machine lets the test mount one): exit 2 in one line, state failed', async (t) => {
+  const mnt = join(dir, 'tmpfs');
+  mkdirSync(mnt);
+  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=512k', 'tmpfs', mnt], { encoding: 'utf8' });
+  if (mounted.status !== 0) { t.skip(`cannot mount a tmpfs here: ${(mounted.stderr || mounted.error?.message || '').trim()}`); return; }
+  try {
+    const big = join(dir, 'big.json');
+    // 4*512 + 512*512 + 512*3 weights: about 1 MiB per checkpoint, more than the disk holds
+    writeFileSync(big, JSON.stringify({ dataset: { type: 'iris' }, model: { type: 'mlp', hidden: [512, 512] }, training: { epochs: 2, batchSize: 16, checkpoint: { everySteps: 1, keepLast: 1 } } }));
+    const run = join(mnt, 'run');
+    const r = await gymnosd(['train', big, '--output', run, '--logging', quiet]);
+    assert.equal(r.code, 2, r.err);
+    assert.equal(lines(r.err).length, 1, r.err);
+    assert.match(r.err, new RegExp(`^gymnosd: cannot write ${join(run, 'checkpoints')}/step-000000001\\.gck: no space left on device \\(ENOSPC\\)`));
+    assert.deepEqual([state(run).status, state(run).errorCode], ['failed', 'GYMNOS_ENVIRONMENT']);
+    assert.deepEqual(readdirSync(join(run, 'checkpoints')), [], 'the partial checkpoint was removed');
+  } finally {
+    spawnSync('umount', [mnt]);
+  }
 });

@@ -16,7 +16,7 @@ export const trainCommand = {
   describe: 'Train an experiment; writes <runsDir>/<name>/<id>/ (config.json, platform.json, metrics.jsonl/csv, checkpoints/, model.onnx, gymnos.log, state.json). Ctrl-C stops after the current step and leaves a resumable run',
   builder: (y: Argv) => withConfigFiles(y
     .positional('experiment', { type: 'string', describe: 'the experiment JSON file' })
-    .option('resume', { type: 'string', describe: 'continue this run directory from its newest valid checkpoint' })
+    .option('resume', { type: 'string', describe: 'continue this run directory from its newest valid checkpoint (refused while another process holds its lock)' })
     .option('set', { type: 'array', string: true, nargs: 1, describe: 'override a config value: key.path=value (JSON or a string; repeatable)' })
     .option('device', { type: 'string', describe: "session.device: cpu, cuda, cuda:N, webgpu or auto" })
     .option('output', { type: 'string', describe: 'the run directory to create (default <runsDir>/<experiment>/<id>)' })
