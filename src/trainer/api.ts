@@ -24,7 +24,7 @@ export interface TrainHandle extends AsyncIterable<TrainerEvent> {
   events(): AsyncIterableIterator<TrainerEvent>;
   /** Resolves when the run completes, stops or is aborted; rejects when it fails. */
   readonly result: Promise<FitResult>;
-  /** The run directory, once created (after the first event). */
+  /** The run directory, from the fitStart event on. */
   readonly runDir?: string;
 }
 
