@@ -22,6 +22,8 @@ export class BackupAndRestore implements Callback {
   private dir = '';
   /** True when this run is the backup being resumed: its own checkpoints are the backup. */
   private off = false;
+  /** Batches of the current epoch done (state.json's `batch` at an epoch's end). */
+  private batch = 0;
 
   constructor(readonly o: BackupOptions, index = 0) { this.name = `backup_and_restore#${index}`; }
 
@@ -40,10 +42,11 @@ export class BackupAndRestore implements Callback {
   }
 
   onBatchEnd(e: Extract<TrainerEvent, { type: 'batchEnd' }>): Decision | void {
+    this.batch = e.batch;
     if (!this.off && this.o.everySteps > 0 && e.step % this.o.everySteps === 0 && e.batch < e.batches) return this.backup(e.step, e.epoch, e.batch);
   }
 
-  onEpochEnd(e: Extract<TrainerEvent, { type: 'epochEnd' }>): Decision | void { if (!this.off) return this.backup(e.step, e.epoch + 1, 0); }
+  onEpochEnd(e: Extract<TrainerEvent, { type: 'epochEnd' }>): Decision | void { if (!this.off) return this.backup(e.step, e.epoch, this.batch); }
 
   onFitEnd(e: Extract<TrainerEvent, { type: 'fitEnd' }>): void {
     if (e.result.status === 'completed' && !this.o.keepOnSuccess && !this.off) rmSync(this.dir, { recursive: true, force: true });

@@ -30,8 +30,9 @@ export class CsvLogger implements Callback {
     const lines = exists ? readFileSync(this.path, 'utf8').split('\n').filter((l) => l) : [];
     this.cols = lines[0]?.split(this.o.separator);
     if (e.resumed && lines.length) {
-      const at = this.cols!.indexOf('epoch');
-      const keep = lines.slice(1).filter((l) => Number(l.split(this.o.separator)[at]) <= e.resumed!.epoch);
+      // the rows of epochs that ended at or before the checkpoint's step stay; later ones are redone
+      const at = this.cols!.indexOf('step');
+      const keep = lines.slice(1).filter((l) => Number(l.split(this.o.separator)[at]) <= e.resumed!.step);
       writeFileSync(this.path, [lines[0], ...keep].map((l) => `${l}\n`).join(''));
     } else if (!this.o.append) {
       writeFileSync(this.path, '');
@@ -40,7 +41,7 @@ export class CsvLogger implements Callback {
   }
 
   onEpochEnd(e: Extract<TrainerEvent, { type: 'epochEnd' }>): void {
-    const row: Record<string, number> = { epoch: e.epoch + 1, step: e.step, lr: e.lr };
+    const row: Record<string, number> = { epoch: e.epoch, step: e.step, lr: e.lr };
     for (const [k, v] of Object.entries(e.train)) if (typeof v === 'number') row[k] = v;
     for (const [k, v] of Object.entries(e.validation ?? {})) if (typeof v === 'number') row[`val_${k}`] = v;
     let text = '';

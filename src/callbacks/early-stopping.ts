@@ -32,7 +32,7 @@ export class EarlyStopping implements Callback {
   setup(ctx: CallbackContext): void { this.monitor.check(ctx.metrics); }
 
   onEpochEnd(e: Extract<TrainerEvent, { type: 'epochEnd' }>): Decision | void {
-    if (e.epoch < this.o.startFromEpoch) return;
+    if (e.epoch <= this.o.startFromEpoch) return;
     const v = this.monitor.value(e);
     if (v === undefined) return;
     const d: Decision = {};
@@ -44,7 +44,7 @@ export class EarlyStopping implements Callback {
     if (this.monitor.update(v)) this.wait = 0;
     else if (++this.wait >= this.o.patience) {
       const best = this.monitor.best ?? this.o.baseline;
-      d.stop = { reason: `${this.o.monitor} did not improve for ${this.wait} epoch(s) (best ${best === undefined ? 'none' : Number(best.toPrecision(6))}${this.bestEpoch !== undefined ? ` at epoch ${this.bestEpoch + 1}` : ''})` };
+      d.stop = { reason: `${this.o.monitor} did not improve for ${this.wait} epoch(s) (best ${best === undefined ? 'none' : Number(best.toPrecision(6))}${this.bestEpoch !== undefined ? ` at epoch ${this.bestEpoch}` : ''})` };
     }
     return d;
   }
@@ -66,7 +66,7 @@ export const earlyStopping: CallbackDef<EarlyStoppingOptions> = {
     ...monitorOptions(),
     ...baselineOption,
     patience: int({ min: 1, default: 3, doc: 'epochs without improvement before stopping' }),
-    startFromEpoch: int({ min: 0, default: 0, doc: 'epochs to train before monitoring starts (warm-up)' }),
+    startFromEpoch: int({ min: 0, default: 0, doc: 'epochs to train before monitoring starts (warm-up): 2 monitors from epoch 3 on' }),
     restoreBestWeights: bool({ default: true, doc: 'end the run (test metrics, model.onnx) with the best epoch\'s weights, however it ends' }),
   },
   create: (o, ctx) => new EarlyStopping(o, ctx.index),

@@ -66,7 +66,7 @@ export class ModelCheckpoint implements Callback {
   }
 
   onEpochEnd(e: Extract<TrainerEvent, { type: 'epochEnd' }>): Decision | void {
-    if ((e.epoch + 1) % this.o.everyEpochs !== 0) return;
+    if (e.epoch % this.o.everyEpochs !== 0) return;
     const save: SaveAction[] = [];
     const del: string[] = [];
     const v = this.monitor.value(e);
@@ -75,7 +75,7 @@ export class ModelCheckpoint implements Callback {
     if (v !== undefined && !Number.isNaN(v)) {
       if (this.o.saveBest && this.monitor.update(v)) save.push(this.action(`best.${this.ext}`, meta));
       if (this.o.topK > 0 && (this.topK.length < this.o.topK || this.monitor.beats(v, this.topK[this.topK.length - 1].value))) {
-        const file = `epoch-${String(e.epoch + 1).padStart(4, '0')}-step-${e.step}.${this.ext}`;
+        const file = `epoch-${String(e.epoch).padStart(4, '0')}-step-${e.step}.${this.ext}`;
         this.topK.push({ file, value: v, epoch: e.epoch, step: e.step });
         this.sortTopK();
         save.push(this.action(file, meta));
@@ -103,7 +103,7 @@ export const modelCheckpoint: CallbackDef<ModelCheckpointOptions> = {
     saveBest: bool({ default: true, doc: 'keep best.<ext>: the best epoch by the monitored metric' }),
     saveLast: bool({ default: false, doc: 'keep last.<ext>: the newest epoch (or step, with everySteps)' }),
     topK: int({ min: 0, default: 0, doc: 'also keep the K best epochs as epoch-NNNN-step-S.<ext> (0: none)' }),
-    everyEpochs: int({ min: 1, default: 1, doc: 'consider saving every this many epochs' }),
+    everyEpochs: int({ min: 1, default: 1, doc: 'consider saving every this many epochs (at epochs N, 2N, ...; epochs count from 1)' }),
     everySteps: int({ min: 0, default: 0, doc: 'also save last.<ext> every this many optimizer steps (0: never)' }),
   },
   create: (o, ctx) => new ModelCheckpoint(o, ctx.index),

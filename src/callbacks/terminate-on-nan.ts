@@ -11,7 +11,7 @@ export class TerminateOnNan implements Callback {
   readonly name: string;
   constructor(index = 0) { this.name = `terminate_on_nan#${index}`; }
   onBatchEnd(e: Extract<TrainerEvent, { type: 'batchEnd' }>): Decision | void {
-    if (!Number.isFinite(e.loss)) return { stop: { reason: `loss is ${e.loss} at step ${e.step} (epoch ${e.epoch + 1}, batch ${e.batch})` } };
+    if (!Number.isFinite(e.loss)) return { stop: { reason: `loss is ${e.loss} at step ${e.step} (epoch ${e.epoch}, batch ${e.batch})` } };
   }
 }
 

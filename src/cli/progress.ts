@@ -1,30 +1,13 @@
 /**
- * Progress output of `gymnosd train`: on a TTY one line per epoch that updates in place as batches
- * finish; elsewhere nothing per batch (the log's epoch lines are the record).
+ * Progress output of `gymnosd train`: the `progress_bar` display on stderr without its epoch
+ * summaries (the console log prints those lines), with the console log routed through it so a log
+ * line never lands inside the bar. On a TTY: a bar redrawn in place, spinners for long set-up
+ * phases; otherwise plain lines only (see `ProgressBar`).
  */
-import type { TrainerEvent } from '../trainer/events.js';
+import { ProgressBar, type ProgressOut } from '../callbacks/progress-bar.js';
+import type { TrainerOptions } from '../trainer/trainer.js';
 
-export function progressPrinter(out: NodeJS.WriteStream = process.stderr): (e: TrainerEvent) => void {
-  if (!out.isTTY) return () => undefined;
-  let last = 0;
-  let open = false;
-  return (e) => {
-    switch (e.type) {
-      case 'batchEnd': {
-        const now = Date.now();
-        if (now - last < 100 && e.batch < e.batches) return;
-        last = now;
-        const width = 24;
-        const done = Math.round((width * e.batch) / Math.max(1, e.batches));
-        out.write(`\r\x1b[2Kepoch ${e.epoch + 1} [${'='.repeat(done)}${' '.repeat(width - done)}] ${e.batch}/${e.batches} loss ${e.loss.toFixed(4)} lr ${e.lr.toPrecision(3)}`);
-        open = true;
-        return;
-      }
-      case 'epochEnd': case 'stop': case 'error': case 'validationEnd':
-        if (open) { out.write('\r\x1b[2K'); open = false; }
-        return;
-      case 'fitStart': case 'epochStart': case 'checkpointSaved': case 'testEnd': case 'fitEnd':
-        return;
-    }
-  };
+export function progressPrinter(out: ProgressOut = process.stderr): Required<Pick<TrainerOptions, 'onEvent' | 'consoleOut'>> {
+  const bar = new ProgressBar({ refreshMs: 100, width: 24 }, 0, { out, summaries: false });
+  return { onEvent: (e) => bar.onEvent(e), consoleOut: bar.logStream() };
 }

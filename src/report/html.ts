@@ -78,7 +78,9 @@ pre{background:#f6f8fa;padding:10px;overflow:auto;max-height:480px;font-size:12p
 export function renderReport(d: RunData): string {
   const epochs = d.rows.filter((r) => r.kind === 'epoch');
   const test = d.rows.find((r) => r.kind === 'test')?.test;
-  const x = (r: Row) => r.epoch + 1;
+  // epochs count from 1 in metrics.jsonl; runs written before that counted from 0
+  const first = epochs[0]?.epoch ?? 1;
+  const x = (r: Row) => r.epoch + (first === 0 ? 1 : 0);
   const curve = (part: 'train' | 'validation', k: string): Series => ({ name: `${part} ${k}`, points: epochs.flatMap((r) => (num(r[part]?.[k]) !== undefined ? [[x(r), num(r[part]![k])!] as [number, number]] : [])) });
   const names = [...new Set([...scalarNames(epochs, 'train'), ...scalarNames(epochs, 'validation')])];
   const charts = names.map((k) => lineChart(`chart-${k}`, k, [curve('train', k), curve('validation', k)].filter((s) => s.points.length), k));

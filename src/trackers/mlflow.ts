@@ -122,7 +122,7 @@ export class MlflowTracker implements Tracker {
       case 'epochEnd':
         this.add('', e.train, e.step);
         this.add('val_', e.validation, e.step);
-        this.add('', { lr: e.lr, epoch: e.epoch + 1 }, e.step);
+        this.add('', { lr: e.lr, epoch: e.epoch }, e.step);
         await this.flush();
         return;
       case 'testEnd': this.add('test_', e.metrics, e.step); await this.flush(); return;
@@ -142,7 +142,7 @@ export class MlflowTracker implements Tracker {
         await this.call('POST', 'runs/update', { run_id: this.runId, status: 'FAILED', end_time: Date.now() });
         this.runId = '';
         return;
-      case 'fitStart': case 'epochStart': case 'validationEnd': case 'checkpointSaved': case 'stop':
+      case 'setupPhase': case 'fitStart': case 'epochStart': case 'validationEnd': case 'checkpointSaved': case 'stop':
         return;
     }
   }

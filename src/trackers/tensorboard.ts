@@ -149,7 +149,7 @@ export class TensorBoardTracker implements Tracker {
         this.w.close();
         this.w = undefined;
         return;
-      case 'epochStart': case 'validationEnd': case 'checkpointSaved': case 'fitEnd': case 'error':
+      case 'setupPhase': case 'epochStart': case 'validationEnd': case 'checkpointSaved': case 'fitEnd': case 'error':
         return;
     }
   }

@@ -12,8 +12,25 @@ export type Metrics = Record<string, MetricValue>;
 /** Why training stopped. */
 export type StopReason = 'completed' | 'aborted' | 'callback' | 'error';
 
-/** Where in training a checkpoint or stop happened. */
+/**
+ * Where in training a checkpoint, stop or state.json stands, counted as everywhere a user sees
+ * them: `epoch` is the 1-based epoch of the latest optimizer step (0 before any), `batch` the
+ * batches of that epoch done (1-based: batch 3 is the third), `step` the optimizer steps done.
+ * After epoch 2 of 5 batches: `{ epoch: 2, batch: 5 }`.
+ */
 export interface Position { epoch: number; batch: number; step: number }
+
+/**
+ * A loop position (0-based epoch index and batch cursor, as checkpoints store it) as users see it:
+ * `{ 1, 0 }` (epoch index 1 about to start) is `{ epoch: 1, batch: epochBatches }`.
+ */
+export function userPosition(at: Position, epochBatches: number): Position {
+  if (at.batch > 0 || at.epoch === 0) return { epoch: at.epoch + (at.batch > 0 ? 1 : 0), batch: at.batch, step: at.step };
+  return { epoch: at.epoch, batch: epochBatches, step: at.step };
+}
+
+/** Set-up phases before `fitStart`: dataset ingest or cache load, training-graph build, session creation. */
+export type SetupPhase = 'data' | 'graphs' | 'sessions';
 
 /** What `fit` resolves to. */
 export interface FitResult {
@@ -34,12 +51,19 @@ export interface FitResult {
   seconds: number;
 }
 
+/**
+ * Numbering, the same in every event, file and display: epochs and batches count from 1 (epoch 1
+ * is the first; a batchEnd's `batch` is the batch just finished, its 1-based index in the epoch),
+ * `step` is the number of optimizer steps done so far (the first batchEnd has step 1).
+ * `samples` counts the training samples those batches held.
+ */
 export type TrainerEvent =
+  | { type: 'setupPhase'; phase: SetupPhase; done: boolean; seconds: number }
   | { type: 'fitStart'; runDir: string; epochs: number; stepsPerEpoch: number; totalSteps: number; resumed?: Position & { checkpoint: string } }
-  | { type: 'epochStart'; epoch: number; step: number; batches: number }
-  | { type: 'batchEnd'; epoch: number; batch: number; batches: number; step: number; loss: number; lr: number }
+  | { type: 'epochStart'; epoch: number; step: number; batches: number; /** Batches of it already done (resumed mid-epoch), else 0. */ batch: number }
+  | { type: 'batchEnd'; epoch: number; batch: number; batches: number; step: number; samples: number; loss: number; lr: number }
   | { type: 'validationEnd'; epoch: number; step: number; metrics: Metrics }
-  | { type: 'epochEnd'; epoch: number; step: number; lr: number; train: Metrics; validation?: Metrics; seconds: number; sessionSeconds: number }
+  | { type: 'epochEnd'; epoch: number; epochs: number; step: number; lr: number; train: Metrics; validation?: Metrics; seconds: number; sessionSeconds: number; samples: number; peakRssBytes?: number }
   | { type: 'checkpointSaved'; path: string; reason: 'epoch' | 'interval' | 'abort' | 'stop'; position: Position }
   | { type: 'testEnd'; step: number; metrics: Metrics }
   | { type: 'stop'; reason: StopReason; message?: string; position: Position }
@@ -125,15 +149,48 @@ export interface Callback extends EventHooks {
   load?(state: unknown): void;
 }
 
+/** What each set-up phase does, as the progress display and the log name it. */
+export const PHASE_LABEL: Record<SetupPhase, string> = {
+  data: 'preparing the dataset (ingest or cache)',
+  graphs: 'building the training graphs',
+  sessions: 'creating the ONNX Runtime sessions',
+};
+
+/** A metric value in 4 decimals, or 4 significant digits when large or tiny. */
+export function fmtNum(v: number): string {
+  const a = Math.abs(v);
+  return a !== 0 && (a >= 1e4 || a < 1e-3) ? v.toPrecision(4) : v.toFixed(4);
+}
+
+/** The metric an epoch line shows beside the loss: the first scalar that is not the loss. */
+export function mainMetric(m: Metrics | undefined): string | undefined {
+  return Object.entries(m ?? {}).find(([k, v]) => k !== 'loss' && typeof v === 'number')?.[0];
+}
+
+/**
+ * The compact line of an epoch (about 100 characters): epoch i/N, loss and the main metric, the
+ * same for validation, time, samples/s and the peak memory when the event carries it.
+ */
+export function epochLine(e: Extract<TrainerEvent, { type: 'epochEnd' }>): string {
+  const pick = (m: Metrics | undefined, prefix: string) => {
+    const keys = ['loss', mainMetric(m)].filter((k): k is string => !!k && typeof m?.[k] === 'number');
+    return keys.map((k) => ` ${prefix}${k} ${fmtNum(m![k] as number)}`).join('');
+  };
+  const rate = e.seconds > 0 ? ` ${Math.round(e.samples / e.seconds)} samples/s` : '';
+  const mem = e.peakRssBytes !== undefined ? ` mem ${Math.round(e.peakRssBytes / 2 ** 20)}M` : '';
+  return `epoch ${e.epoch}/${e.epochs}${pick(e.train, '')}${pick(e.validation, 'val_')} ${e.seconds.toFixed(1)}s${rate}${mem}`;
+}
+
 /** One line for a TTY or a log: what an event says. */
 export function describeEvent(e: TrainerEvent): string {
-  const fmt = (m?: Metrics) => Object.entries(m ?? {}).filter(([, v]) => typeof v === 'number').map(([k, v]) => `${k} ${(v as number).toFixed(4)}`).join(', ');
+  const fmt = (m?: Metrics) => Object.entries(m ?? {}).filter(([, v]) => typeof v === 'number').map(([k, v]) => `${k} ${fmtNum(v as number)}`).join(', ');
   switch (e.type) {
-    case 'fitStart': return `training ${e.epochs} epoch(s), ${e.stepsPerEpoch} step(s) each, in ${e.runDir}${e.resumed ? ` (resumed at epoch ${e.resumed.epoch + 1}, batch ${e.resumed.batch}, step ${e.resumed.step})` : ''}`;
-    case 'epochStart': return `epoch ${e.epoch + 1} starts`;
-    case 'batchEnd': return `epoch ${e.epoch + 1} batch ${e.batch}/${e.batches} loss ${e.loss.toFixed(4)}`;
-    case 'validationEnd': return `epoch ${e.epoch + 1} validation: ${fmt(e.metrics)}`;
-    case 'epochEnd': return `epoch ${e.epoch + 1}: train ${fmt(e.train)}${e.validation ? ` | validation ${fmt(e.validation)}` : ''} (${e.seconds.toFixed(1)} s)`;
+    case 'setupPhase': return e.done ? `${PHASE_LABEL[e.phase]}: done in ${e.seconds.toFixed(1)} s` : `${PHASE_LABEL[e.phase]}...`;
+    case 'fitStart': return `training ${e.epochs} epoch(s), ${e.stepsPerEpoch} step(s) each, in ${e.runDir}${e.resumed ? ` (resumed after epoch ${e.resumed.epoch} batch ${e.resumed.batch}, step ${e.resumed.step})` : ''}`;
+    case 'epochStart': return `epoch ${e.epoch} starts`;
+    case 'batchEnd': return `epoch ${e.epoch} batch ${e.batch}/${e.batches} loss ${e.loss.toFixed(4)}`;
+    case 'validationEnd': return `epoch ${e.epoch} validation: ${fmt(e.metrics)}`;
+    case 'epochEnd': return epochLine(e);
     case 'checkpointSaved': return `checkpoint (${e.reason}) at step ${e.position.step}: ${e.path}`;
     case 'testEnd': return `test: ${fmt(e.metrics)}`;
     case 'stop': return `stopped (${e.reason})${e.message ? `: ${e.message}` : ''} at step ${e.position.step}`;

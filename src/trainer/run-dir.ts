@@ -24,7 +24,7 @@ export interface RunState extends Position {
   updatedAt: string;
 }
 
-/** One row of metrics.jsonl: an epoch's metrics or the final test. */
+/** One row of metrics.jsonl: an epoch's metrics (epoch 1 is the first) or the final test (the last epoch's number). */
 export interface MetricsRecord { kind: 'epoch' | 'test'; epoch: number; step: number; lr?: number; train?: Metrics; validation?: Metrics; test?: Metrics; seconds?: number; sessionSeconds?: number }
 
 const CK_RE = /^step-(\d+)\.gck$/;
@@ -97,7 +97,7 @@ export class RunDir {
   /** Rewrites metrics.csv from the rows: one line per epoch (and the test), scalar metrics only. */
   writeCsv(rows: MetricsRecord[]): void {
     const flat = rows.map((r) => {
-      const o: Record<string, number | string> = { kind: r.kind, epoch: r.epoch + 1, step: r.step };
+      const o: Record<string, number | string> = { kind: r.kind, epoch: r.epoch, step: r.step };
       if (r.lr !== undefined) o.lr = r.lr;
       for (const part of ['train', 'validation', 'test'] as const) {
         for (const [k, v] of Object.entries(r[part] ?? {})) if (typeof v === 'number') o[`${part}_${k}`] = v;

@@ -19,6 +19,7 @@ import { FeedAdapter } from './feed.js';
 import type { TrainingData } from './data.js';
 import { createTrainingData } from './managed-data.js';
 import type { SessionFactory } from './step-runner.js';
+import type { SetupPhase } from './events.js';
 
 /** Where the sessions run: a registered backend name ('ort', 'null') or an instance (tests). */
 export interface BackendChoice {
@@ -86,26 +87,29 @@ export function checkBatching(t: Pick<ExperimentConfig['training'], 'batchSize' 
   return [];
 }
 
-export async function prepare(cfg: ExperimentConfig, sys: SystemConfig, baseDir: string, choice: BackendChoice, dataOverride?: TrainingData, signal?: AbortSignal): Promise<Prepared> {
+/** Runs one set-up phase (the Trainer reports its start and end as events). */
+export type PhaseRunner = <T>(phase: SetupPhase, f: () => Promise<T>) => Promise<T>;
+
+export async function prepare(cfg: ExperimentConfig, sys: SystemConfig, baseDir: string, choice: BackendChoice, dataOverride?: TrainingData, signal?: AbortSignal, phase: PhaseRunner = (_, f) => f()): Promise<Prepared> {
   const t = cfg.training;
   const sessionConfig = sessionBlock(cfg, sys);
   const sessions = new SessionManager(sessionConfig, { backend: choice.backend, backendOptions: choice.backendOptions, inWorker: choice.inWorker });
   try {
-    const data = dataOverride ?? await createTrainingData(cfg.dataset, {
+    const data = dataOverride ?? await phase('data', () => createTrainingData(cfg.dataset, {
       batchSize: t.batchSize, evalBatchSize: t.evalBatchSize, seed: t.seed, dropLast: t.dropLast || t.stepsPerRun > 1,
       datasetsDir: sys.datasetsDir, baseDir, cacheDir: sys.cacheDir, signal,
-    });
+    }));
     const warnings = checkBatching(t, data.train.size);
     const classification = CLASSIFICATION_LOSSES.has(t.loss.type) || (data.numClasses !== undefined && t.loss.type === 'binary_cross_entropy_with_logits');
     const modelDef = MODEL_DEFS.find((d) => d.name === cfg.model.type) as ModelDef<unknown>;
     const { type: _mt, ...modelOptions } = cfg.model;
     const built = modelDef.create(modelOptions, { inputShape: data.inputShape, outputs: data.numClasses ?? 1, seed: t.seed, baseDir });
     // off the caller's thread: building the graphs takes up to seconds for large models
-    const art = await buildTrainingArtifactsOffThread(built.model, {
+    const art = await phase('graphs', () => buildTrainingArtifactsOffThread(built.model, {
       inputs: built.inputs, output: built.output, loss: t.loss, optimizer: t.optimizer,
       trainable: { ...built.trainable, freeze: [...(built.trainable?.freeze ?? []), ...t.trainable.freeze] }, paramGroups: built.paramGroups, clipGradNorm: t.clipGradNorm, clipGradValue: t.clipGradValue, stepsPerRun: t.stepsPerRun,
       accumulation: t.gradientAccumulation > 1,
-    });
+    }));
     if (art.dataInputs.length !== 1) throw Object.assign(new Error(`the model has ${art.dataInputs.length} data inputs (${art.dataInputs.map((v) => v.name).join(', ')}); the built-in datasets feed one: select it with model.inputs`), { code: 'GYMNOS_USER' });
     const feed = new FeedAdapter(art.dataInputs[0], art.label);
     feed.check(data.inputShape, data.numClasses);

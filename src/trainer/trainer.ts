@@ -28,7 +28,7 @@ import { RunDir, type MetricsRecord } from './run-dir.js';
 import { assertFinite, divergedAt, restoreNewest } from './faults.js';
 import { prepare, type BackendChoice, type Prepared } from './setup.js';
 import type { DataBatch, DataSplit, TrainingData } from './data.js';
-import { describeEvent, hookName, type Callback, type CallbackContext, type Decision, type FitResult, type Metrics, type Position, type StopReason, type TrainerEvent } from './events.js';
+import { describeEvent, hookName, type Callback, type CallbackContext, type Decision, type FitResult, type Metrics, type Position, type SetupPhase, type StopReason, type TrainerEvent, userPosition } from './events.js';
 
 export interface TrainerOptions extends BackendChoice {
   system?: SystemConfig;
@@ -77,6 +77,10 @@ export class Trainer {
   private lastLr = 0;
   private stopRequest?: string;
   private records: MetricsRecord[] = [];
+  /** Batches a whole epoch trains (all of them; with stepsPerRun > 1 the full runs' worth). */
+  private epochBatches = 0;
+  /** Training samples of the current epoch so far. */
+  private epochSamples = 0;
 
   constructor(readonly config: ExperimentConfig, private readonly opts: TrainerOptions = {}) {
     this.system = opts.system ?? parseSystem({}, 'defaults', process.cwd());
@@ -98,11 +102,11 @@ export class Trainer {
       if (locked.removedTemps.length) this.log.info({ files: locked.removedTemps }, 'removed temporary files of interrupted writes');
       if (!o.resume) this.run.writeJson('config.json', cfg);
       this.state('running');
-      this.p = await prepare(cfg, this.system, o.baseDir ?? process.cwd(), o, o.data, o.signal);
+      this.p = await prepare(cfg, this.system, o.baseDir ?? process.cwd(), o, o.data, o.signal, (ph, f) => this.phase(ph, f));
       this.p.data.saveRun?.(this.run.path);
       for (const w of this.p.warnings) this.log.warn(w);
       this.runner = new StepRunner(this.p.art, this.p.factory, cfg.training.seed);
-      await this.runner.open();
+      await this.phase('sessions', () => this.runner.open());
       this.run.writeJson('platform.json', await this.p.sessions.platform());
       trainMetrics = this.p.newMetrics();
       this.trainMetrics = trainMetrics;
@@ -111,15 +115,17 @@ export class Trainer {
       const { train } = this.p.data;
       const perEpoch = this.stepsPerEpoch(train);
       const total = perEpoch * cfg.training.epochs;
+      this.epochBatches = cfg.training.stepsPerRun > 1 ? perEpoch : train.batchCount;
       await this.setupCallbacks(trainMetrics, perEpoch, total);
-      await this.emit({ type: 'fitStart', runDir: this.run.path, epochs: cfg.training.epochs, stepsPerEpoch: perEpoch, totalSteps: total, resumed });
+      await this.emit({ type: 'fitStart', runDir: this.run.path, epochs: cfg.training.epochs, stepsPerEpoch: perEpoch, totalSteps: total, resumed: resumed && { ...this.shown(resumed), checkpoint: resumed.checkpoint } });
       let last: { train: Metrics; validation?: Metrics } | undefined;
       let reason: StopReason = 'completed';
       for (; this.pos.epoch < cfg.training.epochs; this.pos.epoch++, this.pos.batch = 0) {
         const te = performance.now();
         const s0 = this.p.clock.seconds;
         if (this.pos.batch === 0) trainMetrics.forEach((m) => m.reset());
-        await this.emit({ type: 'epochStart', epoch: this.pos.epoch, step: this.pos.step, batches: train.batchCount });
+        this.epochSamples = 0;
+        await this.emit({ type: 'epochStart', epoch: this.pos.epoch + 1, step: this.pos.step, batches: train.batchCount, batch: this.pos.batch });
         const stopped = await this.trainEpoch(train, trainMetrics, perEpoch, total);
         if (stopped) {
           reason = stopped;
@@ -127,11 +133,11 @@ export class Trainer {
           break;
         }
         const validation = this.p.data.validation ? await this.evaluate(this.p.data.validation) : undefined;
-        if (validation) await this.emit({ type: 'validationEnd', epoch: this.pos.epoch, step: this.pos.step, metrics: validation });
+        if (validation) await this.emit({ type: 'validationEnd', epoch: this.pos.epoch + 1, step: this.pos.step, metrics: validation });
         last = { train: computeAll(trainMetrics), validation };
-        const rec: MetricsRecord = { kind: 'epoch', epoch: this.pos.epoch, step: this.pos.step, lr: this.lastLr, ...last, seconds: (performance.now() - te) / 1000, sessionSeconds: this.p.clock.seconds - s0 };
+        const rec: MetricsRecord = { kind: 'epoch', epoch: this.pos.epoch + 1, step: this.pos.step, lr: this.lastLr, ...last, seconds: (performance.now() - te) / 1000, sessionSeconds: this.p.clock.seconds - s0 };
         this.record(rec);
-        await this.emit({ type: 'epochEnd', epoch: this.pos.epoch, step: this.pos.step, lr: this.lastLr, train: last.train, validation, seconds: rec.seconds!, sessionSeconds: rec.sessionSeconds! });
+        await this.emit({ type: 'epochEnd', epoch: this.pos.epoch + 1, epochs: cfg.training.epochs, step: this.pos.step, lr: this.lastLr, train: last.train, validation, seconds: rec.seconds!, sessionSeconds: rec.sessionSeconds!, samples: this.epochSamples });
         this.checkpoint('epoch', { epoch: this.pos.epoch + 1, batch: 0, step: this.pos.step }, trainMetrics);
         if (this.stopRequest) { reason = 'callback'; this.pos.epoch++; this.pos.batch = 0; break; }
       }
@@ -148,14 +154,14 @@ export class Trainer {
         if (reason === 'callback') { result.status = 'stopped'; result.message = this.stopRequest; }
         if (this.p.data.test) {
           result.test = await this.evaluate(this.p.data.test);
-          this.record({ kind: 'test', epoch: this.pos.epoch - 1, step: this.pos.step, test: result.test });
+          this.record({ kind: 'test', epoch: this.shown(this.pos).epoch, step: this.pos.step, test: result.test });
           await this.emit({ type: 'testEnd', step: this.pos.step, metrics: result.test });
         }
         result.modelPath = this.run.file('model.onnx');
         saveModel(this.exportModel(), result.modelPath);
       }
       this.state(result.status);
-      await this.emit({ type: 'stop', reason, message: result.message, position: { ...this.pos } });
+      await this.emit({ type: 'stop', reason, message: result.message, position: this.shown(this.pos) });
       result.seconds = (performance.now() - t0) / 1000;
       await this.emit({ type: 'fitEnd', result });
       return result;
@@ -165,7 +171,7 @@ export class Trainer {
       try { logs.fileOnly.error({ err: { message: err.message, code: err.code, stack: err.stack, hint: err.hint } }, 'training failed'); } catch { /* the log file is what failed */ }
       try { this.state('failed', err.message, undefined, err.code); } catch { /* a full disk: state.json cannot be written either */ }
       await this.emit({ type: 'error', message: err.message, code: err.code }).catch(() => undefined);
-      await this.emit({ type: 'stop', reason: 'error', message: err.message, position: { ...this.pos } }).catch(() => undefined);
+      await this.emit({ type: 'stop', reason: 'error', message: err.message, position: this.shown(this.pos) }).catch(() => undefined);
       throw err;
     } finally {
       await this.runner?.close().catch(() => undefined);
@@ -244,9 +250,11 @@ export class Trainer {
     this.pos.step = this.runner.step;
     this.pos.batch += group.length;
     this.lastLr = lr;
+    const samples = group.reduce((n, b) => n + b.target.dims[0], 0);
+    this.epochSamples += samples;
     group.length = 0;
     if (this.config.training.terminateOnNan && !Number.isFinite(loss)) throw divergedAt(loss, this.pos, this.config);
-    await this.emit({ type: 'batchEnd', epoch: this.pos.epoch, batch: this.pos.batch, batches: train.batchCount, step: this.pos.step, loss, lr });
+    await this.emit({ type: 'batchEnd', epoch: this.pos.epoch + 1, batch: this.pos.batch, batches: train.batchCount, step: this.pos.step, samples, loss, lr });
     if (everySteps > 0 && Math.floor(before / everySteps) !== Math.floor(this.pos.step / everySteps)) this.checkpoint('interval', this.pos, metrics);
   }
 
@@ -267,7 +275,7 @@ export class Trainer {
     const path = this.run.saveCheckpoint(at.step, this.buildCheckpoint(at, metrics), this.config.training.checkpoint.keepLast);
     this.state('running', undefined, relative(this.run.path, path));
     this.log.debug({ path, reason, ...at }, 'checkpoint saved');
-    void this.emit({ type: 'checkpointSaved', path, reason, position: { ...at } });
+    void this.emit({ type: 'checkpointSaved', path, reason, position: this.shown(at) });
   }
 
   /** Weights, optimizer state, position, callback state and weight copies: all a resume needs. */
@@ -310,7 +318,7 @@ export class Trainer {
 
   private state(status: 'running' | 'completed' | 'aborted' | 'stopped' | 'failed', error?: string, checkpoint?: string, errorCode?: string): void {
     const prev = this.run.readJson<{ checkpoint?: string }>('state.json');
-    this.run.writeState({ status, ...this.pos, seed: this.config.training.seed, lr: this.lastLr, checkpoint: checkpoint ?? prev?.checkpoint, error, errorCode });
+    this.run.writeState({ status, ...this.shown(this.pos), seed: this.config.training.seed, lr: this.lastLr, checkpoint: checkpoint ?? prev?.checkpoint, error, errorCode });
   }
 
   /** With terminateOnNan: fails before a checkpoint or model with NaN or infinite weights is written. */
@@ -318,10 +326,26 @@ export class Trainer {
     if (this.config.training.terminateOnNan) assertFinite([...this.runner.state].filter(([k]) => this.isWeight(k)), this.pos, this.config);
   }
 
+  /**
+   * `at`, a loop position (0-based epoch index, batch cursor; what checkpoints store), as users
+   * see it (see `Position`): the 1-based epoch of the latest step and the batches done in it.
+   */
+  private shown(at: Position): Position { return userPosition(at, this.epochBatches); }
+
+  /** Runs a set-up phase between two setupPhase events (the progress display shows long ones). */
+  private async phase<T>(phase: SetupPhase, f: () => Promise<T>): Promise<T> {
+    const t = performance.now();
+    await this.emit({ type: 'setupPhase', phase, done: false, seconds: 0 });
+    const r = await f();
+    await this.emit({ type: 'setupPhase', phase, done: true, seconds: (performance.now() - t) / 1000 });
+    return r;
+  }
+
   /** Hands an event to the callbacks (applying their decisions) and the listener. */
   private async emit(e: TrainerEvent): Promise<void> {
     if (e.type !== 'batchEnd') this.log?.[INFO_EVENTS.has(e.type) ? 'info' : 'debug']({ event: e.type }, describeEvent(e));
-    this.resumeAt = e.type === 'epochEnd' ? { epoch: e.epoch + 1, batch: 0, step: e.step } : undefined;
+    // the loop's position after an epoch's end: the next epoch's (0-based) index, batch 0
+    this.resumeAt = e.type === 'epochEnd' ? { epoch: e.epoch, batch: 0, step: e.step } : undefined;
     for (const c of this.callbacks) {
       const d = await c.onEvent?.(e);
       if (d) this.apply(c.name, d);

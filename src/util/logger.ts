@@ -26,7 +26,8 @@ export function prettyStream(out: { write(s: string): unknown } = process.stderr
     write(line: string) {
       let o: Record<string, unknown>;
       try { o = JSON.parse(line) as Record<string, unknown>; } catch { safeWrite(out, line); return; }
-      const { level, time, msg, pid: _p, hostname: _h, ...rest } = o;
+      // `event` tags the Trainer's event lines for gymnos.log readers; on the console the message says it
+      const { level, time, msg, pid: _p, hostname: _h, event: _e, ...rest } = o;
       const t = typeof time === 'string' ? time.slice(11, 19) : new Date(Number(time)).toISOString().slice(11, 19);
       const extra = Object.entries(rest).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ');
       safeWrite(out, `${t} ${(NAME[Number(level)] ?? String(level)).padEnd(5)} ${String(msg ?? '')}${extra ? `  ${extra}` : ''}\n`);

@@ -15,7 +15,7 @@ test('end to end: one row per epoch matching the epochEnd events; separator; app
   assert.equal(lines.length, 4);
   ends.forEach((e, i) => {
     const row = lines[i + 1].map(Number);
-    assert.deepEqual(row, [e.epoch + 1, e.step, e.lr, e.train.loss, e.train.accuracy, e.validation!.loss, e.validation!.accuracy]);
+    assert.deepEqual(row, [e.epoch, e.step, e.lr, e.train.loss, e.train.accuracy, e.validation!.loss, e.validation!.accuracy]);
   });
   const shared = join(out(), 'shared.csv');
   for (let i = 0; i < 2; i++) await fit(cfg({ epochs: 2, callbacks: [{ type: 'csv_logger', filename: shared, append: true }] }), { ...scripted({}), output: out() });

@@ -18,7 +18,7 @@ const es = (o: Record<string, unknown> = {}) => new EarlyStopping({ monitor: 'va
 /** Feeds val_loss values; returns the epoch index whose decision stopped (or -1). */
 function drive(cb: EarlyStopping, values: number[], key = 'val_loss'): number {
   for (const [i, v] of values.entries()) {
-    const d = cb.onEpochEnd(key.startsWith('val_') ? epochEnd(i, { loss: 0 }, { [key.slice(4)]: v }) : epochEnd(i, { [key]: v }));
+    const d = cb.onEpochEnd(key.startsWith('val_') ? epochEnd(i + 1, { loss: 0 }, { [key.slice(4)]: v }) : epochEnd(i + 1, { [key]: v }));
     if (d?.stop) return i;
   }
   return -1;
@@ -34,9 +34,9 @@ test('patience counts epochs without improvement; min_delta, baseline, start_fro
   assert.equal(drive(es({ monitor: 'val_accuracy', mode: 'min' }), [0.5, 0.6, 0.7], 'val_accuracy'), 2);
   assert.equal(drive(es(), [1, NaN, NaN]), 2); // NaN is never an improvement
   const cb = es();
-  cb.onEpochEnd(epochEnd(0, { loss: 0 }, { loss: 1 }));
-  assert.deepEqual(cb.onEpochEnd(epochEnd(1, { loss: 0 }, { loss: 0.5 })), { snapshot: { tag: 'early_stopping#0', restoreAtEnd: true } });
-  assert.deepEqual(cb.onEpochEnd(epochEnd(2, { loss: 0 }, { loss: 0.7 })), {});
+  cb.onEpochEnd(epochEnd(1, { loss: 0 }, { loss: 1 }));
+  assert.deepEqual(cb.onEpochEnd(epochEnd(2, { loss: 0 }, { loss: 0.5 })), { snapshot: { tag: 'early_stopping#0', restoreAtEnd: true } });
+  assert.deepEqual(cb.onEpochEnd(epochEnd(3, { loss: 0 }, { loss: 0.7 })), {});
 });
 
 const VAL = [1.0, 0.6, 0.4, 0.7, 0.8, 0.9, 0.95, 0.97]; // best after epoch 3 (index 2): step 18

@@ -80,7 +80,7 @@ export async function fit(config: ReturnType<typeof cfg>, opts: TrainerOptions) 
 /** Events of one type. */
 export const only = <K extends TrainerEvent['type']>(events: TrainerEvent[], type: K) => events.filter((e) => e.type === type) as Array<Extract<TrainerEvent, { type: K }>>;
 
-/** A scripted epochEnd event for unit tests of a callback. */
+/** A scripted epochEnd event of `epoch` (1-based) for unit tests of a callback. */
 export function epochEnd(epoch: number, train: Record<string, number>, validation?: Record<string, number>, lr = 0.1): Extract<TrainerEvent, { type: 'epochEnd' }> {
-  return { type: 'epochEnd', epoch, step: (epoch + 1) * STEPS_PER_EPOCH, lr, train, validation, seconds: 0, sessionSeconds: 0 };
+  return { type: 'epochEnd', epoch, epochs: 6, step: epoch * STEPS_PER_EPOCH, lr, train, validation, seconds: 0, sessionSeconds: 0, samples: 90 };
 }

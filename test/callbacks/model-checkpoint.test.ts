@@ -17,7 +17,7 @@ const meta = (dir: string, f: string) => JSON.parse(readFileSync(join(dir, `${f}
 test('scripted: save and delete actions for best, last and top-2', () => {
   const cb = new ModelCheckpoint({ monitor: 'val_loss', mode: 'auto', minDelta: 0, dir: 'models', format: 'onnx', saveBest: true, saveLast: true, topK: 2, everyEpochs: 1, everySteps: 0 });
   const paths = (i: number) => {
-    const d = cb.onEpochEnd(epochEnd(i, { loss: 0 }, { loss: VAL[i] }))!;
+    const d = cb.onEpochEnd(epochEnd(i + 1, { loss: 0 }, { loss: VAL[i] }))!;
     return [d.save!.map((s) => s.path), d.delete];
   };
   assert.deepEqual(paths(0), [['models/last.onnx', 'models/best.onnx', 'models/epoch-0001-step-6.onnx'], []]);
@@ -31,7 +31,7 @@ test('end to end: files, sidecars, every N steps, nothing half-written left behi
   const dir = join(result.runDir, 'models');
   const files = readdirSync(dir).sort();
   assert.deepEqual(files, ['best.onnx', 'best.onnx.json', 'epoch-0003-step-18.onnx', 'epoch-0003-step-18.onnx.json', 'epoch-0005-step-30.onnx', 'epoch-0005-step-30.onnx.json', 'last.onnx', 'last.onnx.json']);
-  assert.deepEqual(meta(dir, 'best.onnx'), { monitor: 'val_loss', value: meta(dir, 'best.onnx').value, epoch: 4, step: 30 });
+  assert.deepEqual(meta(dir, 'best.onnx'), { monitor: 'val_loss', value: meta(dir, 'best.onnx').value, epoch: 5, step: 30 });
   assert.ok(Math.abs(meta(dir, 'best.onnx').value - 0.3) < 1e-6);
   assert.equal(meta(dir, 'last.onnx').step, 36);
   assert.ok(statSync(join(dir, 'best.onnx')).size > 100);
@@ -72,5 +72,5 @@ test('format checkpoint: best.gck is a full training checkpoint that resumes at 
   const trainer = ck.meta.trainer as { epoch: number; batch: number; callbacks: Record<string, unknown> };
   assert.deepEqual([ck.meta.step, trainer.epoch, trainer.batch], [18, 3, 0]);
   assert.ok(trainer.callbacks['model_checkpoint#0']);
-  assert.equal(meta(join(result.runDir, 'models'), 'best.gck').epoch, 2);
+  assert.equal(meta(join(result.runDir, 'models'), 'best.gck').epoch, 3); // epoch 3 (of 1..4) ended at step 18
 });

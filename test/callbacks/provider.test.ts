@@ -28,12 +28,12 @@ test('user callbacks: typed hooks and onEvent both run, setup sees the context, 
     name: 'mine',
     setup: (ctx) => { calls.push(`setup ${ctx.metrics.join(',')} ${ctx.stepsPerEpoch}/${ctx.totalSteps} ${ctx.baseLr}`); },
     onFitStart: (e) => { calls.push(`fitStart ${e.epochs}`); },
-    onEpochEnd: (e) => { calls.push(`epochEnd ${e.epoch}`); if (e.epoch === 1) return { stop: { reason: 'two is enough' } }; },
+    onEpochEnd: (e) => { calls.push(`epochEnd ${e.epoch}`); if (e.epoch === 2) return { stop: { reason: 'two is enough' } }; },
     onEvent: (e: TrainerEvent) => { if (e.type === 'fitEnd') calls.push(`fitEnd ${e.result.status}`); },
   };
   const { result } = await fit(cfg({ epochs: 5 }), { ...scripted({}), output: out(), callbacks: [user] });
   assert.equal(result.message, 'mine: two is enough');
-  assert.deepEqual(calls, ['setup loss,accuracy,val_loss,val_accuracy 6/30 0.1', 'fitStart 5', 'epochEnd 0', 'epochEnd 1', 'fitEnd stopped']);
+  assert.deepEqual(calls, ['setup loss,accuracy,val_loss,val_accuracy 6/30 0.1', 'fitStart 5', 'epochEnd 1', 'epochEnd 2', 'fitEnd stopped']);
 });
 
 test('two callbacks with one name are refused (their saved state would collide)', async () => {

@@ -11,14 +11,14 @@ test('scripted: patience, cooldown and min_lr', () => {
   let lr = 0.1;
   const lrs: number[] = [];
   for (const [i, v] of [1, 1, 1, 1, 1, 1, 1, 1, 1, 1].entries()) {
-    const d = cb.onEpochEnd(epochEnd(i, { loss: v }, undefined, lr));
+    const d = cb.onEpochEnd(epochEnd(i + 1, { loss: v }, undefined, lr));
     if (d?.lrScale !== undefined) lr = 0.1 * d.lrScale;
     lrs.push(Number(lr.toPrecision(6)));
   }
   // reduce after 2 flat epochs; as in Keras the cooldown epoch restarts the count and, once over, counts; floored at 0.02
   assert.deepEqual(lrs, [0.1, 0.1, 0.05, 0.05, 0.025, 0.025, 0.02, 0.02, 0.02, 0.02]);
   const improving = new ReduceLrOnPlateau({ monitor: 'loss', mode: 'auto', minDelta: 0, factor: 0.5, patience: 1, cooldown: 0, minLr: 0 }, 0);
-  for (const [i, v] of [3, 2, 1].entries()) assert.equal(improving.onEpochEnd(epochEnd(i, { loss: v })), undefined);
+  for (const [i, v] of [3, 2, 1].entries()) assert.equal(improving.onEpochEnd(epochEnd(i + 1, { loss: v })), undefined);
 });
 
 const VAL = [1, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9];

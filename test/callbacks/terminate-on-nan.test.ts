@@ -5,7 +5,7 @@ import { TerminateOnNan } from '../../src/callbacks/terminate-on-nan.js';
 import { cfg, fit, only, scripted, tempDir } from './helpers.js';
 
 const out = tempDir('gymnos-nan-');
-const batch = (loss: number) => ({ type: 'batchEnd' as const, epoch: 0, batch: 1, batches: 6, step: 1, loss, lr: 0.1 });
+const batch = (loss: number) => ({ type: 'batchEnd' as const, epoch: 1, batch: 1, batches: 6, step: 1, samples: 16, loss, lr: 0.1 });
 
 test('scripted: NaN and infinities stop, finite losses do not', () => {
   const cb = new TerminateOnNan();

@@ -21,7 +21,7 @@ test('jsonl rows and csv rows equal the epochEnd and testEnd events', async () =
   const [head, ...lines] = readFileSync(join(result.runDir, 'metrics.csv'), 'utf8').trim().split('\n').map((l) => l.split(','));
   ends.forEach((e, i) => {
     const row = Object.fromEntries(head.map((h, k) => [h, lines[i][k]]));
-    assert.deepEqual([Number(row.epoch), Number(row.step), Number(row.lr), Number(row.train_loss), Number(row.validation_loss)], [e.epoch + 1, e.step, e.lr, e.train.loss, e.validation!.loss]);
+    assert.deepEqual([Number(row.epoch), Number(row.step), Number(row.lr), Number(row.train_loss), Number(row.validation_loss)], [e.epoch, e.step, e.lr, e.train.loss, e.validation!.loss]);
   });
   assert.ok(!head.some((h) => h.includes('confusion')));
 });

@@ -35,6 +35,7 @@ test('a run logs its experiment, params, metrics, tags, model artifact and end s
     assert.deepEqual(at('loss', e.step), [e.train.loss]);
     assert.deepEqual(at('val_loss', e.step), [e.validation!.loss]);
     assert.deepEqual(at('lr', e.step), [e.lr]);
+    assert.deepEqual(at('epoch', e.step), [e.step / 6]); // epochs count from 1: epoch e ends at step 6e
   }
   for (const b of only(events, 'batchEnd')) assert.deepEqual(at('batch_loss', b.step), [b.loss]);
   const t = only(events, 'testEnd')[0];

@@ -37,9 +37,11 @@ test('events come in order and the run directory is complete', async () => {
   const { result, events } = await fit(cfg({ checkpoint: { keepLast: 2, everySteps: 0 } }));
   assert.equal(result.status, 'completed');
   const kinds = events.map((e) => e.type).filter((t) => t !== 'batchEnd' && t !== 'checkpointSaved');
-  assert.deepEqual(kinds, ['fitStart', ...Array(3).fill(['epochStart', 'validationEnd', 'epochEnd']).flat(), 'testEnd', 'stop', 'fitEnd']);
+  // set-up phases first (data, graphs, sessions: a start and an end each), then the fit
+  assert.deepEqual(events.filter((e) => e.type === 'setupPhase').map((e) => e.type === 'setupPhase' && `${e.phase}:${e.done}`), ['data:false', 'data:true', 'graphs:false', 'graphs:true', 'sessions:false', 'sessions:true']);
+  assert.deepEqual(kinds, [...Array(6).fill('setupPhase'), 'fitStart', ...Array(3).fill(['epochStart', 'validationEnd', 'epochEnd']).flat(), 'testEnd', 'stop', 'fitEnd']);
   assert.equal(events.filter((e) => e.type === 'batchEnd').length, 18);
-  const start = events[0] as Extract<TrainerEvent, { type: 'fitStart' }>;
+  const start = events.find((e) => e.type === 'fitStart') as Extract<TrainerEvent, { type: 'fitStart' }>;
   assert.deepEqual([start.stepsPerEpoch, start.totalSteps], [6, 18]);
   const files = readdirSync(result.runDir).sort();
   assert.deepEqual(files, ['checkpoints', 'config.json', 'dataset.json', 'gymnos.log', 'metrics.csv', 'metrics.jsonl', 'model.onnx', 'platform.json', 'preprocessors.json', 'split.json', 'state.json']);
@@ -47,7 +49,7 @@ test('events come in order and the run directory is complete', async () => {
   const state = JSON.parse(readFileSync(join(result.runDir, 'state.json'), 'utf8'));
   assert.deepEqual([state.status, state.epoch, state.step, state.checkpoint], ['completed', 3, 18, 'checkpoints/step-000000018.gck']);
   const rows = readFileSync(join(result.runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-  assert.deepEqual(rows.map((r) => [r.kind, r.epoch, r.step]), [['epoch', 0, 6], ['epoch', 1, 12], ['epoch', 2, 18], ['test', 2, 18]]);
+  assert.deepEqual(rows.map((r) => [r.kind, r.epoch, r.step]), [['epoch', 1, 6], ['epoch', 2, 12], ['epoch', 3, 18], ['test', 3, 18]]);
   const csv = readFileSync(join(result.runDir, 'metrics.csv'), 'utf8').trim().split('\n');
   assert.equal(csv.length, 5);
   assert.match(csv[0], /^kind,epoch,step,lr,train_loss,train_accuracy,validation_loss,validation_accuracy,seconds/);
@@ -70,8 +72,8 @@ test('callback decisions: lrScale changes the rate, stop ends the run with its r
     callbacks: [{
       name: 'test-callback',
       onEvent: (e) => {
-        if (e.type === 'epochEnd' && e.epoch === 0) return { lrScale: 0.5 };
-        if (e.type === 'epochEnd' && e.epoch === 1) return { stop: { reason: 'enough' } };
+        if (e.type === 'epochEnd' && e.epoch === 1) return { lrScale: 0.5 };
+        if (e.type === 'epochEnd' && e.epoch === 2) return { stop: { reason: 'enough' } };
       },
     }],
   });
@@ -91,11 +93,11 @@ test('abort mid-epoch leaves a resumable run; resume continues at the cursor and
   });
   assert.deepEqual([a.result.status, a.result.step], ['aborted', 8]);
   const state = JSON.parse(readFileSync(join(a.result.runDir, 'state.json'), 'utf8'));
-  assert.deepEqual([state.status, state.epoch, state.batch, state.step], ['aborted', 1, 2, 8]);
+  assert.deepEqual([state.status, state.epoch, state.batch, state.step], ['aborted', 2, 2, 8]);
   assert.ok(!existsSync(join(a.result.runDir, 'model.onnx')));
   const b = await fit(cfg(), { resume: a.result.runDir });
-  const start = b.events[0] as Extract<TrainerEvent, { type: 'fitStart' }>;
-  assert.deepEqual({ ...start.resumed, checkpoint: undefined }, { epoch: 1, batch: 2, step: 8, checkpoint: undefined });
+  const start = b.events.find((e) => e.type === 'fitStart') as Extract<TrainerEvent, { type: 'fitStart' }>;
+  assert.deepEqual({ ...start.resumed, checkpoint: undefined }, { epoch: 2, batch: 2, step: 8, checkpoint: undefined });
   assert.equal(b.events.filter((e) => e.type === 'batchEnd').length, 10);
   assert.deepEqual([b.result.status, b.result.step], ['completed', 18]);
   const rows = readFileSync(join(a.result.runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
@@ -114,7 +116,7 @@ test('a corrupt newest checkpoint is detected and the previous one is used', asy
   const bytes = readFileSync(newest);
   writeFileSync(newest, bytes.subarray(0, bytes.length - 100)); // half-written
   const b = await fit(cfg(), { resume: a.result.runDir });
-  const start = b.events[0] as Extract<TrainerEvent, { type: 'fitStart' }>;
+  const start = b.events.find((e) => e.type === 'fitStart') as Extract<TrainerEvent, { type: 'fitStart' }>;
   assert.equal(start.resumed?.step, 8);
   assert.match(start.resumed!.checkpoint, /step-000000008\.gck$/);
   const log = readFileSync(join(a.result.runDir, 'gymnos.log'), 'utf8');
@@ -137,7 +139,7 @@ test('train(): the handle iterates every event and resolves the result; a sessio
   });
   const types: string[] = [];
   for await (const e of h) types.push(e.type);
-  assert.equal(types[0], 'fitStart');
+  assert.deepEqual([types[0], types.find((t) => t !== 'setupPhase')], ['setupPhase', 'fitStart']);
   assert.equal(types[types.length - 1], 'fitEnd');
   assert.equal((await h.result).status, 'completed');
   assert.throws(() => train({ dataset: { type: 'iris' } }), /missing model/);

@@ -49,7 +49,7 @@ export const trainCommand = {
       const trainer = new Trainer(config, {
         system, logging, output: a.output, resume: a.resume, signal: controller.signal, baseDir,
         // the progress_bar callback, when configured, draws its own bars: print none here then
-        backend: a.backend, onEvent: hasProgressBar(config) ? undefined : progressPrinter(),
+        backend: a.backend, ...(hasProgressBar(config) ? {} : progressPrinter()),
       });
       const r = await trainer.fit();
       if (r.status === 'aborted') {
