@@ -48,8 +48,9 @@ export const trainCommand = {
     try {
       const trainer = new Trainer(config, {
         system, logging, output: a.output, resume: a.resume, signal: controller.signal, baseDir,
-        // the progress_bar callback, when configured, draws its own bars: print none here then
-        backend: a.backend, ...(hasProgressBar(config) ? {} : progressPrinter()),
+        // the progress_bar callback, when configured, draws its own bars: print none here then; a
+        // disabled console (logging.json) silences the progress output too
+        backend: a.backend, ...(hasProgressBar(config) || !logging.console.enabled ? {} : progressPrinter()),
       });
       const r = await trainer.fit();
       if (r.status === 'aborted') {
