@@ -13,6 +13,8 @@ export interface ManifestOptions {
   sweepFile: string;
   image?: string;
   redisImage?: string;
+  /** The Redis the workers use (default the manifests' own Service, redis://gymnos-redis:6379). */
+  redisUrl?: string;
   replicas?: number;
   concurrency?: number;
   cuda?: boolean;
@@ -33,7 +35,7 @@ export function buildManifests(o: ManifestOptions): Record<string, Doc[]> {
   const s = loadSweepFile(o.sweepFile);
   const image = o.image ?? (o.cuda ? 'gymnos:cuda' : 'gymnos:cpu');
   const runs = o.runsPath ?? '/runs';
-  const redisUrl = 'redis://gymnos-redis:6379';
+  const redisUrl = o.redisUrl ?? 'redis://gymnos-redis:6379';
   const resources = (extra: Record<string, unknown> = {}) => {
     const r = { cpu: o.cpu ?? '1', memory: o.memory ?? '2Gi', ...extra };
     return { requests: r, limits: r };

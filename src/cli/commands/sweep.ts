@@ -16,7 +16,7 @@ import { createSweepDir, trialJobs } from '../../sweeps/sweep-dir.js';
 import { describeSweepEvent } from '../../sweeps/events.js';
 import { writeManifests } from '../../sweeps/manifests.js';
 
-interface SweepArgs { action: string; target?: string; workers?: number; redis?: string; output?: string; out?: string; image?: string; replicas?: number; concurrency?: number; cuda?: boolean; cpu?: string; memory?: string; gpus?: number; runsPath?: string; system?: string; logging?: string; backend?: string }
+interface SweepArgs { action: string; target?: string; workers?: number; redis?: string; output?: string; out?: string; image?: string; replicas?: number; concurrency?: number; cuda?: boolean; cpu?: string; memory?: string; gpus?: number; runsPath?: string; redisImage?: string; redisUrl?: string; system?: string; logging?: string; backend?: string }
 
 const ACTIONS = ['run', 'start', 'status', 'stop', 'report', 'manifests'] as const;
 
@@ -37,6 +37,8 @@ export const sweepCommand = {
     .option('cpu', { type: 'string', describe: 'manifests: CPU request and limit per worker (default "1")' })
     .option('memory', { type: 'string', describe: 'manifests: memory request and limit per worker (default "2Gi")' })
     .option('gpus', { type: 'number', describe: 'manifests: GPUs per worker with --cuda (default 1)' })
+    .option('redis-image', { type: 'string', describe: 'manifests: the Redis image (default redis:7; any image with redis-server and redis-cli)' })
+    .option('redis-url', { type: 'string', describe: 'manifests: the Redis the workers and the start job use (default redis://gymnos-redis:6379, the Service written here)' })
     .option('runs-path', { type: 'string', describe: 'manifests: where the shared runs volume is mounted in the pods (default /runs)' })
     .option('backend', { type: 'string', hidden: true, describe: "session backend ('null' for orchestration tests)" })),
   handler: async (a: SweepArgs): Promise<number> => {
@@ -133,7 +135,7 @@ async function report(a: SweepArgs): Promise<number> {
 async function manifests(a: SweepArgs): Promise<number> {
   const file = need(a, 'the sweep file: gymnosd sweep manifests <sweep.json>');
   loadSweepFile(file); // fails here on a bad sweep, not in the cluster
-  const files = writeManifests(resolve(a.out ?? 'k8s'), { sweepFile: file, image: a.image, replicas: a.replicas, concurrency: a.concurrency, cuda: a.cuda, cpu: a.cpu, memory: a.memory, gpus: a.gpus, runsPath: a.runsPath });
+  const files = writeManifests(resolve(a.out ?? 'k8s'), { sweepFile: file, image: a.image, replicas: a.replicas, concurrency: a.concurrency, cuda: a.cuda, cpu: a.cpu, memory: a.memory, gpus: a.gpus, runsPath: a.runsPath, redisImage: a.redisImage, redisUrl: a.redisUrl });
   for (const f of files) process.stdout.write(`${f}\n`);
   return 0;
 }
