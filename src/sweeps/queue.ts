@@ -19,7 +19,8 @@ import { hostname } from 'node:os';
 import { Queue, Worker, UnrecoverableError, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { RungStore } from './asha.js';
-import { isUserFailure, recordFailure, runTrial } from './trial.js';
+import { isUserFailure, readOutcome, recordFailure, runTrial } from './trial.js';
+import { trialDir } from './sweep-dir.js';
 import type { SweepManifest, TrialJob } from './sweep-dir.js';
 import type { SweepEvent, TrialOutcome } from './events.js';
 import type { SystemConfig } from '../config/system.js';
@@ -190,7 +191,7 @@ export async function runOnQueue(url: string, manifest: SweepManifest, jobs: Tri
       const s = await sweepStatus(url, manifest.id);
       const open = s.trials.filter((t) => !['completed', 'failed', 'removed'].includes(t.state));
       if (!open.length || (stopped && !s.trials.some((t) => t.state === 'active'))) {
-        return s.trials.flatMap((t) => (t.outcome ? [t.outcome] : t.state === 'failed' ? [failedOutcome(manifest, jobs, t)] : []));
+        return s.trials.flatMap((t) => (t.outcome ? [t.outcome] : t.state === 'failed' ? [failedOutcome(jobs, t)] : []));
       }
       await new Promise((r) => setTimeout(r, 500));
     }
@@ -201,7 +202,9 @@ export async function runOnQueue(url: string, manifest: SweepManifest, jobs: Tri
   }
 }
 
-function failedOutcome(m: SweepManifest, jobs: TrialJob[], t: TrialState): TrialOutcome {
+/** A failed job's outcome: its trial.json when this process sees the shared directory, else from the job. */
+function failedOutcome(jobs: TrialJob[], t: TrialState): TrialOutcome {
   const j = jobs.find((x) => x.trial.id === t.id)!;
-  return { id: t.id, index: j.trial.index, params: j.trial.params, status: 'failed', epochs: 0, seconds: 0, runDir: `${j.sweepDir}/trials/${t.id}`, resumes: [], worker: '', error: t.error ?? 'failed' };
+  const dir = trialDir(j.sweepDir, t.id);
+  return readOutcome(dir) ?? { id: t.id, index: j.trial.index, params: j.trial.params, status: 'failed', epochs: 0, seconds: 0, runDir: dir, resumes: [], worker: '', error: t.error ?? 'failed' };
 }

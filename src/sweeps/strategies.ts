@@ -9,7 +9,7 @@
  *   points put exactly one value in each of the b^k equal slices of every coordinate, so a small
  *   budget covers the space more evenly than random draws do.
  *
- * No model-based strategy (TPE): no maintained TPE library exists on npm (see the README), and a
+ * No model-based strategy (TPE): no maintained TPE library was found on npm (see the README), and a
  * model-based strategy needs finished trials before proposing the next one, unlike this up-front list.
  */
 import { Rng } from '../util/rng.js';
