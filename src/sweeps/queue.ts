@@ -19,7 +19,7 @@ import { hostname } from 'node:os';
 import { Queue, Worker, UnrecoverableError, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { RungStore } from './asha.js';
-import { isUserFailure, readOutcome, recordFailure, runTrial } from './trial.js';
+import { isUserFailure, readOutcome, recordFailure, runTrial, WORKER_SHUTDOWN } from './trial.js';
 import { trialDir } from './sweep-dir.js';
 import type { SweepManifest, TrialJob } from './sweep-dir.js';
 import type { SweepEvent, TrialOutcome } from './events.js';
@@ -142,7 +142,7 @@ export async function runQueueWorker(url: string, o: QueueWorkerOptions): Promis
   const sub = await connect(url);
   const running = new Map<string, Set<AbortController>>();
   await sub.subscribe(STOP_CHANNEL);
-  sub.on('message', (_ch, id: string) => { for (const c of running.get(id) ?? []) c.abort(); });
+  sub.on('message', (_ch, id: string) => { for (const c of running.get(id) ?? []) c.abort('sweep-stop'); });
   const name = `${hostname()}:${process.pid}`;
   const lockDuration = o.lockDuration ?? 30_000;
   const worker = new Worker<TrialJob, TrialOutcome>(QUEUE, async (job) => {
@@ -151,13 +151,14 @@ export async function runQueueWorker(url: string, o: QueueWorkerOptions): Promis
     const ctl = new AbortController();
     const set = running.get(j.sweepId) ?? new Set();
     running.set(j.sweepId, set.add(ctl));
-    const stopAll = () => ctl.abort();
+    const stopAll = () => ctl.abort(WORKER_SHUTDOWN);
     o.signal?.addEventListener('abort', stopAll);
     try {
       return await runTrial(j, { store: new RedisRungStore(redis, j.sweepId), worker: name, signal: ctl.signal, system: o.system, backend: o.backend, onEvent: o.onEvent, callbacks: o.callbacks?.() });
     } catch (e) {
       const msg = (e as Error).message;
       if (isUserFailure(e)) throw new UnrecoverableError(msg);
+      if ((e as { code?: string }).code === 'GYMNOS_REQUEUE') throw e; // back to the queue (one attempt used)
       if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) recordFailure(j, name, `failed ${job.attemptsMade + 1} time(s); last: ${msg}`, o.onEvent);
       throw e;
     } finally {

@@ -30,6 +30,13 @@ export interface TrialOptions {
   callbacks?: Callback[];
 }
 
+/**
+ * The abort reason a worker gives its trials when it shuts down (SIGTERM): such a trial is not
+ * over; `runTrial` throws (code GYMNOS_REQUEUE) so the queue hands it to another worker, which
+ * resumes it. Any other abort stops the trial for good ('stopped').
+ */
+export const WORKER_SHUTDOWN = 'gymnos-worker-shutdown';
+
 /** Error codes whose message tells the user what to fix: such a trial fails at once, no retry. */
 const USER_CODES = /^(GYMNOS_(ONNX_FORMAT|OPSET|AUTODIFF|CHECKPOINT|CONFIG|USER|DATASET)|ERR_SESSION_CONFIG|ERR_PROVIDER_UNAVAILABLE|ERR_BACKEND_UNAVAILABLE|ERR_GYMNOS_(ARROW|IO|PLAN|DATA))$/;
 
@@ -93,6 +100,11 @@ export async function runTrial(job: TrialJob, o: TrialOptions): Promise<TrialOut
     const rows = run.readMetrics().filter((x) => x.kind === 'epoch');
     const value = metricValue(rows[rows.length - 1], job.metric) ?? Number.NaN;
     const seconds = (prior?.seconds ?? 0) + (performance.now() - t0) / 1000;
+    if (r.status === 'aborted' && o.signal?.reason === WORKER_SHUTDOWN) {
+      // not the trial's end: it resumes from the checkpoint the abort left, on another worker
+      writeFileAtomic(join(dir, 'trial.json'), `${JSON.stringify({ ...base, status: 'stopped', value, epochs: rows.length, seconds, error: 'its worker shut down; the trial resumes from its checkpoint' }, null, 2)}\n`);
+      throw Object.assign(new Error(`worker ${o.worker} shut down during trial ${job.trial.id}; it resumes from its checkpoint`), { code: 'GYMNOS_REQUEUE' });
+    }
     if (r.status === 'aborted') return finish({ ...base, status: 'stopped', value, epochs: rows.length, seconds, error: 'the sweep was stopped' });
     return finish({ ...base, status: asha?.pruned ? 'pruned' : 'completed', value, epochs: rows.length, seconds, pruned: asha?.pruned ? { epoch: asha.pruned.epoch, reason: asha.pruned.reason } : undefined });
   } catch (e) {

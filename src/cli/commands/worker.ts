@@ -1,6 +1,6 @@
 /**
  * `gymnosd worker --redis <url> [--concurrency N]`: runs sweep trials from the Redis queue until
- * SIGINT/SIGTERM (then it finishes nothing new: running trials stop after their current step and
+ * SIGINT/SIGTERM (then it takes nothing new: running trials stop after their current step and
  * their jobs go back to the queue to resume elsewhere).
  */
 import { writeFileSync } from 'node:fs';
