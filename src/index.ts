@@ -23,3 +23,6 @@ export { gradCheck } from './autodiff/gradcheck.js';
 export { saveCheckpoint, loadCheckpoint, type Checkpoint } from './autodiff/checkpoint.js';
 export type { TrainingSpec, TrainingArtifacts } from './autodiff/artifacts.js';
 export type { Tensor, DType } from './onnx/tensor.js';
+export { sweep, writeSweepReport, type SweepOptions, type SweepResult, type SweepHandle } from './sweeps/api.js';
+export { parseSweep, loadSweepFile, type Sweep, type SweepFile } from './sweeps/sweep-file.js';
+export type { SweepEvent, TrialOutcome, TrialStatus } from './sweeps/events.js';

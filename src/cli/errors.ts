@@ -4,7 +4,8 @@
  * `gymnosd: <message>` with its hint on the same line as `(hint: ...)`, and exits 2. Anything else
  * is a bug: the stack, a request to report it, exit 1.
  */
-import { GymnosError, USER_CODES, asEnvironmentError, isEnvironmentErrno } from '../util/errors.js';
+import { GymnosError, asEnvironmentError, isUserError } from '../util/errors.js';
+export { isUserError };
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -14,18 +15,6 @@ export const EXIT_USER_ERROR = 2;
 export class UserError extends GymnosError {
   readonly code = 'GYMNOS_USER';
   constructor(message: string, options?: { cause?: unknown; hint?: string }) { super(message, options); this.name = 'UserError'; }
-}
-
-/**
- * Whether an error is the user's (or the environment's) to fix: a GymnosError that says so, an
- * error carrying a user-facing code (errors that crossed a worker thread keep only their code),
- * or a system error such as ENOSPC or EACCES.
- */
-export function isUserError(e: unknown): boolean {
-  if (e instanceof GymnosError) return e.userFacing;
-  if (isEnvironmentErrno(e)) return true;
-  const code = (e as { code?: unknown })?.code;
-  return typeof code === 'string' && USER_CODES.has(code);
 }
 
 /** The one line gymnosd prints for a user-facing error (without the trailing newline). */

@@ -19,6 +19,8 @@ import { datasetsCommand } from './commands/datasets.js';
 import { predictCommand } from './commands/predict.js';
 import { modelsCommand } from './commands/models.js';
 import { reportCommand } from './commands/report.js';
+import { sweepCommand } from './commands/sweep.js';
+import { workerCommand } from './commands/worker.js';
 
 type Handler = (argv: never) => Promise<number>;
 
@@ -46,7 +48,7 @@ export async function runCli(args: string[]): Promise<number> {
       code = reportError(e);
     }
   };
-  const commands = [trainCommand, validateCommand, schemaCommand, evaluateCommand, predictCommand, exportCommand, doctorCommand, datasetsCommand, modelsCommand, reportCommand, checkCommand, gradcheckCommand];
+  const commands = [trainCommand, validateCommand, schemaCommand, evaluateCommand, predictCommand, exportCommand, doctorCommand, datasetsCommand, modelsCommand, reportCommand, checkCommand, gradcheckCommand, sweepCommand, workerCommand];
   const names = commands.map((c) => c.command.split(' ')[0]);
   const context = (): UsageContext => {
     const o = current?.y.getOptions();

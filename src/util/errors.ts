@@ -89,3 +89,15 @@ export class DivergedError extends GymnosError {
   readonly code = 'GYMNOS_DIVERGED';
   constructor(message: string, options?: GymnosErrorOptions) { super(message, options); this.name = 'DivergedError'; }
 }
+
+/**
+ * Whether an error is the user's (or the environment's) to fix: a GymnosError that says so, an
+ * error carrying a user-facing code (errors that crossed a worker thread keep only their code),
+ * or a system error such as ENOSPC or EACCES.
+ */
+export function isUserError(e: unknown): boolean {
+  if (e instanceof GymnosError) return e.userFacing;
+  if (isEnvironmentErrno(e)) return true;
+  const code = (e as { code?: unknown })?.code;
+  return typeof code === 'string' && USER_CODES.has(code);
+}
