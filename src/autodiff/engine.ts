@@ -111,7 +111,7 @@ export function differentiate(graph: Graph, table: ShapeTable, opts: Differentia
       staticShape: (name, why) => {
         const s = shapeOf(name);
         if (s.some((d) => typeof d !== 'number')) {
-          throw new AutodiffError(`${where}: ${why} needs the static shape of '${name}', but it is [${s.map((d) => (d === null ? '?' : d)).join(', ')}]; fix the input sizes (only the batch dimension may stay symbolic here)`);
+          throw new AutodiffError(`${where}: ${why} needs the static shape of '${name}', but it is [${s.map((d) => (d === null ? '?' : d)).join(', ')}]; pin the input sizes with the model option inputShapes, e.g. { "x": [null, 3, 224, 224] } (only the batch dimension may stay symbolic here)`);
         }
         return s as number[];
       },

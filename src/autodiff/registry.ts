@@ -14,6 +14,7 @@ import { softmaxFamily } from './rules/softmax.js';
 import { normFamily } from './rules/norm.js';
 import { convFamily } from './rules/conv.js';
 import { poolFamily } from './rules/pool.js';
+import { resizeFamily } from './rules/resize.js';
 
 const FAMILIES: GradRuleFamily[] = [
   elementwiseFamily,
@@ -27,6 +28,7 @@ const FAMILIES: GradRuleFamily[] = [
   normFamily,
   convFamily,
   poolFamily,
+  resizeFamily,
 ];
 
 /**

@@ -162,6 +162,10 @@ export class StepRunner {
     for (const n of session.inputNames) {
       const t = feeds[n] ?? this.state.get(n);
       if (!t) throw new Error(`internal: no feed for ${what} input '${n}'`);
+      const fixed = this.art.dataInputs.find((v) => v.name === n)?.shape;
+      if (fixed && fixed.some((d, i) => typeof d === 'number' && t.dims[i] !== d)) {
+        throw new Error(`model input '${n}' takes [${fixed.map((d) => d ?? '?').join(', ')}] but the batch has [${t.dims.join(', ')}]; the export fixes those sizes: set model.inputShapes: { "${n}": [${fixed.map((d, i) => (i === 0 ? 'null' : typeof d === 'number' ? d : 'null')).join(', ')}] } to make a fixed batch symbolic, or feed matching data`);
+      }
       used[n] = t;
     }
     return used;

@@ -10,3 +10,8 @@ test('small CNN (torch.onnx opset 17: Conv, MaxPool, GlobalAveragePool, Gemm) ma
   const r = await checkAgainstTorch('small-cnn', { batchSizes: [1, 3] });
   assert.ok(r.maxRelError.rel <= 1e-5);
 });
+
+test('UNet-style net with Resize (nearest, bilinear half_pixel, bilinear align_corners) matches PyTorch under MSE', async () => {
+  const r = await checkAgainstTorch('unet-resize', { batchSizes: [3] });
+  assert.ok(r.maxRelError.rel <= 1e-5);
+});

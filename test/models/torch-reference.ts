@@ -115,12 +115,13 @@ export async function checkAgainstTorch(name: string, opts: CheckOptions = {}): 
   const s = sessions();
   const dir = mkdtempSync(join(tmpdir(), `gymnos-torch-${name}-`));
   try {
-    // 1. the export as it comes computes what PyTorch computed (inference mode)
+    // 1. the export computes what PyTorch computed (inference mode)
     const raw = new Uint8Array(readFileSync(file));
     const loaded = new ModelManager().load({ type: 'onnx', path: file, ...opts.model }, { seed: 0 });
     const dtypes = new Map(loaded.model.graph.inputs.map((v) => [v.name, v.dtype as string]));
     const outName = loaded.output ?? loaded.model.graph.outputs[0].name;
-    const before = await ortRun(raw, batchOf(ref, dtypes).inputs);
+    // (with user options that change the graph, such as a batch made symbolic, the loaded model runs)
+    const before = await ortRun(opts.model ? encodeModel(loaded.model) : raw, batchOf(ref, dtypes).inputs);
     closeTo(before[Object.keys(before)[0]].data as Float32Array, ref.outputBefore.data, 1e-4, `${name}: the export's output before training (ONNX Runtime vs PyTorch)`);
 
     // 2. one SGD step, same loss and learning rate

@@ -35,7 +35,12 @@ export const elementwiseRules: Record<string, ShapeRule> = {
   ...Object.fromEntries(UNARY.map((op) => [op, same])),
   ...Object.fromEntries(BROADCAST.map((op) => [op, (c: ShapeCtx) => broadcast(c)])),
   ...Object.fromEntries(COMPARE.map((op) => [op, (c: ShapeCtx) => broadcast(c, 'bool')])),
-  Cast: (c) => [{ dtype: dtypeFromCode(attrInt(c.node, 'to')), shape: c.info(0).shape, value: c.value(0) }],
+  Cast: (c) => {
+    const to = dtypeFromCode(attrInt(c.node, 'to'));
+    // float -> int truncates; to bool is "not zero"
+    const v = c.value(0)?.map((d) => (typeof d !== 'number' ? d : to === 'bool' ? +(d !== 0) : to.startsWith('float') ? d : Math.trunc(d)));
+    return [{ dtype: to, shape: c.info(0).shape, value: v }];
+  },
   CastLike: (c) => [{ dtype: c.dtype(1), shape: c.info(0).shape, value: c.value(0) }],
   Dropout: (c) => [
     { dtype: c.dtype(0), shape: c.info(0).shape },

@@ -241,13 +241,13 @@ export const shapeOpRules: Record<string, ShapeRule> = {
     const [k, v] = a;
     if (v.type === 'tensor') {
       const t = v.value;
-      const value = t.dims.length <= 1 && (t.dtype === 'int64' || t.dtype === 'int32') && t.data.length <= 64 ? toNumbers(t) : undefined;
+      const value = t.dims.length <= 1 && ['int64', 'int32', 'float32', 'float64'].includes(t.dtype) && t.data.length <= 64 ? toNumbers(t) : undefined;
       return [{ dtype: t.dtype, shape: t.dims, value }];
     }
     if (k === 'value_int') return [{ dtype: 'int64', shape: [], value: [v.value as number] }];
     if (k === 'value_ints') return [{ dtype: 'int64', shape: [(v.value as number[]).length], value: v.value as number[] }];
-    if (k === 'value_float') return [{ dtype: 'float32', shape: [] }];
-    if (k === 'value_floats') return [{ dtype: 'float32', shape: [(v.value as number[]).length] }];
+    if (k === 'value_float') return [{ dtype: 'float32', shape: [], value: [v.value as number] }];
+    if (k === 'value_floats') return [{ dtype: 'float32', shape: [(v.value as number[]).length], value: v.value as number[] }];
     return [{ dtype: dtypeFromCode(8) }];
   },
 };
