@@ -15,3 +15,8 @@ test('UNet-style net with Resize (nearest, bilinear half_pixel, bilinear align_c
   const r = await checkAgainstTorch('unet-resize', { batchSizes: [3] });
   assert.ok(r.maxRelError.rel <= 1e-5);
 });
+
+test('tf2onnx-style NHWC CNN (opset 13: Transposes around Conv/MaxPool, Reshape(Concat(Slice(Shape), -1)), MatMul + Add) matches PyTorch', async () => {
+  const r = await checkAgainstTorch('tf2onnx-nhwc-cnn', { batchSizes: [2] });
+  assert.ok(r.maxRelError.rel <= 1e-5);
+});
