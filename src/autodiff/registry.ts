@@ -15,6 +15,7 @@ import { normFamily } from './rules/norm.js';
 import { convFamily } from './rules/conv.js';
 import { poolFamily } from './rules/pool.js';
 import { resizeFamily } from './rules/resize.js';
+import { controlFlowFamily } from './rules/control-flow.js';
 
 const FAMILIES: GradRuleFamily[] = [
   elementwiseFamily,
@@ -29,6 +30,7 @@ const FAMILIES: GradRuleFamily[] = [
   convFamily,
   poolFamily,
   resizeFamily,
+  controlFlowFamily,
 ];
 
 /**

@@ -5,7 +5,7 @@
  * or the user freezes it. Frozen parameters stay
  * initializers, so ONNX Runtime can constant-fold and prepack them.
  */
-import type { Graph } from '../onnx/ir.js';
+import { nodeDependencies, type Graph } from '../onnx/ir.js';
 import { isFloat, sizeOf } from '../onnx/tensor.js';
 import { AutodiffError } from './rule.js';
 import { NON_DIFFERENTIABLE } from './registry.js';
@@ -65,6 +65,8 @@ export function selectParameters(graph: Graph, sel: TrainableSelection = {}, whe
       if ((CONSTANT_SLOTS[n.opType] ?? []).includes(i)) u.constant = true; else u.weight = true;
       slotUse.set(name, u);
     });
+    // weights an If branch reads from the outer scope
+    for (const name of nodeDependencies(n)) if (!n.inputs.includes(name) && graph.initializers.has(name)) slotUse.set(name, { weight: true, constant: false });
   }
   const candidates: string[] = [];
   const constants: string[] = [];

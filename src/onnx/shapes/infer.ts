@@ -9,12 +9,13 @@ import { elementwiseRules } from './elementwise.js';
 import { shapeOpRules } from './shape-ops.js';
 import { nnRules } from './nn-ops.js';
 import { resizeRules } from './resize.js';
+import { ifShapes } from './control-flow.js';
 
 const RULES: Record<string, ShapeRule> = { ...elementwiseRules, ...shapeOpRules, ...nnRules, ...resizeRules };
 
 /** Ops shape inference understands. */
 export function shapeInferenceOps(): string[] {
-  return Object.keys(RULES).sort();
+  return [...Object.keys(RULES), 'If'].sort();
 }
 
 /** Result of inference: info for every value, plus known small integer values. */
@@ -26,7 +27,7 @@ export interface ShapeTable {
 /** Values of a small 0-D/1-D integer or float tensor (shapes, and the float scales of Resize). */
 function smallValue(t: Tensor): Dim[] | undefined {
   if (t.dims.length > 1 || t.data.length > 64) return undefined;
-  if (!['int64', 'int32', 'float32', 'float64'].includes(t.dtype)) return undefined;
+  if (!['int64', 'int32', 'float32', 'float64', 'bool'].includes(t.dtype)) return undefined;
   return toNumbers(t);
 }
 
@@ -75,7 +76,9 @@ export function inferShapes(graph: Graph, opset: number, options: { strict?: boo
       },
     };
     let outs: OutputInfo[];
-    if (!rule) {
+    if (node.opType === 'If' && (node.domain === '' || node.domain === 'ai.onnx')) {
+      outs = ifShapes(node, where, (sub) => inferShapes(sub, opset, { strict: options.strict, outer: { info, values } }).info);
+    } else if (!rule) {
       if (options.strict) throw new Error(`${where}: no shape inference for op '${node.opType}'${node.domain ? ` in domain '${node.domain}'` : ''}`);
       outs = node.outputs.map(() => ({ dtype: 'float32' as const }));
     } else {
