@@ -94,3 +94,20 @@ function symbolicBatch(model: Model, old: number, path: string): void {
     throw new ModelError(`${path}.inputShapes: the batch of output '${o.name}' stays [${(s ?? []).map(show).join(', ')}] with a symbolic input batch${lost ? `: ${lost}` : ''}; the export hard-codes batch ${old} there, so keep the batch fixed (give ${old} instead of null) or re-export with a dynamic batch axis`);
   }
 }
+
+/**
+ * Parses command-line shapes `name=dims` (dims separated by `,` or `x`; `?`, `N` or `null` for a
+ * symbolic axis), e.g. `x=?,3,64,64` or `x=Nx3x64x64`. `flag` names the option in errors.
+ */
+export function parseInputShapes(specs: string[], flag = '--input-shape'): InputShapes {
+  const out: InputShapes = {};
+  for (const spec of specs) {
+    const eq = spec.lastIndexOf('=');
+    const name = spec.slice(0, eq);
+    const dims = spec.slice(eq + 1).split(/[,x]/).map((d) => d.trim());
+    const bad = eq <= 0 || dims.some((d) => !/^(\d+|\?|N|null)$/.test(d) || d === '0');
+    if (bad) throw new ModelError(`expected name=dims like x=?,3,64,64 (? or N for a symbolic axis) for ${flag} but got '${spec}'`);
+    out[name] = dims.map((d) => (/^\d+$/.test(d) ? Number(d) : null));
+  }
+  return out;
+}

@@ -13,7 +13,8 @@ import { buildTrainingArtifacts } from '../../src/autodiff/artifacts.js';
 import { StepRunner } from '../../src/trainer/step-runner.js';
 import { tensor } from '../../src/onnx/tensor.js';
 import { sessions } from './helpers.js';
-import { applyInputShapes } from '../../src/models/input-shapes.js';
+import { applyInputShapes, parseInputShapes } from '../../src/models/input-shapes.js';
+import { captureCli } from '../cli/capture.js';
 import { A, emptyGraph } from '../../src/onnx/ir.js';
 
 test('batch fixed at 1 (Reshape to [1, -1]) trains at batch 4 with inputShapes { x: [null, 1, 6, 6] } and matches PyTorch', async () => {
@@ -65,4 +66,17 @@ test('a batch the graph itself fixes (ReduceSum over axis 0) cannot be made symb
   const model = { irVersion: 8, opset: new Map([['', 18]]), producerName: 't', producerVersion: '', domain: '', modelVersion: 1, docString: '', metadata: {}, graph: g };
   assert.throws(() => applyInputShapes(model, { x: [null, 4] }, 'model'),
     /model\.inputShapes: the batch of output 'y' stays \[1, 3\] with a symbolic input batch: node 'pool_batch' \(ReduceSum\) turns \[N, 3\] into \[1, 3\].*give 1 instead of null/);
+});
+
+test('gymnosd check --input-shape pins symbolic H/W and makes a fixed batch symbolic, as the model option does', async () => {
+  const hw = await captureCli(['check', join(FIXTURES, 'symbolic-hw', 'model.onnx'), '--input-shape', 'x=?,3,8,8', '--json']);
+  assert.equal(hw.code, 0, hw.err);
+  assert.deepEqual(JSON.parse(hw.out).inputs[0].shape, ['N', 3, 8, 8]);
+  const b1 = await captureCli(['check', join(FIXTURES, 'batch1', 'model.onnx'), '--input-shape', 'x=Nx1x6x6', '--json']);
+  assert.equal(b1.code, 0, b1.err);
+  assert.deepEqual(JSON.parse(b1.out).inputs[0].shape, ['N', 1, 6, 6]);
+  const bad = await captureCli(['check', join(FIXTURES, 'batch1', 'model.onnx'), '--input-shape', 'x=?,1,six,6']);
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.err, /expected name=dims like x=\?,3,64,64 .* for --input-shape but got 'x=\?,1,six,6'/);
+  assert.deepEqual(parseInputShapes(['x=?,3,64,64', 'mask=N,64']), { x: [null, 3, 64, 64], mask: [null, 64] });
 });
