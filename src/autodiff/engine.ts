@@ -3,7 +3,7 @@
  * reverse order, asks each node's rule for its input gradients, and sums gradients that meet.
  * The result is ordinary ONNX nodes appended to the graph.
  */
-import type { Dim, Graph, Node } from '../onnx/ir.js';
+import { nodeDependencies, type Dim, type Graph, type Node } from '../onnx/ir.js';
 import { GraphBuilder } from '../onnx/builder.js';
 import { isFloat, type DType } from '../onnx/tensor.js';
 import type { ShapeTable } from '../onnx/shapes/infer.js';
@@ -40,16 +40,18 @@ function activeNodes(graph: Graph, loss: string, wrt: string[]) {
   const fromParams = new Set(wrt);
   for (const n of graph.nodes) {
     if (NON_DIFFERENTIABLE.has(n.opType)) continue;
-    if (n.inputs.some((i) => fromParams.has(i))) n.outputs.forEach((o) => o && fromParams.add(o));
+    // (subgraph reads count as inputs: an If branch may read a parameter)
+    if (nodeDependencies(n).some((i) => fromParams.has(i))) n.outputs.forEach((o) => o && fromParams.add(o));
   }
   const toLoss = new Set([loss]);
   const nodes: Node[] = [];
   for (let k = graph.nodes.length - 1; k >= 0; k--) {
     const n = graph.nodes[k];
     if (!n.outputs.some((o) => toLoss.has(o))) continue;
-    if (!n.inputs.some((i) => fromParams.has(i))) continue;
+    const deps = nodeDependencies(n);
+    if (!deps.some((i) => fromParams.has(i))) continue;
     nodes.push(n);
-    n.inputs.forEach((i) => i && toLoss.add(i));
+    deps.forEach((i) => i && toLoss.add(i));
   }
   return { nodes: nodes.reverse(), fromParams, toLoss };
 }
@@ -111,7 +113,7 @@ export function differentiate(graph: Graph, table: ShapeTable, opts: Differentia
       staticShape: (name, why) => {
         const s = shapeOf(name);
         if (s.some((d) => typeof d !== 'number')) {
-          throw new AutodiffError(`${where}: ${why} needs the static shape of '${name}', but it is [${s.map((d) => (d === null ? '?' : d)).join(', ')}]; fix the input sizes (only the batch dimension may stay symbolic here)`);
+          throw new AutodiffError(`${where}: ${why} needs the static shape of '${name}', but it is [${s.map((d) => (d === null ? '?' : d)).join(', ')}]; pin the input sizes with the model option inputShapes, e.g. { "x": [null, 3, 224, 224] } (only the batch dimension may stay symbolic here)`);
         }
         return s as number[];
       },
@@ -126,6 +128,14 @@ export function differentiate(graph: Graph, table: ShapeTable, opts: Differentia
       constantLike: (values, dims, like) => b.constant(ctx.dtype(like), values, dims),
       unbroadcast: (grad, from, to) => unbroadcast(ctx, grad, from, to),
       setShape: (name, shape, dtype: DType) => { info.set(name, { name, dtype, shape }); },
+      scope: table,
+      needsValue: (name) => fromParams.has(name) && isFloat(info.get(name)?.dtype ?? 'float32'),
+      addGrad: (name, g) => {
+        if (!fromParams.has(name)) return;
+        if (!info.has(g) && info.has(name)) info.set(g, { ...info.get(name)!, name: g });
+        add(name, g);
+      },
+      differentiateSubgraph: (sub, subTable, loss, wrt, prefix) => differentiate(sub, subTable, { loss, wrt, opset: opts.opset, prefix }).grads,
     };
     const grads = gradRule(node.opType)!(ctx);
     grads.forEach((g, i) => {

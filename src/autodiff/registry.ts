@@ -14,6 +14,8 @@ import { softmaxFamily } from './rules/softmax.js';
 import { normFamily } from './rules/norm.js';
 import { convFamily } from './rules/conv.js';
 import { poolFamily } from './rules/pool.js';
+import { resizeFamily } from './rules/resize.js';
+import { controlFlowFamily } from './rules/control-flow.js';
 
 const FAMILIES: GradRuleFamily[] = [
   elementwiseFamily,
@@ -27,6 +29,8 @@ const FAMILIES: GradRuleFamily[] = [
   normFamily,
   convFamily,
   poolFamily,
+  resizeFamily,
+  controlFlowFamily,
 ];
 
 /**

@@ -3,7 +3,8 @@
  * and the gradients flowing into its outputs, emits standard ONNX ops through the builder, and
  * returns one gradient name per input (undefined where none flows).
  */
-import type { Dim, Node } from '../onnx/ir.js';
+import type { Dim, Graph, Node } from '../onnx/ir.js';
+import type { ShapeTable } from '../onnx/shapes/infer.js';
 import type { GraphBuilder } from '../onnx/builder.js';
 import type { DType } from '../onnx/tensor.js';
 import { GymnosError } from '../util/errors.js';
@@ -42,6 +43,17 @@ export interface GradContext {
   unbroadcast(grad: string, from: string, to: string): string;
   /** Records a shape for a new value so later rules can query it. */
   setShape(name: string, shape: Dim[], dtype: DType): void;
+  /** Shapes and known values of the graph being differentiated (the scope of a subgraph). */
+  readonly scope: ShapeTable;
+  /** Whether a value the node reads without an input slot (from inside a subgraph) needs a gradient. */
+  needsValue(name: string): boolean;
+  /** Adds a gradient for such a value (the slot-less counterpart of a rule's return list). */
+  addGrad(name: string, grad: string): void;
+  /**
+   * Appends to `g` (a subgraph) the gradient of its scalar `loss` with respect to `wrt` (values of
+   * `g` or of its outer scope), with `table` its shapes; returns the gradient name per `wrt`.
+   */
+  differentiateSubgraph(g: Graph, table: ShapeTable, loss: string, wrt: string[], prefix: string): Map<string, string>;
 }
 
 /** A gradient rule: returns one entry per forward input. */

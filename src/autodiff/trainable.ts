@@ -1,12 +1,15 @@
 /**
  * Which initializers are trainable parameters. A float initializer with more than one element is a
  * parameter unless it only feeds slots that are constants by nature (shapes, BatchNormalization
- * running statistics, exponents, clip bounds) or the user freezes it. Frozen parameters stay
+ * running statistics, exponents, clip bounds), directly or through other ops (shape-constants.ts),
+ * or the user freezes it. Frozen parameters stay
  * initializers, so ONNX Runtime can constant-fold and prepack them.
  */
-import type { Graph } from '../onnx/ir.js';
+import { nodeDependencies, type Graph } from '../onnx/ir.js';
 import { isFloat, sizeOf } from '../onnx/tensor.js';
 import { AutodiffError } from './rule.js';
+import { NON_DIFFERENTIABLE } from './registry.js';
+import { shapeOnlyInitializers } from './shape-constants.js';
 
 /** Input slots that never hold trainable weights, by op. */
 const CONSTANT_SLOTS: Record<string, number[]> = {
@@ -62,13 +65,16 @@ export function selectParameters(graph: Graph, sel: TrainableSelection = {}, whe
       if ((CONSTANT_SLOTS[n.opType] ?? []).includes(i)) u.constant = true; else u.weight = true;
       slotUse.set(name, u);
     });
+    // weights an If branch reads from the outer scope
+    for (const name of nodeDependencies(n)) if (!n.inputs.includes(name) && graph.initializers.has(name)) slotUse.set(name, { weight: true, constant: false });
   }
   const candidates: string[] = [];
   const constants: string[] = [];
+  const shapeOnly = shapeOnlyInitializers(graph, CONSTANT_SLOTS, NON_DIFFERENTIABLE);
   for (const [name, t] of graph.initializers) {
     if (!isFloat(t.dtype)) continue;
     const u = slotUse.get(name);
-    if (!u || !u.weight || sizeOf(t.dims) <= 1) { constants.push(name); continue; }
+    if (!u || !u.weight || sizeOf(t.dims) <= 1 || shapeOnly.has(name)) { constants.push(name); continue; }
     candidates.push(name);
   }
   const check = (patterns: string[] | undefined, key: string) => {

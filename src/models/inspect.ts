@@ -10,6 +10,7 @@ import { sizeOf } from '../onnx/tensor.js';
 import { unsupportedNodes } from '../autodiff/engine.js';
 import { supportedOps } from '../autodiff/registry.js';
 import { runningStatistics, selectParameters, type TrainableSelection } from '../autodiff/trainable.js';
+import { applyInputShapes, type InputShapes } from './input-shapes.js';
 
 export interface ValueSummary { name: string; dtype: string; shape: Dim[] | null }
 export interface ParamSummary { name: string; dims: number[]; count: number; trainable: boolean }
@@ -32,8 +33,9 @@ export interface ModelReport {
 }
 
 /** Loads, canonicalizes and inspects an ONNX file. Load and opset errors are thrown (user errors). */
-export function checkModelFile(path: string, selection: TrainableSelection = {}): ModelReport {
+export function checkModelFile(path: string, selection: TrainableSelection = {}, inputShapes?: InputShapes): ModelReport {
   const model = loadModel(path);
+  if (inputShapes) applyInputShapes(canonicalize(model, path), inputShapes, '--input-shape');
   return inspectModel(model, path, selection);
 }
 

@@ -18,6 +18,7 @@ import { ZOO, zooModel, type DatasetInfo } from './registry.js';
 import { validateOnnxOptions, type OnnxModelOptions } from './onnx-model.js';
 import { lastLayerParameters, replaceHead, type HeadReplacement } from './finetune.js';
 import { ModelError } from './errors.js';
+import { applyInputShapes } from './input-shapes.js';
 import { nearest } from '../config/schema.js';
 
 /** The experiment's `model` block. */
@@ -70,6 +71,7 @@ export class ModelManager {
   private loadOnnx(o: OnnxModelOptions, ctx: LoadContext, path: string): LoadedModel {
     const file = isAbsolute(o.path) ? o.path : resolve(ctx.baseDir ?? process.cwd(), o.path);
     const model = canonicalize(loadModel(file), file);
+    if (o.inputShapes) applyInputShapes(model, o.inputShapes, path);
     const g = model.graph;
     for (const [i, name] of (o.inputs ?? []).entries()) {
       if (!g.inputs.some((v) => v.name === name)) throw new ModelError(`${path}.inputs[${i}]: '${name}' is not an input of ${o.path}; inputs are: ${g.inputs.map((v) => v.name).join(', ')}`);

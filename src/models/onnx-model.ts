@@ -3,12 +3,27 @@
  * conversion, Constant weights folded into initializers), optionally given a new classification
  * head, with the parameters to train chosen by pattern or by layer count.
  */
-import { arr, int, num, obj, oneOf, opt, str, type Issue, type ObjectOf } from '../config/schema.js';
+import { arr, int, num, obj, oneOf, opt, record, show, str, type Issue, type ObjectOf, type Schema } from '../config/schema.js';
 import { ConfigError } from '../config/errors.js';
+
+/** One input dimension: a size >= 1, or null (symbolic). */
+const dim: Schema<number | null> = {
+  optional: false,
+  doc: 'a size >= 1 pins the axis; null keeps it symbolic (on axis 0: makes a fixed batch symbolic again)',
+  parse: (v, path, issues) => {
+    if (v === null || (typeof v === 'number' && Number.isInteger(v) && v >= 1)) return v;
+    issues.push({ path, message: `expected an integer >= 1 or null (symbolic) for ${path} but got ${show(v)}` });
+    return undefined;
+  },
+  json: () => ({ type: ['integer', 'null'], minimum: 1, description: 'a size >= 1 pins the axis; null keeps it symbolic (on axis 0: makes a fixed batch symbolic again)' }),
+};
 
 export const onnxModelOptions = {
   path: str({ minLength: 1, doc: 'path to the .onnx file (relative to the experiment file); external data beside it is read' }),
   inputs: opt(arr(str({ minLength: 1 }), { doc: 'the data inputs (default: every graph input)' })),
+  inputShapes: opt(record(arr(dim), {
+    doc: 'input dimensions by input name, e.g. { "x": [null, 3, 64, 64] }: numbers pin symbolic axes (symbolic H/W or time), null keeps an axis symbolic; null on a batch the export fixed (at 1) makes it symbolic again, rewriting the Reshapes that carry it',
+  })),
   output: opt(str({ minLength: 1, doc: 'the value the loss is computed on (default: the first graph output, or the new head\'s logits)' })),
   headReplace: opt(obj({
     classes: opt(int({ min: 1, doc: 'classes of the new head (default: from the dataset)' })),

@@ -9,6 +9,8 @@ import { type Graph, type Model, topologicalSort } from './ir.js';
 import { tensor, type Tensor } from './tensor.js';
 import { upgradeToOpset13 } from './convert/index.js';
 import { GymnosError } from '../util/errors.js';
+import { hoistBranchInitializers, inlineConstantIfs } from './control-flow.js';
+import { unrollStaticLoops } from './unroll-loop.js';
 
 /** The ai.onnx opset of every graph Gymnos emits. */
 export const CANONICAL_OPSET = 18;
@@ -96,12 +98,17 @@ function upgradeGraph(g: Graph, from: number): void {
 }
 
 /**
- * Brings a model to the canonical form in place: checks its opset, folds constants, converts
+ * Brings a model to the canonical form in place: checks its opset, folds constants, inlines If
+ * nodes with constant conditions, unrolls Loops with a static trip count (unroll-loop.ts) and
+ * hoists branch weights (control-flow.ts), converts
  * attribute/input forms to opset 18, and sorts nodes topologically.
  */
 export function canonicalize(model: Model, source = 'model'): Model {
   const from = modelOpset(model, source);
   foldConstants(model.graph);
+  inlineConstantIfs(model.graph);
+  unrollStaticLoops(model.graph);
+  hoistBranchInitializers(model.graph);
   if (from < 13) upgradeToOpset13(model.graph, from);
   if (from < CANONICAL_OPSET) upgradeGraph(model.graph, from);
   model.opset = new Map([['', Math.max(from, CANONICAL_OPSET)]]);

@@ -162,6 +162,12 @@ export class StepRunner {
     for (const n of session.inputNames) {
       const t = feeds[n] ?? this.state.get(n);
       if (!t) throw new Error(`internal: no feed for ${what} input '${n}'`);
+      const fixed = this.art.dataInputs.find((v) => v.name === n)?.shape;
+      // (K-step runs feed [K, ...] stacks: those are checked per batch by their shapes' tail)
+      const off = fixed ? t.dims.length - fixed.length : 0;
+      if (fixed && (off === 0 || off === 1) && fixed.some((d, i) => typeof d === 'number' && t.dims[i + off] !== d)) {
+        throw new Error(`model input '${n}' takes [${fixed.map((d) => d ?? '?').join(', ')}] but the batch has [${t.dims.slice(off).join(', ')}]; the export fixes those sizes: set model.inputShapes: { "${n}": [${fixed.map((d, i) => (i === 0 ? 'null' : typeof d === 'number' ? d : 'null')).join(', ')}] } to make a fixed batch symbolic, or feed matching data`);
+      }
       used[n] = t;
     }
     return used;

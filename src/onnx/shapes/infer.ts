@@ -8,12 +8,14 @@ import { ShapeInferenceError, type OutputInfo, type ShapeCtx, type ShapeRule } f
 import { elementwiseRules } from './elementwise.js';
 import { shapeOpRules } from './shape-ops.js';
 import { nnRules } from './nn-ops.js';
+import { resizeRules } from './resize.js';
+import { ifShapes } from './control-flow.js';
 
-const RULES: Record<string, ShapeRule> = { ...elementwiseRules, ...shapeOpRules, ...nnRules };
+const RULES: Record<string, ShapeRule> = { ...elementwiseRules, ...shapeOpRules, ...nnRules, ...resizeRules };
 
 /** Ops shape inference understands. */
 export function shapeInferenceOps(): string[] {
-  return Object.keys(RULES).sort();
+  return [...Object.keys(RULES), 'If'].sort();
 }
 
 /** Result of inference: info for every value, plus known small integer values. */
@@ -22,9 +24,10 @@ export interface ShapeTable {
   values: Map<string, Dim[]>;
 }
 
-function smallIntValue(t: Tensor): Dim[] | undefined {
+/** Values of a small 0-D/1-D integer or float tensor (shapes, and the float scales of Resize). */
+function smallValue(t: Tensor): Dim[] | undefined {
   if (t.dims.length > 1 || t.data.length > 64) return undefined;
-  if (t.dtype !== 'int64' && t.dtype !== 'int32') return undefined;
+  if (!['int64', 'int32', 'float32', 'float64', 'bool'].includes(t.dtype)) return undefined;
   return toNumbers(t);
 }
 
@@ -38,7 +41,7 @@ export function inferShapes(graph: Graph, opset: number, options: { strict?: boo
   for (const v of graph.inputs) info.set(v.name, { ...v, shape: v.shape ? [...v.shape] : undefined });
   for (const [name, t] of graph.initializers) {
     info.set(name, { name, dtype: t.dtype, shape: [...t.dims] });
-    const v = smallIntValue(t);
+    const v = smallValue(t);
     if (v) values.set(name, v);
   }
   for (const node of graph.nodes) {
@@ -73,7 +76,9 @@ export function inferShapes(graph: Graph, opset: number, options: { strict?: boo
       },
     };
     let outs: OutputInfo[];
-    if (!rule) {
+    if (node.opType === 'If' && (node.domain === '' || node.domain === 'ai.onnx')) {
+      outs = ifShapes(node, where, (sub) => inferShapes(sub, opset, { strict: options.strict, outer: { info, values } }).info);
+    } else if (!rule) {
       if (options.strict) throw new Error(`${where}: no shape inference for op '${node.opType}'${node.domain ? ` in domain '${node.domain}'` : ''}`);
       outs = node.outputs.map(() => ({ dtype: 'float32' as const }));
     } else {
