@@ -6,7 +6,7 @@
 import type { Dim, Graph, Node } from '../onnx/ir.js';
 import { GraphBuilder } from '../onnx/builder.js';
 import { isFloat, type DType } from '../onnx/tensor.js';
-import type { ShapeTable } from '../onnx/shapes/infer.js';
+import { inferShapes, type ShapeTable } from '../onnx/shapes/infer.js';
 import { AutodiffError, type GradContext } from './rule.js';
 import { gradRule, NON_DIFFERENTIABLE, supportedOps } from './registry.js';
 import { unbroadcast } from './unbroadcast.js';
@@ -126,6 +126,12 @@ export function differentiate(graph: Graph, table: ShapeTable, opts: Differentia
       constantLike: (values, dims, like) => b.constant(ctx.dtype(like), values, dims),
       unbroadcast: (grad, from, to) => unbroadcast(ctx, grad, from, to),
       setShape: (name, shape, dtype: DType) => { info.set(name, { name, dtype, shape }); },
+      subgraphGrad: (sub, loss, wrt) => {
+        const r = differentiate(sub, inferShapes(sub, opts.opset), { loss, wrt, opset: opts.opset, prefix: `${b.prefix}/${node.name}/bptt` });
+        b.nodes.push(...sub.nodes);
+        for (const [k, v] of sub.initializers) graph.initializers.set(k, v);
+        return r.grads;
+      },
     };
     const grads = gradRule(node.opType)!(ctx);
     grads.forEach((g, i) => {

@@ -14,6 +14,9 @@ import { softmaxFamily } from './rules/softmax.js';
 import { normFamily } from './rules/norm.js';
 import { convFamily } from './rules/conv.js';
 import { poolFamily } from './rules/pool.js';
+import { recurrentFamily } from './rules/recurrent.js';
+import { einsumFamily } from './rules/einsum.js';
+import { cumsumFamily } from './rules/cumsum.js';
 
 const FAMILIES: GradRuleFamily[] = [
   elementwiseFamily,
@@ -27,6 +30,9 @@ const FAMILIES: GradRuleFamily[] = [
   normFamily,
   convFamily,
   poolFamily,
+  recurrentFamily,
+  einsumFamily,
+  cumsumFamily,
 ];
 
 /**

@@ -3,7 +3,7 @@
  * and the gradients flowing into its outputs, emits standard ONNX ops through the builder, and
  * returns one gradient name per input (undefined where none flows).
  */
-import type { Dim, Node } from '../onnx/ir.js';
+import type { Dim, Graph, Node } from '../onnx/ir.js';
 import type { GraphBuilder } from '../onnx/builder.js';
 import type { DType } from '../onnx/tensor.js';
 
@@ -41,6 +41,12 @@ export interface GradContext {
   unbroadcast(grad: string, from: string, to: string): string;
   /** Records a shape for a new value so later rules can query it. */
   setShape(name: string, shape: Dim[], dtype: DType): void;
+  /**
+   * Differentiates `sub`, a graph the rule wrote whose inputs are values of this graph, with
+   * respect to `wrt`; appends its forward and backward nodes here and returns the gradient of its
+   * scalar `loss` per `wrt` name. For rules that express an op through other ops (LSTM, GRU).
+   */
+  subgraphGrad(sub: Graph, loss: string, wrt: string[]): Map<string, string>;
 }
 
 /** A gradient rule: returns one entry per forward input. */

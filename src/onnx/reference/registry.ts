@@ -16,9 +16,12 @@ import { kernels as nnpool } from './nn-pool.js';
 import { kernels as norm } from './norm.js';
 import { kernels as control } from './control.js';
 import { kernels as losses } from './losses.js';
+import { kernels as recurrent } from './recurrent.js';
+import { kernels as einsum } from './einsum.js';
 
 const families: Array<Record<string, Kernel>> = [
   unary, binary, matmul, reduce, shape, slice, generate, indexing, nnconv, nnpool, norm, control, losses,
+  recurrent, einsum,
 ];
 
 /** Op type (ai.onnx domain) -> kernel. */

@@ -8,8 +8,9 @@ import type { OutputInfo, ShapeCtx, ShapeRule } from './context.js';
 import { elementwiseRules } from './elementwise.js';
 import { shapeOpRules } from './shape-ops.js';
 import { nnRules } from './nn-ops.js';
+import { recurrentOpRules } from './recurrent-ops.js';
 
-const RULES: Record<string, ShapeRule> = { ...elementwiseRules, ...shapeOpRules, ...nnRules };
+const RULES: Record<string, ShapeRule> = { ...elementwiseRules, ...shapeOpRules, ...nnRules, ...recurrentOpRules };
 
 /** Ops shape inference understands. */
 export function shapeInferenceOps(): string[] {
