@@ -3,8 +3,12 @@ import { attrInt } from '../ir.js';
 import { dtypeFromCode } from '../tensor.js';
 import { broadcastShapes, normAxis } from './dims.js';
 import type { ShapeRule, ShapeCtx } from './context.js';
+import { elementwiseValue } from './values.js';
 
-const same: ShapeRule = (c) => [{ dtype: c.dtype(0), shape: c.info(0).shape, value: c.value(0) }];
+const same: ShapeRule = (c) => [{ dtype: c.dtype(0), shape: c.info(0).shape, value: PASS_VALUE.has(c.node.opType) ? c.value(0) : elementwiseValue(c) }];
+
+/** Unary ops that leave integer values as they are. */
+const PASS_VALUE = new Set(['Identity', 'Floor', 'Ceil', 'Round']);
 
 const UNARY = [
   'Identity', 'Neg', 'Abs', 'Sqrt', 'Exp', 'Log', 'Reciprocal', 'Relu', 'LeakyRelu', 'Sigmoid', 'Tanh',
@@ -22,33 +26,6 @@ function broadcast(c: ShapeCtx, outDtype?: 'bool'): ReturnType<ShapeRule> {
   }
   const first = c.node.opType === 'Where' ? 1 : 0;
   return [{ dtype: outDtype ?? c.dtype(first), shape: broadcastShapes(shapes, c.where), value: elementwiseValue(c) }];
-}
-
-/** Data propagation of integer arithmetic on known 0-D/1-D values (shape computations). */
-function elementwiseValue(c: ShapeCtx) {
-  const op = c.node.opType;
-  if (!['Add', 'Sub', 'Mul', 'Div'].includes(op) || c.count !== 2) return undefined;
-  const a = c.value(0);
-  const b = c.value(1);
-  if (!a || !b) return undefined;
-  const n = Math.max(a.length, b.length);
-  if (a.length !== n && a.length !== 1) return undefined;
-  if (b.length !== n && b.length !== 1) return undefined;
-  const out = [];
-  for (let i = 0; i < n; i++) {
-    const x = a[a.length === 1 ? 0 : i];
-    const y = b[b.length === 1 ? 0 : i];
-    if (typeof x !== 'number' || typeof y !== 'number') {
-      if (op === 'Mul' && y === 1) out.push(x);
-      else if (op === 'Mul' && x === 1) out.push(y);
-      else if ((op === 'Add' || op === 'Sub') && y === 0) out.push(x);
-      else if (op === 'Div' && y === 1) out.push(x);
-      else out.push(null);
-      continue;
-    }
-    out.push(op === 'Add' ? x + y : op === 'Sub' ? x - y : op === 'Mul' ? x * y : Math.trunc(x / y));
-  }
-  return out;
 }
 
 const BROADCAST = ['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Min', 'Max', 'Sum', 'Mean', 'Where', 'Mod', 'PRelu', 'BitwiseXor', 'BitwiseAnd', 'BitwiseOr', 'BitShift'];

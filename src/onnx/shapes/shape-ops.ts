@@ -11,9 +11,15 @@ function axesOf(c: ShapeCtx, inputIndex: number): number[] | undefined {
   return a && a.type === 'ints' ? a.value : undefined;
 }
 
+/** A 1-D shape input of static length whose values are unknown: that many unknown dims. */
+function unknownOfLength(c: ShapeCtx, i: number): Dim[] | undefined {
+  const s = c.info(i).shape;
+  return s?.length === 1 && typeof s[0] === 'number' ? Array<Dim>(s[0]).fill(null) : undefined;
+}
+
 function reshape(c: ShapeCtx): OutputInfo[] {
   const x = c.info(0).shape;
-  const target = c.value(1);
+  const target = c.value(1) ?? unknownOfLength(c, 1);
   if (!target) return [{ dtype: c.dtype(0) }];
   const allowZero = attrInt(c.node, 'allowzero', 0) === 1;
   const out: Dim[] = target.map((d, i) => (d === 0 && !allowZero ? (x ? x[i] ?? null : null) : d));
@@ -156,7 +162,8 @@ export const shapeOpRules: Record<string, ShapeRule> = {
   },
   Slice: slice,
   Expand: (c) => {
-    const target = c.value(1);
+    // an unknown target of known length still gives the rank (the values are computed at run time)
+    const target = c.value(1) ?? unknownOfLength(c, 1);
     if (!target || !c.info(0).shape) return [{ dtype: c.dtype(0) }];
     return [{ dtype: c.dtype(0), shape: broadcastShapes([c.shape(0), target], c.where) }];
   },
@@ -180,7 +187,12 @@ export const shapeOpRules: Record<string, ShapeRule> = {
     const v = c.node.attrs.value;
     const dtype = v && v.type === 'tensor' ? v.value.dtype : 'float32';
     const target = c.value(0);
-    return [{ dtype, shape: target ?? (c.info(0).shape && typeof c.shape(0)[0] === 'number' ? Array(c.shape(0)[0] as number).fill(null) : undefined) }];
+    // a small integer fill (a shape being built) keeps its values
+    let value: Dim[] | undefined;
+    if (v && v.type === 'tensor' && !v.value.dtype.startsWith('float') && target && target.length <= 1 && target.every((d) => typeof d === 'number') && (target[0] ?? 1) as number <= 64) {
+      value = Array((target[0] ?? 1) as number).fill(Number(v.value.data[0] ?? 0));
+    }
+    return [{ dtype, shape: target ?? (c.info(0).shape && typeof c.shape(0)[0] === 'number' ? Array(c.shape(0)[0] as number).fill(null) : undefined), value }];
   },
   Range: (c) => {
     const [s, l, d] = [c.value(0), c.value(1), c.value(2)];
