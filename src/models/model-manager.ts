@@ -16,6 +16,7 @@ import { selectParameters } from '../autodiff/trainable.js';
 import { inspectModel, type ModelReport } from './inspect.js';
 import { ZOO, zooModel, type DatasetInfo } from './registry.js';
 import { validateOnnxOptions, type OnnxModelOptions } from './onnx-model.js';
+import { untieInitializers } from './untie.js';
 import { lastLayerParameters, replaceHead, type HeadReplacement } from './finetune.js';
 import { ModelError } from './errors.js';
 import { nearest } from '../config/schema.js';
@@ -71,6 +72,7 @@ export class ModelManager {
     const file = isAbsolute(o.path) ? o.path : resolve(ctx.baseDir ?? process.cwd(), o.path);
     const model = canonicalize(loadModel(file), file);
     const g = model.graph;
+    if (o.untieInitializers) untieInitializers(g);
     for (const [i, name] of (o.inputs ?? []).entries()) {
       if (!g.inputs.some((v) => v.name === name)) throw new ModelError(`${path}.inputs[${i}]: '${name}' is not an input of ${o.path}; inputs are: ${g.inputs.map((v) => v.name).join(', ')}`);
     }

@@ -3,7 +3,7 @@
  * conversion, Constant weights folded into initializers), optionally given a new classification
  * head, with the parameters to train chosen by pattern or by layer count.
  */
-import { arr, int, num, obj, oneOf, opt, str, type Issue, type ObjectOf } from '../config/schema.js';
+import { arr, bool, int, num, obj, oneOf, opt, str, type Issue, type ObjectOf } from '../config/schema.js';
 import { ConfigError } from '../config/errors.js';
 
 export const onnxModelOptions = {
@@ -15,6 +15,7 @@ export const onnxModelOptions = {
     init: oneOf(['xavier_uniform', 'kaiming_uniform'] as const, { default: 'xavier_uniform', doc: 'weight initialization of the new head (bias: zero)' }),
     name: str({ minLength: 1, default: 'head', doc: 'parameter name prefix of the new head (head.weight, head.bias)' }),
   }, { doc: 'replace the classification layer (Gemm, or MatMul + Add) producing the output with a new one' })),
+  untieInitializers: opt(bool({ doc: 'give every reader of an initializer that the exporter shared through Identity nodes (PyTorch merges identical tensors, e.g. fresh BatchNorm weights or zero biases) its own copy, so parameters that were separate in the source model train separately; gymnosd check lists the tied ones' })),
   freeze: opt(arr(str({ minLength: 1 }), { doc: 'parameters to freeze: names, globs (*, ?) or /regex/' })),
   train: opt(arr(str({ minLength: 1 }), { doc: 'only parameters matching these train (names, globs or /regex/)' })),
   trainLast: opt(int({ min: 1, doc: 'train only the parameters of the last N layers (nodes with parameters); the rest freeze' })),
