@@ -9,6 +9,7 @@ import { tensor } from '../onnx/tensor.js';
 import { selectParameters } from '../autodiff/trainable.js';
 import { Rng } from '../util/rng.js';
 import { ModelError } from './errors.js';
+import { BAKED_PREPROCESSING_KEY } from '../datasets/preprocess/bake.js';
 
 export interface HeadReplaceOptions {
   classes: number;
@@ -121,4 +122,15 @@ export function lastLayerParameters(g: Graph, n: number, path = 'model'): string
   }
   if (n > layers.length) throw new ModelError(`expected at most ${layers.length} (the layers with parameters) for ${path}.trainLast but got ${n}`);
   return [...new Set(layers.slice(layers.length - n).flat())];
+}
+
+/**
+ * The constants of preprocessing Gymnos baked into an exported model (standardization means and
+ * scales, label maps): initializers under `preprocess/` and `postprocess/` in a model whose
+ * metadata says preprocessing was baked. They are data, not weights: reloading such an export to
+ * train it again keeps them frozen. Returns those that would otherwise count as parameters.
+ */
+export function bakedPreprocessingConstants(model: Model): string[] {
+  if (!model.metadata[BAKED_PREPROCESSING_KEY]) return [];
+  return selectParameters(model.graph).trainable.filter((n) => n.startsWith('preprocess/') || n.startsWith('postprocess/'));
 }

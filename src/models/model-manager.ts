@@ -17,7 +17,7 @@ import { inspectModel, type ModelReport } from './inspect.js';
 import { ZOO, zooModel, type DatasetInfo } from './registry.js';
 import { validateOnnxOptions, type OnnxModelOptions } from './onnx-model.js';
 import { untieInitializers } from './untie.js';
-import { lastLayerParameters, replaceHead, type HeadReplacement } from './finetune.js';
+import { bakedPreprocessingConstants, lastLayerParameters, replaceHead, type HeadReplacement } from './finetune.js';
 import { ModelError } from './errors.js';
 import { nearest } from '../config/schema.js';
 
@@ -100,9 +100,11 @@ export class ModelManager {
 
 /** The trainable selection from freeze/train/trainLast, each pattern checked against the parameters. */
 function selection(model: Model, o: OnnxModelOptions, path: string): TrainableSelection | undefined {
-  if (!o.freeze && !o.train && o.trainLast === undefined) return undefined;
+  const baked = bakedPreprocessingConstants(model);
+  if (!o.freeze && !o.train && o.trainLast === undefined) return baked.length ? { freeze: baked } : undefined;
   const sel: TrainableSelection = { freeze: o.freeze, train: o.train };
   selectParameters(model.graph, sel, path); // throws on a pattern matching nothing, naming model.freeze[i]
+  if (baked.length) sel.freeze = [...(o.freeze ?? []), ...baked];
   if (o.trainLast !== undefined) {
     const last = lastLayerParameters(model.graph, o.trainLast, path);
     sel.train = o.train ? last.filter((p) => o.train!.includes(p)) : last;
