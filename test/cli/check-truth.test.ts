@@ -11,6 +11,8 @@ import { tensor } from '../../src/onnx/tensor.js';
 import { selectParameters } from '../../src/autodiff/trainable.js';
 import { untieInitializers } from '../../src/models/untie.js';
 import { captureCli } from './capture.js';
+import { ModelManager } from '../../src/models/model-manager.js';
+import { buildTrainingArtifacts } from '../../src/autodiff/artifacts.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gymnos-check-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -136,4 +138,20 @@ test('a single-element bias (one-logit head) is trainable; single-element scales
   const s = selectParameters(m.graph);
   assert.deepEqual(s.trainable.sort(), ['bias', 'gbias', 'gw', 'w']);
   assert.ok(s.constants.includes('scale'));
+});
+
+test('a real PyTorch export with merged initializers: check names the ties, untieInitializers separates them (running statistics included)', async () => {
+  const p = fileURLToPath(new URL('../fixtures/pytorch-tied.onnx', import.meta.url));
+  const r = await captureCli(['check', p, '--json']);
+  const rep = JSON.parse(r.out);
+  const readers = new Map<string, string[]>(rep.tied.map((t: { initializer: string; readers: string[] }) => [t.initializer, t.readers]));
+  assert.ok(readers.get('0.bias')?.includes('2.bias') && readers.get('0.bias')?.includes('1.running_mean'), r.out);
+  assert.ok(readers.get('1.weight')?.includes('3.weight') && readers.get('1.weight')?.includes('1.running_var'), r.out);
+  const loaded = new ModelManager().load({ type: 'onnx', path: p, untieInitializers: true }, { seed: 0 });
+  const art = buildTrainingArtifacts(loaded.model, { loss: { type: 'softmax_cross_entropy' }, optimizer: { type: 'sgd', lr: 0.1 } });
+  for (const n of ['0.bias', '2.bias', '1.weight', '3.weight', '1.bias', '3.bias']) assert.ok(art.trainable.includes(n), `${n} trains on its own`);
+  const running = art.carried.filter((c) => c.kind === 'running').map((c) => c.input).sort();
+  assert.deepEqual(running, ['1.running_mean', '1.running_var', '3.running_mean', '3.running_var']);
+  const stepped = await captureCli(['check', p, '--untie-initializers', '--step']);
+  assert.equal(stepped.code, 0, stepped.out + stepped.err);
 });
