@@ -84,7 +84,7 @@ export class ModelManager {
     if (o.headReplace) {
       const classes = o.headReplace.classes ?? ctx.datasetInfo?.numClasses;
       if (classes === undefined) throw new ModelError(`${path}.headReplace.classes: not set and no dataset to take the number of classes from; set it`);
-      head = replaceHead(model, output ?? g.outputs[0].name, { classes, init: o.headReplace.init, name: o.headReplace.name }, ctx.seed, path);
+      head = replaceHead(model, output ?? g.outputs[0].name, { classes, init: o.headReplace.init, name: o.headReplace.name, output: o.headReplace.output }, ctx.seed, path);
       output = head.logits;
     }
     const trainable = selection(model, o, path);
