@@ -20,6 +20,7 @@ import { buildLoss, type LossSpec } from './losses/index.js';
 import type { OptimizerSpec } from './optimizers/index.js';
 import { wrapInLoop } from './loop.js';
 import { IO_NAMES } from './io-names.js';
+import { GYMNOS_VERSION } from '../util/version.js';
 import {
   appendUpdate, exposeCarried, forwardBackward, liftToInput, makeModel, pruneUnusedInputs, type CarriedValue,
 } from './train-graph.js';
@@ -253,6 +254,7 @@ export function exportInference(art: TrainingArtifacts, values: Map<string, Tens
     m.graph.initializers.set(c.input, v);
   }
   m.producerName = 'gymnos';
+  m.producerVersion = GYMNOS_VERSION;
   return m;
 }
 

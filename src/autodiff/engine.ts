@@ -6,7 +6,7 @@
 import { nodeDependencies, type Dim, type Graph, type Node } from '../onnx/ir.js';
 import { GraphBuilder } from '../onnx/builder.js';
 import { isFloat, type DType } from '../onnx/tensor.js';
-import type { ShapeTable } from '../onnx/shapes/infer.js';
+import { inferShapes, type ShapeTable } from '../onnx/shapes/infer.js';
 import { AutodiffError, type GradContext } from './rule.js';
 import { gradRule, NON_DIFFERENTIABLE, supportedOps } from './registry.js';
 import { unbroadcast } from './unbroadcast.js';
@@ -136,6 +136,12 @@ export function differentiate(graph: Graph, table: ShapeTable, opts: Differentia
         add(name, g);
       },
       differentiateSubgraph: (sub, subTable, loss, wrt, prefix) => differentiate(sub, subTable, { loss, wrt, opset: opts.opset, prefix }).grads,
+      subgraphGrad: (sub, loss, wrt) => {
+        const r = differentiate(sub, inferShapes(sub, opts.opset), { loss, wrt, opset: opts.opset, prefix: `${b.prefix}/${node.name}/bptt` });
+        b.nodes.push(...sub.nodes);
+        for (const [k, v] of sub.initializers) graph.initializers.set(k, v);
+        return r.grads;
+      },
     };
     const grads = gradRule(node.opType)!(ctx);
     grads.forEach((g, i) => {

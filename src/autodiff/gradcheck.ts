@@ -34,7 +34,19 @@ export interface ParamCheck {
   name: string;
   checked: number;
   maxAbsError: number;
+  /** Worst relative error over the checked elements at differentiable points. */
   maxRelError: number;
+  /** Element with the worst relative error (-1 when none was checked), with both values there. */
+  worstElement: number;
+  analyticAtWorst: number;
+  numericAtWorst: number;
+  /**
+   * Checked elements at non-differentiable points (a ReLU kink, a max tie): the one-sided
+   * differences disagree, so a central difference proves nothing there. Not counted as failures.
+   */
+  kinks: number[];
+  /** Every analytic gradient element of this parameter is exactly zero. */
+  zeroGradient: boolean;
 }
 
 export interface GradCheckResult {
@@ -48,6 +60,16 @@ export interface GradCheckResult {
   gradFeeds: Record<string, Tensor>;
   /** Output names of gradGraph, one per parameter. */
   gradOutputs: string[];
+  /** Every element of the checked output is exactly zero (the check then proves nothing). */
+  zeroOutput: boolean;
+}
+
+/**
+ * Whether one-sided differences disagree: at a smooth point they differ by about eps times the
+ * curvature, at a kink by the jump of the derivative.
+ */
+function isKink(forward: number, backward: number): boolean {
+  return Math.abs(forward - backward) > 1e-3 * Math.max(Math.abs(forward), Math.abs(backward), 1e-1);
 }
 
 /** Relative error used throughout: |a - n| / max(|a|, |n|, 1e-3). */
@@ -105,7 +127,8 @@ export function gradCheck(opts: GradCheckOptions): GradCheckResult {
     ...gradOutputs.map((n, i) => ({ name: n, dtype: feeds[opts.params[i]].dtype, shape: [...feeds[opts.params[i]].dims] })),
   ];
 
-  const analyticOut = evaluateGraph(g, feeds, { opset: opts.opset, outputs: gradOutputs });
+  const analyticOut = evaluateGraph(g, feeds, { opset: opts.opset, outputs: [...gradOutputs, output] });
+  const zeroOutput = asFloat64(analyticOut[output]).every((v) => v === 0);
   const analytic = new Map<string, Float64Array>();
   opts.params.forEach((p, i) => analytic.set(p, asFloat64(analyticOut[gradOutputs[i]])));
 
@@ -130,17 +153,25 @@ export function gradCheck(opts: GradCheckOptions): GradCheckResult {
     const picks = n <= max ? [...Array(n).keys()] : rng.sample(n, max);
     const a = analytic.get(p)!;
     let maxAbs = 0;
-    let maxRel = 0;
+    const check: ParamCheck = {
+      name: p, checked: picks.length, maxAbsError: 0, maxRelError: 0, worstElement: -1, analyticAtWorst: 0, numericAtWorst: 0,
+      kinks: [], zeroGradient: a.every((v) => v === 0),
+    };
+    const l0 = lossAt(p, base);
     for (const k of picks) {
       const v = base[k];
       const plus = base.slice(); plus[k] = v + eps;
       const minus = base.slice(); minus[k] = v - eps;
-      const num = (lossAt(p, plus) - lossAt(p, minus)) / (2 * eps);
+      const lp = lossAt(p, plus), lm = lossAt(p, minus);
+      if (isKink((lp - l0) / eps, (l0 - lm) / eps)) { check.kinks.push(k); continue; }
+      const num = (lp - lm) / (2 * eps);
       maxAbs = Math.max(maxAbs, Math.abs(a[k] - num));
-      maxRel = Math.max(maxRel, relError(a[k], num));
+      const rel = relError(a[k], num);
+      if (rel > check.maxRelError || check.worstElement < 0) Object.assign(check, { maxRelError: rel, worstElement: k, analyticAtWorst: a[k], numericAtWorst: num });
     }
-    worst = Math.max(worst, maxRel);
-    params.push({ name: p, checked: picks.length, maxAbsError: maxAbs, maxRelError: maxRel });
+    check.maxAbsError = maxAbs;
+    worst = Math.max(worst, check.maxRelError);
+    params.push(check);
   }
-  return { worstRelError: worst, params, analytic, gradGraph: g, gradFeeds: feeds, gradOutputs };
+  return { worstRelError: worst, params, analytic, gradGraph: g, gradFeeds: feeds, gradOutputs, zeroOutput };
 }

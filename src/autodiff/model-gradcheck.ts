@@ -9,7 +9,7 @@ import { canonicalize } from '../onnx/opset.js';
 import { inferShapes } from '../onnx/shapes/infer.js';
 import { tensor, sizeOf, type Tensor } from '../onnx/tensor.js';
 import { Rng } from '../util/rng.js';
-import { gradCheck, type GradCheckResult } from './gradcheck.js';
+import { gradCheck, type GradCheckResult, type ParamCheck } from './gradcheck.js';
 import { buildLoss, type LossSpec } from './losses/index.js';
 import { rewriteForTraining } from './training-mode.js';
 import { selectParameters, runningStatistics, type TrainableSelection } from './trainable.js';
@@ -70,4 +70,28 @@ export function modelGradCheck(model: Model, o: ModelGradCheckOptions = {}): Gra
     : tensor(lb.labelInput.dtype, ls, Array.from({ length: sizeOf(ls) }, () => rng.uniform(0, 1)));
   g.outputs = [{ name: lb.loss, dtype: info.dtype, shape: [] }];
   return gradCheck({ graph: g, opset, feeds, params: split.trainable, output: lb.loss, seed: o.seed ?? 1, maxElements: o.maxElements ?? 6 });
+}
+
+/** Whether a model check passes: every parameter within `tolerance` and a loss that is not identically zero. */
+export function gradCheckPasses(r: GradCheckResult, tolerance: number): boolean {
+  return r.worstRelError <= tolerance && !r.zeroOutput;
+}
+
+/** The report `gymnosd gradcheck` prints: per parameter, kinks apart from failures, warnings, the worst element, the verdict. */
+export function formatGradCheck(r: GradCheckResult, tolerance: number): string {
+  const lines: string[] = [];
+  for (const p of r.params) {
+    const kinks = p.kinks.length ? `; ${p.kinks.length} at non-differentiable points (one-sided differences disagree: elements ${p.kinks.slice(0, 8).join(', ')}${p.kinks.length > 8 ? ', ...' : ''}), not counted` : '';
+    const at = p.worstElement >= 0 ? ` at [${p.worstElement}] (analytic ${p.analyticAtWorst.toPrecision(6)}, numeric ${p.numericAtWorst.toPrecision(6)})` : '';
+    lines.push(`  ${p.maxRelError <= tolerance ? 'ok  ' : 'FAIL'} ${p.name}: max relative error ${p.maxRelError.toExponential(2)}${at} over ${p.checked - p.kinks.length} of ${p.checked} elements${kinks}`);
+  }
+  for (const p of r.params) if (p.zeroGradient) lines.push(`warning: the gradient of '${p.name}' is identically zero on this batch (a dead path, or the loss does not depend on it)`);
+  if (r.zeroOutput) lines.push('warning: the loss is identically zero on this batch, so the check proves nothing; try another --seed, --loss or --batch');
+  const worst = r.params.reduce<ParamCheck | undefined>((w, p) => (p.worstElement >= 0 && (!w || p.maxRelError > w.maxRelError) ? p : w), undefined);
+  if (worst) lines.push(`worst: ${worst.name}[${worst.worstElement}], relative error ${worst.maxRelError.toExponential(3)} (analytic ${worst.analyticAtWorst.toPrecision(6)}, numeric ${worst.numericAtWorst.toPrecision(6)})`);
+  const kinks = r.params.reduce((n, p) => n + p.kinks.length, 0);
+  if (kinks) lines.push(`non-differentiable points: ${kinks} checked elements skipped (finite differences are meaningless there)`);
+  const ok = gradCheckPasses(r, tolerance);
+  lines.push(`worst relative error: ${r.worstRelError.toExponential(3)} (tolerance ${tolerance}) -> ${ok ? 'PASS' : r.zeroOutput ? 'FAIL (identically zero loss)' : 'FAIL'}`);
+  return `${lines.join('\n')}\n`;
 }

@@ -16,6 +16,9 @@ import { convFamily } from './rules/conv.js';
 import { poolFamily } from './rules/pool.js';
 import { resizeFamily } from './rules/resize.js';
 import { controlFlowFamily } from './rules/control-flow.js';
+import { recurrentFamily } from './rules/recurrent.js';
+import { einsumFamily } from './rules/einsum.js';
+import { cumsumFamily } from './rules/cumsum.js';
 
 const FAMILIES: GradRuleFamily[] = [
   elementwiseFamily,
@@ -31,6 +34,9 @@ const FAMILIES: GradRuleFamily[] = [
   poolFamily,
   resizeFamily,
   controlFlowFamily,
+  recurrentFamily,
+  einsumFamily,
+  cumsumFamily,
 ];
 
 /**

@@ -54,6 +54,12 @@ export interface GradContext {
    * `g` or of its outer scope), with `table` its shapes; returns the gradient name per `wrt`.
    */
   differentiateSubgraph(g: Graph, table: ShapeTable, loss: string, wrt: string[], prefix: string): Map<string, string>;
+  /**
+   * Differentiates `sub`, a graph the rule wrote whose inputs are values of this graph, with
+   * respect to `wrt`; appends its forward and backward nodes here and returns the gradient of its
+   * scalar `loss` per `wrt` name. For rules that express an op through other ops (LSTM, GRU).
+   */
+  subgraphGrad(sub: Graph, loss: string, wrt: string[]): Map<string, string>;
 }
 
 /** A gradient rule: returns one entry per forward input. */

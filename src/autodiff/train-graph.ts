@@ -15,6 +15,7 @@ import { resolveOptimizer, clipGradNorm, clipGradValue, type OptimizerSpec } fro
 import { matchesPattern, type ParameterSplit } from './trainable.js';
 import { rewriteForTraining } from './training-mode.js';
 import { IO_NAMES as IO } from './io-names.js';
+import { GYMNOS_VERSION } from '../util/version.js';
 
 /** A value carried from one run to the next: its graph input, its updated output, its start value. */
 export interface CarriedValue {
@@ -35,7 +36,7 @@ export interface UpdateSpec {
 export function makeModel(base: Model, graph: Graph, doc: string): Model {
   return {
     irVersion: base.irVersion, opset: new Map([['', Math.max(CANONICAL_OPSET, base.opset.get('') ?? 0)]]),
-    producerName: 'gymnos', producerVersion: '0.1.0', domain: '', modelVersion: 1, docString: doc, metadata: {}, graph,
+    producerName: 'gymnos', producerVersion: GYMNOS_VERSION, domain: '', modelVersion: 1, docString: doc, metadata: {}, graph,
   };
 }
 

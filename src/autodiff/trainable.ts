@@ -1,8 +1,8 @@
 /**
- * Which initializers are trainable parameters. A float initializer with more than one element is a
- * parameter unless it only feeds slots that are constants by nature (shapes, BatchNormalization
- * running statistics, exponents, clip bounds), directly or through other ops (shape-constants.ts),
- * or the user freezes it. Frozen parameters stay
+ * Which initializers are trainable parameters. A float initializer with more than one element (or a
+ * single-element bias or scale, see `sizeOneWeights`) is a parameter unless it only feeds slots that
+ * are constants by nature (shapes, BatchNormalization running statistics, exponents, clip bounds),
+ * directly or through other ops (shape-constants.ts), or the user freezes it. Frozen parameters stay
  * initializers, so ONNX Runtime can constant-fold and prepack them.
  */
 import { nodeDependencies, type Graph } from '../onnx/ir.js';
@@ -25,6 +25,34 @@ const CONSTANT_SLOTS: Record<string, number[]> = {
   Dropout: [1, 2],
   ConstantOfShape: [0],
 };
+
+/** Input slots that hold a per-channel bias or scale: a single-element tensor there is still a weight. */
+const BIAS_SLOTS: Record<string, number[]> = {
+  Gemm: [2], Conv: [2], ConvTranspose: [2],
+  BatchNormalization: [1, 2], InstanceNormalization: [1, 2], LayerNormalization: [1, 2],
+};
+
+/**
+ * Single-element initializers that are weights: a bias or scale slot (the one output bias of a
+ * one-logit head), or an Add onto a MatMul/Gemm result (the MatMul + Add form of a Linear layer).
+ * Other single-element initializers (scales, epsilons, exponents) stay constants. Rank-0 tensors
+ * are always constants.
+ */
+function sizeOneWeights(graph: Graph): Set<string> {
+  const out = new Set<string>();
+  const producer = new Map<string, string>();
+  for (const n of graph.nodes) n.outputs.forEach((o) => producer.set(o, n.opType));
+  for (const n of graph.nodes) {
+    n.inputs.forEach((name, i) => {
+      const t = graph.initializers.get(name);
+      if (!t || t.dims.length === 0 || sizeOf(t.dims) !== 1) return;
+      if ((BIAS_SLOTS[n.opType] ?? []).includes(i)) out.add(name);
+      const other = n.inputs[1 - i];
+      if (n.opType === 'Add' && n.inputs.length === 2 && ['MatMul', 'Gemm'].includes(producer.get(other) ?? '')) out.add(name);
+    });
+  }
+  return out;
+}
 
 /** Running statistics (not trained, but carried and updated during training). */
 export function runningStatistics(graph: Graph): Set<string> {
@@ -71,10 +99,11 @@ export function selectParameters(graph: Graph, sel: TrainableSelection = {}, whe
   const candidates: string[] = [];
   const constants: string[] = [];
   const shapeOnly = shapeOnlyInitializers(graph, CONSTANT_SLOTS, NON_DIFFERENTIABLE);
+  const single = sizeOneWeights(graph);
   for (const [name, t] of graph.initializers) {
     if (!isFloat(t.dtype)) continue;
     const u = slotUse.get(name);
-    if (!u || !u.weight || sizeOf(t.dims) <= 1 || shapeOnly.has(name)) { constants.push(name); continue; }
+    if (!u || !u.weight || (sizeOf(t.dims) <= 1 && !single.has(name)) || shapeOnly.has(name)) { constants.push(name); continue; }
     candidates.push(name);
   }
   const check = (patterns: string[] | undefined, key: string) => {

@@ -9,6 +9,7 @@ import { tensor } from '../onnx/tensor.js';
 import { selectParameters } from '../autodiff/trainable.js';
 import { Rng } from '../util/rng.js';
 import { ModelError } from './errors.js';
+import { BAKED_PREPROCESSING_KEY } from '../datasets/preprocess/bake.js';
 
 export interface HeadReplaceOptions {
   classes: number;
@@ -16,12 +17,17 @@ export interface HeadReplaceOptions {
   init?: 'xavier_uniform' | 'kaiming_uniform';
   /** Parameter name prefix of the new layer ('head': head.weight, head.bias). */
   name?: string;
+  /**
+   * Put a new head on this value (an embedding or feature output, [N, D] or [N, ...] flattened)
+   * instead of replacing the classification layer that produces the model's output.
+   */
+  output?: string;
 }
 
 export interface HeadReplacement {
   /** The node whose weights were replaced. */
   node: string;
-  /** Old and new number of classes. */
+  /** Old and new number of classes (for a head added on a value: that value's features). */
   from: number;
   to: number;
   /** The value to train on: the new logits (before any Softmax the graph applies). */
@@ -65,8 +71,46 @@ function freshName(g: Graph, name: string): string {
   return out;
 }
 
-/** Replaces the classifier producing `output` with a new, freshly initialized one for `o.classes` classes. */
+/**
+ * Adds a new classification layer (Flatten when needed, then Gemm) on top of `o.output`; its
+ * logits become a graph output. For embedding models, whose output is a feature vector.
+ */
+function addHead(model: Model, o: HeadReplaceOptions & { output: string }, seed: number, path: string): HeadReplacement {
+  const g = model.graph;
+  const opset = model.opset.get('') ?? 18;
+  const info = inferShapes(g, opset).info.get(o.output);
+  if (!info) {
+    throw new ModelError(`${path}.headReplace.output: '${o.output}' is not a value of the model; outputs are: ${g.outputs.map((v) => v.name).join(', ')}`);
+  }
+  const shape = info.shape;
+  const features = shape && shape.length >= 2 ? shape.slice(1).reduce<number | undefined>((a, d) => (a !== undefined && typeof d === 'number' ? a * d : undefined), 1) : undefined;
+  if (!shape || features === undefined) {
+    throw new ModelError(`${path}.headReplace.output: '${o.output}' must have a batch axis and static feature sizes ([N, D] or [N, ...]), but its shape is ${shape ? `[${shape.join(', ')}]` : 'unknown'}`);
+  }
+  const prefix = o.name ?? 'head';
+  const rng = new Rng(seed);
+  const bound = (o.init ?? 'xavier_uniform') === 'xavier_uniform' ? Math.sqrt(6 / (features + o.classes)) : Math.sqrt(6 / features);
+  const wName = freshName(g, `${prefix}.weight`);
+  const bName = freshName(g, `${prefix}.bias`);
+  g.initializers.set(wName, tensor(info.dtype, [o.classes, features], Array.from({ length: o.classes * features }, () => rng.uniform(-bound, bound))));
+  g.initializers.set(bName, tensor(info.dtype, [o.classes], new Array<number>(o.classes).fill(0)));
+  let x = o.output;
+  if (shape.length !== 2) {
+    x = `${prefix}/flat`;
+    g.nodes.push({ name: `${prefix}/flatten`, opType: 'Flatten', domain: '', inputs: [o.output], outputs: [x], attrs: { axis: { type: 'int', value: 1 } } });
+  }
+  const logits = `${prefix}/logits`;
+  g.nodes.push({ name: `${prefix}/gemm`, opType: 'Gemm', domain: '', inputs: [x, wName, bName], outputs: [logits], attrs: { transB: { type: 'int', value: 1 } } });
+  g.outputs.push({ name: logits, dtype: info.dtype, shape: [shape[0], o.classes] });
+  return { node: `${prefix}/gemm`, from: features, to: o.classes, logits, params: [wName, bName] };
+}
+
+/**
+ * Replaces the classifier producing `output` with a new, freshly initialized one for `o.classes`
+ * classes; with `o.output`, adds a new head on that value instead (see `addHead`).
+ */
 export function replaceHead(model: Model, output: string, o: HeadReplaceOptions, seed: number, path = 'model'): HeadReplacement {
+  if (o.output !== undefined) return addHead(model, { ...o, output: o.output }, seed, path);
   const g = model.graph;
   const head = findHead(g, output, path);
   const w = g.initializers.get(head.weight)!;
@@ -121,4 +165,15 @@ export function lastLayerParameters(g: Graph, n: number, path = 'model'): string
   }
   if (n > layers.length) throw new ModelError(`expected at most ${layers.length} (the layers with parameters) for ${path}.trainLast but got ${n}`);
   return [...new Set(layers.slice(layers.length - n).flat())];
+}
+
+/**
+ * The constants of preprocessing Gymnos baked into an exported model (standardization means and
+ * scales, label maps): initializers under `preprocess/` and `postprocess/` in a model whose
+ * metadata says preprocessing was baked. They are data, not weights: reloading such an export to
+ * train it again keeps them frozen. Returns those that would otherwise count as parameters.
+ */
+export function bakedPreprocessingConstants(model: Model): string[] {
+  if (!model.metadata[BAKED_PREPROCESSING_KEY]) return [];
+  return selectParameters(model.graph).trainable.filter((n) => n.startsWith('preprocess/') || n.startsWith('postprocess/'));
 }

@@ -11,6 +11,7 @@ import { unsupportedNodes } from '../autodiff/engine.js';
 import { supportedOps } from '../autodiff/registry.js';
 import { runningStatistics, selectParameters, type TrainableSelection } from '../autodiff/trainable.js';
 import { applyInputShapes, type InputShapes } from './input-shapes.js';
+import { controlFlowWithWeights, inspectSubgraphs, probabilityOutputs, tiedInitializers, type SubgraphFinding, type TiedInitializer } from './inspect-graph.js';
 
 export interface ValueSummary { name: string; dtype: string; shape: Dim[] | null }
 export interface ParamSummary { name: string; dims: number[]; count: number; trainable: boolean }
@@ -26,9 +27,16 @@ export interface ModelReport {
   frozenCount: number;
   runningStatistics: string[];
   ops: Record<string, number>;
-  unsupported: Array<{ node: string; op: string; domain: string }>;
+  /** Unsupported nodes; `where` says which subgraph (If branch, Loop/Scan body) holds a nested one. */
+  unsupported: Array<{ node: string; op: string; domain: string; where?: string }>;
+  /** Float initializers inside subgraphs (If branches, Loop/Scan bodies). */
+  subgraphParameters: SubgraphFinding['parameters'];
+  /** Initializers the exporter merged and the graph reads through Identity nodes (tied in training). */
+  tied: TiedInitializer[];
   /** Problems other than unsupported ops (shape inference failures, no parameters, ...). */
   problems: string[];
+  /** Things that do not stop training but are probably not what the user wants. */
+  warnings: string[];
   trainable: boolean;
 }
 
@@ -53,7 +61,12 @@ export function inspectModel(model: Model, source: string, selection: TrainableS
       const t = g.initializers.get(name)!;
       return { name, dims: t.dims, count: sizeOf(t.dims), trainable };
     });
-  if (parameters.length === 0) problems.push('the graph has no float parameters (initializers with more than one element) to train');
+  const sub = inspectSubgraphs(g);
+  if (parameters.length === 0) {
+    problems.push(sub.parameters.length
+      ? `the top-level graph has no float parameters; ${sub.parameters.length} weight tensor(s) live inside subgraphs (${[...new Set(sub.parameters.map((p) => p.where))].join('; ')}), which Gymnos does not train`
+      : 'the graph has no float parameters (float initializers feeding weight inputs) to train');
+  }
   try {
     inferShapes(g, opset);
   } catch (e) {
@@ -71,7 +84,14 @@ export function inspectModel(model: Model, source: string, selection: TrainableS
   }
   // nodes off the gradient path still have to run; non-standard domains cannot
   for (const n of g.nodes) if (n.domain !== '' && !bad.has(n.name)) bad.set(n.name, n);
-  const unsupported = [...bad.values()].map((n) => ({ node: n.name, op: n.opType, domain: n.domain }));
+  // control flow holding weights, and every unsupported node inside any subgraph
+  for (const n of controlFlowWithWeights(g)) if (!bad.has(n.name)) bad.set(n.name, n);
+  const unsupported: ModelReport['unsupported'] = [...bad.values()].map((n) => ({ node: n.name, op: n.opType, domain: n.domain }));
+  const nested = sub.unsupported.filter((u) => !unsupported.some((x) => x.node === u.node));
+  unsupported.push(...nested);
+  const tied = tiedInitializers(g);
+  const warnings = probabilityOutputs(g).map((p) => `output '${p.output}' is the result of ${p.op} node '${p.node}': a logits loss (softmax_cross_entropy, binary_cross_entropy_with_logits) applied to it squashes twice and trains badly; train on its input '${p.logits}' instead (model option output: "${p.logits}")`);
+  if (tied.length) warnings.push(`${tied.length} initializer(s) are shared through Identity nodes (the exporter merged identical tensors), so training ties them: ${tied.map((t) => `'${t.initializer}' also read as ${t.readers.map((r) => `'${r}'`).join(', ')}`).join('; ')}; set the model option untieInitializers: true to train each separately`);
   const describe = (v: { name: string; dtype: string; shape?: Dim[] }): ValueSummary => ({ name: v.name, dtype: v.dtype, shape: v.shape ?? null });
   return {
     source, opset, producer,
@@ -83,7 +103,10 @@ export function inspectModel(model: Model, source: string, selection: TrainableS
     runningStatistics: [...running],
     ops,
     unsupported,
+    subgraphParameters: sub.parameters,
+    tied,
     problems,
+    warnings,
     trainable: unsupported.length === 0 && problems.length === 0,
   };
 }
@@ -98,13 +121,18 @@ export function formatReport(r: ModelReport): string {
     `parameters: ${r.parameters.length} tensors, ${r.trainableCount.toLocaleString('en-US')} trainable values, ${r.frozenCount.toLocaleString('en-US')} frozen`,
     ...r.parameters.map((p) => `  ${p.trainable ? 'train ' : 'frozen'} ${p.name} [${p.dims.join(', ')}] (${p.count})`),
   ];
+  if (r.subgraphParameters.length) {
+    lines.push(`weights inside subgraphs: ${r.subgraphParameters.length} tensors`, ...r.subgraphParameters.map((p) => `  ${p.name} [${p.dims.join(', ')}] (${p.count}) inside ${p.where}`));
+  }
+  if (r.tied.length) lines.push('tied initializers:', ...r.tied.map((t) => `  ${t.initializer} -> ${t.readers.join(', ')}`));
   if (r.runningStatistics.length) lines.push(`running statistics: ${r.runningStatistics.join(', ')}`);
   lines.push('ops:', ...Object.entries(r.ops).sort().map(([op, n]) => `  ${op} x${n}`));
   if (r.unsupported.length) {
-    lines.push(`unsupported (${r.unsupported.length}):`, ...r.unsupported.map((u) => `  node '${u.node}': ${u.domain ? `${u.domain}.` : ''}${u.op}`));
+    lines.push(`unsupported (${r.unsupported.length}):`, ...r.unsupported.map((u) => `  node '${u.node}': ${u.domain ? `${u.domain}.` : ''}${u.op}${u.where ? ` (inside ${u.where})` : ''}`));
     lines.push(`supported ops: ${supportedOps().join(', ')}`);
   }
   for (const p of r.problems) lines.push(`problem: ${p}`);
+  for (const w of r.warnings) lines.push(`warning: ${w}`);
   lines.push(r.trainable ? 'verdict: Gymnos can train this model' : 'verdict: Gymnos cannot train this model as it is (see above)');
   return lines.join('\n');
 }

@@ -16,7 +16,8 @@ import { selectParameters } from '../autodiff/trainable.js';
 import { inspectModel, type ModelReport } from './inspect.js';
 import { ZOO, zooModel, type DatasetInfo } from './registry.js';
 import { validateOnnxOptions, type OnnxModelOptions } from './onnx-model.js';
-import { lastLayerParameters, replaceHead, type HeadReplacement } from './finetune.js';
+import { untieInitializers } from './untie.js';
+import { bakedPreprocessingConstants, lastLayerParameters, replaceHead, type HeadReplacement } from './finetune.js';
 import { ModelError } from './errors.js';
 import { applyInputShapes } from './input-shapes.js';
 import { nearest } from '../config/schema.js';
@@ -73,6 +74,7 @@ export class ModelManager {
     const model = canonicalize(loadModel(file), file);
     if (o.inputShapes) applyInputShapes(model, o.inputShapes, path);
     const g = model.graph;
+    if (o.untieInitializers) untieInitializers(g);
     for (const [i, name] of (o.inputs ?? []).entries()) {
       if (!g.inputs.some((v) => v.name === name)) throw new ModelError(`${path}.inputs[${i}]: '${name}' is not an input of ${o.path}; inputs are: ${g.inputs.map((v) => v.name).join(', ')}`);
     }
@@ -84,7 +86,7 @@ export class ModelManager {
     if (o.headReplace) {
       const classes = o.headReplace.classes ?? ctx.datasetInfo?.numClasses;
       if (classes === undefined) throw new ModelError(`${path}.headReplace.classes: not set and no dataset to take the number of classes from; set it`);
-      head = replaceHead(model, output ?? g.outputs[0].name, { classes, init: o.headReplace.init, name: o.headReplace.name }, ctx.seed, path);
+      head = replaceHead(model, output ?? g.outputs[0].name, { classes, init: o.headReplace.init, name: o.headReplace.name, output: o.headReplace.output }, ctx.seed, path);
       output = head.logits;
     }
     const trainable = selection(model, o, path);
@@ -100,9 +102,11 @@ export class ModelManager {
 
 /** The trainable selection from freeze/train/trainLast, each pattern checked against the parameters. */
 function selection(model: Model, o: OnnxModelOptions, path: string): TrainableSelection | undefined {
-  if (!o.freeze && !o.train && o.trainLast === undefined) return undefined;
+  const baked = bakedPreprocessingConstants(model);
+  if (!o.freeze && !o.train && o.trainLast === undefined) return baked.length ? { freeze: baked } : undefined;
   const sel: TrainableSelection = { freeze: o.freeze, train: o.train };
   selectParameters(model.graph, sel, path); // throws on a pattern matching nothing, naming model.freeze[i]
+  if (baked.length) sel.freeze = [...(o.freeze ?? []), ...baked];
   if (o.trainLast !== undefined) {
     const last = lastLayerParameters(model.graph, o.trainLast, path);
     sel.train = o.train ? last.filter((p) => o.train!.includes(p)) : last;

@@ -3,7 +3,7 @@
  * conversion, Constant weights folded into initializers), optionally given a new classification
  * head, with the parameters to train chosen by pattern or by layer count.
  */
-import { arr, int, num, obj, oneOf, opt, record, show, str, type Issue, type ObjectOf, type Schema } from '../config/schema.js';
+import { arr, bool, int, num, obj, oneOf, opt, record, show, str, type Issue, type ObjectOf, type Schema } from '../config/schema.js';
 import { ConfigError } from '../config/errors.js';
 
 /** One input dimension: a size >= 1, or null (symbolic). */
@@ -29,7 +29,9 @@ export const onnxModelOptions = {
     classes: opt(int({ min: 1, doc: 'classes of the new head (default: from the dataset)' })),
     init: oneOf(['xavier_uniform', 'kaiming_uniform'] as const, { default: 'xavier_uniform', doc: 'weight initialization of the new head (bias: zero)' }),
     name: str({ minLength: 1, default: 'head', doc: 'parameter name prefix of the new head (head.weight, head.bias)' }),
-  }, { doc: 'replace the classification layer (Gemm, or MatMul + Add) producing the output with a new one' })),
+    output: opt(str({ minLength: 1, doc: 'put the new head (Flatten if needed, then a Linear layer) on this value, e.g. the feature output of an embedding model, instead of replacing the layer producing the output; its logits become a graph output' })),
+  }, { doc: 'replace the classification layer (Gemm, or MatMul + Add) producing the output with a new one, or (with headReplace.output) add one on a chosen value' })),
+  untieInitializers: opt(bool({ doc: 'give every reader of an initializer that the exporter shared through Identity nodes (PyTorch merges identical tensors, e.g. fresh BatchNorm weights or zero biases) its own copy, so parameters that were separate in the source model train separately; gymnosd check lists the tied ones' })),
   freeze: opt(arr(str({ minLength: 1 }), { doc: 'parameters to freeze: names, globs (*, ?) or /regex/' })),
   train: opt(arr(str({ minLength: 1 }), { doc: 'only parameters matching these train (names, globs or /regex/)' })),
   trainLast: opt(int({ min: 1, doc: 'train only the parameters of the last N layers (nodes with parameters); the rest freeze' })),

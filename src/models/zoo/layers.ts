@@ -8,6 +8,8 @@ import { GraphBuilder } from '../../onnx/builder.js';
 import { tensor, sizeOf } from '../../onnx/tensor.js';
 import { CANONICAL_IR_VERSION, CANONICAL_OPSET } from '../../onnx/opset.js';
 import { Rng } from '../../util/rng.js';
+import { GYMNOS_VERSION } from '../../util/version.js';
+import { inferShapes } from '../../onnx/shapes/infer.js';
 
 /** Builds a model layer by layer with named, initialized parameters. */
 export class LayerBuilder {
@@ -133,10 +135,12 @@ export class LayerBuilder {
   finish(input: { name: string; shape: Array<number | string>; dtype?: 'float32' | 'int64' }, output: string, outputName = 'logits'): Model {
     this.graph.inputs = [{ name: input.name, dtype: input.dtype ?? 'float32', shape: input.shape }];
     this.b.emit('Identity', [output], [outputName]);
-    this.graph.outputs = [{ name: outputName, dtype: 'float32' }];
+    // declare the output's shape (its rank at least), so exports say what they return
+    const shape = inferShapes(this.graph, CANONICAL_OPSET).info.get(outputName)?.shape;
+    this.graph.outputs = [{ name: outputName, dtype: 'float32', ...(shape ? { shape } : {}) }];
     return {
       irVersion: CANONICAL_IR_VERSION, opset: new Map([['', CANONICAL_OPSET]]), producerName: 'gymnos',
-      producerVersion: '0.1.0', domain: '', modelVersion: 1, docString: this.graph.name, metadata: {}, graph: this.graph,
+      producerVersion: GYMNOS_VERSION, domain: '', modelVersion: 1, docString: this.graph.name, metadata: {}, graph: this.graph,
     };
   }
 }

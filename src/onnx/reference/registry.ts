@@ -17,9 +17,12 @@ import { kernels as norm } from './norm.js';
 import { kernels as control } from './control.js';
 import { kernels as losses } from './losses.js';
 import { kernels as resize } from './resize.js';
+import { kernels as recurrent } from './recurrent.js';
+import { kernels as einsum } from './einsum.js';
 
 const families: Array<Record<string, Kernel>> = [
   unary, binary, matmul, reduce, shape, slice, generate, indexing, nnconv, nnpool, norm, control, losses, resize,
+  recurrent, einsum,
 ];
 
 /** Op type (ai.onnx domain) -> kernel. */

@@ -10,8 +10,9 @@ import { shapeOpRules } from './shape-ops.js';
 import { nnRules } from './nn-ops.js';
 import { resizeRules } from './resize.js';
 import { ifShapes } from './control-flow.js';
+import { recurrentOpRules } from './recurrent-ops.js';
 
-const RULES: Record<string, ShapeRule> = { ...elementwiseRules, ...shapeOpRules, ...nnRules, ...resizeRules };
+const RULES: Record<string, ShapeRule> = { ...elementwiseRules, ...shapeOpRules, ...nnRules, ...resizeRules, ...recurrentOpRules };
 
 /** Ops shape inference understands. */
 export function shapeInferenceOps(): string[] {
