@@ -78,6 +78,17 @@ export function decodeCheckpoint(buf: Uint8Array, source = '<bytes>'): Checkpoin
   }
   const dataStart = align(16 + hlen);
   const tensors = new Map<string, Tensor>();
+  try {
+    decodeTensors(b, header, dataStart, source, tensors);
+  } catch (e) {
+    if (e instanceof CheckpointError) throw e;
+    // a header that parses as JSON but describes its tensors wrongly (unknown dtype, bad dims or offsets)
+    throw new CheckpointError(`${source}: the checkpoint header does not describe its tensors correctly (${String((e as Error).message).replace(/[\x00-\x1f\x7f]/g, '?')}); the file is corrupt`, { cause: e });
+  }
+  return { tensors, meta: header.meta ?? {} };
+}
+
+function decodeTensors(b: Buffer, header: Header, dataStart: number, source: string, tensors: Map<string, Tensor>): void {
   for (const e of header.tensors) {
     const start = dataStart + e.offset;
     if (start + e.bytes > b.byteLength) throw new CheckpointError(`${source}: tensor '${e.name}' is truncated (needs bytes up to ${start + e.bytes}, file has ${b.byteLength})`);
@@ -87,7 +98,6 @@ export function decodeCheckpoint(buf: Uint8Array, source = '<bytes>'): Checkpoin
     if (data.length !== sizeOf(e.dims)) throw new CheckpointError(`${source}: tensor '${e.name}' has ${data.length} elements, dims [${e.dims}] need ${sizeOf(e.dims)}`);
     tensors.set(e.name, { dtype: e.dtype, dims: e.dims, data });
   }
-  return { tensors, meta: header.meta ?? {} };
 }
 
 /** Writes a checkpoint file atomically (temp file, fsync, rename). */
