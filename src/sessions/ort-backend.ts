@@ -8,6 +8,7 @@ import { emptyGraph } from '../onnx/ir.js';
 import { encodeModel } from '../onnx/io.js';
 import { tensor, type DType, type Tensor } from '../onnx/tensor.js';
 import { SessionError, asSessionError } from './errors.js';
+import { outOfMemoryError } from './oom.js';
 import { cudaUnavailableMessage, deviceLabel, diagnoseCuda, loadableLibraries, webgpuUnavailableMessage } from './providers.js';
 import type {
   BackendEntry, BackendSession, BackendVersions, ExecutionProvider, ProviderReport, ResolvedSessionConfig, RunOptions, SessionBackend,
@@ -41,6 +42,7 @@ export function toSessionOptions(c: ResolvedSessionConfig): Ort.InferenceSession
     enableProfiling: c.enableProfiling,
     profileFilePrefix: c.profileFilePrefix,
     enableMemPattern: c.memoryPattern,
+    enableCpuMemArena: c.cpuMemArena ?? true,
     extra: { session: { intra_op: { allow_spinning: c.allowSpinning ? '1' : '0' }, inter_op: { allow_spinning: c.allowSpinning ? '1' : '0' } } },
   };
 }
@@ -84,7 +86,7 @@ class OrtSession implements BackendSession {
     try {
       result = outputs ? await this.session.run(ortFeeds, outputs) : await this.session.run(ortFeeds);
     } catch (e) {
-      throw asSessionError(e, 'ERR_SESSION_RUN');
+      throw outOfMemoryError(e, 'an ONNX Runtime run') ?? asSessionError(e, 'ERR_SESSION_RUN');
     }
     const out: Record<string, Tensor> = {};
     for (const [k, v] of Object.entries(result)) out[k] = fromOrtTensor(k, v);
@@ -129,7 +131,8 @@ export class OrtBackend implements SessionBackend {
       const session = await ort.InferenceSession.create(model, toSessionOptions(config));
       return new OrtSession(ort, session);
     } catch (e) {
-      throw providerError(config.provider, device, e) ?? asSessionError(e, 'ERR_SESSION_CREATE', 'ONNX Runtime rejected the model: ');
+      throw providerError(config.provider, device, e) ?? outOfMemoryError(e, 'creating an ONNX Runtime session')
+        ?? asSessionError(e, 'ERR_SESSION_CREATE', 'ONNX Runtime rejected the model: ');
     }
   }
 

@@ -39,7 +39,12 @@ export type TrainerEvent =
   | { type: 'epochStart'; epoch: number; step: number; batches: number }
   | { type: 'batchEnd'; epoch: number; batch: number; batches: number; step: number; loss: number; lr: number }
   | { type: 'validationEnd'; epoch: number; step: number; metrics: Metrics }
-  | { type: 'epochEnd'; epoch: number; step: number; lr: number; train: Metrics; validation?: Metrics; seconds: number; sessionSeconds: number }
+  /**
+   * `peakRssBytes`: the process's peak resident memory during this epoch (the ONNX Runtime worker
+   * shares the process), or the running peak since start where the peak cannot be reset (see
+   * src/util/rss.ts); absent where it cannot be measured.
+   */
+  | { type: 'epochEnd'; epoch: number; step: number; lr: number; train: Metrics; validation?: Metrics; seconds: number; sessionSeconds: number; peakRssBytes?: number }
   | { type: 'checkpointSaved'; path: string; reason: 'epoch' | 'interval' | 'abort' | 'stop'; position: Position }
   | { type: 'testEnd'; step: number; metrics: Metrics }
   | { type: 'stop'; reason: StopReason; message?: string; position: Position }

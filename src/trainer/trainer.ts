@@ -27,6 +27,7 @@ import { RunDir, type MetricsRecord } from './run-dir.js';
 import { prepare, type BackendChoice, type Prepared } from './setup.js';
 import type { DataBatch, DataSplit, TrainingData } from './data.js';
 import { describeEvent, hookName, type Callback, type CallbackContext, type Decision, type FitResult, type Metrics, type Position, type StopReason, type TrainerEvent } from './events.js';
+import { peakRssBytes, resetPeakRss } from '../util/rss.js';
 
 export interface TrainerOptions extends BackendChoice {
   system?: SystemConfig;
@@ -112,6 +113,7 @@ export class Trainer {
         const te = performance.now();
         const s0 = this.p.clock.seconds;
         if (this.pos.batch === 0) trainMetrics.forEach((m) => m.reset());
+        resetPeakRss();
         await this.emit({ type: 'epochStart', epoch: this.pos.epoch, step: this.pos.step, batches: train.batchCount });
         const stopped = await this.trainEpoch(train, trainMetrics, perEpoch, total);
         if (stopped) {
@@ -123,8 +125,10 @@ export class Trainer {
         if (validation) await this.emit({ type: 'validationEnd', epoch: this.pos.epoch, step: this.pos.step, metrics: validation });
         last = { train: computeAll(trainMetrics), validation };
         const rec: MetricsRecord = { kind: 'epoch', epoch: this.pos.epoch, step: this.pos.step, lr: this.lastLr, ...last, seconds: (performance.now() - te) / 1000, sessionSeconds: this.p.clock.seconds - s0 };
+        const peakRss = peakRssBytes();
+        rec.peak_rss_mb = Math.round(peakRss / 2 ** 20 * 10) / 10;
         this.record(rec);
-        await this.emit({ type: 'epochEnd', epoch: this.pos.epoch, step: this.pos.step, lr: this.lastLr, train: last.train, validation, seconds: rec.seconds!, sessionSeconds: rec.sessionSeconds! });
+        await this.emit({ type: 'epochEnd', epoch: this.pos.epoch, step: this.pos.step, lr: this.lastLr, train: last.train, validation, seconds: rec.seconds!, sessionSeconds: rec.sessionSeconds!, peakRssBytes: peakRss });
         this.checkpoint('epoch', { epoch: this.pos.epoch + 1, batch: 0, step: this.pos.step }, trainMetrics);
         if (this.stopRequest) { reason = 'callback'; this.pos.epoch++; this.pos.batch = 0; break; }
       }
