@@ -4,12 +4,12 @@
  * peak of a given execution order (values freed after their last use, as ONNX Runtime's
  * allocation planner does).
  */
-import type { Graph, Node } from '../onnx/ir.js';
+import type { Graph, Model, Node } from '../onnx/ir.js';
 import { cloneGraph } from '../onnx/clone.js';
 import { inferShapes } from '../onnx/shapes/infer.js';
 import { dtypeSize } from '../onnx/tensor.js';
 import { IO_NAMES } from './io-names.js';
-import type { TrainingArtifacts } from './artifacts.js';
+import type { CarriedValue } from './train-graph.js';
 
 /** Byte size of every value whose shape is known once symbolic dimensions are `batch`. */
 export function valueBytes(g: Graph, opset: number, batch: number): Map<string, number> {
@@ -68,7 +68,7 @@ export interface MemoryFloor {
  * counted (a framework can update in place and free each gradient after its update), nor the
  * runtime's own code and data.
  */
-export function trainingMemoryFloor(art: TrainingArtifacts, batch: number): MemoryFloor {
+export function trainingMemoryFloor(art: { trainStep: Model; carried: CarriedValue[] }, batch: number): MemoryFloor {
   const g = art.trainStep.graph;
   const bytes = valueBytes(g, art.trainStep.opset.get('') ?? 18, batch);
   const carried = new Set(art.carried.map((c) => c.input));

@@ -9,6 +9,7 @@ import { encodeModel } from '../onnx/io.js';
 import { tensor, type DType, type Tensor } from '../onnx/tensor.js';
 import { SessionError, asSessionError } from './errors.js';
 import { outOfMemoryError } from './oom.js';
+import { disabledOptimizers } from './model-options.js';
 import { cudaUnavailableMessage, deviceLabel, diagnoseCuda, loadableLibraries, webgpuUnavailableMessage } from './providers.js';
 import type {
   BackendEntry, BackendSession, BackendVersions, ExecutionProvider, ProviderReport, ResolvedSessionConfig, RunOptions, SessionBackend,
@@ -128,7 +129,10 @@ export class OrtBackend implements SessionBackend {
       if (d.missingProviderFiles.length) throw new SessionError('ERR_PROVIDER_UNAVAILABLE', cudaUnavailableMessage(device, d));
     }
     try {
-      const session = await ort.InferenceSession.create(model, toSessionOptions(config));
+      const options = toSessionOptions(config);
+      const disable = disabledOptimizers(model);
+      if (disable.length) options.extra = { ...options.extra, optimization: { disable_specified_optimizers: disable.join(',') } };
+      const session = await ort.InferenceSession.create(model, options);
       return new OrtSession(ort, session);
     } catch (e) {
       throw providerError(config.provider, device, e) ?? outOfMemoryError(e, 'creating an ONNX Runtime session')
