@@ -15,10 +15,11 @@
  * ONNX Runtime's arena usage is not observable from onnxruntime-node (no allocator statistics
  * API); the rows with `cpuMemArena: false` show what the arena adds to the peak instead.
  *
- *   node --import tsx bench/memory.ts [--quick] [--workloads resnet20,resnet18] [--no-torch]
+ *   node --import tsx bench/memory.ts [--quick] [--workloads resnet20,resnet18] [--no-torch] [--write]
+ *   (--write: store the results as the `memory` section of bench/results.json; `npm run bench` runs it too)
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { currentRssBytes, peakRssBytes } from '../src/util/rss.js';
 import type { Model } from '../src/onnx/ir.js';
@@ -39,8 +40,6 @@ export interface MemoryVariant {
   session?: Record<string, unknown>;
   /** training.recompute */
   recompute?: 'none' | 'auto' | string[];
-  /** training.memorySchedule: reorder nodes by liveness (default true once available). */
-  schedule?: boolean;
 }
 
 export interface GymnosMemory {
@@ -84,7 +83,7 @@ async function child(workload: MemoryWorkload, v: MemoryVariant, steps: number):
   const w = MEMORY_WORKLOADS[workload];
   const spec = {
     loss: { type: 'softmax_cross_entropy', label_dtype: 'int32' }, optimizer: { type: 'adam', lr: 1e-3 },
-    ...(v.recompute ? { recompute: v.recompute } : {}), ...(v.schedule !== undefined ? { memorySchedule: v.schedule } : {}),
+    ...(v.recompute ? { recompute: v.recompute } : {}),
   };
   let art = buildTrainingArtifacts(await buildWorkloadModel(workload), spec as never);
   const floor = trainingMemoryFloor(art, w.batch);
@@ -137,13 +136,12 @@ function runTorch(workload: MemoryWorkload, steps: number): TorchMemory | { erro
   try { return JSON.parse(line) as TorchMemory; } catch { return { error: `PyTorch peer failed (exit ${r.status}): ${r.stderr.slice(-500)}` }; }
 }
 
-/** The variants measured: the session memory options one at a time, then the graph-level ones. */
+/** The variants measured: ONNX Runtime's memory options (the old defaults first), then recomputation. */
 export const VARIANTS: MemoryVariant[] = [
-  { label: 'unscheduled, arena on, pattern on (before)', schedule: false, session: { cpuMemArena: true, memoryPattern: true } },
-  { label: 'unscheduled, arena off, pattern on', schedule: false, session: { cpuMemArena: false, memoryPattern: true } },
-  { label: 'unscheduled, arena on, pattern off', schedule: false, session: { cpuMemArena: true, memoryPattern: false } },
-  { label: 'unscheduled, arena off, pattern off', schedule: false, session: { cpuMemArena: false, memoryPattern: false } },
-  { label: 'defaults (after)' },
+  { label: 'before: pattern on, arena on', session: { memoryPattern: true, cpuMemArena: true } },
+  { label: 'pattern on, arena off', session: { memoryPattern: true, cpuMemArena: false } },
+  { label: 'pattern off, arena off', session: { memoryPattern: false, cpuMemArena: false } },
+  { label: 'after: defaults (pattern off, arena on)' },
   { label: 'defaults + recompute auto', recompute: 'auto' },
 ];
 
@@ -161,7 +159,7 @@ export async function benchMemory(o: { quick?: boolean; workloads?: MemoryWorklo
   const variants = o.variants ?? VARIANTS;
   const gymnos: GymnosMemory[] = [];
   const pytorch: MemoryBenchResult['pytorch'] = [];
-  console.log('| workload | variant | Gymnos peak MB | runtime MB | step ms | floor MB | peak/floor |');
+  console.log('| workload | variant | Gymnos peak MB | runtime MB | step ms | floor MB (recompute: its own) | peak/floor |');
   console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: |');
   for (const wl of workloads) {
     for (const v of variants) {
@@ -170,16 +168,18 @@ export async function benchMemory(o: { quick?: boolean; workloads?: MemoryWorklo
       console.log(`| ${wl} | ${v.label} | ${mb(r.peakRssBytes)} | ${mb(r.runtimeRssBytes)} | ${r.stepMs.toFixed(0)} | ${mb(r.floorBytes)} | ${(r.peakRssBytes / r.floorBytes).toFixed(2)}x |`);
     }
   }
-  if (o.torch !== false) {
-    console.log('\n| workload | Gymnos peak MB (defaults) | PyTorch peak MB | Gymnos/PyTorch | floor MB | Gymnos/floor | params (Gymnos / PyTorch) |');
-    console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
-    for (const wl of workloads) {
-      const t = runTorch(wl, steps);
-      pytorch.push('error' in t ? { workload: wl, error: t.error } : t);
-      const g = gymnos.find((r) => r.workload === wl && r.variant === 'defaults (after)') ?? gymnos.find((r) => r.workload === wl)!;
-      if ('error' in t) { console.log(`| ${wl} | ${mb(g.peakRssBytes)} | ${t.error} | | | | |`); continue; }
-      console.log(`| ${wl} | ${mb(g.peakRssBytes)} | ${mb(t.peakRssBytes)} | ${(g.peakRssBytes / t.peakRssBytes).toFixed(2)}x | ${mb(g.floorBytes)} | ${(g.peakRssBytes / g.floorBytes).toFixed(2)}x | ${g.params} / ${t.params} |`);
-    }
+  console.log('\n| workload | Gymnos before MB | after MB | after + recompute auto MB | PyTorch MB | after/PyTorch | floor MB | after/floor | floor with recompute MB |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const wl of workloads) {
+    const t = o.torch === false ? { error: 'not run (--no-torch)' } : runTorch(wl, steps);
+    pytorch.push('error' in t ? { workload: wl, error: t.error } : t);
+    const pick = (label: string) => gymnos.find((r) => r.workload === wl && r.variant === label);
+    const before = pick(VARIANTS[0].label);
+    const after = pick(VARIANTS[3].label) ?? gymnos.find((r) => r.workload === wl)!;
+    const rc = pick(VARIANTS[4].label);
+    const torchMb = 'error' in t ? t.error : mb(t.peakRssBytes);
+    const ratio = 'error' in t ? '' : `${(after.peakRssBytes / t.peakRssBytes).toFixed(2)}x`;
+    console.log(`| ${wl} | ${before ? mb(before.peakRssBytes) : ''} | ${mb(after.peakRssBytes)} | ${rc ? mb(rc.peakRssBytes) : ''} | ${torchMb} | ${ratio} | ${mb(after.floorBytes)} | ${(after.peakRssBytes / after.floorBytes).toFixed(2)}x | ${rc ? mb(rc.floorBytes) : ''} |`);
   }
   const notes = [
     'peak = process VmHWM (Gymnos) / ru_maxrss (PyTorch); runtime = resident size after loading the runtime (Node + onnxruntime-node / Python + torch), included in the peak',
@@ -194,8 +194,16 @@ if (process.argv.includes('--child')) {
   await child(workload, v, steps);
 } else if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const wi = process.argv.indexOf('--workloads');
-  await benchMemory({
+  const r = await benchMemory({
     quick: process.argv.includes('--quick'), torch: !process.argv.includes('--no-torch'),
     workloads: wi > 0 ? (process.argv[wi + 1].split(',') as MemoryWorkload[]) : undefined,
   });
+  if (process.argv.includes('--write')) {
+    // standalone run: replace only the `memory` section of bench/results.json
+    const file = new URL('./results.json', import.meta.url);
+    const all = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown> : {};
+    all.memory = { measured: new Date().toISOString(), ...r };
+    writeFileSync(file, `${JSON.stringify(all, null, 2)}\n`);
+    console.log('\nwrote the memory section of bench/results.json');
+  }
 }
