@@ -1,10 +1,8 @@
 /**
  * Memory accounting of a training graph at a concrete batch size: the byte size of every value,
- * which forward values the backward pass keeps alive, the theoretical floor of a step, and the
- * peak of a given execution order (values freed after their last use, as ONNX Runtime's
- * allocation planner does).
+ * which forward values the backward pass keeps alive, and the theoretical floor of a step.
  */
-import type { Graph, Model, Node } from '../onnx/ir.js';
+import type { Graph, Model } from '../onnx/ir.js';
 import { cloneGraph } from '../onnx/clone.js';
 import { inferShapes } from '../onnx/shapes/infer.js';
 import { dtypeSize } from '../onnx/tensor.js';
@@ -81,30 +79,4 @@ export function trainingMemoryFloor(art: { trainStep: Model; carried: CarriedVal
     savedActivations: saved.reduce((s, v) => s + (bytes.get(v) ?? 0), 0),
   };
   return { total: parts.parameters + parts.optimizerState + parts.runningStatistics + parts.savedActivations, parts, saved };
-}
-
-/**
- * Peak bytes of intermediate values when the nodes run in `order`: each node output is allocated
- * when its node runs and freed after its last reader (graph outputs stay to the end; graph inputs
- * and initializers belong to the caller and are not counted).
- */
-export function simulatePeak(g: Graph, order: Node[], bytes: Map<string, number>): number {
-  const outputs = new Set(g.outputs.map((o) => o.name));
-  const remaining = new Map<string, number>();
-  for (const n of order) for (const i of n.inputs) if (i) remaining.set(i, (remaining.get(i) ?? 0) + 1);
-  const produced = new Set<string>();
-  let live = 0;
-  let peak = 0;
-  for (const n of order) {
-    for (const o of n.outputs) if (o) { live += bytes.get(o) ?? 0; produced.add(o); }
-    peak = Math.max(peak, live);
-    for (const i of n.inputs) {
-      if (!i) continue;
-      const r = remaining.get(i)! - 1;
-      remaining.set(i, r);
-      if (r === 0 && produced.has(i) && !outputs.has(i)) live -= bytes.get(i) ?? 0;
-    }
-    for (const o of n.outputs) if (o && !remaining.get(o) && !outputs.has(o)) live -= bytes.get(o) ?? 0;
-  }
-  return peak;
 }

@@ -48,9 +48,12 @@ test('300 epochs: resident memory stays flat after warm-up, and each epoch recor
   const late = median(rss.slice(280, 300));
   const mb = (b: number) => (b / 2 ** 20).toFixed(1);
   assert.ok(late - early < 16 * 2 ** 20, `RSS grew from ${mb(early)} MB (epochs 40-59) to ${mb(late)} MB (epochs 280-299)`);
-  // every epoch has a peak, at least the resident size at its end
+  // every epoch has a peak, about the resident size at its end (metrics and trackers are written
+  // between the two readings, so the sample may be a few MB above the peak taken before them)
   assert.equal(peaks.length, 300);
-  peaks.forEach((p, i) => assert.ok(p >= rss[i] - 2 ** 20 && p < 2 ** 33, `epoch ${i}: peak ${mb(p)} MB vs RSS ${mb(rss[i])} MB`));
+  peaks.forEach((p, i) => assert.ok(p >= rss[i] - 16 * 2 ** 20 && p < 2 ** 33, `epoch ${i}: peak ${mb(p)} MB vs RSS ${mb(rss[i])} MB`));
+  // per-epoch peaks (reset at each epoch start on Linux), not a running maximum that never falls
+  if (process.platform === 'linux') assert.ok(peaks.some((p, i) => i > 0 && p < peaks[i - 1]), 'every epoch peak is at least the previous one: the peak was not reset');
   const rows = readFileSync(join(result.runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; peak_rss_mb?: number });
   const epochRows = rows.filter((r) => r.kind === 'epoch');
   assert.equal(epochRows.length, 300);
