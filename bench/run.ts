@@ -12,6 +12,7 @@ import { benchNativeLoader } from './native-loader.js';
 import { benchDataWait } from './data-wait.js';
 import { benchCompare } from './compare.js';
 import { benchEventLoop } from './event-loop.js';
+import { benchMemory } from './memory.js';
 
 const quick = process.argv.includes('--quick');
 const started = new Date().toISOString();
@@ -48,6 +49,9 @@ console.log(`| lag p50 | p99 (target < 20 ms) | max | epoch s | session.run s | 
 console.log('\nGymnos against TensorFlow.js, raw ONNX Runtime and the machine\'s peak (one child process per tool, medians, loss checked to fall):');
 const compare = await benchCompare({ quick });
 
-const results = { started, finished: new Date().toISOString(), machine, trainStep: train, nativeLoader: loader, dataWait: wait, eventLoop: lag, compare };
+console.log('\nPeak memory of a training step (one child process per measurement; PyTorch 1.13 beside; the floor from the graph):');
+const memory = await benchMemory({ quick });
+
+const results = { started, finished: new Date().toISOString(), machine, trainStep: train, nativeLoader: loader, dataWait: wait, eventLoop: lag, compare, memory };
 writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
 console.log('\nwrote bench/results.json');

@@ -21,6 +21,8 @@ import type { OptimizerSpec } from './optimizers/index.js';
 import { wrapInLoop } from './loop.js';
 import { IO_NAMES } from './io-names.js';
 import { GYMNOS_VERSION } from '../util/version.js';
+import { applyRecompute, RECOMPUTE_DISABLED_OPTIMIZERS, RECOMPUTE_METADATA, type RecomputeSpec } from './recompute.js';
+import { valueBytes } from './liveness.js';
 import {
   appendUpdate, exposeCarried, forwardBackward, liftToInput, makeModel, pruneUnusedInputs, type CarriedValue,
 } from './train-graph.js';
@@ -57,6 +59,12 @@ export interface TrainingSpec {
   accumulation?: boolean;
   /** Name given to a batch dimension the model leaves unnamed (default 'N'). */
   batchDim?: string;
+  /**
+   * Activation recomputation (see recompute.ts): 'none' (default) keeps every activation the
+   * backward pass reads; 'auto' recomputes cheap ones; a list recomputes the outputs of the forward
+   * nodes whose names match.
+   */
+  recompute?: RecomputeSpec;
 }
 
 /** The gradient-accumulation pair of graphs. */
@@ -147,6 +155,7 @@ export function buildTrainingArtifacts(model: Model, spec: TrainingSpec): Traini
   // ---- train step: forward, loss, backward, clipping, optimizer ----
   const fb = forwardBackward(g0, opset, split, running, prediction, spec.loss);
   const { g, b, carried, predInfo } = fb;
+  const recomputed = recompute(g, spec, fb.backwardStart, opset);
   g.inputs.push({ name: IO.lr, dtype: 'float32', shape: [] });
   const gradNorm = appendUpdate(g, b, spec, split.trainable, fb.grads, carried);
   // outputs: loss, prediction, grad norm, then every carried value in order
@@ -173,6 +182,7 @@ export function buildTrainingArtifacts(model: Model, spec: TrainingSpec): Traini
   let trainGraph = g;
   if (stepsPerRun > 1) trainGraph = wrapInLoop(g, { steps: stepsPerRun, dataInputs: [...dataNames, IO.label], opset });
   const trainStep = makeModel(base, trainGraph, 'Gymnos train step');
+  if (recomputed) trainStep.metadata[RECOMPUTE_METADATA] = RECOMPUTE_DISABLED_OPTIMIZERS;
 
   // ---- eval step: inference-mode forward + loss ----
   const e = cloneGraph(g0);
@@ -198,6 +208,13 @@ export function buildTrainingArtifacts(model: Model, spec: TrainingSpec): Traini
   return art;
 }
 
+/** Applies `spec.recompute` to a forward-backward graph; returns whether any node was copied. */
+function recompute(g: Graph, spec: TrainingSpec, backwardStart: number, opset: number): boolean {
+  if (!spec.recompute || spec.recompute === 'none') return false;
+  // sizes at batch 8 tell activations from per-channel statistics (only ratios matter)
+  return applyRecompute(g, spec.recompute, backwardStart, valueBytes(g, opset, 8)).copies > 0;
+}
+
 /** The accumulate and apply graphs (see AccumulationArtifacts). */
 function buildAccumulation(
   base: Model, spec: TrainingSpec, trainable: string[], running: string[], prediction: string, dtype: DType,
@@ -208,6 +225,7 @@ function buildAccumulation(
   // accumulate: forward + backward of one micro-batch, gradients added into the accumulators
   const fb = forwardBackward(base.graph, opset, split, running, prediction, spec.loss);
   const { g, b } = fb;
+  const recomputed = recompute(g, spec, fb.backwardStart, opset);
   const accumulators: CarriedValue[] = trainable.map((p, i) => {
     const init = trainCarried.find((c) => c.input === p)!.init;
     const input = `gymnos.acc/${p}`;
@@ -221,6 +239,7 @@ function buildAccumulation(
   exposeCarried(g, b, accumulateCarried);
   pruneUnusedInputs(g, [IO.label, IO.step, IO.seed, ...fb.carried.map((c) => c.input), ...accumulators.map((c) => c.input)]);
   const accumulateStep = makeModel(base, g, 'Gymnos gradient accumulation step');
+  if (recomputed) accumulateStep.metadata[RECOMPUTE_METADATA] = RECOMPUTE_DISABLED_OPTIMIZERS;
 
   // apply: mean of the accumulated gradients, clipping, optimizer
   const a = emptyGraph('apply');

@@ -92,6 +92,8 @@ export interface ForwardBackward {
   predInfo: ValueInfo;
   /** Gradient value per trainable parameter, in `split.trainable` order. */
   grads: string[];
+  /** Index in `g.nodes` of the first backward node (before it: forward, loss, training-mode updates). */
+  backwardStart: number;
 }
 
 /**
@@ -120,8 +122,9 @@ export function forwardBackward(g0: Graph, opset: number, split: ParameterSplit,
   g.inputs.push(label);
   const lossName = b.op('Identity', [lossBuild.loss], {}, 'loss');
   table = inferShapes(g, opset);
+  const backwardStart = g.nodes.length;
   const { grads } = differentiate(g, table, { loss: lossName, wrt: split.trainable, opset, prefix: 'grad' });
-  return { g, b, carried, label, loss: lossName, predInfo: { ...predInfo, name: prediction }, grads: split.trainable.map((p) => grads.get(p)!) };
+  return { g, b, carried, label, loss: lossName, predInfo: { ...predInfo, name: prediction }, grads: split.trainable.map((p) => grads.get(p)!), backwardStart };
 }
 
 /**

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { esc, lineChart, type Series } from './chart.js';
 
-interface Row { kind: 'epoch' | 'test'; epoch: number; step: number; lr?: number; train?: Record<string, unknown>; validation?: Record<string, unknown>; test?: Record<string, unknown>; seconds?: number }
+interface Row { kind: 'epoch' | 'test'; epoch: number; step: number; lr?: number; train?: Record<string, unknown>; validation?: Record<string, unknown>; test?: Record<string, unknown>; seconds?: number; peak_rss_mb?: number }
 
 /** What the page is built from (read from a run directory by `readRun`). */
 export interface RunData {
@@ -85,6 +85,8 @@ export function renderReport(d: RunData): string {
   const names = [...new Set([...scalarNames(epochs, 'train'), ...scalarNames(epochs, 'validation')])];
   const charts = names.map((k) => lineChart(`chart-${k}`, k, [curve('train', k), curve('validation', k)].filter((s) => s.points.length), k));
   charts.push(lineChart('chart-lr', 'learning rate', [{ name: 'lr', points: epochs.flatMap((r) => (num(r.lr) !== undefined ? [[x(r), r.lr!] as [number, number]] : [])) }], 'lr'));
+  const rss = epochs.flatMap((r) => (num(r.peak_rss_mb) !== undefined ? [[x(r), r.peak_rss_mb!] as [number, number]] : []));
+  if (rss.length) charts.push(lineChart('chart-peak-rss', 'peak resident memory (MiB)', [{ name: 'peak RSS MiB', points: rss }], 'MiB'));
   const last = epochs[epochs.length - 1];
   const finalRows: Array<[string, Record<string, unknown> | undefined]> = [['train', last?.train], ['validation', last?.validation], ...(test ? [['test', test] as [string, Record<string, unknown>]] : [])];
   const metricNames = [...new Set(finalRows.flatMap(([, m]) => Object.entries(m ?? {}).filter(([, v]) => typeof v === 'number').map(([k]) => k)))];

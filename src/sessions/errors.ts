@@ -17,12 +17,13 @@ export type SessionErrorCode =
   | 'ERR_WORKER_CRASHED'          // the worker thread threw an uncaught error
   | 'ERR_WORKER_EXITED'           // the worker thread exited while calls were pending
   | 'ERR_WORKER_TERMINATED'       // the worker was terminated by its owner
-  | 'ERR_ABORTED';                // the caller's AbortSignal fired
+  | 'ERR_ABORTED'                 // the caller's AbortSignal fired
+  | 'ERR_OUT_OF_MEMORY';          // an allocation failed; the message names the settings that need less memory (a user error)
 
 const CODES = new Set<string>([
   'ERR_SESSION_CONFIG', 'ERR_PROVIDER_UNAVAILABLE', 'ERR_BACKEND_UNAVAILABLE', 'ERR_SESSION_CREATE',
   'ERR_SESSION_RUN', 'ERR_SESSION_NOT_FOUND', 'ERR_SESSION_EXISTS', 'ERR_WORKER_CRASHED',
-  'ERR_WORKER_EXITED', 'ERR_WORKER_TERMINATED', 'ERR_ABORTED',
+  'ERR_WORKER_EXITED', 'ERR_WORKER_TERMINATED', 'ERR_ABORTED', 'ERR_OUT_OF_MEMORY',
 ]);
 
 /** An error of the session layer. */

@@ -8,6 +8,8 @@ import { emptyGraph } from '../onnx/ir.js';
 import { encodeModel } from '../onnx/io.js';
 import { tensor, type DType, type Tensor } from '../onnx/tensor.js';
 import { SessionError, asSessionError } from './errors.js';
+import { outOfMemoryError } from './oom.js';
+import { disabledOptimizers } from './model-options.js';
 import { cudaUnavailableMessage, deviceLabel, diagnoseCuda, loadableLibraries, webgpuUnavailableMessage } from './providers.js';
 import type {
   BackendEntry, BackendSession, BackendVersions, ExecutionProvider, ProviderReport, ResolvedSessionConfig, RunOptions, SessionBackend,
@@ -41,6 +43,7 @@ export function toSessionOptions(c: ResolvedSessionConfig): Ort.InferenceSession
     enableProfiling: c.enableProfiling,
     profileFilePrefix: c.profileFilePrefix,
     enableMemPattern: c.memoryPattern,
+    enableCpuMemArena: c.cpuMemArena ?? true,
     extra: { session: { intra_op: { allow_spinning: c.allowSpinning ? '1' : '0' }, inter_op: { allow_spinning: c.allowSpinning ? '1' : '0' } } },
   };
 }
@@ -84,7 +87,7 @@ class OrtSession implements BackendSession {
     try {
       result = outputs ? await this.session.run(ortFeeds, outputs) : await this.session.run(ortFeeds);
     } catch (e) {
-      throw asSessionError(e, 'ERR_SESSION_RUN');
+      throw outOfMemoryError(e, 'an ONNX Runtime run') ?? asSessionError(e, 'ERR_SESSION_RUN');
     }
     const out: Record<string, Tensor> = {};
     for (const [k, v] of Object.entries(result)) out[k] = fromOrtTensor(k, v);
@@ -126,10 +129,14 @@ export class OrtBackend implements SessionBackend {
       if (d.missingProviderFiles.length) throw new SessionError('ERR_PROVIDER_UNAVAILABLE', cudaUnavailableMessage(device, d));
     }
     try {
-      const session = await ort.InferenceSession.create(model, toSessionOptions(config));
+      const options = toSessionOptions(config);
+      const disable = disabledOptimizers(model);
+      if (disable.length) options.extra = { ...options.extra, optimization: { disable_specified_optimizers: disable.join(',') } };
+      const session = await ort.InferenceSession.create(model, options);
       return new OrtSession(ort, session);
     } catch (e) {
-      throw providerError(config.provider, device, e) ?? asSessionError(e, 'ERR_SESSION_CREATE', 'ONNX Runtime rejected the model: ');
+      throw providerError(config.provider, device, e) ?? outOfMemoryError(e, 'creating an ONNX Runtime session')
+        ?? asSessionError(e, 'ERR_SESSION_CREATE', 'ONNX Runtime rejected the model: ');
     }
   }
 

@@ -63,6 +63,11 @@ export type TrainerEvent =
   | { type: 'epochStart'; epoch: number; step: number; batches: number; /** Batches of it already done (resumed mid-epoch), else 0. */ batch: number }
   | { type: 'batchEnd'; epoch: number; batch: number; batches: number; step: number; samples: number; loss: number; lr: number }
   | { type: 'validationEnd'; epoch: number; step: number; metrics: Metrics }
+  /**
+   * `peakRssBytes`: the process's peak resident memory during this epoch (the ONNX Runtime worker
+   * shares the process), or the running peak since start where the peak cannot be reset (see
+   * src/util/rss.ts); absent where it cannot be measured.
+   */
   | { type: 'epochEnd'; epoch: number; epochs: number; step: number; lr: number; train: Metrics; validation?: Metrics; seconds: number; sessionSeconds: number; samples: number; peakRssBytes?: number }
   | { type: 'checkpointSaved'; path: string; reason: 'epoch' | 'interval' | 'abort' | 'stop'; position: Position }
   | { type: 'testEnd'; step: number; metrics: Metrics }

@@ -25,7 +25,7 @@ export interface RunState extends Position {
 }
 
 /** One row of metrics.jsonl: an epoch's metrics (epoch 1 is the first) or the final test (the last epoch's number). */
-export interface MetricsRecord { kind: 'epoch' | 'test'; epoch: number; step: number; lr?: number; train?: Metrics; validation?: Metrics; test?: Metrics; seconds?: number; sessionSeconds?: number }
+export interface MetricsRecord { kind: 'epoch' | 'test'; epoch: number; step: number; lr?: number; train?: Metrics; validation?: Metrics; test?: Metrics; seconds?: number; sessionSeconds?: number; /** Peak resident memory of the epoch in MiB (see TrainerEvent epochEnd.peakRssBytes). */ peak_rss_mb?: number }
 
 const CK_RE = /^step-(\d+)\.gck$/;
 
@@ -103,6 +103,7 @@ export class RunDir {
         for (const [k, v] of Object.entries(r[part] ?? {})) if (typeof v === 'number') o[`${part}_${k}`] = v;
       }
       if (r.seconds !== undefined) o.seconds = r.seconds;
+      if (r.peak_rss_mb !== undefined) o.peak_rss_mb = r.peak_rss_mb;
       return o;
     });
     const cols = [...new Set(flat.flatMap((o) => Object.keys(o)))];

@@ -108,7 +108,7 @@ export async function prepare(cfg: ExperimentConfig, sys: SystemConfig, baseDir:
     const art = await phase('graphs', () => buildTrainingArtifactsOffThread(built.model, {
       inputs: built.inputs, output: built.output, loss: t.loss, optimizer: t.optimizer,
       trainable: { ...built.trainable, freeze: [...(built.trainable?.freeze ?? []), ...t.trainable.freeze] }, paramGroups: built.paramGroups, clipGradNorm: t.clipGradNorm, clipGradValue: t.clipGradValue, stepsPerRun: t.stepsPerRun,
-      accumulation: t.gradientAccumulation > 1,
+      accumulation: t.gradientAccumulation > 1, recompute: t.recompute,
     }));
     if (art.dataInputs.length !== 1) throw Object.assign(new Error(`the model has ${art.dataInputs.length} data inputs (${art.dataInputs.map((v) => v.name).join(', ')}); the built-in datasets feed one: select it with model.inputs`), { code: 'GYMNOS_USER' });
     const feed = new FeedAdapter(art.dataInputs[0], art.label);

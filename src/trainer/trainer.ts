@@ -29,6 +29,7 @@ import { assertFinite, divergedAt, restoreNewest } from './faults.js';
 import { prepare, type BackendChoice, type Prepared } from './setup.js';
 import type { DataBatch, DataSplit, TrainingData } from './data.js';
 import { describeEvent, hookName, type Callback, type CallbackContext, type Decision, type FitResult, type Metrics, type Position, type SetupPhase, type StopReason, type TrainerEvent, userPosition } from './events.js';
+import { peakRssBytes, resetPeakRss } from '../util/rss.js';
 
 export interface TrainerOptions extends BackendChoice {
   system?: SystemConfig;
@@ -125,6 +126,7 @@ export class Trainer {
         const s0 = this.p.clock.seconds;
         if (this.pos.batch === 0) trainMetrics.forEach((m) => m.reset());
         this.epochSamples = 0;
+        resetPeakRss();
         await this.emit({ type: 'epochStart', epoch: this.pos.epoch + 1, step: this.pos.step, batches: train.batchCount, batch: this.pos.batch });
         const stopped = await this.trainEpoch(train, trainMetrics, perEpoch, total);
         if (stopped) {
@@ -136,8 +138,10 @@ export class Trainer {
         if (validation) await this.emit({ type: 'validationEnd', epoch: this.pos.epoch + 1, step: this.pos.step, metrics: validation });
         last = { train: computeAll(trainMetrics), validation };
         const rec: MetricsRecord = { kind: 'epoch', epoch: this.pos.epoch + 1, step: this.pos.step, lr: this.lastLr, ...last, seconds: (performance.now() - te) / 1000, sessionSeconds: this.p.clock.seconds - s0 };
+        const peakRss = peakRssBytes();
+        rec.peak_rss_mb = Math.round(peakRss / 2 ** 20 * 10) / 10;
         this.record(rec);
-        await this.emit({ type: 'epochEnd', epoch: this.pos.epoch + 1, epochs: cfg.training.epochs, step: this.pos.step, lr: this.lastLr, train: last.train, validation, seconds: rec.seconds!, sessionSeconds: rec.sessionSeconds!, samples: this.epochSamples });
+        await this.emit({ type: 'epochEnd', epoch: this.pos.epoch + 1, epochs: cfg.training.epochs, step: this.pos.step, lr: this.lastLr, train: last.train, validation, seconds: rec.seconds!, sessionSeconds: rec.sessionSeconds!, samples: this.epochSamples, peakRssBytes: peakRss });
         this.checkpoint('epoch', { epoch: this.pos.epoch + 1, batch: 0, step: this.pos.step }, trainMetrics);
         if (this.stopRequest) { reason = 'callback'; this.pos.epoch++; this.pos.batch = 0; break; }
       }

@@ -43,7 +43,7 @@ const CASES: Array<[Kind, string, unknown, string]> = [
   ['experiment', "gradient accumulation zero", { ...base, training: { gradientAccumulation: 0 } }, "expected an integer >= 1 for training.gradientAccumulation but got 0"],
   ['experiment', "clipGradNorm zero", { ...base, training: { clipGradNorm: 0 } }, "expected a number > 0 for training.clipGradNorm but got 0"],
   ['experiment', "session device bad", { ...base, session: { device: 'tpu' } }, "expected cpu, cuda, cuda:N, webgpu or auto for session.device but got \"tpu\""],
-  ['experiment', "session unknown key", { ...base, session: { threads: 2 } }, "session.threads: unknown key; expected one of device, intraOpThreads, interOpThreads, graphOptimization, executionMode, enableProfiling, profileFilePrefix, memoryPattern, allowSpinning"],
+  ['experiment', "session unknown key", { ...base, session: { threads: 2 } }, "session.threads: unknown key; expected one of device, intraOpThreads, interOpThreads, graphOptimization, executionMode, enableProfiling, profileFilePrefix, memoryPattern, allowSpinning, cpuMemArena"],
   ['experiment', "tracking unknown tracker", { ...base, tracking: { trackers: [{ type: 'wandb' }] } }, "expected one of 'metrics_jsonl', 'metrics_csv', 'tensorboard', 'mlflow' for tracking.trackers[0].type but got 'wandb'"],
   ['experiment', "tags not strings", { ...base, experiment: { name: 'x', tags: [1] } }, "expected a string for experiment.tags[0] but got 1"],
   ['experiment', "empty name", { ...base, experiment: { name: '' } }, "expected a non-empty string for experiment.name but got ''"],

@@ -106,3 +106,11 @@ test('headless Chromium renders it: the parsed DOM holds the numbers; a screensh
   assert.ok(statSync(png).size > 30_000, `a blank page compresses to a few KB; got ${statSync(png).size} bytes`);
   if (process.env.GYMNOS_REPORT_SCREENSHOT) writeFileSync(process.env.GYMNOS_REPORT_SCREENSHOT, bytes);
 });
+
+test('the per-epoch peak resident memory from metrics.jsonl is charted, and no chart appears without it', () => {
+  const rows = [0, 1, 2].map((epoch) => ({ kind: 'epoch' as const, epoch, step: epoch + 1, lr: 0.1, train: { loss: 1 / (epoch + 1) }, peak_rss_mb: 100 + 10 * epoch }));
+  const html = renderReport({ name: 'mem', rows });
+  assert.match(html, /id="chart-peak-rss"/);
+  assert.match(html, /peak resident memory \(MiB\)/);
+  assert.doesNotMatch(renderReport({ name: 'mem', rows: rows.map(({ peak_rss_mb: _p, ...r }) => r) }), /chart-peak-rss/);
+});

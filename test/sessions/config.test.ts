@@ -20,7 +20,7 @@ test('defaults fill every field', () => {
   assert.deepEqual(c, {
     device: { kind: 'device', provider: 'cpu', deviceId: 0 }, intraOpThreads: defaultIntraOpThreads(), interOpThreads: 1,
     graphOptimization: 'all', executionMode: 'sequential', enableProfiling: false, profileFilePrefix: 'gymnos-ort-profile',
-    memoryPattern: true, allowSpinning: false,
+    memoryPattern: false, allowSpinning: false, cpuMemArena: true,
   });
   assert.deepEqual(validateSessionConfig(undefined), c);
 });
