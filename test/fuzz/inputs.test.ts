@@ -26,8 +26,8 @@ import type { FuzzCase, FuzzResult } from './worker.js';
 
 const SEED = Number(process.env.GYMNOS_FUZZ_SEED ?? 20261203);
 const CASES = Number(process.env.GYMNOS_FUZZ_CASES ?? 25);
-/** A single case slower than this counts as a hang (its worker is terminated). */
-const HANG_MS = 15_000;
+/** A case that burns this much CPU time without answering is a hang (its worker is terminated). */
+const HANG_MS = 10_000;
 
 const dir = mkdtempSync(join(tmpdir(), 'gymnos-fuzz-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -67,13 +67,20 @@ async function runIsolated(cases: Pending[], cacheDir: string): Promise<void> {
         void w.terminate();
         resolve(at);
       };
-      const hang = () => finish('hang', `no answer in ${HANG_MS} ms`, next + 1);
-      let timer = setTimeout(hang, HANG_MS * 3); // the first case also pays the worker's start-up
+      // a hang burns CPU: on a starved machine (a loaded CI runner) a slow case is waited for, up to 10x
+      let since = { cpu: process.cpuUsage(), wall: performance.now() };
+      const watch = () => {
+        const cpuMs = (() => { const u = process.cpuUsage(since.cpu); return (u.user + u.system) / 1000; })();
+        if (cpuMs < HANG_MS && performance.now() - since.wall < 10 * HANG_MS) { timer = setTimeout(watch, HANG_MS); return; }
+        finish('hang', `no answer after ${Math.round(cpuMs)} ms of CPU time`, next + 1);
+      };
+      let timer = setTimeout(watch, HANG_MS);
       w.on('message', (r: FuzzResult) => {
         clearTimeout(timer);
         record(cases[r.i].cls, cases[r.i].label, r.outcome, r.detail);
         next = r.i + 1;
-        if (next >= cases.length) finish(undefined, '', next); else timer = setTimeout(hang, HANG_MS);
+        since = { cpu: process.cpuUsage(), wall: performance.now() };
+        if (next >= cases.length) finish(undefined, '', next); else timer = setTimeout(watch, HANG_MS);
       });
       w.on('error', (e) => finish('crash', `the worker died: ${e.stack}`, next + 1));
       w.on('exit', (code) => finish(next < cases.length ? 'crash' : undefined, `the worker exited with ${code}`, next + 1));
