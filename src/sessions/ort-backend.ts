@@ -8,6 +8,7 @@ import { emptyGraph } from '../onnx/ir.js';
 import { encodeModel } from '../onnx/io.js';
 import { tensor, type DType, type Tensor } from '../onnx/tensor.js';
 import { SessionError, asSessionError } from './errors.js';
+import { lowerForCpu, nchwcBlockSize } from './nchwc.js';
 import { cudaUnavailableMessage, deviceLabel, diagnoseCuda, loadableLibraries, webgpuUnavailableMessage } from './providers.js';
 import type {
   BackendEntry, BackendSession, BackendVersions, ExecutionProvider, ProviderReport, ResolvedSessionConfig, RunOptions, SessionBackend,
@@ -125,6 +126,8 @@ export class OrtBackend implements SessionBackend {
       const d = diagnoseCuda();
       if (d.missingProviderFiles.length) throw new SessionError('ERR_PROVIDER_UNAVAILABLE', cudaUnavailableMessage(device, d));
     }
+    // CPU: training graphs' Convs onto the NCHWc kernels ORT gives only constant-weight Convs (nchwc.ts)
+    if (config.provider === 'cpu' && config.graphOptimization === 'all') model = lowerForCpu(model, await nchwcBlockSize(ort));
     try {
       const session = await ort.InferenceSession.create(model, toSessionOptions(config));
       return new OrtSession(ort, session);
