@@ -16,6 +16,7 @@ import { inferShapes } from '../../src/onnx/shapes/infer.js';
 import { differentiate } from '../../src/autodiff/engine.js';
 import { withRuleOverride } from '../../src/autodiff/registry.js';
 import { convGradWith } from '../../src/autodiff/rules/conv.js';
+import { defaultWeightGradForm } from '../../src/autodiff/rules/conv-weight.js';
 import { Rng } from '../../src/util/rng.js';
 import { OPSET } from './helpers.js';
 
@@ -72,10 +73,10 @@ test('Conv dX and dW: the flipped-weight and batch-as-channels Convs equal ConvT
     const what = `case ${i}: X [${s.x}], W [${s.w}], strides [${s.strides}], pads [${s.pads}], dilations [${s.dilations}], group ${s.group}`;
     const rand = (dims: number[]) => new ort.Tensor('float32', Float32Array.from({ length: dims.reduce((a, d) => a * d, 1) }, () => rng.uniform(-1, 1)), dims);
     const feeds = { X: rand(s.x), W: rand(s.w) };
-    const next = gradGraph(s);
+    const next = withRuleOverride('Conv', convGradWith('flipped', 'batch-conv'), () => gradGraph(s));
     const old = withRuleOverride('Conv', convGradWith('transpose', 'im2col'), () => gradGraph(s));
     if (!next.graph.nodes.some((n) => n.opType === 'ConvTranspose')) flippedUsed++;
-    if (s.x.length === 4 && s.group === 1) batchConvUsed++;
+    if (s.x.length === 4 && s.group === 1 && s.w[2] * s.w[3] > 1) batchConvUsed++;
     assert.ok(!old.graph.nodes.some((n) => n.opType === 'Conv' && n.name.startsWith('grad/')), `${what}: the old formulation has no backward Conv`);
     const [a, b] = await Promise.all([run(next.graph, next.outputs, feeds), run(old.graph, old.outputs, feeds)]);
     for (const k of [0, 1]) {
@@ -87,15 +88,18 @@ test('Conv dX and dW: the flipped-weight and batch-as-channels Convs equal ConvT
   }
   // the draw must exercise the new path, not only the fallback
   assert.ok(flippedUsed >= 15, `only ${flippedUsed} of 40 cases used the flipped-weight Conv`);
-  assert.ok(batchConvUsed >= 10, `only ${batchConvUsed} of 40 cases were 2-D group-1 (the batch-as-channels dW)`);
+  assert.ok(batchConvUsed >= 6, `only ${batchConvUsed} of 40 cases were 2-D group-1 with a kernel > 1x1 (the batch-as-channels dW)`);
 });
 
-test('Conv dX: strides other than 1 and pads past the kernel reach keep ConvTranspose', () => {
+test('Conv dX: strides other than 1 and pads past the kernel reach keep ConvTranspose; dW picks its form by platform', () => {
   const strided = gradGraph({ x: [1, 2, 6, 6], w: [3, 2, 3, 3], strides: [2, 2], pads: [1, 1, 1, 1], dilations: [1, 1], group: 1 });
   assert.ok(strided.graph.nodes.some((n) => n.opType === 'ConvTranspose'));
   const farPad = gradGraph({ x: [1, 2, 6, 6], w: [3, 2, 3, 3], strides: [1, 1], pads: [3, 1, 1, 1], dilations: [1, 1], group: 1 });
   assert.ok(farPad.graph.nodes.some((n) => n.opType === 'ConvTranspose'));
-  const plain = gradGraph({ x: [1, 2, 6, 6], w: [3, 2, 3, 3], strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1], group: 1 });
+  const plain = withRuleOverride('Conv', convGradWith('flipped', 'batch-conv'), () => gradGraph({ x: [1, 2, 6, 6], w: [3, 2, 3, 3], strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1], group: 1 }));
   assert.ok(!plain.graph.nodes.some((n) => n.opType === 'ConvTranspose'));
   assert.equal(plain.graph.nodes.filter((n) => n.opType === 'Conv').length, 3, 'the forward Conv, the dX Conv and the dW Conv');
+  assert.equal(defaultWeightGradForm(), process.arch === 'x64' ? 'batch-conv' : 'im2col');
+  process.env.GYMNOS_NCHWC = '0';
+  try { assert.equal(defaultWeightGradForm(), 'im2col'); } finally { delete process.env.GYMNOS_NCHWC; }
 });

@@ -4,8 +4,8 @@
  * scatters output gradients back onto the input (ConvTranspose with the right output padding).
  *
  * Formulations were chosen by measurement on ORT CPU, one thread (bench/conv-grad.ts, bench/ab-step.ts):
- * - weight gradient, 2-D group 1: one Conv over the batch as channels (batchConvWeightGrad), which
- *   CPU sessions run on the NCHWc kernels.
+ * - weight gradient, 2-D group 1, kernel > 1x1, x64: one Conv over the batch as channels
+ *   (batchConvWeightGrad), which CPU sessions run on the NCHWc kernels.
  * - weight gradient, otherwise: Pad + one strided Slice per kernel tap + Concat gives the im2col tensor
  *   [N, taps*C, L] (group 1; grouped: [N, G, Cg*taps, L]); `MatMul(dY[N, Co, L], Transpose(cols))`
  *   is fused by ORT into one FusedMatMul (no copy for the transpose), then ReduceSum over N.
@@ -20,6 +20,7 @@
 import { attrInts } from '../../onnx/ir.js';
 import { resolvePads } from '../../onnx/shapes/nn-ops.js';
 import { AutodiffError, type GradContext } from '../rule.js';
+import { nchwcExpected } from './conv-nchwc.js';
 
 /** Resolved, static window geometry of a Conv or pooling node. */
 export interface Window {
@@ -92,15 +93,18 @@ export interface WeightGradSpec {
   win: Window;
 }
 
-/** How the weight gradient is formed: 'batch-conv' (2-D, group 1) or 'im2col' (every case). */
+/** How the weight gradient is formed: 'batch-conv' (2-D, group 1, kernels larger than 1x1) or 'im2col' (every case). */
 export type WeightGradForm = 'batch-conv' | 'im2col';
+
+/** The default form: 'batch-conv' where CPU sessions run it on NCHWc kernels (conv-nchwc.ts), else 'im2col'. */
+export const defaultWeightGradForm = (): WeightGradForm => (nchwcExpected() ? 'batch-conv' : 'im2col');
 
 /**
  * dW[co, ci, taps] = sum over n and output positions of dY[n, co, p] * Xpad[n, g*Cg + ci, p*s + tap*d].
- * 2-D, group 1 ('batch-conv'): one Conv with the batch as its channels, see batchConvWeightGrad;
- * otherwise im2col + batched MatMul. Returns a [Co, C/group, ...kernel] gradient.
+ * 2-D, group 1, kernel > 1x1 ('batch-conv', the default on x64): one Conv with the batch as its
+ * channels, see batchConvWeightGrad; otherwise im2col + batched MatMul. Returns a [Co, C/group, ...kernel] gradient.
  */
-export function weightGrad(c: GradContext, s: WeightGradSpec, form: WeightGradForm = 'batch-conv'): string {
+export function weightGrad(c: GradContext, s: WeightGradSpec, form: WeightGradForm = defaultWeightGradForm()): string {
   const { b } = c;
   const { win, group } = s;
   const n = win.kernel.length;
@@ -111,7 +115,8 @@ export function weightGrad(c: GradContext, s: WeightGradSpec, form: WeightGradFo
     (win.outSpatial[i] - 1) * win.strides[i] + (win.kernel[i] - 1) * win.dilations[i] + 1 - d - win.padsBegin[i])));
   const xp = padSpatial(c, s.x, win.padsBegin, padEnd);
   const padded = win.inSpatial.map((d, i) => d + win.padsBegin[i] + padEnd[i]);
-  if (form === 'batch-conv' && group === 1 && n === 2) return batchConvWeightGrad(c, xp, s.dy, padded, win);
+  // 1x1 kernels: im2col is the input itself and dW one MatMul (the batch Conv lost there: MobileNet)
+  if (form === 'batch-conv' && group === 1 && n === 2 && taps > 1) return batchConvWeightGrad(c, xp, s.dy, padded, win);
   const axes = Array.from({ length: n }, (_, i) => i + 2);
   const slices: string[] = [];
   const tap = Array(n).fill(0);

@@ -7,7 +7,8 @@
  *   measured 1.07-1.3x faster than ConvTranspose on the ResNet-20 layers; bench/profile-step.ts).
  *   Strided (or padded past the kernel's reach): ConvTranspose(dY, W) with the forward's
  *   strides/pads/dilations/group and an output_padding that restores odd input sizes.
- * - Conv dW: 2-D group 1: one Conv over the batch as channels; otherwise im2col + batched MatMul (conv-weight.ts).
+ * - Conv dW: 2-D group 1 kernels > 1x1 on x64: one Conv over the batch as channels (CPU sessions
+ *   run it on NCHWc kernels); otherwise im2col + batched MatMul (conv-weight.ts).
  * - ConvTranspose dX: Conv(dY, W) with the same attributes; dW: the Conv weight gradient with the
  *   roles of X and dY exchanged (dY is the "input", X the "output gradient").
  * - B: ReduceSum of dY over every axis but the channels.
@@ -15,7 +16,7 @@
  */
 import { attrInt, attrInts, attrString } from '../../onnx/ir.js';
 import { AutodiffError, type GradContext, type GradRuleFamily } from '../rule.js';
-import { staticSpatial, sumButChannels, weightGrad, windowOf, windowTranspose, type WeightGradForm, type Window } from './conv-weight.js';
+import { defaultWeightGradForm, staticSpatial, sumButChannels, weightGrad, windowOf, windowTranspose, type WeightGradForm, type Window } from './conv-weight.js';
 
 /** How the Conv input gradient is formed: 'flipped' (Conv with W', where every stride is 1) or 'transpose' (ConvTranspose). */
 export type ConvInputGrad = 'flipped' | 'transpose';
@@ -48,7 +49,7 @@ export function flippedInputGrad(c: GradContext, dy: string, w: string, ws: numb
 }
 
 /** The Conv rule with a given input-gradient formulation (tests pin one against the other). */
-export function convGradWith(dxForm: ConvInputGrad, dwForm: WeightGradForm = 'batch-conv'): (c: GradContext) => Array<string | undefined> {
+export function convGradWith(dxForm: ConvInputGrad, dwForm: WeightGradForm = defaultWeightGradForm()): (c: GradContext) => Array<string | undefined> {
   return (c) => {
     const [x, w, bias] = [c.x(0), c.x(1), c.x(2)];
     const dy = c.dy(0)!;
@@ -63,7 +64,8 @@ export function convGradWith(dxForm: ConvInputGrad, dwForm: WeightGradForm = 'ba
   };
 }
 
-const convGrad = convGradWith('flipped');
+/** The rule: dW's form is chosen per graph (defaultWeightGradForm reads the platform). */
+const convGrad = (c: GradContext) => convGradWith('flipped')(c);
 
 /**
  * The pads ConvTranspose actually uses, as ONNX Runtime 1.30 resolves them (checked against its
