@@ -15,8 +15,10 @@
  * ONNX graph give GFLOP/s and the fraction of the CPU's theoretical and measured one-core peak.
  *
  *   node --import tsx bench/compare.ts [--quick] [--workloads mlp,lenet,resnet20,mobilenetv2]
+ *   (alone, it rewrites only the `compare` part of bench/results.json)
  */
 import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { WORKLOADS, WORKLOAD_NAMES, isHeavy, type WorkloadName } from './peers/workloads.js';
@@ -202,5 +204,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   }
   const i = process.argv.indexOf('--workloads');
   const workloads = i >= 0 ? (process.argv[i + 1].split(',') as WorkloadName[]) : undefined;
-  await benchCompare({ quick: process.argv.includes('--quick'), workloads });
+  const compare = await benchCompare({ quick: process.argv.includes('--quick'), workloads });
+  // run alone, it refreshes the `compare` part of bench/results.json (npm run bench writes all of it)
+  const file = new URL('./results.json', import.meta.url);
+  const prev = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
+  writeFileSync(file, `${JSON.stringify({ ...prev, compare, compareFinished: new Date().toISOString() }, null, 2)}\n`);
+  console.log('\nwrote the compare section of bench/results.json');
 }

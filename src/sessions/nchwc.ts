@@ -15,10 +15,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as Ort from 'onnxruntime-node';
-import { emptyGraph } from '../onnx/ir.js';
+import { emptyGraph, type Graph } from '../onnx/ir.js';
 import { decodeModel, encodeModel, loadModel } from '../onnx/io.js';
 import { tensor } from '../onnx/tensor.js';
-import { inferShapes } from '../onnx/shapes/infer.js';
+import { inferShapes, type ShapeTable } from '../onnx/shapes/infer.js';
 import { NCHWC_DOMAIN, lowerConvsToNchwc } from '../autodiff/rules/conv-nchwc.js';
 
 let blockPromise: Promise<number> | undefined;
@@ -70,13 +70,24 @@ export function lowerForCpu(model: Uint8Array, block: number): Uint8Array {
   if (!block || process.env.GYMNOS_NCHWC === '0' || !mayHoldConv(model)) return model;
   try {
     const m = decodeModel(model);
-    const consts = m.graph.initializers;
-    if (!m.graph.nodes.some((n) => n.opType === 'Conv' && n.domain === '' && !consts.has(n.inputs[1]))) return model;
     const opset = m.opset.get('') ?? m.opset.get('ai.onnx') ?? 18;
-    const table = inferShapes(m.graph, opset);
-    // constant-weight Convs stay for ORT's transformer: hide them from the lowering
-    const shapes = { info: new Map([...table.info].filter(([k]) => !consts.has(k))), values: table.values };
-    if (!lowerConvsToNchwc(m.graph, shapes, block)) return model;
+    let count = 0;
+    // the main graph and, recursively, Loop/If bodies (a K-step Loop must run the single step's kernels)
+    const lower = (g: Graph, outer: ShapeTable | undefined, outerConsts: Set<string>): void => {
+      const consts = new Set([...outerConsts, ...g.initializers.keys()]);
+      const hasConv = g.nodes.some((n) => n.opType === 'Conv' && n.domain === '' && !consts.has(n.inputs[1]));
+      const hasBody = g.nodes.some((n) => Object.values(n.attrs).some((a) => a.type === 'graph' || a.type === 'graphs'));
+      if (!hasConv && !hasBody) return;
+      const table = inferShapes(g, opset, outer ? { outer } : {});
+      // constant-weight Convs stay for ORT's transformer: hide them from the lowering
+      if (hasConv) count += lowerConvsToNchwc(g, { info: new Map([...table.info].filter(([k]) => !consts.has(k))), values: table.values }, block);
+      for (const n of g.nodes) for (const a of Object.values(n.attrs)) {
+        if (a.type === 'graph') lower(a.value, table, consts);
+        else if (a.type === 'graphs') for (const sub of a.value) lower(sub, table, consts);
+      }
+    };
+    lower(m.graph, undefined, new Set());
+    if (!count) return model;
     m.opset.set(NCHWC_DOMAIN, 1);
     return encodeModel(m);
   } catch {
