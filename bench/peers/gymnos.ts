@@ -19,6 +19,7 @@ import { buildTrainingArtifacts, type TrainingArtifacts } from '../../src/autodi
 import { IO_NAMES } from '../../src/autodiff/io-names.js';
 import { StepRunner } from '../../src/trainer/step-runner.js';
 import { SessionManager } from '../../src/sessions/session-manager.js';
+import { lowerForCpu, nchwcBlockSize } from '../../src/sessions/nchwc.js';
 import type { TrainingData, DataBatch } from '../../src/trainer/data.js';
 import { tensor, type Tensor } from '../../src/onnx/tensor.js';
 import { lenetLike } from '../train-step.js';
@@ -84,7 +85,8 @@ export async function runOrtRaw(name: WorkloadName, o: RunOpts): Promise<ToolRes
   const w = WORKLOADS[name];
   const steps = o.steps ?? w.stepsPerEpoch;
   const art = await workloadArtifacts(name);
-  const session = await ort.InferenceSession.create(encodeModel(art.trainStep), sessionOpts(o.threads ?? 1));
+  // the Convs lowered onto NCHWc as Gymnos's CPU sessions do (src/sessions/nchwc.ts)
+  const session = await ort.InferenceSession.create(lowerForCpu(encodeModel(art.trainStep), await nchwcBlockSize(ort)), sessionOpts(o.threads ?? 1));
   const input = art.dataInputs[0].name;
   const batches = gymBatches(w, steps).map((b) => ({
     [input]: new ort.Tensor('float32', b.x.data as Float32Array, b.x.dims),
