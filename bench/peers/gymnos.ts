@@ -1,6 +1,6 @@
 /**
  * The same workloads in ONNX Runtime, three ways, all on Gymnos's generated training graph
- * (forward, softmax cross-entropy, backward, Adam; one intra-op thread):
+ * (forward, softmax cross-entropy, backward, Adam; one intra-op thread unless `threads` says two):
  *
  * - `ort-raw`: a tight loop of `session.run` on the main thread with pre-built feeds, carrying
  *   parameters and optimizer state from outputs to inputs: the floor Gymnos can reach.
@@ -19,10 +19,11 @@ import { buildTrainingArtifacts, type TrainingArtifacts } from '../../src/autodi
 import { IO_NAMES } from '../../src/autodiff/io-names.js';
 import { StepRunner } from '../../src/trainer/step-runner.js';
 import { SessionManager } from '../../src/sessions/session-manager.js';
+import { lowerForCpu, nchwcBlockSize } from '../../src/sessions/nchwc.js';
 import type { TrainingData, DataBatch } from '../../src/trainer/data.js';
 import { tensor, type Tensor } from '../../src/onnx/tensor.js';
 import { lenetLike } from '../train-step.js';
-import { LEARNING_RATE, WORKLOADS, makeBatches, median, timeEpochs, type ToolResult, type Workload, type WorkloadName } from './workloads.js';
+import { LEARNING_RATE, MOBILENET_STYLE, WORKLOADS, makeBatches, median, timeEpochs, type ToolResult, type Workload, type WorkloadName } from './workloads.js';
 
 /** The zoo's `resnet` (depth 20), if this checkout's model zoo has it (resolved at run time). */
 export async function zooResnet20(): Promise<Model | undefined> {
@@ -35,10 +36,27 @@ export async function zooResnet20(): Promise<Model | undefined> {
   }
 }
 
+/** The MobileNetV2-style workload from the zoo's `mobilenet_v2` (options in workloads.ts). */
+export async function zooMobilenetStyle(): Promise<Model | undefined> {
+  const path = '../../src/models/registry.js';
+  try {
+    const reg = (await import(path)) as { zooModel(n: string): { validate(o: unknown, p: string): unknown; build(o: unknown, ctx: { seed: number }): Model } | undefined };
+    const z = reg.zooModel('mobilenet_v2');
+    return z?.build(z.validate(MOBILENET_STYLE, 'model'), { seed: 1 });
+  } catch {
+    return undefined;
+  }
+}
+
 /** The workload's ONNX model (weights seeded). */
 export async function workloadModel(name: WorkloadName): Promise<Model> {
   if (name === 'mlp') return buildMlp({ inputs: 784, hidden: [256, 128], classes: 10 });
   if (name === 'lenet') return lenetLike();
+  if (name === 'mobilenetv2') {
+    const m = await zooMobilenetStyle();
+    if (!m) throw new Error('the model zoo has no mobilenet_v2 in this checkout');
+    return m;
+  }
   const m = await zooResnet20();
   if (!m) throw new Error('the model zoo has no resnet (depth 20) in this checkout');
   return m;
@@ -50,21 +68,25 @@ export async function workloadArtifacts(name: WorkloadName): Promise<TrainingArt
   return buildTrainingArtifacts(await workloadModel(name), SPEC);
 }
 
-const SESSION_OPTS: ort.InferenceSession.SessionOptions = { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' };
+const sessionOpts = (threads: number): ort.InferenceSession.SessionOptions => ({ intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' });
+
+/** The tool's name in results: `-2t` appended for two intra-op threads. */
+export const toolName = (tool: string, threads: number): string => (threads === 1 ? tool : `${tool}-${threads}t`);
 
 function gymBatches(w: Workload, count: number): Array<{ x: Tensor; y: Tensor }> {
   const b = makeBatches(w, count);
   return b.x.map((x, i) => ({ x: tensor('float32', [w.batch, ...w.sample], x), y: tensor('int32', [w.batch], b.y[i]) }));
 }
 
-export interface RunOpts { warmup: number; epochs: number; steps?: number }
+export interface RunOpts { warmup: number; epochs: number; steps?: number; /** intra-op threads (default 1) */ threads?: number }
 
 /** Raw ONNX Runtime: pre-built feeds, `session.run` in a loop, outputs carried back. */
 export async function runOrtRaw(name: WorkloadName, o: RunOpts): Promise<ToolResult & { sessionMs: number }> {
   const w = WORKLOADS[name];
   const steps = o.steps ?? w.stepsPerEpoch;
   const art = await workloadArtifacts(name);
-  const session = await ort.InferenceSession.create(encodeModel(art.trainStep), SESSION_OPTS);
+  // the Convs lowered onto NCHWc as Gymnos's CPU sessions do (src/sessions/nchwc.ts)
+  const session = await ort.InferenceSession.create(lowerForCpu(encodeModel(art.trainStep), await nchwcBlockSize(ort)), sessionOpts(o.threads ?? 1));
   const input = art.dataInputs[0].name;
   const batches = gymBatches(w, steps).map((b) => ({
     [input]: new ort.Tensor('float32', b.x.data as Float32Array, b.x.dims),
@@ -78,7 +100,7 @@ export async function runOrtRaw(name: WorkloadName, o: RunOpts): Promise<ToolRes
   for (const c of art.carried) carried[c.input] = new ort.Tensor(c.init.dtype as 'float32', c.init.data as Float32Array, c.init.dims);
   const used = new Set(session.inputNames);
   const runMs: number[] = [];
-  const r = await timeEpochs('ort-raw', w, o.warmup, o.epochs, steps, 1, async (i) => {
+  const r = await timeEpochs(toolName('ort-raw', o.threads ?? 1), w, o.warmup, o.epochs, steps, o.threads ?? 1, async (i) => {
     const feeds: Record<string, ort.Tensor> = { ...batches[i % steps], ...fixed, [IO_NAMES.step]: new ort.Tensor('int64', BigInt64Array.of(BigInt(i + 1)), []), ...carried };
     for (const k of Object.keys(feeds)) if (!used.has(k)) delete feeds[k];
     const t0 = performance.now();
@@ -91,18 +113,18 @@ export async function runOrtRaw(name: WorkloadName, o: RunOpts): Promise<ToolRes
   return { ...r, sessionMs: median(runMs.slice(o.warmup * steps)) };
 }
 
-/** Gymnos's StepRunner with SessionManager sessions (a worker thread, one intra-op thread). */
+/** Gymnos's StepRunner with SessionManager sessions (a worker thread, `threads` intra-op threads). */
 export async function runStepRunner(name: WorkloadName, o: RunOpts): Promise<ToolResult> {
   const w = WORKLOADS[name];
   const steps = o.steps ?? w.stepsPerEpoch;
   const art = await workloadArtifacts(name);
-  const sessions = new SessionManager({ device: 'cpu', intraOpThreads: 1 });
+  const sessions = new SessionManager({ device: 'cpu', intraOpThreads: o.threads ?? 1 });
   const runner = new StepRunner(art, (n, b) => sessions.createSession(n, b), 0);
   await runner.open();
   const input = art.dataInputs[0].name;
   const batches = gymBatches(w, steps).map((b) => ({ inputs: { [input]: b.x }, label: b.y }));
   try {
-    const r = await timeEpochs('gymnos-steprunner', w, o.warmup, o.epochs, steps, 1, async (i) => (await runner.runSteps([batches[i % steps]], [LEARNING_RATE])).losses[0]);
+    const r = await timeEpochs(toolName('gymnos-steprunner', o.threads ?? 1), w, o.warmup, o.epochs, steps, o.threads ?? 1, async (i) => (await runner.runSteps([batches[i % steps]], [LEARNING_RATE])).losses[0]);
     r.notes.push('StepRunner + SessionManager (worker thread); process CPU time includes the worker');
     return r;
   } finally {
@@ -132,7 +154,7 @@ export async function runTrainer(name: WorkloadName, o: RunOpts): Promise<ToolRe
       dataset: { type: 'digits' },
       model: { type: 'onnx', path: modelPath },
       training: { epochs: o.warmup + o.epochs, batchSize: w.batch, seed: 1, optimizer: { type: 'adam', lr: LEARNING_RATE }, loss: { type: 'softmax_cross_entropy', label_dtype: 'int32' } },
-      session: { device: 'cpu', intraOpThreads: 1 },
+      session: { device: 'cpu', intraOpThreads: o.threads ?? 1 },
     });
     const walls: number[] = [];
     const cpus: number[] = [];
@@ -160,8 +182,8 @@ export async function runTrainer(name: WorkloadName, o: RunOpts): Promise<ToolRe
     const stepMs = median(walls);
     const cpuMs = median(cpus);
     return {
-      tool: 'gymnos-trainer', workload: name, stepMs, cpuMs, samplesPerSec: (1000 * w.batch) / stepMs, samplesPerCpuSec: (1000 * w.batch) / cpuMs,
-      firstLoss: first, lastLoss: last, epochs: o.epochs, steps, threads: 1, sessionShare: median(shares),
+      tool: toolName('gymnos-trainer', o.threads ?? 1), workload: name, stepMs, cpuMs, samplesPerSec: (1000 * w.batch) / stepMs, samplesPerCpuSec: (1000 * w.batch) / cpuMs,
+      firstLoss: first, lastLoss: last, epochs: o.epochs, steps, threads: o.threads ?? 1, sessionShare: median(shares),
       notes: ['Trainer.fit over in-memory batches (model: the workload saved as .onnx); epoch-end checkpoint, metrics and logs included'],
     };
   } finally {

@@ -6,7 +6,7 @@
  * backend initializes.
  */
 import * as tf from '@tensorflow/tfjs';
-import { LEARNING_RATE, WORKLOADS, makeBatches, mulberry32, timeEpochs, toNhwc, type ToolResult, type Workload, type WorkloadName } from './workloads.js';
+import { LEARNING_RATE, MOBILENET_STYLE, WORKLOADS, makeBatches, mulberry32, timeEpochs, toNhwc, type ToolResult, type Workload, type WorkloadName } from './workloads.js';
 import { registerWasmConvFilterFallback } from './conv-filter-fallback.js';
 
 export interface TfjsSetup { backend: 'cpu' | 'wasm'; threads: number; notes: string[] }
@@ -114,7 +114,41 @@ function resnet20(rand: () => number): { params: Params; forward: Forward } {
   };
 }
 
-const BUILDERS: Record<WorkloadName, (rand: () => number) => { params: Params; forward: Forward }> = { mlp, lenet, resnet20 };
+/** The MobileNetV2-style workload (workloads.ts MOBILENET_STYLE): bias-free convs, BatchNorm with batch statistics, ReLU6. */
+function mobilenetv2(rand: () => number): { params: Params; forward: Forward } {
+  const params: Params = [];
+  const bn = (c: number) => { const g = ones([c]); const b = zeros([c]); params.push(g, b); return (x: tf.Tensor4D) => {
+    const { mean, variance } = tf.moments(x, [0, 1, 2]);
+    return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-5))), g), b) as tf.Tensor4D;
+  }; };
+  type Layer = (x: tf.Tensor4D) => tf.Tensor4D;
+  const convBn = (cin: number, cout: number, k: number, o: { stride?: 1 | 2; depthwise?: boolean; act?: boolean } = {}): Layer => {
+    const w = o.depthwise ? heUniform(rand, [k, k, cin, 1], k * k) : heUniform(rand, [k, k, cin, cout], k * k * cin);
+    params.push(w);
+    const n = bn(cout);
+    return (x) => {
+      const y = n(o.depthwise ? tf.depthwiseConv2d(x, w as tf.Tensor4D, o.stride ?? 1, 'same') : tf.conv2d(x, w as tf.Tensor4D, o.stride ?? 1, 'same'));
+      return o.act === false ? y : tf.clipByValue(y, 0, 6) as tf.Tensor4D;
+    };
+  };
+  const layers: Layer[] = [convBn(3, MOBILENET_STYLE.stemChannels, 3)];
+  let cin = MOBILENET_STYLE.stemChannels;
+  for (const [t, c, n, s] of MOBILENET_STYLE.blocks) {
+    for (let i = 0; i < n; i++) {
+      const stride = (i === 0 ? s : 1) as 1 | 2;
+      const hidden = cin * t;
+      const body = [...(t === 1 ? [] : [convBn(cin, hidden, 1)]), convBn(hidden, hidden, 3, { stride, depthwise: true }), convBn(hidden, c, 1, { act: false })];
+      const residual = stride === 1 && cin === c;
+      layers.push((x) => { const y = body.reduce((h, f) => f(h), x); return residual ? tf.add(x, y) as tf.Tensor4D : y; });
+      cin = c;
+    }
+  }
+  layers.push(convBn(cin, MOBILENET_STYLE.lastChannels, 1));
+  const head = heUniform(rand, [MOBILENET_STYLE.lastChannels, 10], MOBILENET_STYLE.lastChannels); const hb = zeros([10]); params.push(head, hb);
+  return { params, forward: (x) => tf.add(tf.matMul(tf.mean(layers.reduce((h, f) => f(h), x as tf.Tensor4D), [1, 2]), head), hb) };
+}
+
+const BUILDERS: Record<WorkloadName, (rand: () => number) => { params: Params; forward: Forward }> = { mlp, lenet, resnet20, mobilenetv2 };
 
 /** Pre-built input and one-hot label tensors for `count` batches (NHWC for the CNNs). */
 function tfBatches(w: Workload, count: number): Array<{ x: tf.Tensor; y: tf.Tensor }> {

@@ -1,5 +1,6 @@
 /**
- * The workloads every tool runs (Gymnos, raw ONNX Runtime, TensorFlow.js): the same shapes,
+ * The workloads every tool runs (Gymnos, raw ONNX Runtime, TensorFlow.js, PyTorch in
+ * bench/peers/pytorch_peer.py, which mirrors this file): the same shapes,
  * batch sizes, optimizer (Adam, lr 1e-3), steps and synthetic data from the same seed.
  *
  * The data is learnable (each class has a fixed prototype image; a sample is its class's
@@ -7,7 +8,7 @@
  * benchmark can assert that it does.
  */
 
-export type WorkloadName = 'mlp' | 'lenet' | 'resnet20';
+export type WorkloadName = 'mlp' | 'lenet' | 'resnet20' | 'mobilenetv2';
 
 export interface Workload {
   name: WorkloadName;
@@ -24,7 +25,25 @@ export const WORKLOADS: Record<WorkloadName, Workload> = {
   mlp: { name: 'mlp', title: 'MLP 784-256-128-10, batch 128', sample: [784], batch: 128, classes: 10, stepsPerEpoch: 20 },
   lenet: { name: 'lenet', title: 'LeNet-style CNN 28x28, batch 64', sample: [1, 28, 28], batch: 64, classes: 10, stepsPerEpoch: 10 },
   resnet20: { name: 'resnet20', title: 'ResNet-20 32x32x3, batch 64', sample: [3, 32, 32], batch: 64, classes: 10, stepsPerEpoch: 2 },
+  mobilenetv2: { name: 'mobilenetv2', title: 'MobileNetV2-style 32x32x3, batch 64', sample: [3, 32, 32], batch: 64, classes: 10, stepsPerEpoch: 2 },
 };
+
+/** The workload names in table order. */
+export const WORKLOAD_NAMES = Object.keys(WORKLOADS) as WorkloadName[];
+
+/**
+ * The MobileNetV2-style workload: the zoo's `mobilenet_v2` cut to four stages (stem 32, inverted
+ * residual blocks with 1x1 expansion, 3x3 depthwise, linear 1x1 projection, ReLU6), a 1x1 conv to
+ * 256 channels, no dropout (about 22 MFLOP forward per 32x32 sample, ResNet-20 is about 82).
+ */
+export const MOBILENET_STYLE = {
+  stemChannels: 32, stemStride: 1, lastChannels: 256, dropout: 0,
+  blocks: [[1, 16, 1, 1], [6, 24, 2, 2], [6, 32, 3, 2], [6, 64, 2, 2]],
+  inputShape: [3, 32, 32], classes: 10,
+};
+
+/** Convolutional workloads with seconds per step on slow tools (fewer steps per epoch there). */
+export const isHeavy = (w: WorkloadName): boolean => w === 'resnet20' || w === 'mobilenetv2';
 
 export const LEARNING_RATE = 1e-3;
 export const DATA_SEED = 42;

@@ -19,6 +19,10 @@ import type { ExecutionMode, GraphOptimization, SessionConfig, ValidatedSessionC
  *   2 vCPU EPYC (dev VM, load ~7 from other jobs)
  *                                    intra 1: 2.87  2: 2.97  ORT default: 2.96  intra 2 + spin: 7.25
  *
+ *   2 vCPU EPYC, issue 11 (bench/compare.ts --quick, load 12-27 from other jobs), Trainer 2 threads
+ *     over 1, wall: MLP 1.15x, ResNet-20 0.98x, MobileNetV2-style 0.98x (LeNet 12x: an outlier of
+ *     the loaded run); per CPU second two threads never won. So one thread stays the default here.
+ *
  * So: threads up to the physical cores help (2x at 8 on 16 vCPUs), more do not; spinning wins on an
  * idle machine and loses badly on a busy one (the trainer's main thread and data loader compete),
  * so it stays off; on 2 cores one thread is as fast as two (and DESIGN.md's earlier measurement

@@ -10,6 +10,7 @@ import { tensor, type DType, type Tensor } from '../onnx/tensor.js';
 import { SessionError, asSessionError } from './errors.js';
 import { outOfMemoryError } from './oom.js';
 import { disabledOptimizers } from './model-options.js';
+import { lowerForCpu, nchwcBlockSize } from './nchwc.js';
 import { cudaUnavailableMessage, deviceLabel, diagnoseCuda, loadableLibraries, webgpuUnavailableMessage } from './providers.js';
 import type {
   BackendEntry, BackendSession, BackendVersions, ExecutionProvider, ProviderReport, ResolvedSessionConfig, RunOptions, SessionBackend,
@@ -128,9 +129,12 @@ export class OrtBackend implements SessionBackend {
       const d = diagnoseCuda();
       if (d.missingProviderFiles.length) throw new SessionError('ERR_PROVIDER_UNAVAILABLE', cudaUnavailableMessage(device, d));
     }
+    // read from the model as Gymnos wrote it (recompute graphs keep their copies: model-options.ts)
+    const disable = disabledOptimizers(model);
+    // CPU: training graphs' Convs onto the NCHWc kernels ORT gives only constant-weight Convs (nchwc.ts)
+    if (config.provider === 'cpu' && config.graphOptimization === 'all') model = lowerForCpu(model, await nchwcBlockSize(ort));
     try {
       const options = toSessionOptions(config);
-      const disable = disabledOptimizers(model);
       if (disable.length) options.extra = { ...options.extra, optimization: { disable_specified_optimizers: disable.join(',') } };
       const session = await ort.InferenceSession.create(model, options);
       return new OrtSession(ort, session);

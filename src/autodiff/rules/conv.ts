@@ -2,9 +2,13 @@
  * Gradient rules for Conv and ConvTranspose (1-D, 2-D, 3-D; strides, pads, dilations, groups,
  * auto_pad, output_padding, output_shape; X, W and B).
  *
- * - Conv dX: ConvTranspose(dY, W) with the forward's strides/pads/dilations/group and an
- *   output_padding that restores odd input sizes (measured faster than Conv with a flipped W).
- * - Conv dW: im2col + batched MatMul (conv-weight.ts).
+ * - Conv dX, every stride 1: Conv(dY, W') with W' the spatially flipped kernel, in- and output
+ *   channels exchanged within each group, and pads dilation*(k-1) - pad (ORT's plain Conv path,
+ *   measured 1.07-1.3x faster than ConvTranspose on the ResNet-20 layers; bench/profile-step.ts).
+ *   Strided (or padded past the kernel's reach): ConvTranspose(dY, W) with the forward's
+ *   strides/pads/dilations/group and an output_padding that restores odd input sizes.
+ * - Conv dW: 2-D group 1 kernels > 1x1 on x64: one Conv over the batch as channels (CPU sessions
+ *   run it on NCHWc kernels); otherwise im2col + batched MatMul (conv-weight.ts).
  * - ConvTranspose dX: Conv(dY, W) with the same attributes; dW: the Conv weight gradient with the
  *   roles of X and dY exchanged (dY is the "input", X the "output gradient").
  * - B: ReduceSum of dY over every axis but the channels.
@@ -12,20 +16,56 @@
  */
 import { attrInt, attrInts, attrString } from '../../onnx/ir.js';
 import { AutodiffError, type GradContext, type GradRuleFamily } from '../rule.js';
-import { staticSpatial, sumButChannels, weightGrad, windowOf, windowTranspose, type Window } from './conv-weight.js';
+import { defaultWeightGradForm, staticSpatial, sumButChannels, weightGrad, windowOf, windowTranspose, type WeightGradForm, type Window } from './conv-weight.js';
 
-function convGrad(c: GradContext): Array<string | undefined> {
-  const [x, w, bias] = [c.x(0), c.x(1), c.x(2)];
-  const dy = c.dy(0)!;
-  const ws = c.staticShape(w, 'the Conv gradient (kernel size)');
-  const kernel = attrInts(c.node, 'kernel_shape', ws.slice(2));
-  const group = attrInt(c.node, 'group', 1);
-  const win = windowOf(c, x, c.y(0), kernel, 'the Conv gradient (output padding and im2col)');
-  const dx = c.needs(0) ? windowTranspose(c, dy, w, win, group, win.inSpatial) : undefined;
-  const dw = c.needs(1) ? weightGrad(c, { x, dy, channels: ws[1] * group, outChannels: ws[0], group, win }) : undefined;
-  const db = bias && c.needs(2) ? sumButChannels(c, dy, ws.length) : undefined;
-  return [dx, dw, db];
+/** How the Conv input gradient is formed: 'flipped' (Conv with W', where every stride is 1) or 'transpose' (ConvTranspose). */
+export type ConvInputGrad = 'flipped' | 'transpose';
+
+/**
+ * dX of a stride-1 Conv as a Conv of dY with W' (flipped taps, channels exchanged per group);
+ * undefined when a stride is not 1 or a pad exceeds the kernel's reach (W' would need negative pads).
+ */
+export function flippedInputGrad(c: GradContext, dy: string, w: string, ws: number[], win: Window, group: number): string | undefined {
+  const { b } = c;
+  const n = win.kernel.length;
+  if (win.strides.some((st) => st !== 1)) return undefined;
+  const reach = win.kernel.map((k, i) => (k - 1) * win.dilations[i]);
+  const pads = [...win.padsBegin.map((p, i) => reach[i] - p), ...win.padsEnd.map((p, i) => reach[i] - p)];
+  if (pads.some((p) => p < 0)) return undefined;
+  const axes = Array.from({ length: n }, (_, i) => i + 2);
+  const flipped = win.kernel.every((k) => k === 1) ? w
+    : b.op('Slice', [w, b.ints(axes.map(() => -1)), b.ints(axes.map(() => -(2 ** 31))), b.ints(axes), b.ints(axes.map(() => -1))]);
+  const [co, cig] = ws;
+  const cog = co / group;
+  let wt: string;
+  if (cog === 1 && cig === 1) wt = flipped; // depthwise, multiplier 1: W' is the flipped W
+  else if (group === 1) wt = b.op('Transpose', [flipped], { perm: [1, 0, ...axes] });
+  else {
+    const perGroup = b.op('Reshape', [flipped, b.ints([group, cog, cig, ...win.kernel])]);
+    const swapped = b.op('Transpose', [perGroup], { perm: [0, 2, 1, ...axes.map((a) => a + 1)] });
+    wt = b.op('Reshape', [swapped, b.ints([group * cig, cog, ...win.kernel])]);
+  }
+  return b.op('Conv', [dy, wt], { dilations: win.dilations, group, pads });
 }
+
+/** The Conv rule with a given input-gradient formulation (tests pin one against the other). */
+export function convGradWith(dxForm: ConvInputGrad, dwForm: WeightGradForm = defaultWeightGradForm()): (c: GradContext) => Array<string | undefined> {
+  return (c) => {
+    const [x, w, bias] = [c.x(0), c.x(1), c.x(2)];
+    const dy = c.dy(0)!;
+    const ws = c.staticShape(w, 'the Conv gradient (kernel size)');
+    const kernel = attrInts(c.node, 'kernel_shape', ws.slice(2));
+    const group = attrInt(c.node, 'group', 1);
+    const win = windowOf(c, x, c.y(0), kernel, 'the Conv gradient (output padding and im2col)');
+    const dx = c.needs(0) ? (dxForm === 'flipped' ? flippedInputGrad(c, dy, w, ws, win, group) : undefined) ?? windowTranspose(c, dy, w, win, group, win.inSpatial) : undefined;
+    const dw = c.needs(1) ? weightGrad(c, { x, dy, channels: ws[1] * group, outChannels: ws[0], group, win }, dwForm) : undefined;
+    const db = bias && c.needs(2) ? sumButChannels(c, dy, ws.length) : undefined;
+    return [dx, dw, db];
+  };
+}
+
+/** The rule: dW's form is chosen per graph (defaultWeightGradForm reads the platform). */
+const convGrad = (c: GradContext) => convGradWith('flipped')(c);
 
 /**
  * The pads ConvTranspose actually uses, as ONNX Runtime 1.30 resolves them (checked against its

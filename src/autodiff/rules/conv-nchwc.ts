@@ -1,0 +1,110 @@
+/**
+ * Lowering of a training graph's 2-D convolutions onto ONNX Runtime's blocked NCHWc CPU kernels
+ * (`com.microsoft.nchwc` Conv, ReorderInput, ReorderOutput: MLAS, x86 with AVX2 or AVX-512).
+ *
+ * ORT's own NchwcTransformer does this only for Conv nodes whose weights are constant
+ * initializers; in a training graph the weights are inputs (and the input-gradient Convs take a
+ * flipped copy), so every Conv there ran on the generic im2col + GEMM path. Here each eligible
+ * Conv becomes ReorderInput(X) -> nchwc.Conv(X', W', B) -> ReorderOutput, with W' the weights
+ * reordered inside the graph by Reshape + Transpose into the layout MLAS reads:
+ *
+ * - OIHWBiBo `[Co/b, C/b, kh, kw, b_in, b_out]` for group 1 with C and Co multiples of the block b,
+ * - OIHWBo `[Co/b, C, kh, kw, b_out]` for group 1 with C < b (the input stays NCHW, as the stem),
+ *   and for depthwise convolutions (group = C = Co, a multiple of b; the input is reordered),
+ * - OIHWBiBo after zero-padding the channels to a block multiple at run time, for group-1 Convs
+ *   whose input channels are symbolic: the weight gradient's Conv over the batch as channels.
+ *
+ * Everything else (other groups, ranks, channel counts) stays a standard Conv. The block size is
+ * the machine's (8 with AVX2, 16 with AVX-512); `session/nchwc.ts` probes it from the runtime.
+ * Used only for CPU sessions: the saved and exported models stay standard ONNX.
+ */
+import type { Graph, Node } from '../../onnx/ir.js';
+import { attrInt, attrInts } from '../../onnx/ir.js';
+import { GraphBuilder } from '../../onnx/builder.js';
+import type { ShapeTable } from '../../onnx/shapes/infer.js';
+
+export const NCHWC_DOMAIN = 'com.microsoft.nchwc';
+/** The contrib ops the lowering emits (tests check the installed runtime has each). */
+export const NCHWC_OPS = ['Conv', 'ReorderInput', 'ReorderOutput'] as const;
+
+/**
+ * Whether CPU sessions here will lower Convs onto NCHWc (x64, where MLAS has the kernels, and not
+ * turned off with GYMNOS_NCHWC=0). The weight-gradient rule picks its formulation by this: the
+ * Conv over the batch wins only on the NCHWc kernels (2x there, 1.25x slower on the generic path).
+ */
+export function nchwcExpected(): boolean {
+  return process.arch === 'x64' && process.env.GYMNOS_NCHWC !== '0';
+}
+
+type Layout = { filter: 'OIHWBiBo' | 'OIHWBo'; reorderInput: boolean; /** input channels symbolic (the batch of a weight-gradient Conv): padded to a block multiple at run time */ dynamic?: boolean };
+
+function layoutOf(n: Node, table: ShapeTable, block: number): Layout | undefined {
+  if (n.domain !== '' || n.opType !== 'Conv' || n.inputs.length < 2) return undefined;
+  const xi = table.info.get(n.inputs[0]);
+  const x = xi?.shape;
+  const w = table.info.get(n.inputs[1])?.shape;
+  if (!x || !w || x.length !== 4 || w.length !== 4 || xi?.dtype !== 'float32') return undefined;
+  const [co, cig, kh, kw] = w;
+  if (typeof co !== 'number' || typeof kh !== 'number' || typeof kw !== 'number' || co % block !== 0) return undefined;
+  const c = x[1];
+  const group = attrInt(n, 'group', 1);
+  if (typeof c !== 'number' || typeof cig !== 'number') {
+    // a Conv over the batch as channels (the weight gradient): group 1, channels known only at run time
+    return group === 1 && n.inputs.length === 2 && !n.attrs.auto_pad ? { filter: 'OIHWBiBo', reorderInput: true, dynamic: true } : undefined;
+  }
+  if (group === 1 && c % block === 0) return { filter: 'OIHWBiBo', reorderInput: true };
+  if (group === 1 && c < block) return { filter: 'OIHWBo', reorderInput: false };
+  if (group === c && cig === 1 && co === c && c % block === 0) return { filter: 'OIHWBo', reorderInput: true };
+  return undefined;
+}
+
+/**
+ * Rewrites every eligible Conv of `graph` (shapes from `table`) onto the NCHWc kernels with
+ * block size `block`, in place; returns how many were rewritten.
+ */
+export function lowerConvsToNchwc(graph: Graph, table: ShapeTable, block: number): number {
+  if (!(block === 8 || block === 16)) throw new Error(`NCHWc block size must be 8 or 16 (the MLAS blocks), got ${block}`);
+  const out: Node[] = [];
+  const b = new GraphBuilder(graph, 'nchwc', out);
+  let count = 0;
+  for (const n of graph.nodes) {
+    const layout = layoutOf(n, table, block);
+    if (!layout) { out.push(n); continue; }
+    let [x, w] = n.inputs;
+    const bias = n.inputs[2];
+    const [co, cigDim, kh, kw] = table.info.get(w)!.shape!;
+    const cig = typeof cigDim === 'number' ? cigDim : -1;
+    const start = out.length;
+    if (layout.dynamic) {
+      // zero channels up to a multiple of the block, on X and W alike (they add nothing)
+      const channels = b.op('Gather', [b.op('Shape', [x]), b.ints([1])], { axis: 0 });
+      const blk = b.ints([block]);
+      const extra = b.op('Mod', [b.op('Sub', [blk, b.op('Mod', [channels, blk])]), blk]);
+      const pads = b.op('Concat', [b.ints([0, 0, 0, 0, 0]), extra, b.ints([0, 0])], { axis: 0 });
+      x = b.op('Pad', [x, pads]);
+      w = b.op('Pad', [w, pads]);
+    }
+    let filter: string;
+    if (layout.filter === 'OIHWBiBo') {
+      const split = b.op('Reshape', [w, b.ints([co as number / block, block, cig < 0 ? -1 : cig / block, block, kh as number, kw as number])]);
+      filter = b.op('Reshape', [b.op('Transpose', [split], { perm: [0, 2, 4, 5, 3, 1] }), b.ints([co as number, cig, kh as number, kw as number])]);
+    } else {
+      const dims = [co, cig, kh, kw] as number[];
+      const split = b.op('Reshape', [w, b.ints([dims[0] / block, block, cig, dims[2], dims[3]])]);
+      filter = b.op('Reshape', [b.op('Transpose', [split], { perm: [0, 2, 3, 4, 1] }), b.ints(dims)]);
+    }
+    let xin = x;
+    if (layout.reorderInput) { xin = b.fresh('x'); b.emit('ReorderInput', [x], [xin], { channels_last: 0 }, NCHWC_DOMAIN); }
+    const attrs: Record<string, number[] | number> = { group: attrInt(n, 'group', 1) };
+    for (const k of ['strides', 'pads', 'dilations', 'kernel_shape']) if (n.attrs[k]) attrs[k] = attrInts(n, k, []);
+    const y = b.fresh('y');
+    const conv = b.emit('Conv', bias ? [xin, filter, bias] : [xin, filter], [y], attrs, NCHWC_DOMAIN);
+    if (n.attrs.auto_pad) conv.attrs.auto_pad = n.attrs.auto_pad;
+    b.emit('ReorderOutput', [y], [n.outputs[0]], { channels_last: 0, channels: co as number }, NCHWC_DOMAIN);
+    // keep the original node's name as a prefix (profiles still tell forward from backward)
+    for (let i = start; i < out.length; i++) out[i].name = `${n.name}/nchwc/${out[i].opType}_${i - start}`;
+    count++;
+  }
+  graph.nodes = out;
+  return count;
+}
