@@ -163,7 +163,7 @@ test('with the Trainer: a TTY gets the bar and a line per epoch; a pipe gets no 
   await fit(cfg({ epochs: 2 }), { ...scripted({ valLoss: () => 0.5 }), output: out(), callbacks: bars });
   assert.doesNotMatch(pipe.text, /[\r\x1b]/);
   const lines = tty.text.split('\n');
-  assert.match(lines[0], /\r\x1b\[2Kepoch 1\/2 \[==========\] 6\/6 \d+:\d\d<0:00 [\d.]+ samples\/s loss 1\.0000\r\x1b\[2Kepoch 1\/2 loss 1\.0000 accuracy [\d.]+ val_loss 0\.5000 val_accuracy [\d.]+ [\d.]+s \d+ samples\/s$/);
+  assert.match(lines[0], /\r\x1b\[2Kepoch 1\/2 \[==========\] 6\/6 \d+:\d\d<0:00 [\d.]+ samples\/s loss 1\.0000\r\x1b\[2Kepoch 1\/2 loss 1\.0000 accuracy [\d.]+ val_loss 0\.5000 val_accuracy [\d.]+ [\d.]+s \d+ samples\/s( mem \d+M)?$/);
   assert.match(lines[1], /epoch 2\/2 loss/);
   assert.match(lines[2], /^test: loss/);
 });

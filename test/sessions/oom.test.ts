@@ -29,8 +29,8 @@ test('allocation failure messages map to ERR_OUT_OF_MEMORY naming the peak, the 
 
 test('a real ONNX Runtime allocation failure under an address-space limit is ERR_OUT_OF_MEMORY', { skip: process.platform !== 'linux' }, () => {
   const child = fileURLToPath(new URL('./oom-child.ts', import.meta.url));
-  // 4 GB of address space: enough for Node (with WebAssembly guard regions off: tsx uses WebAssembly) and ORT, not for the 20 GB tensor the model asks for
-  const r = spawnSync('bash', ['-c', `ulimit -v 4000000 && exec "${process.execPath}" --disable-wasm-trap-handler --import tsx "${child}"`], { encoding: 'utf8' });
+  // 8 GB of address space: enough for Node (with WebAssembly guard regions off: tsx uses WebAssembly) and ORT, not for the 20 GB tensor the model asks for
+  const r = spawnSync('bash', ['-c', `ulimit -v 8000000 && exec "${process.execPath}" --disable-wasm-trap-handler --import tsx "${child}"`], { encoding: 'utf8' });
   const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
   assert.ok(line, `child failed (exit ${r.status}): ${r.stderr.slice(-1500)}`);
   const got = JSON.parse(line.slice(7)) as { code: string; message: string };

@@ -99,7 +99,7 @@ test('12 trials on 2 workers: a worker killed mid-trial, a Redis restart, every 
   assert.ok(!k.worker.endsWith(`:${a.pid}`), 'another worker finished it');
   assert.match(readFileSync(join(held.runDir, 'gymnos.log'), 'utf8'), new RegExp(`"step":${held.step}[^\\n]*"msg":"resumed"|"msg":"resumed"[^\\n]*"step":${held.step}`));
   const rows = readLines(join(held.runDir, 'metrics.jsonl')).filter((r) => r.kind === 'epoch');
-  assert.deepEqual(rows.map((r) => r.epoch), [0, 1]);
+  assert.deepEqual(rows.map((r) => r.epoch), [1, 2]);
   // resume is exact: an uninterrupted run of the same config ends with the same numbers
   const fresh = train(JSON.parse(readFileSync(join(held.runDir, 'config.json'), 'utf8')), { output: join(tmp, 'fresh'), baseDir: join(ROOT, 'examples') });
   await fresh.result;

@@ -27,7 +27,7 @@ test('a worker shutdown requeues the trial; the next attempt resumes it exactly'
   const [job] = trialJobs(s, id, dir, manifest);
   const events: SweepEvent[] = [];
   const ctl = new AbortController();
-  const onEvent = (e: SweepEvent) => { events.push(e); if (e.type === 'trialEpoch' && e.epoch === 1) ctl.abort(WORKER_SHUTDOWN); };
+  const onEvent = (e: SweepEvent) => { events.push(e); if (e.type === 'trialEpoch' && e.epoch === 2) ctl.abort(WORKER_SHUTDOWN); };
   await assert.rejects(runTrial(job, { store: new MemoryRungStore(), worker: 'w1', signal: ctl.signal, onEvent }), (e: Error & { code?: string }) => e.code === 'GYMNOS_REQUEUE');
   assert.equal(events.filter((e) => e.type === 'trialEnd').length, 0);
   const out = await runTrial(job, { store: new MemoryRungStore(), worker: 'w2', onEvent: (e) => events.push(e) });
@@ -36,7 +36,7 @@ test('a worker shutdown requeues the trial; the next attempt resumes it exactly'
   assert.equal(out.resumes[0].worker, 'w2');
   assert.equal(events.filter((e) => e.type === 'trialEnd').length, 1);
   const rows = (p: string) => readFileSync(join(p, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.kind === 'epoch');
-  assert.deepEqual(rows(out.runDir).map((r) => r.epoch), [0, 1, 2, 3, 4, 5]);
+  assert.deepEqual(rows(out.runDir).map((r) => r.epoch), [1, 2, 3, 4, 5, 6]);
   const fresh = train(job.config, { output: join(tmp, 'fresh') });
   await fresh.result;
   assert.deepEqual(rows(out.runDir).map((r) => r.validation), rows(join(tmp, 'fresh')).map((r) => r.validation));

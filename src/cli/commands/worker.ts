@@ -57,7 +57,7 @@ function testHold(): (() => Callback[]) | undefined {
       name: 'sweep_test_hold',
       onFitStart(e) { runDir = e.runDir; },
       async onEpochStart(e) {
-        if (held || e.epoch < 1) return;
+        if (held || e.epoch < 2) return; // epochs count from 1: epoch 2 starts after the first checkpoint
         held = true;
         writeFileSync(join(dir, `held-${process.pid}.json`), JSON.stringify({ pid: process.pid, runDir, epoch: e.epoch, step: e.step }));
         await new Promise(() => undefined);
