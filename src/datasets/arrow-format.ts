@@ -10,6 +10,7 @@ import {
   Field, FixedSizeList, Float32, Int32, Uint8, RecordBatch, Schema, Struct, Table, makeData, tableFromIPC, tableToIPC,
 } from 'apache-arrow';
 import { DatasetError } from './errors.js';
+import { arrowLayoutProblem } from './arrow-check.js';
 import type { DatasetData } from './types.js';
 
 /** Field metadata key of an image column's [H,W,C] shape (as the native loader reads it). */
@@ -65,8 +66,12 @@ export function encodeArrow(d: DatasetData, rows?: ArrayLike<number>): Uint8Arra
 /** Reads a cache file written by `encodeArrow` back into memory. */
 export function decodeArrow(path: string): DatasetData {
   let table: Table;
+  const bytes = readFileSync(path);
+  // a damaged cache file must not hang apache-arrow's reader (see arrow-check.ts)
+  const problem = arrowLayoutProblem(bytes);
+  if (problem) throw new DatasetError(`the Arrow cache file '${path}' is truncated or corrupt (${problem}); delete it (gymnosd datasets clear) and ingest again`);
   try {
-    table = tableFromIPC(readFileSync(path));
+    table = tableFromIPC(bytes);
   } catch (e) {
     throw new DatasetError(`cannot read the Arrow cache file '${path}' (${(e as Error).message}); delete it (gymnosd datasets clear) and ingest again`, { cause: e });
   }

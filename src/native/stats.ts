@@ -1,6 +1,8 @@
 /** Fitting tabular statistics for the loader's `standardize` step. */
 import { readFileSync } from 'node:fs';
 import { tableFromIPC } from 'apache-arrow';
+import { arrowLayoutProblem } from '../datasets/arrow-check.js';
+import { DatasetError } from '../datasets/errors.js';
 
 /** Per-feature mean and standard deviation. */
 export interface Standardization {
@@ -15,7 +17,11 @@ export interface Standardization {
  * `columns` is one FixedSizeList<Float32> column or several Float32 columns, as in the plan.
  */
 export function fitStandardize(path: string, columns: string[], rows?: ArrayLike<number>): Standardization {
-  const table = tableFromIPC(readFileSync(path));
+  const bytes = readFileSync(path);
+  // a damaged file must not hang apache-arrow's reader (see arrow-check.ts)
+  const problem = arrowLayoutProblem(bytes);
+  if (problem) throw new DatasetError(`the Arrow file '${path}' is truncated or corrupt (${problem}); delete the dataset cache (gymnosd datasets clear) and ingest again`);
+  const table = tableFromIPC(bytes);
   const cols = columns.map((name) => {
     const c = table.getChild(name);
     if (!c) throw new Error(`fitStandardize: '${path}' has no column '${name}'; its columns are ${table.schema.fields.map((x) => x.name).join(', ')}`);

@@ -73,7 +73,7 @@ test('a truncated or corrupt Arrow file is named as such, with no internal text'
   const stream = tableToIPC(table, 'stream');
   const path = t.path('cut.arrows');
   writeFileSync(path, stream.subarray(0, 40));
-  await assert.rejects(prepare({ type: 'arrow', path, features: ['a', 'b'], label: 'label' }), userError(/^'.*cut\.arrows' is truncated or corrupt \(not a readable Arrow IPC or Feather v2 file\); export it again/));
+  await assert.rejects(prepare({ type: 'arrow', path, features: ['a', 'b'], label: 'label' }), userError(/^'.*cut\.arrows' is truncated or corrupt \(not a readable Arrow IPC or Feather v2 file: message 1 \(at byte 0\) claims \d+ bytes of metadata, beyond the end of the data\); export it again/));
 });
 
 test('absurd learning rates and thread counts are config errors with the allowed range', () => {

@@ -11,6 +11,7 @@ import { tableFromIPC, type Table, type Vector } from 'apache-arrow';
 import { DatasetError, OptionChecker } from '../errors.js';
 import type { DatasetSource, IngestedData } from '../types.js';
 import { SHAPE_KEY } from '../arrow-format.js';
+import { arrowLayoutProblem } from '../arrow-check.js';
 import { requireFile } from './fs-helpers.js';
 
 /** Validated options of the arrow source. */
@@ -96,6 +97,9 @@ async function ingest(o: ArrowOptions): Promise<IngestedData> {
   if (bytes.subarray(0, 6).toString('latin1') === 'ARROW1' && (bytes.length < 12 || bytes.subarray(bytes.length - 6).toString('latin1') !== 'ARROW1')) {
     throw new DatasetError(`'${file}' is truncated (${bytes.length} bytes, and no Arrow footer at its end); ${reexport}`);
   }
+  // apache-arrow trusts the layout and loops forever on some damaged footers: check it first
+  const problem = arrowLayoutProblem(bytes);
+  if (problem) throw new DatasetError(`'${file}' is truncated or corrupt (not a readable Arrow IPC or Feather v2 file: ${problem}); ${reexport}`);
   try {
     t = tableFromIPC(bytes);
     // decoding is lazy in places: touch every column once so damage shows here, not mid-training
