@@ -26,6 +26,8 @@ import { computeAll, type Metric } from '../metrics/index.js';
 import { StepRunner, type Batch } from './step-runner.js';
 import { RunDir, type MetricsRecord } from './run-dir.js';
 import { assertFinite, divergedAt, restoreNewest } from './faults.js';
+import { concatRows } from './feed.js';
+import { packSnapshots, unpackSnapshots, type Snapshot, type TrainerState } from './trainer-state.js';
 import { prepare, type BackendChoice, type Prepared } from './setup.js';
 import type { DataBatch, DataSplit, TrainingData } from './data.js';
 import { describeEvent, hookName, type Callback, type CallbackContext, type Decision, type FitResult, type Metrics, type Position, type SetupPhase, type StopReason, type TrainerEvent, userPosition } from './events.js';
@@ -68,7 +70,7 @@ export class Trainer {
   /** Each callback's learning-rate factor; `lrScale` is their product. */
   private lrScales: Record<string, number> = {};
   /** Weight copies callbacks asked for (`Decision.snapshot`), by tag. */
-  private snapshots = new Map<string, { step: number; restoreAtEnd: boolean; tensors: Map<string, Tensor> }>();
+  private snapshots = new Map<string, Snapshot>();
   /** Gradients of the last step of the latest epoch, when a callback wants them. */
   private lastGradients?: Map<string, Tensor>;
   private callbacks: Callback[] = [];
@@ -207,7 +209,7 @@ export class Trainer {
       const r = await this.runner.runSteps(steps, lrs, { gradients: lastOfEpoch && wantsGradients });
       if (r.gradients) this.lastGradients = r.gradients;
       const count = steps.reduce((n, s) => n + s.label.dims[0], 0);
-      const label = k > 1 ? { ...steps[0].label, dims: [count, ...steps[0].label.dims.slice(1)], data: concatData(steps.map((s) => s.label)) } : steps[0].label;
+      const label = concatRows(steps.map((s) => s.label));
       const loss = r.losses.reduce((x, y) => x + y, 0) / r.losses.length;
       for (const m of metrics) m.update({ prediction: r.prediction, label, loss, count });
       for (const b of group) b.release?.();
@@ -284,11 +286,12 @@ export class Trainer {
 
   /** Weights, optimizer state, position, callback state and weight copies: all a resume needs. */
   private buildCheckpoint(at: Position, metrics: Metric[]) {
-    const trainer = { epoch: at.epoch, batch: at.batch, lrScale: this.lrScale, lrScales: this.lrScales, metrics: at.batch ? metrics.map((m) => m.state()) : undefined,
-      callbacks: Object.fromEntries(this.callbacks.filter((c) => c.state).map((c) => [c.name, c.state!()])),
-      snapshots: [...this.snapshots].map(([tag, s]) => ({ tag, step: s.step, restoreAtEnd: s.restoreAtEnd })) };
+    const trainer: TrainerState = { epoch: at.epoch, batch: at.batch, lrScale: this.lrScale, lrScales: this.lrScales, metrics: at.batch ? metrics.map((m) => m.state()) : undefined,
+      callbacks: Object.fromEntries(this.callbacks.filter((c) => c.state).map((c) => [c.name, c.state!()])) };
+    const kept = new Map<string, Tensor>();
+    trainer.snapshots = packSnapshots(this.snapshots, kept);
     const ck = this.runner.checkpoint({ trainer });
-    for (const [tag, s] of this.snapshots) for (const [k, t] of s.tensors) ck.tensors.set(`${SNAPSHOT_PREFIX}${tag}/${k}`, t);
+    for (const [k, t] of kept) ck.tensors.set(k, t);
     return ck;
   }
 
@@ -298,15 +301,11 @@ export class Trainer {
     for (const s of skipped) this.log.warn({ path: s.path, error: s.error }, 'checkpoint unusable; trying the previous one');
     this.records = this.run.truncateMetrics(found ? Number(found.checkpoint.meta.step ?? 0) : 0);
     if (!found) { this.log.warn('no usable checkpoint; the run starts over'); return undefined; }
-    const t = found.checkpoint.meta.trainer as { epoch: number; batch: number; lrScale: number; lrScales?: Record<string, number>; metrics?: unknown[]; callbacks?: Record<string, unknown>; snapshots?: Array<{ tag: string; step: number; restoreAtEnd: boolean }> };
+    const t = found.checkpoint.meta.trainer as TrainerState;
     this.pos = { epoch: t.epoch, batch: t.batch, step: this.runner.step };
     this.lrScale = t.lrScale ?? 1;
     this.lrScales = t.lrScales ?? {};
-    for (const s of t.snapshots ?? []) {
-      const prefix = `${SNAPSHOT_PREFIX}${s.tag}/`;
-      const tensors = new Map([...found.checkpoint.tensors].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
-      this.snapshots.set(s.tag, { step: s.step, restoreAtEnd: s.restoreAtEnd, tensors });
-    }
+    this.snapshots = unpackSnapshots(t, found.checkpoint.tensors);
     if (t.metrics) metrics.forEach((m, i) => m.load(t.metrics![i]));
     for (const c of this.callbacks) if (c.load && t.callbacks?.[c.name] !== undefined) c.load(t.callbacks[c.name]);
     this.log.info({ checkpoint: found.path, ...this.pos }, 'resumed');
@@ -368,8 +367,7 @@ export class Trainer {
     }
     if (d.stop && !this.stopRequest) { this.stopRequest = `${from}: ${d.stop.reason}`; this.log.info({ callback: from, reason: d.stop.reason }, 'stop requested'); }
     if (d.snapshot) {
-      const weights = new Map([...this.runner.state].filter(([k]) => this.isWeight(k)).map(([k, t]) => [k, cloneTensor(t)]));
-      this.snapshots.set(d.snapshot.tag, { step: this.pos.step, restoreAtEnd: !!d.snapshot.restoreAtEnd, tensors: weights });
+      this.snapshots.set(d.snapshot.tag, { step: this.pos.step, restoreAtEnd: !!d.snapshot.restoreAtEnd, tensors: this.weightCopies() });
     }
     for (const a of d.save ?? []) {
       const path = resolve(this.run.path, a.path);
@@ -390,6 +388,11 @@ export class Trainer {
     this.checkFinite();
     const m = this.runner.exportModel();
     return this.p.data.bake ? this.p.data.bake(m, this.p.art.dataInputs[0].name) : m;
+  }
+
+  /** Copies of the current weights (not optimizer state). */
+  private weightCopies(): Map<string, Tensor> {
+    return new Map([...this.runner.state].filter(([k]) => this.isWeight(k)).map(([k, t]) => [k, cloneTensor(t)]));
   }
 
   private isWeight(name: string): boolean {
@@ -415,20 +418,9 @@ export class Trainer {
       runDir: this.run.path, config: this.config, stepsPerEpoch, totalSteps,
       metrics: [...names, ...(this.p.data.validation ? names.map((k) => `val_${k}`) : [])],
       baseLr: resolveOptimizer(this.config.training.optimizer, 'training.optimizer').options.lr,
-      weights: () => new Map([...this.runner.state].filter(([k]) => this.isWeight(k)).map(([k, t]) => [k, cloneTensor(t)])),
+      weights: () => this.weightCopies(),
       gradients: () => this.lastGradients,
     };
     for (const c of this.callbacks) await c.setup?.(ctx);
   }
-}
-
-/** Checkpoint tensor names of weight copies: `snapshot/<tag>/<tensor>`. */
-const SNAPSHOT_PREFIX = 'snapshot/';
-
-function concatData(ts: Array<{ data: ArrayLike<unknown> }>): BigInt64Array | Float32Array {
-  const first = ts[0].data;
-  const out = first instanceof BigInt64Array ? new BigInt64Array(ts.reduce((n, t) => n + t.data.length, 0)) : new Float32Array(ts.reduce((n, t) => n + t.data.length, 0));
-  let off = 0;
-  for (const t of ts) { (out as Float32Array).set(t.data as Float32Array, off); off += t.data.length; }
-  return out;
 }
