@@ -9,7 +9,7 @@ export { CALLBACK_DEFS, CALLBACKS, Monitor, type CallbackDef } from './callbacks
 export { TRACKER_DEFS, type Tracker, type TrackerDef } from './trackers/index.js';
 export { TrackerManager } from './trackers/manager.js';
 export { readRun, renderReport } from './report/html.js';
-export type { TrainingData, DataSplit, DataBatch } from './trainer/data.js';
+export type { TrainingData, DataSplit, DataBatch } from './datasets/index.js';
 export { parseExperiment, experimentJsonSchema, loadSystem, loadLogging, parseSystem, parseLogging, applyOverrides, ConfigError, type ExperimentConfig, type SystemConfig, type LoggingConfig } from './config/index.js';
 export { METRICS, createMetrics, type Metric, type MetricDef } from './metrics/index.js';
 export { SCHEDULE_DEFS, createSchedule, type Schedule, type ScheduleDef } from './trainer/schedules/index.js';
@@ -20,7 +20,7 @@ export { loadModel, saveModel } from './onnx/io.js';
 export { checkModelFile, inspectModel, formatReport, type ModelReport } from './models/inspect.js';
 export { modelGradCheck } from './autodiff/model-gradcheck.js';
 export { gradCheck } from './autodiff/gradcheck.js';
-export { saveCheckpoint, loadCheckpoint, type Checkpoint } from './autodiff/checkpoint.js';
+export { saveCheckpoint, loadCheckpoint, type Checkpoint } from './trainer/checkpoint.js';
 export type { TrainingSpec, TrainingArtifacts } from './autodiff/artifacts.js';
 export type { Tensor, DType } from './onnx/tensor.js';
 export { sweep, writeSweepReport, type SweepOptions, type SweepResult, type SweepHandle } from './sweeps/api.js';

@@ -20,7 +20,7 @@ import { IO_NAMES } from '../../src/autodiff/io-names.js';
 import { StepRunner } from '../../src/trainer/step-runner.js';
 import { SessionManager } from '../../src/sessions/session-manager.js';
 import { lowerForCpu, nchwcBlockSize } from '../../src/sessions/nchwc.js';
-import type { TrainingData, DataBatch } from '../../src/trainer/data.js';
+import type { TrainingData, DataBatch } from '../../src/datasets/index.js';
 import { tensor, type Tensor } from '../../src/onnx/tensor.js';
 import { lenetLike } from '../train-step.js';
 import { LEARNING_RATE, MOBILENET_STYLE, WORKLOADS, makeBatches, median, timeEpochs, type ToolResult, type Workload, type WorkloadName } from './workloads.js';

@@ -12,7 +12,7 @@ import { validateSessionConfig, sessionConfigKeys } from '../sessions/config.js'
 import { METRIC_DEFS } from '../metrics/index.js';
 import { SCHEDULE_DEFS } from '../trainer/schedules/index.js';
 import { MODEL_DEFS } from '../models/factory.js';
-import { datasetBlockSchema } from '../trainer/dataset-block.js';
+import { datasetBlockSchema } from '../datasets/block.js';
 import { CALLBACK_DEFS } from '../callbacks/index.js';
 import { TRACKER_DEFS } from '../trackers/index.js';
 

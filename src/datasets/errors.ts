@@ -7,7 +7,7 @@ import { GymnosError } from '../util/errors.js';
 /** A problem with the user's data or dataset options. */
 export class DatasetError extends GymnosError {
   readonly code = 'GYMNOS_DATASET';
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(message: string, options?: { cause?: unknown; hint?: string }) {
     super(message, options);
     this.name = 'DatasetError';
   }

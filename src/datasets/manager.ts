@@ -107,16 +107,6 @@ export class DatasetManager {
     return { cacheFile: entry.file, cacheKey: key, cacheHit: hit, meta: entry.meta, split, splitSpec, preprocessors, data: load };
   }
 
-  /**
-   * An Arrow file holding only one part of the split (the native loader streams whole files), in
-   * the cache directory beside the dataset, named by the split's hash; written once.
-   */
-  splitFile(p: PreparedDataset, part: keyof SplitIndices, cacheDir: string): string {
-    const path = join(cacheDir, `${p.cacheFile.replace(/^.*[\\/]/, '').replace(/\.arrow$/, '')}.${splitHash(p.split).slice(0, 16)}.${part}.arrow`);
-    if (!existsSync(path)) writeFileAtomic(path, encodeArrow(p.data(), p.split[part]));
-    return path;
-  }
-
   /** The `data` and `label` parts of a native LoaderPlan for a prepared dataset. */
   loaderPlanParts(p: PreparedDataset): { data: ImageDataPlan | TabularDataPlan; label: { column: string } } {
     const label = { column: LABEL_COLUMN };

@@ -1,10 +1,12 @@
 /**
- * Batches from an in-memory dataset (the built-in ones, and tests). Large datasets stream through
- * the native loader instead; this is the small-data path.
+ * Batches from an in-memory dataset (tabular data, the built-in ones, and tests): `MemorySplit`
+ * is the `DataSplit` of that small-data path. Image data streams through the native loader
+ * instead (`NativeSplit`).
  */
 import { tensor, type Tensor } from '../onnx/tensor.js';
 import { Rng } from '../util/rng.js';
 import type { TabularDataset } from './builtin.js';
+import type { DataBatch, DataSplit } from './data-split.js';
 
 export interface MemoryBatchOptions {
   batchSize: number;
@@ -48,4 +50,26 @@ export function accuracy(logits: Tensor, labels: Tensor): number {
     if (BigInt(best) === (labels.data as BigInt64Array)[i]) hit++;
   }
   return hit / b;
+}
+
+/**
+ * In-memory batches of one split part (`indices` into `ds`); the same (epoch, from) gives the same
+ * batches. With `values`, targets are those float values of each sample's label (regression).
+ */
+export class MemorySplit implements DataSplit {
+  readonly batchCount: number;
+  constructor(private readonly ds: TabularDataset, private readonly indices: number[], private readonly batchSize: number,
+    private readonly shuffle: boolean, private readonly seed: number, private readonly dropLast: boolean, private readonly values?: Float32Array) {
+    this.batchCount = dropLast ? Math.floor(indices.length / batchSize) : Math.ceil(indices.length / batchSize);
+  }
+  get size(): number { return this.indices.length; }
+  *batches(epoch: number, from: number): Iterable<DataBatch> {
+    let i = 0;
+    for (const b of memoryBatches(this.ds, this.indices, epoch, { batchSize: this.batchSize, shuffle: this.shuffle, seed: this.seed, dropLast: this.dropLast })) {
+      if (i++ < from) continue;
+      const v = this.values;
+      const target = v ? tensor('float32', [b.indices.length], Float32Array.from(b.indices, (s) => v[this.ds.labels[s]])) : b.label;
+      yield { features: b.input, target };
+    }
+  }
 }

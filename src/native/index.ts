@@ -18,5 +18,4 @@ export {
 } from './plan.js';
 export { NativeLoaderError, type NativeErrorCode } from './errors.js';
 export { loadBinding, addonPath, platformTag, type NativeStats } from './binding.js';
-export { fitStandardize, type Standardization } from './stats.js';
 export { SHAPE_KEY } from './oracle/loader.js';

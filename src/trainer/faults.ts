@@ -4,7 +4,7 @@
  * newest checkpoint that is both intact and shaped for this model, or fails naming every file.
  */
 import type { ExperimentConfig } from '../config/experiment.js';
-import { CheckpointError, type Checkpoint } from '../autodiff/checkpoint.js';
+import { CheckpointError, type Checkpoint } from './checkpoint.js';
 import type { Tensor } from '../onnx/tensor.js';
 import { DivergedError } from '../util/errors.js';
 import type { Position } from './events.js';

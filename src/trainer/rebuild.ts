@@ -12,8 +12,7 @@ import { MODEL_DEFS, type ModelDef } from '../models/factory.js';
 import { buildTrainingArtifacts, exportInference } from '../autodiff/artifacts.js';
 import type { Model } from '../onnx/ir.js';
 import { RunDir } from './run-dir.js';
-import type { TrainingData } from './data.js';
-import { createTrainingData } from './managed-data.js';
+import { createTrainingData, type TrainingData } from '../datasets/index.js';
 
 /** A user error whose message says what to do. */
 export const userError = (message: string) => Object.assign(new Error(message), { code: 'GYMNOS_USER' });

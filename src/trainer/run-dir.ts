@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { removeStaleTemps, writeFileAtomic } from '../util/atomic.js';
 import { asEnvironmentError } from '../util/errors.js';
-import { loadCheckpoint, saveCheckpoint, type Checkpoint } from '../autodiff/checkpoint.js';
+import { loadCheckpoint, saveCheckpoint, type Checkpoint } from './checkpoint.js';
 import { RunLock } from './run-lock.js';
 import type { Metrics, Position } from './events.js';
 

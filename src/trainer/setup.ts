@@ -15,9 +15,7 @@ import { SessionManager } from '../sessions/session-manager.js';
 import type { BackendSession, SessionBackend } from '../sessions/types.js';
 import { createMetrics, type Metric } from '../metrics/index.js';
 import { createSchedule, type Schedule } from './schedules/index.js';
-import { FeedAdapter } from './feed.js';
-import type { TrainingData } from './data.js';
-import { createTrainingData } from './managed-data.js';
+import { createTrainingData, FeedAdapter, type TrainingData } from '../datasets/index.js';
 import type { SessionFactory } from './step-runner.js';
 import type { SetupPhase } from './events.js';
 

@@ -8,14 +8,13 @@ import { encodeModel } from '../onnx/io.js';
 import { cloneTensor, tensor, type Tensor } from '../onnx/tensor.js';
 import { exportInference, ACC_COUNT, type TrainingArtifacts } from '../autodiff/artifacts.js';
 import { IO_NAMES } from '../autodiff/io-names.js';
-import { CheckpointError, saveCheckpoint, loadCheckpoint, type Checkpoint } from '../autodiff/checkpoint.js';
+import { CheckpointError, saveCheckpoint, loadCheckpoint, type Checkpoint } from './checkpoint.js';
+import type { Batch } from '../datasets/index.js';
 import type { Model } from '../onnx/ir.js';
 
 /** One batch: the model's data inputs and the label. */
-export interface Batch {
-  inputs: Record<string, Tensor>;
-  label: Tensor;
-}
+/** One step's feeds (built by the dataset's FeedAdapter). */
+export type { Batch };
 
 export interface StepResult {
   /** Mean loss of the step (for K-step runs: one loss per step). */

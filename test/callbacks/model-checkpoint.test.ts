@@ -66,7 +66,7 @@ test('a restart from an older checkpoint never replaces the best file with a wor
 });
 
 test('format checkpoint: best.gck is a full training checkpoint that resumes at the next epoch', async () => {
-  const { loadCheckpoint } = await import('../../src/autodiff/checkpoint.js');
+  const { loadCheckpoint } = await import('../../src/trainer/checkpoint.js');
   const { result } = await fit(cfg({ epochs: 4, callbacks: [{ type: 'model_checkpoint', format: 'checkpoint', monitor: 'val_loss' }] }), { ...scripted({ valLoss: (e) => VAL[e] }), output: out() });
   const ck = loadCheckpoint(join(result.runDir, 'models', 'best.gck'));
   const trainer = ck.meta.trainer as { epoch: number; batch: number; callbacks: Record<string, unknown> };

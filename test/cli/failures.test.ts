@@ -14,7 +14,7 @@ import { RunLock } from '../../src/trainer/run-lock.js';
 import { captureCli } from './capture.js';
 import { buildMlp } from '../../src/models/zoo/small.js';
 import { saveModel } from '../../src/onnx/io.js';
-import { loadCheckpoint } from '../../src/autodiff/checkpoint.js';
+import { loadCheckpoint } from '../../src/trainer/checkpoint.js';
 import { PHASE_LABEL } from '../../src/trainer/events.js';
 
 const root = new URL('../..', import.meta.url).pathname;

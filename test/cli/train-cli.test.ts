@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadCheckpoint } from '../../src/autodiff/checkpoint.js';
+import { loadCheckpoint } from '../../src/trainer/checkpoint.js';
 import { RunDir } from '../../src/trainer/run-dir.js';
 import { captureCli } from './capture.js';
 

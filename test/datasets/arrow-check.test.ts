@@ -13,7 +13,7 @@ import {
 import { arrowLayoutProblem } from '../../src/datasets/arrow-check.js';
 import { decodeArrow, encodeArrow } from '../../src/datasets/arrow-format.js';
 import { DatasetManager } from '../../src/datasets/manager.js';
-import { fitStandardize } from '../../src/native/stats.js';
+import { fitStandardize } from '../../src/datasets/standardize.js';
 import { tempDir } from './fixtures.js';
 
 const t = tempDir('gymnos-arrow-check-');

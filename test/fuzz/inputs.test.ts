@@ -19,7 +19,7 @@ import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import { Rng } from '../../src/util/rng.js';
 import { encodeModel } from '../../src/onnx/io.js';
 import { buildCnn } from '../../src/models/zoo/small.js';
-import { decodeCheckpoint, encodeCheckpoint } from '../../src/autodiff/checkpoint.js';
+import { decodeCheckpoint, encodeCheckpoint } from '../../src/trainer/checkpoint.js';
 import { resolveWorkerEntry } from '../../src/util/worker-entry.js';
 import type { Model } from '../../src/onnx/ir.js';
 import type { FuzzCase, FuzzResult } from './worker.js';

@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { decodeModel } from '../../src/onnx/io.js';
 import { inspectModel } from '../../src/models/inspect.js';
 import { DatasetManager } from '../../src/datasets/manager.js';
-import { decodeCheckpoint } from '../../src/autodiff/checkpoint.js';
+import { decodeCheckpoint } from '../../src/trainer/checkpoint.js';
 import { isUserError } from '../../src/cli/errors.js';
 
 /** One case: which entry point, on which file. */

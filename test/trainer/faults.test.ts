@@ -17,7 +17,7 @@ import { Trainer } from '../../src/trainer/trainer.js';
 import { RunDir } from '../../src/trainer/run-dir.js';
 import { RunLock } from '../../src/trainer/run-lock.js';
 import { runConfig } from '../../src/trainer/rebuild.js';
-import { loadCheckpoint } from '../../src/autodiff/checkpoint.js';
+import { loadCheckpoint } from '../../src/trainer/checkpoint.js';
 import { assertFinite } from '../../src/trainer/faults.js';
 import { tensor } from '../../src/onnx/tensor.js';
 import { createLogger } from '../../src/util/logger.js';

@@ -14,14 +14,14 @@ import * as ort from 'onnxruntime-node';
 import { parseExperiment } from '../../src/config/index.js';
 import { Trainer } from '../../src/trainer/trainer.js';
 import { train } from '../../src/trainer/api.js';
-import { loadCheckpoint } from '../../src/autodiff/checkpoint.js';
+import { loadCheckpoint } from '../../src/trainer/checkpoint.js';
 import { RunDir } from '../../src/trainer/run-dir.js';
 import { configData, runConfig } from '../../src/trainer/rebuild.js';
 import { buildTrainingArtifacts } from '../../src/autodiff/artifacts.js';
 import { buildCnn } from '../../src/models/zoo/small.js';
 import { StepRunner } from '../../src/trainer/step-runner.js';
 import { SessionManager } from '../../src/sessions/session-manager.js';
-import { FeedAdapter } from '../../src/trainer/feed.js';
+import { FeedAdapter } from '../../src/datasets/feed.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gymnos-fit-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));

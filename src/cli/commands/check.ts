@@ -3,7 +3,7 @@ import type { Argv } from 'yargs';
 import { loadModel } from '../../onnx/io.js';
 import { canonicalize } from '../../onnx/opset.js';
 import { inspectModel, formatReport } from '../../models/inspect.js';
-import { checkTraining, formatTrainingCheck } from '../../models/check-training.js';
+import { checkTraining, formatTrainingCheck } from '../../trainer/check-training.js';
 import { untieInitializers } from '../../models/untie.js';
 import { applyInputShapes, parseInputShapes } from '../../models/input-shapes.js';
 import { printableLines } from '../../util/printable.js';

@@ -12,7 +12,7 @@ import type { Model } from '../../onnx/ir.js';
 import { parseExperiment, readJsonFile, type ExperimentConfig } from '../../config/index.js';
 import { SessionManager } from '../../sessions/session-manager.js';
 import { computeAll, createMetrics } from '../../metrics/index.js';
-import { FeedAdapter } from '../../trainer/feed.js';
+import { FeedAdapter } from '../../datasets/index.js';
 import { configData, exportFromRun, runConfig } from '../../trainer/rebuild.js';
 import { UserError } from '../errors.js';
 

@@ -14,7 +14,7 @@ import * as ort from 'onnxruntime-node';
 import { parseExperiment, parseSystem } from '../../src/config/index.js';
 import { Trainer } from '../../src/trainer/trainer.js';
 import { exportFromRun } from '../../src/trainer/rebuild.js';
-import { loadCheckpoint } from '../../src/autodiff/checkpoint.js';
+import { loadCheckpoint } from '../../src/trainer/checkpoint.js';
 import { RunDir } from '../../src/trainer/run-dir.js';
 import { encodeModel } from '../../src/onnx/io.js';
 import { DatasetManager, applyPreprocess, parseFitted, samplesOf } from '../../src/datasets/index.js';

@@ -5,9 +5,14 @@
  */
 import type { ValueInfo } from '../onnx/ir.js';
 import { tensor, type Tensor } from '../onnx/tensor.js';
-import type { Batch } from './step-runner.js';
-import type { DataBatch, DataSplit } from './data.js';
-import { ModelError } from '../models/errors.js';
+import type { DataBatch, DataSplit } from './data-split.js';
+import { DatasetError } from './errors.js';
+
+/** One step's feeds: the model's data input(s) and the loss's label. */
+export interface Batch {
+  inputs: Record<string, Tensor>;
+  label: Tensor;
+}
 
 /** Concatenates tensors along the first axis. */
 export function concatRows(ts: Tensor[]): Tensor {
@@ -55,7 +60,7 @@ export class FeedAdapter {
     if (o.evals.length && o.evalBatchSize !== fixed) problems.push(`training.evalBatchSize is ${o.evalBatchSize}`);
     else for (const [name, e] of o.evals) if (e.size % fixed) { problems.push(`the last ${name} batch holds ${e.size % fixed} samples`); break; }
     if (!problems.length) return;
-    throw new ModelError(`model input '${this.input.name}' is fixed at batch size ${fixed} (its first dimension is ${fixed}, not symbolic) but ${problems.join(' and ')}`,
+    throw new DatasetError(`model input '${this.input.name}' is fixed at batch size ${fixed} (its first dimension is ${fixed}, not symbolic) but ${problems.join(' and ')}`,
       { hint: `re-export the model with a dynamic batch dimension (PyTorch: torch.onnx.export(..., dynamic_axes={'${this.input.name}': {0: 'batch'}})), or set training.batchSize and training.evalBatchSize to ${fixed}` });
   }
 

@@ -2,46 +2,27 @@
  * `TrainingData` over the DatasetManager: the dataset block is ingested once into the Arrow cache
  * (system.json `cacheDir`), split (seeded, stratified for classification) and its preprocessing
  * fitted on the training part. Tabular data (csv, iris, digits, tabular arrow) is small and stays
- * in memory, preprocessed once; image data streams through the native loader from one Arrow file
- * per split part, with the `augment` transforms on the training part only. The run keeps the
+ * in memory, preprocessed once (`MemorySplit`); image data streams through the native loader
+ * (`NativeSplit`) from the one cache file, each split part a row selection of it, with the
+ * `augment` transforms on the training part only. The run keeps the
  * split, the fitted preprocessors and dataset.json, and the exported model gets the preprocessing
  * baked in (`bake`), so it takes raw inputs.
  */
 import { isAbsolute, resolve } from 'node:path';
-import { DatasetManager, type PreparedDataset } from '../datasets/manager.js';
-import { applyPreprocess, bakePreprocessing, samplesOf, type Fitted } from '../datasets/preprocess/index.js';
-import type { ImageNormalizeFitted } from '../datasets/preprocess/image-normalize.js';
-import { memoryBatches } from '../datasets/memory-batches.js';
-import type { TabularDataset } from '../datasets/builtin.js';
-import { DatasetError } from '../datasets/errors.js';
+import { DatasetManager, type PreparedDataset } from './manager.js';
+import { applyPreprocess, bakePreprocessing, samplesOf, type Fitted } from './preprocess/index.js';
+import type { ImageNormalizeFitted } from './preprocess/image-normalize.js';
+import { MemorySplit } from './memory-batches.js';
+import type { TabularDataset } from './builtin.js';
+import { DatasetError } from './errors.js';
 import type { ImageDataPlan } from '../native/plan.js';
-import { tensor } from '../onnx/tensor.js';
 import type { Model } from '../onnx/ir.js';
-import { TRAINER_KEYS, type DatasetBlock } from './dataset-block.js';
+import { TRAINER_KEYS, type DatasetBlock } from './block.js';
 import { NativeSplit } from './native-split.js';
-import type { DataBatch, DataContext, DataSplit, TrainingData } from './data.js';
+import type { DataContext, TrainingData } from './data-split.js';
 
 /** Sample shapes of built-in sources whose features are images (the CNN quickstart reads digits as [1, 8, 8]). */
 const BUILTIN_SHAPES: Record<string, number[]> = { digits: [1, 8, 8] };
-
-/** In-memory batches of one split part; the same (epoch, from) gives the same batches. */
-class MemorySplit implements DataSplit {
-  readonly batchCount: number;
-  constructor(private readonly ds: TabularDataset, private readonly indices: number[], private readonly batchSize: number,
-    private readonly shuffle: boolean, private readonly seed: number, private readonly dropLast: boolean, private readonly values?: Float32Array) {
-    this.batchCount = dropLast ? Math.floor(indices.length / batchSize) : Math.ceil(indices.length / batchSize);
-  }
-  get size(): number { return this.indices.length; }
-  *batches(epoch: number, from: number): Iterable<DataBatch> {
-    let i = 0;
-    for (const b of memoryBatches(this.ds, this.indices, epoch, { batchSize: this.batchSize, shuffle: this.shuffle, seed: this.seed, dropLast: this.dropLast })) {
-      if (i++ < from) continue;
-      const v = this.values;
-      const target = v ? tensor('float32', [b.indices.length], Float32Array.from(b.indices, (s) => v[this.ds.labels[s]])) : b.label;
-      yield { features: b.input, target };
-    }
-  }
-}
 
 /** A source path option made absolute against the experiment's directory. */
 function withBase(block: DatasetBlock, baseDir: string): Record<string, unknown> {

@@ -1,8 +1,8 @@
 /** Fitting tabular statistics for the loader's `standardize` step. */
 import { readFileSync } from 'node:fs';
 import { tableFromIPC } from 'apache-arrow';
-import { arrowLayoutProblem } from '../datasets/arrow-check.js';
-import { DatasetError } from '../datasets/errors.js';
+import { arrowLayoutProblem } from './arrow-check.js';
+import { DatasetError } from './errors.js';
 
 /** Per-feature mean and standard deviation. */
 export interface Standardization {

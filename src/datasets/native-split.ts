@@ -9,7 +9,7 @@
 import { NativeLoader } from '../native/loader.js';
 import type { LoaderCursor, LoaderPlan } from '../native/plan.js';
 import { tensor } from '../onnx/tensor.js';
-import type { DataBatch, DataSplit } from './data.js';
+import type { DataBatch, DataSplit } from './data-split.js';
 
 export class NativeSplit implements DataSplit {
   readonly batchCount: number;

@@ -1,8 +1,8 @@
 /** fitStandardize: statistics fitted on a split, then used by the native loader. */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { tempDir, writeTabularFile } from './fixtures.js';
-import { fitStandardize } from '../../src/native/stats.js';
+import { tempDir, writeTabularFile } from '../native/fixtures.js';
+import { fitStandardize } from '../../src/datasets/standardize.js';
 import { NativeLoader } from '../../src/native/loader.js';
 
 const tmp = tempDir();

@@ -5,9 +5,9 @@
  * keep the JSON path the source reports (e.g. `dataset.split.test`).
  */
 import { nearest, show, type Issue, type JsonSchema, type Schema } from '../config/schema.js';
-import { DatasetManager } from '../datasets/manager.js';
-import { SOURCES } from '../datasets/sources/index.js';
-import { PREPROCESSORS } from '../datasets/preprocess/index.js';
+import { DatasetManager } from './manager.js';
+import { SOURCES } from './sources/index.js';
+import { PREPROCESSORS } from './preprocess/index.js';
 import { validatePlan, type ImageTransform } from '../native/plan.js';
 
 /** A validated dataset block (source options as given; relative paths resolve at run time). */

@@ -10,7 +10,7 @@ import { tensor, sizeOf, type Tensor } from '../onnx/tensor.js';
 import { buildTrainingArtifacts, type TrainingArtifacts } from '../autodiff/artifacts.js';
 import type { LossSpec } from '../autodiff/losses/index.js';
 import type { TrainableSelection } from '../autodiff/trainable.js';
-import { StepRunner, type Batch } from '../trainer/step-runner.js';
+import { StepRunner, type Batch } from './step-runner.js';
 import { SessionManager } from '../sessions/session-manager.js';
 import { Rng } from '../util/rng.js';
 
