@@ -30,7 +30,7 @@ export class LrScheduler implements Callback {
   /** The factor for the optimizer step about to run. */
   private at(step: number): Decision {
     const s = this.o.interval === 'epoch' ? Math.floor(step / Math.max(1, this.perEpoch)) * this.perEpoch : step;
-    return { lrScale: this.fn!({ step: s, stepsPerEpoch: this.perEpoch, totalSteps: this.total }) / this.base };
+    return { lrFactor: this.fn!({ step: s, stepsPerEpoch: this.perEpoch, totalSteps: this.total }) / this.base };
   }
 
   onEpochStart(e: Extract<TrainerEvent, { type: 'epochStart' }>): Decision { return this.at(e.step); }

@@ -25,7 +25,7 @@ export class ReduceLrOnPlateau implements Callback {
 
   setup(ctx: CallbackContext): void { this.monitor.check(ctx.metrics); }
 
-  onFitStart(): Decision { return { lrScale: this.scale }; }
+  onFitStart(): Decision { return { lrFactor: this.scale }; }
 
   onEpochEnd(e: Extract<TrainerEvent, { type: 'epochEnd' }>): Decision | void {
     const v = this.monitor.value(e);
@@ -41,7 +41,7 @@ export class ReduceLrOnPlateau implements Callback {
     if (current <= this.o.minLr || next >= current) return;
     this.scale *= next / current;
     this.cooldown = this.o.cooldown;
-    return { lrScale: this.scale };
+    return { lrFactor: this.scale };
   }
 
   state() { return { ...this.monitor.state(), wait: this.wait, cooldown: this.cooldown, scale: this.scale }; }

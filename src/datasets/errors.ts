@@ -7,9 +7,18 @@ import { GymnosError } from '../util/errors.js';
 /** A problem with the user's data or dataset options. */
 export class DatasetError extends GymnosError {
   readonly code = 'GYMNOS_DATASET';
-  constructor(message: string, options?: { cause?: unknown; hint?: string }) {
+  constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'DatasetError';
+  }
+}
+
+/** The data does not fit the model it feeds (sample shape, label width, a fixed batch size). */
+export class FeedError extends GymnosError {
+  readonly code = 'GYMNOS_USER';
+  constructor(message: string, options?: { cause?: unknown; hint?: string }) {
+    super(message, options);
+    this.name = 'FeedError';
   }
 }
 

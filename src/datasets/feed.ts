@@ -6,7 +6,7 @@
 import type { ValueInfo } from '../onnx/ir.js';
 import { tensor, type Tensor } from '../onnx/tensor.js';
 import type { DataBatch, DataSplit } from './data-split.js';
-import { DatasetError } from './errors.js';
+import { FeedError } from './errors.js';
 
 /** One step's feeds: the model's data input(s) and the loss's label. */
 export interface Batch {
@@ -60,7 +60,7 @@ export class FeedAdapter {
     if (o.evals.length && o.evalBatchSize !== fixed) problems.push(`training.evalBatchSize is ${o.evalBatchSize}`);
     else for (const [name, e] of o.evals) if (e.size % fixed) { problems.push(`the last ${name} batch holds ${e.size % fixed} samples`); break; }
     if (!problems.length) return;
-    throw new DatasetError(`model input '${this.input.name}' is fixed at batch size ${fixed} (its first dimension is ${fixed}, not symbolic) but ${problems.join(' and ')}`,
+    throw new FeedError(`model input '${this.input.name}' is fixed at batch size ${fixed} (its first dimension is ${fixed}, not symbolic) but ${problems.join(' and ')}`,
       { hint: `re-export the model with a dynamic batch dimension (PyTorch: torch.onnx.export(..., dynamic_axes={'${this.input.name}': {0: 'batch'}})), or set training.batchSize and training.evalBatchSize to ${fixed}` });
   }
 

@@ -29,9 +29,12 @@ function readNotes(dir: string): string[] {
   for (const line of readFileSync(p, 'utf8').split('\n')) {
     if (!line.includes('"msg":"stop requested"') && !line.includes('"msg":"learning rate scaled"') && !line.includes('"msg":"weights restored')) continue;
     try {
-      const l = JSON.parse(line) as { msg: string; callback?: string; reason?: string; lrScale?: number; total?: number; tag?: string; step?: number };
+      const l = JSON.parse(line) as { msg: string; callback?: string; reason?: string; lrFactor?: number; lrScale?: number; total?: number; tag?: string; step?: number };
       if (l.msg === 'stop requested') out.push(`stop requested by ${l.callback}: ${l.reason}`);
-      else if (l.msg === 'learning rate scaled') out.push(`${l.callback} set its learning-rate factor to ${l.lrScale} (overall ${l.total ?? l.lrScale})`);
+      else if (l.msg === 'learning rate scaled') {
+        const f = l.lrFactor ?? l.lrScale; // lrScale: logs of runs before the field was renamed
+        out.push(`${l.callback} set its learning-rate factor to ${f} (overall ${l.total ?? f})`);
+      }
       else out.push(`the run ended with the weights ${l.tag} kept at step ${l.step}`);
     } catch { /* a torn line */ }
   }

@@ -82,10 +82,11 @@ export type TrainerEvent =
 export interface Decision {
   stop?: { reason: string };
   /**
-   * This callback's factor on the scheduled learning rate from now on; the rate is the schedule's
-   * times the product of every callback's factor (kept in the trainer state).
+   * This callback's learning-rate factor from now on (replacing its earlier one): the rate of a
+   * step is the schedule's times the product of every callback's factor (see LearningRate; the
+   * factors are kept in checkpoints).
    */
-  lrScale?: number;
+  lrFactor?: number;
   /**
    * Keep a copy of the current weights (parameters and running statistics) under `tag`, replacing
    * an earlier copy. With `restoreAtEnd` the run ends with this copy however training ends (the

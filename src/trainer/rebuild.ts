@@ -1,18 +1,19 @@
 /**
  * Rebuilds a finished or interrupted run from its directory: the resolved config, its data, the
- * model's training artifacts and the newest valid checkpoint's values. `gymnosd export` and
- * `evaluate` use it; no session is opened.
+ * model's training artifacts and the newest valid checkpoint's values, through the same set-up
+ * path as training (setup.ts: `dataContext`, `modelAndSpec`). `gymnosd export` and `evaluate` use
+ * it; no session is opened.
  */
 import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { parseExperiment, type ExperimentConfig } from '../config/experiment.js';
 import { parseSystem, type SystemConfig } from '../config/system.js';
 import { readJsonFile } from '../config/files.js';
-import { MODEL_DEFS, type ModelDef } from '../models/factory.js';
 import { buildTrainingArtifacts, exportInference } from '../autodiff/artifacts.js';
 import type { Model } from '../onnx/ir.js';
 import { RunDir } from './run-dir.js';
 import { createTrainingData, type TrainingData } from '../datasets/index.js';
+import { dataContext, modelAndSpec } from './setup.js';
 
 /** A user error whose message says what to do. */
 export const userError = (message: string) => Object.assign(new Error(message), { code: 'GYMNOS_USER' });
@@ -26,9 +27,8 @@ export function runConfig(dir: string): ExperimentConfig {
 
 /** The data a config names (datasets resolve as in training). */
 export async function configData(cfg: ExperimentConfig, baseDir = process.cwd(), system?: SystemConfig): Promise<TrainingData> {
-  const t = cfg.training;
-  const sys = system ?? parseSystem({}, 'defaults', baseDir);
-  return createTrainingData(cfg.dataset, { batchSize: t.batchSize, evalBatchSize: t.evalBatchSize, seed: t.seed, dropLast: false, datasetsDir: sys.datasetsDir, cacheDir: sys.cacheDir, baseDir });
+  // evaluating a split reads every sample: no incomplete batch is dropped
+  return createTrainingData(cfg.dataset, { ...dataContext(cfg, system ?? parseSystem({}, 'defaults', baseDir), baseDir), dropLast: false });
 }
 
 /**
@@ -41,11 +41,9 @@ export async function exportFromRun(dir: string, baseDir = process.cwd(), o: { b
   const { found, skipped } = run.latestCheckpoint();
   if (!found) throw userError(`${run.path}: no usable checkpoint${skipped.length ? ` (${skipped.map((s) => s.error).join('; ')})` : ''}`);
   const data = await configData(cfg, baseDir);
-  const def = MODEL_DEFS.find((d) => d.name === cfg.model.type) as ModelDef<unknown>;
-  const { type: _t, ...mo } = cfg.model;
-  const built = def.create(mo, { inputShape: data.inputShape, outputs: data.numClasses ?? 1, seed: cfg.training.seed, baseDir });
-  const t = cfg.training;
-  const art = buildTrainingArtifacts(built.model, { inputs: built.inputs, output: built.output, loss: t.loss, optimizer: t.optimizer, trainable: { ...built.trainable, freeze: [...(built.trainable?.freeze ?? []), ...t.trainable.freeze] }, paramGroups: built.paramGroups, clipGradNorm: t.clipGradNorm, clipGradValue: t.clipGradValue });
+  const { built, spec } = modelAndSpec(cfg, data, baseDir);
+  // the inference export needs the plain training graph only: no K-step Loop, accumulation pair or recomputation
+  const art = buildTrainingArtifacts(built.model, { ...spec, stepsPerRun: undefined, accumulation: false, recompute: undefined });
   await data.close?.();
   const inference = exportInference(art, found.checkpoint.tensors);
   const model = data.bake && o.bake !== false ? data.bake(inference, art.dataInputs[0].name) : inference;

@@ -8,14 +8,14 @@ import type { ExperimentConfig } from '../config/experiment.js';
 import { ConfigError } from '../config/errors.js';
 import type { SystemConfig } from '../config/system.js';
 import { MODEL_DEFS, type ModelDef } from '../models/factory.js';
-import type { TrainingArtifacts } from '../autodiff/artifacts.js';
+import type { TrainingArtifacts, TrainingSpec } from '../autodiff/artifacts.js';
 import { buildTrainingArtifactsOffThread } from '../autodiff/off-thread.js';
 import { resolveOptimizer } from '../autodiff/optimizers/index.js';
 import { SessionManager } from '../sessions/session-manager.js';
 import type { BackendSession, SessionBackend } from '../sessions/types.js';
 import { createMetrics, type Metric } from '../metrics/index.js';
 import { createSchedule, type Schedule } from './schedules/index.js';
-import { createTrainingData, FeedAdapter, type TrainingData } from '../datasets/index.js';
+import { createTrainingData, FeedAdapter, type DataContext, type TrainingData } from '../datasets/index.js';
 import type { SessionFactory } from './step-runner.js';
 import type { SetupPhase } from './events.js';
 
@@ -85,6 +85,32 @@ export function checkBatching(t: Pick<ExperimentConfig['training'], 'batchSize' 
   return [];
 }
 
+/**
+ * The data context of a config: how training resolves its dataset block, and how a rebuild
+ * (`gymnosd export`, `evaluate`) resolves it again, so both see the same splits.
+ */
+export function dataContext(cfg: ExperimentConfig, sys: SystemConfig, baseDir: string, signal?: AbortSignal): DataContext {
+  const t = cfg.training;
+  return { batchSize: t.batchSize, evalBatchSize: t.evalBatchSize, seed: t.seed, dropLast: t.dropLast || t.stepsPerRun > 1, datasetsDir: sys.datasetsDir, baseDir, cacheDir: sys.cacheDir, signal };
+}
+
+/**
+ * The model a config names, built for its data (input shape, classes, seed), and the training spec
+ * its artifacts are built from: the one path of training (`prepare`) and rebuilds (rebuild.ts).
+ */
+export function modelAndSpec(cfg: ExperimentConfig, data: TrainingData, baseDir: string): { built: ReturnType<ModelDef<unknown>['create']>; spec: TrainingSpec } {
+  const t = cfg.training;
+  const modelDef = MODEL_DEFS.find((d) => d.name === cfg.model.type) as ModelDef<unknown>;
+  const { type: _mt, ...modelOptions } = cfg.model;
+  const built = modelDef.create(modelOptions, { inputShape: data.inputShape, outputs: data.numClasses ?? 1, seed: t.seed, baseDir });
+  const spec: TrainingSpec = {
+    inputs: built.inputs, output: built.output, loss: t.loss, optimizer: t.optimizer,
+    trainable: { ...built.trainable, freeze: [...(built.trainable?.freeze ?? []), ...t.trainable.freeze] }, paramGroups: built.paramGroups, clipGradNorm: t.clipGradNorm, clipGradValue: t.clipGradValue, stepsPerRun: t.stepsPerRun,
+    accumulation: t.gradientAccumulation > 1, recompute: t.recompute,
+  };
+  return { built, spec };
+}
+
 /** Runs one set-up phase (the Trainer reports its start and end as events). */
 export type PhaseRunner = <T>(phase: SetupPhase, f: () => Promise<T>) => Promise<T>;
 
@@ -93,21 +119,12 @@ export async function prepare(cfg: ExperimentConfig, sys: SystemConfig, baseDir:
   const sessionConfig = sessionBlock(cfg, sys);
   const sessions = new SessionManager(sessionConfig, { backend: choice.backend, backendOptions: choice.backendOptions, inWorker: choice.inWorker });
   try {
-    const data = dataOverride ?? await phase('data', () => createTrainingData(cfg.dataset, {
-      batchSize: t.batchSize, evalBatchSize: t.evalBatchSize, seed: t.seed, dropLast: t.dropLast || t.stepsPerRun > 1,
-      datasetsDir: sys.datasetsDir, baseDir, cacheDir: sys.cacheDir, signal,
-    }));
+    const data = dataOverride ?? await phase('data', () => createTrainingData(cfg.dataset, dataContext(cfg, sys, baseDir, signal)));
     const warnings = checkBatching(t, data.train.size);
     const classification = CLASSIFICATION_LOSSES.has(t.loss.type) || (data.numClasses !== undefined && t.loss.type === 'binary_cross_entropy_with_logits');
-    const modelDef = MODEL_DEFS.find((d) => d.name === cfg.model.type) as ModelDef<unknown>;
-    const { type: _mt, ...modelOptions } = cfg.model;
-    const built = modelDef.create(modelOptions, { inputShape: data.inputShape, outputs: data.numClasses ?? 1, seed: t.seed, baseDir });
+    const { built, spec } = modelAndSpec(cfg, data, baseDir);
     // off the caller's thread: building the graphs takes up to seconds for large models
-    const art = await phase('graphs', () => buildTrainingArtifactsOffThread(built.model, {
-      inputs: built.inputs, output: built.output, loss: t.loss, optimizer: t.optimizer,
-      trainable: { ...built.trainable, freeze: [...(built.trainable?.freeze ?? []), ...t.trainable.freeze] }, paramGroups: built.paramGroups, clipGradNorm: t.clipGradNorm, clipGradValue: t.clipGradValue, stepsPerRun: t.stepsPerRun,
-      accumulation: t.gradientAccumulation > 1, recompute: t.recompute,
-    }));
+    const art = await phase('graphs', () => buildTrainingArtifactsOffThread(built.model, spec));
     if (art.dataInputs.length !== 1) throw Object.assign(new Error(`the model has ${art.dataInputs.length} data inputs (${art.dataInputs.map((v) => v.name).join(', ')}); the built-in datasets feed one: select it with model.inputs`), { code: 'GYMNOS_USER' });
     const feed = new FeedAdapter(art.dataInputs[0], art.label);
     feed.check(data.inputShape, data.numClasses);

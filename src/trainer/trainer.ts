@@ -23,12 +23,14 @@ import { parseSystem, type SystemConfig } from '../config/system.js';
 import { parseLogging, type LoggingConfig } from '../config/logging.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import { computeAll, type Metric } from '../metrics/index.js';
-import { StepRunner, type Batch } from './step-runner.js';
+import { StepRunner } from './step-runner.js';
 import { RunDir, type MetricsRecord } from './run-dir.js';
-import { assertFinite, divergedAt, restoreNewest } from './faults.js';
-import { packSnapshots, unpackSnapshots, type Snapshot, type TrainerState } from './trainer-state.js';
+import { assertFinite, restoreNewest } from './faults.js';
+import { packSnapshots, readTrainerState, unpackSnapshots, TRAINER_STATE_VERSION, type Snapshot, type TrainerState } from './trainer-state.js';
 import { prepare, type BackendChoice, type Prepared } from './setup.js';
-import { concatRows, type DataBatch, type DataSplit, type TrainingData } from '../datasets/index.js';
+import type { TrainingData } from '../datasets/index.js';
+import { LearningRate } from './learning-rate.js';
+import { EpochLoop, stepsPerEpoch } from './epoch-loop.js';
 import { describeEvent, hookName, type Callback, type CallbackContext, type Decision, type FitResult, type Metrics, type Position, type SetupPhase, type StopReason, type TrainerEvent, userPosition } from './events.js';
 import { peakRssBytes, resetPeakRss } from '../util/rss.js';
 
@@ -64,25 +66,21 @@ export class Trainer {
   private log!: Logger;
   private p!: Prepared;
   private runner!: StepRunner;
-  private pos: Position = { epoch: 0, batch: 0, step: 0 };
-  private lrScale = 1;
-  /** Each callback's learning-rate factor; `lrScale` is their product. */
-  private lrScales: Record<string, number> = {};
+  /** The loop position (0-based epoch index, batch cursor, steps done), shared with the EpochLoop. */
+  private readonly pos: Position = { epoch: 0, batch: 0, step: 0 };
+  /** The learning-rate function: schedule times the callbacks' factors. */
+  private lr?: LearningRate;
+  private loop?: EpochLoop;
   /** Weight copies callbacks asked for (`Decision.snapshot`), by tag. */
   private snapshots = new Map<string, Snapshot>();
-  /** Gradients of the last step of the latest epoch, when a callback wants them. */
-  private lastGradients?: Map<string, Tensor>;
   private callbacks: Callback[] = [];
   private trainMetrics: Metric[] = [];
   /** Where a checkpoint taken now resumes (after an epoch's end: the next epoch's start). */
   private resumeAt?: Position;
-  private lastLr = 0;
   private stopRequest?: string;
   private records: MetricsRecord[] = [];
   /** Batches a whole epoch trains (all of them; with stepsPerRun > 1 the full runs' worth). */
   private epochBatches = 0;
-  /** Training samples of the current epoch so far. */
-  private epochSamples = 0;
 
   constructor(readonly config: ExperimentConfig, private readonly opts: TrainerOptions = {}) {
     this.system = opts.system ?? parseSystem({}, 'defaults', process.cwd());
@@ -113,11 +111,16 @@ export class Trainer {
       trainMetrics = this.p.newMetrics();
       this.trainMetrics = trainMetrics;
       this.callbacks = await CallbackProvider.create(cfg, o.callbacks ?? []);
-      const resumed = o.resume ? this.restore(trainMetrics) : undefined;
       const { train } = this.p.data;
-      const perEpoch = this.stepsPerEpoch(train);
+      const perEpoch = stepsPerEpoch(train, cfg.training);
       const total = perEpoch * cfg.training.epochs;
+      this.lr = new LearningRate(this.p.schedule, { stepsPerEpoch: perEpoch, totalSteps: total });
+      const resumed = o.resume ? this.restore(trainMetrics) : undefined;
       this.epochBatches = cfg.training.stepsPerRun > 1 ? perEpoch : train.batchCount;
+      const loop = new EpochLoop(cfg, this.p, this.runner, this.lr, {
+        signal: o.signal, emit: (e) => this.emit(e), stopRequested: () => !!this.stopRequest, checkpoint: (reason, at) => this.checkpoint(reason, at, trainMetrics),
+      }, this.pos, perEpoch, this.callbacks.some((c) => c.wantsGradients));
+      this.loop = loop;
       await this.setupCallbacks(trainMetrics, perEpoch, total);
       await this.emit({ type: 'fitStart', runDir: this.run.path, epochs: cfg.training.epochs, stepsPerEpoch: perEpoch, totalSteps: total, resumed: resumed && { ...this.shown(resumed), checkpoint: resumed.checkpoint } });
       let last: { train: Metrics; validation?: Metrics } | undefined;
@@ -126,30 +129,30 @@ export class Trainer {
         const te = performance.now();
         const s0 = this.p.clock.seconds;
         if (this.pos.batch === 0) trainMetrics.forEach((m) => m.reset());
-        this.epochSamples = 0;
+        loop.epochSamples = 0;
         resetPeakRss();
         await this.emit({ type: 'epochStart', epoch: this.pos.epoch + 1, step: this.pos.step, batches: train.batchCount, batch: this.pos.batch });
-        const stopped = await this.trainEpoch(train, trainMetrics, perEpoch, total);
+        const stopped = await loop.trainEpoch(train, trainMetrics);
         if (stopped) {
           reason = stopped;
-          if (stopped === 'callback') this.checkpoint('stop', this.pos, trainMetrics);
+          if (stopped === 'callback') await this.checkpoint('stop', this.pos, trainMetrics);
           break;
         }
-        const validation = this.p.data.validation ? await this.evaluate(this.p.data.validation) : undefined;
+        const validation = this.p.data.validation ? await loop.evaluate(this.p.data.validation) : undefined;
         if (validation) await this.emit({ type: 'validationEnd', epoch: this.pos.epoch + 1, step: this.pos.step, metrics: validation });
         last = { train: computeAll(trainMetrics), validation };
-        const rec: MetricsRecord = { kind: 'epoch', epoch: this.pos.epoch + 1, step: this.pos.step, lr: this.lastLr, ...last, seconds: (performance.now() - te) / 1000, sessionSeconds: this.p.clock.seconds - s0 };
+        const rec: MetricsRecord = { kind: 'epoch', epoch: this.pos.epoch + 1, step: this.pos.step, lr: loop.lastLr, ...last, seconds: (performance.now() - te) / 1000, sessionSeconds: this.p.clock.seconds - s0 };
         const peakRss = peakRssBytes();
         rec.peak_rss_mb = Math.round(peakRss / 2 ** 20 * 10) / 10;
         this.record(rec);
-        await this.emit({ type: 'epochEnd', epoch: this.pos.epoch + 1, epochs: cfg.training.epochs, step: this.pos.step, lr: this.lastLr, train: last.train, validation, seconds: rec.seconds!, sessionSeconds: rec.sessionSeconds!, samples: this.epochSamples, peakRssBytes: peakRss });
-        this.checkpoint('epoch', { epoch: this.pos.epoch + 1, batch: 0, step: this.pos.step }, trainMetrics);
+        await this.emit({ type: 'epochEnd', epoch: this.pos.epoch + 1, epochs: cfg.training.epochs, step: this.pos.step, lr: loop.lastLr, train: last.train, validation, seconds: rec.seconds!, sessionSeconds: rec.sessionSeconds!, samples: loop.epochSamples, peakRssBytes: peakRss });
+        await this.checkpoint('epoch', { epoch: this.pos.epoch + 1, batch: 0, step: this.pos.step }, trainMetrics);
         if (this.stopRequest) { reason = 'callback'; this.pos.epoch++; this.pos.batch = 0; break; }
       }
       const result: FitResult = { runDir: this.run.path, status: 'completed', reason, epochs: this.pos.epoch, step: this.pos.step, ...last, seconds: 0 };
       if (reason === 'aborted') {
         result.status = 'aborted';
-        this.checkpoint('abort', this.pos, trainMetrics);
+        await this.checkpoint('abort', this.pos, trainMetrics);
         if (this.restoreAtEnd(result)) {
           result.modelPath = this.run.file('model.onnx');
           saveModel(this.exportModel(), result.modelPath);
@@ -158,7 +161,7 @@ export class Trainer {
         this.restoreAtEnd(result);
         if (reason === 'callback') { result.status = 'stopped'; result.message = this.stopRequest; }
         if (this.p.data.test) {
-          result.test = await this.evaluate(this.p.data.test);
+          result.test = await loop.evaluate(this.p.data.test);
           this.record({ kind: 'test', epoch: this.shown(this.pos).epoch, step: this.pos.step, test: result.test });
           await this.emit({ type: 'testEnd', step: this.pos.step, metrics: result.test });
         }
@@ -187,105 +190,18 @@ export class Trainer {
     }
   }
 
-  private stepsPerEpoch(train: DataSplit): number {
-    const { gradientAccumulation: a, stepsPerRun: k } = this.config.training;
-    const steps = Math.ceil(train.batchCount / a);
-    return k > 1 ? Math.floor(Math.floor(train.batchCount / a) / k) * k : steps;
-  }
-
-  /** One epoch's training steps from the cursor on; returns a stop reason when interrupted. */
-  private async trainEpoch(train: DataSplit, metrics: Metric[], perEpoch: number, total: number): Promise<StopReason | undefined> {
-    const { gradientAccumulation: a, stepsPerRun: k } = this.config.training;
-    const group: DataBatch[] = [];
-    const per = a * k;
-    const wantsGradients = this.callbacks.some((c) => c.wantsGradients);
-    const flush = async () => {
-      if (a > 1) return this.accumulateGroup(group, metrics, train, perEpoch, total);
-      const steps: Batch[] = [];
-      for (let i = 0; i < group.length; i += a) steps.push(this.p.feed.batch(group.slice(i, i + a)));
-      const lrs = steps.map((_, i) => this.p.schedule({ step: this.pos.step + i, stepsPerEpoch: perEpoch, totalSteps: total }) * this.lrScale);
-      const lastOfEpoch = this.pos.batch + group.length >= train.batchCount;
-      const r = await this.runner.runSteps(steps, lrs, { gradients: lastOfEpoch && wantsGradients });
-      if (r.gradients) this.lastGradients = r.gradients;
-      const count = steps.reduce((n, s) => n + s.label.dims[0], 0);
-      const label = concatRows(steps.map((s) => s.label));
-      const loss = r.losses.reduce((x, y) => x + y, 0) / r.losses.length;
-      for (const m of metrics) m.update({ prediction: r.prediction, label, loss, count });
-      for (const b of group) b.release?.();
-      await this.afterSteps(group, loss, lrs[lrs.length - 1], train, metrics);
-    };
-    const stepsDone = () => this.pos.step - this.pos.epoch * perEpoch;
-    for await (const b of train.batches(this.pos.epoch, this.pos.batch)) {
-      if (this.opts.signal?.aborted) return 'aborted';
-      if (this.stopRequest) return 'callback';
-      group.push(b);
-      if (group.length === per) await flush();
-      if (k > 1 && stepsDone() >= perEpoch) break;
-    }
-    if (group.length && k === 1) {
-      if (this.opts.signal?.aborted) return 'aborted';
-      await flush();
-    }
-    return undefined;
-  }
-
-  /**
-   * Gradient accumulation: each micro-batch's gradients are added up in the graph (parameters
-   * unchanged, BatchNormalization statistics per micro-batch), then one optimizer step applies
-   * their mean. Memory is that of one micro-batch.
-   */
-  private async accumulateGroup(group: DataBatch[], metrics: Metric[], train: DataSplit, perEpoch: number, total: number): Promise<void> {
-    let lossSum = 0;
-    for (const mb of group) {
-      const b = this.p.feed.batch([mb]);
-      const r = await this.runner.accumulate(b);
-      lossSum += r.loss;
-      for (const m of metrics) m.update({ prediction: r.prediction, label: b.label, loss: r.loss, count: b.label.dims[0] });
-      mb.release?.();
-    }
-    const lr = this.p.schedule({ step: this.pos.step, stepsPerEpoch: perEpoch, totalSteps: total }) * this.lrScale;
-    await this.runner.applyAccumulated(lr);
-    await this.afterSteps(group, lossSum / group.length, lr, train, metrics);
-  }
-
-  /** After the runner stepped over `group`: position, batchEnd event, interval checkpoint; empties `group`. */
-  private async afterSteps(group: DataBatch[], loss: number, lr: number, train: DataSplit, metrics: Metric[]): Promise<void> {
-    const { everySteps } = this.config.training.checkpoint;
-    const before = this.pos.step;
-    this.pos.step = this.runner.step;
-    this.pos.batch += group.length;
-    this.lastLr = lr;
-    const samples = group.reduce((n, b) => n + b.target.dims[0], 0);
-    this.epochSamples += samples;
-    group.length = 0;
-    if (this.config.training.terminateOnNan && !Number.isFinite(loss)) throw divergedAt(loss, this.pos, this.config);
-    await this.emit({ type: 'batchEnd', epoch: this.pos.epoch + 1, batch: this.pos.batch, batches: train.batchCount, step: this.pos.step, samples, loss, lr });
-    if (everySteps > 0 && Math.floor(before / everySteps) !== Math.floor(this.pos.step / everySteps)) this.checkpoint('interval', this.pos, metrics);
-  }
-
-  /** Metrics of the eval graph over a split. */
-  private async evaluate(split: DataSplit): Promise<Metrics> {
-    const metrics = this.p.newMetrics();
-    for await (const b of split.batches(0, 0)) {
-      const batch = this.p.feed.batch([b]);
-      const r = await this.runner.evaluate(batch);
-      for (const m of metrics) m.update({ prediction: r.prediction, label: batch.label, loss: r.loss, count: batch.label.dims[0] });
-      b.release?.();
-    }
-    return computeAll(metrics);
-  }
-
-  private checkpoint(reason: 'epoch' | 'interval' | 'abort' | 'stop', at: Position, metrics: Metric[]): void {
+  /** Saves a checkpoint resuming at `at`, then hands on the checkpointSaved event (awaited, in order). */
+  private async checkpoint(reason: 'epoch' | 'interval' | 'abort' | 'stop', at: Position, metrics: Metric[]): Promise<void> {
     this.checkFinite();
     const path = this.run.saveCheckpoint(at.step, this.buildCheckpoint(at, metrics), this.config.training.checkpoint.keepLast);
     this.state('running', undefined, relative(this.run.path, path));
     this.log.debug({ path, reason, ...at }, 'checkpoint saved');
-    void this.emit({ type: 'checkpointSaved', path, reason, position: this.shown(at) });
+    await this.emit({ type: 'checkpointSaved', path, reason, position: this.shown(at) });
   }
 
   /** Weights, optimizer state, position, callback state and weight copies: all a resume needs. */
   private buildCheckpoint(at: Position, metrics: Metric[]) {
-    const trainer: TrainerState = { epoch: at.epoch, batch: at.batch, lrScale: this.lrScale, lrScales: this.lrScales, metrics: at.batch ? metrics.map((m) => m.state()) : undefined,
+    const trainer: TrainerState = { version: TRAINER_STATE_VERSION, epoch: at.epoch, batch: at.batch, lrFactors: this.lr?.state() ?? {}, metrics: at.batch ? metrics.map((m) => m.state()) : undefined,
       callbacks: Object.fromEntries(this.callbacks.filter((c) => c.state).map((c) => [c.name, c.state!()])) };
     const kept = new Map<string, Tensor>();
     trainer.snapshots = packSnapshots(this.snapshots, kept);
@@ -300,10 +216,9 @@ export class Trainer {
     for (const s of skipped) this.log.warn({ path: s.path, error: s.error }, 'checkpoint unusable; trying the previous one');
     this.records = this.run.truncateMetrics(found ? Number(found.checkpoint.meta.step ?? 0) : 0);
     if (!found) { this.log.warn('no usable checkpoint; the run starts over'); return undefined; }
-    const t = found.checkpoint.meta.trainer as TrainerState;
-    this.pos = { epoch: t.epoch, batch: t.batch, step: this.runner.step };
-    this.lrScale = t.lrScale ?? 1;
-    this.lrScales = t.lrScales ?? {};
+    const t = readTrainerState(found.checkpoint.meta, found.path);
+    Object.assign(this.pos, { epoch: t.epoch, batch: t.batch, step: this.runner.step });
+    this.lr!.load(t.lrFactors);
     this.snapshots = unpackSnapshots(t, found.checkpoint.tensors);
     if (t.metrics) metrics.forEach((m, i) => m.load(t.metrics![i]));
     for (const c of this.callbacks) if (c.load && t.callbacks?.[c.name] !== undefined) c.load(t.callbacks[c.name]);
@@ -311,16 +226,16 @@ export class Trainer {
     return { ...this.pos, checkpoint: found.path };
   }
 
+  /** The run's own metrics record, written for every run (trackers are extra sinks). */
   private record(r: MetricsRecord): void {
     this.records.push(r);
-    const trackers = this.config.tracking.trackers.map((t) => t.type);
-    if (trackers.includes('metrics_jsonl')) this.run.appendMetrics(r);
-    if (trackers.includes('metrics_csv')) this.run.writeCsv(this.records);
+    this.run.appendMetrics(r);
+    this.run.writeCsv(this.records);
   }
 
   private state(status: 'running' | 'completed' | 'aborted' | 'stopped' | 'failed', error?: string, checkpoint?: string, errorCode?: string): void {
     const prev = this.run.readJson<{ checkpoint?: string }>('state.json');
-    this.run.writeState({ status, ...this.shown(this.pos), seed: this.config.training.seed, lr: this.lastLr, checkpoint: checkpoint ?? prev?.checkpoint, error, errorCode });
+    this.run.writeState({ status, ...this.shown(this.pos), seed: this.config.training.seed, lr: this.loop?.lastLr ?? 0, checkpoint: checkpoint ?? prev?.checkpoint, error, errorCode });
   }
 
   /** With terminateOnNan: fails before a checkpoint or model with NaN or infinite weights is written. */
@@ -359,10 +274,8 @@ export class Trainer {
   }
 
   private apply(from: string, d: Decision): void {
-    if (d.lrScale !== undefined && d.lrScale !== (this.lrScales[from] ?? 1)) {
-      this.lrScales[from] = d.lrScale;
-      this.lrScale = Object.values(this.lrScales).reduce((a, b) => a * b, 1);
-      this.log.info({ callback: from, lrScale: d.lrScale, total: this.lrScale }, 'learning rate scaled');
+    if (d.lrFactor !== undefined && this.lr?.setFactor(from, d.lrFactor)) {
+      this.log.info({ callback: from, lrFactor: d.lrFactor, total: this.lr.factor }, 'learning rate scaled');
     }
     if (d.stop && !this.stopRequest) { this.stopRequest = `${from}: ${d.stop.reason}`; this.log.info({ callback: from, reason: d.stop.reason }, 'stop requested'); }
     if (d.snapshot) {
@@ -418,7 +331,7 @@ export class Trainer {
       metrics: [...names, ...(this.p.data.validation ? names.map((k) => `val_${k}`) : [])],
       baseLr: resolveOptimizer(this.config.training.optimizer, 'training.optimizer').options.lr,
       weights: () => this.weightCopies(),
-      gradients: () => this.lastGradients,
+      gradients: () => this.loop?.lastGradients,
     };
     for (const c of this.callbacks) await c.setup?.(ctx);
   }

@@ -12,7 +12,7 @@ test('scripted: patience, cooldown and min_lr', () => {
   const lrs: number[] = [];
   for (const [i, v] of [1, 1, 1, 1, 1, 1, 1, 1, 1, 1].entries()) {
     const d = cb.onEpochEnd(epochEnd(i + 1, { loss: v }, undefined, lr));
-    if (d?.lrScale !== undefined) lr = 0.1 * d.lrScale;
+    if (d?.lrFactor !== undefined) lr = 0.1 * d.lrFactor;
     lrs.push(Number(lr.toPrecision(6)));
   }
   // reduce after 2 flat epochs; as in Keras the cooldown epoch restarts the count and, once over, counts; floored at 0.02

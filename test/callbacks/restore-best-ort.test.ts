@@ -22,7 +22,7 @@ test('ORT: model.onnx holds the best epoch\'s weights after the run goes bad', a
       setup: (ctx) => { weights = ctx.weights; },
       onEpochEnd: (e) => {
         seen.push({ loss: e.validation!.loss as number, weights: new Map([...weights()].map(([k, t]) => [k, Float32Array.from(t.data as Float32Array)])) });
-        if (e.epoch === 2) return { lrScale: 200 }; // diverge from here on
+        if (e.epoch === 2) return { lrFactor: 200 }; // diverge from here on
       },
     }],
   });

@@ -67,12 +67,12 @@ test('gradient accumulation and K steps per run change the step count, not the d
   assert.equal(k.result.step, 8); // 5 full batches (drop last) -> 4 steps per epoch in runs of 2
 });
 
-test('callback decisions: lrScale changes the rate, stop ends the run with its reason', async () => {
+test('callback decisions: lrFactor changes the rate, stop ends the run with its reason', async () => {
   const { result, events } = await fit(cfg({ epochs: 5, lrSchedule: { type: 'constant' } }), {
     callbacks: [{
       name: 'test-callback',
       onEvent: (e) => {
-        if (e.type === 'epochEnd' && e.epoch === 1) return { lrScale: 0.5 };
+        if (e.type === 'epochEnd' && e.epoch === 1) return { lrFactor: 0.5 };
         if (e.type === 'epochEnd' && e.epoch === 2) return { stop: { reason: 'enough' } };
       },
     }],
