@@ -2,9 +2,10 @@
  * Gymnos, the library: `train(config, { signal })` for Node services, plus the pieces a caller
  * composes (config schemas, the Trainer and its events, metrics, schedules, sessions).
  */
-export { train, type TrainHandle } from './trainer/api.js';
+export { train, type TrainHandle } from './experiment/train.js';
 export { Trainer, type TrainerOptions } from './trainer/trainer.js';
-export type { TrainerEvent, FitResult, Callback, Decision, Metrics, Position, StopReason, CallbackContext, EventHooks, SaveAction } from './trainer/events.js';
+export type { TrainerEvent, FitResult, Callback, CallbackSource, Decision, Metrics, Position, StopReason, CallbackContext, EventHooks, SaveAction } from './trainer/events.js';
+export { CallbackProvider } from './callbacks/provider.js';
 export { CALLBACK_DEFS, CALLBACKS, Monitor, type CallbackDef } from './callbacks/index.js';
 export { TRACKER_DEFS, type Tracker, type TrackerDef } from './trackers/index.js';
 export { TrackerManager } from './trackers/manager.js';

@@ -155,6 +155,15 @@ export interface Callback extends EventHooks {
   load?(state: unknown): void;
 }
 
+/**
+ * Builds a run's callbacks: the ones its config names (`training.callbacks`, `tracking.trackers`)
+ * around the caller's own. The Trainer is handed one (the CallbackProvider, by the composition
+ * above it: `train()`, gymnosd) and imports no callback or tracker module itself.
+ */
+export interface CallbackSource {
+  create(config: ExperimentConfig, user: Callback[]): Promise<Callback[]>;
+}
+
 /** What each set-up phase does, as the progress display and the log name it. */
 export const PHASE_LABEL: Record<SetupPhase, string> = {
   data: 'preparing the dataset (ingest or cache)',

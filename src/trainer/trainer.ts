@@ -17,7 +17,6 @@ import { saveCheckpoint } from './checkpoint.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { asEnvironmentError } from '../util/errors.js';
 import { resolveOptimizer } from '../autodiff/optimizers/index.js';
-import { CallbackProvider } from '../callbacks/provider.js';
 import type { ExperimentConfig } from '../config/experiment.js';
 import { parseSystem, type SystemConfig } from '../config/system.js';
 import { parseLogging, type LoggingConfig } from '../config/logging.js';
@@ -31,7 +30,7 @@ import { prepare, type BackendChoice, type Prepared } from './setup.js';
 import type { TrainingData } from '../datasets/index.js';
 import { LearningRate } from './learning-rate.js';
 import { EpochLoop, stepsPerEpoch } from './epoch-loop.js';
-import { describeEvent, hookName, type Callback, type CallbackContext, type Decision, type FitResult, type Metrics, type Position, type SetupPhase, type StopReason, type TrainerEvent, userPosition } from './events.js';
+import { describeEvent, hookName, type Callback, type CallbackSource, type CallbackContext, type Decision, type FitResult, type Metrics, type Position, type SetupPhase, type StopReason, type TrainerEvent, userPosition } from './events.js';
 import { peakRssBytes, resetPeakRss } from '../util/rss.js';
 
 export interface TrainerOptions extends BackendChoice {
@@ -43,7 +42,14 @@ export interface TrainerOptions extends BackendChoice {
   /** Run directory to continue from its newest valid checkpoint. */
   resume?: string;
   signal?: AbortSignal;
+  /** The caller's own callbacks (after the configured ones). */
   callbacks?: Callback[];
+  /**
+   * Builds the callbacks and trackers the config names around `callbacks`: `train()` and gymnosd
+   * pass the CallbackProvider. Without one only `callbacks` run, and a config that names
+   * callbacks or trackers is refused before training.
+   */
+  callbackSource?: CallbackSource;
   /** Receives every event (after callbacks). */
   onEvent?: (e: TrainerEvent) => void;
   /** Directory relative paths of the experiment resolve against (default: cwd). */
@@ -56,6 +62,18 @@ export interface TrainerOptions extends BackendChoice {
 
 /** Events logged at info level (the others at debug). */
 const INFO_EVENTS = new Set<TrainerEvent['type']>(['fitStart', 'epochEnd', 'testEnd', 'fitEnd']);
+
+/** `tracking.trackers` entries that add nothing to the run's own metrics record. */
+const RECORD_TRACKERS = new Set(['metrics_jsonl', 'metrics_csv']);
+
+/** Without a CallbackSource: the caller's callbacks only; configured ones would be silently lost, so they are refused. */
+const GIVEN_ONLY: CallbackSource = {
+  async create(config, user) {
+    const named = [...config.training.callbacks.map((c) => `training.callbacks '${c.type}'`), ...config.tracking.trackers.filter((t) => !RECORD_TRACKERS.has(t.type)).map((t) => `tracking.trackers '${t.type}'`)];
+    if (named.length) throw new Error(`the config names ${named.join(', ')} but this Trainer was created without a callbackSource; use train() from 'gymnos', or pass callbackSource: CallbackProvider`);
+    return user;
+  },
+};
 
 /** Library default: JSON lines in the run directory, nothing on the console. */
 const LIBRARY_LOGGING = parseLogging({ console: { enabled: false } }, 'defaults');
@@ -110,7 +128,7 @@ export class Trainer {
       this.run.writeJson('platform.json', await this.p.sessions.platform());
       trainMetrics = this.p.newMetrics();
       this.trainMetrics = trainMetrics;
-      this.callbacks = await CallbackProvider.create(cfg, o.callbacks ?? []);
+      this.callbacks = await (o.callbackSource ?? GIVEN_ONLY).create(cfg, o.callbacks ?? []);
       const { train } = this.p.data;
       const perEpoch = stepsPerEpoch(train, cfg.training);
       const total = perEpoch * cfg.training.epochs;

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseExperiment } from '../../src/config/index.js';
 import { Trainer, type TrainerOptions } from '../../src/trainer/trainer.js';
+import { CallbackProvider } from '../../src/callbacks/provider.js';
 import type { TrainerEvent } from '../../src/trainer/events.js';
 import { tensor, type Tensor } from '../../src/onnx/tensor.js';
 import type { NullOutputFn } from '../../src/sessions/null-backend.js';
@@ -73,7 +74,7 @@ const isPrediction = (shape?: ReadonlyArray<unknown>) => !!shape?.some((d) => ty
 
 export async function fit(config: ReturnType<typeof cfg>, opts: TrainerOptions) {
   const events: TrainerEvent[] = [];
-  const trainer = new Trainer(config, { ...opts, onEvent: (e) => { events.push(e); opts.onEvent?.(e); } });
+  const trainer = new Trainer(config, { callbackSource: CallbackProvider, ...opts, onEvent: (e) => { events.push(e); opts.onEvent?.(e); } });
   return { result: await trainer.fit(), events };
 }
 

@@ -132,7 +132,7 @@ test('a train-time user error is exactly one stderr line, even with console logg
   assert.deepEqual(errLines(r.err).length, 1, r.err);
   assert.match(errLines(r.err).join('\n'), /^gymnosd: model input 'input' is fixed at batch size 1 .* \(hint: re-export the model with a dynamic batch dimension/);
   // the details are in gymnos.log
-  assert.match(readFileSync(join(run, 'gymnos.log'), 'utf8'), /"stack":"ModelError: model input 'input' is fixed.*"hint":"re-export the model.*"msg":"training failed"/);
+  assert.match(readFileSync(join(run, 'gymnos.log'), 'utf8'), /"stack":"FeedError: model input 'input' is fixed.*"hint":"re-export the model.*"msg":"training failed"/);
 });
 
 test('ONNX Runtime: a diverging run (SGD lr 1 on unscaled regression features) exits 2 in one line, writes no model.onnx and keeps finite checkpoints', async () => {

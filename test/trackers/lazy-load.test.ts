@@ -22,9 +22,10 @@ function loaded(trackers: unknown[]): string[] {
   writeFileSync(join(dir, 'hook.mjs'), HOOK);
   writeFileSync(join(dir, 'register.mjs'), `import { register } from 'node:module'; register(${JSON.stringify(`file://${join(dir, 'hook.mjs')}`)});`);
   const child = `import { Trainer } from ${JSON.stringify(join(root, 'src/trainer/trainer.ts'))};
+import { CallbackProvider } from ${JSON.stringify(join(root, 'src/callbacks/provider.ts'))};
 import { parseExperiment } from ${JSON.stringify(join(root, 'src/config/index.ts'))};
 const c = parseExperiment({ dataset: { type: 'iris' }, model: { type: 'mlp', hidden: [4] }, training: { epochs: 1 }, tracking: { trackers: ${JSON.stringify(trackers)} } });
-await new Trainer(c, { backend: 'null', output: ${JSON.stringify(join(dir, `run-${trackers.length}`))} }).fit();`;
+await new Trainer(c, { backend: 'null', callbackSource: CallbackProvider, output: ${JSON.stringify(join(dir, `run-${trackers.length}`))} }).fit();`;
   writeFileSync(join(dir, 'child.mts'), child);
   const r = spawnSync(process.execPath, ['--import', 'tsx', '--import', join(dir, 'register.mjs'), join(dir, 'child.mts')], { cwd: root, env: { ...process.env, GYMNOS_LOAD_LOG: log }, encoding: 'utf8', timeout: 60_000 });
   assert.equal(r.status, 0, r.stderr);

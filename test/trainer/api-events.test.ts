@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { train, MAX_UNREAD_BATCH_EVENTS } from '../../src/trainer/api.js';
+import { train, MAX_UNREAD_BATCH_EVENTS } from '../../src/experiment/train.js';
 import type { TrainerEvent } from '../../src/trainer/events.js';
 import { cfg, scripted, tempDir } from '../callbacks/helpers.js';
 

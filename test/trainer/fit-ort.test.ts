@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { parseExperiment } from '../../src/config/index.js';
 import { Trainer } from '../../src/trainer/trainer.js';
-import { train } from '../../src/trainer/api.js';
+import { train } from '../../src/experiment/train.js';
 import { loadCheckpoint } from '../../src/trainer/checkpoint.js';
 import { RunDir } from '../../src/trainer/run-dir.js';
 import { configData, runConfig } from '../../src/trainer/rebuild.js';

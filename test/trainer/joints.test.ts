@@ -2,7 +2,8 @@
  * The Trainer's joints on the null backend: events handed on in order and awaited (a slow async
  * callback finishes before the next event; a throwing one fails the run), one checkpoint per step
  * (the epoch's last step is not checkpointed twice), the run's own metrics record written without
- * trackers (so `gymnosd report` works), the versioned TrainerState, and the learning-rate function.
+ * trackers (so `gymnosd report` works), the versioned TrainerState, the learning-rate function, and
+ * callbacks handed in through a CallbackSource.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,7 +16,8 @@ import { RunDir } from '../../src/trainer/run-dir.js';
 import { readTrainerState, TRAINER_STATE_VERSION } from '../../src/trainer/trainer-state.js';
 import { LearningRate } from '../../src/trainer/learning-rate.js';
 import { createSchedule } from '../../src/trainer/schedules/index.js';
-import type { TrainerEvent } from '../../src/trainer/events.js';
+import type { CallbackSource, TrainerEvent } from '../../src/trainer/events.js';
+import { Trainer } from '../../src/trainer/trainer.js';
 import { cfg, fit as fitOn, tempDir } from '../callbacks/helpers.js';
 
 const fit: typeof fitOn = (c, o) => fitOn(c, { backend: 'null', ...o });
@@ -126,4 +128,15 @@ test('LearningRate: the schedule at the step times the product of the callbacks\
   again.load(lr.state());
   assert.equal(again.at(7), lr.at(7));
   assert.deepEqual(again.state(), { plateau: 0.5, warm: 0.2 });
+});
+
+test('the Trainer gets its callbacks through a CallbackSource: without one, configured callbacks are refused, not dropped', async () => {
+  const withCallbacks = cfg({ epochs: 1, callbacks: [{ type: 'early_stopping', monitor: 'val_loss' }] });
+  await assert.rejects(new Trainer(withCallbacks, { backend: 'null', output: out() }).fit(),
+    /the config names training\.callbacks 'early_stopping' but this Trainer was created without a callbackSource; use train\(\) from 'gymnos', or pass callbackSource: CallbackProvider/);
+  const seen: string[] = [];
+  const source: CallbackSource = { async create(config, user) { seen.push(config.training.callbacks.map((c) => c.type).join()); return [...user, { name: 'from-source', onFitEnd: () => { seen.push('fitEnd'); } }]; } };
+  const r = await new Trainer(withCallbacks, { backend: 'null', output: out(), callbackSource: source }).fit();
+  assert.equal(r.status, 'completed');
+  assert.deepEqual(seen, ['early_stopping', 'fitEnd']);
 });

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseExperiment } from '../../src/config/index.js';
 import { Trainer } from '../../src/trainer/trainer.js';
-import { train } from '../../src/trainer/api.js';
+import { train } from '../../src/experiment/train.js';
 import type { TrainerEvent } from '../../src/trainer/events.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gymnos-trainer-'));

@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { loadLogging, loadSystem } from '../../config/index.js';
 import { Trainer } from '../../trainer/trainer.js';
+import { CallbackProvider } from '../../callbacks/provider.js';
 import { runConfig } from '../../trainer/rebuild.js';
 import { UserError } from '../errors.js';
 import { loadExperimentFile, withConfigFiles } from '../experiment-args.js';
@@ -47,7 +48,7 @@ export const trainCommand = {
     process.on('SIGTERM', onSignal);
     try {
       const trainer = new Trainer(config, {
-        system, logging, output: a.output, resume: a.resume, signal: controller.signal, baseDir,
+        system, logging, output: a.output, resume: a.resume, signal: controller.signal, baseDir, callbackSource: CallbackProvider,
         // the progress_bar callback, when configured, draws its own bars: print none here then; a
         // disabled console (logging.json) silences the progress output too
         backend: a.backend, ...(hasProgressBar(config) || !logging.console.enabled ? {} : progressPrinter()),

@@ -10,10 +10,15 @@
  * (and the replay history) holds at most `MAX_UNREAD_BATCH_EVENTS` unread `batchEnd` events,
  * dropping the oldest beyond that. A consumer that reads slowly or never sees gaps in the
  * `batchEnd` steps, never in anything else; training never waits for a consumer.
+ *
+ * It composes the run: the experiment is validated here and the Trainer is handed the
+ * CallbackProvider, which builds the configured callbacks and trackers (the Trainer itself knows
+ * no callback module).
  */
 import { parseExperiment, type ExperimentConfig } from '../config/experiment.js';
-import { Trainer, type TrainerOptions } from './trainer.js';
-import type { FitResult, TrainerEvent } from './events.js';
+import { Trainer, type TrainerOptions } from '../trainer/trainer.js';
+import type { FitResult, TrainerEvent } from '../trainer/events.js';
+import { CallbackProvider } from '../callbacks/provider.js';
 
 export interface TrainHandle extends AsyncIterable<TrainerEvent> {
   /**
@@ -69,7 +74,7 @@ export function train(config: unknown, options: TrainerOptions = {}): TrainHandl
     for (const s of subscribers) { s.queue.push(e); s.wake?.(); }
     options.onEvent?.(e);
   };
-  const trainer = new Trainer(resolved, { ...options, onEvent });
+  const trainer = new Trainer(resolved, { callbackSource: CallbackProvider, ...options, onEvent });
   const result = trainer.fit().finally(() => { done = true; for (const s of subscribers) s.wake?.(); });
   result.catch(() => undefined); // the caller observes failures through `result` or the iterator
   const iterate = (): AsyncIterableIterator<TrainerEvent> => {
