@@ -1,9 +1,10 @@
 /**
- * The Trainer's data interface. A dataset component turns its config block into `TrainingData`:
- * splits that yield batches of plain tensors for an epoch, starting at a batch cursor (so a resumed
- * run continues mid-epoch with the very batches it would have seen). The in-memory built-in
- * datasets implement it here; the DatasetManager (Arrow cache) and the native loader plug in behind
- * the same interface.
+ * The data interface the Trainer's loop consumes: a dataset
+ * block becomes `TrainingData`, whose splits (`DataSplit`) yield batches of plain tensors for an
+ * epoch, starting at a batch cursor (so a resumed run continues mid-epoch with the very batches it
+ * would have seen). Two implementations: `MemorySplit` (memory-batches.ts: tabular data held in
+ * memory) and `NativeSplit` (native-split.ts: image data streamed by the native loader from the
+ * Arrow cache); tests and library callers may pass their own (`TrainerOptions.data`).
  */
 import type { Tensor } from '../onnx/tensor.js';
 import type { Model } from '../onnx/ir.js';
