@@ -111,6 +111,16 @@ export function modelAndSpec(cfg: ExperimentConfig, data: TrainingData, baseDir:
   return { built, spec };
 }
 
+/**
+ * A varying `training.lrSchedule` together with an `lr_scheduler` callback: both feed the one
+ * learning-rate function, so the rate is their product, which is rarely what was meant.
+ */
+export function checkLrSources(t: Pick<ExperimentConfig['training'], 'lrSchedule' | 'callbacks'>): string[] {
+  const schedule = (t.lrSchedule as { type: string }).type;
+  if (schedule === 'constant' || !t.callbacks.some((c) => c.type === 'lr_scheduler')) return [];
+  return [`training.lrSchedule is '${schedule}' and an lr_scheduler callback also sets the learning rate: each step's rate is their product (the schedule's rate times the callback's factor); set training.lrSchedule to { "type": "constant" } to let the callback alone drive it`];
+}
+
 /** Runs one set-up phase (the Trainer reports its start and end as events). */
 export type PhaseRunner = <T>(phase: SetupPhase, f: () => Promise<T>) => Promise<T>;
 
@@ -120,7 +130,7 @@ export async function prepare(cfg: ExperimentConfig, sys: SystemConfig, baseDir:
   const sessions = new SessionManager(sessionConfig, { backend: choice.backend, backendOptions: choice.backendOptions, inWorker: choice.inWorker });
   try {
     const data = dataOverride ?? await phase('data', () => createTrainingData(cfg.dataset, dataContext(cfg, sys, baseDir, signal)));
-    const warnings = checkBatching(t, data.train.size);
+    const warnings = [...checkBatching(t, data.train.size), ...checkLrSources(t)];
     const classification = CLASSIFICATION_LOSSES.has(t.loss.type) || (data.numClasses !== undefined && t.loss.type === 'binary_cross_entropy_with_logits');
     const { built, spec } = modelAndSpec(cfg, data, baseDir);
     // off the caller's thread: building the graphs takes up to seconds for large models

@@ -18,6 +18,7 @@ import { LearningRate } from '../../src/trainer/learning-rate.js';
 import { createSchedule } from '../../src/trainer/schedules/index.js';
 import type { CallbackSource, TrainerEvent } from '../../src/trainer/events.js';
 import { Trainer } from '../../src/trainer/trainer.js';
+import { checkLrSources } from '../../src/trainer/setup.js';
 import { cfg, fit as fitOn, tempDir } from '../callbacks/helpers.js';
 
 const fit: typeof fitOn = (c, o) => fitOn(c, { backend: 'null', ...o });
@@ -139,4 +140,14 @@ test('the Trainer gets its callbacks through a CallbackSource: without one, conf
   const r = await new Trainer(withCallbacks, { backend: 'null', output: out(), callbackSource: source }).fit();
   assert.equal(r.status, 'completed');
   assert.deepEqual(seen, ['early_stopping', 'fitEnd']);
+});
+
+test('a varying lrSchedule with an lr_scheduler callback is warned about: the rate is their product', async () => {
+  const both = cfg({ epochs: 1, lrSchedule: { type: 'step', stepSize: 1 }, callbacks: [{ type: 'lr_scheduler', schedule: { type: 'exponential', gamma: 0.9 } }] });
+  assert.deepEqual(checkLrSources(both.training).length, 1);
+  assert.match(checkLrSources(both.training)[0], /training\.lrSchedule is 'step' and an lr_scheduler callback also sets the learning rate: each step's rate is their product/);
+  assert.deepEqual(checkLrSources(cfg({ callbacks: [{ type: 'lr_scheduler', schedule: { type: 'exponential', gamma: 0.9 } }] }).training), []);
+  assert.deepEqual(checkLrSources(cfg({ lrSchedule: { type: 'step', stepSize: 1 } }).training), []);
+  const { result } = await fit(both, { output: out() });
+  assert.match(readFileSync(join(result.runDir, 'gymnos.log'), 'utf8'), /"level":40.*each step's rate is their product/);
 });
