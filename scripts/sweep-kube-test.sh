@@ -44,7 +44,8 @@ podman kube play --network $NET --ip $REDIS_IP "$work/k8s/redis.yaml"
 for i in $(seq 60); do podman exec gymnos-redis-pod-redis redis-cli ping 2>/dev/null | grep -q PONG && break; sleep 1; done
 podman kube play --network $NET "$work/k8s/workers.yaml"
 
-run() { podman run --rm --network $NET -v gymnos-runs:/runs -v "$work/sweep.json:/sweep/sweep.json:ro" -w /runs -e GYMNOS_HOME=/runs "$IMAGE" "$@"; }
+# one-off containers of the Gymnos image; --entrypoint '' so the command is given in full, as the pods give it
+run() { podman run --rm --network $NET --entrypoint '' -v gymnos-runs:/runs -v "$work/sweep.json:/sweep/sweep.json:ro" -w /runs -e GYMNOS_HOME=/runs "$IMAGE" "$@"; }
 id=$(run gymnosd sweep start /sweep/sweep.json --redis "$REDIS_URL")
 echo "sweep $id enqueued"
 t0=$(date +%s)
