@@ -97,21 +97,21 @@ echo "image $IMAGE built in $build_s s; size $(( size / 1000000 )) MB"
 # 3. what the image must (not) hold
 user=$("$ENGINE" image inspect --format '{{.Config.User}}' "$IMAGE")
 [ -n "$user" ] && [ "$user" != root ] && [ "$user" != 0 ] || fail "the image runs as '${user:-root}', not as a non-root user"
-crun() { "$ENGINE" run --rm --network none "$@"; }
-others=$(crun --entrypoint sh "$IMAGE" -c 'cd /app/node_modules/onnxruntime-node/bin/napi-v6 && ls -d */* | grep -vx "linux/$(node -p process.arch)" || true')
+ctr_run() { "$ENGINE" run --rm --network none "$@"; }
+others=$(ctr_run --entrypoint sh "$IMAGE" -c 'cd /app/node_modules/onnxruntime-node/bin/napi-v6 && ls -d */* | grep -vx "linux/$(node -p process.arch)" || true')
 [ -z "$others" ] || fail "ONNX Runtime binaries for other platforms left in the image: $others"
-crun --entrypoint sh "$IMAGE" -c 'test ! -e /run/npm-ca.crt && ! env | grep -q NODE_EXTRA_CA_CERTS' \
+ctr_run --entrypoint sh "$IMAGE" -c 'test ! -e /run/npm-ca.crt && ! env | grep -q NODE_EXTRA_CA_CERTS' \
   || fail "the build's CA bundle (or NODE_EXTRA_CA_CERTS) leaked into the image"
 
 # 4. doctor and the quickstart with no network, on a mounted work directory
 mkdir -p "$work/run"
 chown "$GYMNOS_UID:$GYMNOS_UID" "$work/run" 2>/dev/null || chmod 777 "$work/run"
 echo "== gymnosd doctor (--network none)"
-crun -v "$work/run:/work" "$IMAGE" doctor | tee "$work/doctor.txt"
-grep -q 'cpu' "$work/doctor.txt" || fail "doctor did not list the cpu execution provider"
+ctr_run -v "$work/run:/work" "$IMAGE" doctor | tee "$work/doctor.txt"
+grep -Eq '^ *cpu +loads' "$work/doctor.txt" || fail "doctor does not say that the cpu execution provider loads"
 echo "== gymnosd train /app/examples/quickstart.json (--network none)"
 t=$(date +%s)
-crun -v "$work/run:/work" "$IMAGE" train /app/examples/quickstart.json > "$work/train.txt" 2>&1 || { tail -30 "$work/train.txt" >&2; fail "the quickstart failed in the container"; }
+ctr_run -v "$work/run:/work" "$IMAGE" train /app/examples/quickstart.json > "$work/train.txt" 2>&1 || { tail -30 "$work/train.txt" >&2; fail "the quickstart failed in the container"; }
 train_s=$(secs "$t")
 runs=("$work"/run/runs/quickstart/*/)
 [ ${#runs[@]} -eq 1 ] && [ -d "${runs[0]}" ] || fail "expected one run directory under the mounted /work/runs/quickstart, found: ${runs[*]}"
