@@ -15,7 +15,9 @@
 #    and on cpu, printing samples per second.
 # Exits 0 when everything ran on cuda, 3 when no NVIDIA GPU or driver is present, 4 when the CUDA
 # provider cannot load (the report says exactly what is missing), 1 on any other failure.
-# DEVICE_CHECK_ANYWAY=1 goes on past a missing GPU (to see steps 2-3 and the provider's diagnosis).
+# DEVICE_CHECK_ANYWAY=1 goes on past a missing GPU (to see steps 2-3 and the provider's diagnosis);
+# DEVICE_CHECK_DEVICE=cpu (or cuda:1, webgpu) runs step 4 on that device instead of cuda (a dry
+# run of the script's own checks on a machine without a GPU).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 REPO=$PWD
@@ -28,6 +30,7 @@ say() { echo "$*" | tee -a "$REPORT"; }
 section() { say ""; say "== $* ($(( $(date +%s) - T0 )) s)"; }
 die() { local rc=$1; shift; say ""; say "RESULT: $*"; say "report: $REPORT"; exit "$rc"; }
 ORT_BIN=$REPO/node_modules/onnxruntime-node/bin/napi-v6/linux/x64
+DEV=${DEVICE_CHECK_DEVICE:-cuda}
 CUDA_LIBS="libcudart.so.12 libcublas.so.12 libcublasLt.so.12 libcufft.so.11 libcurand.so.10 libcudnn.so.9"
 
 # 1. GPU and driver
@@ -112,8 +115,8 @@ fi
 # 4. the provider, then training
 section "gymnosd doctor"
 node dist/src/cli/bin.js doctor 2>/dev/null | grep -A3 '^execution providers' | tee -a "$REPORT"
-if ! node dist/src/cli/bin.js doctor 2>/dev/null | grep -Eq '^ *cuda +loads'; then
-  die 4 "ONNX Runtime's CUDA execution provider does not load: ${missing:+CUDA libraries missing:$missing; }${unresolved:+libraries the provider cannot resolve: $unresolved; }see doctor's line above"
+if ! node dist/src/cli/bin.js doctor 2>/dev/null | grep -Eq "^ *${DEV%%:*} +loads"; then
+  die 4 "ONNX Runtime's ${DEV%%:*} execution provider does not load: ${missing:+CUDA libraries missing:$missing; }${unresolved:+libraries the provider cannot resolve: $unresolved; }see doctor's line above"
 fi
 
 W=$OUT/work
@@ -131,27 +134,27 @@ train() {
     const secs = ep.reduce((s, x) => s + x.seconds, 0), fmt = (x) => (x === undefined ? "-" : x.toFixed(5));
     console.log(`  ${process.argv[2]}: ${ep.length} epoch(s), train loss ${fmt(last.train.loss)}, val accuracy ${fmt(last.validation && last.validation.accuracy)}` +
       (test ? `, test accuracy ${fmt(test.test.accuracy)}` : "") + `; ${(n * ep.length / secs).toFixed(0)} samples/s (first epoch ${ep[0].seconds.toFixed(2)} s, last ${last.seconds.toFixed(2)} s)`);
-  ' "$W/$label" "$label ($(( $(date +%s) - t )) s wall)" | tee -a "$REPORT"
+  ' "$W/$label" "$label on $dev ($(( $(date +%s) - t )) s wall)" | tee -a "$REPORT"
 }
 loss1() { node -e 'const m=require("fs").readFileSync(process.argv[1]+"/metrics.jsonl","utf8").trim().split("\n").map(JSON.parse).find((x)=>x.kind==="epoch");console.log(m.train.loss, m.validation.accuracy)' "$W/$1"; }
 
 failed=0
-section "quickstart on cuda (examples/quickstart.json, 8 epochs)"
-train quickstart-cuda "$REPO/examples/quickstart.json" cuda || failed=1
+section "quickstart on $DEV (examples/quickstart.json, 8 epochs)"
+train quickstart-dev "$REPO/examples/quickstart.json" "$DEV" || failed=1
 
-section "one epoch of the quickstart from the same seed: cuda against cpu"
-train q1-cuda "$REPO/examples/quickstart.json" cuda --set training.epochs=1 || failed=1
+section "one epoch of the quickstart from the same seed: $DEV against cpu"
+train q1-dev "$REPO/examples/quickstart.json" "$DEV" --set training.epochs=1 || failed=1
 train q1-cpu "$REPO/examples/quickstart.json" cpu --set training.epochs=1 || failed=1
-if [ -d "$W/q1-cuda" ] && [ -d "$W/q1-cpu" ]; then
+if [ -d "$W/q1-dev" ] && [ -d "$W/q1-cpu" ]; then
   # 40 SGD steps: float32 kernels that sum in another order (cuDNN, cuBLAS with TF32) drift apart
   # slowly; 2% on the epoch's mean train loss separates that drift from a wrong kernel
-  read -r lg ag <<<"$(loss1 q1-cuda)"; read -r lc ac <<<"$(loss1 q1-cpu)"
-  verdict=$(node -e 'const [a,b]=process.argv.slice(1).map(Number), r=Math.abs(a-b)/Math.abs(b); console.log((r*100).toFixed(3)+"% "+(r<0.02?"(within 2%)":"(MORE than 2%: check the cuda kernels)"))' "$lg" "$lc")
-  say "  epoch-1 train loss: cuda $lg, cpu $lc, relative difference $verdict; val accuracy cuda $ag, cpu $ac"
+  read -r lg ag <<<"$(loss1 q1-dev)"; read -r lc ac <<<"$(loss1 q1-cpu)"
+  verdict=$(node -e 'const [a,b]=process.argv.slice(1).map(Number), r=Math.abs(a-b)/Math.abs(b); console.log((r*100).toFixed(3)+"% "+(r<0.02?"(within 2%)":"(MORE than 2%: check the device kernels)"))' "$lg" "$lc")
+  say "  epoch-1 train loss: $DEV $lg, cpu $lc, relative difference $verdict; val accuracy $DEV $ag, cpu $ac"
   case "$verdict" in *MORE*) failed=1 ;; esac
 fi
 
-section "ResNet-20, one epoch of 32x32x3 images (3000 synthetic shapes), batch 64: cuda and cpu"
+section "ResNet-20, one epoch of 32x32x3 images (3000 synthetic shapes), batch 64: $DEV and cpu"
 node scripts/make-shapes.mjs "$W/shapes" 1000 32 >/dev/null 2>&1 || say "  make-shapes failed"
 cat > "$W/resnet20.json" <<EOF
 { "experiment": { "name": "device-check-resnet20" },
@@ -162,9 +165,9 @@ cat > "$W/resnet20.json" <<EOF
     "metrics": [{ "type": "accuracy" }] },
   "session": { "device": "cpu" } }
 EOF
-train resnet20-cuda "$W/resnet20.json" cuda || failed=1
+train resnet20-dev "$W/resnet20.json" "$DEV" || failed=1
 train resnet20-cpu "$W/resnet20.json" cpu || failed=1
 
 section "done"
-[ "$failed" = 0 ] || die 1 "the CUDA provider loads, but a training step above failed or disagreed with the CPU (logs in $W)"
-die 0 "CUDA provider loads and trains; numbers above (total $(( $(date +%s) - T0 )) s)"
+[ "$failed" = 0 ] || die 1 "the $DEV provider loads, but a training step above failed or disagreed with the CPU (logs in $W)"
+die 0 "the $DEV provider loads and trains; numbers above (total $(( $(date +%s) - T0 )) s)"

@@ -64,7 +64,8 @@ if [ -z "$BASE" ]; then
     debootstrap --variant=minbase bookworm "$work/rootfs" "$MIRROR" > "$work/debootstrap.log" 2>&1 \
       || { tail -20 "$work/debootstrap.log" >&2; fail "debootstrap failed (log above)"; }
     rm -rf "$work"/rootfs/var/cache/apt/archives/*.deb "$work"/rootfs/var/lib/apt/lists/*
-    tar -C "$work/rootfs" -c . | "$ENGINE" import --change 'CMD ["bash"]' - "$ROOTFS_IMAGE" >/dev/null
+    tar -C "$work/rootfs" -c . | "$ENGINE" import --change 'CMD ["bash"]' - "$ROOTFS_IMAGE" >/dev/null 2>"$work/import.log" \
+      || { cat "$work/import.log" >&2; fail "importing the rootfs failed"; }
     rm -rf "$work/rootfs"
     echo "rootfs image $ROOTFS_IMAGE made in $(secs "$t") s"
   fi
