@@ -28,6 +28,12 @@ export interface ManifestOptions {
 
 type Doc = Record<string, unknown>;
 const LABELS = { 'app.kubernetes.io/part-of': 'gymnos' };
+/**
+ * The user the images in docker/ run as (Dockerfile.cpu and .cuda, GYMNOS_UID): the pods that
+ * write the runs volume run as it, with fsGroup so a fresh volume is writable by it.
+ */
+export const GYMNOS_UID = 10001;
+const gymnosSecurity = { runAsNonRoot: true, runAsUser: GYMNOS_UID, runAsGroup: GYMNOS_UID, fsGroup: GYMNOS_UID };
 const meta = (name: string, component: string) => ({ name, labels: { ...LABELS, 'app.kubernetes.io/component': component } });
 
 /** The documents of each file (file name -> documents). */
@@ -66,6 +72,7 @@ export function buildManifests(o: ManifestOptions): Record<string, Doc[]> {
         replicas: o.replicas ?? 2, selector: { matchLabels: { ...LABELS, 'app.kubernetes.io/component': 'worker' } },
         template: { ...podCommon('worker'), spec: {
           terminationGracePeriodSeconds: 60,
+          securityContext: gymnosSecurity,
           containers: [{
             name: 'worker', image, workingDir: runs,
             command: ['gymnosd', 'worker', '--redis', redisUrl, '--concurrency', String(o.concurrency ?? 1)],
@@ -79,7 +86,7 @@ export function buildManifests(o: ManifestOptions): Record<string, Doc[]> {
     'start-job.yaml': [
       { apiVersion: 'batch/v1', kind: 'Job', metadata: meta('gymnos-sweep-start', 'sweep'), spec: {
         backoffLimit: 3,
-        template: { ...podCommon('sweep'), spec: { restartPolicy: 'OnFailure', containers: [{
+        template: { ...podCommon('sweep'), spec: { restartPolicy: 'OnFailure', securityContext: gymnosSecurity, containers: [{
           name: 'start', image, workingDir: runs, command: ['gymnosd', 'sweep', 'start', '/sweep/sweep.json', '--redis', redisUrl],
           volumeMounts: [{ name: 'runs', mountPath: runs }, { name: 'sweep', mountPath: '/sweep' }],
           resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1', memory: '1Gi' } },

@@ -42,6 +42,9 @@ test('manifests: Redis, workers and the start job, parsed back and checked', asy
   assert.deepEqual(c.resources, { requests: { cpu: '1', memory: '3Gi' }, limits: { cpu: '1', memory: '3Gi' } });
   assert.deepEqual(c.volumeMounts, [{ name: 'runs', mountPath: '/runs' }]);
   assert.deepEqual(dep.spec.template.spec.volumes, [{ name: 'runs', persistentVolumeClaim: { claimName: 'gymnos-runs' } }]);
+  // the images run as uid 10001 (docker/Dockerfile.cpu's GYMNOS_UID): the pods writing the volume too
+  const uid = Number(/^ARG GYMNOS_UID=(\d+)$/m.exec(readFileSync(join(ROOT, 'docker/Dockerfile.cpu'), 'utf8'))![1]);
+  assert.deepEqual(dep.spec.template.spec.securityContext, { runAsNonRoot: true, runAsUser: uid, runAsGroup: uid, fsGroup: uid });
   // the ConfigMap's sweep is a valid sweep on its own: the experiment is inlined, output on the volume
   const sweepJson = JSON.parse(workers[1].data!['sweep.json']);
   assert.equal(typeof sweepJson.experiment, 'object');
@@ -53,6 +56,7 @@ test('manifests: Redis, workers and the start job, parsed back and checked', asy
   const jc = job.spec.template.spec.containers[0];
   assert.deepEqual(jc.command, ['gymnosd', 'sweep', 'start', '/sweep/sweep.json', '--redis', 'redis://gymnos-redis:6379']);
   assert.deepEqual(job.spec.template.spec.volumes[1], { name: 'sweep', configMap: { name: 'gymnos-sweep' } });
+  assert.equal(job.spec.template.spec.securityContext.runAsUser, uid);
 });
 
 test('--cuda: the CUDA image and a GPU request per worker', async () => {
