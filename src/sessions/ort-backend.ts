@@ -11,6 +11,7 @@ import { SessionError, asSessionError } from './errors.js';
 import { outOfMemoryError } from './oom.js';
 import { disabledOptimizers } from './model-options.js';
 import { lowerForCpu, nchwcBlockSize } from './nchwc.js';
+import { lowerForWebgpu } from './webgpu-lowering.js';
 import { cudaUnavailableMessage, deviceLabel, diagnoseCuda, loadableLibraries, webgpuUnavailableMessage } from './providers.js';
 import type {
   BackendEntry, BackendSession, BackendVersions, ExecutionProvider, ProviderReport, ResolvedSessionConfig, RunOptions, SessionBackend,
@@ -133,6 +134,8 @@ export class OrtBackend implements SessionBackend {
     const disable = disabledOptimizers(model);
     // CPU: training graphs' Convs onto the NCHWc kernels ORT gives only constant-weight Convs (nchwc.ts)
     if (config.provider === 'cpu' && config.graphOptimization === 'all') model = lowerForCpu(model, await nchwcBlockSize(ort));
+    // WebGPU: around ONNX Runtime 1.30's wrong results for some Conv channel counts (webgpu-lowering.ts)
+    if (config.provider === 'webgpu') model = lowerForWebgpu(model);
     try {
       const options = toSessionOptions(config);
       if (disable.length) options.extra = { ...options.extra, optimization: { disable_specified_optimizers: disable.join(',') } };
