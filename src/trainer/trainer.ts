@@ -28,7 +28,8 @@ import { RunDir, type MetricsRecord } from './run-dir.js';
 import { assertFinite, divergedAt, restoreNewest } from './faults.js';
 import { concatRows } from './feed.js';
 import { packSnapshots, unpackSnapshots, type Snapshot, type TrainerState } from './trainer-state.js';
-import { prepare, type BackendChoice, type Prepared } from './setup.js';
+import { prepare, sessionBlock, type BackendChoice, type Prepared } from './setup.js';
+import { writeStepPlacement } from './placement.js';
 import type { DataBatch, DataSplit, TrainingData } from './data.js';
 import { describeEvent, hookName, type Callback, type CallbackContext, type Decision, type FitResult, type Metrics, type Position, type SetupPhase, type StopReason, type TrainerEvent, userPosition } from './events.js';
 import { peakRssBytes, resetPeakRss } from '../util/rss.js';
@@ -111,6 +112,7 @@ export class Trainer {
       this.runner = new StepRunner(this.p.art, this.p.factory, cfg.training.seed);
       await this.phase('sessions', () => this.runner.open());
       this.run.writeJson('platform.json', await this.p.sessions.platform());
+      if (!o.resume) await writeStepPlacement(this.run, this.log, this.p.sessions, this.p.art, sessionBlock(cfg, this.system), o, cfg.training.batchSize, this.p.data.numClasses);
       trainMetrics = this.p.newMetrics();
       this.trainMetrics = trainMetrics;
       this.callbacks = await CallbackProvider.create(cfg, o.callbacks ?? []);

@@ -1,13 +1,14 @@
 /**
- * The WebGPU Conv workaround (src/sessions/webgpu-lowering.ts). On the CPU, everywhere: the padded
+ * The WebGPU lowering (src/sessions/webgpu-lowering.ts). On the CPU, everywhere: the padded
  * graph computes the same Conv as the original (zero channels add nothing), for channel counts
- * known statically and only at run time. On WebGPU (when an adapter is present, required in CI):
+ * known statically and only at run time; the rewritten Sum, LogSoftmax and ConstantOfShape compute
+ * what the originals do. On WebGPU (when an adapter is present, required in CI):
  * the Convs ONNX Runtime 1.30 gets wrong (input channels 6, 9, 18) match the CPU through Gymnos's
  * backend, which applies the padding.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { emptyGraph, type Dim } from '../../src/onnx/ir.js';
+import { emptyGraph, type Dim, type Node } from '../../src/onnx/ir.js';
 import { decodeModel, encodeModel } from '../../src/onnx/io.js';
 import { tensor, type Tensor } from '../../src/onnx/tensor.js';
 import { OrtBackend } from '../../src/sessions/ort-backend.js';
@@ -102,4 +103,46 @@ test('the WebGPU gate: skipped with the reason outside CI, a failing test naming
   const present = decideGate({ CI: 'true' }, { provider: 'webgpu', available: true });
   assert.equal(present.skip, false);
   assert.doesNotThrow(() => assertWebgpu(present));
+});
+
+/** A one-node model over float inputs named a, b, c with the given shapes. */
+function opModel(opType: string, inputs: Array<[string, Dim[]]>, attrs: Node['attrs'] = {}, extra: Array<[string, Tensor]> = []): Uint8Array {
+  const g = emptyGraph('op');
+  for (const [name, shape] of inputs) g.inputs.push({ name, dtype: 'float32', shape });
+  for (const [name, t] of extra) g.initializers.set(name, t);
+  g.nodes.push({ name: 'n', opType, domain: '', inputs: [...inputs.map(([n]) => n), ...extra.map(([n]) => n)], outputs: ['y'], attrs });
+  g.outputs.push({ name: 'y', dtype: 'float32' });
+  return encodeModel({ irVersion: 8, opset: new Map([['', 18]]), producerName: 'test', producerVersion: '', domain: '', modelVersion: 0, docString: '', metadata: {}, graph: g });
+}
+
+test('Sum, LogSoftmax and float ConstantOfShape are rewritten to ops with WebGPU kernels, computing the same values', async () => {
+  const big = random([3, 7], 8);
+  (big.data as Float32Array).forEach((v, i, a) => { a[i] = v * 80; }); // large logits: the max shift matters
+  const cases: Array<[string, Uint8Array, Record<string, Tensor>]> = [
+    ['Sum of three with broadcasting', opModel('Sum', [['a', [2, 3, 4]], ['b', [3, 1]], ['c', [2, 3, 4]]]), { a: random([2, 3, 4], 1), b: random([3, 1], 2), c: random([2, 3, 4], 3) }],
+    ['Sum of one', opModel('Sum', [['a', [5]]]), { a: random([5], 4) }],
+    ['LogSoftmax, last axis', opModel('LogSoftmax', [['a', [3, 7]]]), { a: big }],
+    ['LogSoftmax, axis 1 of 3', opModel('LogSoftmax', [['a', [2, 5, 3]]], { axis: { type: 'int', value: 1 } }), { a: random([2, 5, 3], 5) }],
+  ];
+  for (const [what, model, feeds] of cases) {
+    const lowered = lowerForWebgpu(model);
+    const ops = decodeModel(lowered).graph.nodes.map((n) => n.opType);
+    assert.ok(!ops.includes('Sum') && !ops.includes('LogSoftmax'), `${what}: rewritten (${ops.join(', ')})`);
+    const d = maxRelDiff(await run(model, 'cpu', feeds), await run(lowered, 'cpu', feeds));
+    assert.ok(d < 1e-6, `${what}: lowered differs by ${d}`);
+  }
+  // ConstantOfShape 2.5 over a runtime shape
+  const g = emptyGraph('cos');
+  g.inputs.push({ name: 'x', dtype: 'float32', shape: ['N', 3] });
+  g.nodes.push({ name: 's', opType: 'Shape', domain: '', inputs: ['x'], outputs: ['s'], attrs: {} });
+  g.nodes.push({ name: 'c', opType: 'ConstantOfShape', domain: '', inputs: ['s'], outputs: ['y'], attrs: { value: { type: 'tensor', value: tensor('float32', [1], [2.5]) } } });
+  g.outputs.push({ name: 'y', dtype: 'float32' });
+  const model = encodeModel({ irVersion: 8, opset: new Map([['', 18]]), producerName: 'test', producerVersion: '', domain: '', modelVersion: 0, docString: '', metadata: {}, graph: g });
+  const lowered = lowerForWebgpu(model);
+  assert.deepEqual(decodeModel(lowered).graph.nodes.map((n) => n.opType), ['Shape', 'Expand']);
+  const s = await new OrtBackend().create(lowered, config('cpu'));
+  const y = (await s.run({ x: random([4, 3], 1) })).y;
+  await s.release();
+  assert.deepEqual(y.dims, [4, 3]);
+  assert.deepEqual(Array.from(y.data as Float32Array), Array(12).fill(2.5));
 });
