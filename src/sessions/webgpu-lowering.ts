@@ -56,6 +56,7 @@ export function lowerForWebgpu(model: Uint8Array): Uint8Array {
     if (!hasBody && !g.nodes.some((n) => n.domain === '' && (n.opType === 'Conv' || REWRITTEN.has(n.opType)))) return;
     const table = inferShapes(g, opset, outer ? { outer } : {});
     const nodes: Node[] = [];
+    const padsBySymbol = new Map<string, string>();
     const constant = (name: string, values: number[]): string => {
       g.initializers.set(name, tensor('int64', [values.length], BigInt64Array.from(values.map(BigInt))));
       return name;
@@ -65,7 +66,7 @@ export function lowerForWebgpu(model: Uint8Array): Uint8Array {
         if (a.type === 'graph') lower(a.value, table);
         else if (a.type === 'graphs') for (const sub of a.value) lower(sub, table);
       }
-      const padded = n.opType === 'Conv' && n.domain === '' ? padConv(n, table, nodes, constant, () => `gymnos_webgpu_pad${uid++}`) : false;
+      const padded = n.opType === 'Conv' && n.domain === '' ? padConv(n, table, nodes, constant, () => `gymnos_webgpu_pad${uid++}`, padsBySymbol) : false;
       if (padded) count++;
       const replaced = n.domain === '' && REWRITTEN.has(n.opType) ? replaceOp(n, table, nodes, opset, `gymnos_webgpu_${n.opType.toLowerCase()}${uid++}`, g) : false;
       if (replaced) count++;
@@ -78,7 +79,8 @@ export function lowerForWebgpu(model: Uint8Array): Uint8Array {
 }
 
 /** Inserts the Pads in front of Conv `n` into `nodes` and rewires it; false when it needs none. */
-function padConv(n: Node, table: ShapeTable, nodes: Node[], constant: (name: string, v: number[]) => string, fresh: () => string): boolean {
+function padConv(n: Node, table: ShapeTable, nodes: Node[], constant: (name: string, v: number[]) => string, fresh: () => string,
+  padsBySymbol: Map<string, string>): boolean {
   if (attrInt(n, 'group', 1) !== 1) return false;
   const w = table.info.get(n.inputs[1])?.shape;
   const x = table.info.get(n.inputs[0])?.shape;
@@ -87,11 +89,15 @@ function padConv(n: Node, table: ShapeTable, nodes: Node[], constant: (name: str
   const kernel = w?.slice(2) ?? [];
   if (kernel.length === rank - 2 && kernel.every((d) => d === 1)) return false;
   const known = [x?.[1], w?.[1]].find((d): d is number => typeof d === 'number');
+  const symbol = [w?.[1], x?.[1]].find((d): d is string => typeof d === 'string');
   if (!needsChannelPadding(known)) return false;
   const id = fresh();
   let pads: string;
   if (known !== undefined) {
     pads = constant(`${id}_pads`, [...Array(rank).fill(0), 0, (MULTIPLE - (known % MULTIPLE)) % MULTIPLE, ...Array(rank - 2).fill(0)]);
+  } else if (symbol !== undefined && padsBySymbol.has(`${rank}:${symbol}`)) {
+    // the same symbolic dim (the batch) as an earlier Conv of this graph: reuse its pads
+    pads = padsBySymbol.get(`${rank}:${symbol}`)!;
   } else {
     // p = (4 - C mod 4) mod 4 from the weight's axis 1, then pads = [0 x (rank+1), p, 0 x (rank-2)]
     const four = constant(`${id}_four`, [MULTIPLE]);
@@ -103,6 +109,7 @@ function padConv(n: Node, table: ShapeTable, nodes: Node[], constant: (name: str
     const c = node('Shape', [n.inputs[1]], { start: { type: 'int', value: 1 }, end: { type: 'int', value: 2 } });
     const p = node('Mod', [node('Sub', [four, node('Mod', [c, four])]), four]);
     pads = node('Concat', [constant(`${id}_zeros_head`, Array(rank + 1).fill(0)), p, ...(rank > 2 ? [constant(`${id}_zeros_tail`, Array(rank - 2).fill(0))] : [])], { axis: { type: 'int', value: 0 } });
+    if (symbol !== undefined) padsBySymbol.set(`${rank}:${symbol}`, pads);
   }
   const padX = `${id}_x`;
   const padW = `${id}_w`;
