@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { emptyGraph } from '../../src/onnx/ir.js';
-import { encodeModel, loadModel } from '../../src/onnx/io.js';
+import { encodeModel, loadModel, saveModel } from '../../src/onnx/io.js';
 import { tensor } from '../../src/onnx/tensor.js';
 import { SessionManager } from '../../src/sessions/session-manager.js';
 import { formatPlacement, placementFromProfile, profilingSession, readPlacement, type PlacementReport } from '../../src/sessions/placement.js';
@@ -18,6 +18,7 @@ import { checkTraining } from '../../src/models/check-training.js';
 import { buildMlp } from '../../src/models/zoo/small.js';
 import { parseExperiment } from '../../src/config/index.js';
 import { Trainer } from '../../src/trainer/trainer.js';
+import { captureCli } from '../cli/capture.js';
 import { assertWebgpu, webgpuGate } from './webgpu-gate.js';
 
 const gate = await webgpuGate();
@@ -114,4 +115,20 @@ test('a webgpu training run writes placement.json; a cpu run does not', { skip: 
   assert.ok(loadModel(join(dir, 'webgpu', 'model.onnx')).graph.nodes.length > 0, 'the run completed');
   await new Trainer(cfg('cpu'), { output: join(dir, 'cpu') }).fit();
   assert.ok(!existsSync(join(dir, 'cpu', 'placement.json')), 'no placement.json on the cpu');
+});
+
+test('gymnosd check --device webgpu runs the step there and prints its placement', { skip: gate.skip }, async () => {
+  assertWebgpu(gate);
+  const file = join(dir, 'mlp.onnx');
+  saveModel(buildMlp({ inputs: 6, hidden: [8], classes: 3, seed: 2 }), file);
+  const text = await captureCli(['check', file, '--device', 'webgpu']);
+  assert.equal(text.code, 0, text.err);
+  assert.match(text.out, /one step on random inputs: loss \d/);
+  assert.match(text.out, /placement of the train step on webgpu: \d+ of \d+ nodes on WebGpuExecutionProvider, \d+ on other providers/);
+  const json = await captureCli(['check', file, '--device', 'webgpu', '--json']);
+  const r = (JSON.parse(json.out) as { training: { placement: PlacementReport } }).training.placement;
+  assert.equal(r.requested, 'webgpu');
+  assert.equal(r.nodes, Object.values(r.byProvider).reduce((a, b) => a + b, 0));
+  const plain = await captureCli(['check', file, '--json']);
+  assert.equal((JSON.parse(plain.out) as { training: { placement?: unknown } }).training.placement, undefined, 'no placement on the cpu');
 });
