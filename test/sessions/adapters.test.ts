@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseDeviceSelectList } from '../../src/sessions/adapters.js';
+import { webgpuUnavailableMessage } from '../../src/sessions/providers.js';
 import { assertWebgpu, webgpuGate } from './webgpu-gate.js';
 
 const gate = await webgpuGate();
@@ -51,4 +52,12 @@ test('gymnosd doctor lists the WebGPU adapter and keeps Dawn/Vulkan warnings off
   if (report.webgpuAdapters.adapters.every((a) => a.kind === 'software' && /llvmpipe/.test(a.name))) {
     assert.match(verbose.stdout, /webgpu {2}loads\n {10}\| Warning: .*artificially reduced/);
   }
+});
+
+test('no WebGPU adapter: the error names the software driver to install and the other devices', () => {
+  const m = webgpuUnavailableMessage('Failed to get a WebGPU adapter');
+  assert.match(m, /^session\.device 'webgpu' cannot be used: no WebGPU adapter was found\. /);
+  assert.match(m, /apt-get install -t bookworm-backports mesa-vulkan-drivers/);
+  assert.match(m, /XDG_RUNTIME_DIR/);
+  assert.match(m, /Or set session\.device to 'cpu', 'cuda' or 'auto'\. ONNX Runtime said: Failed to get a WebGPU adapter$/);
 });
