@@ -11,6 +11,8 @@ import { SessionError, asSessionError } from './errors.js';
 import { outOfMemoryError } from './oom.js';
 import { disabledOptimizers } from './model-options.js';
 import { lowerForCpu, nchwcBlockSize } from './nchwc.js';
+import { lowerForWebgpu } from './webgpu-lowering.js';
+import { probeWebgpuIsolated } from './adapters.js';
 import { cudaUnavailableMessage, deviceLabel, diagnoseCuda, loadableLibraries, webgpuUnavailableMessage } from './providers.js';
 import type {
   BackendEntry, BackendSession, BackendVersions, ExecutionProvider, ProviderReport, ResolvedSessionConfig, RunOptions, SessionBackend,
@@ -46,6 +48,9 @@ export function toSessionOptions(c: ResolvedSessionConfig): Ort.InferenceSession
     enableMemPattern: c.memoryPattern,
     enableCpuMemArena: c.cpuMemArena ?? true,
     extra: { session: { intra_op: { allow_spinning: c.allowSpinning ? '1' : '0' }, inter_op: { allow_spinning: c.allowSpinning ? '1' : '0' } } },
+    // WebGPU: ORT warns on every session that some nodes run on the CPU; the placement report
+    // (placement.ts) says which. GYMNOS_NATIVE_LOGS=1 shows ORT's warnings again.
+    ...(c.provider === 'webgpu' && process.env.GYMNOS_NATIVE_LOGS !== '1' ? { logSeverityLevel: 3 as const } : {}),
   };
 }
 
@@ -133,6 +138,8 @@ export class OrtBackend implements SessionBackend {
     const disable = disabledOptimizers(model);
     // CPU: training graphs' Convs onto the NCHWc kernels ORT gives only constant-weight Convs (nchwc.ts)
     if (config.provider === 'cpu' && config.graphOptimization === 'all') model = lowerForCpu(model, await nchwcBlockSize(ort));
+    // WebGPU: around ONNX Runtime 1.30's wrong results for some Conv channel counts (webgpu-lowering.ts)
+    if (config.provider === 'webgpu') model = lowerForWebgpu(model);
     try {
       const options = toSessionOptions(config);
       if (disable.length) options.extra = { ...options.extra, optimization: { disable_specified_optimizers: disable.join(',') } };
@@ -160,7 +167,7 @@ export class OrtBackend implements SessionBackend {
         reports.push({ provider, available: false, reason: webgpuUnavailableMessage() });
         continue;
       }
-      reports.push(await probe(this, model, provider));
+      reports.push(provider === 'webgpu' ? await probeWebgpu(model) : await probe(this, model, provider));
     }
     return reports;
   }
@@ -191,6 +198,15 @@ async function probe(backend: OrtBackend, model: Uint8Array, provider: Execution
   } finally {
     await s?.release();
   }
+}
+
+/** The WebGPU probe in a child process: Dawn's stderr stays out of this one (returned as `log`). */
+async function probeWebgpu(model: Uint8Array): Promise<ProviderReport> {
+  const r = await probeWebgpuIsolated(model);
+  const log = r.log ? { log: r.log } : {};
+  if (!r.ok) return { provider: 'webgpu', available: false, reason: webgpuUnavailableMessage(r.error), ...log };
+  if (r.output?.[0] !== 4.5 || r.output?.[1] !== 5.5) return { provider: 'webgpu', available: false, reason: `probe model gave [${r.output}] instead of [4.5, 5.5]`, ...log };
+  return { provider: 'webgpu', available: true, ...log };
 }
 
 /** Turns a session-creation failure caused by the provider into ERR_PROVIDER_UNAVAILABLE. */

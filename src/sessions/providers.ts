@@ -141,13 +141,19 @@ export function cudaUnavailableMessage(device: string, d: CudaDiagnosis, ortMess
   return parts.join(' ');
 }
 
+/** How to get a software WebGPU adapter on Debian 12 (bookworm's own Mesa 22.3 is rejected by Dawn). */
+export const SOFTWARE_VULKAN = 'mesa-vulkan-drivers 23 or newer (on Debian 12 from bookworm-backports: ' +
+  '`apt-get install -t bookworm-backports mesa-vulkan-drivers` after adding `deb http://deb.debian.org/debian bookworm-backports main` to the apt sources), ' +
+  'with XDG_RUNTIME_DIR set';
+
 /** The remedy text for WebGPU failing to start (`ortMessage` undefined: not attempted). */
 export function webgpuUnavailableMessage(ortMessage?: string): string {
   const vulkan = loadableLibraries().has('libvulkan.so.1');
   const adapter = ortMessage === undefined || /adapter/i.test(ortMessage) ? 'no WebGPU adapter was found' : 'the WebGPU provider failed to start';
   return `session.device 'webgpu' cannot be used: ${adapter}. ` +
-    (vulkan ? 'libvulkan.so.1 is present; check that a GPU with a Vulkan driver is visible (vulkaninfo). '
+    (vulkan ? 'libvulkan.so.1 is present; check that a GPU with a Vulkan driver is visible (`gymnosd doctor` lists the Vulkan devices). '
       : 'WebGPU on Linux runs over Vulkan, and libvulkan.so.1 is missing: install the Vulkan loader (libvulkan1) and a GPU driver with Vulkan support. ') +
+    `Without a GPU, Mesa's software Vulkan driver works: ${SOFTWARE_VULKAN}. ` +
     `Or set session.device to 'cpu', 'cuda' or 'auto'.` + (ortMessage === undefined ? '' : ` ONNX Runtime said: ${firstLine(ortMessage)}`);
 }
 

@@ -78,6 +78,8 @@ export interface ProviderReport {
   available: boolean;
   /** Why it is unavailable, with the remedy. */
   reason?: string;
+  /** What the provider's native code printed while probing (WebGPU: Dawn's and the Vulkan driver's warnings). */
+  log?: string;
 }
 
 /** Options of one `run` call. */

@@ -12,6 +12,8 @@ import type { LossSpec } from '../autodiff/losses/index.js';
 import type { TrainableSelection } from '../autodiff/trainable.js';
 import { StepRunner, type Batch } from './step-runner.js';
 import { SessionManager } from '../sessions/session-manager.js';
+import { formatPlacement, profilingSession, readPlacement, type PlacementReport } from '../sessions/placement.js';
+import type { ExecutionProvider } from '../sessions/types.js';
 import { Rng } from '../util/rng.js';
 
 export interface TrainingCheckOptions {
@@ -23,6 +25,10 @@ export interface TrainingCheckOptions {
   step?: boolean;
   batch?: number;
   seed?: number;
+  /** session.device of the step (default 'cpu'). */
+  device?: string;
+  /** Profile the step and report which nodes ran on which provider (needs `step`). */
+  placement?: boolean;
 }
 
 export interface StepCheck {
@@ -43,6 +49,8 @@ export interface TrainingCheck {
   buildError?: string;
   trainable: string[];
   step?: StepCheck;
+  /** Where the step's nodes ran (with `placement`). */
+  placement?: PlacementReport;
 }
 
 /** softmax_cross_entropy for an output [N, C>1, ...], mse otherwise. */
@@ -50,7 +58,8 @@ export function defaultCheckLoss(shape: Dim[] | undefined): LossSpec {
   return shape && shape.length >= 2 && typeof shape[1] === 'number' && shape[1] > 1 ? { type: 'softmax_cross_entropy' } : { type: 'mse' };
 }
 
-function randomBatch(art: TrainingArtifacts, batch: number, seed: number, classes: number): Batch {
+/** A batch of random inputs (floats in [-1, 1], integer ids below 2, labels below `classes`) for `art`'s step. */
+export function randomBatch(art: TrainingArtifacts, batch: number, seed: number, classes: number): Batch {
   const rng = new Rng(seed);
   const fill = (v: { name: string; dtype: string; shape?: Dim[] }, int: number): Tensor => {
     const dims = (v.shape ?? []).map((d, i) => (typeof d === 'number' ? d : i === 0 ? batch : NaN));
@@ -82,7 +91,8 @@ export async function checkTraining(model: Model, o: TrainingCheckOptions = {}):
   const result: TrainingCheck = { loss, built: true, trainable: [...art.trainable] };
   if (!o.step) return result;
   const classes = typeof outShape?.[1] === 'number' ? outShape[1] : 2;
-  const manager = new SessionManager({ device: 'cpu', intraOpThreads: 1 }, { inWorker: false });
+  const profiling = o.placement ? profilingSession({ device: o.device ?? 'cpu', intraOpThreads: 1 }) : undefined;
+  const manager = new SessionManager(profiling?.config ?? { device: o.device ?? 'cpu', intraOpThreads: 1 }, { inWorker: false });
   let k = 0;
   const runner = new StepRunner(art, (name, bytes) => manager.createSession(`check-${name}-${k++}`, bytes), o.seed ?? 0);
   try {
@@ -98,9 +108,15 @@ export async function checkTraining(model: Model, o: TrainingCheckOptions = {}):
     }
     const lossFinite = Number.isFinite(lossValue);
     result.step = { loss: lossValue, lossFinite, zeroGradient, nonFiniteGradient, ok: lossFinite && zeroGradient.length === 0 && nonFiniteGradient.length === 0 };
+    if (profiling) {
+      const provider: ExecutionProvider = (await manager.resolve()).provider;
+      await runner.close();
+      result.placement = readPlacement(profiling.dir, provider);
+    }
   } finally {
     await runner.close();
     await manager.close();
+    profiling?.cleanup();
   }
   return result;
 }
@@ -120,5 +136,6 @@ export function formatTrainingCheck(c: TrainingCheck): string {
     if (s.zeroGradient.length) lines.push(`  no gradient (zero everywhere): ${s.zeroGradient.join(', ')}`);
     lines.push(s.ok ? '  every trainable parameter received a gradient' : '  step check failed');
   }
+  if (c.placement) lines.push(formatPlacement(c.placement));
   return lines.join('\n');
 }

@@ -26,11 +26,12 @@ import { StepRunner } from './step-runner.js';
 import { RunDir, type MetricsRecord } from './run-dir.js';
 import { assertFinite, restoreNewest } from './faults.js';
 import { packSnapshots, readTrainerState, unpackSnapshots, TRAINER_STATE_VERSION, type Snapshot, type TrainerState } from './trainer-state.js';
-import { prepare, type BackendChoice, type Prepared } from './setup.js';
+import { prepare, sessionBlock, type BackendChoice, type Prepared } from './setup.js';
 import type { TrainingData } from '../datasets/index.js';
 import { LearningRate } from './learning-rate.js';
 import { EpochLoop, stepsPerEpoch } from './epoch-loop.js';
 import { describeEvent, hookName, type Callback, type CallbackSource, type CallbackContext, type Decision, type FitResult, type Metrics, type Position, type SetupPhase, type StopReason, type TrainerEvent, userPosition } from './events.js';
+import { writeStepPlacement } from './placement.js';
 import { peakRssBytes, resetPeakRss } from '../util/rss.js';
 
 export interface TrainerOptions extends BackendChoice {
@@ -126,6 +127,7 @@ export class Trainer {
       this.runner = new StepRunner(this.p.art, this.p.factory, cfg.training.seed);
       await this.phase('sessions', () => this.runner.open());
       this.run.writeJson('platform.json', await this.p.sessions.platform());
+      if (!o.resume) await writeStepPlacement(this.run, this.log, this.p.sessions, this.p.art, sessionBlock(cfg, this.system), o, cfg.training.batchSize, this.p.data.numClasses);
       trainMetrics = this.p.newMetrics();
       this.trainMetrics = trainMetrics;
       this.callbacks = await (o.callbackSource ?? GIVEN_ONLY).create(cfg, o.callbacks ?? []);

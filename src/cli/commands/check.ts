@@ -22,15 +22,17 @@ export const checkCommand = {
     .option('seed', numericOption('seed', 'seed of the random inputs of --step', { integer: true, min: 0, default: 1 }))
     .option('untie-initializers', { type: 'boolean', default: false, describe: 'give each reader of an initializer the exporter shared through Identity nodes its own copy first (the model option untieInitializers)' })
     .option('input-shape', { type: 'array', string: true, nargs: 1, describe: 'pin input dims, name=dims with ? for a symbolic axis (e.g. x=?,3,64,64; repeatable); ? on a fixed batch makes it symbolic (as the model option inputShapes)' })
+    .option('device', { type: 'string', default: 'cpu', describe: "session.device of the --step (cpu, cuda, cuda:N, webgpu, auto); any device but cpu implies --step and reports the step's placement: how many nodes ran on that provider and which fell back to the CPU, by op (from ONNX Runtime's profile)" })
     .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' }),
-  handler: async (argv: { model: string; freeze?: string[]; loss?: string; output?: string; step: boolean; batch: number; seed: number; untieInitializers: boolean; inputShape?: string[]; json: boolean }): Promise<number> => {
+  handler: async (argv: { model: string; freeze?: string[]; loss?: string; output?: string; step: boolean; batch: number; seed: number; untieInitializers: boolean; inputShape?: string[]; device: string; json: boolean }): Promise<number> => {
     const model = loadModel(argv.model);
     if (argv.inputShape) applyInputShapes(canonicalize(model, argv.model), parseInputShapes(argv.inputShape), '--input-shape');
     if (argv.untieInitializers) untieInitializers(model.graph);
     const report = inspectModel(model, argv.model, { freeze: argv.freeze });
     const training = await checkTraining(model, {
       loss: argv.loss ? { type: argv.loss } : undefined, output: argv.output, trainable: { freeze: argv.freeze },
-      step: argv.step && report.trainable, batch: argv.batch, seed: argv.seed,
+      step: (argv.step || argv.device !== 'cpu') && report.trainable, batch: argv.batch, seed: argv.seed,
+      device: argv.device, placement: argv.device !== 'cpu',
     });
     const canTrain = report.trainable && training.built;
     if (argv.json) {
