@@ -12,7 +12,10 @@
  * - OIHWBo `[Co/b, C, kh, kw, b_out]` for group 1 with C < b (the input stays NCHW, as the stem),
  *   and for depthwise convolutions (group = C = Co, a multiple of b; the input is reordered),
  * - OIHWBiBo after zero-padding the channels to a block multiple at run time, for group-1 Convs
- *   whose input channels are symbolic: the weight gradient's Conv over the batch as channels.
+ *   whose input channels are symbolic: the weight gradient's Conv over the batch as channels. Its
+ *   kernel is Transpose(dY, [1, 0, 2, 3]); that Transpose is dropped and dY blocked directly by
+ *   ReorderInput plus one Transpose that moves whole blocks (the element-wise reorder of the
+ *   swapped tensor was 19% of ResNet-20's step).
  *
  * Everything else (other groups, ranks, channel counts) stays a standard Conv. The block size is
  * the machine's (8 with AVX2, 16 with AVX-512); `session/nchwc.ts` probes it from the runtime.
