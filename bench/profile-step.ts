@@ -9,11 +9,12 @@
  *
  *   node --import tsx bench/profile-step.ts [--workload resnet20|mobilenetv2|lenet|mlp] [--runs 10] [--top 20] [--threads 1] [--keep DIR]
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { encodeModel, loadModel } from '../src/onnx/io.js';
+import { lowerForCpu, nchwcBlockSize } from '../src/sessions/nchwc.js';
 import { IO_NAMES } from '../src/autodiff/io-names.js';
 import { workloadArtifacts } from './peers/gymnos.js';
 import { LEARNING_RATE, WORKLOADS, makeBatches, type WorkloadName } from './peers/workloads.js';
@@ -37,9 +38,11 @@ export async function profileStep(workload: WorkloadName, runs = 10, threads = 1
   const w = WORKLOADS[workload];
   const art = await workloadArtifacts(workload);
   const dir = keep ?? mkdtempSync(join(tmpdir(), 'gymnos-profile-'));
+  mkdirSync(dir, { recursive: true });
   try {
     const optimized = join(dir, `${workload}-optimized.onnx`);
-    const s = await ort.InferenceSession.create(encodeModel(art.trainStep), {
+    // lowered onto NCHWc as CPU sessions run it (src/sessions/nchwc.ts; GYMNOS_NCHWC=0 keeps it standard)
+    const s = await ort.InferenceSession.create(lowerForCpu(encodeModel(art.trainStep), await nchwcBlockSize(ort)), {
       intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all',
       enableProfiling: true, profileFilePrefix: join(dir, 'prof'), optimizedModelFilePath: optimized,
     });

@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import ort from 'onnxruntime-node';
-import { emptyGraph, type Graph } from '../../src/onnx/ir.js';
+import { attrInts, emptyGraph, type Graph } from '../../src/onnx/ir.js';
 import { decodeModel, encodeModel } from '../../src/onnx/io.js';
 import { GraphBuilder } from '../../src/onnx/builder.js';
 import { tensor } from '../../src/onnx/tensor.js';
@@ -65,6 +65,7 @@ test('lowered Conv gradient graphs equal the standard ONNX ones on 24 random sha
   const block = await nchwcBlockSize(ort);
   const rng = new Rng(7);
   let lowered = 0;
+  let blockedKernels = 0;
   for (let i = 0; i < 24; i++) {
     const kind = i % 3; // 0: group 1, blocked channels; 1: stem (C < block); 2: depthwise
     const k = 1 + rng.int(3);
@@ -78,8 +79,11 @@ test('lowered Conv gradient graphs equal the standard ONNX ones on 24 random sha
     const what = `case ${i}: X [${c.x}], W [${c.w}], strides ${st}, pads [${c.pads}], dilation ${dil}, group ${c.group}`;
     const { bytes, outputs } = gradModel(c);
     const low = lowerForCpu(bytes, block);
-    const nchwcConvs = decodeModel(low).graph.nodes.filter((n) => n.domain === NCHWC_DOMAIN && n.opType === 'Conv').length;
+    const lowNodes = decodeModel(low).graph.nodes;
+    const nchwcConvs = lowNodes.filter((n) => n.domain === NCHWC_DOMAIN && n.opType === 'Conv').length;
     if (nchwcConvs) lowered++;
+    // the weight gradient's kernel (dY^T) built from dY by ReorderInput + one block-keeping Transpose
+    if (lowNodes.some((n) => n.opType === 'Transpose' && attrInts(n, 'perm', []).join() === '2,0,3,4,1,5')) blockedKernels++;
     const feeds: Record<string, ort.Tensor> = {};
     const rand = (dims: number[]) => new ort.Tensor('float32', Float32Array.from({ length: dims.reduce((a, d) => a * d, 1) }, () => rng.uniform(-1, 1)), dims);
     feeds.X = rand(c.x); feeds.W = rand(c.w);
@@ -94,6 +98,7 @@ test('lowered Conv gradient graphs equal the standard ONNX ones on 24 random sha
     });
   }
   assert.ok(lowered >= 20, `only ${lowered} of 24 cases were lowered`);
+  assert.ok(blockedKernels >= 3, `only ${blockedKernels} of 24 cases built the weight gradient's kernel from dY by ReorderInput`);
 });
 
 test('lowerForCpu leaves models without input-weight Convs byte-identical, and GYMNOS_NCHWC=0 turns it off', async () => {

@@ -37,3 +37,14 @@ test('BatchNormalization (inference form): statistics as trainable inputs, 4-D a
   await checkGradient({ op: 'BatchNormalization', inputs: [x(2, 3, 2, 2), x(3), x(3), x(3), pos(3)], attrs: { epsilon: A.float(1e-3) } }, { maxElements: 24 });
   await checkGradient({ op: 'BatchNormalization', inputs: [x(4, 3), x(3), x(3), x(3), pos(3)] });
 });
+
+test('BatchNormalization over its own batch statistics (the training form) with a symbolic batch: the closed form against float64', async () => {
+  // the pattern rewriteForTraining builds: mean and biased variance of X over all axes but 1
+  await checkSymbolic('BatchNormalization batch statistics', [['N', 3, 2, 3], [3], [3]], (b, [x, scale, bias]) => {
+    const axes = b.ints([0, 2, 3]);
+    const m = b.op('ReduceMean', [x, axes], { keepdims: 1 });
+    const xc = b.op('Sub', [x, m]);
+    const v = b.op('ReduceMean', [b.op('Mul', [xc, xc]), axes], { keepdims: 0 });
+    return b.op('BatchNormalization', [x, scale, bias, b.op('Reshape', [m, b.ints([-1])]), v], { epsilon: 1e-3 });
+  });
+});

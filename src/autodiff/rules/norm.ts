@@ -154,6 +154,47 @@ export function batchStatsOf(c: GradContext, bn: Node): string | undefined {
   return sub.outputs[0];
 }
 
+/**
+ * The training form (BN over its own batch statistics, `xc` = X - mean): with per-channel
+ * k = gamma invstd, s = sum(dY xc) and -1/M,
+ *   dscale = invstd s,  dB = sum(dY),
+ *   dX = k dY + xc (-k invstd^2 s / M) + (-k dB / M).
+ * xhat is never materialized (its invstd folds into the per-channel factors), and the affine
+ * map of xc is one BatchNormalization node (mean 0, var 1, epsilon 0: exactly xc a + b): five
+ * passes over X-sized tensors plus two reductions, where the textbook form took seven plus two.
+ */
+function batchStatsGrad(c: GradContext, dy: string, xc: string, invstd: string, gammaInv: string, axes: number[]): Array<string | undefined> {
+  const { b } = c;
+  const x = c.x(0);
+  const xs = c.shape(x);
+  const r = xs.length;
+  const ch = xs[1];
+  if (typeof ch !== 'number') throw new AutodiffError(`${c.where}: the batch-statistics gradient needs a static channel count, but '${x}' has shape [${xs.map((d) => d ?? '?').join(', ')}]`);
+  let negInvM: string;
+  if (xs.every((d) => typeof d === 'number')) {
+    negInvM = c.scalar(-1 / axes.reduce((p, a) => p * (xs[a] as number), 1), x);
+  } else {
+    // symbolic batch: M = Size(x) / C at run time
+    negInvM = b.op('Div', [c.scalar(-ch, x), b.op('CastLike', [b.op('Size', [x]), x])]);
+  }
+  const ax = b.ints(axes);
+  const sumDyXc = b.op('ReduceSum', [mul(c, dy, xc), ax], { keepdims: 0 });
+  const sumDy = b.op('ReduceSum', [dy, ax], { keepdims: 0 }, 'bias_grad');
+  const ds = c.needs(1) ? mul(c, sumDyXc, invstd) : undefined;
+  const db = c.needs(2) ? sumDy : undefined;
+  let dx: string | undefined;
+  if (c.needs(0)) {
+    const km = mul(c, gammaInv, negInvM);
+    const a = mul(c, mul(c, km, invstd), mul(c, sumDyXc, invstd));
+    const bb = mul(c, km, sumDy);
+    const zeros = c.constantLike(Array(ch).fill(0), [ch], x);
+    const ones = c.constantLike(Array(ch).fill(1), [ch], x);
+    const affine = b.op('BatchNormalization', [xc, a, bb, zeros, ones], { epsilon: { type: 'float', value: 0 } });
+    dx = b.op('Add', [mul(c, dy, perChannel(c, gammaInv, r)), affine], {}, 'bn_grad');
+  }
+  return [dx, ds, db, undefined, undefined];
+}
+
 function batchNormGrad(c: GradContext): Array<string | undefined> {
   const { b, node } = c;
   if (attrInt(node, 'training_mode', 0) !== 0) {
@@ -168,31 +209,11 @@ function batchNormGrad(c: GradContext): Array<string | undefined> {
   const axes = batchAxes(r);
   const dy = c.dy(0)!;
   const invstd = b.op('Reciprocal', [b.op('Sqrt', [b.op('Add', [c.x(4), c.scalar(eps, x)])])]);
-  const inv = perChannel(c, invstd, r);
   const xc = batchStatsOf(c, node);
-  const xhat = mul(c, xc ?? b.op('Sub', [x, perChannel(c, c.x(3), r)]), inv);
-  const [ds, db] = channelParamGrads(c, dy, xhat, axes, 1, 2);
   const gammaInv = mul(c, c.x(1), invstd);
-  if (xc) {
-    // training form: dX = (gamma*invstd/M) (M dY - sum(dY) - xhat sum(dY xhat)) = k dY + xhat a + bb
-    const xs = c.shape(x);
-    let negInvM: string;
-    if (xs.every((d) => typeof d === 'number')) {
-      negInvM = c.scalar(-1 / axes.reduce((p, a) => p * (xs[a] as number), 1), x);
-    } else {
-      // symbolic batch: M = Size(x) / C at run time
-      const ch = xs[1];
-      if (typeof ch !== 'number') throw new AutodiffError(`${c.where}: the batch-statistics gradient needs a static channel count, but '${x}' has shape [${xs.map((d) => d ?? '?').join(', ')}]`);
-      negInvM = b.op('Div', [c.scalar(-ch, x), b.op('CastLike', [b.op('Size', [x]), x])]);
-    }
-    const sumDy = db ?? b.op('ReduceSum', [dy, b.ints(axes)], { keepdims: 0 });
-    const sumDyX = ds ?? b.op('ReduceSum', [mul(c, dy, xhat), b.ints(axes)], { keepdims: 0 });
-    const km = mul(c, gammaInv, negInvM);
-    const a = perChannel(c, mul(c, km, sumDyX), r);
-    const bb = perChannel(c, mul(c, km, sumDy), r);
-    const dx = c.needs(0) ? b.op('Add', [b.op('Add', [mul(c, dy, perChannel(c, gammaInv, r)), mul(c, xhat, a)]), bb], {}, 'bn_grad') : undefined;
-    return [dx, ds, db, undefined, undefined];
-  }
+  if (xc) return batchStatsGrad(c, dy, xc, invstd, gammaInv, axes);
+  const xhat = mul(c, b.op('Sub', [x, perChannel(c, c.x(3), r)]), perChannel(c, invstd, r));
+  const [ds, db] = channelParamGrads(c, dy, xhat, axes, 1, 2);
   const dx = c.needs(0) ? mul(c, dy, perChannel(c, gammaInv, r)) : undefined;
   // statistics as inputs: y = (x - mean) * gamma * invstd + beta
   const dMean = c.needs(3) ? b.op('Neg', [mul(c, db ?? b.op('ReduceSum', [dy, b.ints(axes)], { keepdims: 0 }), gammaInv)]) : undefined;
