@@ -12,7 +12,7 @@ export { readRun, renderReport } from './report/html.js';
 export type { TrainingData, DataSplit, DataBatch } from './trainer/data.js';
 export { parseExperiment, experimentJsonSchema, loadSystem, loadLogging, parseSystem, parseLogging, applyOverrides, ConfigError, type ExperimentConfig, type SystemConfig, type LoggingConfig } from './config/index.js';
 export { METRICS, createMetrics, type Metric, type MetricDef } from './metrics/index.js';
-export { SCHEDULE_DEFS, createSchedule, type Schedule, type ScheduleDef } from './trainer/schedules/index.js';
+export { SCHEDULE_DEFS, createSchedule, type Schedule, type ScheduleDef } from './schedules/index.js';
 export { SessionManager, type SessionConfig } from './sessions/index.js';
 export { StepRunner } from './trainer/step-runner.js';
 export { buildTrainingArtifacts, exportInference } from './autodiff/artifacts.js';

@@ -5,7 +5,7 @@
  * needs no state.
  */
 import { oneOf, tagged } from '../config/schema.js';
-import { createSchedule, SCHEDULE_DEFS, type Schedule } from '../trainer/schedules/index.js';
+import { createSchedule, SCHEDULE_DEFS, type Schedule } from '../schedules/index.js';
 import type { Callback, CallbackContext, Decision, TrainerEvent } from '../trainer/events.js';
 import type { CallbackDef } from './callback.js';
 

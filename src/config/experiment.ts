@@ -10,7 +10,7 @@ import { LOSSES, validateLoss, type LossSpec } from '../autodiff/losses/index.js
 import { OPTIMIZERS, resolveOptimizer, type OptimizerSpec } from '../autodiff/optimizers/index.js';
 import { validateSessionConfig, sessionConfigKeys } from '../sessions/config.js';
 import { METRIC_DEFS } from '../metrics/index.js';
-import { SCHEDULE_DEFS } from '../trainer/schedules/index.js';
+import { SCHEDULE_DEFS } from '../schedules/index.js';
 import { MODEL_DEFS } from '../models/factory.js';
 import { datasetBlockSchema } from '../trainer/dataset-block.js';
 import { CALLBACK_DEFS } from '../callbacks/index.js';

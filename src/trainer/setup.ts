@@ -14,7 +14,7 @@ import { resolveOptimizer } from '../autodiff/optimizers/index.js';
 import { SessionManager } from '../sessions/session-manager.js';
 import type { BackendSession, SessionBackend } from '../sessions/types.js';
 import { createMetrics, type Metric } from '../metrics/index.js';
-import { createSchedule, type Schedule } from './schedules/index.js';
+import { createSchedule, type Schedule } from '../schedules/index.js';
 import { FeedAdapter } from './feed.js';
 import type { TrainingData } from './data.js';
 import { createTrainingData } from './managed-data.js';

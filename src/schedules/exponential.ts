@@ -1,5 +1,5 @@
 /** Exponential decay: lr * gamma^unit, PyTorch's ExponentialLR. */
-import { num, oneOf } from '../../config/schema.js';
+import { num, oneOf } from '../config/schema.js';
 import { unitIndex, type ScheduleDef } from './schedule.js';
 
 export interface ExponentialOptions { gamma: number; unit: 'epoch' | 'step' }

@@ -1,5 +1,5 @@
 /** Step decay: lr * gamma^floor(unit / stepSize), PyTorch's StepLR. */
-import { int, num, oneOf } from '../../config/schema.js';
+import { int, num, oneOf } from '../config/schema.js';
 import { unitIndex, type ScheduleDef } from './schedule.js';
 
 export interface StepOptions { stepSize: number; gamma: number; unit: 'epoch' | 'step' }

@@ -3,7 +3,7 @@
  * same rate at the same step with no schedule state to save. Callbacks that change the rate (issue 6)
  * apply a multiplier the Trainer keeps in its state.
  */
-import type { Props } from '../../config/schema.js';
+import type { Props } from '../config/schema.js';
 
 /** Where training is when a rate is asked for. */
 export interface SchedulePosition {

@@ -2,7 +2,7 @@
  * The one-cycle policy (Smith, as PyTorch's OneCycleLR with cosine annealing): from
  * maxLr/divFactor up to maxLr over pctStart of the run, then down to maxLr/(divFactor*finalDivFactor).
  */
-import { num, opt } from '../../config/schema.js';
+import { num, opt } from '../config/schema.js';
 import type { ScheduleDef } from './schedule.js';
 
 export interface OneCycleOptions { maxLr?: number; pctStart: number; divFactor: number; finalDivFactor: number }

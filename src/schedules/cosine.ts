@@ -2,7 +2,7 @@
  * Cosine annealing with linear warmup: the rate rises from lr/warmupSteps to lr over warmupSteps,
  * then follows half a cosine from lr down to minLr at the last step.
  */
-import { int, num } from '../../config/schema.js';
+import { int, num } from '../config/schema.js';
 import type { ScheduleDef } from './schedule.js';
 
 export interface CosineOptions { warmupSteps: number; minLr: number }

@@ -1,5 +1,5 @@
 /** Linear warmup from 0 to lr over warmupSteps, then linear decay to endLr at the last step. */
-import { int, num } from '../../config/schema.js';
+import { int, num } from '../config/schema.js';
 import type { ScheduleDef } from './schedule.js';
 
 export interface LinearOptions { warmupSteps: number; endLr: number }
