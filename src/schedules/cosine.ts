@@ -8,7 +8,7 @@ import type { ScheduleDef } from './schedule.js';
 export interface CosineOptions { warmupSteps: number; minLr: number }
 
 export const cosine: ScheduleDef<CosineOptions> = {
-  name: 'cosine', doc: 'linear warmup, then cosine annealing to minLr',
+  type: 'cosine', description: 'linear warmup, then cosine annealing to minLr',
   options: {
     warmupSteps: int({ min: 0, default: 0, doc: 'optimizer steps of linear warmup' }),
     minLr: num({ min: 0, default: 0, doc: 'rate at the end of training' }),

@@ -1,4 +1,5 @@
 /** The schedule registry, built from the schedule modules (one file each). */
+import { Registry, type ComponentSpec } from '../config/component.js';
 import type { Schedule, ScheduleDef } from './schedule.js';
 import { constant } from './constant.js';
 import { step } from './step.js';
@@ -10,12 +11,10 @@ import { linear } from './linear.js';
 export type { Schedule, ScheduleDef, SchedulePosition } from './schedule.js';
 export { constant, step, exponential, cosine, oneCycle, linear };
 
-export const SCHEDULE_DEFS = [constant, step, exponential, cosine, oneCycle, linear] as ScheduleDef<never>[];
+/** Schedules by registered type. */
+export const SCHEDULES = new Registry<ScheduleDef>('lrSchedule', [constant, step, exponential, cosine, oneCycle, linear]);
 
-/** The schedule `spec` names (already validated by the experiment schema). */
-export function createSchedule(spec: { type: string } & Record<string, unknown>, baseLr: number): Schedule {
-  const def = SCHEDULE_DEFS.find((d) => d.name === spec.type);
-  if (!def) throw new Error(`unknown lrSchedule '${spec.type}'; schedules: ${SCHEDULE_DEFS.map((d) => d.name).join(', ')}`);
-  const { type: _t, ...o } = spec;
-  return (def as ScheduleDef<Record<string, unknown>>).create(o, baseLr);
+/** The schedule a resolved `spec` names (validated by the experiment schema, or by `SCHEDULES.resolve`). */
+export function createSchedule(spec: ComponentSpec, baseLr: number): Schedule {
+  return SCHEDULES.create(spec, baseLr, 'training.lrSchedule');
 }

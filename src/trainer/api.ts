@@ -1,5 +1,6 @@
 /**
- * The library API: `train(config, { signal })` starts a run and returns at once with a handle: an
+ * The run handle behind the library's `train(config, { signal })` (src/experiment/ validates the
+ * config and calls `startTraining`): it starts a run and returns at once with a handle: an
  * async iterator of TrainerEvents and a promise of the result. Sessions run in a worker thread, so
  * the caller's event loop keeps serving while training runs; aborting the signal stops after the
  * current step and leaves a run that `resume` continues.
@@ -11,7 +12,7 @@
  * dropping the oldest beyond that. A consumer that reads slowly or never sees gaps in the
  * `batchEnd` steps, never in anything else; training never waits for a consumer.
  */
-import { parseExperiment, type ExperimentConfig } from '../config/experiment.js';
+import type { ExperimentConfig } from './experiment-config.js';
 import { Trainer, type TrainerOptions } from './trainer.js';
 import type { FitResult, TrainerEvent } from './events.js';
 
@@ -56,9 +57,8 @@ class EventQueue {
   snapshot(): TrainerEvent[] { return [...this.items]; }
 }
 
-/** Starts training `config` (raw JSON-like, validated here, or already resolved). */
-export function train(config: unknown, options: TrainerOptions = {}): TrainHandle {
-  const resolved: ExperimentConfig = parseExperiment(config, 'config');
+/** Starts training a resolved experiment (from `parseExperiment`). */
+export function startTraining(resolved: ExperimentConfig, options: TrainerOptions = {}): TrainHandle {
   const history = new EventQueue();
   const subscribers = new Set<{ queue: EventQueue; wake?: () => void }>();
   let done = false;

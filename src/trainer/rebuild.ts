@@ -5,10 +5,9 @@
  */
 import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
-import { parseExperiment, type ExperimentConfig } from '../config/experiment.js';
 import { parseSystem, type SystemConfig } from '../config/system.js';
-import { readJsonFile } from '../config/files.js';
-import { MODEL_DEFS, type ModelDef } from '../models/factory.js';
+import type { ExperimentConfig } from './experiment-config.js';
+import { MODELS } from '../models/factory.js';
 import { buildTrainingArtifacts, exportInference } from '../autodiff/artifacts.js';
 import type { Model } from '../onnx/ir.js';
 import { RunDir } from './run-dir.js';
@@ -18,11 +17,11 @@ import { createTrainingData } from './managed-data.js';
 /** A user error whose message says what to do. */
 export const userError = (message: string) => Object.assign(new Error(message), { code: 'GYMNOS_USER' });
 
-/** The resolved config saved in a run directory. */
-export function runConfig(dir: string): ExperimentConfig {
+/** The path of a run directory's config.json (src/experiment/run-config.ts reads it). */
+export function runConfigPath(dir: string): string {
   const path = resolve(dir, 'config.json');
   if (!existsSync(path)) throw userError(`${resolve(dir)} is not a Gymnos run directory (no config.json)`);
-  return parseExperiment(readJsonFile(path), path);
+  return path;
 }
 
 /** The data a config names (datasets resolve as in training). */
@@ -36,15 +35,12 @@ export async function configData(cfg: ExperimentConfig, baseDir = process.cwd(),
  * The inference model with the weights of the run's newest valid checkpoint, with the dataset's
  * fitted preprocessing baked in (unless `bake: false`: then it takes preprocessed inputs).
  */
-export async function exportFromRun(dir: string, baseDir = process.cwd(), o: { bake?: boolean } = {}): Promise<{ model: Model; checkpoint: string; skipped: string[] }> {
-  const cfg = runConfig(dir);
+export async function exportRun(dir: string, cfg: ExperimentConfig, baseDir = process.cwd(), o: { bake?: boolean } = {}): Promise<{ model: Model; checkpoint: string; skipped: string[] }> {
   const run = new RunDir(resolve(dir));
   const { found, skipped } = run.latestCheckpoint();
   if (!found) throw userError(`${run.path}: no usable checkpoint${skipped.length ? ` (${skipped.map((s) => s.error).join('; ')})` : ''}`);
   const data = await configData(cfg, baseDir);
-  const def = MODEL_DEFS.find((d) => d.name === cfg.model.type) as ModelDef<unknown>;
-  const { type: _t, ...mo } = cfg.model;
-  const built = def.create(mo, { inputShape: data.inputShape, outputs: data.numClasses ?? 1, seed: cfg.training.seed, baseDir });
+  const built = MODELS.create(cfg.model, { inputShape: data.inputShape, outputs: data.numClasses ?? 1, seed: cfg.training.seed, baseDir });
   const t = cfg.training;
   const art = buildTrainingArtifacts(built.model, { inputs: built.inputs, output: built.output, loss: t.loss, optimizer: t.optimizer, trainable: { ...built.trainable, freeze: [...(built.trainable?.freeze ?? []), ...t.trainable.freeze] }, paramGroups: built.paramGroups, clipGradNorm: t.clipGradNorm, clipGradValue: t.clipGradValue });
   await data.close?.();

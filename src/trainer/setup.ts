@@ -4,13 +4,12 @@
  * against the model input, an unknown session profile, a loss the model cannot take) fails here.
  */
 import { performance } from 'node:perf_hooks';
-import type { ExperimentConfig } from '../config/experiment.js';
+import type { ExperimentConfig } from './experiment-config.js';
 import { ConfigError } from '../config/errors.js';
 import type { SystemConfig } from '../config/system.js';
-import { MODEL_DEFS, type ModelDef } from '../models/factory.js';
+import { MODELS } from '../models/factory.js';
 import type { TrainingArtifacts } from '../autodiff/artifacts.js';
 import { buildTrainingArtifactsOffThread } from '../autodiff/off-thread.js';
-import { resolveOptimizer } from '../autodiff/optimizers/index.js';
 import { SessionManager } from '../sessions/session-manager.js';
 import type { BackendSession, SessionBackend } from '../sessions/types.js';
 import { createMetrics, type Metric } from '../metrics/index.js';
@@ -101,23 +100,21 @@ export async function prepare(cfg: ExperimentConfig, sys: SystemConfig, baseDir:
     }));
     const warnings = checkBatching(t, data.train.size);
     const classification = CLASSIFICATION_LOSSES.has(t.loss.type) || (data.numClasses !== undefined && t.loss.type === 'binary_cross_entropy_with_logits');
-    const modelDef = MODEL_DEFS.find((d) => d.name === cfg.model.type) as ModelDef<unknown>;
-    const { type: _mt, ...modelOptions } = cfg.model;
-    const built = modelDef.create(modelOptions, { inputShape: data.inputShape, outputs: data.numClasses ?? 1, seed: t.seed, baseDir });
+    const built = MODELS.create(cfg.model, { inputShape: data.inputShape, outputs: data.numClasses ?? 1, seed: t.seed, baseDir });
     // off the caller's thread: building the graphs takes up to seconds for large models
     const art = await phase('graphs', () => buildTrainingArtifactsOffThread(built.model, {
       inputs: built.inputs, output: built.output, loss: t.loss, optimizer: t.optimizer,
       trainable: { ...built.trainable, freeze: [...(built.trainable?.freeze ?? []), ...t.trainable.freeze] }, paramGroups: built.paramGroups, clipGradNorm: t.clipGradNorm, clipGradValue: t.clipGradValue, stepsPerRun: t.stepsPerRun,
-      accumulation: t.gradientAccumulation > 1, recompute: t.recompute,
+      accumulation: t.gradientAccumulation > 1, recompute: t.recompute, resolved: true,
     }));
     if (art.dataInputs.length !== 1) throw Object.assign(new Error(`the model has ${art.dataInputs.length} data inputs (${art.dataInputs.map((v) => v.name).join(', ')}); the built-in datasets feed one: select it with model.inputs`), { code: 'GYMNOS_USER' });
     const feed = new FeedAdapter(art.dataInputs[0], art.label);
     feed.check(data.inputShape, data.numClasses);
     feed.checkBatch({ batchSize: t.batchSize, evalBatchSize: t.evalBatchSize, dropLast: t.dropLast || t.stepsPerRun > 1, train: data.train, evals: ([['validation', data.validation], ['test', data.test]] as const).filter((x): x is ['validation' | 'test', NonNullable<typeof x[1]>] => x[1] !== undefined) });
-    const metricSpecs = (t.metrics ?? (classification ? [{ type: 'accuracy' }] : t.loss.type === 'binary_cross_entropy_with_logits' ? [] : [{ type: 'mse' }, { type: 'mae' }, { type: 'r2' }])) as Array<{ type: string }>;
+    const metricSpecs = t.metrics ?? (classification ? [{ type: 'accuracy' }] : t.loss.type === 'binary_cross_entropy_with_logits' ? [] : [{ type: 'mse' }, { type: 'mae' }, { type: 'r2' }]);
     const ctx = { numClasses: classification ? data.numClasses : undefined };
     createMetrics(metricSpecs, ctx); // fails now on a metric the task cannot have
-    const schedule = createSchedule(t.lrSchedule as { type: string }, resolveOptimizer(t.optimizer, 'training.optimizer').options.lr);
+    const schedule = createSchedule(t.lrSchedule, t.optimizer.lr);
     const clock = new SessionClock();
     const factory: SessionFactory = async (name, bytes) => clock.wrap(await sessions.createSession(name, bytes));
     return { data, art, feed, sessions, factory, clock, schedule, classification, warnings, newMetrics: () => createMetrics(metricSpecs, ctx) };

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseExperiment, parseSystem, parseLogging, loadSystem, loadLogging, readJsonFile, applyOverrides, ConfigError } from '../../src/config/index.js';
+import { parseLogging, loadLogging, readJsonFile, applyOverrides, ConfigError } from '../../src/config/index.js';
+import { parseExperiment, parseSystem, loadSystem } from '../../src/experiment/index.js';
 
 const base = { dataset: { type: 'digits' }, model: { type: 'mlp' } };
 
@@ -29,11 +30,11 @@ const CASES: Array<[Kind, string, unknown, string]> = [
   ['experiment', "epochs zero", { ...base, training: { epochs: 0 } }, "expected an integer >= 1 for training.epochs but got 0"],
   ['experiment', "batch size fractional", { ...base, training: { batchSize: 12.5 } }, "expected an integer >= 1 for training.batchSize but got 12.5"],
   ['experiment', "epochs string", { ...base, training: { epochs: '10' } }, "expected an integer >= 1 for training.epochs but got '10'"],
-  ['experiment', "loss unknown", { ...base, training: { loss: { type: 'cross_entropy' } } }, "expected one of 'softmax_cross_entropy', 'binary_cross_entropy_with_logits', 'mse', 'l1', 'huber' for training.loss.type but got \"cross_entropy\""],
+  ['experiment', "loss unknown", { ...base, training: { loss: { type: 'cross_entropy' } } }, "expected one of 'softmax_cross_entropy', 'binary_cross_entropy_with_logits', 'mse', 'l1', 'huber' for training.loss.type but got 'cross_entropy'"],
   ['experiment', "loss bad option", { ...base, training: { loss: { type: 'softmax_cross_entropy', label_smoothing: 2 } } }, "expected a number >= 0 and <= 1 for training.loss.label_smoothing but got 2"],
-  ['experiment', "optimizer unknown", { ...base, training: { optimizer: { type: 'lion', lr: 0.1 } } }, "expected one of 'sgd', 'adam', 'adamw', 'rmsprop', 'adagrad' for training.optimizer.type but got \"lion\""],
+  ['experiment', "optimizer unknown", { ...base, training: { optimizer: { type: 'lion', lr: 0.1 } } }, "expected one of 'sgd', 'adam', 'adamw', 'rmsprop', 'adagrad' for training.optimizer.type but got 'lion'"],
   ['experiment', "optimizer negative lr", { ...base, training: { optimizer: { type: 'sgd', lr: -1 } } }, "expected a number >= 0 for training.optimizer.lr but got -1"],
-  ['experiment', "optimizer unknown option", { ...base, training: { optimizer: { type: 'adam', lr: 0.1, betas1: 0.9 } } }, "unknown option training.optimizer.betas1; valid options: lr, betas, eps, weight_decay, amsgrad"],
+  ['experiment', "optimizer unknown option", { ...base, training: { optimizer: { type: 'adam', lr: 0.1, betas1: 0.9 } } }, "unknown key training.optimizer.betas1 (did you mean 'betas'?); valid keys of training.optimizer: type, lr, betas, eps, weight_decay, amsgrad"],
   ['experiment', "schedule unknown", { ...base, training: { lrSchedule: { type: 'cosin' } } }, "expected one of 'constant', 'step', 'exponential', 'cosine', 'one_cycle', 'linear' (did you mean 'cosine'?) for training.lrSchedule.type but got 'cosin'"],
   ['experiment', "step schedule missing stepSize", { ...base, training: { lrSchedule: { type: 'step' } } }, "missing training.lrSchedule.stepSize: expected an integer (epochs (or steps) between decays)"],
   ['experiment', "schedule gamma > 1", { ...base, training: { lrSchedule: { type: 'exponential', gamma: 1.5 } } }, "expected a number > 0 and <= 1 for training.lrSchedule.gamma but got 1.5"],
@@ -119,7 +120,8 @@ test('--set overrides: JSON values, strings, nested paths, array indices; a malf
 test('defaults: a minimal experiment resolves every field', () => {
   const c = parseExperiment(base);
   assert.equal(c.training.epochs, 10);
-  assert.deepEqual(c.training.optimizer, { type: 'adam', lr: 0.001 });
+  assert.deepEqual(c.training.optimizer, { type: 'adam', lr: 0.001, betas: [0.9, 0.999], eps: 1e-8, weight_decay: 0, amsgrad: false });
+  assert.deepEqual(c.training.loss, { type: 'softmax_cross_entropy', reduction: 'mean', label_smoothing: 0, labels: 'index', label_dtype: 'int64' });
   assert.deepEqual(c.dataset, { type: 'digits', split: { validation: 0.1, test: 0.2, stratify: true }, shuffle: true });
   assert.deepEqual(c.model, { type: 'mlp', hidden: [64], dropout: 0 });
   assert.deepEqual(parseExperiment(JSON.parse(JSON.stringify(c))), c, 'the resolved config is a fixed point');

@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import { DatasetManager } from '../../src/datasets/manager.js';
 import { splitIndices } from '../../src/datasets/split.js';
-import { parseExperiment } from '../../src/config/experiment.js';
+import { parseExperiment } from '../../src/experiment/index.js';
 import { checkBatching } from '../../src/trainer/setup.js';
 import { Trainer } from '../../src/trainer/trainer.js';
 import { tempDir, imageFolder } from './fixtures.js';

@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { train } from '../../src/trainer/api.js';
+import { train } from '../../src/experiment/index.js';
 import { readSweepDir } from '../../src/sweeps/sweep-dir.js';
 import { findRedis, gymnosd, gymnosdRun, REDIS_MISSING, ROOT, TestRedis, until } from './helpers.js';
 

@@ -13,7 +13,7 @@ import { createSweepDir, trialJobs } from '../../src/sweeps/sweep-dir.js';
 import { runTrial, WORKER_SHUTDOWN } from '../../src/sweeps/trial.js';
 import { MemoryRungStore } from '../../src/sweeps/asha.js';
 import type { SweepEvent } from '../../src/sweeps/events.js';
-import { train } from '../../src/trainer/api.js';
+import { train } from '../../src/experiment/index.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'gymnos-trial-'));
 test.after(() => rmSync(tmp, { recursive: true, force: true }));

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { train } from '../../src/trainer/api.js';
+import { train } from '../../src/experiment/index.js';
 import { parseEvent, readRecords } from './tfevents-reader.js';
 
 test('tensorboard writes gradients/<param> histograms at each epoch end, one value per parameter element', async () => {

@@ -102,7 +102,7 @@ test('the Trainer with gradientAccumulation: 4 steps once per 4 batches and stil
   const { mkdtempSync, rmSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const { join } = await import('node:path');
-  const { train } = await import('../../src/trainer/api.js');
+  const { train } = await import('../../src/experiment/index.js');
   const dir = mkdtempSync(join(tmpdir(), 'gymnos-accum-'));
   try {
     const run = train({

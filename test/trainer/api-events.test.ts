@@ -5,7 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { train, MAX_UNREAD_BATCH_EVENTS } from '../../src/trainer/api.js';
+import { train } from '../../src/experiment/index.js';
+import { MAX_UNREAD_BATCH_EVENTS } from '../../src/trainer/api.js';
 import type { TrainerEvent } from '../../src/trainer/events.js';
 import { cfg, scripted, tempDir } from '../callbacks/helpers.js';
 

@@ -11,9 +11,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { parseExperiment, parseSystem } from '../../src/config/index.js';
+import { parseExperiment, parseSystem } from '../../src/experiment/index.js';
 import { Trainer } from '../../src/trainer/trainer.js';
-import { exportFromRun } from '../../src/trainer/rebuild.js';
+import { exportFromRun } from '../../src/experiment/index.js';
 import { loadCheckpoint } from '../../src/autodiff/checkpoint.js';
 import { RunDir } from '../../src/trainer/run-dir.js';
 import { encodeModel } from '../../src/onnx/io.js';

@@ -3,7 +3,7 @@
  * command line. `<spec>` is a built-in source name (digits, iris) or a JSON file holding a
  * dataset spec (`{ "type": ..., ...options }`, or an experiment with a `dataset` block).
  */
-import { loadSystem } from '../../config/system.js';
+import { loadSystem } from '../../experiment/index.js';
 import { readFileSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Argv } from 'yargs';

@@ -3,7 +3,8 @@ import { accessSync, constants, existsSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname } from 'node:path';
 import type { Argv } from 'yargs';
-import { loadLogging, loadSystem } from '../../config/index.js';
+import { loadLogging } from '../../config/index.js';
+import { loadSystem } from '../../experiment/index.js';
 import { SessionManager } from '../../sessions/session-manager.js';
 import { withConfigFiles } from '../experiment-args.js';
 
