@@ -3,12 +3,12 @@
  * with one slot per component kind filled from its registry. This is the one place that knows
  * every registry, so adding a component touches only its own module and its registry's list.
  */
-import { external, type Issue } from '../config/schema.js';
+import { obj, opt, str, type Issue, type Schema } from '../config/schema.js';
 import { ConfigError } from '../config/errors.js';
 import type { ComponentSpec } from '../config/component.js';
 import { LOSSES } from '../autodiff/losses/index.js';
 import { OPTIMIZERS } from '../autodiff/optimizers/index.js';
-import { validateSessionConfig, sessionConfigKeys } from '../sessions/config.js';
+import { sessionOptionsUnfilled } from '../sessions/config.js';
 import { METRICS } from '../metrics/index.js';
 import { SCHEDULES } from '../schedules/index.js';
 import { MODELS } from '../models/factory.js';
@@ -19,17 +19,15 @@ import { TRACKERS } from '../trackers/index.js';
 
 export type { ExperimentConfig } from '../trainer/experiment-config.js';
 
-/** `session`: SessionManager's block, plus `profile` naming a session profile of system.json. */
-const session = external<Record<string, unknown>>((v, path) => {
-  const { profile, ...rest } = v;
-  if (profile !== undefined && (typeof profile !== 'string' || !profile)) throw new Error(`expected a profile name from system.json for ${path}.profile but got ${JSON.stringify(profile)}`);
-  validateSessionConfig(rest, path);
-  return v;
-}, {
-  type: 'object', additionalProperties: false, description: 'execution provider, threads and ONNX Runtime options (SessionManager)',
-  properties: { profile: { type: 'string', description: 'a session profile from system.json; the keys here override it' },
-    ...Object.fromEntries(Object.entries(sessionConfigKeys()).map(([k, d]) => [k, { description: d }])) },
-}, { default: {}, doc: 'execution provider, threads and ONNX Runtime options' });
+/**
+ * `session`: the SessionManager's options plus `profile` naming a session profile of system.json.
+ * Only the keys written are kept: the profile is merged under them at run time, then the
+ * SessionManager fills the defaults (shown in the schema).
+ */
+const session = obj({
+  profile: opt(str({ minLength: 1, doc: 'a session profile from system.json; the keys here override it' })),
+  ...sessionOptionsUnfilled(),
+}, { default: {}, doc: 'execution provider, threads and ONNX Runtime options (SessionManager); defaults are filled when the run starts' }) as Schema<Record<string, unknown>>;
 
 /** The slots of the experiment file, each from its registry. */
 export const SLOTS: ExperimentSlots = {

@@ -2,14 +2,15 @@
  * system.json with its session profiles checked by the SessionManager's schema (config/system.ts,
  * a leaf, cannot know it). Use these rather than config/system.ts's wherever a user's file is read.
  */
-import { external } from '../config/schema.js';
+import { obj, type Schema } from '../config/schema.js';
 import { loadSystem as loadWith, parseSystem as parseWith, systemSchemaOf, type SystemConfig } from '../config/system.js';
 import type { Found } from '../config/files.js';
-import { validateSessionConfig } from '../sessions/config.js';
+import { sessionOptionsUnfilled } from '../sessions/config.js';
 
 export type { SystemConfig } from '../config/system.js';
 
-const sessionProfile = external((v, path) => { validateSessionConfig(v, path); return v; }, { type: 'object', description: 'a session block (the keys of an experiment\'s session block)' });
+/** A profile holds the keys it sets (an experiment's keys override them, then defaults fill the rest). */
+const sessionProfile = obj(sessionOptionsUnfilled(), { doc: "a session block (the keys of an experiment's session block)" }) as Schema<Record<string, unknown>>;
 
 /** The system.json schema (`gymnosd schema system`). */
 export const systemSchema = systemSchemaOf(sessionProfile);
