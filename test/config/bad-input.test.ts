@@ -15,7 +15,7 @@ const base = { dataset: { type: 'digits' }, model: { type: 'mlp' } };
 type Kind = 'experiment' | 'system' | 'logging';
 const CASES: Array<[Kind, string, unknown, string]> = [
   ['experiment', "not an object", [1], "expected an object for (root) but got [1]"],
-  ['experiment', "missing dataset", { model: { type: 'mlp' } }, 'missing dataset: expected an object (the data: { "type": name, ...options })'],
+  ['experiment', "missing dataset", { model: { type: 'mlp' } }, `missing dataset: expected an object { "type": 'image_folder' | 'csv' | 'arrow' | 'idx' | 'digits' | 'iris', ... } (the data: { "type": source, ...source options, split, preprocess, augment, loader, shuffle, task, shape } (gymnosd datasets list shows the sources))`],
   ['experiment', "unknown top key", { ...base, traning: {} }, "unknown key traning (did you mean 'training'?); valid keys: $schema, $comment, experiment, dataset, model, training, session, tracking"],
   ['experiment', "dataset type typo", { ...base, dataset: { type: 'digts' } }, "expected one of 'image_folder', 'csv', 'arrow', 'idx', 'digits', 'iris' (did you mean 'digits'?) for dataset.type but got 'digts'"],
   ['experiment', "dataset type missing", { ...base, dataset: {} }, "missing dataset.type: expected one of 'image_folder', 'csv', 'arrow', 'idx', 'digits', 'iris'"],
