@@ -34,7 +34,7 @@ const MISSING = ['fail', 'skip_row', 'fill_mean', 'fill_zero'] as const;
 const options = {
   path: str({ minLength: 1, doc: 'the CSV file (a header line, then one sample per row)' }),
   label: str({ minLength: 1, doc: 'header name of the label column' }),
-  features: opt(check(arr(str()), (v, path) => (v.length ? undefined : `expected a non-empty array of column names (or leave it out for every column but the label) for ${path} but got []`))),
+  features: opt(check(arr(str(), { doc: 'feature columns in order (default: every column but the label)' }), (v, path) => (v.length ? undefined : `expected a non-empty array of column names (or leave it out for every column but the label) for ${path} but got []`))),
   delimiter: check(str({ default: ',', doc: 'field separator: one character' }), (v, path) => (v.length === 1 && v !== '"' && v !== '\n' ? undefined
     : `expected one character other than a quote or newline for ${path} but got ${JSON.stringify(v)}`)),
   missingValues: arr(str(), { default: ['', 'NA', 'NaN', 'nan', 'null', '?'], doc: 'fields read as missing' }),
