@@ -10,7 +10,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { train } from '../src/experiment/train.js';
+import { train } from '../src/experiment/index.js';
 import { parseLogging } from '../src/config/logging.js';
 
 export interface EventLoopResult {

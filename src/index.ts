@@ -2,18 +2,19 @@
  * Gymnos, the library: `train(config, { signal })` for Node services, plus the pieces a caller
  * composes (config schemas, the Trainer and its events, metrics, schedules, sessions).
  */
-export { train, type TrainHandle } from './experiment/train.js';
+export { train, startTraining, type TrainHandle } from './experiment/train.js';
 export { Trainer, type TrainerOptions } from './trainer/trainer.js';
 export type { TrainerEvent, FitResult, Callback, CallbackSource, Decision, Metrics, Position, StopReason, CallbackContext, EventHooks, SaveAction } from './trainer/events.js';
 export { CallbackProvider } from './callbacks/provider.js';
-export { CALLBACK_DEFS, CALLBACKS, Monitor, type CallbackDef } from './callbacks/index.js';
-export { TRACKER_DEFS, type Tracker, type TrackerDef } from './trackers/index.js';
+export { CALLBACKS, Monitor, type CallbackDef } from './callbacks/index.js';
+export { TRACKERS, type Tracker, type TrackerDef } from './trackers/index.js';
 export { TrackerManager } from './trackers/manager.js';
 export { readRun, renderReport } from './report/html.js';
 export type { TrainingData, DataSplit, DataBatch } from './datasets/index.js';
-export { parseExperiment, experimentJsonSchema, loadSystem, loadLogging, parseSystem, parseLogging, applyOverrides, ConfigError, type ExperimentConfig, type SystemConfig, type LoggingConfig } from './config/index.js';
+export { parseExperiment, experimentJsonSchema, loadSystem, parseSystem, REGISTRIES, type ExperimentConfig, type SystemConfig } from './experiment/index.js';
+export { loadLogging, parseLogging, applyOverrides, ConfigError, Registry, type Component, type ComponentSpec, type LoggingConfig } from './config/index.js';
 export { METRICS, createMetrics, type Metric, type MetricDef } from './metrics/index.js';
-export { SCHEDULE_DEFS, createSchedule, type Schedule, type ScheduleDef } from './trainer/schedules/index.js';
+export { SCHEDULES, createSchedule, type Schedule, type ScheduleDef } from './schedules/index.js';
 export { SessionManager, type SessionConfig } from './sessions/index.js';
 export { StepRunner } from './trainer/step-runner.js';
 export { buildTrainingArtifacts, exportInference } from './autodiff/artifacts.js';

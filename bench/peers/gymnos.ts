@@ -148,7 +148,7 @@ export async function runTrainer(name: WorkloadName, o: RunOpts): Promise<ToolRe
     };
     // loaded here so the other runners work while the Trainer's module graph is being changed
     const { Trainer } = await import('../../src/trainer/trainer.js');
-    const { parseExperiment } = await import('../../src/config/index.js');
+    const { parseExperiment } = await import('../../src/experiment/index.js');
     const config = parseExperiment({
       experiment: { name: `bench-${name}` },
       dataset: { type: 'digits' },

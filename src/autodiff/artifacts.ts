@@ -16,8 +16,8 @@ import { unsupportedNodes } from './engine.js';
 import { supportedOps } from './registry.js';
 import { runningStatistics, selectParameters, type TrainableSelection } from './trainable.js';
 import { AutodiffError } from './rule.js';
-import { buildLoss, type LossSpec } from './losses/index.js';
-import type { OptimizerSpec } from './optimizers/index.js';
+import { buildLoss, validateLoss, type LossSpec } from './losses/index.js';
+import { OPTIMIZERS, type OptimizerSpec } from './optimizers/index.js';
 import { wrapInLoop } from './loop.js';
 import { IO_NAMES } from './io-names.js';
 import { GYMNOS_VERSION } from '../util/version.js';
@@ -39,6 +39,12 @@ export interface TrainingSpec {
   output?: string;
   loss: LossSpec;
   optimizer: OptimizerSpec;
+  /**
+   * The loss and optimizer specs are already resolved (the parsed experiment's): build from them
+   * without validating again. Otherwise they are resolved here (defaults filled, every issue
+   * reported at once).
+   */
+  resolved?: boolean;
   trainable?: TrainableSelection;
   /** Global-norm gradient clipping threshold. */
   clipGradNorm?: number;
@@ -128,7 +134,9 @@ function nameBatchDims(g: Graph, inputs: string[], batchDim: string): void {
 }
 
 /** Builds every training artifact from an inference model (which is canonicalized in a copy). */
-export function buildTrainingArtifacts(model: Model, spec: TrainingSpec): TrainingArtifacts {
+export function buildTrainingArtifacts(model: Model, given: TrainingSpec): TrainingArtifacts {
+  const spec: TrainingSpec = given.resolved ? given
+    : { ...given, loss: validateLoss(given.loss, 'training.loss'), optimizer: OPTIMIZERS.resolve(given.optimizer, 'training.optimizer'), resolved: true };
   const base = canonicalize(cloneModel(model));
   const opset = base.opset.get('')!;
   const g0 = base.graph;

@@ -10,7 +10,7 @@ import { inferShapes } from '../onnx/shapes/infer.js';
 import { tensor, sizeOf, type Tensor } from '../onnx/tensor.js';
 import { Rng } from '../util/rng.js';
 import { gradCheck, type GradCheckResult, type ParamCheck } from './gradcheck.js';
-import { buildLoss, type LossSpec } from './losses/index.js';
+import { buildLoss, validateLoss, type LossSpec } from './losses/index.js';
 import { rewriteForTraining } from './training-mode.js';
 import { selectParameters, runningStatistics, type TrainableSelection } from './trainable.js';
 import { IO_NAMES } from './io-names.js';
@@ -61,7 +61,7 @@ export function modelGradCheck(model: Model, o: ModelGradCheckOptions = {}): Gra
   if (!info?.shape) throw new AutodiffError(`the shape of output '${output}' could not be inferred`);
   const b = new GraphBuilder(g, 'gradcheck_loss');
   const spec: LossSpec = o.loss ?? { type: 'softmax_cross_entropy' };
-  const lb = buildLoss(b, spec, output, info.shape, info.dtype, IO_NAMES.label);
+  const lb = buildLoss(b, validateLoss(spec), output, info.shape, info.dtype, IO_NAMES.label);
   g.inputs.push(lb.labelInput);
   const ls = lb.labelInput.shape!.map((d) => (typeof d === 'number' ? d : batch));
   const classes = typeof info.shape[1] === 'number' ? info.shape[1] : 2;

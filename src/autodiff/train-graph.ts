@@ -11,7 +11,7 @@ import type { DType, Tensor } from '../onnx/tensor.js';
 import { differentiate } from './engine.js';
 import { AutodiffError } from './rule.js';
 import { buildLoss, type LossSpec } from './losses/index.js';
-import { resolveOptimizer, clipGradNorm, clipGradValue, type OptimizerSpec } from './optimizers/index.js';
+import { optimizerOf, clipGradNorm, clipGradValue, type OptimizerSpec } from './optimizers/index.js';
 import { matchesPattern, type ParameterSplit } from './trainable.js';
 import { rewriteForTraining } from './training-mode.js';
 import { IO_NAMES as IO } from './io-names.js';
@@ -133,7 +133,7 @@ export function forwardBackward(g0: Graph, opset: number, split: ParameterSplit,
  * norm clipping is on). Reads `gymnos.lr` and `gymnos.step`.
  */
 export function appendUpdate(g: Graph, b: GraphBuilder, spec: UpdateSpec, trainable: string[], grads: string[], carried: CarriedValue[]): string | undefined {
-  const optimizer = resolveOptimizer(spec.optimizer, 'training.optimizer');
+  const optimizer = optimizerOf(spec.optimizer, 'training.optimizer');
   const dtypeOf = (p: string): DType => carried.find((c) => c.input === p)!.init.dtype;
   let gradList = grads;
   if (spec.clipGradValue !== undefined) {

@@ -54,8 +54,8 @@ export class BackupAndRestore implements Callback {
 }
 
 export const backupAndRestore: CallbackDef<BackupOptions> = {
-  name: 'backup_and_restore',
-  doc: 'keep a resumable copy of the training state in another folder; resume it with --resume <backupDir>',
+  type: 'backup_and_restore',
+  description: 'keep a resumable copy of the training state in another folder; resume it with --resume <backupDir>',
   options: {
     backupDir: str({ minLength: 1, doc: 'folder for the backup (relative paths resolve against the run directory)' }),
     everySteps: int({ min: 0, default: 0, doc: 'also back up every this many optimizer steps (0: at epoch ends only)' }),

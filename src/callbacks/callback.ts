@@ -3,8 +3,8 @@
  * schema, factory); `training.callbacks` entries are `{ "type": name, ...options }`. Adding a
  * callback touches its own file and the list in index.ts.
  */
-import type { Props } from '../config/schema.js';
-import type { ExperimentConfig } from '../config/experiment.js';
+import type { Component } from '../config/component.js';
+import type { ExperimentConfig } from '../trainer/experiment-config.js';
 import type { Callback } from '../trainer/events.js';
 
 /** What a callback factory knows when it is created (before the run directory exists). */
@@ -15,12 +15,8 @@ export interface CallbackCreateContext {
 }
 
 /** A registered callback. */
-export interface CallbackDef<O = Record<string, unknown>> {
-  readonly name: string;
-  readonly doc: string;
-  readonly options: Props;
-  create(options: O, ctx: CallbackCreateContext): Callback | Promise<Callback>;
-}
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type CallbackDef<O = any> = Component<O, Callback | Promise<Callback>, CallbackCreateContext>;
 
 /** The config path of callback `index`, for messages. */
 export const callbackPath = (index: number) => `training.callbacks[${index}]`;

@@ -52,8 +52,8 @@ export class CsvLogger implements Callback {
 }
 
 export const csvLogger: CallbackDef<CsvLoggerOptions> = {
-  name: 'csv_logger',
-  doc: 'append one row per epoch to a CSV file',
+  type: 'csv_logger',
+  description: 'append one row per epoch to a CSV file',
   options: {
     filename: str({ minLength: 1, default: 'training.csv', doc: 'file path, relative to the run directory' }),
     separator: str({ minLength: 1, default: ',', doc: 'column separator' }),

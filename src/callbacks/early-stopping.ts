@@ -60,8 +60,8 @@ export class EarlyStopping implements Callback {
 }
 
 export const earlyStopping: CallbackDef<EarlyStoppingOptions> = {
-  name: 'early_stopping',
-  doc: 'stop when a monitored metric stops improving; end with the best weights',
+  type: 'early_stopping',
+  description: 'stop when a monitored metric stops improving; end with the best weights',
   options: {
     ...monitorOptions(),
     ...baselineOption,

@@ -2,6 +2,7 @@
  * The callback registry, built from the callback modules (one file each): `training.callbacks`
  * entries are `{ "type": <name>, ...options }`.
  */
+import { Registry } from '../config/component.js';
 import type { CallbackDef } from './callback.js';
 import { earlyStopping } from './early-stopping.js';
 import { reduceLrOnPlateau } from './reduce-lr-on-plateau.js';
@@ -16,7 +17,5 @@ import { backupAndRestore } from './backup-and-restore.js';
 export type { CallbackDef, CallbackCreateContext } from './callback.js';
 export { Monitor, resolveMode } from './monitor.js';
 
-export const CALLBACK_DEFS = [earlyStopping, reduceLrOnPlateau, modelCheckpoint, lrScheduler, terminateOnNan, csvLogger, tensorboard, progressBar, backupAndRestore] as CallbackDef<never>[];
-
-/** Callbacks by registered name. */
-export const CALLBACKS: ReadonlyMap<string, CallbackDef<never>> = new Map(CALLBACK_DEFS.map((d) => [d.name, d]));
+/** Callbacks by registered type. */
+export const CALLBACKS = new Registry<CallbackDef>('callback', [earlyStopping, reduceLrOnPlateau, modelCheckpoint, lrScheduler, terminateOnNan, csvLogger, tensorboard, progressBar, backupAndRestore]);

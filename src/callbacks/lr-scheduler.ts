@@ -1,11 +1,11 @@
 /**
- * `lr_scheduler`: drives the learning rate from a schedule of src/trainer/schedules, applied per
+ * `lr_scheduler`: drives the learning rate from a schedule of src/schedules, applied per
  * optimizer step or per epoch (Keras' LearningRateScheduler, Lightning's `interval`). It returns a
  * factor on the optimizer's base rate; the schedules are pure functions of the position, so resume
  * needs no state.
  */
-import { oneOf, tagged } from '../config/schema.js';
-import { createSchedule, SCHEDULE_DEFS, type Schedule } from '../trainer/schedules/index.js';
+import { oneOf } from '../config/schema.js';
+import { createSchedule, SCHEDULES, type Schedule } from '../schedules/index.js';
 import type { Callback, CallbackContext, Decision, TrainerEvent } from '../trainer/events.js';
 import type { CallbackDef } from './callback.js';
 
@@ -37,13 +37,11 @@ export class LrScheduler implements Callback {
   onBatchEnd(e: Extract<TrainerEvent, { type: 'batchEnd' }>): Decision | void { if (this.o.interval === 'step') return this.at(e.step); }
 }
 
-const variants = Object.fromEntries(SCHEDULE_DEFS.map((d) => [d.name, d.options]));
-
 export const lrScheduler: CallbackDef<LrSchedulerOptions> = {
-  name: 'lr_scheduler',
-  doc: 'set the learning rate from a schedule, per step or per epoch (keep training.lrSchedule constant)',
+  type: 'lr_scheduler',
+  description: 'set the learning rate from a schedule, per step or per epoch (keep training.lrSchedule constant)',
   options: {
-    schedule: tagged(variants, { doc: 'a schedule: { "type": constant|step|exponential|cosine|one_cycle|linear, ...options }' }),
+    schedule: SCHEDULES.schema({ doc: `a schedule: { "type": ${SCHEDULES.types().join('|')}, ...options }` }),
     interval: oneOf(['step', 'epoch'] as const, { default: 'epoch', doc: "'step': update every optimizer step; 'epoch': at each epoch start" }),
   },
   create: (o, ctx) => new LrScheduler(o, ctx.index),

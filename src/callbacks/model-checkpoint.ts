@@ -94,8 +94,8 @@ export class ModelCheckpoint implements Callback {
 }
 
 export const modelCheckpoint: CallbackDef<ModelCheckpointOptions> = {
-  name: 'model_checkpoint',
-  doc: 'save the best, last and top-k models by a monitored metric, every N epochs or steps',
+  type: 'model_checkpoint',
+  description: 'save the best, last and top-k models by a monitored metric, every N epochs or steps',
   options: {
     ...monitorOptions(),
     dir: str({ minLength: 1, default: 'models', doc: 'folder inside the run directory' }),

@@ -193,8 +193,8 @@ export class ProgressBar implements Callback {
 }
 
 export const progressBar: CallbackDef<ProgressBarOptions> = {
-  name: 'progress_bar',
-  doc: 'a console bar for the epoch (samples/s, elapsed, ETA, loss) and a compact line per epoch on a TTY; plain lines otherwise',
+  type: 'progress_bar',
+  description: 'a console bar for the epoch (samples/s, elapsed, ETA, loss) and a compact line per epoch on a TTY; plain lines otherwise',
   options: {
     refreshMs: int({ min: 0, default: 100, doc: 'least time between redraws' }),
     width: int({ min: 5, default: 24, doc: 'characters per bar' }),

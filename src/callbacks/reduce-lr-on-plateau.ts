@@ -53,8 +53,8 @@ export class ReduceLrOnPlateau implements Callback {
 }
 
 export const reduceLrOnPlateau: CallbackDef<ReduceLrOptions> = {
-  name: 'reduce_lr_on_plateau',
-  doc: 'multiply the learning rate by factor when a monitored metric plateaus',
+  type: 'reduce_lr_on_plateau',
+  description: 'multiply the learning rate by factor when a monitored metric plateaus',
   options: {
     ...monitorOptions(),
     factor: num({ exclusiveMin: 0, max: 1, default: 0.1, doc: 'multiplier applied on a plateau (< 1)' }),

@@ -8,11 +8,11 @@ import { TrackerManager } from '../trackers/manager.js';
 import type { CallbackDef } from './callback.js';
 
 export const tensorboard: CallbackDef<TensorBoardOptions> = {
-  name: 'tensorboard',
-  doc: 'TensorBoard event files (an alias of the tensorboard tracker)',
+  type: 'tensorboard',
+  description: 'TensorBoard event files (an alias of the tensorboard tracker)',
   options: tracker.options,
   create: async (o, ctx) => {
-    const t: Tracker = (await tracker.load!())(o);
+    const t = (await tracker.create(o)) as Tracker;
     return Object.assign(new TrackerManager([t]), { name: `tensorboard#${ctx.index}` });
   },
 };

@@ -16,8 +16,8 @@ export class TerminateOnNan implements Callback {
 }
 
 export const terminateOnNan: CallbackDef<Record<string, never>> = {
-  name: 'terminate_on_nan',
-  doc: 'stop when the training loss becomes NaN or infinite (a graceful stop; training.terminateOnNan, on by default, already fails such a run)',
+  type: 'terminate_on_nan',
+  description: 'stop when the training loss becomes NaN or infinite (a graceful stop; training.terminateOnNan, on by default, already fails such a run)',
   options: {},
   create: (_o, ctx) => new TerminateOnNan(ctx.index),
 };

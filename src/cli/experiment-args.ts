@@ -1,7 +1,8 @@
 /** Shared option handling of gymnosd commands that read an experiment and the system/logging files. */
 import { basename, extname } from 'node:path';
 import type { Argv } from 'yargs';
-import { applyOverrides, parseExperiment, readJsonFile, type ExperimentConfig } from '../config/index.js';
+import { applyOverrides, readJsonFile } from '../config/index.js';
+import { parseExperiment, type ExperimentConfig } from '../experiment/index.js';
 
 /** --system / --logging: explicit config files (else the documented search). */
 export function withConfigFiles<T>(y: Argv<T>) {

@@ -1,6 +1,10 @@
-/** Config objects: the experiment, system.json and logging.json, each from one schema. */
-export { experimentSchema, parseExperiment, experimentJsonSchema, type ExperimentConfig } from './experiment.js';
-export { systemSchema, parseSystem, loadSystem, type SystemConfig } from './system.js';
+/**
+ * The leaf config toolkit: the schema combinators, the component contract and registry type,
+ * config files (system.json, logging.json), overrides. The experiment schema, which needs every
+ * registry, is composed in src/experiment/.
+ */
+export { systemSchema, systemSchemaOf, parseSystem, loadSystem, type SystemConfig } from './system.js';
+export { Registry, component, optionsOf, type Component, type ComponentSpec } from './component.js';
 export { loggingSchema, parseLogging, loadLogging, LEVELS, type Level, type LoggingConfig } from './logging.js';
 export { applyOverrides } from './overrides.js';
 export { readJsonFile, findConfigFile, userConfigDir, type Found } from './files.js';

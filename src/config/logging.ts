@@ -6,8 +6,9 @@ import { bool, obj, oneOf, str, type Infer, type Issue } from './schema.js';
 import { ConfigError } from './errors.js';
 import { findConfigFile, readJsonFile, type Found } from './files.js';
 
-export const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
-export type Level = (typeof LEVELS)[number];
+import { LEVELS } from '../util/logger.js';
+
+export { LEVELS, type Level } from '../util/logger.js';
 
 export const loggingSchema = obj({
   $schema: str({ default: '', doc: 'ignored; lets editors find the schema' }),

@@ -231,7 +231,7 @@ export type TaggedOf<V extends Variants> = { [K in keyof V]: { type: K } & Objec
  * A component `{ "type": "<name>", ...options }`: one object schema per registered type. An
  * unknown type lists the valid names; the options are checked against that type's schema.
  */
-export function tagged<V extends Variants>(variants: V, o: Base<TaggedOf<V>> = {}): Schema<TaggedOf<V>> {
+export function tagged<V extends Variants>(variants: V, o: Base<TaggedOf<V>> & { docs?: Record<string, string> } = {}): Schema<TaggedOf<V>> {
   const names = Object.keys(variants);
   return make(o, (v, path, issues) => {
     if (typeof v !== 'object' || v === null || Array.isArray(v)) return expected(issues, path, `an object { "type": ${names.map((n) => `'${n}'`).join(' | ')}, ... }`, v);
@@ -245,7 +245,8 @@ export function tagged<V extends Variants>(variants: V, o: Base<TaggedOf<V>> = {
     const r = parseProps(variants[t], v as Record<string, unknown>, path, issues, ['type']);
     return r ? { type: t, ...r } as TaggedOf<V> : undefined;
   }, () => ({
-    oneOf: names.map((n) => objectJson(variants[n], { type: { const: n } })).map((j) => ({ ...j, required: ['type', ...((j.required as string[]) ?? [])] })),
+    oneOf: names.map((n): JsonSchema => ({ ...(o.docs?.[n] ? { description: o.docs[n] } : {}), ...objectJson(variants[n], { type: { const: n } }) }))
+      .map((j) => ({ ...j, required: ['type', ...((j.required as string[]) ?? [])] })),
   }));
 }
 

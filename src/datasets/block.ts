@@ -1,14 +1,12 @@
 /**
  * The experiment's `dataset` block: `{ "type": <registered source>, ...source options, "split",
- * "preprocess", "augment", "loader", "shuffle", "task", "shape" }`. The source's own `validate`
- * checks its options (through the DatasetManager), so a new source needs no change here. Errors
- * keep the JSON path the source reports (e.g. `dataset.split.test`).
+ * "preprocess", "augment", "loader", "shuffle", "task", "shape" }`. One schema checks all of it
+ * (datasets/spec.ts for the source, split and preprocess parts, plus the trainer's keys here), so
+ * every issue of the block comes back at once with its path; a new source needs no change here.
  */
-import { nearest, show, type Issue, type JsonSchema, type Schema } from '../config/schema.js';
-import { DatasetManager } from './manager.js';
-import { SOURCES } from './sources/index.js';
-import { PREPROCESSORS } from './preprocess/index.js';
-import { validatePlan, type ImageTransform } from '../native/plan.js';
+import { arr, bool, int, obj, oneOf, opt, type Issue, type Props, type Schema } from '../config/schema.js';
+import { datasetSpecSchema, SPEC_KEYS } from './spec.js';
+import { validatePlan, PlanError, type ImageTransform } from '../native/plan.js';
 
 /** A validated dataset block (source options as given; relative paths resolve at run time). */
 export interface DatasetBlock {
@@ -31,96 +29,56 @@ export interface DatasetBlock {
 export const TRAINER_KEYS = ['augment', 'loader', 'shuffle', 'task', 'shape'] as const;
 
 const DEFAULT_SPLIT = { validation: 0.1, test: 0.2 };
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** The JSON path a dataset message names ("for dataset.x.y", "unknown key dataset.x", "dataset.x: ..."). */
-function pathOf(message: string, fallback: string): string {
-  const m = /(?:for|unknown key|key) (dataset[\w.[\]]*)/.exec(message) ?? /^(dataset[\w.[\]]*):/.exec(message);
-  return m ? m[1].replace(/\.$/, '') : fallback;
-}
+const AUGMENT_DOC = 'native image transforms on the training part only (randomCrop, randomResizedCrop, horizontalFlip, verticalFlip, rotation, colorJitter, grayscale, randomErasing, resize)';
 
-/** A source's unknown-key message, completed with the keys every dataset block takes. */
-function withBlockKeys(message: string, path: string): string {
-  const m = new RegExp(`^unknown key ${path.replace(/[.[\]]/g, '\\$&')}\\.(\\w+); valid keys: (.*)$`).exec(message);
-  if (!m) return message;
-  const valid = [...m[2].split(', '), 'split', 'preprocess', ...TRAINER_KEYS];
-  const near = nearest(m[1], valid);
-  return `unknown key ${path}.${m[1]}${near ? ` (did you mean '${near}'?)` : ''}; valid keys of ${path}: ${valid.join(', ')}`;
-}
-
-function checkTrainerKeys(v: Record<string, unknown>, path: string, issues: Issue[]): void {
-  const fail = (key: string, what: string) => issues.push({ path: `${path}.${key}`, message: `expected ${what} for ${path}.${key} but got ${JSON.stringify(v[key])}` });
-  if (v.shuffle !== undefined && typeof v.shuffle !== 'boolean') fail('shuffle', 'true or false');
-  if (v.task !== undefined && v.task !== 'classification' && v.task !== 'regression') fail('task', "'classification' or 'regression'");
-  if (v.shape !== undefined && !(Array.isArray(v.shape) && v.shape.length > 0 && v.shape.every((d) => Number.isInteger(d) && d > 0))) fail('shape', 'a non-empty array of positive integers');
-  if (v.loader !== undefined) {
-    const l = v.loader;
-    const ok = (x: unknown, hi: number) => x === undefined || (Number.isInteger(x) && (x as number) >= 1 && (x as number) <= hi);
-    if (!isObj(l) || Object.keys(l).some((k) => k !== 'threads' && k !== 'prefetch') || !ok(l.threads, 256) || !ok(l.prefetch, 1024)) fail('loader', '{ threads?: 1..256, prefetch?: 1..1024 }');
-  }
-  if (v.augment !== undefined) {
-    if (!Array.isArray(v.augment)) { fail('augment', 'an array of image transforms'); return; }
+/**
+ * `augment`: the native loader's image transforms. The loader plan's checker (native/plan.ts) is
+ * the one definition of the transforms, so they are checked by building the plan fragment they
+ * become; its issues are given this block's path.
+ */
+const augment: Schema<ImageTransform[] | undefined> = {
+  doc: AUGMENT_DOC, optional: true,
+  parse(v, path, issues) {
+    if (!Array.isArray(v)) { issues.push({ path, message: `expected an array of image transforms for ${path} but got ${JSON.stringify(v)}` }); return undefined; }
     try {
-      validatePlan({ path: 'x', batchSize: 1, data: { kind: 'image', column: 'image', transforms: v.augment } });
+      validatePlan({ path: 'x', batchSize: 1, data: { kind: 'image', column: 'image', transforms: v } });
+      return v as ImageTransform[];
     } catch (e) {
-      for (const m of (e as { issues?: string[] }).issues ?? [(e as Error).message]) {
-        const msg = m.replace(/plan\.data\.transforms/g, `${path}.augment`);
-        issues.push({ path: pathOf(msg, `${path}.augment`), message: msg });
-      }
+      if (!(e instanceof PlanError)) throw e;
+      for (const m of e.issues) issues.push({ path, message: m.replaceAll('plan.data.transforms', path) });
+      return undefined;
     }
-  }
-}
+  },
+  json: () => ({ type: 'array', description: AUGMENT_DOC, items: { type: 'object', required: ['type'] } }),
+};
 
-/** Validates a dataset block, filling `split` and `shuffle` defaults. */
+/** The keys the trainer reads, beside the source's. */
+const TRAINER_OPTIONS = {
+  augment,
+  loader: opt(obj({
+    threads: opt(int({ min: 1, max: 256, doc: 'decoding threads (default: from the CPU count)' })),
+    prefetch: opt(int({ min: 1, max: 1024, doc: 'batches prepared ahead' })),
+  }, { doc: 'native loader of image data' })),
+  shuffle: bool({ default: true, doc: 'reshuffle the training part every epoch' }),
+  task: opt(oneOf(['classification', 'regression'] as const, { doc: "regression: the label column's values are float targets (default classification)" })),
+  shape: opt(arr(int({ min: 1 }), { minItems: 1, doc: 'sample shape of tabular features (default [1, 8, 8] for digits, [features] otherwise)' })),
+} satisfies Props;
+
+const block = datasetSpecSchema({ ...SPEC_KEYS, ...TRAINER_OPTIONS }, 'the data: { "type": source, ...source options, split, preprocess, augment, loader, shuffle, task, shape } (gymnosd datasets list shows the sources)');
+
+/** Validates a dataset block, filling `split` (by task) and `shuffle` defaults. */
 export function parseDatasetBlock(v: unknown, path: string, issues: Issue[]): DatasetBlock | undefined {
-  if (!isObj(v)) {
-    issues.push({ path, message: v === undefined ? `missing ${path}: expected an object { "type": ${[...SOURCES.keys()].map((k) => `'${k}'`).join(' | ')}, ... }` : `expected an object { "type": ... } for ${path} but got ${JSON.stringify(v)}` });
-    return undefined;
-  }
-  const before = issues.length;
-  const names = [...SOURCES.keys()];
-  if (!SOURCES.has(v.type as string)) {
-    const near = typeof v.type === 'string' ? nearest(v.type, names) : undefined;
-    const choices = `one of ${names.map((n) => `'${n}'`).join(', ')}`;
-    issues.push({ path: `${path}.type`, message: v.type === undefined ? `missing ${path}.type: expected ${choices}`
-      : `expected ${choices}${near ? ` (did you mean '${near}'?)` : ''} for ${path}.type but got ${show(v.type)}` });
-    return undefined;
-  }
-  checkTrainerKeys(v, path, issues);
-  const sourcePart = Object.fromEntries(Object.entries(v).filter(([k]) => !(TRAINER_KEYS as readonly string[]).includes(k)));
-  try {
-    new DatasetManager().resolve(sourcePart, path);
-  } catch (e) {
-    for (const m of (e as Error).message.split('\n').map((s) => s.replace(/^\s*-\s*/, '')).filter((s) => s && !/^invalid|problems?:$/.test(s))) {
-      issues.push({ path: pathOf(m, path), message: withBlockKeys(m, path) });
-    }
-  }
-  if (issues.length > before) return undefined;
-  const split = { ...DEFAULT_SPLIT, stratify: v.task !== 'regression', ...(v.split as object | undefined) };
-  return { ...v, split, shuffle: (v.shuffle as boolean | undefined) ?? true } as DatasetBlock;
-}
-
-function jsonSchema(): JsonSchema {
-  return {
-    type: 'object', required: ['type'],
-    description: 'the data: { "type": source, ...source options, split, preprocess, augment, loader } (gymnosd datasets list shows the sources)',
-    properties: {
-      type: { enum: [...SOURCES.keys()], description: 'the dataset source' },
-      split: { type: 'object', description: 'train/validation/test split: fractions (< 1) or counts; seed (default training.seed); stratify', default: { ...DEFAULT_SPLIT, stratify: true } },
-      preprocess: { type: 'array', description: `preprocessors fitted on the training part and baked into model.onnx: ${[...PREPROCESSORS.keys()].join(', ')}`, items: { type: 'object', required: ['type'] } },
-      augment: { type: 'array', description: 'native image transforms on the training part only (randomCrop, randomResizedCrop, horizontalFlip, verticalFlip, rotation, colorJitter, grayscale, randomErasing, resize)', items: { type: 'object', required: ['type'] } },
-      loader: { type: 'object', description: 'native loader of image data', properties: { threads: { type: 'integer', minimum: 1 }, prefetch: { type: 'integer', minimum: 1 } }, additionalProperties: false },
-      shuffle: { type: 'boolean', default: true, description: 'reshuffle the training part every epoch' },
-      task: { enum: ['classification', 'regression'], default: 'classification', description: "regression: the label column's values are float targets" },
-      shape: { type: 'array', items: { type: 'integer', minimum: 1 }, description: 'sample shape of tabular features (default [1, 8, 8] for digits)' },
-    },
-  };
+  const r = block.parse(v, path, issues);
+  if (!r) return undefined;
+  const split = { ...DEFAULT_SPLIT, stratify: r.task !== 'regression', ...(r.split as object | undefined) };
+  return { ...r, split } as DatasetBlock;
 }
 
 /** The schema node of `dataset` in the experiment schema. */
 export const datasetBlockSchema: Schema<DatasetBlock> = {
-  doc: 'the data: { "type": name, ...options }',
+  doc: block.doc,
   optional: false,
   parse: parseDatasetBlock,
-  json: jsonSchema,
+  json: block.json,
 };

@@ -52,7 +52,7 @@ export interface CacheEntry {
 export async function cacheKey(source: DatasetSource<unknown>, options: unknown): Promise<{ key: string; files: number }> {
   const files = await source.files(options);
   const content = await hashSourceFiles(files);
-  const h = createHash('sha256').update(canonicalJson({ format: CACHE_FORMAT, source: source.name, options: source.keyOptions(options), content }));
+  const h = createHash('sha256').update(canonicalJson({ format: CACHE_FORMAT, source: source.type, options: source.keyOptions(options), content }));
   return { key: h.digest('hex').slice(0, 32), files: files.length };
 }
 
@@ -133,15 +133,15 @@ export async function ingestCached(
   source: DatasetSource<unknown>, options: unknown, spec: Record<string, unknown>, o: CachedIngestOptions,
 ): Promise<{ entry: CacheEntry; hit: boolean; key: string }> {
   const { key, files } = await cacheKey(source, options);
-  const b = base(o.cacheDir, source.name, key);
+  const b = base(o.cacheDir, source.type, key);
   if (!o.force) {
-    const hit = lookup(o.cacheDir, source.name, key);
+    const hit = lookup(o.cacheDir, source.type, key);
     if (hit) return { entry: hit, hit: true, key };
   }
   mkdirSync(o.cacheDir, { recursive: true });
   const lockFile = `${b}.lock`;
   while (!tryLock(lockFile)) {
-    const done = lookup(o.cacheDir, source.name, key);
+    const done = lookup(o.cacheDir, source.type, key);
     if (done && !o.force) return { entry: done, hit: true, key };
     if (!ownerAlive(lockFile)) { try { unlinkSync(lockFile); } catch { /* taken over by another waiter */ } continue; }
     o.signal?.throwIfAborted();
@@ -150,7 +150,7 @@ export async function ingestCached(
   const beat = setInterval(() => { try { utimesSync(lockFile, new Date(), new Date()); } catch { /* lock removed */ } }, LOCK_REFRESH_MS);
   try {
     if (!o.force) {
-      const done = lookup(o.cacheDir, source.name, key);
+      const done = lookup(o.cacheDir, source.type, key);
       if (done) return { entry: done, hit: true, key };
     }
     const t0 = performance.now();

@@ -11,10 +11,13 @@ import type { ImageDataPlan, TabularDataPlan } from '../native/plan.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { decodeArrow, encodeArrow, FEATURES_COLUMN, IMAGE_COLUMN, LABEL_COLUMN } from './arrow-format.js';
 import { ingestCached, type CacheMeta } from './cache.js';
-import { DatasetError, isObj } from './errors.js';
-import { fitPreprocess, samplesOf, validatePreprocess, type Fitted, type PreprocessSpec } from './preprocess/index.js';
+import { optionsOf, type ComponentSpec } from '../config/component.js';
+import type { Issue } from '../config/schema.js';
+import { DatasetError } from './errors.js';
+import { fitPreprocess, preprocessSpecs, samplesOf, type Fitted, type PreprocessSpec } from './preprocess/index.js';
 import type { ImageNormalizeFitted } from './preprocess/image-normalize.js';
-import { getSource, SOURCES } from './sources/index.js';
+import { SOURCES } from './sources/index.js';
+import { datasetSpecSchema } from './spec.js';
 import { splitIndices, type SplitIndices, type SplitSpec } from './split.js';
 import { saveSplit, splitHash } from './split-io.js';
 import type { DatasetData, DatasetSource, Progress } from './types.js';
@@ -53,44 +56,30 @@ export interface PreparedDataset {
   data(): DatasetData;
 }
 
-const SPLIT_KEYS = ['validation', 'test', 'seed', 'stratify'];
-
-function validateSplit(v: unknown, where: string): SplitSpec {
-  if (v === undefined) return {};
-  if (!isObj(v)) throw new DatasetError(`expected { validation?, test?, seed?, stratify? } for ${where} but got ${JSON.stringify(v)}`);
-  const bad = Object.keys(v).filter((k) => !SPLIT_KEYS.includes(k));
-  if (bad.length) throw new DatasetError(`unknown key ${where}.${bad[0]}; valid keys: ${SPLIT_KEYS.join(', ')}`);
-  for (const k of ['validation', 'test'] as const) {
-    const x = v[k];
-    if (x !== undefined && (typeof x !== 'number' || !(x >= 0) || (x >= 1 && !Number.isInteger(x)))) {
-      throw new DatasetError(`expected a fraction in [0, 1) or a whole count >= 1 for ${where}.${k} but got ${JSON.stringify(x)}`);
-    }
-  }
-  const fv = v.validation as number | undefined, ft = v.test as number | undefined;
-  if (fv !== undefined && ft !== undefined && fv < 1 && ft < 1 && fv + ft >= 1) {
-    throw new DatasetError(`expected fractions summing to less than 1 for ${where}.validation and ${where}.test but got ${fv} + ${ft} = ${+(fv + ft).toFixed(6)}, which leaves no training samples; lower one of them`);
-  }
-  if (v.seed !== undefined && !(Number.isInteger(v.seed) && (v.seed as number) >= 0)) throw new DatasetError(`expected a non-negative integer for ${where}.seed but got ${JSON.stringify(v.seed)}`);
-  if (v.stratify !== undefined && typeof v.stratify !== 'boolean') throw new DatasetError(`expected true or false for ${where}.stratify but got ${JSON.stringify(v.stratify)}`);
-  return v as SplitSpec;
-}
+const SPEC = datasetSpecSchema();
 
 /** Collects, caches, splits and preprocesses datasets. */
 export class DatasetManager {
-  constructor(readonly sources: ReadonlyMap<string, DatasetSource<unknown>> = SOURCES) {}
-
-  /** Validates a spec completely (before any file is read). `where` names it in messages. */
+  /**
+   * Validates a spec completely (before any file is read), every issue at once; `where` names it
+   * in messages. A string is a built-in source's name.
+   */
   resolve(spec: unknown, where = 'dataset'): ResolvedSpec {
-    if (typeof spec === 'string') spec = { type: spec };
-    if (!isObj(spec)) throw new DatasetError(`expected { "type": ..., ...options } or a built-in name for ${where} but got ${JSON.stringify(spec)}`);
-    const { split, preprocess, ...sourceSpec } = spec;
-    const source = this.sources.get(sourceSpec.type as string) ?? getSource(sourceSpec.type, where);
+    const issues: Issue[] = [];
+    const r = SPEC.parse(typeof spec === 'string' ? { type: spec } : spec, where, issues);
+    if (!r || issues.length) {
+      throw new DatasetError(issues.length === 1 ? issues[0].message : `invalid ${where}:\n  - ${issues.map((i) => i.message).join('\n  - ')}`);
+    }
+    const { split, preprocess, ...resolved } = r;
+    // as given (for messages and the cache metadata); `options` carries the resolved values
+    const { split: _s, preprocess: _p, ...sourceSpec } = typeof spec === 'string' ? { type: spec } : spec as Record<string, unknown>;
+    const source = SOURCES.require(r.type, where);
     return {
       source,
-      options: source.validate(sourceSpec, where),
+      options: source.create(optionsOf(resolved), undefined),
       sourceSpec,
-      split: validateSplit(split, `${where}.split`),
-      preprocess: validatePreprocess(preprocess, `${where}.preprocess`),
+      split: (split ?? {}) as SplitSpec,
+      preprocess: preprocessSpecs((preprocess ?? []) as ComponentSpec[]),
     };
   }
 

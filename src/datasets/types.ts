@@ -3,6 +3,8 @@
  * from those exports (sources/index.ts), so adding a source touches one file.
  */
 
+import type { Component } from '../config/component.js';
+
 /** Per-sample failure handling: stop at the first bad item, or skip it and list it. */
 export type OnError = 'fail' | 'skip';
 
@@ -64,14 +66,12 @@ export interface SourceFile {
 }
 
 /**
- * One dataset source. `validate` checks options completely (unknown keys are errors) and returns
- * them typed with defaults filled; `where` is the option path for messages (e.g. `dataset`).
+ * One dataset source: a component (`options` declared with the schema toolkit, validated by the
+ * registry with every issue at once; `create` turns the resolved options into the source's typed
+ * options, paths made absolute) plus the steps that read the data.
  */
-export interface DatasetSource<O = unknown> {
-  name: string;
-  /** One line for `gymnosd datasets list`. */
-  describe: string;
-  validate(options: Record<string, unknown>, where: string): O;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export interface DatasetSource<O = unknown> extends Component<any, O> {
   /** The input files, found without decoding them. */
   files(options: O): Promise<SourceFile[]>;
   /** The options that change the ingested result (paths excluded: contents are hashed). */

@@ -15,7 +15,8 @@
  * CallbackProvider, which builds the configured callbacks and trackers (the Trainer itself knows
  * no callback module).
  */
-import { parseExperiment, type ExperimentConfig } from '../config/experiment.js';
+import type { ExperimentConfig } from '../trainer/experiment-config.js';
+import { parseExperiment } from './schema.js';
 import { Trainer, type TrainerOptions } from '../trainer/trainer.js';
 import type { FitResult, TrainerEvent } from '../trainer/events.js';
 import { CallbackProvider } from '../callbacks/provider.js';
@@ -63,7 +64,11 @@ class EventQueue {
 
 /** Starts training `config` (raw JSON-like, validated here, or already resolved). */
 export function train(config: unknown, options: TrainerOptions = {}): TrainHandle {
-  const resolved: ExperimentConfig = parseExperiment(config, 'config');
+  return startTraining(parseExperiment(config, 'config'), options);
+}
+
+/** Starts training an experiment already resolved by `parseExperiment`. */
+export function startTraining(resolved: ExperimentConfig, options: TrainerOptions = {}): TrainHandle {
   const history = new EventQueue();
   const subscribers = new Set<{ queue: EventQueue; wake?: () => void }>();
   let done = false;

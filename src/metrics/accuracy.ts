@@ -17,4 +17,4 @@ export class Accuracy implements Metric {
   load(s: unknown): void { [this.hit, this.n] = s as [number, number]; }
 }
 
-export const accuracy: MetricDef = { name: 'accuracy', doc: 'fraction of samples whose highest logit is the true class', options: {}, create: () => new Accuracy() };
+export const accuracy: MetricDef = { type: 'accuracy', description: 'fraction of samples whose highest logit is the true class', options: {}, create: () => new Accuracy() };

@@ -26,6 +26,6 @@ export function needClasses(ctx: MetricContext, metric: string): number {
 }
 
 export const confusionMatrix: MetricDef = {
-  name: 'confusion_matrix', doc: 'counts of (true class, predicted class) pairs; in metrics.jsonl only', options: {},
+  type: 'confusion_matrix', description: 'counts of (true class, predicted class) pairs; in metrics.jsonl only', options: {},
   create: (_o, ctx) => new ConfusionMatrix(needClasses(ctx, 'confusion_matrix')),
 };

@@ -2,6 +2,7 @@
  * The metric registry, built from the metric modules (one file each): `training.metrics` entries
  * are `{ "type": <name>, ...options }`. Adding a metric means adding its module to METRIC_DEFS.
  */
+import { Registry, type ComponentSpec } from '../config/component.js';
 import type { Metric, MetricContext, MetricDef } from './metric.js';
 import { accuracy } from './accuracy.js';
 import { topK } from './top-k.js';
@@ -15,18 +16,12 @@ import { LossMean } from './loss-mean.js';
 export type { Metric, MetricContext, MetricDef, MetricValue, Observation } from './metric.js';
 export { LossMean } from './loss-mean.js';
 
-export const METRIC_DEFS = [accuracy, topK, precisionRecallF1, confusionMatrix, mse, mae, r2] as MetricDef<never>[];
+/** Metrics by registered type. */
+export const METRICS = new Registry<MetricDef>('metric', [accuracy, topK, precisionRecallF1, confusionMatrix, mse, mae, r2]);
 
-/** Metrics by registered name. */
-export const METRICS: ReadonlyMap<string, MetricDef<never>> = new Map(METRIC_DEFS.map((d) => [d.name, d]));
-
-/** The loss mean plus each configured metric. */
-export function createMetrics(specs: Array<{ type: string } & Record<string, unknown>>, ctx: MetricContext): Metric[] {
-  return [new LossMean(), ...specs.map(({ type, ...o }) => {
-    const def = METRICS.get(type);
-    if (!def) throw new Error(`unknown metric '${type}'; metrics: ${[...METRICS.keys()].join(', ')}`);
-    return (def as MetricDef<Record<string, unknown>>).create(o, ctx);
-  })];
+/** The loss mean plus each configured metric (resolved specs, as in the parsed experiment). */
+export function createMetrics(specs: readonly ComponentSpec[], ctx: MetricContext): Metric[] {
+  return [new LossMean(), ...specs.map((s, i) => METRICS.create(s, ctx, `training.metrics[${i}]`))];
 }
 
 /** Computes every metric into one record. */

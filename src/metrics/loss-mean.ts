@@ -12,4 +12,4 @@ export class LossMean implements Metric {
   load(s: unknown): void { [this.sum, this.n] = s as [number, number]; }
 }
 
-export const lossMean: MetricDef = { name: 'loss', doc: 'mean loss per sample (always reported)', options: {}, create: () => new LossMean() };
+export const lossMean: MetricDef = { type: 'loss', description: 'mean loss per sample (always reported)', options: {}, create: () => new LossMean() };

@@ -17,4 +17,4 @@ export class MeanAbsoluteError implements Metric {
   load(s: unknown): void { [this.sum, this.n] = s as [number, number]; }
 }
 
-export const mae: MetricDef = { name: 'mae', doc: 'mean absolute error (regression)', options: {}, create: () => new MeanAbsoluteError() };
+export const mae: MetricDef = { type: 'mae', description: 'mean absolute error (regression)', options: {}, create: () => new MeanAbsoluteError() };

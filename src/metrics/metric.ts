@@ -3,7 +3,7 @@
  * time), `reset` between epochs. `state`/`load` carry a metric across a mid-epoch resume.
  */
 import type { Tensor } from '../onnx/tensor.js';
-import type { Props } from '../config/schema.js';
+import type { Component } from '../config/component.js';
 
 /** What one batch tells the metrics: the model's prediction, the labels and the mean loss. */
 export interface Observation {
@@ -34,12 +34,8 @@ export interface Metric {
 export interface MetricContext { numClasses?: number }
 
 /** A registered metric: `{ "type": name, ...options }` in `training.metrics`. */
-export interface MetricDef<O = Record<string, unknown>> {
-  readonly name: string;
-  readonly doc: string;
-  readonly options: Props;
-  create(options: O, ctx: MetricContext): Metric;
-}
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type MetricDef<O = any> = Component<O, Metric, MetricContext>;
 
 /** Predicted class per row of `[..., C]` logits, and the row count. */
 export function argmaxRows(t: Tensor): Int32Array {

@@ -17,4 +17,4 @@ export class MeanSquaredError implements Metric {
   load(s: unknown): void { [this.sum, this.n] = s as [number, number]; }
 }
 
-export const mse: MetricDef = { name: 'mse', doc: 'mean squared error (regression)', options: {}, create: () => new MeanSquaredError() };
+export const mse: MetricDef = { type: 'mse', description: 'mean squared error (regression)', options: {}, create: () => new MeanSquaredError() };

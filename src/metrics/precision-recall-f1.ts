@@ -37,6 +37,6 @@ export class PrecisionRecallF1 implements Metric {
 }
 
 export const precisionRecallF1: MetricDef = {
-  name: 'precision_recall_f1', doc: 'precision, recall and F1 per class, and their macro averages', options: {},
+  type: 'precision_recall_f1', description: 'precision, recall and F1 per class, and their macro averages', options: {},
   create: (_o, ctx) => new PrecisionRecallF1(needClasses(ctx, 'precision_recall_f1')),
 };

@@ -26,4 +26,4 @@ export class R2 implements Metric {
   load(s: unknown): void { [this.n, this.sy, this.syy, this.res] = s as number[]; }
 }
 
-export const r2: MetricDef = { name: 'r2', doc: 'coefficient of determination (regression)', options: {}, create: () => new R2() };
+export const r2: MetricDef = { type: 'r2', description: 'coefficient of determination (regression)', options: {}, create: () => new R2() };

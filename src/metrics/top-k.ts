@@ -26,7 +26,7 @@ export class TopK implements Metric {
 }
 
 export const topK: MetricDef<{ k: number }> = {
-  name: 'top_k', doc: 'fraction of samples whose true class is among the k highest logits',
+  type: 'top_k', description: 'fraction of samples whose true class is among the k highest logits',
   options: { k: int({ min: 1, default: 5, doc: 'how many of the highest logits count' }) },
   create: (o) => new TopK(o.k),
 };

@@ -5,6 +5,7 @@
  * model against the dataset.
  */
 import type { Props } from '../config/schema.js';
+import { Registry, type Component } from '../config/component.js';
 import type { Model } from '../onnx/ir.js';
 import type { TrainableSelection } from '../autodiff/trainable.js';
 import { ZOO } from './registry.js';
@@ -32,20 +33,16 @@ export interface BuiltModel {
   loaded?: LoadedModel;
 }
 
-export interface ModelDef<O = Record<string, unknown>> {
-  readonly name: string;
-  readonly doc: string;
-  readonly options: Props;
-  create(options: O, ctx: ModelContext): BuiltModel;
-}
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type ModelDef<O = any> = Component<O, BuiltModel, ModelContext>;
 
 const manager = new ModelManager();
 
-function def<O>(name: string, doc: string, options: Props): ModelDef<O> {
+function def<O>(type: string, description: string, options: Props): ModelDef<O> {
   return {
-    name, doc, options,
+    type, description, options,
     create: (o, ctx) => {
-      const loaded = manager.load({ type: name, ...(o as Record<string, unknown>) }, {
+      const loaded = manager.load({ type, ...(o as Record<string, unknown>) }, {
         seed: ctx.seed, baseDir: ctx.baseDir, datasetInfo: { inputShape: ctx.inputShape, numClasses: ctx.outputs },
       });
       return { model: loaded.model, inputs: loaded.inputs, output: loaded.output, trainable: loaded.trainable, paramGroups: loaded.paramGroups, loaded };
@@ -54,12 +51,11 @@ function def<O>(name: string, doc: string, options: Props): ModelDef<O> {
 }
 
 /** Every model type: the zoo architectures, then `onnx`. */
-export const MODEL_DEFS: ModelDef<never>[] = [
+export const MODELS = new Registry<ModelDef>('model', [
   ...ZOO.map((z) => def<never>(z.name, z.describe, z.options)),
-  def<OnnxModelOptions>('onnx', 'an exported ONNX model file: opset 9+ converted, optional new head, freezing and per-group learning rates', onnxModelOptions) as ModelDef<never>,
-];
+  def<OnnxModelOptions>('onnx', 'an exported ONNX model file: opset 9+ converted, optional new head, freezing and per-group learning rates', onnxModelOptions),
+]);
 
-const byName = (n: string) => MODEL_DEFS.find((d) => d.name === n)!;
-export const mlp = byName('mlp');
-export const cnn = byName('cnn');
-export const onnx = byName('onnx');
+export const mlp = MODELS.get('mlp')!;
+export const cnn = MODELS.get('cnn')!;
+export const onnx = MODELS.get('onnx')!;

@@ -1,11 +1,15 @@
 /**
- * Validation of the `session` config block: unknown keys are errors, every message names the JSON
- * path and the valid choices, and every default is filled here, in one place.
+ * The `session` config block, declared once with the schema toolkit: unknown keys are errors, every
+ * message names the JSON path, what was expected and what was given (all issues of a block at
+ * once), and every default is filled here, in one place. The experiment's `session` slot uses the
+ * same options without filling defaults (src/experiment/), because a system.json session profile
+ * is merged under the keys a user wrote before the SessionManager fills the rest.
  */
 import { availableParallelism } from 'node:os';
+import { bool, check, int, obj, oneOf, str, type Issue, type Props, type Schema } from '../config/schema.js';
 import { SessionError } from './errors.js';
 import { parseDevice } from './providers.js';
-import type { ExecutionMode, GraphOptimization, SessionConfig, ValidatedSessionConfig } from './types.js';
+import type { ValidatedSessionConfig } from './types.js';
 
 /**
  * Default intra-op threads: half the logical CPUs (about the physical cores), at least 1, at most 8.
@@ -35,78 +39,55 @@ export function defaultIntraOpThreads(cores = availableParallelism()): number {
 /** The most intra/inter-op threads accepted: 2-socket servers reach 256 logical CPUs. */
 export const MAX_THREADS = 256;
 
-const KEYS: Record<keyof SessionConfig, string> = {
-  device: "'cpu' | 'cuda' | 'cuda:N' | 'webgpu' | 'auto'",
-  intraOpThreads: 'positive integer (at most 256)',
-  interOpThreads: 'positive integer (at most 256)',
-  graphOptimization: "'disabled' | 'basic' | 'extended' | 'all'",
-  executionMode: "'sequential' | 'parallel'",
-  enableProfiling: 'boolean',
-  profileFilePrefix: 'string',
-  memoryPattern: 'boolean: ONNX Runtime\'s memory pattern planner (default false: it made training peaks 30-50% higher, bench/memory.ts)',
-  allowSpinning: 'boolean',
-  cpuMemArena: 'boolean: ONNX Runtime\'s CPU arena allocator (default true: turning it off raised training peaks, bench/memory.ts)',
+const DEVICE_DOC = "execution provider: 'cpu' | 'cuda' | 'cuda:N' | 'webgpu' | 'auto' (cuda when it loads, else cpu)";
+
+/** `device`: a string `parseDevice` accepts (its message names the choices and likely fixes). */
+const device: Schema<string> = {
+  doc: DEVICE_DOC, optional: false, fallback: () => 'cpu',
+  parse(v, path, issues) {
+    try { parseDevice(v, path); return v as string; } catch (e) { issues.push({ path, message: (e as Error).message }); return undefined; }
+  },
+  json: () => ({ type: 'string', description: DEVICE_DOC, default: 'cpu', examples: ['cpu', 'cuda', 'cuda:1', 'webgpu', 'auto'] }),
 };
 
-const OPT_LEVELS: GraphOptimization[] = ['disabled', 'basic', 'extended', 'all'];
-const MODES: ExecutionMode[] = ['sequential', 'parallel'];
+// more threads than any CPU here has only slows ONNX Runtime down (and 1000 is a typo, not a plan)
+const threads = (doc: string, dflt: number | (() => number)) => check(int({ min: 1, default: dflt, doc: `${doc} (at most ${MAX_THREADS})` }), (v, path) => (v <= MAX_THREADS ? undefined
+  : `expected an integer of at most ${MAX_THREADS} for ${path} but got ${v} (this machine has ${availableParallelism()} logical CPUs; more threads than CPUs do not help)`));
 
-function bad(path: string, expected: string, got: unknown): never {
-  throw new SessionError('ERR_SESSION_CONFIG', `${path}: expected ${expected} but got ${JSON.stringify(got) ?? String(got)}`);
+/** Every option of the session block, with its default. */
+export const sessionOptions = {
+  device,
+  intraOpThreads: threads('threads one operator may use; default: half the logical CPUs, 1 to 8 (measured, see sessions/config.ts)', () => defaultIntraOpThreads()),
+  interOpThreads: threads('threads running independent operators in parallel (executionMode: parallel)', 1),
+  graphOptimization: oneOf(['disabled', 'basic', 'extended', 'all'] as const, { default: 'all', doc: "ONNX Runtime's graph optimization level" }),
+  executionMode: oneOf(['sequential', 'parallel'] as const, { default: 'sequential', doc: "ONNX Runtime's executor ('parallel' was never faster here)" }),
+  enableProfiling: bool({ default: false, doc: "write ONNX Runtime's profile (JSON trace) of each session" }),
+  profileFilePrefix: str({ minLength: 1, default: 'gymnos-ort-profile', doc: 'file name prefix of the profiles' }),
+  memoryPattern: bool({ default: false, doc: "ONNX Runtime's memory pattern planner (default false: it made training peaks 30-50% higher, bench/memory.ts)" }),
+  allowSpinning: bool({ default: false, doc: "let ONNX Runtime's threads spin while idle (faster on an idle machine, much slower on a busy one)" }),
+  cpuMemArena: bool({ default: true, doc: "ONNX Runtime's CPU arena allocator (default true: turning it off raised training peaks, bench/memory.ts)" }),
+} satisfies Props;
+
+/** The session options without defaults: absent keys stay absent (for blocks merged later). */
+export function sessionOptionsUnfilled(): Props {
+  return Object.fromEntries(Object.entries(sessionOptions).map(([k, s]) => [k, { ...s, fallback: undefined, optional: true }]));
 }
 
-function positiveInt(v: unknown, path: string, dflt: number): number {
-  if (v === undefined) return dflt;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) return bad(path, 'a positive integer', v);
-  // more threads than any CPU here has only slows ONNX Runtime down (and 1000 is a typo, not a plan)
-  if (v > MAX_THREADS) return bad(path, `a positive integer of at most ${MAX_THREADS} (this machine has ${availableParallelism()} logical CPUs; more threads than CPUs do not help)`, v);
-  return v;
-}
+/** The session block with every default filled. */
+export const sessionSchema = obj(sessionOptions, { doc: 'execution provider, threads and ONNX Runtime options (SessionManager)' });
 
-function bool(v: unknown, path: string, dflt: boolean): boolean {
-  if (v === undefined) return dflt;
-  if (typeof v !== 'boolean') return bad(path, 'true or false', v);
-  return v;
-}
-
-function oneOf<T extends string>(v: unknown, path: string, choices: readonly T[], dflt: T): T {
-  if (v === undefined) return dflt;
-  if (typeof v !== 'string' || !choices.includes(v as T)) return bad(path, `one of ${choices.map((c) => `'${c}'`).join(', ')}`, v);
-  return v as T;
+/** One message for the issues of a block. */
+function message(issues: Issue[]): string {
+  return issues.length === 1 ? issues[0].message : `${issues.length} problems:\n${issues.map((i) => `  - ${i.message}`).join('\n')}`;
 }
 
 /**
  * Validates a `session` block (`path` is its location in the experiment JSON) and fills defaults.
- * Throws SessionError('ERR_SESSION_CONFIG') naming the first wrong field.
+ * Throws SessionError('ERR_SESSION_CONFIG') naming every wrong field.
  */
 export function validateSessionConfig(input: unknown, path = 'session'): ValidatedSessionConfig {
-  if (input === undefined) input = {};
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) return bad(path, 'an object', input);
-  const c = input as Record<string, unknown>;
-  for (const k of Object.keys(c)) {
-    if (!(k in KEYS)) {
-      const known = Object.keys(KEYS).join(', ');
-      throw new SessionError('ERR_SESSION_CONFIG', `${path}.${k}: unknown key; expected one of ${known}`);
-    }
-  }
-  const profileFilePrefix = c.profileFilePrefix ?? 'gymnos-ort-profile';
-  if (typeof profileFilePrefix !== 'string' || profileFilePrefix === '') bad(`${path}.profileFilePrefix`, 'a non-empty string', profileFilePrefix);
-  return {
-    device: parseDevice(c.device ?? 'cpu', `${path}.device`),
-    intraOpThreads: positiveInt(c.intraOpThreads, `${path}.intraOpThreads`, defaultIntraOpThreads()),
-    interOpThreads: positiveInt(c.interOpThreads, `${path}.interOpThreads`, 1),
-    graphOptimization: oneOf(c.graphOptimization, `${path}.graphOptimization`, OPT_LEVELS, 'all'),
-    executionMode: oneOf(c.executionMode, `${path}.executionMode`, MODES, 'sequential'),
-    enableProfiling: bool(c.enableProfiling, `${path}.enableProfiling`, false),
-    profileFilePrefix: profileFilePrefix as string,
-    // defaults measured with bench/memory.ts (see SessionConfig.memoryPattern / cpuMemArena)
-    memoryPattern: bool(c.memoryPattern, `${path}.memoryPattern`, false),
-    allowSpinning: bool(c.allowSpinning, `${path}.allowSpinning`, false),
-    cpuMemArena: bool(c.cpuMemArena, `${path}.cpuMemArena`, true),
-  };
-}
-
-/** Documentation of each key, for help texts: key -> expected type. */
-export function sessionConfigKeys(): Record<string, string> {
-  return { ...KEYS };
+  const issues: Issue[] = [];
+  const r = sessionSchema.parse(input ?? {}, path, issues);
+  if (!r || issues.length) throw new SessionError('ERR_SESSION_CONFIG', message(issues));
+  return { ...r, device: parseDevice(r.device, `${path}.device`) };
 }

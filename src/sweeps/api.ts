@@ -7,7 +7,7 @@
  * stops the sweep (running trials stop after their current step).
  */
 import { resolve } from 'node:path';
-import { parseSystem, type SystemConfig } from '../config/system.js';
+import { parseSystem, type SystemConfig } from '../experiment/index.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { loadSweepFile, parseSweep, type Sweep } from './sweep-file.js';
 import { appendEvent, bestTrial, countStatuses, createSweepDir, readSweepDir, trialJobs } from './sweep-dir.js';

@@ -8,7 +8,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync } from
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
 import { newRunId } from '../trainer/run-dir.js';
-import type { ExperimentConfig } from '../config/experiment.js';
+import type { ExperimentConfig } from '../experiment/index.js';
 import type { Mode } from '../callbacks/monitor.js';
 import type { AshaOptions } from './asha.js';
 import type { Param, Params } from './space.js';

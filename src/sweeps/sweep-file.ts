@@ -9,7 +9,7 @@ import { basename, dirname, extname, resolve } from 'node:path';
 import { int, num, obj, oneOf, opt, record, str, tagged, type Infer, type Issue, type Schema } from '../config/schema.js';
 import { ConfigError } from '../config/errors.js';
 import { readJsonFile } from '../config/files.js';
-import { parseExperiment, type ExperimentConfig } from '../config/experiment.js';
+import { parseExperiment, type ExperimentConfig } from '../experiment/index.js';
 import { resolveMode, type Mode } from '../callbacks/monitor.js';
 import { paramSchema, type Param, type Params, type Space } from './space.js';
 import { sample, type Strategy } from './strategies.js';

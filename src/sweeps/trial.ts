@@ -8,7 +8,7 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { train } from '../experiment/train.js';
+import { train } from '../experiment/index.js';
 import { RunDir, type MetricsRecord, type RunState } from '../trainer/run-dir.js';
 import type { Callback, TrainerEvent } from '../trainer/events.js';
 import type { SystemConfig } from '../config/system.js';

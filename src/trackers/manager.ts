@@ -4,7 +4,8 @@
  * (a warning) and does not stop the run; failing in setup does, before the first batch.
  */
 import type { Callback, CallbackContext, TrainerEvent } from '../trainer/events.js';
-import { TRACKER_DEFS, type Tracker, type TrackerDef } from './index.js';
+import type { ComponentSpec } from '../config/component.js';
+import { TRACKERS, type Tracker } from './index.js';
 
 export class TrackerManager implements Callback {
   readonly name = 'trackers';
@@ -18,12 +19,11 @@ export class TrackerManager implements Callback {
   }
 
   /** Loads the trackers `specs` name (the metrics files need none: the run directory writes them). */
-  static async create(specs: ReadonlyArray<{ type: string } & Record<string, unknown>>): Promise<TrackerManager> {
+  static async create(specs: readonly ComponentSpec[]): Promise<TrackerManager> {
     const trackers: Tracker[] = [];
-    for (const { type, ...options } of specs) {
-      const def = TRACKER_DEFS.find((d) => d.name === type) as TrackerDef<Record<string, unknown>> | undefined;
-      if (!def) throw new Error(`unknown tracker '${type}'; trackers: ${TRACKER_DEFS.map((d) => d.name).join(', ')}`);
-      if (def.load) trackers.push((await def.load())(options));
+    for (const [i, spec] of specs.entries()) {
+      const t = await TRACKERS.create(spec, undefined, `tracking.trackers[${i}]`);
+      if (t) trackers.push(t);
     }
     return new TrackerManager(trackers);
   }

@@ -4,7 +4,7 @@
  * about training. Each is registered by name with its options schema and loaded lazily (`import()`
  * only when an experiment configures it).
  */
-import type { Props } from '../config/schema.js';
+import type { Component } from '../config/component.js';
 import type { CallbackContext, TrainerEvent } from '../trainer/events.js';
 
 export interface Tracker {
@@ -17,13 +17,10 @@ export interface Tracker {
 }
 
 /** A registered tracker: `tracking.trackers` entries are `{ "type": name, ...options }`. */
-export interface TrackerDef<O = Record<string, unknown>> {
-  readonly name: string;
-  readonly doc: string;
-  readonly options: Props;
-  /**
-   * Loads the implementation (lazily). Absent for the metrics files, which the run directory
-   * writes itself because resume truncates them to the checkpoint it continues from.
-   */
-  load?(): Promise<(options: O) => Tracker>;
-}
+/**
+ * `create` loads the implementation lazily (`import()` only when an experiment names it) and
+ * resolves to undefined for the metrics files, which the run directory writes itself because
+ * resume truncates them to the checkpoint it continues from.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type TrackerDef<O = any> = Component<O, Promise<Tracker | undefined>, void>;

@@ -4,7 +4,7 @@
  * the loop position and reports through its host (events, interval checkpoints); the Trainer drives
  * epochs, validation, checkpoints at epoch ends, resume and the run directory around it.
  */
-import type { ExperimentConfig } from '../config/experiment.js';
+import type { ExperimentConfig } from './experiment-config.js';
 import { computeAll, type Metric } from '../metrics/index.js';
 import { concatRows, type Batch, type DataBatch, type DataSplit } from '../datasets/index.js';
 import type { Tensor } from '../onnx/tensor.js';

@@ -5,7 +5,7 @@
  */
 import type { MetricValue } from '../metrics/index.js';
 import type { Tensor } from '../onnx/tensor.js';
-import type { ExperimentConfig } from '../config/experiment.js';
+import type { ExperimentConfig } from './experiment-config.js';
 
 export type Metrics = Record<string, MetricValue>;
 

@@ -3,7 +3,7 @@
  * weights) fails as a DivergedError before anything non-finite is saved, and a resume takes the
  * newest checkpoint that is both intact and shaped for this model, or fails naming every file.
  */
-import type { ExperimentConfig } from '../config/experiment.js';
+import type { ExperimentConfig } from './experiment-config.js';
 import { CheckpointError, type Checkpoint } from './checkpoint.js';
 import type { Tensor } from '../onnx/tensor.js';
 import { DivergedError } from '../util/errors.js';
@@ -11,7 +11,7 @@ import type { Position } from './events.js';
 import type { RunDir } from './run-dir.js';
 
 function remedy(config: ExperimentConfig): string {
-  const lr = (config.training.optimizer as { lr?: unknown }).lr;
+  const lr = config.training.optimizer.lr as number | undefined;
   const clip = config.training.clipGradNorm === undefined ? 'set training.clipGradNorm (1 is a common start)' : `lower training.clipGradNorm (now ${config.training.clipGradNorm})`;
   return `lower the learning rate${lr === undefined ? '' : ` (training.optimizer.lr is ${lr})`} or ${clip}, then train again; training.terminateOnNan: false trains on regardless`;
 }

@@ -9,7 +9,7 @@
  * (`paramGroups[].lrScale`, a model option, is something else: a fixed per-parameter multiplier
  * built into the training graph.)
  */
-import type { Schedule, SchedulePosition } from './schedules/index.js';
+import type { Schedule, SchedulePosition } from '../schedules/index.js';
 
 export class LearningRate {
   private factors: Record<string, number> = {};

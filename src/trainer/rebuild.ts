@@ -6,9 +6,9 @@
  */
 import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
-import { parseExperiment, type ExperimentConfig } from '../config/experiment.js';
 import { parseSystem, type SystemConfig } from '../config/system.js';
 import { readJsonFile } from '../config/files.js';
+import type { ExperimentConfig } from './experiment-config.js';
 import { buildTrainingArtifacts, exportInference } from '../autodiff/artifacts.js';
 import type { Model } from '../onnx/ir.js';
 import { RunDir } from './run-dir.js';
@@ -18,11 +18,11 @@ import { dataContext, modelAndSpec } from './setup.js';
 /** A user error whose message says what to do. */
 export const userError = (message: string) => Object.assign(new Error(message), { code: 'GYMNOS_USER' });
 
-/** The resolved config saved in a run directory. */
-export function runConfig(dir: string): ExperimentConfig {
+/** The path of a run directory's config.json (src/experiment/run-config.ts reads it). */
+export function runConfigPath(dir: string): string {
   const path = resolve(dir, 'config.json');
   if (!existsSync(path)) throw userError(`${resolve(dir)} is not a Gymnos run directory (no config.json)`);
-  return parseExperiment(readJsonFile(path), path);
+  return path;
 }
 
 /** The data a config names (datasets resolve as in training). */
@@ -35,8 +35,7 @@ export async function configData(cfg: ExperimentConfig, baseDir = process.cwd(),
  * The inference model with the weights of the run's newest valid checkpoint, with the dataset's
  * fitted preprocessing baked in (unless `bake: false`: then it takes preprocessed inputs).
  */
-export async function exportFromRun(dir: string, baseDir = process.cwd(), o: { bake?: boolean } = {}): Promise<{ model: Model; checkpoint: string; skipped: string[] }> {
-  const cfg = runConfig(dir);
+export async function exportRun(dir: string, cfg: ExperimentConfig, baseDir = process.cwd(), o: { bake?: boolean } = {}): Promise<{ model: Model; checkpoint: string; skipped: string[] }> {
   const run = new RunDir(resolve(dir));
   const { found, skipped } = run.latestCheckpoint();
   if (!found) throw userError(`${run.path}: no usable checkpoint${skipped.length ? ` (${skipped.map((s) => s.error).join('; ')})` : ''}`);

@@ -4,17 +4,16 @@
  * against the model input, an unknown session profile, a loss the model cannot take) fails here.
  */
 import { performance } from 'node:perf_hooks';
-import type { ExperimentConfig } from '../config/experiment.js';
+import type { ExperimentConfig } from './experiment-config.js';
 import { ConfigError } from '../config/errors.js';
 import type { SystemConfig } from '../config/system.js';
-import { MODEL_DEFS, type ModelDef } from '../models/factory.js';
+import { MODELS } from '../models/factory.js';
 import type { TrainingArtifacts, TrainingSpec } from '../autodiff/artifacts.js';
 import { buildTrainingArtifactsOffThread } from '../autodiff/off-thread.js';
-import { resolveOptimizer } from '../autodiff/optimizers/index.js';
 import { SessionManager } from '../sessions/session-manager.js';
 import type { BackendSession, SessionBackend } from '../sessions/types.js';
 import { createMetrics, type Metric } from '../metrics/index.js';
-import { createSchedule, type Schedule } from './schedules/index.js';
+import { createSchedule, type Schedule } from '../schedules/index.js';
 import { createTrainingData, FeedAdapter, type DataContext, type TrainingData } from '../datasets/index.js';
 import type { SessionFactory } from './step-runner.js';
 import type { SetupPhase } from './events.js';
@@ -98,15 +97,13 @@ export function dataContext(cfg: ExperimentConfig, sys: SystemConfig, baseDir: s
  * The model a config names, built for its data (input shape, classes, seed), and the training spec
  * its artifacts are built from: the one path of training (`prepare`) and rebuilds (rebuild.ts).
  */
-export function modelAndSpec(cfg: ExperimentConfig, data: TrainingData, baseDir: string): { built: ReturnType<ModelDef<unknown>['create']>; spec: TrainingSpec } {
+export function modelAndSpec(cfg: ExperimentConfig, data: TrainingData, baseDir: string): { built: ReturnType<typeof MODELS.create>; spec: TrainingSpec } {
   const t = cfg.training;
-  const modelDef = MODEL_DEFS.find((d) => d.name === cfg.model.type) as ModelDef<unknown>;
-  const { type: _mt, ...modelOptions } = cfg.model;
-  const built = modelDef.create(modelOptions, { inputShape: data.inputShape, outputs: data.numClasses ?? 1, seed: t.seed, baseDir });
+  const built = MODELS.create(cfg.model, { inputShape: data.inputShape, outputs: data.numClasses ?? 1, seed: t.seed, baseDir });
   const spec: TrainingSpec = {
     inputs: built.inputs, output: built.output, loss: t.loss, optimizer: t.optimizer,
     trainable: { ...built.trainable, freeze: [...(built.trainable?.freeze ?? []), ...t.trainable.freeze] }, paramGroups: built.paramGroups, clipGradNorm: t.clipGradNorm, clipGradValue: t.clipGradValue, stepsPerRun: t.stepsPerRun,
-    accumulation: t.gradientAccumulation > 1, recompute: t.recompute,
+    accumulation: t.gradientAccumulation > 1, recompute: t.recompute, resolved: true,
   };
   return { built, spec };
 }
@@ -139,10 +136,10 @@ export async function prepare(cfg: ExperimentConfig, sys: SystemConfig, baseDir:
     const feed = new FeedAdapter(art.dataInputs[0], art.label);
     feed.check(data.inputShape, data.numClasses);
     feed.checkBatch({ batchSize: t.batchSize, evalBatchSize: t.evalBatchSize, dropLast: t.dropLast || t.stepsPerRun > 1, train: data.train, evals: ([['validation', data.validation], ['test', data.test]] as const).filter((x): x is ['validation' | 'test', NonNullable<typeof x[1]>] => x[1] !== undefined) });
-    const metricSpecs = (t.metrics ?? (classification ? [{ type: 'accuracy' }] : t.loss.type === 'binary_cross_entropy_with_logits' ? [] : [{ type: 'mse' }, { type: 'mae' }, { type: 'r2' }])) as Array<{ type: string }>;
+    const metricSpecs = t.metrics ?? (classification ? [{ type: 'accuracy' }] : t.loss.type === 'binary_cross_entropy_with_logits' ? [] : [{ type: 'mse' }, { type: 'mae' }, { type: 'r2' }]);
     const ctx = { numClasses: classification ? data.numClasses : undefined };
     createMetrics(metricSpecs, ctx); // fails now on a metric the task cannot have
-    const schedule = createSchedule(t.lrSchedule as { type: string }, resolveOptimizer(t.optimizer, 'training.optimizer').options.lr);
+    const schedule = createSchedule(t.lrSchedule, t.optimizer.lr);
     const clock = new SessionClock();
     const factory: SessionFactory = async (name, bytes) => clock.wrap(await sessions.createSession(name, bytes));
     return { data, art, feed, sessions, factory, clock, schedule, classification, warnings, newMetrics: () => createMetrics(metricSpecs, ctx) };

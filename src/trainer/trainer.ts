@@ -17,7 +17,7 @@ import { saveCheckpoint } from './checkpoint.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { asEnvironmentError } from '../util/errors.js';
 import { resolveOptimizer } from '../autodiff/optimizers/index.js';
-import type { ExperimentConfig } from '../config/experiment.js';
+import type { ExperimentConfig } from './experiment-config.js';
 import { parseSystem, type SystemConfig } from '../config/system.js';
 import { parseLogging, type LoggingConfig } from '../config/logging.js';
 import { createLogger, type Logger } from '../util/logger.js';
@@ -349,7 +349,7 @@ export class Trainer {
     const ctx: CallbackContext = {
       runDir: this.run.path, config: this.config, stepsPerEpoch, totalSteps,
       metrics: [...names, ...(this.p.data.validation ? names.map((k) => `val_${k}`) : [])],
-      baseLr: resolveOptimizer(this.config.training.optimizer, 'training.optimizer').options.lr,
+      baseLr: this.config.training.optimizer.lr,
       weights: () => this.weightCopies(),
       gradients: () => this.loop?.lastGradients,
     };

@@ -12,8 +12,18 @@
 import { join } from 'node:path';
 import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { pino, type Logger, type StreamEntry, type DestinationStream } from 'pino';
-import type { Level, LoggingConfig } from '../config/logging.js';
 import { asEnvironmentError } from './errors.js';
+
+/** Log levels, lowest first (logging.json's schema, in config/logging.ts, takes them from here). */
+export const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type Level = (typeof LEVELS)[number];
+
+/** The sinks a logger writes to (logging.json's resolved value). */
+export interface LoggerSettings {
+  level: Level;
+  console: { enabled: boolean; level: Level; format: 'pretty' | 'json' };
+  file: { enabled: boolean; level: Level; name: string };
+}
 
 export type { Logger } from 'pino';
 
@@ -84,7 +94,7 @@ export interface LoggerHandle {
 }
 
 /** Builds the logger of `cfg`; the file sink only when `runDir` is given. */
-export function createLogger(cfg: Pick<LoggingConfig, 'level' | 'console' | 'file'>, runDir?: string, consoleOut?: { write(s: string): unknown }, writeFile?: typeof writeSync): LoggerHandle {
+export function createLogger(cfg: LoggerSettings, runDir?: string, consoleOut?: { write(s: string): unknown }, writeFile?: typeof writeSync): LoggerHandle {
   const streams: StreamEntry[] = [];
   const min = (l: Level) => (RANK[l] >= RANK[cfg.level] ? l : cfg.level);
   if (cfg.console.enabled && cfg.level !== 'silent' && cfg.console.level !== 'silent') {

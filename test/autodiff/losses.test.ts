@@ -15,7 +15,8 @@ import { differentiate } from '../../src/autodiff/engine.js';
 import { relError } from '../../src/autodiff/gradcheck.js';
 import { sizeOf, tensor, type Tensor } from '../../src/onnx/tensor.js';
 import { Rng } from '../../src/util/rng.js';
-import { buildLoss, validateLoss, LOSSES, OptionError, type LossSpec } from '../../src/autodiff/losses/index.js';
+import { buildLoss, validateLoss, LOSSES, type LossSpec } from '../../src/autodiff/losses/index.js';
+import { ConfigError } from '../../src/config/errors.js';
 import { checkGradient, OPSET } from './helpers.js';
 
 // ---------------------------------------------------------------- float64 references (PyTorch)
@@ -104,7 +105,7 @@ interface Case {
 function lossGraph(spec: LossSpec, shape: Dim[], dtype: 'float32' | 'float64' = 'float32') {
   const g = emptyGraph('loss');
   g.inputs.push({ name: 'pred', dtype, shape });
-  const lb = buildLoss(new GraphBuilder(g, 'loss'), spec, 'pred', shape, dtype, 'label');
+  const lb = buildLoss(new GraphBuilder(g, 'loss'), validateLoss(spec), 'pred', shape, dtype, 'label');
   g.inputs.push(lb.labelInput);
   g.outputs = [{ name: lb.loss, dtype, shape: [] }];
   return { graph: g, build: lb };
@@ -213,7 +214,7 @@ CASES.forEach((c, i) => {
 });
 
 test('every registered loss has a test case', () => {
-  for (const name of LOSSES.keys()) assert.ok(CASES.some((c) => c.spec.type === name), name);
+  for (const name of LOSSES.types()) assert.ok(CASES.some((c) => c.spec.type === name), name);
 });
 
 test('the value check can fail: a wrong formula is caught', async () => {
@@ -287,16 +288,18 @@ for (const c of SYMBOLIC) {
 // ---------------------------------------------------------------- validation
 
 test('loss options are validated with the key and the remedy', () => {
-  assert.throws(() => validateLoss({ type: 'cross_entropy' }), /expected one of 'softmax_cross_entropy', .* for loss.type but got "cross_entropy"/);
-  assert.throws(() => validateLoss({ type: CE, smoothing: 0.1 }), /unknown option loss.smoothing; valid options: reduction, ignore_index/);
+  assert.throws(() => validateLoss({ type: 'cross_entropy' }), /expected one of 'softmax_cross_entropy', .* for loss.type but got 'cross_entropy'/);
+  assert.throws(() => validateLoss({ type: CE, smoothing: 0.1 }), /unknown key loss.smoothing; valid keys of loss: type, reduction, ignore_index/);
   assert.throws(() => validateLoss({ type: CE, reduction: 'none' }), /expected one of 'mean', 'sum' for loss.reduction but got 'none'/);
   assert.throws(() => validateLoss({ type: CE, label_smoothing: 1.5 }), /label_smoothing/);
   assert.throws(() => validateLoss({ type: CE, labels: 'probabilities', ignore_index: 0 }), /ignore_index/);
   assert.throws(() => validateLoss({ type: CE, ignore_index: 0.5 }), /an integer or null for loss.ignore_index/);
-  assert.throws(() => validateLoss({ type: 'huber', delta: 0 }), (e: unknown) => e instanceof OptionError && /loss.delta but got 0/.test(e.message));
+  assert.throws(() => validateLoss({ type: 'huber', delta: 0 }), (e: unknown) => e instanceof ConfigError && /loss.delta but got 0/.test(e.message));
   assert.throws(() => validateLoss({ type: 'binary_cross_entropy_with_logits', pos_weight: 'x' }), /pos_weight/);
   assert.throws(() => lossGraph({ type: CE, weight: [1, 2] }, ['N', 5]), /weight has 2 entries but the logits have 5 classes/);
   assert.throws(() => lossGraph({ type: CE }, [5]), /\[N, C\]/);
   assert.throws(() => lossGraph({ type: 'binary_cross_entropy_with_logits', pos_weight: [1, 2] }, ['N', 3]), /pos_weight has 2 entries/);
-  assert.deepEqual(validateLoss({ type: CE }), { reduction: 'mean', ignoreIndex: -100, labelSmoothing: 0, weight: undefined, labels: 'index', labelDtype: 'int64' });
+  assert.deepEqual(validateLoss({ type: CE }), { type: CE, reduction: 'mean', label_smoothing: 0, labels: 'index', label_dtype: 'int64' });
+  // every mistake of one spec is reported at once
+  assert.throws(() => validateLoss({ type: CE, reduction: 'none', label_smoothing: 2, labels: 'onehot' }), (e: unknown) => e instanceof ConfigError && e.issues.length === 3);
 });

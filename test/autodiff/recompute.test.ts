@@ -80,7 +80,7 @@ test('recompute patterns: matching nodes are recomputed; a pattern matching noth
 });
 
 test('training.recompute in the experiment: "none" by default, "auto" or patterns accepted, anything else named', async () => {
-  const { parseExperiment } = await import('../../src/config/index.js');
+  const { parseExperiment } = await import('../../src/experiment/index.js');
   const exp = (recompute?: unknown) => ({ dataset: { type: 'iris' }, model: { type: 'mlp' }, training: recompute === undefined ? {} : { recompute } });
   assert.equal(parseExperiment(exp()).training.recompute, 'none');
   assert.equal(parseExperiment(exp('auto')).training.recompute, 'auto');

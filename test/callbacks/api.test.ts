@@ -16,8 +16,8 @@ test('a user callback is an object of typed, optional hooks', () => {
     onTestEnd: (e: { type: 'epochEnd' }) => void e,
   };
   assert.equal(cb.name, 'typed');
-  assert.deepEqual(gymnos.CALLBACK_DEFS.map((d) => d.name).slice(0, 3), ['early_stopping', 'reduce_lr_on_plateau', 'model_checkpoint']);
-  assert.deepEqual(gymnos.TRACKER_DEFS.map((d) => d.name), ['metrics_jsonl', 'metrics_csv', 'tensorboard', 'mlflow']);
+  assert.deepEqual(gymnos.CALLBACKS.types().slice(0, 3), ['early_stopping', 'reduce_lr_on_plateau', 'model_checkpoint']);
+  assert.deepEqual(gymnos.TRACKERS.types(), ['metrics_jsonl', 'metrics_csv', 'tensorboard', 'mlflow']);
   assert.equal(typeof gymnos.renderReport, 'function');
   assert.equal(typeof gymnos.TrackerManager, 'function');
 });

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { cfg, fit, only, scripted, tempDir } from './helpers.js';
-import { runConfig } from '../../src/trainer/rebuild.js';
+import { runConfig } from '../../src/experiment/index.js';
 
 const out = tempDir('gymnos-bak-');
 

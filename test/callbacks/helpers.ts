@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { parseExperiment } from '../../src/config/index.js';
+import { parseExperiment } from '../../src/experiment/index.js';
 import { Trainer, type TrainerOptions } from '../../src/trainer/trainer.js';
 import { CallbackProvider } from '../../src/callbacks/provider.js';
 import type { TrainerEvent } from '../../src/trainer/events.js';

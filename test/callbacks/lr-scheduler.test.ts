@@ -1,4 +1,4 @@
-/** lr_scheduler: a schedule from src/trainer/schedules driving the rate per step or per epoch. */
+/** lr_scheduler: a schedule from src/schedules driving the rate per step or per epoch. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cfg, fit, only, scripted, tempDir } from './helpers.js';

@@ -4,15 +4,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CALLBACK_DEFS } from '../../src/callbacks/index.js';
-import { parseExperiment } from '../../src/config/index.js';
+import { CALLBACKS } from '../../src/callbacks/index.js';
+import { parseExperiment } from '../../src/experiment/index.js';
 import type { Callback, TrainerEvent } from '../../src/trainer/events.js';
 import { cfg, fit, scripted, tempDir } from './helpers.js';
 
 const out = tempDir('gymnos-provider-');
 
 test('the registry is built from the modules; the schema checks each callback\'s options', () => {
-  assert.deepEqual(CALLBACK_DEFS.map((d) => d.name), ['early_stopping', 'reduce_lr_on_plateau', 'model_checkpoint', 'lr_scheduler', 'terminate_on_nan', 'csv_logger', 'tensorboard', 'progress_bar', 'backup_and_restore']);
+  assert.deepEqual(CALLBACKS.types(), ['early_stopping', 'reduce_lr_on_plateau', 'model_checkpoint', 'lr_scheduler', 'terminate_on_nan', 'csv_logger', 'tensorboard', 'progress_bar', 'backup_and_restore']);
   const base = { dataset: { type: 'iris' }, model: { type: 'mlp' } };
   assert.throws(() => parseExperiment({ ...base, training: { callbacks: [{ type: 'early_stoping' }] } }, 'x.json'),
     /expected one of 'early_stopping', .* \(did you mean 'early_stopping'\?\) for training\.callbacks\[0\]\.type but got 'early_stoping'/);

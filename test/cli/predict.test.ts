@@ -9,7 +9,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../../src/cli/main.js';
-import { parseExperiment, parseSystem } from '../../src/config/index.js';
+import { parseExperiment, parseSystem } from '../../src/experiment/index.js';
 import { Trainer } from '../../src/trainer/trainer.js';
 // @ts-expect-error plain ESM script without types
 import { makeShapes } from '../../scripts/make-shapes.mjs';

@@ -7,14 +7,15 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseExperiment, parseSystem, parseLogging, loadSystem, loadLogging, readJsonFile, applyOverrides, ConfigError } from '../../src/config/index.js';
+import { parseLogging, loadLogging, readJsonFile, applyOverrides, ConfigError } from '../../src/config/index.js';
+import { parseExperiment, parseSystem, loadSystem } from '../../src/experiment/index.js';
 
 const base = { dataset: { type: 'digits' }, model: { type: 'mlp' } };
 
 type Kind = 'experiment' | 'system' | 'logging';
 const CASES: Array<[Kind, string, unknown, string]> = [
   ['experiment', "not an object", [1], "expected an object for (root) but got [1]"],
-  ['experiment', "missing dataset", { model: { type: 'mlp' } }, 'missing dataset: expected an object (the data: { "type": name, ...options })'],
+  ['experiment', "missing dataset", { model: { type: 'mlp' } }, `missing dataset: expected an object { "type": 'image_folder' | 'csv' | 'arrow' | 'idx' | 'digits' | 'iris', ... } (the data: { "type": source, ...source options, split, preprocess, augment, loader, shuffle, task, shape } (gymnosd datasets list shows the sources))`],
   ['experiment', "unknown top key", { ...base, traning: {} }, "unknown key traning (did you mean 'training'?); valid keys: $schema, $comment, experiment, dataset, model, training, session, tracking"],
   ['experiment', "dataset type typo", { ...base, dataset: { type: 'digts' } }, "expected one of 'image_folder', 'csv', 'arrow', 'idx', 'digits', 'iris' (did you mean 'digits'?) for dataset.type but got 'digts'"],
   ['experiment', "dataset type missing", { ...base, dataset: {} }, "missing dataset.type: expected one of 'image_folder', 'csv', 'arrow', 'idx', 'digits', 'iris'"],
@@ -29,11 +30,11 @@ const CASES: Array<[Kind, string, unknown, string]> = [
   ['experiment', "epochs zero", { ...base, training: { epochs: 0 } }, "expected an integer >= 1 for training.epochs but got 0"],
   ['experiment', "batch size fractional", { ...base, training: { batchSize: 12.5 } }, "expected an integer >= 1 for training.batchSize but got 12.5"],
   ['experiment', "epochs string", { ...base, training: { epochs: '10' } }, "expected an integer >= 1 for training.epochs but got '10'"],
-  ['experiment', "loss unknown", { ...base, training: { loss: { type: 'cross_entropy' } } }, "expected one of 'softmax_cross_entropy', 'binary_cross_entropy_with_logits', 'mse', 'l1', 'huber' for training.loss.type but got \"cross_entropy\""],
+  ['experiment', "loss unknown", { ...base, training: { loss: { type: 'cross_entropy' } } }, "expected one of 'softmax_cross_entropy', 'binary_cross_entropy_with_logits', 'mse', 'l1', 'huber' for training.loss.type but got 'cross_entropy'"],
   ['experiment', "loss bad option", { ...base, training: { loss: { type: 'softmax_cross_entropy', label_smoothing: 2 } } }, "expected a number >= 0 and <= 1 for training.loss.label_smoothing but got 2"],
-  ['experiment', "optimizer unknown", { ...base, training: { optimizer: { type: 'lion', lr: 0.1 } } }, "expected one of 'sgd', 'adam', 'adamw', 'rmsprop', 'adagrad' for training.optimizer.type but got \"lion\""],
+  ['experiment', "optimizer unknown", { ...base, training: { optimizer: { type: 'lion', lr: 0.1 } } }, "expected one of 'sgd', 'adam', 'adamw', 'rmsprop', 'adagrad' for training.optimizer.type but got 'lion'"],
   ['experiment', "optimizer negative lr", { ...base, training: { optimizer: { type: 'sgd', lr: -1 } } }, "expected a number >= 0 for training.optimizer.lr but got -1"],
-  ['experiment', "optimizer unknown option", { ...base, training: { optimizer: { type: 'adam', lr: 0.1, betas1: 0.9 } } }, "unknown option training.optimizer.betas1; valid options: lr, betas, eps, weight_decay, amsgrad"],
+  ['experiment', "optimizer unknown option", { ...base, training: { optimizer: { type: 'adam', lr: 0.1, betas1: 0.9 } } }, "unknown key training.optimizer.betas1 (did you mean 'betas'?); valid keys of training.optimizer: type, lr, betas, eps, weight_decay, amsgrad"],
   ['experiment', "schedule unknown", { ...base, training: { lrSchedule: { type: 'cosin' } } }, "expected one of 'constant', 'step', 'exponential', 'cosine', 'one_cycle', 'linear' (did you mean 'cosine'?) for training.lrSchedule.type but got 'cosin'"],
   ['experiment', "step schedule missing stepSize", { ...base, training: { lrSchedule: { type: 'step' } } }, "missing training.lrSchedule.stepSize: expected an integer (epochs (or steps) between decays)"],
   ['experiment', "schedule gamma > 1", { ...base, training: { lrSchedule: { type: 'exponential', gamma: 1.5 } } }, "expected a number > 0 and <= 1 for training.lrSchedule.gamma but got 1.5"],
@@ -43,13 +44,13 @@ const CASES: Array<[Kind, string, unknown, string]> = [
   ['experiment', "gradient accumulation zero", { ...base, training: { gradientAccumulation: 0 } }, "expected an integer >= 1 for training.gradientAccumulation but got 0"],
   ['experiment', "clipGradNorm zero", { ...base, training: { clipGradNorm: 0 } }, "expected a number > 0 for training.clipGradNorm but got 0"],
   ['experiment', "session device bad", { ...base, session: { device: 'tpu' } }, "expected cpu, cuda, cuda:N, webgpu or auto for session.device but got \"tpu\""],
-  ['experiment', "session unknown key", { ...base, session: { threads: 2 } }, "session.threads: unknown key; expected one of device, intraOpThreads, interOpThreads, graphOptimization, executionMode, enableProfiling, profileFilePrefix, memoryPattern, allowSpinning, cpuMemArena"],
+  ['experiment', "session unknown key", { ...base, session: { threads: 2 } }, "unknown key session.threads; valid keys of session: profile, device, intraOpThreads, interOpThreads, graphOptimization, executionMode, enableProfiling, profileFilePrefix, memoryPattern, allowSpinning, cpuMemArena"],
   ['experiment', "tracking unknown tracker", { ...base, tracking: { trackers: [{ type: 'wandb' }] } }, "expected one of 'metrics_jsonl', 'metrics_csv', 'tensorboard', 'mlflow' for tracking.trackers[0].type but got 'wandb'"],
   ['experiment', "tags not strings", { ...base, experiment: { name: 'x', tags: [1] } }, "expected a string for experiment.tags[0] but got 1"],
   ['experiment', "empty name", { ...base, experiment: { name: '' } }, "expected a non-empty string for experiment.name but got ''"],
   ['system', "runsDir number", { runsDir: 5 }, "expected a non-empty string for runsDir but got 5"],
   ['system', "unknown key", { runDir: 'x' }, "unknown key runDir (did you mean 'runsDir'?); valid keys: $schema, runsDir, cacheDir, datasetsDir, sessionProfiles"],
-  ['system', "profile bad", { sessionProfiles: { fast: { intraOpThreads: 0 } } }, "sessionProfiles.fast.intraOpThreads: expected a positive integer but got 0"],
+  ['system', "profile bad", { sessionProfiles: { fast: { intraOpThreads: 0 } } }, "expected an integer >= 1 for sessionProfiles.fast.intraOpThreads but got 0"],
   ['system', "not object", 'x', "expected an object for (root) but got 'x'"],
   ['logging', "level bad", { level: 'verbose' }, "expected one of 'trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent' for level but got 'verbose'"],
   ['logging', "console format", { console: { format: 'xml' } }, "expected one of 'pretty', 'json' for console.format but got 'xml'"],
@@ -119,7 +120,8 @@ test('--set overrides: JSON values, strings, nested paths, array indices; a malf
 test('defaults: a minimal experiment resolves every field', () => {
   const c = parseExperiment(base);
   assert.equal(c.training.epochs, 10);
-  assert.deepEqual(c.training.optimizer, { type: 'adam', lr: 0.001 });
+  assert.deepEqual(c.training.optimizer, { type: 'adam', lr: 0.001, betas: [0.9, 0.999], eps: 1e-8, weight_decay: 0, amsgrad: false });
+  assert.deepEqual(c.training.loss, { type: 'softmax_cross_entropy', reduction: 'mean', label_smoothing: 0, labels: 'index', label_dtype: 'int64' });
   assert.deepEqual(c.dataset, { type: 'digits', split: { validation: 0.1, test: 0.2, stratify: true }, shuffle: true });
   assert.deepEqual(c.model, { type: 'mlp', hidden: [64], dropout: 0 });
   assert.deepEqual(parseExperiment(JSON.parse(JSON.stringify(c))), c, 'the resolved config is a fixed point');

@@ -68,10 +68,10 @@ test('images of different sizes without resize', async () => {
 });
 
 test('bad options: unknown keys, wrong types and unknown sources are listed together', async () => {
-  await rejects({ type: 'image_folder', path: 'x', channels: 2, sise: 3 }, 'invalid dataset:\n  - unknown key dataset.sise; valid keys: type, path, size, channels, fit, extensions, onError, concurrency\n  - expected one of 1, 3 for dataset.channels but got 2');
-  await rejects({ type: 'parquet' }, 'expected one of image_folder, csv, arrow, idx, digits, iris for dataset.type but got "parquet"');
+  await rejects({ type: 'image_folder', path: 'x', channels: 2, sise: 3 }, "invalid dataset:\n  - unknown key dataset.sise (did you mean 'size'?); valid keys of dataset: type, path, size, channels, fit, extensions, onError, concurrency, split, preprocess\n  - expected one of 1, 3 for dataset.channels but got 2");
+  await rejects({ type: 'parquet' }, "expected one of 'image_folder', 'csv', 'arrow', 'idx', 'digits', 'iris' for dataset.type but got 'parquet'");
   await rejects({ type: 'iris', split: { validation: 1.5 } }, 'expected a fraction in [0, 1) or a whole count >= 1 for dataset.split.validation but got 1.5');
-  await rejects({ type: 'iris', preprocess: [{ type: 'standardise' }] }, 'expected one of standardize, min_max, image_normalize, label_encoding for dataset.preprocess[0].type but got "standardise"');
+  await rejects({ type: 'iris', preprocess: [{ type: 'standardise' }] }, "expected one of 'standardize', 'min_max', 'image_normalize', 'label_encoding' (did you mean 'standardize'?) for dataset.preprocess[0].type but got 'standardise'");
   await rejects({ type: 'iris', preprocess: [{ type: 'image_normalize' }] }, 'image_normalize needs image data (image_folder, idx or an arrow image column); use standardize or min_max for tabular data');
 });
 

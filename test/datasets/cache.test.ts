@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { DatasetManager } from '../../src/datasets/manager.js';
 import { cacheKey } from '../../src/datasets/cache.js';
-import { getSource } from '../../src/datasets/sources/index.js';
+
 import { NativeLoader } from '../../src/native/index.js';
 import { tempDir, imageFolder, writeImage } from './fixtures.js';
 
@@ -15,8 +15,8 @@ test.after(t.cleanup);
 const dm = new DatasetManager();
 
 async function key(spec: Record<string, unknown>): Promise<string> {
-  const s = getSource(spec.type);
-  return (await cacheKey(s, s.validate(spec, 'dataset'))).key;
+  const r = dm.resolve(spec);
+  return (await cacheKey(r.source, r.options)).key;
 }
 
 test('cache key: changes with content, options and class names; not with mtime, location, split or preprocessing', async () => {

@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import { DatasetManager } from '../../src/datasets/manager.js';
 import { splitIndices } from '../../src/datasets/split.js';
-import { parseExperiment } from '../../src/config/experiment.js';
+import { parseExperiment } from '../../src/experiment/index.js';
 import { checkBatching } from '../../src/trainer/setup.js';
 import { Trainer } from '../../src/trainer/trainer.js';
 import { tempDir, imageFolder } from './fixtures.js';
@@ -81,7 +81,7 @@ test('absurd learning rates and thread counts are config errors with the allowed
   assert.throws(() => parseExperiment(cfg, 'e.json'), (e: Error) => {
     assert.equal((e as { code?: string }).code, 'GYMNOS_CONFIG');
     assert.match(e.message, /expected a learning rate <= 10 for training\.optimizer\.lr but got 10000000000; such a rate diverges \(typical rates: 1e-4 to 1e-1; did you mean 1e-10\?\)/);
-    assert.match(e.message, /session\.intraOpThreads: expected a positive integer of at most 256 \(this machine has \d+ logical CPUs/);
+    assert.match(e.message, /expected an integer of at most 256 for session\.intraOpThreads but got 1000 \(this machine has \d+ logical CPUs/);
     return true;
   });
   parseExperiment({ ...cfg, training: { optimizer: { type: 'sgd', lr: 10 } }, session: { intraOpThreads: 256 } }, 'e.json');

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { parseExperiment, parseSystem } from '../../src/config/index.js';
+import { parseExperiment, parseSystem } from '../../src/experiment/index.js';
 import { createTrainingData, NativeSplit, type DataSplit, type TrainingData } from '../../src/datasets/index.js';
 import { Trainer } from '../../src/trainer/trainer.js';
 import { tempDir } from './fixtures.js';

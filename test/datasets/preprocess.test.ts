@@ -6,7 +6,7 @@ import { GraphBuilder } from '../../src/onnx/builder.js';
 import { encodeModel } from '../../src/onnx/io.js';
 import { emptyGraph, type Model } from '../../src/onnx/ir.js';
 import { tensor } from '../../src/onnx/tensor.js';
-import { applyPreprocess, bakePreprocessing, fitPreprocess, parseFitted, samplesOf, validatePreprocess, type Samples } from '../../src/datasets/preprocess/index.js';
+import { applyPreprocess, bakePreprocessing, fitPreprocess, parseFitted, samplesOf, type Samples } from '../../src/datasets/preprocess/index.js';
 import { DatasetManager } from '../../src/datasets/manager.js';
 import { loadSplit, saveSplit } from '../../src/datasets/split-io.js';
 import type { DatasetData } from '../../src/datasets/types.js';
@@ -40,14 +40,14 @@ function tabular(n: number, f: number): DatasetData {
 test('standardize and min_max fit on the training rows only', () => {
   const d = tabular(10, 2);
   const train = [0, 1, 2, 3];
-  const [std] = fitPreprocess(validatePreprocess([{ type: 'standardize' }], 'p'), samplesOf(d, train), d.classes);
+  const [std] = fitPreprocess(new DatasetManager().resolve({ type: 'iris', preprocess: [{ type: 'standardize' }] }).preprocess, samplesOf(d, train), d.classes);
   for (let j = 0; j < 2; j++) {
     const xs = train.map((r) => d.kind === 'tabular' ? d.features[r * 2 + j] : 0);
     const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
     assert.ok(Math.abs((std.mean as number[])[j] - mean) < 1e-5);
     assert.ok(Math.abs((std.std as number[])[j] - Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / xs.length)) < 1e-5);
   }
-  const [mm] = fitPreprocess(validatePreprocess([{ type: 'min_max', range: [-1, 1] }], 'p'), samplesOf(d, train), d.classes);
+  const [mm] = fitPreprocess(new DatasetManager().resolve({ type: 'iris', preprocess: [{ type: 'min_max', range: [-1, 1] }] }).preprocess, samplesOf(d, train), d.classes);
   const out = applyPreprocess([mm], samplesOf(d, train));
   if (out.kind === 'float') {
     assert.equal(Math.min(...out.values), -1);
@@ -57,7 +57,7 @@ test('standardize and min_max fit on the training rows only', () => {
 
 test('baked tabular preprocessing (standardize, min_max, label names) equals the TypeScript transform', async () => {
   const d = tabular(12, 3);
-  const fitted = parseFitted(JSON.parse(JSON.stringify(fitPreprocess(validatePreprocess([{ type: 'standardize' }, { type: 'min_max' }, { type: 'label_encoding' }], 'p'), samplesOf(d, [0, 2, 4, 6, 8]), d.classes))));
+  const fitted = parseFitted(JSON.parse(JSON.stringify(fitPreprocess(new DatasetManager().resolve({ type: 'iris', preprocess: [{ type: 'standardize' }, { type: 'min_max' }, { type: 'label_encoding' }] }).preprocess, samplesOf(d, [0, 2, 4, 6, 8]), d.classes))));
   const model = linearModel([3], 3);
   const baked = bakePreprocessing(model, fitted, 'x');
   const raw = samplesOf(d);
@@ -96,7 +96,7 @@ test('baked image_normalize takes raw uint8 NHWC images and equals the TypeScrip
 test('image_normalize mean/std fitted on the training split equal a plain per-channel computation', () => {
   const pixels = Uint8Array.from({ length: 4 * 2 * 2 * 3 }, (_, i) => (i * 29) % 256);
   const d: DatasetData = { kind: 'image', shape: [2, 2, 3], pixels, labels: Int32Array.from([0, 1, 0, 1]), classes: ['a', 'b'], count: 4 };
-  const [f] = fitPreprocess(validatePreprocess([{ type: 'image_normalize' }], 'p'), samplesOf(d, [1, 3]), d.classes);
+  const [f] = fitPreprocess(new DatasetManager().resolve({ type: 'iris', preprocess: [{ type: 'image_normalize' }] }).preprocess, samplesOf(d, [1, 3]), d.classes);
   for (let c = 0; c < 3; c++) {
     const vs: number[] = [];
     for (const r of [1, 3]) for (let i = 0; i < 4; i++) vs.push(pixels[r * 12 + i * 3 + c] / 255);

@@ -11,6 +11,7 @@ import { digitsSource, irisSource } from '../../src/datasets/sources/builtin.js'
 import { decodeArrow, encodeArrow } from '../../src/datasets/arrow-format.js';
 import { parseCsv } from '../../src/datasets/sources/csv-parse.js';
 import type { DatasetSource, IngestedData } from '../../src/datasets/types.js';
+import { DatasetManager } from '../../src/datasets/manager.js';
 import { tempDir, imageFolder, writeImage, writeIdx } from './fixtures.js';
 import { writeImageFile, writeTabularFile } from '../native/fixtures.js';
 
@@ -18,7 +19,7 @@ const t = tempDir();
 test.after(t.cleanup);
 
 async function run<O>(s: DatasetSource<O>, spec: Record<string, unknown>, onProgress?: (p: { done: number; total: number }) => void): Promise<IngestedData> {
-  return s.ingest(s.validate({ type: s.name, ...spec }, 'dataset'), { onProgress });
+  return s.ingest(new DatasetManager().resolve({ type: s.type, ...spec }).options as O, { onProgress });
 }
 
 test('image_folder: classes from sorted folder names, exact pixels, progress to the total', async () => {

@@ -11,9 +11,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { parseExperiment, parseSystem } from '../../src/config/index.js';
+import { parseExperiment, parseSystem } from '../../src/experiment/index.js';
 import { Trainer } from '../../src/trainer/trainer.js';
-import { exportFromRun } from '../../src/trainer/rebuild.js';
+import { exportFromRun } from '../../src/experiment/index.js';
 import { loadCheckpoint } from '../../src/trainer/checkpoint.js';
 import { RunDir } from '../../src/trainer/run-dir.js';
 import { encodeModel } from '../../src/onnx/io.js';
@@ -112,9 +112,9 @@ test('csv regression in memory: float targets, standardize baked into model.onnx
 
 test('dataset block errors carry their JSON path', () => {
   const bad = (dataset: unknown) => { try { parseExperiment({ dataset, model: { type: 'mlp' } }, 'e.json'); return ''; } catch (e) { return (e as Error).message; } };
-  assert.match(bad({ type: 'csv', label: 'y' }), /for dataset\.path/);
+  assert.match(bad({ type: 'csv', label: 'y' }), /missing dataset\.path: expected a string/);
   assert.match(bad({ type: 'image_folder', path: 'x', augment: [{ type: 'flip' }] }), /dataset\.augment\[0\]\.type/);
   assert.match(bad({ type: 'digits', loader: { threads: 0 } }), /dataset\.loader/);
-  assert.match(bad({ type: 'iris', task: 'both' }), /'classification' or 'regression' for dataset\.task/);
+  assert.match(bad({ type: 'iris', task: 'both' }), /expected one of 'classification', 'regression' for dataset\.task but got 'both'/);
   assert.match(bad({ type: 'digits', preprocess: [{ type: 'whiten' }] }), /dataset\.preprocess\[0\]/);
 });

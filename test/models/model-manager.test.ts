@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ModelManager } from '../../src/models/model-manager.js';
-import { MODEL_DEFS } from '../../src/models/factory.js';
+import { MODELS } from '../../src/models/factory.js';
 import { ZOO } from '../../src/models/registry.js';
 import { saveModel } from '../../src/onnx/io.js';
 import { buildCnn } from '../../src/models/zoo/small.js';
@@ -85,16 +85,16 @@ test('options are validated against each schema: unknown keys, bad values, unkno
 test('the factory builds every zoo type from the dataset through the ModelManager', () => {
   const ctx = { inputShape: [3, 16, 16], outputs: 4, seed: 2, baseDir: dir };
   const seq = { inputShape: [8], outputs: 4, seed: 2, baseDir: dir };
-  assert.deepEqual(MODEL_DEFS.map((d) => d.name), [...ZOO.map((z) => z.name), 'onnx']);
-  for (const d of MODEL_DEFS.filter((x) => x.name !== 'onnx')) {
-    const text = d.name === 'text_classifier' || d.name === 'transformer_encoder';
-    const built = d.create((text ? { vocabSize: 20 } : d.name === 'resnet' ? { depth: 8 } : {}) as never, text ? seq : ctx);
-    assert.equal(built.model.graph.outputs[0].name, 'logits', d.name);
-    assert.ok(built.loaded!.report.trainable, `${d.name}: ${built.loaded!.report.problems.join('; ')}`);
+  assert.deepEqual(MODELS.types(), [...ZOO.map((z) => z.name), 'onnx']);
+  for (const d of MODELS.list.filter((x) => x.type !== 'onnx')) {
+    const text = d.type === 'text_classifier' || d.type === 'transformer_encoder';
+    const built = d.create((text ? { vocabSize: 20 } : d.type === 'resnet' ? { depth: 8 } : {}) as never, text ? seq : ctx);
+    assert.equal(built.model.graph.outputs[0].name, 'logits', d.type);
+    assert.ok(built.loaded!.report.trainable, `${d.type}: ${built.loaded!.report.problems.join('; ')}`);
   }
   // an ONNX file with a new head: the trainer is told to train on the new logits
   const path = file('cnn-for-factory.onnx', () => buildCnn({ input: [1, 8, 8], channels: [4], classes: 10, seed: 1 }));
-  const onnx = MODEL_DEFS.find((d) => d.name === 'onnx')!;
+  const onnx = MODELS.get('onnx')!;
   const b = onnx.create({ path, headReplace: { classes: 3 } } as never, { inputShape: [1, 8, 8], outputs: 3, seed: 1, baseDir: dir });
   assert.equal(b.loaded!.head!.from, 10);
   assert.equal(b.loaded!.head!.to, 3);

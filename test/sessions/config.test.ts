@@ -47,28 +47,31 @@ test('bad devices name the path and the choices', () => {
 });
 
 test('threads must be positive integers', () => {
-  rejects(() => validateSessionConfig({ intraOpThreads: 0 }), 'session.intraOpThreads: expected a positive integer but got 0');
-  rejects(() => validateSessionConfig({ interOpThreads: 1.5 }), 'session.interOpThreads: expected a positive integer but got 1.5');
-  rejects(() => validateSessionConfig({ intraOpThreads: '2' }), 'session.intraOpThreads: expected a positive integer but got "2"');
+  rejects(() => validateSessionConfig({ intraOpThreads: 0 }), 'expected an integer >= 1 for session.intraOpThreads but got 0');
+  rejects(() => validateSessionConfig({ interOpThreads: 1.5 }), 'expected an integer >= 1 for session.interOpThreads but got 1.5');
+  rejects(() => validateSessionConfig({ intraOpThreads: '2' }), "expected an integer >= 1 for session.intraOpThreads but got '2'");
+  rejects(() => validateSessionConfig({ intraOpThreads: 1000 }), /^expected an integer of at most 256 for session.intraOpThreads but got 1000 \(this machine has \d+ logical CPUs/);
   assert.equal(validateSessionConfig({ intraOpThreads: 4 }).intraOpThreads, 4);
 });
 
 test('enumerations and booleans list their choices', () => {
   rejects(() => validateSessionConfig({ graphOptimization: 'max' }),
-    "session.graphOptimization: expected one of 'disabled', 'basic', 'extended', 'all' but got \"max\"");
-  rejects(() => validateSessionConfig({ executionMode: 'async' }), "session.executionMode: expected one of 'sequential', 'parallel' but got \"async\"");
-  rejects(() => validateSessionConfig({ enableProfiling: 'yes' }), 'session.enableProfiling: expected true or false but got "yes"');
-  rejects(() => validateSessionConfig({ memoryPattern: 1 }), 'session.memoryPattern: expected true or false but got 1');
+    "expected one of 'disabled', 'basic', 'extended', 'all' for session.graphOptimization but got 'max'");
+  rejects(() => validateSessionConfig({ executionMode: 'async' }), "expected one of 'sequential', 'parallel' for session.executionMode but got 'async'");
+  rejects(() => validateSessionConfig({ enableProfiling: 'yes' }), "expected true or false for session.enableProfiling but got 'yes'");
+  rejects(() => validateSessionConfig({ memoryPattern: 1 }), 'expected true or false for session.memoryPattern but got 1');
+  // every wrong field at once
+  rejects(() => validateSessionConfig({ memoryPattern: 1, executionMode: 'async' }), /^2 problems:\n  - expected one of 'sequential', 'parallel' for session.executionMode but got 'async'\n  - expected true or false for session.memoryPattern but got 1$/);
 });
 
 test('unknown keys and non-objects are errors', () => {
-  rejects(() => validateSessionConfig({ intraOpNumThreads: 2 }), /^session\.intraOpNumThreads: unknown key; expected one of device, intraOpThreads, /);
-  rejects(() => validateSessionConfig([]), 'session: expected an object but got []');
-  rejects(() => validateSessionConfig('cpu'), 'session: expected an object but got "cpu"');
+  rejects(() => validateSessionConfig({ intraOpNumThreads: 2 }), /^unknown key session\.intraOpNumThreads \(did you mean 'intraOpThreads'\?\); valid keys of session: device, intraOpThreads, /);
+  rejects(() => validateSessionConfig([]), 'expected an object for session but got []');
+  rejects(() => validateSessionConfig('cpu'), "expected an object for session but got 'cpu'");
 });
 
 test('SessionManager validates before doing anything', () => {
-  rejects(() => new SessionManager({ intraOpThreads: 0 }, { backend: 'null' }), 'session.intraOpThreads: expected a positive integer but got 0');
+  rejects(() => new SessionManager({ intraOpThreads: 0 }, { backend: 'null' }), 'expected an integer >= 1 for session.intraOpThreads but got 0');
   rejects(() => new SessionManager({}, { backend: 'tensorflow' }), "backend: expected one of 'ort', 'null' but got \"tensorflow\"");
   rejects(() => new SessionManager({}, { backend: 'null', inWorker: true, backendOptions: { outputs: { y: () => null } } }),
     /backendOptions cannot be sent to the session worker/);

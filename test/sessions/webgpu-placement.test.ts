@@ -16,7 +16,7 @@ import { SessionManager } from '../../src/sessions/session-manager.js';
 import { formatPlacement, placementFromProfile, profilingSession, readPlacement, type PlacementReport } from '../../src/sessions/placement.js';
 import { checkTraining } from '../../src/trainer/check-training.js';
 import { buildMlp } from '../../src/models/zoo/small.js';
-import { parseExperiment } from '../../src/config/index.js';
+import { parseExperiment } from '../../src/experiment/index.js';
 import { Trainer } from '../../src/trainer/trainer.js';
 import { captureCli } from '../cli/capture.js';
 import { assertWebgpu, webgpuGate } from './webgpu-gate.js';

@@ -23,7 +23,7 @@ function loaded(trackers: unknown[]): string[] {
   writeFileSync(join(dir, 'register.mjs'), `import { register } from 'node:module'; register(${JSON.stringify(`file://${join(dir, 'hook.mjs')}`)});`);
   const child = `import { Trainer } from ${JSON.stringify(join(root, 'src/trainer/trainer.ts'))};
 import { CallbackProvider } from ${JSON.stringify(join(root, 'src/callbacks/provider.ts'))};
-import { parseExperiment } from ${JSON.stringify(join(root, 'src/config/index.ts'))};
+import { parseExperiment } from ${JSON.stringify(join(root, 'src/experiment/index.ts'))};
 const c = parseExperiment({ dataset: { type: 'iris' }, model: { type: 'mlp', hidden: [4] }, training: { epochs: 1 }, tracking: { trackers: ${JSON.stringify(trackers)} } });
 await new Trainer(c, { backend: 'null', callbackSource: CallbackProvider, output: ${JSON.stringify(join(dir, `run-${trackers.length}`))} }).fit();`;
   writeFileSync(join(dir, 'child.mts'), child);

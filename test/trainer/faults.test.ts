@@ -16,7 +16,7 @@ import { cfg, fit, only, scripted, tempDir } from '../callbacks/helpers.js';
 import { Trainer } from '../../src/trainer/trainer.js';
 import { RunDir } from '../../src/trainer/run-dir.js';
 import { RunLock } from '../../src/trainer/run-lock.js';
-import { runConfig } from '../../src/trainer/rebuild.js';
+import { runConfig } from '../../src/experiment/index.js';
 import { loadCheckpoint } from '../../src/trainer/checkpoint.js';
 import { assertFinite } from '../../src/trainer/faults.js';
 import { tensor } from '../../src/onnx/tensor.js';

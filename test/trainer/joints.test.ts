@@ -15,7 +15,7 @@ import { loadCheckpoint, saveCheckpoint } from '../../src/trainer/checkpoint.js'
 import { RunDir } from '../../src/trainer/run-dir.js';
 import { readTrainerState, TRAINER_STATE_VERSION } from '../../src/trainer/trainer-state.js';
 import { LearningRate } from '../../src/trainer/learning-rate.js';
-import { createSchedule } from '../../src/trainer/schedules/index.js';
+import { createSchedule } from '../../src/schedules/index.js';
 import type { CallbackSource, TrainerEvent } from '../../src/trainer/events.js';
 import { Trainer } from '../../src/trainer/trainer.js';
 import { checkLrSources } from '../../src/trainer/setup.js';

@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseExperiment } from '../../src/config/index.js';
+import { parseExperiment } from '../../src/experiment/index.js';
 import { Trainer } from '../../src/trainer/trainer.js';
 import { currentRssBytes } from '../../src/util/rss.js';
 

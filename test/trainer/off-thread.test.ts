@@ -30,5 +30,5 @@ test('the event loop runs while the worker builds', async () => {
 test('errors from the worker keep their message and code (user errors stay user errors)', async () => {
   await assert.rejects(() => buildTrainingArtifactsOffThread(model, { ...spec, trainable: { freeze: ['nothing*'] } }),
     (e: Error) => /pattern 'nothing\*' matches no parameter/.test(e.message) && isUserError(e));
-  await assert.rejects(() => buildTrainingArtifactsOffThread(model, { ...spec, optimizer: { type: 'adamm' } }), /expected one of .*'adam'.* for training\.optimizer\.type but got "adamm"/);
+  await assert.rejects(() => buildTrainingArtifactsOffThread(model, { ...spec, optimizer: { type: 'adamm' } }), /expected one of .*'adam'.* for training\.optimizer\.type but got 'adamm'/);
 });

@@ -1,7 +1,7 @@
 /** LR schedules against their closed forms (PyTorch's StepLR, ExponentialLR, OneCycleLR). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createSchedule } from '../../src/trainer/schedules/index.js';
+import { createSchedule } from '../../src/schedules/index.js';
 
 const at = (spec: { type: string } & Record<string, unknown>, base: number, steps: number[], perEpoch = 10, total = 100) => {
   const s = createSchedule(spec, base);

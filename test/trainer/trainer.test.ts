@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseExperiment } from '../../src/config/index.js';
+import { parseExperiment } from '../../src/experiment/index.js';
 import { Trainer } from '../../src/trainer/trainer.js';
 import { train } from '../../src/experiment/train.js';
 import type { TrainerEvent } from '../../src/trainer/events.js';
@@ -135,7 +135,7 @@ test('a failure before the first batch marks the run failed, with the reason, an
 
 test('train(): the handle iterates every event and resolves the result; a session profile applies', async () => {
   const h = train({ ...JSON.parse(JSON.stringify(cfg({ epochs: 1 }))), session: { profile: 'tiny' } }, {
-    backend: 'null', output: out(), system: { ...(await import('../../src/config/index.js')).parseSystem({ sessionProfiles: { tiny: { intraOpThreads: 1 } } }, 's', dir) },
+    backend: 'null', output: out(), system: { ...(await import('../../src/experiment/index.js')).parseSystem({ sessionProfiles: { tiny: { intraOpThreads: 1 } } }, 's', dir) },
   });
   const types: string[] = [];
   for await (const e of h) types.push(e.type);

@@ -3,18 +3,20 @@
  * with d = x - y. Emitted branch-free as q = Min(|d|, delta); 0.5 q^2 + delta (|d| - q), whose
  * gradient (through Min and Abs) is d inside the band and delta * sign(d) outside.
  */
-import { OptionReader } from './options.js';
-import { labelLikePrediction, readReduction, reduceAll, requireFloat, type LossDef, type Reduction } from './loss.js';
+import { num } from '../../config/schema.js';
+import { component } from '../../config/component.js';
+import { labelLikePrediction, reductionOption, reduceAll, requireFloat, type LossBuild, type LossContext, type Reduction } from './loss.js';
 
 export interface HuberOptions { reduction: Reduction; delta: number }
 
-export const huber: LossDef<HuberOptions> = {
-  name: 'huber',
-  validate(options, where = 'loss') {
-    const r = new OptionReader(where, options, ['reduction', 'delta']);
-    return { reduction: readReduction(r), delta: r.number('delta', 1, { min: 0, minOpen: true }) };
+export const huber = component({
+  type: 'huber',
+  description: "Huber loss (PyTorch's HuberLoss): quadratic within delta of the target, linear beyond; for regression",
+  options: {
+    reduction: reductionOption,
+    delta: num({ exclusiveMin: 0, default: 1, doc: 'where the loss turns from quadratic to linear' }),
   },
-  build(b, options, input) {
+  create(options, { b, input }: LossContext): LossBuild {
     requireFloat('huber', input);
     const c = (v: number) => b.constant(input.dtype, v, []);
     const a = b.op('Abs', [b.op('Sub', [input.prediction, input.label], {}, 'huber_diff')], {}, 'huber_abs');
@@ -23,4 +25,4 @@ export const huber: LossDef<HuberOptions> = {
     const lin = b.op('Mul', [b.op('Sub', [a, q]), c(options.delta)], {}, 'huber_lin');
     return { loss: reduceAll(b, b.op('Add', [quad, lin], {}, 'huber'), options.reduction), labelInput: labelLikePrediction(input) };
   },
-};
+});

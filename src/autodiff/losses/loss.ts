@@ -6,7 +6,15 @@
 import type { Dim, ValueInfo } from '../../onnx/ir.js';
 import type { GraphBuilder } from '../../onnx/builder.js';
 import type { DType } from '../../onnx/tensor.js';
-import { OptionError, type OptionReader, type RawOptions } from './options.js';
+import { oneOf } from '../../config/schema.js';
+import type { Component } from '../../config/component.js';
+import { GymnosError } from '../../util/errors.js';
+
+/** A loss's options do not fit the model it is built on (class count, prediction type). */
+export class OptionError extends GymnosError {
+  readonly code = 'GYMNOS_CONFIG';
+  constructor(message: string) { super(message); this.name = 'OptionError'; }
+}
 
 /** How per-element losses become one scalar. */
 export type Reduction = 'mean' | 'sum';
@@ -34,24 +42,20 @@ export interface LossBuild {
   extraInputs?: ValueInfo[];
 }
 
-/** One loss: checks its options (filling defaults) and emits its graph. */
-export interface LossDef<O = unknown> {
-  readonly name: string;
-  /** Checks raw config options; throws OptionError naming the key. `where` is the config path. */
-  validate(options: RawOptions, where?: string): O;
-  /** Emits the loss nodes through `b`; `options` come from `validate`. */
-  build(b: GraphBuilder, options: O, input: LossInput): LossBuild;
-}
+/** What a loss is created in: the graph builder and the prediction it is computed on. */
+export interface LossContext { b: GraphBuilder; input: LossInput }
+
+/** One loss: a component whose `create` emits its nodes through `ctx.b` from resolved options. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type LossDef<O = any> = Component<O, LossBuild, LossContext>;
 
 /** Reduces a tensor of per-element losses to a scalar: ReduceMean or ReduceSum over all axes. */
 export function reduceAll(b: GraphBuilder, x: string, reduction: Reduction): string {
   return b.op(reduction === 'mean' ? 'ReduceMean' : 'ReduceSum', [x], { keepdims: 0 }, 'loss');
 }
 
-/** Reads `reduction` (default 'mean'). */
-export function readReduction(r: OptionReader): Reduction {
-  return r.choice('reduction', REDUCTIONS, 'mean');
-}
+/** The `reduction` option every loss takes. */
+export const reductionOption = oneOf(REDUCTIONS, { default: 'mean', doc: "how per-element losses become one number: 'mean' or 'sum'" });
 
 /** Checks that the prediction has a floating element type. */
 export function requireFloat(name: string, input: LossInput): void {

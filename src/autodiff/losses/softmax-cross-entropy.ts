@@ -14,8 +14,9 @@
  */
 import type { GraphBuilder } from '../../onnx/builder.js';
 import { DTYPE_CODE, type DType } from '../../onnx/tensor.js';
-import { OptionError, OptionReader } from './options.js';
-import { readReduction, requireFloat, type LossDef, type LossInput, type Reduction } from './loss.js';
+import { arr, num, oneOf, opt, show, type Schema } from '../../config/schema.js';
+import { component } from '../../config/component.js';
+import { OptionError, reductionOption, requireFloat, type LossBuild, type LossContext, type LossInput, type Reduction } from './loss.js';
 
 export interface SoftmaxCrossEntropyOptions {
   reduction: Reduction;
@@ -34,40 +35,53 @@ export interface SoftmaxCrossEntropyOptions {
 /** Smallest normal number per float type: the denominator guard. */
 const TINY: Partial<Record<DType, number>> = { float16: 6.103515625e-5, float32: 1.1754943508222875e-38, float64: 2.2250738585072014e-308 };
 
-export const softmaxCrossEntropy: LossDef<SoftmaxCrossEntropyOptions> = {
-  name: 'softmax_cross_entropy',
-  validate(options, where = 'loss') {
-    const r = new OptionReader(where, options, ['reduction', 'ignore_index', 'label_smoothing', 'weight', 'labels', 'label_dtype']);
-    const labels = r.choice('labels', ['index', 'probabilities'] as const, 'index');
-    if (labels === 'probabilities' && r.has('ignore_index')) {
-      r.fail('ignore_index', "no ignore_index with labels: 'probabilities' (PyTorch ignores it for probability targets); remove it");
-    }
-    return {
-      reduction: readReduction(r),
-      ignoreIndex: labels === 'index' ? r.integer('ignore_index', -100, true) : null,
-      labelSmoothing: r.number('label_smoothing', 0, { min: 0, max: 1 }),
-      weight: r.numbers('weight', 0),
-      labels,
-      labelDtype: r.choice('label_dtype', ['int64', 'int32'] as const, 'int64'),
-    };
+const IGNORE_DOC = "targets with this class index are skipped (null: none; default -100 as in PyTorch); not with labels: 'probabilities'";
+/** `ignore_index`: an integer or null; absent means -100 for index labels. */
+const ignoreIndex: Schema<number | null | undefined> = {
+  doc: IGNORE_DOC, optional: true,
+  parse(v, path, issues) {
+    if (v === null || (typeof v === 'number' && Number.isInteger(v))) return v;
+    issues.push({ path, message: `expected an integer or null for ${path} but got ${show(v)}` });
+    return undefined;
   },
-  build(b, o, input) {
-    requireFloat(this.name, input);
+  json: () => ({ description: IGNORE_DOC, type: ['integer', 'null'] }),
+};
+
+export const softmaxCrossEntropy = component({
+  type: 'softmax_cross_entropy',
+  description: "softmax cross-entropy on logits (PyTorch's CrossEntropyLoss), for classification",
+  options: {
+    reduction: reductionOption,
+    ignore_index: ignoreIndex,
+    label_smoothing: num({ min: 0, max: 1, default: 0, doc: "PyTorch's label smoothing epsilon in [0, 1]" }),
+    weight: opt(arr(num({ min: 0 }), { minItems: 1, doc: 'one weight per class' })),
+    labels: oneOf(['index', 'probabilities'] as const, { default: 'index', doc: "'index': integer class labels; 'probabilities': a distribution per position, shaped like the logits (mixup, cutmix)" }),
+    label_dtype: oneOf(['int64', 'int32'] as const, { default: 'int64', doc: 'element type of index labels' }),
+  },
+  check: (o, path) => (o.labels === 'probabilities' && o.ignore_index !== undefined
+    ? `expected no ignore_index with labels: 'probabilities' for ${path}.ignore_index (PyTorch ignores it for probability targets) but got ${o.ignore_index}; remove it` : undefined),
+  create(r, { b, input }: LossContext): LossBuild {
+    const o: SoftmaxCrossEntropyOptions = {
+      reduction: r.reduction, ignoreIndex: r.labels === 'index' ? (r.ignore_index === undefined ? -100 : r.ignore_index) : null,
+      labelSmoothing: r.label_smoothing, weight: r.weight, labels: r.labels, labelDtype: r.label_dtype,
+    };
+    const name = 'softmax_cross_entropy';
+    requireFloat(name, input);
     const { shape } = input;
     if (shape.length < 2) {
-      throw new OptionError(`loss '${this.name}' needs logits shaped [N, C] or [N, C, d1, ...], but '${input.prediction}' is [${shape.join(', ')}]`);
+      throw new OptionError(`loss '${name}' needs logits shaped [N, C] or [N, C, d1, ...], but '${input.prediction}' is [${shape.join(', ')}]`);
     }
     const C = shape[1];
     if (typeof C !== 'number' && (o.weight || o.labelSmoothing > 0)) {
-      throw new OptionError(`loss '${this.name}': class weights and label smoothing need a known class count, but axis 1 of '${input.prediction}' is '${C}'`);
+      throw new OptionError(`loss '${name}': class weights and label smoothing need a known class count, but axis 1 of '${input.prediction}' is '${C}'`);
     }
     if (o.weight && o.weight.length !== C) {
-      throw new OptionError(`loss '${this.name}': weight has ${o.weight.length} entries but the logits have ${C} classes on axis 1; give one weight per class`);
+      throw new OptionError(`loss '${name}': weight has ${o.weight.length} entries but the logits have ${C} classes on axis 1; give one weight per class`);
     }
     const logp = b.op('LogSoftmax', [input.prediction], { axis: 1 }, 'log_prob');
     return o.labels === 'probabilities' ? probabilityLoss(b, o, input, logp) : indexLoss(b, o, input, logp);
   },
-};
+});
 
 /** Per-class constants shaped [1, C, 1, ...] to broadcast against the logits. */
 function classConstant(b: GraphBuilder, values: number[], input: LossInput): string {

@@ -7,8 +7,9 @@
  * per element. AdamW (adamw.ts) reuses this with decoupled decay.
  */
 import type { GraphBuilder } from '../../onnx/builder.js';
-import { OptionReader, type RawOptions } from '../losses/options.js';
-import { Elementwise, Scalars, requireFloatParam, stateInput, type OptimizerBuild, type OptimizerDef, type ParamUpdate, type UpdateContext } from './optimizer.js';
+import { arr, bool, check, num, type Props } from '../../config/schema.js';
+import { component } from '../../config/component.js';
+import { Elementwise, Scalars, lrOption, requireFloatParam, stateInput, weightDecayOption, type OptimizerBuild, type ParamUpdate, type ResolvedOptimizer, type UpdateContext } from './optimizer.js';
 
 export interface AdamOptions {
   lr: number;
@@ -18,16 +19,22 @@ export interface AdamOptions {
   amsgrad: boolean;
 }
 
-/** Reads Adam's options; AdamW differs only in the weight-decay default. */
-export function readAdamOptions(options: RawOptions, where: string, weightDecayDefault: number): AdamOptions {
-  const r = new OptionReader(where, options, ['lr', 'betas', 'eps', 'weight_decay', 'amsgrad']);
+/** Adam's options; AdamW differs only in the weight-decay default and meaning. */
+export function adamOptions(weightDecay: number, decayDoc: string) {
   return {
-    lr: r.number('lr', 1e-3, { min: 0 }),
-    betas: r.betas('betas', [0.9, 0.999]),
-    eps: r.number('eps', 1e-8, { min: 0 }),
-    weightDecay: r.number('weight_decay', weightDecayDefault, { min: 0 }),
-    amsgrad: r.boolean('amsgrad', false),
-  };
+    lr: lrOption(1e-3),
+    betas: check(arr(num({ min: 0 }), { default: [0.9, 0.999], doc: 'decay rates of the first and second moment estimates, e.g. [0.9, 0.999]' }),
+      (v, path) => (v.length === 2 && v.every((x) => x < 1) ? undefined : `expected two numbers in [0, 1), e.g. [0.9, 0.999], for ${path} but got ${JSON.stringify(v)}`)),
+    eps: num({ min: 0, default: 1e-8, doc: 'added to the denominator for numerical stability' }),
+    weight_decay: weightDecayOption(weightDecay, decayDoc),
+    amsgrad: bool({ default: false, doc: 'use the maximum of past second moments (AMSGrad)' }),
+  } satisfies Props;
+}
+
+/** Adam (or AdamW when `decoupled`) from resolved options. */
+export function createAdam(r: { lr: number; betas: number[]; eps: number; weight_decay: number; amsgrad: boolean }, decoupled: boolean, type: string): ResolvedOptimizer<AdamOptions> {
+  const o: AdamOptions = { lr: r.lr, betas: [r.betas[0], r.betas[1]], eps: r.eps, weightDecay: r.weight_decay, amsgrad: r.amsgrad };
+  return { type, options: o, build: (b, p, ctx) => buildAdam(b, o, p, ctx, decoupled, type) };
 }
 
 /** The Adam update of one parameter; `decoupled` applies weight decay AdamW's way. */
@@ -63,8 +70,9 @@ export function buildAdam(b: GraphBuilder, o: AdamOptions, p: ParamUpdate, ctx: 
   return { newParam, state };
 }
 
-export const adam: OptimizerDef<AdamOptions> = {
-  name: 'adam',
-  validate: (options, where = 'optimizer') => readAdamOptions(options, where, 0),
-  build(b, o, p, ctx) { return buildAdam(b, o, p, ctx, false, this.name); },
-};
+export const adam = component({
+  type: 'adam',
+  description: "Adam with L2 weight decay and optional AMSGrad (PyTorch's Adam)",
+  options: adamOptions(0, 'L2 penalty added to the gradient (wd * param)'),
+  create: (r) => createAdam(r, false, 'adam'),
+});

@@ -7,7 +7,7 @@
  */
 import type { GraphBuilder } from '../../onnx/builder.js';
 import { DTYPE_CODE, type DType } from '../../onnx/tensor.js';
-import { OptionError } from '../losses/options.js';
+import { OptionError } from '../losses/loss.js';
 
 export interface ClipNormResult {
   /** Clipped gradient names, in the order given. */

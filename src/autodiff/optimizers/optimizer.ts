@@ -10,7 +10,9 @@
  */
 import type { GraphBuilder } from '../../onnx/builder.js';
 import { DTYPE_CODE, tensor, sizeOf, type DType, type Tensor } from '../../onnx/tensor.js';
-import { OptionError, type RawOptions } from '../losses/options.js';
+import { check, num, type Schema } from '../../config/schema.js';
+import type { Component } from '../../config/component.js';
+import { OptionError } from '../losses/loss.js';
 
 /** Graph inputs every update reads. */
 export interface UpdateContext {
@@ -51,14 +53,34 @@ export interface OptimizerBuild {
   state: OptimizerState[];
 }
 
-/** One optimizer: checks its options (filling defaults) and emits the update of one parameter. */
-export interface OptimizerDef<O extends { lr: number; weightDecay: number } = { lr: number; weightDecay: number }> {
-  readonly name: string;
-  /** Checks raw config options; throws OptionError naming the key. `where` is the config path. */
-  validate(options: RawOptions, where?: string): O;
-  /** Emits the update of one parameter through `b`; `options` come from `validate`. */
-  build(b: GraphBuilder, options: O, p: ParamUpdate, ctx: UpdateContext): OptimizerBuild;
+/** An optimizer made from resolved options: emits the update of each parameter. */
+export interface ResolvedOptimizer<O extends { lr: number; weightDecay: number } = { lr: number; weightDecay: number }> {
+  readonly type: string;
+  /** Options in the update's terms (`lr` the base learning rate, `weightDecay` the default decay). */
+  readonly options: O;
+  /** Emits the update of one parameter through `b`. */
+  build(b: GraphBuilder, p: ParamUpdate, ctx: UpdateContext): OptimizerBuild;
 }
+
+/** One optimizer: a component whose `create` turns resolved options into its update builder. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type OptimizerDef<O = any> = Component<O, ResolvedOptimizer>;
+
+/**
+ * The largest accepted learning rate. No optimizer here trains at a rate above it (SGD's usual
+ * rates are 1e-3..1, Adam's 1e-5..1e-2; even LARS-style large-batch SGD stays below 10); a larger
+ * one is almost always a typo (1e10 for 1e-10) and diverges to NaN within a step or two.
+ */
+export const MAX_LR = 10;
+
+/** The `lr` option every optimizer takes (at most MAX_LR). */
+export function lrOption(dflt: number): Schema<number> {
+  return check(num({ min: 0, default: dflt, doc: `base learning rate (at most ${MAX_LR}; schedules and callbacks scale it)` }), (lr, path) => (lr <= MAX_LR ? undefined
+    : `expected a learning rate <= ${MAX_LR} for ${path} but got ${lr}; such a rate diverges (typical rates: 1e-4 to 1e-1${lr >= 1000 ? `; did you mean ${lr.toExponential().replace('e+', 'e-')}?` : ''})`));
+}
+
+/** The `weight_decay` option (L2 penalty, or decoupled decay for AdamW). */
+export const weightDecayOption = (dflt: number, doc = 'L2 penalty added to the gradient (wd * param)') => num({ min: 0, default: dflt, doc });
 
 const memo = new WeakMap<GraphBuilder, Map<string, string>>();
 

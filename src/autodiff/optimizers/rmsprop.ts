@@ -4,8 +4,10 @@
  *   centered: ga <- alpha ga + (1 - alpha) g, avg = sqrt(sq - ga^2) + eps;  else avg = sqrt(sq) + eps;
  *   momentum > 0: buf <- mu buf + g / avg, p <- p - lr buf;  else p <- p - lr g / avg.
  */
-import { OptionReader } from '../losses/options.js';
-import { Elementwise, Scalars, requireFloatParam, stateInput, type OptimizerDef, type OptimizerState } from './optimizer.js';
+import type { GraphBuilder } from '../../onnx/builder.js';
+import { bool, num } from '../../config/schema.js';
+import { component } from '../../config/component.js';
+import { Elementwise, Scalars, lrOption, requireFloatParam, stateInput, weightDecayOption, type OptimizerBuild, type OptimizerState, type ParamUpdate, type ResolvedOptimizer, type UpdateContext } from './optimizer.js';
 
 export interface RmspropOptions {
   lr: number;
@@ -16,21 +18,25 @@ export interface RmspropOptions {
   centered: boolean;
 }
 
-export const rmsprop: OptimizerDef<RmspropOptions> = {
-  name: 'rmsprop',
-  validate(options, where = 'optimizer') {
-    const r = new OptionReader(where, options, ['lr', 'alpha', 'eps', 'weight_decay', 'momentum', 'centered']);
-    return {
-      lr: r.number('lr', 1e-2, { min: 0 }),
-      alpha: r.number('alpha', 0.99, { min: 0, max: 1 }),
-      eps: r.number('eps', 1e-8, { min: 0 }),
-      weightDecay: r.number('weight_decay', 0, { min: 0 }),
-      momentum: r.number('momentum', 0, { min: 0 }),
-      centered: r.boolean('centered', false),
-    };
+export const rmsprop = component({
+  type: 'rmsprop',
+  description: "RMSprop: rates from a moving average of squared gradients (PyTorch's RMSprop)",
+  options: {
+    lr: lrOption(1e-2),
+    alpha: num({ min: 0, max: 1, default: 0.99, doc: 'smoothing constant of the squared-gradient average' }),
+    eps: num({ min: 0, default: 1e-8, doc: 'added to the denominator for numerical stability' }),
+    weight_decay: weightDecayOption(0),
+    momentum: num({ min: 0, default: 0, doc: 'momentum factor (0: none)' }),
+    centered: bool({ default: false, doc: 'normalize by the estimated variance of the gradient' }),
   },
-  build(b, o, p, ctx) {
-    requireFloatParam(this.name, p);
+  create: (r): ResolvedOptimizer<RmspropOptions> => {
+    const o: RmspropOptions = { lr: r.lr, alpha: r.alpha, eps: r.eps, weightDecay: r.weight_decay, momentum: r.momentum, centered: r.centered };
+    return { type: 'rmsprop', options: o, build: (b, p, ctx) => buildRmsprop(b, o, p, ctx) };
+  },
+});
+
+function buildRmsprop(b: GraphBuilder, o: RmspropOptions, p: ParamUpdate, ctx: UpdateContext): OptimizerBuild {
+    requireFloatParam('rmsprop', p);
     const e = new Elementwise(b, p.dtype);
     const s = new Scalars(b, ctx);
     const g = e.l2(p.grad, p.param, p.weightDecay ?? o.weightDecay);
@@ -55,5 +61,4 @@ export const rmsprop: OptimizerDef<RmspropOptions> = {
       step = e.div(g, avg);
     }
     return { newParam: e.sub(p.param, e.mul(step, lr), 'param'), state };
-  },
-};
+}

@@ -5,8 +5,10 @@
  * The momentum buffer starts at zero, so the first step needs only a scalar switch of the
  * dampening factor (none when dampening = 0).
  */
-import { OptionReader } from '../losses/options.js';
-import { Elementwise, Scalars, shared, requireFloatParam, stateInput, type OptimizerDef, type OptimizerState } from './optimizer.js';
+import type { GraphBuilder } from '../../onnx/builder.js';
+import { bool, num } from '../../config/schema.js';
+import { component } from '../../config/component.js';
+import { Elementwise, Scalars, shared, lrOption, requireFloatParam, stateInput, weightDecayOption, type OptimizerBuild, type OptimizerState, type ParamUpdate, type ResolvedOptimizer, type UpdateContext } from './optimizer.js';
 
 export interface SgdOptions {
   lr: number;
@@ -16,22 +18,26 @@ export interface SgdOptions {
   weightDecay: number;
 }
 
-export const sgd: OptimizerDef<SgdOptions> = {
-  name: 'sgd',
-  validate(options, where = 'optimizer') {
-    const r = new OptionReader(where, options, ['lr', 'momentum', 'dampening', 'nesterov', 'weight_decay']);
-    const o = {
-      lr: r.number('lr', 1e-3, { min: 0 }),
-      momentum: r.number('momentum', 0, { min: 0 }),
-      dampening: r.number('dampening', 0, { min: 0, max: 1 }),
-      nesterov: r.boolean('nesterov', false),
-      weightDecay: r.number('weight_decay', 0, { min: 0 }),
-    };
-    if (o.nesterov && (o.momentum <= 0 || o.dampening !== 0)) r.fail('nesterov', 'false unless momentum > 0 and dampening = 0 (Nesterov momentum needs both)');
-    return o;
+export const sgd = component({
+  type: 'sgd',
+  description: "stochastic gradient descent with optional (Nesterov) momentum (PyTorch's SGD)",
+  options: {
+    lr: lrOption(1e-3),
+    momentum: num({ min: 0, default: 0, doc: 'momentum factor (0: plain SGD)' }),
+    dampening: num({ min: 0, max: 1, default: 0, doc: 'dampening of the momentum' }),
+    nesterov: bool({ default: false, doc: 'Nesterov momentum (needs momentum > 0 and dampening = 0)' }),
+    weight_decay: weightDecayOption(0),
   },
-  build(b, o, p, ctx) {
-    requireFloatParam(this.name, p);
+  check: (o, path) => (o.nesterov && (o.momentum <= 0 || o.dampening !== 0)
+    ? `expected false unless momentum > 0 and dampening = 0 (Nesterov momentum needs both) for ${path}.nesterov but got true` : undefined),
+  create: (r): ResolvedOptimizer<SgdOptions> => {
+    const o: SgdOptions = { lr: r.lr, momentum: r.momentum, dampening: r.dampening, nesterov: r.nesterov, weightDecay: r.weight_decay };
+    return { type: 'sgd', options: o, build: (b, p, ctx) => buildSgd(b, o, p, ctx) };
+  },
+});
+
+function buildSgd(b: GraphBuilder, o: SgdOptions, p: ParamUpdate, ctx: UpdateContext): OptimizerBuild {
+    requireFloatParam('sgd', p);
     const e = new Elementwise(b, p.dtype);
     const s = new Scalars(b, ctx);
     const g = e.l2(p.grad, p.param, p.weightDecay ?? o.weightDecay);
@@ -52,5 +58,4 @@ export const sgd: OptimizerDef<SgdOptions> = {
     }
     const lr = s.cast(s.lr(p.lrScale), p.dtype);
     return { newParam: e.sub(p.param, e.mul(d, lr), 'param'), state };
-  },
-};
+}

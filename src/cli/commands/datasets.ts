@@ -3,7 +3,7 @@
  * command line. `<spec>` is a built-in source name (digits, iris) or a JSON file holding a
  * dataset spec (`{ "type": ..., ...options }`, or an experiment with a `dataset` block).
  */
-import { loadSystem } from '../../config/system.js';
+import { loadSystem } from '../../experiment/index.js';
 import { readFileSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Argv } from 'yargs';
@@ -18,7 +18,7 @@ interface Args { action: string; spec?: string; cacheDir?: string; system?: stri
 function readSpec(spec: string): unknown {
   if (SOURCES.has(spec) && !existsSync(spec)) return { type: spec };
   const path = resolve(spec);
-  if (!existsSync(path)) throw new DatasetError(`'${spec}' is neither a dataset source (${[...SOURCES.keys()].join(', ')}) nor an existing spec file; pass a built-in name or a JSON file`);
+  if (!existsSync(path)) throw new DatasetError(`'${spec}' is neither a dataset source (${SOURCES.types().join(', ')}) nor an existing spec file; pass a built-in name or a JSON file`);
   let json: unknown;
   try { json = JSON.parse(readFileSync(path, 'utf8')); } catch (e) { throw new DatasetError(`cannot parse '${path}' as JSON (${(e as Error).message})`, { cause: e }); }
   const o = json as Record<string, unknown>;
@@ -66,7 +66,7 @@ export const datasetsCommand = {
           const entries = listCache(cacheDir);
           if (argv.json) out(JSON.stringify(entries.map((e) => ({ file: e.file, ...e.meta, items: undefined })), null, 1));
           else {
-            out(`sources: ${[...SOURCES.values()].map((s) => s.name).join(', ')}`);
+            out(`sources: ${SOURCES.types().join(', ')}`);
             out(entries.length ? `cached in ${cacheDir}:\n${entries.map(summary).join('\n')}` : `no cached datasets in ${cacheDir}`);
           }
           return 0;

@@ -9,11 +9,12 @@ import type { Argv } from 'yargs';
 import { encodeModel, loadModel } from '../../onnx/io.js';
 import { BAKED_PREPROCESSING_KEY } from '../../datasets/preprocess/bake.js';
 import type { Model } from '../../onnx/ir.js';
-import { parseExperiment, readJsonFile, type ExperimentConfig } from '../../config/index.js';
+import { readJsonFile } from '../../config/index.js';
+import { parseExperiment, runConfig, exportFromRun, type ExperimentConfig } from '../../experiment/index.js';
 import { SessionManager } from '../../sessions/session-manager.js';
 import { computeAll, createMetrics } from '../../metrics/index.js';
 import { FeedAdapter } from '../../datasets/index.js';
-import { configData, exportFromRun, runConfig } from '../../trainer/rebuild.js';
+import { configData } from '../../trainer/rebuild.js';
 import { UserError } from '../errors.js';
 
 function dataConfig(spec: string | undefined, fallback: ExperimentConfig | undefined): ExperimentConfig {

@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { saveModel } from '../../onnx/io.js';
-import { exportFromRun } from '../../trainer/rebuild.js';
+import { exportFromRun } from '../../experiment/index.js';
 
 export const exportCommand = {
   command: 'export <run>',

@@ -1,6 +1,7 @@
 /** `gymnosd schema`: the JSON Schema of the experiment file (or of system.json / logging.json). */
 import type { Argv } from 'yargs';
-import { experimentJsonSchema, loggingSchema, systemSchema } from '../../config/index.js';
+import { loggingSchema } from '../../config/index.js';
+import { experimentJsonSchema, systemSchema } from '../../experiment/index.js';
 
 export const schemaCommand = {
   command: 'schema',

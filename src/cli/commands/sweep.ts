@@ -7,7 +7,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Argv } from 'yargs';
-import { loadSystem } from '../../config/index.js';
+import { loadSystem } from '../../experiment/index.js';
 import { UserError } from '../errors.js';
 import { withConfigFiles } from '../experiment-args.js';
 import { sweep, writeSweepReport } from '../../sweeps/api.js';

@@ -1,10 +1,10 @@
 /** `gymnosd train <experiment.json>`: train, leaving a complete run directory; `--resume` continues one. */
 import { dirname, resolve } from 'node:path';
 import type { Argv } from 'yargs';
-import { loadLogging, loadSystem } from '../../config/index.js';
+import { loadLogging } from '../../config/index.js';
+import { loadSystem, runConfig } from '../../experiment/index.js';
 import { Trainer } from '../../trainer/trainer.js';
 import { CallbackProvider } from '../../callbacks/provider.js';
-import { runConfig } from '../../trainer/rebuild.js';
 import { UserError } from '../errors.js';
 import { loadExperimentFile, withConfigFiles } from '../experiment-args.js';
 import { progressPrinter } from '../progress.js';

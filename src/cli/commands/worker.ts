@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
-import { loadSystem } from '../../config/index.js';
+import { loadSystem } from '../../experiment/index.js';
 import { UserError } from '../errors.js';
 import { withConfigFiles } from '../experiment-args.js';
 import { describeSweepEvent } from '../../sweeps/events.js';

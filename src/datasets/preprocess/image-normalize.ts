@@ -3,7 +3,8 @@
  * (default) or NHWC. Mean and std per channel are fitted on the training split unless given.
  * Baked, the exported model takes raw uint8 [N, H, W, C] images.
  */
-import { DatasetError, OptionChecker } from '../errors.js';
+import { DatasetError } from '../errors.js';
+import { arr, num, oneOf, opt } from '../../config/schema.js';
 import type { Fitted, PreprocessorKind } from './preprocessor.js';
 
 const f = Math.fround;
@@ -19,28 +20,19 @@ export interface ImageNormalizeFitted extends Fitted {
   layout: 'NCHW' | 'NHWC';
 }
 
-function numbers(c: OptionChecker, spec: Record<string, unknown>, key: string, positive: boolean): number[] | undefined {
-  const v = spec[key];
-  if (v === undefined) return undefined;
-  if (!Array.isArray(v) || v.length === 0 || !v.every((x) => typeof x === 'number' && Number.isFinite(x) && (!positive || x > 0))) {
-    c.fail(key, `a non-empty array of ${positive ? 'positive ' : ''}numbers, one per channel`, v);
-    return undefined;
-  }
-  return v as number[];
-}
 
 export const imageNormalize: PreprocessorKind<ImageNormalizeSpec, ImageNormalizeFitted> = {
   type: 'image_normalize',
-  validate(spec, where) {
-    const c = new OptionChecker(spec, where);
-    c.keys(['type', 'mean', 'std', 'scale', 'layout']);
-    const scale = spec.scale ?? 1 / 255;
-    if (typeof scale !== 'number' || !(scale > 0) || !Number.isFinite(scale)) c.fail('scale', 'a positive number (1/255 maps bytes to [0, 1])', spec.scale);
-    const out: ImageNormalizeSpec = { mean: numbers(c, spec, 'mean', false), std: numbers(c, spec, 'std', true), scale: scale as number, layout: c.oneOf('layout', ['NCHW', 'NHWC'] as const, 'NCHW') };
-    if ((out.mean === undefined) !== (out.std === undefined)) c.issues.push(`${where}: give both mean and std, or neither to fit them on the training split`);
-    c.done();
-    return out;
+  description: 'uint8 images to float: x * scale, then (x - mean) / std per channel (fitted on the training part when not given); must come first',
+  options: {
+    mean: opt(arr(num(), { minItems: 1, doc: 'per-channel mean after scaling (default: fitted on the training part)' })),
+    std: opt(arr(num({ exclusiveMin: 0 }), { minItems: 1, doc: 'per-channel std after scaling (default: fitted on the training part)' })),
+    scale: num({ exclusiveMin: 0, default: 1 / 255, doc: 'multiplies the bytes first (1/255 maps them to [0, 1])' }),
+    layout: oneOf(['NCHW', 'NHWC'] as const, { default: 'NCHW', doc: "the model input's layout" }),
   },
+  check: (o: { mean?: number[]; std?: number[] }, path: string) => ((o.mean === undefined) !== (o.std === undefined)
+    ? `expected both ${path}.mean and ${path}.std, or neither to fit them on the training split, but got only ${o.mean ? 'mean' : 'std'}` : undefined),
+  create: (r: ImageNormalizeSpec) => ({ mean: r.mean, std: r.std, scale: r.scale, layout: r.layout }),
   fit(s, train) {
     if (train.kind !== 'image') throw new DatasetError('image_normalize needs image data (image_folder, idx or an arrow image column); use standardize or min_max for tabular data');
     const [h, w, ch] = train.shape;

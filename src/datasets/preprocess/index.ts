@@ -3,6 +3,7 @@
  * split, applying it at training time, JSON round trips, the native loader plan fragment, and
  * `bakePreprocessing`, which prepends the steps to an inference model as ONNX nodes.
  */
+import { optionsOf, type ComponentSpec } from '../../config/component.js';
 import { DatasetError, isObj } from '../errors.js';
 import type { DatasetData } from '../types.js';
 import type { Fitted, PreprocessorKind, Samples } from './preprocessor.js';
@@ -15,19 +16,12 @@ export type { Fitted, Samples, PreprocessorKind } from './preprocessor.js';
 /** A validated preprocessing list: each kind with its typed options. */
 export type PreprocessSpec = { kind: PreprocessorKind<unknown, Fitted>; options: unknown }[];
 
-/** Validates a preprocessing list from a dataset spec (`where` is its option path). */
-export function validatePreprocess(list: unknown, where: string): PreprocessSpec {
-  if (list === undefined) return [];
-  if (!Array.isArray(list)) throw new DatasetError(`expected an array of { "type": ... } for ${where} but got ${JSON.stringify(list)}`);
-  const out = list.map((s, i) => {
-    const w = `${where}[${i}]`;
-    if (!isObj(s)) throw new DatasetError(`expected { "type": ... } for ${w} but got ${JSON.stringify(s)}`);
-    const kind = preprocessorKind(s.type, w);
-    return { kind, options: kind.validate(s, w) };
+/** The kinds of a resolved preprocessing list (validated by datasets/spec.ts) with their typed options. */
+export function preprocessSpecs(list: readonly ComponentSpec[]): PreprocessSpec {
+  return list.map((s, i) => {
+    const kind = preprocessorKind(s.type, `preprocess[${i}]`);
+    return { kind, options: kind.create(optionsOf(s), undefined) };
   });
-  const img = out.findIndex((p) => p.kind.type === 'image_normalize');
-  if (img > 0) throw new DatasetError(`${where}[${img}]: image_normalize converts raw uint8 images and must come first`);
-  return out;
 }
 
 /** The samples of `rows` of a dataset, as preprocessors see them. */

@@ -3,7 +3,8 @@
  * are already indices (the cache stores them so); baked, it adds an output with the predicted
  * class name (ArgMax over the last axis of the scores, then Gather from the names).
  */
-import { DatasetError, OptionChecker } from '../errors.js';
+import { str } from '../../config/schema.js';
+import { DatasetError } from '../errors.js';
 import { tensor } from '../../onnx/tensor.js';
 import type { Fitted, PreprocessorKind } from './preprocessor.js';
 
@@ -11,13 +12,9 @@ export interface LabelEncodingFitted extends Fitted { type: 'label_encoding'; cl
 
 export const labelEncoding: PreprocessorKind<{ output: string }, LabelEncodingFitted> = {
   type: 'label_encoding',
-  validate(spec, where) {
-    const c = new OptionChecker(spec, where);
-    c.keys(['type', 'output']);
-    const output = c.str('output', 'class_name');
-    c.done();
-    return { output };
-  },
+  description: 'adds a model output with the class name of the highest score (string tensor)',
+  options: { output: str({ minLength: 1, default: 'class_name', doc: 'name of the class-name output of model.onnx' }) },
+  create: (r: { output: string }) => ({ output: r.output }),
   fit: (s, _train, classes) => ({ type: 'label_encoding', classes: [...classes], output: s.output }),
   apply: (_p, x) => x,
   bakeOutput(p, b, scores) {

@@ -1,5 +1,5 @@
 /** `min_max`: maps each feature's training range [min, max] linearly onto `range` (default [0, 1]). */
-import { OptionChecker } from '../errors.js';
+import { arr, check, num } from '../../config/schema.js';
 import { asFloat, type Fitted, type PreprocessorKind } from './preprocessor.js';
 import { featureStats } from './standardize.js';
 
@@ -9,16 +9,12 @@ export interface MinMaxFitted extends Fitted { type: 'min_max'; min: number[]; s
 
 export const minMax: PreprocessorKind<{ range: [number, number] }, MinMaxFitted> = {
   type: 'min_max',
-  validate(spec, where) {
-    const c = new OptionChecker(spec, where);
-    c.keys(['type', 'range']);
-    const r = spec.range ?? [0, 1];
-    if (!Array.isArray(r) || r.length !== 2 || !r.every((v) => typeof v === 'number' && Number.isFinite(v)) || !(r[0] < r[1])) {
-      c.fail('range', '[low, high] with low < high', spec.range);
-    }
-    c.done();
-    return { range: r as [number, number] };
+  description: 'per feature scaling of the training minimum and maximum to range (tabular data)',
+  options: {
+    range: check(arr(num(), { default: [0, 1], doc: '[low, high] the training minimum and maximum map to' }),
+      (r, path) => (r.length === 2 && r[0] < r[1] ? undefined : `expected [low, high] with low < high for ${path} but got ${JSON.stringify(r)}`)),
   },
+  create: (r: { range: number[] }) => ({ range: [r.range[0], r.range[1]] as [number, number] }),
   fit(s, train) {
     const { min, max } = featureStats(train);
     const [lo, hi] = s.range;

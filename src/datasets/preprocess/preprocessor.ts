@@ -7,6 +7,7 @@
 import type { GraphBuilder } from '../../onnx/builder.js';
 import type { DType } from '../../onnx/tensor.js';
 import type { Dim } from '../../onnx/ir.js';
+import type { Component } from '../../config/component.js';
 
 /** Samples a preprocessor is fitted on or applied to. */
 export type Samples =
@@ -28,11 +29,12 @@ export interface RawInput {
   sampleShape: Dim[];
 }
 
-/** One kind of preprocessor. */
-export interface PreprocessorKind<S = unknown, F extends Fitted = Fitted> {
-  type: string;
-  /** Validates its options (the spec minus `type`); `where` names the option path. */
-  validate(spec: Record<string, unknown>, where: string): S;
+/**
+ * One kind of preprocessor: a component (`options` declared with the schema toolkit; `create`
+ * turns resolved options into its typed spec) plus the fit / apply / bake steps.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export interface PreprocessorKind<S = unknown, F extends Fitted = Fitted> extends Component<any, S> {
   /** Fits on the training samples. `classes` are the dataset's class names. */
   fit(spec: S, train: Samples, classes: string[]): F;
   /** The training-time transform of the model input (identity for label-only kinds). */

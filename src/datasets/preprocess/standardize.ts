@@ -1,5 +1,4 @@
 /** `standardize`: (x - mean) / std per feature, fitted on the training split (population std; 1 where it is 0). */
-import { OptionChecker } from '../errors.js';
 import { asFloat, type Fitted, type PreprocessorKind, type Samples } from './preprocessor.js';
 
 const f = Math.fround;
@@ -29,12 +28,9 @@ export function featureStats(x: Samples): { mean: number[]; std: number[]; min: 
 
 export const standardize: PreprocessorKind<Record<string, never>, StandardizeFitted> = {
   type: 'standardize',
-  validate(spec, where) {
-    const c = new OptionChecker(spec, where);
-    c.keys(['type']);
-    c.done();
-    return {};
-  },
+  description: 'per feature (x - mean) / std, fitted on the training part (tabular data)',
+  options: {},
+  create: () => ({}),
   fit(_s, train) {
     const { mean, std } = featureStats(train);
     return { type: 'standardize', mean, std };

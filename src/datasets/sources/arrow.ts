@@ -8,7 +8,8 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { tableFromIPC, type Table, type Vector } from 'apache-arrow';
-import { DatasetError, OptionChecker } from '../errors.js';
+import { DatasetError } from '../errors.js';
+import { arr, opt, str } from '../../config/schema.js';
 import type { DatasetSource, IngestedData } from '../types.js';
 import { SHAPE_KEY } from '../arrow-format.js';
 import { arrowLayoutProblem } from '../arrow-check.js';
@@ -26,14 +27,13 @@ export interface ArrowOptions {
   classes?: string[];
 }
 
-function validate(o: Record<string, unknown>, where: string): ArrowOptions {
-  const c = new OptionChecker(o, where);
-  c.keys(['type', 'path', 'image', 'features', 'label', 'classes']);
-  const opts: ArrowOptions = { path: resolve(c.str('path')), image: c.optStr('image'), features: c.strings('features'), label: c.str('label', 'label'), classes: c.strings('classes') };
-  if ((opts.image === undefined) === (opts.features === undefined)) c.issues.push(`${where}: give exactly one of "image" (an image column) or "features" (feature columns)`);
-  c.done();
-  return opts;
-}
+const options = {
+  path: str({ minLength: 1, doc: 'an Arrow IPC (Feather v2) file' }),
+  image: opt(str({ minLength: 1, doc: 'the image column (FixedSizeBinary or FixedSizeList<UInt8>); or give features' })),
+  features: opt(arr(str({ minLength: 1 }), { doc: 'numeric feature columns, or one FixedSizeList column; or give image' })),
+  label: str({ minLength: 1, default: 'label', doc: 'the label column' }),
+  classes: opt(arr(str(), { doc: 'class names in label order (default: sorted distinct label values)' })),
+};
 
 function column(t: Table, name: string, file: string, what: string): Vector {
   const v = t.getChild(name);
@@ -128,9 +128,12 @@ async function ingest(o: ArrowOptions): Promise<IngestedData> {
 }
 
 export const arrowSource: DatasetSource<ArrowOptions> = {
-  name: 'arrow',
-  describe: 'an Arrow IPC / Feather v2 file with an image column or numeric feature columns and a label column',
-  validate,
+  type: 'arrow',
+  description: 'an Arrow IPC / Feather v2 file with an image column or numeric feature columns and a label column',
+  options,
+  check: (o: { image?: string; features?: string[] }, path: string) => ((o.image === undefined) === (o.features === undefined)
+    ? `expected exactly one of ${path}.image (an image column) or ${path}.features (feature columns) but got ${o.image === undefined ? 'neither' : 'both'}` : undefined),
+  create: (r: ArrowOptions): ArrowOptions => ({ ...r, path: resolve(r.path) }),
   files: async (o) => {
     await requireFile(o.path, 'the Arrow file');
     return [{ key: 'file', path: o.path }];

@@ -3,20 +3,15 @@
  * 8x8 images as 64 features in [0, 1]) and `iris` (150 samples, 4 features in cm). Attribution:
  * data/builtin/ATTRIBUTION.md.
  */
-import { OptionChecker } from '../errors.js';
 import { builtinDataPath, loadDigits, loadIris, type TabularDataset } from '../builtin.js';
 import type { DatasetSource, IngestedData } from '../types.js';
 
 function builtin(name: string, describe: string, file: string, load: () => TabularDataset, featureNames: string[]): DatasetSource<Record<string, never>> {
   return {
-    name,
-    describe,
-    validate: (o, where) => {
-      const c = new OptionChecker(o, where);
-      c.keys(['type']);
-      c.done();
-      return {};
-    },
+    type: name,
+    description: describe,
+    options: {},
+    create: () => ({}),
     files: async () => [{ key: file, path: builtinDataPath(file) }],
     keyOptions: () => ({}),
     ingest: async (): Promise<IngestedData> => {

@@ -6,7 +6,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import { DatasetError, OptionChecker } from '../errors.js';
+import { DatasetError } from '../errors.js';
+import { arr, check, oneOf, opt, str } from '../../config/schema.js';
 import type { DatasetSource, IngestedData, OnError, SkippedItem } from '../types.js';
 import { csvHeader, parseCsv } from './csv-parse.js';
 import { requireFile } from './fs-helpers.js';
@@ -30,25 +31,17 @@ export interface CsvOptions {
 
 const MISSING = ['fail', 'skip_row', 'fill_mean', 'fill_zero'] as const;
 
-function validate(o: Record<string, unknown>, where: string): CsvOptions {
-  const c = new OptionChecker(o, where);
-  c.keys(['type', 'path', 'label', 'features', 'delimiter', 'missingValues', 'missing', 'classes', 'onError']);
-  const delimiter = c.str('delimiter', ',');
-  if (delimiter.length !== 1 || delimiter === '"' || delimiter === '\n') c.fail('delimiter', 'one character other than a quote or newline', o.delimiter);
-  const opts: CsvOptions = {
-    path: resolve(c.str('path')),
-    label: c.str('label'),
-    features: c.strings('features'),
-    delimiter,
-    missingValues: c.strings('missingValues', ['', 'NA', 'NaN', 'nan', 'null', '?'])!,
-    missing: c.oneOf('missing', MISSING, 'fail'),
-    classes: c.strings('classes'),
-    onError: c.oneOf('onError', ['fail', 'skip'] as const, 'fail'),
-  };
-  if (opts.features?.length === 0) c.fail('features', 'a non-empty array of column names (or leave it out for every column but the label)', o.features);
-  c.done();
-  return opts;
-}
+const options = {
+  path: str({ minLength: 1, doc: 'the CSV file (a header line, then one sample per row)' }),
+  label: str({ minLength: 1, doc: 'header name of the label column' }),
+  features: opt(check(arr(str(), { doc: 'feature columns in order (default: every column but the label)' }), (v, path) => (v.length ? undefined : `expected a non-empty array of column names (or leave it out for every column but the label) for ${path} but got []`))),
+  delimiter: check(str({ default: ',', doc: 'field separator: one character' }), (v, path) => (v.length === 1 && v !== '"' && v !== '\n' ? undefined
+    : `expected one character other than a quote or newline for ${path} but got ${JSON.stringify(v)}`)),
+  missingValues: arr(str(), { default: ['', 'NA', 'NaN', 'nan', 'null', '?'], doc: 'fields read as missing' }),
+  missing: oneOf(MISSING, { default: 'fail', doc: 'a missing feature: fail, skip_row, or impute with fill_mean / fill_zero' }),
+  classes: opt(arr(str(), { doc: 'class names in label order; other label values are errors' })),
+  onError: oneOf(['fail', 'skip'] as const, { default: 'fail', doc: "a malformed row: 'fail' stops, 'skip' leaves it out and lists it" }),
+};
 
 function sortClasses(values: string[]): string[] {
   const numeric = values.every((v) => v.trim() !== '' && Number.isFinite(Number(v)));
@@ -123,9 +116,10 @@ async function ingest(o: CsvOptions): Promise<IngestedData> {
 }
 
 export const csvSource: DatasetSource<CsvOptions> = {
-  name: 'csv',
-  describe: 'a CSV file: numeric feature columns and a categorical label column named in the header',
-  validate,
+  type: 'csv',
+  description: 'a CSV file: numeric feature columns and a categorical label column named in the header',
+  options,
+  create: (r: CsvOptions): CsvOptions => ({ ...r, path: resolve(r.path) }),
   files: async (o) => {
     await requireFile(o.path, 'the csv file');
     return [{ key: 'file', path: o.path }];

@@ -5,7 +5,8 @@
 import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { resolve } from 'node:path';
-import { DatasetError, OptionChecker } from '../errors.js';
+import { DatasetError } from '../errors.js';
+import { arr, opt, str } from '../../config/schema.js';
 import type { DatasetSource, IngestedData } from '../types.js';
 import { requireFile } from './fs-helpers.js';
 
@@ -17,13 +18,11 @@ export interface IdxOptions {
   classes?: string[];
 }
 
-function validate(o: Record<string, unknown>, where: string): IdxOptions {
-  const c = new OptionChecker(o, where);
-  c.keys(['type', 'images', 'labels', 'classes']);
-  const opts = { images: resolve(c.str('images')), labels: resolve(c.str('labels')), classes: c.strings('classes') };
-  c.done();
-  return opts;
-}
+const options = {
+  images: str({ minLength: 1, doc: 'the IDX image file (e.g. train-images-idx3-ubyte, optionally .gz)' }),
+  labels: str({ minLength: 1, doc: 'the IDX label file (e.g. train-labels-idx1-ubyte, optionally .gz)' }),
+  classes: opt(arr(str(), { doc: "class names in label order (default '0'..'max label')" })),
+};
 
 /** Parses one IDX file: uint8 element type only (what MNIST and its relatives use). */
 export function parseIdx(bytes: Uint8Array, file: string): { dims: number[]; data: Uint8Array } {
@@ -64,9 +63,10 @@ async function ingest(o: IdxOptions): Promise<IngestedData> {
 }
 
 export const idxSource: DatasetSource<IdxOptions> = {
-  name: 'idx',
-  describe: 'MNIST-format IDX image and label files, gzipped or not',
-  validate,
+  type: 'idx',
+  description: 'MNIST-format IDX image and label files, gzipped or not',
+  options,
+  create: (r: { images: string; labels: string; classes?: string[] }): IdxOptions => ({ images: resolve(r.images), labels: resolve(r.labels), classes: r.classes }),
   files: async (o) => {
     await requireFile(o.images, 'the IDX images file');
     await requireFile(o.labels, 'the IDX labels file');

@@ -6,7 +6,8 @@
 import { readdir } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
 import sharp from 'sharp';
-import { DatasetError, OptionChecker } from '../errors.js';
+import { DatasetError } from '../errors.js';
+import { arr, check, int, oneOf, opt, str, type Schema } from '../../config/schema.js';
 import type { DatasetSource, IngestContext, IngestedData, OnError, SkippedItem } from '../types.js';
 import { requireDir } from './fs-helpers.js';
 
@@ -28,21 +29,29 @@ export interface ImageFolderOptions {
 
 const EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif'];
 
-function validate(o: Record<string, unknown>, where: string): ImageFolderOptions {
-  const c = new OptionChecker(o, where);
-  c.keys(['type', 'path', 'size', 'channels', 'fit', 'extensions', 'onError', 'concurrency']);
-  const opts: ImageFolderOptions = {
-    path: resolve(c.str('path')),
-    size: c.size('size'),
-    channels: c.oneOf('channels', [1, 3] as const, 3),
-    fit: c.oneOf('fit', ['fill', 'cover', 'contain'] as const, 'fill'),
-    extensions: (c.strings('extensions', EXTENSIONS) ?? EXTENSIONS).map((e) => (e.startsWith('.') ? e : `.${e}`).toLowerCase()),
-    onError: c.oneOf('onError', ['fail', 'skip'] as const, 'fail'),
-    concurrency: c.int('concurrency', 8, 1, 256),
-  };
-  c.done();
-  return opts;
-}
+const SIZE_DOC = '[height, width] (or one number for a square) every image is resized to; without it all images must share one size';
+const sizeOk = (x: unknown) => typeof x === 'number' && Number.isInteger(x) && x >= 1 && x <= 16384;
+
+/** `size`: n or [height, width], each 1..16384. */
+const size: Schema<number | number[] | undefined> = {
+  doc: SIZE_DOC, optional: true,
+  parse(v, path, issues) {
+    if (sizeOk(v) || (Array.isArray(v) && v.length === 2 && v.every(sizeOk))) return v as number | number[];
+    issues.push({ path, message: `expected a positive integer or [height, width] for ${path} but got ${JSON.stringify(v)}` });
+    return undefined;
+  },
+  json: () => ({ description: SIZE_DOC, oneOf: [{ type: 'integer', minimum: 1, maximum: 16384 }, { type: 'array', items: { type: 'integer', minimum: 1, maximum: 16384 }, minItems: 2, maxItems: 2 }] }),
+};
+
+const options = {
+  path: str({ minLength: 1, doc: 'a folder with one subfolder of images per class' }),
+  size,
+  channels: check(int({ default: 3, doc: '1 (grayscale) or 3 (RGB); alpha is dropped' }), (v, path) => (v === 1 || v === 3 ? undefined : `expected one of 1, 3 for ${path} but got ${v}`)),
+  fit: oneOf(['fill', 'cover', 'contain'] as const, { default: 'fill', doc: 'how a resize keeps the aspect ratio: fill stretches, cover crops, contain pads' }),
+  extensions: arr(str({ minLength: 1 }), { default: EXTENSIONS, doc: 'file extensions read as images' }),
+  onError: oneOf(['fail', 'skip'] as const, { default: 'fail', doc: "an unreadable image: 'fail' stops, 'skip' leaves it out and lists it" }),
+  concurrency: int({ min: 1, max: 256, default: 8, doc: 'images decoded at once' }),
+};
 
 /** Class folders and their image files (relative `class/file`), sorted; checks the layout. */
 async function scan(o: ImageFolderOptions): Promise<{ classes: string[]; files: string[][] }> {
@@ -128,9 +137,15 @@ async function ingest(o: ImageFolderOptions, ctx: IngestContext): Promise<Ingest
 }
 
 export const imageFolderSource: DatasetSource<ImageFolderOptions> = {
-  name: 'image_folder',
-  describe: 'a folder with one subfolder of images per class, decoded with sharp and resized at ingest',
-  validate,
+  type: 'image_folder',
+  description: 'a folder with one subfolder of images per class, decoded with sharp and resized at ingest',
+  options,
+  create: (r: Omit<ImageFolderOptions, 'size'> & { size?: number | number[] }): ImageFolderOptions => ({
+    ...r,
+    path: resolve(r.path),
+    size: r.size === undefined ? undefined : typeof r.size === 'number' ? [r.size, r.size] : [r.size[0], r.size[1]],
+    extensions: r.extensions.map((e) => (e.startsWith('.') ? e : `.${e}`).toLowerCase()),
+  }),
   files: async (o) => {
     const { files } = await scan(o);
     return files.flat().map((name) => ({ key: name, path: join(o.path, name) }));

@@ -2,7 +2,7 @@
  * The one-cycle policy (Smith, as PyTorch's OneCycleLR with cosine annealing): from
  * maxLr/divFactor up to maxLr over pctStart of the run, then down to maxLr/(divFactor*finalDivFactor).
  */
-import { num, opt } from '../../config/schema.js';
+import { num, opt } from '../config/schema.js';
 import type { ScheduleDef } from './schedule.js';
 
 export interface OneCycleOptions { maxLr?: number; pctStart: number; divFactor: number; finalDivFactor: number }
@@ -10,7 +10,7 @@ export interface OneCycleOptions { maxLr?: number; pctStart: number; divFactor: 
 const cosAnneal = (start: number, end: number, pct: number) => end + ((start - end) / 2) * (1 + Math.cos(Math.PI * pct));
 
 export const oneCycle: ScheduleDef<OneCycleOptions> = {
-  name: 'one_cycle', doc: 'warm up to maxLr, then anneal far below the start (super-convergence)',
+  type: 'one_cycle', description: 'warm up to maxLr, then anneal far below the start (super-convergence)',
   options: {
     maxLr: opt(num({ exclusiveMin: 0, doc: 'peak rate (default: the optimizer lr)' })),
     pctStart: num({ exclusiveMin: 0, max: 1, default: 0.3, doc: 'fraction of the run spent rising' }),

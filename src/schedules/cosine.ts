@@ -2,13 +2,13 @@
  * Cosine annealing with linear warmup: the rate rises from lr/warmupSteps to lr over warmupSteps,
  * then follows half a cosine from lr down to minLr at the last step.
  */
-import { int, num } from '../../config/schema.js';
+import { int, num } from '../config/schema.js';
 import type { ScheduleDef } from './schedule.js';
 
 export interface CosineOptions { warmupSteps: number; minLr: number }
 
 export const cosine: ScheduleDef<CosineOptions> = {
-  name: 'cosine', doc: 'linear warmup, then cosine annealing to minLr',
+  type: 'cosine', description: 'linear warmup, then cosine annealing to minLr',
   options: {
     warmupSteps: int({ min: 0, default: 0, doc: 'optimizer steps of linear warmup' }),
     minLr: num({ min: 0, default: 0, doc: 'rate at the end of training' }),

@@ -3,7 +3,7 @@
  * same rate at the same step with no schedule state to save. Callbacks that change the rate (issue 6)
  * apply a multiplier the Trainer keeps in its state.
  */
-import type { Props } from '../../config/schema.js';
+import type { Component } from '../config/component.js';
 
 /** Where training is when a rate is asked for. */
 export interface SchedulePosition {
@@ -18,14 +18,9 @@ export interface SchedulePosition {
 /** The rate for the step about to run. */
 export type Schedule = (p: SchedulePosition) => number;
 
-/** A registered schedule: `training.lrSchedule` is `{ "type": name, ...options }`. */
-export interface ScheduleDef<O = Record<string, unknown>> {
-  readonly name: string;
-  readonly doc: string;
-  readonly options: Props;
-  /** `baseLr` is the optimizer's `lr`. */
-  create(options: O, baseLr: number): Schedule;
-}
+/** A registered schedule: `training.lrSchedule` is `{ "type": name, ...options }`; `create`'s context is the optimizer's base `lr`. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type ScheduleDef<O = any> = Component<O, Schedule, number>;
 
 /** The epoch (0-based) or step a stepped schedule counts in. */
 export function unitIndex(p: SchedulePosition, unit: 'epoch' | 'step'): number {

@@ -1,11 +1,11 @@
 /** Linear warmup from 0 to lr over warmupSteps, then linear decay to endLr at the last step. */
-import { int, num } from '../../config/schema.js';
+import { int, num } from '../config/schema.js';
 import type { ScheduleDef } from './schedule.js';
 
 export interface LinearOptions { warmupSteps: number; endLr: number }
 
 export const linear: ScheduleDef<LinearOptions> = {
-  name: 'linear', doc: 'linear warmup, then linear decay to endLr',
+  type: 'linear', description: 'linear warmup, then linear decay to endLr',
   options: {
     warmupSteps: int({ min: 0, default: 0, doc: 'optimizer steps of linear warmup' }),
     endLr: num({ min: 0, default: 0, doc: 'rate at the last step' }),
