@@ -14,14 +14,12 @@ import type { Model } from '../onnx/ir.js';
 import { RunDir } from './run-dir.js';
 import type { TrainingData } from './data.js';
 import { createTrainingData } from './managed-data.js';
-
-/** A user error whose message says what to do. */
-export const userError = (message: string) => Object.assign(new Error(message), { code: 'GYMNOS_USER' });
+import { UserError } from '../util/errors.js';
 
 /** The resolved config saved in a run directory. */
 export function runConfig(dir: string): ExperimentConfig {
   const path = resolve(dir, 'config.json');
-  if (!existsSync(path)) throw userError(`${resolve(dir)} is not a Gymnos run directory (no config.json)`);
+  if (!existsSync(path)) throw new UserError(`${resolve(dir)} is not a Gymnos run directory (no config.json)`);
   return parseExperiment(readJsonFile(path), path);
 }
 
@@ -40,7 +38,7 @@ export async function exportFromRun(dir: string, baseDir = process.cwd(), o: { b
   const cfg = runConfig(dir);
   const run = new RunDir(resolve(dir));
   const { found, skipped } = run.latestCheckpoint();
-  if (!found) throw userError(`${run.path}: no usable checkpoint${skipped.length ? ` (${skipped.map((s) => s.error).join('; ')})` : ''}`);
+  if (!found) throw new UserError(`${run.path}: no usable checkpoint${skipped.length ? ` (${skipped.map((s) => s.error).join('; ')})` : ''}`);
   const data = await configData(cfg, baseDir);
   const def = MODEL_DEFS.find((d) => d.name === cfg.model.type) as ModelDef<unknown>;
   const { type: _t, ...mo } = cfg.model;

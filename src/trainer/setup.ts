@@ -20,6 +20,7 @@ import type { TrainingData } from './data.js';
 import { createTrainingData } from './managed-data.js';
 import type { SessionFactory } from './step-runner.js';
 import type { SetupPhase } from './events.js';
+import { UserError } from '../util/errors.js';
 
 /** Where the sessions run: a registered backend name ('ort', 'null') or an instance (tests). */
 export interface BackendChoice {
@@ -110,7 +111,7 @@ export async function prepare(cfg: ExperimentConfig, sys: SystemConfig, baseDir:
       trainable: { ...built.trainable, freeze: [...(built.trainable?.freeze ?? []), ...t.trainable.freeze] }, paramGroups: built.paramGroups, clipGradNorm: t.clipGradNorm, clipGradValue: t.clipGradValue, stepsPerRun: t.stepsPerRun,
       accumulation: t.gradientAccumulation > 1, recompute: t.recompute,
     }));
-    if (art.dataInputs.length !== 1) throw Object.assign(new Error(`the model has ${art.dataInputs.length} data inputs (${art.dataInputs.map((v) => v.name).join(', ')}); the built-in datasets feed one: select it with model.inputs`), { code: 'GYMNOS_USER' });
+    if (art.dataInputs.length !== 1) throw new UserError(`the model has ${art.dataInputs.length} data inputs (${art.dataInputs.map((v) => v.name).join(', ')}); the built-in datasets feed one: select it with model.inputs`);
     const feed = new FeedAdapter(art.dataInputs[0], art.label);
     feed.check(data.inputShape, data.numClasses);
     feed.checkBatch({ batchSize: t.batchSize, evalBatchSize: t.evalBatchSize, dropLast: t.dropLast || t.stepsPerRun > 1, train: data.train, evals: ([['validation', data.validation], ['test', data.test]] as const).filter((x): x is ['validation' | 'test', NonNullable<typeof x[1]>] => x[1] !== undefined) });

@@ -62,7 +62,7 @@ for (const [kind, name, input, message] of CASES) {
   test(`${kind}: ${name}`, () => {
     assert.throws(() => parse(kind, input), (e: unknown) => {
       assert.ok(e instanceof ConfigError);
-      assert.equal(e.code, 'GYMNOS_CONFIG');
+      assert.equal(e.code, 'ERR_CONFIG');
       assert.equal(e.message, `file.json: ${message}`);
       return true;
     });

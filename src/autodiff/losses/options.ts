@@ -6,7 +6,7 @@ import { GymnosError } from '../../util/errors.js';
 
 /** An option of a loss or optimizer is unknown or out of range. */
 export class OptionError extends GymnosError {
-  readonly code = 'GYMNOS_CONFIG';
+  readonly code = 'ERR_CONFIG';
   constructor(message: string) { super(message); this.name = 'OptionError'; }
 }
 
