@@ -34,7 +34,7 @@ export interface Batch {
 }
 
 /** Static facts about an open loader. */
-export interface LoaderInfo extends NativeInfo {}
+export type LoaderInfo = NativeInfo;
 
 /** Options for `NativeLoader.open`. */
 export interface OpenOptions {

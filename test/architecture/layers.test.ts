@@ -53,6 +53,10 @@ test('the import scan sees the tree and resolves every relative import', () => {
   assert.deepEqual(graph.unresolved.map(key), [], 'imports that name no file under src/');
 });
 
+test('src/ (what tsconfig.build.json ships in dist/) imports nothing from test/, bench/ or scripts/', () => {
+  assert.deepEqual(graph.edges.filter((e) => !e.to.startsWith('src/')).map(key), [], 'shipped code must not need test code (the native oracle lives in test/native/oracle/)');
+});
+
 test('every top-level folder of src/ has a place in the layer order', () => {
   const unknown = [...new Set(graph.files.filter((f) => rank(f) < 0).map(layerOf))];
   assert.deepEqual(unknown, [], 'add the folder to LAYERS in test/architecture/imports.ts and to docs/architecture.md');

@@ -73,7 +73,7 @@ test('the table holds at least 25 cases', () => assert.ok(CASES.length >= 25));
 
 test('every problem of a file is reported at once', () => {
   assert.throws(() => parseExperiment({ dataset: { type: 'x' }, model: { type: 'mlp', hiden: [3] }, training: { epochs: -1 } }, 'e.json'),
-    (e: ConfigError) => e.issues.length === 3 && /^e\.json: 3 problems:\n  - /.test(e.message) && e.issues.map((i) => i.path).join() === 'dataset.type,model.hiden,training.epochs');
+    (e: ConfigError) => e.issues.length === 3 && /^e\.json: 3 problems:\n {2}- /.test(e.message) && e.issues.map((i) => i.path).join() === 'dataset.type,model.hiden,training.epochs');
 });
 
 const dir = mkdtempSync(join(tmpdir(), 'gymnos-config-'));

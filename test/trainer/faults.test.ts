@@ -13,7 +13,6 @@ import { existsSync, readFileSync, readdirSync, writeFileSync, copyFileSync, rmS
 import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
 import { cfg, fit, only, scripted, tempDir } from '../callbacks/helpers.js';
-import { Trainer } from '../../src/trainer/trainer.js';
 import { RunDir } from '../../src/trainer/run-dir.js';
 import { RunLock } from '../../src/trainer/run-lock.js';
 import { runConfig } from '../../src/trainer/rebuild.js';
