@@ -108,7 +108,7 @@ export async function evaluate(target: string | Model, opts: EvaluateOptions = {
   const sys = opts.system ?? parseSystem({}, 'defaults', baseDir);
   const batch = run?.training.evalBatchSize ?? DEFAULT_EVAL_BATCH;
   const data = await createTrainingData(block, {
-    batchSize: batch, evalBatchSize: batch, seed: choice.seed, dropLast: false, datasetsDir: sys.datasetsDir, cacheDir: sys.cacheDir, baseDir, signal: opts.signal,
+    batchSize: batch, evalBatchSize: batch, seed: choice.seed, dropLast: false, cacheDir: sys.cacheDir, baseDir, signal: opts.signal,
   });
   try {
     const part = data[split];

@@ -27,7 +27,7 @@ export function runConfig(dir: string): ExperimentConfig {
 export async function configData(cfg: ExperimentConfig, baseDir = process.cwd(), system?: SystemConfig): Promise<TrainingData> {
   const t = cfg.training;
   const sys = system ?? parseSystem({}, 'defaults', baseDir);
-  return createTrainingData(cfg.dataset, { batchSize: t.batchSize, evalBatchSize: t.evalBatchSize, seed: t.seed, dropLast: false, datasetsDir: sys.datasetsDir, cacheDir: sys.cacheDir, baseDir });
+  return createTrainingData(cfg.dataset, { batchSize: t.batchSize, evalBatchSize: t.evalBatchSize, seed: t.seed, dropLast: false, cacheDir: sys.cacheDir, baseDir });
 }
 
 /**

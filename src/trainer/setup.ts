@@ -98,7 +98,7 @@ export async function prepare(cfg: ExperimentConfig, sys: SystemConfig, baseDir:
   try {
     const data = dataOverride ?? await phase('data', () => createTrainingData(cfg.dataset, {
       batchSize: t.batchSize, evalBatchSize: t.evalBatchSize, seed: t.seed, dropLast: t.dropLast || t.stepsPerRun > 1,
-      datasetsDir: sys.datasetsDir, baseDir, cacheDir: sys.cacheDir, signal,
+      baseDir, cacheDir: sys.cacheDir, signal,
     }));
     const warnings = checkBatching(t, data.train.size);
     const classification = CLASSIFICATION_LOSSES.has(t.loss.type) || (data.numClasses !== undefined && t.loss.type === 'binary_cross_entropy_with_logits');

@@ -48,7 +48,7 @@ const CASES: Array<[Kind, string, unknown, string]> = [
   ['experiment', "tags not strings", { ...base, experiment: { name: 'x', tags: [1] } }, "expected a string for experiment.tags[0] but got 1"],
   ['experiment', "empty name", { ...base, experiment: { name: '' } }, "expected a non-empty string for experiment.name but got ''"],
   ['system', "runsDir number", { runsDir: 5 }, "expected a non-empty string for runsDir but got 5"],
-  ['system', "unknown key", { runDir: 'x' }, "unknown key runDir (did you mean 'runsDir'?); valid keys: $schema, runsDir, cacheDir, datasetsDir, sessionProfiles"],
+  ['system', "unknown key", { runDir: 'x' }, "unknown key runDir (did you mean 'runsDir'?); valid keys: $schema, runsDir, cacheDir, sessionProfiles"],
   ['system', "profile bad", { sessionProfiles: { fast: { intraOpThreads: 0 } } }, "sessionProfiles.fast.intraOpThreads: expected a positive integer but got 0"],
   ['system', "not object", 'x', "expected an object for (root) but got 'x'"],
   ['logging', "level bad", { level: 'verbose' }, "expected one of 'trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent' for level but got 'verbose'"],
