@@ -106,11 +106,15 @@ export async function evaluate(target: string | Model, opts: EvaluateOptions = {
   const block = parseDatasetBlock(choice.block, 'dataset', issues);
   if (!block) throw new ConfigError(choice.source, issues);
   const sys = opts.system ?? parseSystem({}, 'defaults', baseDir);
+  // the session settings are checked before any data is read (the worker starts with the first session)
+  const runSession = run?.session && !('profile' in run.session) ? run.session : undefined;
+  const sessions = new SessionManager(opts.session ?? runSession ?? { device: 'cpu' }, opts.sessionOptions);
   const batch = run?.training.evalBatchSize ?? DEFAULT_EVAL_BATCH;
-  const data = await createTrainingData(block, {
-    batchSize: batch, evalBatchSize: batch, seed: choice.seed, dropLast: false, cacheDir: sys.cacheDir, baseDir, signal: opts.signal,
-  });
+  let data: Awaited<ReturnType<typeof createTrainingData>> | undefined;
   try {
+    data = await createTrainingData(block, {
+      batchSize: batch, evalBatchSize: batch, seed: choice.seed, dropLast: false, cacheDir: sys.cacheDir, baseDir, signal: opts.signal,
+    });
     const part = data[split];
     if (!part) throw new UserError(`the dataset has no ${split} split (set dataset.split.${split})`);
     const input = dataInput(model, label);
@@ -125,21 +129,16 @@ export async function evaluate(target: string | Model, opts: EvaluateOptions = {
     }
     // createMetrics puts the loss mean first; evaluate has no loss
     const metrics = createMetrics(specs, { numClasses: data.numClasses }).slice(1);
-    const runSession = run?.session && !('profile' in run.session) ? run.session : undefined;
-    const sessions = new SessionManager(opts.session ?? runSession ?? { device: 'cpu' }, opts.sessionOptions);
-    try {
-      const s = await sessions.createSession('evaluate', encodeModel(model));
-      for await (const b of part.batches(0, 0)) {
-        opts.signal?.throwIfAborted();
-        const out = await s.run(feed.batch([b]).inputs, [output.name], { signal: opts.signal });
-        for (const m of metrics) m.update({ prediction: out[output.name], label: b.target, loss: NaN, count: b.target.dims[0] });
-        b.release?.();
-      }
-    } finally {
-      await sessions.close();
+    const s = await sessions.createSession('evaluate', encodeModel(model));
+    for await (const b of part.batches(0, 0)) {
+      opts.signal?.throwIfAborted();
+      const out = await s.run(feed.batch([b]).inputs, [output.name], { signal: opts.signal });
+      for (const m of metrics) m.update({ prediction: out[output.name], label: b.target, loss: NaN, count: b.target.dims[0] });
+      b.release?.();
     }
     return { model: label, split, samples: part.size, metrics: computeAll(metrics) };
   } finally {
-    await data.close?.();
+    await sessions.close();
+    await data?.close?.();
   }
 }

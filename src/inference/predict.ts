@@ -85,13 +85,14 @@ export async function predict(model: ModelSource, inputs: string[] | Tensor, opt
   const m = modelOf(model);
   const input = dataInput(m.model, m.label);
   const spec = inputSpec(input);
-  const x = Array.isArray(inputs) ? await readInputs(inputs, spec, opts) : fromTensor(inputs);
   const batch = opts.batchSize ?? 256;
   if (!Number.isInteger(batch) || batch < 1) throw new UserError(`expected a positive integer batch size but got ${batch}`);
-  const n = x.names.length;
-  const per = x.data.length / Math.max(1, n);
+  // the session settings are checked before any input is read
   const sessions = new SessionManager(opts.session ?? { device: 'cpu' }, opts.sessionOptions);
   try {
+    const x = Array.isArray(inputs) ? await readInputs(inputs, spec, opts) : fromTensor(inputs);
+    const n = x.names.length;
+    const per = x.data.length / Math.max(1, n);
     const session = await sessions.createSession('predict', m.bytes);
     const parts: Record<string, Tensor[]> = Object.fromEntries(session.outputNames.map((o) => [o, []]));
     for (let s = 0; s < n; s += batch) {
