@@ -26,7 +26,7 @@ import {
 import { NativeLoader } from '../src/native/loader.js';
 import { loadBinding } from '../src/native/binding.js';
 import { validatePlan, type LoaderPlan } from '../src/native/plan.js';
-import { OracleLoader, readOracleSource } from '../src/native/oracle/loader.js';
+import { OracleLoader, readOracleSource } from '../test/native/oracle/loader.js';
 
 /** Options of `benchNativeLoader`. */
 export interface NativeLoaderBenchOptions {

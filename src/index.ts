@@ -1,6 +1,7 @@
 /**
  * Gymnos, the library: `train(config, { signal })` for Node services, plus the pieces a caller
- * composes (config schemas, the Trainer and its events, metrics, schedules, sessions).
+ * composes (config schemas, the Trainer and its events, metrics, schedules, sessions), and
+ * `predict` / `evaluate` for trained models.
  */
 export { train, startTraining, type TrainHandle } from './experiment/train.js';
 export { Trainer, type TrainerOptions } from './trainer/trainer.js';
@@ -28,3 +29,4 @@ export type { Tensor, DType } from './onnx/tensor.js';
 export { sweep, writeSweepReport, type SweepOptions, type SweepResult, type SweepHandle } from './sweeps/api.js';
 export { parseSweep, loadSweepFile, type Sweep, type SweepFile } from './sweeps/sweep-file.js';
 export type { SweepEvent, TrialOutcome, TrialStatus } from './sweeps/events.js';
+export { predict, predictionRecords, evaluate, type PredictOptions, type PredictResult, type PredictRecord, type ModelSource, type EvaluateOptions, type EvaluateResult, type SplitName } from './inference/index.js';

@@ -6,17 +6,17 @@ use std::fmt;
 /// Error codes crossing the boundary (stable strings; TypeScript matches on them).
 pub mod code {
     /// The Arrow file is truncated, corrupt, or uses a layout the engine does not read.
-    pub const ARROW: &str = "ERR_GYMNOS_ARROW";
+    pub const ARROW: &str = "ERR_ARROW";
     /// The file cannot be opened or mapped.
-    pub const IO: &str = "ERR_GYMNOS_IO";
+    pub const IO: &str = "ERR_IO";
     /// The loader plan is invalid (bad JSON, bad value, or incompatible with the file's shapes).
-    pub const PLAN: &str = "ERR_GYMNOS_PLAN";
+    pub const PLAN: &str = "ERR_PLAN";
     /// A value in the data cannot be used (for example a label outside the one-hot range).
-    pub const DATA: &str = "ERR_GYMNOS_DATA";
+    pub const DATA: &str = "ERR_DATA";
     /// The loader was closed (explicitly, by an AbortSignal, or because it was collected).
-    pub const CLOSED: &str = "ERR_GYMNOS_LOADER_CLOSED";
+    pub const CLOSED: &str = "ERR_LOADER_CLOSED";
     /// An internal invariant failed (a Rust panic caught at the boundary). Please report it.
-    pub const INTERNAL: &str = "ERR_GYMNOS_INTERNAL";
+    pub const INTERNAL: &str = "ERR_INTERNAL";
 }
 
 /// A core error: stable code plus a human message.

@@ -1,6 +1,7 @@
 //! The loader plan: plain data, validated fully by TypeScript (`src/native/plan.ts`) and handed
 //! over once as JSON. This module re-checks types and ranges defensively (a bad plan must be an
-//! error, never a panic); shape-dependent checks happen in `pipeline.rs` once the file is open.
+//! error, never a panic); shape-dependent checks happen once the file is open (`dataset.rs` for
+//! the columns, `batch.rs` for the plan against them).
 use crate::error::{Error, Result};
 use crate::json::{parse, Json};
 

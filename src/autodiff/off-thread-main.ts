@@ -8,7 +8,8 @@ let reply: BuildReply;
 try {
   reply = { ok: true, artifacts: buildTrainingArtifacts(model, spec) };
 } catch (e) {
-  const err = e as Error & { code?: unknown };
-  reply = { ok: false, error: { name: err?.name ?? 'Error', message: err?.message ?? String(e), code: typeof err?.code === 'string' ? err.code : undefined, stack: err?.stack } };
+  const err = e as Error & { code?: unknown; hint?: unknown };
+  const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  reply = { ok: false, error: { name: err?.name ?? 'Error', message: err?.message ?? String(e), code: text(err?.code), hint: text(err?.hint), stack: err?.stack } };
 }
 parentPort!.postMessage(reply);

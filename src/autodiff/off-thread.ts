@@ -5,11 +5,12 @@
  */
 import { Worker } from 'node:worker_threads';
 import { resolveWorkerEntry } from '../util/worker-entry.js';
+import { ForwardedError } from '../util/errors.js';
 import type { Model } from '../onnx/ir.js';
 import type { TrainingArtifacts, TrainingSpec } from './artifacts.js';
 
 export interface BuildRequest { model: Model; spec: TrainingSpec }
-export type BuildReply = { ok: true; artifacts: TrainingArtifacts } | { ok: false; error: { name: string; message: string; code?: string; stack?: string } };
+export type BuildReply = { ok: true; artifacts: TrainingArtifacts } | { ok: false; error: { name: string; message: string; code?: string; hint?: string; stack?: string } };
 
 /** `buildTrainingArtifacts(model, spec)` in a worker thread. */
 export function buildTrainingArtifactsOffThread(model: Model, spec: TrainingSpec): Promise<TrainingArtifacts> {
@@ -21,9 +22,7 @@ export function buildTrainingArtifactsOffThread(model: Model, spec: TrainingSpec
       settled = true;
       void worker.terminate();
       if (reply.ok) { resolve(reply.artifacts); return; }
-      const e = new Error(reply.error.message) as Error & { code?: string };
-      e.name = reply.error.name;
-      if (reply.error.code) e.code = reply.error.code;
+      const e = new ForwardedError(reply.error);
       e.stack = `${e.name}: ${e.message}\n    (built in a worker thread)\n${reply.error.stack?.split('\n').slice(1).join('\n') ?? ''}`;
       reject(e);
     });

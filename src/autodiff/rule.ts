@@ -74,6 +74,6 @@ export interface GradRuleFamily {
 
 /** Gradient rules and the model graph disagree: names the node, the op and what to do. */
 export class AutodiffError extends GymnosError {
-  readonly code = 'GYMNOS_AUTODIFF';
+  readonly code = 'ERR_AUTODIFF';
   constructor(message: string) { super(message); this.name = 'AutodiffError'; }
 }

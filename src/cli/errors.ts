@@ -4,18 +4,12 @@
  * `gymnosd: <message>` with its hint on the same line as `(hint: ...)`, and exits 2. Anything else
  * is a bug: the stack, a request to report it, exit 1.
  */
-import { GymnosError, asEnvironmentError, isUserError } from '../util/errors.js';
-export { isUserError };
+import { UserError, asEnvironmentError, isUserError } from '../util/errors.js';
+export { isUserError, UserError };
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USER_ERROR = 2;
-
-/** An error caused by the user's input; gymnosd prints its message and exits 2. */
-export class UserError extends GymnosError {
-  readonly code = 'GYMNOS_USER';
-  constructor(message: string, options?: { cause?: unknown; hint?: string }) { super(message, options); this.name = 'UserError'; }
-}
 
 /** The one line gymnosd prints for a user-facing error (without the trailing newline). */
 export function userErrorLine(e: unknown): string {

@@ -15,7 +15,6 @@ export const systemSchemaOf = (session: Schema<Record<string, unknown>> = anySes
   $schema: str({ default: '', doc: 'ignored; lets editors find the schema' }),
   runsDir: str({ minLength: 1, default: 'runs', doc: 'where run directories are created (<runsDir>/<experiment>/<id>)' }),
   cacheDir: str({ minLength: 1, default: '.gymnos/cache', doc: 'dataset cache (Arrow files)' }),
-  datasetsDir: str({ minLength: 1, default: 'datasets', doc: 'where user datasets are looked up' }),
   sessionProfiles: record(session, { default: {}, doc: 'named session blocks an experiment selects with session.profile' }),
 });
 
@@ -30,7 +29,7 @@ export function parseSystem(raw: unknown, source: string, baseDir: string, found
   const r = schema.parse(raw, '', issues);
   if (!r || issues.length) throw new ConfigError(source, issues);
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
-  return { ...r, runsDir: abs(r.runsDir), cacheDir: abs(r.cacheDir), datasetsDir: abs(r.datasetsDir), source: found };
+  return { ...r, runsDir: abs(r.runsDir), cacheDir: abs(r.cacheDir), source: found };
 }
 
 /** Finds and loads system.json (see files.ts for the search), or the defaults. */

@@ -49,8 +49,6 @@ export interface DataContext {
   /** Seed of splits and shuffling. */
   seed: number;
   dropLast: boolean;
-  /** Directory of user datasets (system.json `datasetsDir`). */
-  datasetsDir: string;
   /** The directory relative paths in the experiment resolve against. */
   baseDir: string;
   /** The dataset cache (system.json `cacheDir`); default `<baseDir>/.gymnos/cache`. */

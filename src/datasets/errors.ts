@@ -6,7 +6,7 @@ import { GymnosError } from '../util/errors.js';
 
 /** A problem with the user's data or dataset options. */
 export class DatasetError extends GymnosError {
-  readonly code = 'GYMNOS_DATASET';
+  readonly code = 'ERR_DATASET';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'DatasetError';

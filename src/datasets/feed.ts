@@ -13,6 +13,7 @@ export interface Batch {
   inputs: Record<string, Tensor>;
   label: Tensor;
 }
+import { UserError } from '../util/errors.js';
 
 /** Concatenates tensors along the first axis. */
 export function concatRows(ts: Tensor[]): Tensor {
@@ -39,10 +40,10 @@ export class FeedAdapter {
     const want = this.input.shape!.slice(1);
     const per = sampleShape.reduce((a, b) => a * b, 1);
     const need = want.every((d) => typeof d === 'number') ? (want as number[]).reduce((a, b) => a * b, 1) : per;
-    if (per !== need) throw Object.assign(new Error(`the dataset's samples are [${sampleShape}] (${per} values) but model input '${this.input.name}' takes [${want.join(', ')}] (${need} values); pick a matching model or dataset`), { code: 'GYMNOS_USER' });
+    if (per !== need) throw new UserError(`the dataset's samples are [${sampleShape}] (${per} values) but model input '${this.input.name}' takes [${want.join(', ')}] (${need} values); pick a matching model or dataset`);
     const ls = this.label.shape ?? [];
     if (this.label.dtype !== 'int64' && ls.length === 2 && typeof ls[1] === 'number' && numClasses && ls[1] !== numClasses) {
-      throw Object.assign(new Error(`the loss needs labels of width ${ls[1]} but the dataset has ${numClasses} classes`), { code: 'GYMNOS_USER' });
+      throw new UserError(`the loss needs labels of width ${ls[1]} but the dataset has ${numClasses} classes`);
     }
   }
 

@@ -2,13 +2,9 @@
 import { GymnosError } from '../util/errors.js';
 
 /** Stable codes set by the addon (see native/src/error.rs). */
-export type NativeErrorCode =
-  | 'ERR_GYMNOS_ARROW'
-  | 'ERR_GYMNOS_IO'
-  | 'ERR_GYMNOS_PLAN'
-  | 'ERR_GYMNOS_DATA'
-  | 'ERR_GYMNOS_LOADER_CLOSED'
-  | 'ERR_GYMNOS_INTERNAL';
+export const NATIVE_ERROR_CODES = ['ERR_ARROW', 'ERR_IO', 'ERR_PLAN', 'ERR_DATA', 'ERR_LOADER_CLOSED', 'ERR_INTERNAL'] as const;
+export type NativeErrorCode = (typeof NATIVE_ERROR_CODES)[number];
+const NATIVE_CODES: ReadonlySet<string> = new Set(NATIVE_ERROR_CODES);
 
 /** An error raised by the native loader; `cause` is the addon's original error. */
 export class NativeLoaderError extends GymnosError {
@@ -23,8 +19,8 @@ export function wrapNativeError(e: unknown, context: string): Error {
   if (e instanceof NativeLoaderError) return e;
   const code = (e as { code?: unknown })?.code;
   const msg = e instanceof Error ? e.message : String(e);
-  if (typeof code === 'string' && code.startsWith('ERR_GYMNOS_')) {
+  if (typeof code === 'string' && NATIVE_CODES.has(code)) {
     return new NativeLoaderError(code as NativeErrorCode, `${context}: ${msg}`, { cause: e });
   }
-  return new NativeLoaderError('ERR_GYMNOS_INTERNAL', `${context}: ${msg}`, { cause: e });
+  return new NativeLoaderError('ERR_INTERNAL', `${context}: ${msg}`, { cause: e });
 }

@@ -1,6 +1,6 @@
 /**
  * The native data engine's public TypeScript API: plan types and validation, the loader, errors,
- * helpers. The oracle (`./oracle/*`) is for tests and benchmarks only and is not re-exported.
+ * helpers. Its TypeScript oracle (test/native/oracle/) lives with the tests and is not shipped.
  */
 export { NativeLoader, type Batch, type LoaderInfo, type OpenOptions } from './loader.js';
 export {
@@ -18,4 +18,3 @@ export {
 } from './plan.js';
 export { NativeLoaderError, type NativeErrorCode } from './errors.js';
 export { loadBinding, addonPath, platformTag, type NativeStats } from './binding.js';
-export { SHAPE_KEY } from './oracle/loader.js';

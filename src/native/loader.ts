@@ -34,7 +34,7 @@ export interface Batch {
 }
 
 /** Static facts about an open loader. */
-export interface LoaderInfo extends NativeInfo {}
+export type LoaderInfo = NativeInfo;
 
 /** Options for `NativeLoader.open`. */
 export interface OpenOptions {
@@ -75,7 +75,7 @@ export class NativeLoader implements AsyncIterable<Batch> {
 
   /**
    * Validates `plan`, opens the file and starts the worker pool (prefetching begins at once).
-   * @throws PlanError for an invalid plan; NativeLoaderError (code ERR_GYMNOS_ARROW, _IO, _PLAN)
+   * @throws PlanError for an invalid plan; NativeLoaderError (code ERR_ARROW, _IO, _PLAN)
    *   when the file or its schema does not fit the plan.
    */
   static open(plan: LoaderPlan, options: OpenOptions = {}): NativeLoader {
@@ -98,11 +98,11 @@ export class NativeLoader implements AsyncIterable<Batch> {
 
   /**
    * The next batch, or null after the last epoch. Never blocks the event loop.
-   * @throws NativeLoaderError (e.g. ERR_GYMNOS_DATA for a label out of range), AbortError after abort.
+   * @throws NativeLoaderError (e.g. ERR_DATA for a label out of range), AbortError after abort.
    */
   async next(): Promise<Batch | null> {
     if (this.#signal?.aborted) throw abortError(this.#signal);
-    if (this.#handle === null) throw new NativeLoaderError('ERR_GYMNOS_LOADER_CLOSED', 'the loader is closed');
+    if (this.#handle === null) throw new NativeLoaderError('ERR_LOADER_CLOSED', 'the loader is closed');
     let raw: NativeBatch | null;
     try {
       raw = await this.#binding.next(this.#handle);

@@ -135,7 +135,7 @@ export type NormalizedTransform =
 
 /** Thrown by `validatePlan`; `issues` lists every problem found. */
 export class PlanError extends GymnosError {
-  readonly code = 'ERR_GYMNOS_PLAN';
+  readonly code = 'ERR_PLAN';
   constructor(readonly issues: string[]) {
     super(`invalid loader plan:\n  - ${issues.join('\n  - ')}`);
     this.name = 'PlanError';

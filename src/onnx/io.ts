@@ -19,7 +19,7 @@ import { printable } from '../util/printable.js';
  * (printable()), so a message never carries raw control bytes to a terminal.
  */
 export class OnnxFormatError extends GymnosError {
-  readonly code = 'GYMNOS_ONNX_FORMAT';
+  readonly code = 'ERR_ONNX_FORMAT';
   constructor(message: string, options?: { cause?: unknown }) {
     super(printable(message), options);
     this.name = 'OnnxFormatError';

@@ -25,7 +25,7 @@ const REDUCE_ATTR_UNTIL_18 = [
 
 /** A model that cannot be converted: names the file or node and what would fix it. */
 export class OpsetError extends GymnosError {
-  readonly code = 'GYMNOS_OPSET';
+  readonly code = 'ERR_OPSET';
   constructor(message: string) { super(message); this.name = 'OpsetError'; }
 }
 

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { esc, lineChart, type Series } from './chart.js';
+import { UserError } from '../util/errors.js';
 
 interface Row { kind: 'epoch' | 'test'; epoch: number; step: number; lr?: number; train?: Record<string, unknown>; validation?: Record<string, unknown>; test?: Record<string, unknown>; seconds?: number; peak_rss_mb?: number }
 
@@ -46,7 +47,7 @@ const readJson = (p: string) => (existsSync(p) ? JSON.parse(readFileSync(p, 'utf
 /** Reads a run directory; fails with the remedy when it is not one. */
 export function readRun(dir: string): RunData {
   const jsonl = join(dir, 'metrics.jsonl');
-  if (!existsSync(join(dir, 'config.json'))) throw Object.assign(new Error(`${dir} is not a run directory (no config.json); pass the folder gymnosd train printed`), { code: 'GYMNOS_USER' });
+  if (!existsSync(join(dir, 'config.json'))) throw new UserError(`${dir} is not a run directory (no config.json); pass the folder gymnosd train printed`);
   const rows = existsSync(jsonl) ? readFileSync(jsonl, 'utf8').split('\n').filter((l) => l.trim()).flatMap((l) => { try { return [JSON.parse(l) as Row]; } catch { return []; } }) : [];
   const dataset = readJson(join(dir, 'dataset.json'));
   return { name: basename(dir), config: readJson(join(dir, 'config.json')), platform: readJson(join(dir, 'platform.json')), state: readJson(join(dir, 'state.json')), rows, classes: Array.isArray(dataset?.classes) ? dataset.classes as string[] : undefined, notes: readNotes(dir) };

@@ -25,6 +25,7 @@ import type { SweepManifest, TrialJob } from './sweep-dir.js';
 import type { SweepEvent, TrialOutcome } from './events.js';
 import type { SystemConfig } from '../config/system.js';
 import type { Callback } from '../trainer/events.js';
+import { UserError } from '../util/errors.js';
 
 export const QUEUE = 'gymnos-trials';
 const STOP_CHANNEL = 'gymnos:sweep-stop';
@@ -38,7 +39,7 @@ export async function connect(url: string): Promise<Redis> {
     await r.connect();
   } catch (e) {
     r.disconnect();
-    throw Object.assign(new Error(`cannot reach Redis at ${url} (${(e as Error).message}); start one (Debian: apt-get install redis-server) and pass its URL with --redis redis://host:port`), { code: 'GYMNOS_USER', cause: e });
+    throw new UserError(`cannot reach Redis at ${url} (${(e as Error).message}); start one (Debian: apt-get install redis-server) and pass its URL with --redis redis://host:port`, { cause: e });
   }
   return r;
 }
@@ -77,7 +78,7 @@ export async function sweepRecord(redis: Redis, id: string): Promise<{ manifest:
   const h = await redis.hgetall(sweepKey(id));
   if (!h.manifest) {
     const known = await redis.smembers('gymnos:sweeps');
-    throw Object.assign(new Error(`no sweep '${id}' in this Redis; known sweeps: ${known.length ? known.sort().join(', ') : '(none)'}`), { code: 'GYMNOS_USER' });
+    throw new UserError(`no sweep '${id}' in this Redis; known sweeps: ${known.length ? known.sort().join(', ') : '(none)'}`);
   }
   return { manifest: JSON.parse(h.manifest) as SweepManifest, dir: h.dir, status: h.status };
 }
@@ -158,7 +159,7 @@ export async function runQueueWorker(url: string, o: QueueWorkerOptions): Promis
     } catch (e) {
       const msg = (e as Error).message;
       if (isUserFailure(e)) throw new UnrecoverableError(msg);
-      if ((e as { code?: string }).code === 'GYMNOS_REQUEUE') throw e; // back to the queue (one attempt used)
+      if ((e as { code?: string }).code === 'ERR_REQUEUE') throw e; // back to the queue (one attempt used)
       if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) recordFailure(j, name, `failed ${job.attemptsMade + 1} time(s); last: ${msg}`, o.onEvent);
       throw e;
     } finally {

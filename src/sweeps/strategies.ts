@@ -14,6 +14,7 @@
  */
 import { Rng } from '../util/rng.js';
 import { fromUnit, gridValues, type Params, type Space } from './space.js';
+import { UserError } from '../util/errors.js';
 
 export type Strategy = { type: 'grid'; points: number } | { type: 'random' } | { type: 'halton' };
 
@@ -39,7 +40,7 @@ function digitPermutation(base: number, rng: Rng): number[] {
 
 /** The first `n` points of the scrambled Halton sequence in `dims` dimensions (indices 1..n). */
 export function halton(n: number, dims: number, seed: number): number[][] {
-  if (dims > PRIMES.length) throw Object.assign(new Error(`the halton strategy supports at most ${PRIMES.length} parameters; use random for ${dims}`), { code: 'GYMNOS_USER' });
+  if (dims > PRIMES.length) throw new UserError(`the halton strategy supports at most ${PRIMES.length} parameters; use random for ${dims}`);
   const rng = new Rng(seed);
   const perms = PRIMES.slice(0, dims).map((b) => digitPermutation(b, rng));
   return Array.from({ length: n }, (_, k) => perms.map((perm, d) => radicalInverse(k + 1, PRIMES[d], perm)));

@@ -14,6 +14,7 @@ import type { AshaOptions } from './asha.js';
 import type { Param, Params } from './space.js';
 import type { Sweep, TrialSpec } from './sweep-file.js';
 import type { SweepEvent, TrialOutcome, TrialStatus } from './events.js';
+import { UserError } from '../util/errors.js';
 
 /** sweep.json */
 export interface SweepManifest {
@@ -77,7 +78,7 @@ export interface SweepData { dir: string; manifest: SweepManifest; outcomes: Map
 
 export function readSweepDir(dir: string): SweepData {
   const manifest = readJson<SweepManifest>(join(dir, 'sweep.json'));
-  if (!manifest) throw Object.assign(new Error(`${dir} is not a sweep directory (no readable sweep.json); pass the folder gymnosd sweep run/start printed`), { code: 'GYMNOS_USER' });
+  if (!manifest) throw new UserError(`${dir} is not a sweep directory (no readable sweep.json); pass the folder gymnosd sweep run/start printed`);
   const outcomes = new Map<string, TrialOutcome>();
   const tdir = join(dir, 'trials');
   for (const t of existsSync(tdir) ? readdirSync(tdir) : []) {

@@ -14,7 +14,7 @@ import type { Callback, TrainerEvent } from '../trainer/events.js';
 import type { SystemConfig } from '../config/system.js';
 import { ConfigError } from '../config/errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { isUserError } from '../util/errors.js';
+import { GymnosError, isUserError } from '../util/errors.js';
 import { ashaCallback, type RungStore } from './asha.js';
 import { appendEvent, trialDir, type TrialJob } from './sweep-dir.js';
 import type { SweepEvent, TrialOutcome } from './events.js';
@@ -33,10 +33,16 @@ export interface TrialOptions {
 
 /**
  * The abort reason a worker gives its trials when it shuts down (SIGTERM): such a trial is not
- * over; `runTrial` throws (code GYMNOS_REQUEUE) so the queue hands it to another worker, which
+ * over; `runTrial` throws (code ERR_REQUEUE) so the queue hands it to another worker, which
  * resumes it. Any other abort stops the trial for good ('stopped').
  */
 export const WORKER_SHUTDOWN = 'gymnos-worker-shutdown';
+
+/** A trial interrupted by its worker's shutdown: not a failure, the queue hands it to another worker. */
+export class RequeueError extends GymnosError {
+  readonly code = 'ERR_REQUEUE';
+  constructor(message: string) { super(message); this.name = 'RequeueError'; }
+}
 
 /** Whether a trial failed with an error the user must fix: it fails at once, no retry. */
 export const isUserFailure = isUserError;
@@ -99,7 +105,7 @@ export async function runTrial(job: TrialJob, o: TrialOptions): Promise<TrialOut
     if (r.status === 'aborted' && o.signal?.reason === WORKER_SHUTDOWN) {
       // not the trial's end: it resumes from the checkpoint the abort left, on another worker
       writeFileAtomic(join(dir, 'trial.json'), `${JSON.stringify({ ...base, status: 'stopped', value, epochs: rows.length, seconds, error: 'its worker shut down; the trial resumes from its checkpoint' }, null, 2)}\n`);
-      throw Object.assign(new Error(`worker ${o.worker} shut down during trial ${job.trial.id}; it resumes from its checkpoint`), { code: 'GYMNOS_REQUEUE' });
+      throw new RequeueError(`worker ${o.worker} shut down during trial ${job.trial.id}; it resumes from its checkpoint`);
     }
     if (r.status === 'aborted') return finish({ ...base, status: 'stopped', value, epochs: rows.length, seconds, error: 'the sweep was stopped' });
     return finish({ ...base, status: asha?.pruned ? 'pruned' : 'completed', value, epochs: rows.length, seconds, pruned: asha?.pruned ? { epoch: asha.pruned.epoch, reason: asha.pruned.reason } : undefined });

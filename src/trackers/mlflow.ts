@@ -22,7 +22,7 @@ const MAX_PARAM_VALUE = 6000;
 
 /** The MLflow server refused or could not be reached: the environment's to fix, so user-facing. */
 export class MlflowError extends GymnosError {
-  readonly code = 'GYMNOS_MLFLOW';
+  readonly code = 'ERR_MLFLOW';
   constructor(message: string, readonly status?: number, readonly errorCode?: string) { super(message); this.name = 'MlflowError'; }
 }
 

@@ -18,7 +18,7 @@ const VERSION = 1;
 
 /** A checkpoint that cannot be used; the message names the file and what is wrong. */
 export class CheckpointError extends GymnosError {
-  readonly code = 'GYMNOS_CHECKPOINT';
+  readonly code = 'ERR_CHECKPOINT';
   constructor(message: string, options?: { cause?: unknown; hint?: string }) { super(message, options); this.name = 'CheckpointError'; }
 }
 

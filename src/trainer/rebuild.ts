@@ -15,13 +15,12 @@ import { RunDir } from './run-dir.js';
 import { createTrainingData, type TrainingData } from '../datasets/index.js';
 import { dataContext, modelAndSpec } from './setup.js';
 
-/** A user error whose message says what to do. */
-export const userError = (message: string) => Object.assign(new Error(message), { code: 'GYMNOS_USER' });
+import { UserError } from '../util/errors.js';
 
 /** The path of a run directory's config.json (src/experiment/run-config.ts reads it). */
 export function runConfigPath(dir: string): string {
   const path = resolve(dir, 'config.json');
-  if (!existsSync(path)) throw userError(`${resolve(dir)} is not a Gymnos run directory (no config.json)`);
+  if (!existsSync(path)) throw new UserError(`${resolve(dir)} is not a Gymnos run directory (no config.json)`);
   return path;
 }
 
@@ -38,7 +37,7 @@ export async function configData(cfg: ExperimentConfig, baseDir = process.cwd(),
 export async function exportRun(dir: string, cfg: ExperimentConfig, baseDir = process.cwd(), o: { bake?: boolean } = {}): Promise<{ model: Model; checkpoint: string; skipped: string[] }> {
   const run = new RunDir(resolve(dir));
   const { found, skipped } = run.latestCheckpoint();
-  if (!found) throw userError(`${run.path}: no usable checkpoint${skipped.length ? ` (${skipped.map((s) => s.error).join('; ')})` : ''}`);
+  if (!found) throw new UserError(`${run.path}: no usable checkpoint${skipped.length ? ` (${skipped.map((s) => s.error).join('; ')})` : ''}`);
   const data = await configData(cfg, baseDir);
   const { built, spec } = modelAndSpec(cfg, data, baseDir);
   // the inference export needs the plain training graph only: no K-step Loop, accumulation pair or recomputation

@@ -7,7 +7,7 @@ import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSyn
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { removeStaleTemps, writeFileAtomic } from '../util/atomic.js';
-import { asEnvironmentError } from '../util/errors.js';
+import { UserError, asEnvironmentError } from '../util/errors.js';
 import { loadCheckpoint, saveCheckpoint, type Checkpoint } from './checkpoint.js';
 import { RunLock } from './run-lock.js';
 import type { Metrics, Position } from './events.js';
@@ -19,7 +19,7 @@ export interface RunState extends Position {
   lr: number;
   checkpoint?: string;
   error?: string;
-  /** The failure's code when status is 'failed' (GYMNOS_DIVERGED for a NaN loss, ...). */
+  /** The failure's code when status is 'failed' (ERR_DIVERGED for a NaN loss, ...). */
   errorCode?: string;
   updatedAt: string;
 }
@@ -42,7 +42,7 @@ export class RunDir {
   /** Creates `<runsDir>/<name>/<id>` (or `exact` when given; it must be absent or empty). */
   static create(runsDir: string, name: string, exact?: string): RunDir {
     const path = exact ?? join(runsDir, name.replace(/[^\w.-]+/g, '_'), newRunId());
-    if (existsSync(path) && readdirSync(path).length) throw Object.assign(new Error(`output directory ${path} is not empty; choose another --output or resume it with --resume`), { code: 'GYMNOS_USER' });
+    if (existsSync(path) && readdirSync(path).length) throw new UserError(`output directory ${path} is not empty; choose another --output or resume it with --resume`);
     try { mkdirSync(join(path, 'checkpoints'), { recursive: true }); } catch (e) { throw asEnvironmentError(e, path); }
     return new RunDir(path);
   }

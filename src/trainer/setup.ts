@@ -17,6 +17,7 @@ import { createSchedule, type Schedule } from '../schedules/index.js';
 import { createTrainingData, FeedAdapter, type DataContext, type TrainingData } from '../datasets/index.js';
 import type { SessionFactory } from './step-runner.js';
 import type { SetupPhase } from './events.js';
+import { UserError } from '../util/errors.js';
 
 /** Where the sessions run: a registered backend name ('ort', 'null') or an instance (tests). */
 export interface BackendChoice {
@@ -90,7 +91,7 @@ export function checkBatching(t: Pick<ExperimentConfig['training'], 'batchSize' 
  */
 export function dataContext(cfg: ExperimentConfig, sys: SystemConfig, baseDir: string, signal?: AbortSignal): DataContext {
   const t = cfg.training;
-  return { batchSize: t.batchSize, evalBatchSize: t.evalBatchSize, seed: t.seed, dropLast: t.dropLast || t.stepsPerRun > 1, datasetsDir: sys.datasetsDir, baseDir, cacheDir: sys.cacheDir, signal };
+  return { batchSize: t.batchSize, evalBatchSize: t.evalBatchSize, seed: t.seed, dropLast: t.dropLast || t.stepsPerRun > 1, baseDir, cacheDir: sys.cacheDir, signal };
 }
 
 /**
@@ -132,7 +133,7 @@ export async function prepare(cfg: ExperimentConfig, sys: SystemConfig, baseDir:
     const { built, spec } = modelAndSpec(cfg, data, baseDir);
     // off the caller's thread: building the graphs takes up to seconds for large models
     const art = await phase('graphs', () => buildTrainingArtifactsOffThread(built.model, spec));
-    if (art.dataInputs.length !== 1) throw Object.assign(new Error(`the model has ${art.dataInputs.length} data inputs (${art.dataInputs.map((v) => v.name).join(', ')}); the built-in datasets feed one: select it with model.inputs`), { code: 'GYMNOS_USER' });
+    if (art.dataInputs.length !== 1) throw new UserError(`the model has ${art.dataInputs.length} data inputs (${art.dataInputs.map((v) => v.name).join(', ')}); the built-in datasets feed one: select it with model.inputs`);
     const feed = new FeedAdapter(art.dataInputs[0], art.label);
     feed.check(data.inputShape, data.numClasses);
     feed.checkBatch({ batchSize: t.batchSize, evalBatchSize: t.evalBatchSize, dropLast: t.dropLast || t.stepsPerRun > 1, train: data.train, evals: ([['validation', data.validation], ['test', data.test]] as const).filter((x): x is ['validation' | 'test', NonNullable<typeof x[1]>] => x[1] !== undefined) });

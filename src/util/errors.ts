@@ -2,7 +2,8 @@
  * The one rule for failures. Every error Gymnos raises on purpose extends `GymnosError`: a stable
  * `code`, whether it is the user's (or the environment's) to fix (`userFacing`), an optional `hint`
  * with the remedy, and the `cause` it wraps. gymnosd prints a user-facing error as one line and
- * exits 2; anything else is a bug: stack, a request to report it, exit 1 (see cli/errors.ts).
+ * exits 2; anything else is a bug: stack, a request to report it, exit 1 (see cli/errors.ts, the one
+ * place that maps errors to exit codes). Codes are spelled `ERR_X` (ERROR_CODE_PATTERN).
  *
  * A leaf module: it imports nothing from the project, so every layer can use it.
  */
@@ -13,11 +14,17 @@
  * a diverged run.
  */
 export const USER_CODES: ReadonlySet<string> = new Set([
-  'GYMNOS_ONNX_FORMAT', 'GYMNOS_OPSET', 'GYMNOS_AUTODIFF', 'GYMNOS_CHECKPOINT', 'GYMNOS_CONFIG', 'GYMNOS_USER', 'GYMNOS_DATASET',
-  'GYMNOS_ENVIRONMENT', 'GYMNOS_LOCKED', 'GYMNOS_DIVERGED', 'GYMNOS_MLFLOW',
+  'ERR_ONNX_FORMAT', 'ERR_OPSET', 'ERR_AUTODIFF', 'ERR_CHECKPOINT', 'ERR_CONFIG', 'ERR_USER', 'ERR_DATASET',
+  'ERR_ENVIRONMENT', 'ERR_LOCKED', 'ERR_DIVERGED', 'ERR_MLFLOW',
   'ERR_SESSION_CONFIG', 'ERR_PROVIDER_UNAVAILABLE', 'ERR_BACKEND_UNAVAILABLE', 'ERR_OUT_OF_MEMORY',
-  'ERR_GYMNOS_ARROW', 'ERR_GYMNOS_IO', 'ERR_GYMNOS_PLAN', 'ERR_GYMNOS_DATA',
+  'ERR_ARROW', 'ERR_IO', 'ERR_PLAN', 'ERR_DATA',
 ]);
+
+/**
+ * The one spelling of an error code: ERR_ followed by upper-case words (ERR_CONFIG, ERR_SESSION_RUN).
+ * test/util/error-codes.test.ts holds every code in src/ and native/src/ to it.
+ */
+export const ERROR_CODE_PATTERN = /^ERR_[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$/;
 
 export interface GymnosErrorOptions {
   cause?: unknown;
@@ -50,7 +57,7 @@ const ENVIRONMENT_ERRNOS: Record<string, { what: string; hint: string }> = {
 
 /** The machine refused an operation (full disk, read-only, no permission); user-facing. */
 export class EnvironmentError extends GymnosError {
-  readonly code = 'GYMNOS_ENVIRONMENT';
+  readonly code = 'ERR_ENVIRONMENT';
   /** The system error code (ENOSPC, EACCES, ...). */
   readonly errno: string;
   constructor(message: string, errno: string, options?: GymnosErrorOptions) {
@@ -78,15 +85,38 @@ export function asEnvironmentError(e: unknown, path?: string): unknown {
   return new EnvironmentError(`cannot ${op} ${file ?? 'a file'}: ${info.what} (${e.code})`, e.code, { cause: e, hint: info.hint });
 }
 
+/**
+ * An error in what the user gave (a file, a flag, a directory that is not a run): gymnosd prints
+ * its message and exits 2. Any layer may throw it; more specific classes (ConfigError,
+ * DatasetError, ...) say which part of the input is wrong.
+ */
+export class UserError extends GymnosError {
+  readonly code = 'ERR_USER';
+  constructor(message: string, options?: GymnosErrorOptions) { super(message, options); this.name = 'UserError'; }
+}
+
+/**
+ * An error rebuilt on this side of a thread boundary (a worker's structured-clone reply keeps only
+ * plain data): the original's code, name, message and hint. Without a code it was a bug there.
+ */
+export class ForwardedError extends GymnosError {
+  readonly code: string;
+  constructor(error: { name?: string; message: string; code?: string; hint?: string }) {
+    super(error.message, error.hint ? { hint: error.hint } : undefined);
+    this.code = error.code ?? 'ERR_INTERNAL';
+    this.name = error.name ?? 'Error';
+  }
+}
+
 /** A second process holds the run directory's lock. */
 export class LockedError extends GymnosError {
-  readonly code = 'GYMNOS_LOCKED';
+  readonly code = 'ERR_LOCKED';
   constructor(message: string, options?: GymnosErrorOptions) { super(message, options); this.name = 'LockedError'; }
 }
 
 /** The training loss became NaN or infinite. */
 export class DivergedError extends GymnosError {
-  readonly code = 'GYMNOS_DIVERGED';
+  readonly code = 'ERR_DIVERGED';
   constructor(message: string, options?: GymnosErrorOptions) { super(message, options); this.name = 'DivergedError'; }
 }
 

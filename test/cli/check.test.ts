@@ -29,7 +29,7 @@ test('check: a trainable CNN lists inputs, outputs, parameters and ops and exits
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /input: float32 \[N, 1, 8, 8\]/);
   assert.match(r.out, /logits: float32/);
-  assert.match(r.out, /train  conv0\.weight \[4, 1, 3, 3\] \(36\)/);
+  assert.match(r.out, /train {2}conv0\.weight \[4, 1, 3, 3\] \(36\)/);
   assert.match(r.out, /running statistics: bn1\.running_mean, bn1\.running_var/);
   assert.match(r.out, /BatchNormalization x1/);
   assert.match(r.out, /verdict: Gymnos can train this model/);

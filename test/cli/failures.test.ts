@@ -64,7 +64,7 @@ test('a full disk under the log file ends the run: exit 2, one line, state faile
   assert.equal(r.signal, null, 'not killed as hung');
   assert.equal(r.code, 2, r.err);
   assert.deepEqual(errLines(r.err), [`gymnosd: cannot write ${join(run, 'gymnos.log')}: no space left on device (ENOSPC) (hint: free disk space (old runs, caches) or point runsDir in system.json at a larger disk, then continue with --resume)`]);
-  assert.deepEqual([state(run).status, state(run).errorCode], ['failed', 'GYMNOS_ENVIRONMENT']);
+  assert.deepEqual([state(run).status, state(run).errorCode], ['failed', 'ERR_ENVIRONMENT']);
   assert.ok(!existsSync(join(run, '.lock')));
 });
 
@@ -152,7 +152,7 @@ test('ONNX Runtime: a diverging run (SGD lr 1 on unscaled regression features) e
   assert.equal(r.code, 2, r.err);
   assert.match(r.err, /^gymnosd: training diverged: the loss is (NaN|-?Infinity) at epoch \d+, step \d+; checkpoints before it are kept, no model\.onnx was written \(hint: lower the learning rate \(training\.optimizer\.lr is 1\)[^\n]*\)\n$/);
   const s = state(run);
-  assert.deepEqual([s.status, s.errorCode], ['failed', 'GYMNOS_DIVERGED']);
+  assert.deepEqual([s.status, s.errorCode], ['failed', 'ERR_DIVERGED']);
   assert.ok(!existsSync(join(run, 'model.onnx')));
   const cks = readdirSync(join(run, 'checkpoints'));
   assert.ok(cks.length >= 1, 'the checkpoints before the divergence are kept');
@@ -177,7 +177,7 @@ test('a real full disk (a 512 KiB tmpfs, where this machine lets the test mount 
     assert.equal(r.code, 2, r.err);
     assert.equal(errLines(r.err).length, 1, r.err);
     assert.match(r.err, new RegExp(`^gymnosd: cannot write ${join(run, 'checkpoints')}/step-000000001\\.gck: no space left on device \\(ENOSPC\\)`));
-    assert.deepEqual([state(run).status, state(run).errorCode], ['failed', 'GYMNOS_ENVIRONMENT']);
+    assert.deepEqual([state(run).status, state(run).errorCode], ['failed', 'ERR_ENVIRONMENT']);
     assert.deepEqual(readdirSync(join(run, 'checkpoints')), [], 'the partial checkpoint was removed');
   } finally {
     spawnSync('umount', [mnt]);

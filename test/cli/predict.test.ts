@@ -46,10 +46,13 @@ test('CSV rows in: raw features through the baked standardize', async () => {
   const cfg = parseExperiment({ dataset: { type: 'csv', path: 'r.csv', label: 'y', task: 'regression', preprocess: [{ type: 'standardize' }] },
     model: { type: 'mlp', hidden: [4] }, training: { epochs: 1, batchSize: 8, loss: { type: 'mse' } }, session: { device: 'cpu', intraOpThreads: 1 } });
   const r = await new Trainer(cfg, { system, baseDir: dir, output: join(dir, 'reg') }).fit();
-  const p = await cli(['predict', r.modelPath!, join(dir, 'r.csv'), '--columns', 'a,b']);
+  const p = await cli(['predict', r.modelPath!, join(dir, 'r.csv'), '--columns', 'a,b', '--device', 'cpu', '--threads', '1']);
   assert.equal(p.code, 0);
   const recs = JSON.parse(p.out) as Array<Record<string, unknown>>;
   assert.equal(recs.length, 40);
   assert.equal(recs[0].input, 'r.csv:2');
   assert.equal(await runCli(['predict', r.modelPath!, join(dir, 'r.csv')]), 2); // 3 columns for 2 features
+  const gpu = await cli(['predict', r.modelPath!, join(dir, 'r.csv'), '--columns', 'a,b', '--device', 'tpu']);
+  assert.equal(gpu.code, 2); // the session's own device check
+  assert.match(gpu.err, /session\.device/);
 });

@@ -52,7 +52,7 @@ test('ingesting a file that hung apache-arrow is a user error naming the file, s
     const path = t.path(`${name}.arrow`);
     copyFileSync(fixture(name), path);
     await assert.rejects(new DatasetManager().prepare({ type: 'arrow', path, features: ['a', 'b'], label: 'label' }, { cacheDir: t.path('cache') }), (e: Error) => {
-      assert.equal((e as { code?: string }).code, 'GYMNOS_DATASET');
+      assert.equal((e as { code?: string }).code, 'ERR_DATASET');
       assert.ok(e.message.startsWith(`'${path}' is truncated or corrupt (not a readable Arrow IPC or Feather v2 file: `), e.message);
       assert.match(e.message, /\); export it again \(pyarrow\.feather\.write_feather\(table, path, compression="uncompressed"\)\)$/);
       assert.doesNotMatch(e.message, /\n/);
@@ -64,12 +64,12 @@ test('ingesting a file that hung apache-arrow is a user error naming the file, s
 test('a damaged cache file is a user error from the cache reader and from the statistics fit, not a hang', () => {
   const path = fixture('batch-root-offset');
   assert.throws(() => decodeArrow(path), (e: Error) => {
-    assert.equal((e as { code?: string }).code, 'GYMNOS_DATASET');
+    assert.equal((e as { code?: string }).code, 'ERR_DATASET');
     assert.match(e.message, /^the Arrow cache file '.*batch-root-offset\.arrow' is truncated or corrupt \(the metadata of record batch 1 .*\); delete it \(gymnosd datasets clear\) and ingest again$/);
     return true;
   });
   assert.throws(() => fitStandardize(path, ['a', 'b']), (e: Error) => {
-    assert.equal((e as { code?: string }).code, 'GYMNOS_DATASET');
+    assert.equal((e as { code?: string }).code, 'ERR_DATASET');
     assert.match(e.message, /^the Arrow file '.*batch-root-offset\.arrow' is truncated or corrupt \(.*\); delete the dataset cache/);
     return true;
   });

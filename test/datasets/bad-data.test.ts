@@ -12,7 +12,7 @@ const cacheDir = t.path('cache');
 const prepare = (spec: unknown) => dm.prepare(spec, { cacheDir });
 const rejects = (spec: unknown, message: string) => assert.rejects(prepare(spec), (e: Error) => {
   assert.equal(e.message, message);
-  assert.equal((e as { code?: string }).code, 'GYMNOS_DATASET');
+  assert.equal((e as { code?: string }).code, 'ERR_DATASET');
   return true;
 });
 

@@ -18,7 +18,7 @@ const t = tempDir('gymnos-messages-');
 test.after(t.cleanup);
 const cacheDir = t.path('cache');
 const prepare = (spec: unknown) => new DatasetManager().prepare(spec, { cacheDir });
-const userError = (message: RegExp | string, code = 'GYMNOS_DATASET') => (e: Error) => {
+const userError = (message: RegExp | string, code = 'ERR_DATASET') => (e: Error) => {
   if (typeof message === 'string') assert.equal(e.message, message); else assert.match(e.message, message);
   assert.equal((e as { code?: string }).code, code);
   assert.doesNotMatch(e.message, /\n/);
@@ -39,8 +39,8 @@ test('an image folder too small to leave training images names the split, the co
 test('validation + test fractions summing to 1 or more are a config error naming dataset.split', () => {
   const cfg = (split: object) => ({ dataset: { type: 'iris', split }, model: { type: 'mlp' } });
   assert.throws(() => parseExperiment(cfg({ validation: 0.5, test: 0.6 }), 'e.json'), userError(
-    'e.json: expected fractions summing to less than 1 for dataset.split.validation and dataset.split.test but got 0.5 + 0.6 = 1.1, which leaves no training samples; lower one of them', 'GYMNOS_CONFIG'));
-  assert.throws(() => parseExperiment(cfg({ validation: 0.5, test: 0.5 }), 'e.json'), userError(/got 0\.5 \+ 0\.5 = 1,/, 'GYMNOS_CONFIG'));
+    'e.json: expected fractions summing to less than 1 for dataset.split.validation and dataset.split.test but got 0.5 + 0.6 = 1.1, which leaves no training samples; lower one of them', 'ERR_CONFIG'));
+  assert.throws(() => parseExperiment(cfg({ validation: 0.5, test: 0.5 }), 'e.json'), userError(/got 0\.5 \+ 0\.5 = 1,/, 'ERR_CONFIG'));
   parseExperiment(cfg({ validation: 0.4, test: 0.5 }), 'e.json');
 });
 
@@ -79,7 +79,7 @@ test('a truncated or corrupt Arrow file is named as such, with no internal text'
 test('absurd learning rates and thread counts are config errors with the allowed range', () => {
   const cfg = { dataset: { type: 'iris' }, model: { type: 'mlp' }, training: { optimizer: { type: 'sgd', lr: 1e10 } }, session: { intraOpThreads: 1000 } };
   assert.throws(() => parseExperiment(cfg, 'e.json'), (e: Error) => {
-    assert.equal((e as { code?: string }).code, 'GYMNOS_CONFIG');
+    assert.equal((e as { code?: string }).code, 'ERR_CONFIG');
     assert.match(e.message, /expected a learning rate <= 10 for training\.optimizer\.lr but got 10000000000; such a rate diverges \(typical rates: 1e-4 to 1e-1; did you mean 1e-10\?\)/);
     assert.match(e.message, /expected an integer of at most 256 for session\.intraOpThreads but got 1000 \(this machine has \d+ logical CPUs/);
     return true;
@@ -92,13 +92,13 @@ test('a batch larger than the training split: a warning (one smaller batch, as K
   assert.deepEqual(checkBatching({ ...base, batchSize: 100 }, 105), []);
   assert.deepEqual(checkBatching(base, 105), ['training.batchSize is 200 but the training split has only 105 samples: each epoch is one batch of 105 (as in Keras and PyTorch Lightning); lower training.batchSize to silence this']);
   assert.throws(() => checkBatching({ ...base, dropLast: true }, 105), userError(
-    'experiment: training.batchSize is 200 but the training split has only 105 samples, and training.dropLast drops the incomplete batch: no step would run; lower training.batchSize to at most 105, set training.dropLast to false or use more data', 'GYMNOS_CONFIG'));
-  assert.throws(() => checkBatching({ ...base, batchSize: 30, stepsPerRun: 4 }, 105), userError(/training\.stepsPerRun \(4\) runs only whole groups of 120 samples: no step would run; lower training\.batchSize to at most 26, lower training\.stepsPerRun or use more data$/, 'GYMNOS_CONFIG'));
+    'experiment: training.batchSize is 200 but the training split has only 105 samples, and training.dropLast drops the incomplete batch: no step would run; lower training.batchSize to at most 105, set training.dropLast to false or use more data', 'ERR_CONFIG'));
+  assert.throws(() => checkBatching({ ...base, batchSize: 30, stepsPerRun: 4 }, 105), userError(/training\.stepsPerRun \(4\) runs only whole groups of 120 samples: no step would run; lower training\.batchSize to at most 26, lower training\.stepsPerRun or use more data$/, 'ERR_CONFIG'));
 });
 
 test('the trainer refuses a dropLast batch larger than the data before writing a model', async () => {
   const cfg = parseExperiment({ dataset: { type: 'iris' }, model: { type: 'mlp', hidden: [4] }, training: { epochs: 1, batchSize: 500, dropLast: true } }, 'e.json');
   const output = t.path('run-droplast');
   await assert.rejects(new Trainer(cfg, { output, backend: 'null' }).fit(),
-    userError(/training\.batchSize is 500 but the training split has only 105 samples/, 'GYMNOS_CONFIG'));
+    userError(/training\.batchSize is 500 but the training split has only 105 samples/, 'ERR_CONFIG'));
 });

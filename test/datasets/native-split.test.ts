@@ -24,7 +24,7 @@ const config = (epochs: number) => parseExperiment({
   training: { epochs, batchSize: 4, evalBatchSize: 3, seed: 5, optimizer: { type: 'sgd', lr: 0.01 } },
 });
 
-const data = (epochs: number) => createTrainingData(config(epochs).dataset, { batchSize: 4, evalBatchSize: 3, seed: 5, dropLast: false, datasetsDir: t.dir, baseDir: t.dir, cacheDir: system.cacheDir });
+const data = (epochs: number) => createTrainingData(config(epochs).dataset, { batchSize: 4, evalBatchSize: 3, seed: 5, dropLast: false, baseDir: t.dir, cacheDir: system.cacheDir });
 
 /** Every batch of one pass: labels and a digest of the features. */
 async function pass(split: DataSplit, epoch = 0, from = 0): Promise<string[]> {

@@ -249,7 +249,7 @@ test('fuzz: a handful of mutated models and experiments through the gymnosd bina
     const r = spawnSync(process.execPath, [BIN, ...c.args], { encoding: 'utf8', timeout: 60_000 });
     // the user's message is the last line (a config error lists its problems below it); the train
     // command's console logger may print the failure before it (issue 14, item 6)
-    const message = /(^|\n)gymnosd: [^\n]+\n((  - [^\n]+\n)+)?$/.test(r.stderr) && !/internal error/.test(r.stderr);
+    const message = /(^|\n)gymnosd: [^\n]+\n(( {2}- [^\n]+\n)+)?$/.test(r.stderr) && !/internal error/.test(r.stderr);
     const outcome: Outcome = r.signal === 'SIGTERM' && r.error ? 'hang' : r.signal ? 'crash'
       : r.status === 2 && message ? 'userError'
       : c.ok.includes(r.status ?? -1) && !/internal error/.test(r.stderr) && r.status !== 2 ? 'success' : 'internal';

@@ -37,7 +37,7 @@ test('an unsupported op is refused with gymnosd check\'s answer, naming the node
     return m;
   });
   assert.throws(() => mm.load({ type: 'onnx', path }, { seed: 1 }), (e: Error & { code?: string }) => {
-    assert.equal(e.code, 'GYMNOS_USER');
+    assert.equal(e.code, 'ERR_USER');
     assert.match(e.message, /model\.path: Gymnos cannot train .*det\.onnx as it is \(gymnosd check .* says\):\n {2}node 'my_det': Det/);
     return true;
   });

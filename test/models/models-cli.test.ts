@@ -37,6 +37,9 @@ test('models show prints layers, parameters and FLOPs; --set overrides; --out wr
   const bad = await cli(['models', 'show', 'resnet', '--set', 'depth=21']);
   assert.equal(bad.code, 2);
   assert.match(bad.err, /expected a depth of the form 6n\+2 .* for --set\.depth but got 21/);
+  const malformed = await cli(['models', 'show', 'resnet', '--set', 'depth']); // the shared --set parser (config/overrides)
+  assert.equal(malformed.code, 2);
+  assert.match(malformed.err, /expected key\.path=value for --set but got 'depth'/);
   const unknown = await cli(['models', 'show', 'resnet18']);
   assert.equal(unknown.code, 2);
   assert.match(unknown.err, /expected an architecture \(mlp, .*\) or a preset \(.*resnet20.*\) but got 'resnet18'/);

@@ -22,8 +22,8 @@ async function attempt(bytes: Uint8Array, name: string): Promise<'opened' | 'rej
     loader = NativeLoader.open({ path, data: { kind: 'image', column: 'image', transforms: [{ type: 'randomCrop', size: 4, padding: 1 }] }, label: { column: 'label' }, batchSize: 4, threads: 2 });
   } catch (e) {
     assert.ok(e instanceof NativeLoaderError, `open threw a non-loader error: ${e}`);
-    assert.match(e.code, /^ERR_GYMNOS_(ARROW|PLAN|IO)$/);
-    assert.ok(e.message.includes(path) || e.code === 'ERR_GYMNOS_PLAN', `message names the file: ${e.message}`);
+    assert.match(e.code, /^ERR_(ARROW|PLAN|IO)$/);
+    assert.ok(e.message.includes(path) || e.code === 'ERR_PLAN', `message names the file: ${e.message}`);
     return 'rejected';
   }
   try {

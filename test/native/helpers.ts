@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { NativeLoader, type Batch } from '../../src/native/loader.js';
 import { validatePlan, type LoaderPlan } from '../../src/native/plan.js';
-import { OracleLoader, readOracleSource, type OracleBatch } from '../../src/native/oracle/loader.js';
+import { OracleLoader, readOracleSource, type OracleBatch } from './oracle/loader.js';
 
 /** All batches of a native loader. */
 export async function collect(plan: LoaderPlan): Promise<Batch[]> {

@@ -43,7 +43,7 @@ test('close() with next() calls pending rejects them and joins the workers', asy
   assert.equal(stats().liveThreads, before, 'close() joined the pool');
   const results = await Promise.allSettled(pending);
   for (const r of results) {
-    if (r.status === 'rejected') assert.equal((r.reason as NativeLoaderError).code, 'ERR_GYMNOS_LOADER_CLOSED');
+    if (r.status === 'rejected') assert.equal((r.reason as NativeLoaderError).code, 'ERR_LOADER_CLOSED');
   }
   assert.ok(results.some((r) => r.status === 'rejected'), 'at least the last pending next() is rejected');
   loader.close(); // idempotent

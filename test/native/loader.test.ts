@@ -93,24 +93,24 @@ test('unbounded epochs keep going; info describes the loader', async () => {
   for (let i = 0; i < 50; i++) last = await loader.next();
   assert.equal(last?.epoch, 4);
   loader.close();
-  await assert.rejects(loader.next(), (e: Error) => e instanceof NativeLoaderError && e.code === 'ERR_GYMNOS_LOADER_CLOSED');
+  await assert.rejects(loader.next(), (e: Error) => e instanceof NativeLoaderError && e.code === 'ERR_LOADER_CLOSED');
 });
 
 test('data errors reject next() with the row, column and remedy; schema errors fail open()', async () => {
   const bad = writeImageFile(tmp.file('bad-labels.arrow'), { rows: 6, shape: [2, 2, 3], labels: [0, 1, 2, 12, 3, 4] }).path;
   const loader = NativeLoader.open({ path: bad, data: { kind: 'image', column: 'image' }, label: { column: 'label', oneHot: 10 }, batchSize: 3, shuffle: false });
   assert.ok(await loader.next());
-  await assert.rejects(loader.next(), (e: NativeLoaderError) => e.code === 'ERR_GYMNOS_DATA' && /label Int\(12\) at row 3 of column 'label'.*outside \[0, 10\)/.test(e.message) && e.cause instanceof Error);
+  await assert.rejects(loader.next(), (e: NativeLoaderError) => e.code === 'ERR_DATA' && /label Int\(12\) at row 3 of column 'label'.*outside \[0, 10\)/.test(e.message) && e.cause instanceof Error);
   loader.close();
-  assert.throws(() => NativeLoader.open({ ...base(), data: { kind: 'image', column: 'pixels' } }), (e: NativeLoaderError) => e.code === 'ERR_GYMNOS_PLAN' && /no column 'pixels'; its columns are \["image", "label"\]/.test(e.message));
+  assert.throws(() => NativeLoader.open({ ...base(), data: { kind: 'image', column: 'pixels' } }), (e: NativeLoaderError) => e.code === 'ERR_PLAN' && /no column 'pixels'; its columns are \["image", "label"\]/.test(e.message));
   assert.throws(() => NativeLoader.open({ ...base(), data: { kind: 'image', column: 'image', transforms: [{ type: 'randomCrop', size: 20, padding: 2 }] } }), /crop 20x20 is larger than the padded image 12x12/);
   assert.throws(() => NativeLoader.open({ ...base(), data: { kind: 'image', column: 'image', transforms: [{ type: 'normalize', mean: [1, 2], std: [1, 1] }] } }), /mean\/std have 2 values but the images have 3 channels/);
   assert.throws(() => NativeLoader.open({ ...base(), data: { kind: 'tabular', columns: ['label'] } }), /feature column 'label' .* has type Int32; expected Float32/);
   assert.throws(() => NativeLoader.open({ ...base(), batchSize: 200, dropLast: true }), /no batch of 200 can be formed with dropLast/);
   assert.throws(() => NativeLoader.open({ ...base(), cursor: { epoch: 0, position: 12 } }), /cursor.position is 12 but an epoch has only 11 batches/);
   const noMeta = writeImageFile(tmp.file('nometa.arrow'), { rows: 2, shape: [2, 2, 3], shapeMeta: null }).path;
-  assert.throws(() => NativeLoader.open({ ...base(), path: noMeta }), (e: NativeLoaderError) => e.code === 'ERR_GYMNOS_ARROW' && /no 'gymnos.shape' field metadata/.test(e.message));
+  assert.throws(() => NativeLoader.open({ ...base(), path: noMeta }), (e: NativeLoaderError) => e.code === 'ERR_ARROW' && /no 'gymnos.shape' field metadata/.test(e.message));
   const wrongMeta = writeImageFile(tmp.file('wrongmeta.arrow'), { rows: 2, shape: [2, 2, 3], shapeMeta: '[3,3,3]' }).path;
   assert.throws(() => NativeLoader.open({ ...base(), path: wrongMeta }), /'\[3,3,3\]' but each value holds 12 bytes/);
-  assert.throws(() => NativeLoader.open({ ...base(), path: tmp.file('missing.arrow') }), (e: NativeLoaderError) => e.code === 'ERR_GYMNOS_IO' && /missing.arrow/.test(e.message));
+  assert.throws(() => NativeLoader.open({ ...base(), path: tmp.file('missing.arrow') }), (e: NativeLoaderError) => e.code === 'ERR_IO' && /missing.arrow/.test(e.message));
 });

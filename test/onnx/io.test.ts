@@ -73,7 +73,7 @@ test('truncated, corrupt, empty and non-ONNX files give errors naming the file',
     for (const [name, data] of cases) {
       const p = join(dir, name);
       writeFileSync(p, data);
-      assert.throws(() => loadModel(p), (e: Error & { code?: string }) => e.code === 'GYMNOS_ONNX_FORMAT' && e.message.includes(name), name);
+      assert.throws(() => loadModel(p), (e: Error & { code?: string }) => e.code === 'ERR_ONNX_FORMAT' && e.message.includes(name), name);
     }
     assert.throws(() => loadModel(join(dir, 'nope.onnx')), /cannot read the model file \(ENOENT\)/);
   } finally { rmSync(dir, { recursive: true, force: true }); }

@@ -22,7 +22,7 @@ test.after(() => rmSync(dir, { recursive: true, force: true }));
 
 const cnn = (): Model => buildCnn({ input: [1, 8, 8], channels: [2], classes: 3, batchNorm: true });
 const userError = (re: RegExp) => (e: Error) => {
-  assert.equal((e as { code?: string }).code, 'GYMNOS_ONNX_FORMAT', e.stack);
+  assert.equal((e as { code?: string }).code, 'ERR_ONNX_FORMAT', e.stack);
   assert.match(e.message, re);
   assert.doesNotMatch(e.message, /[\x00-\x1f\x7f]/);
   return true;

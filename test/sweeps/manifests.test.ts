@@ -13,6 +13,7 @@ import { runCli } from '../../src/cli/main.js';
 import { parseSweep } from '../../src/sweeps/sweep-file.js';
 import { ROOT } from './helpers.js';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each manifest kind has its own spec shape
 type Doc = { apiVersion: string; kind: string; metadata: { name: string }; spec: any; data?: Record<string, string> };
 
 const docs = (p: string): Doc[] => readFileSync(p, 'utf8').replace(/^#.*\n/, '').split('\n---\n').map((d) => JSON.parse(d));

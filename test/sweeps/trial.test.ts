@@ -1,5 +1,5 @@
 /**
- * One trial: a worker shutting down mid-trial hands the trial back (GYMNOS_REQUEUE, no trialEnd)
+ * One trial: a worker shutting down mid-trial hands the trial back (ERR_REQUEUE, no trialEnd)
  * and the next run of the same job resumes from the checkpoint the abort left and ends with the
  * numbers of an uninterrupted run; a trial already ended is not run again.
  */
@@ -28,7 +28,7 @@ test('a worker shutdown requeues the trial; the next attempt resumes it exactly'
   const events: SweepEvent[] = [];
   const ctl = new AbortController();
   const onEvent = (e: SweepEvent) => { events.push(e); if (e.type === 'trialEpoch' && e.epoch === 2) ctl.abort(WORKER_SHUTDOWN); };
-  await assert.rejects(runTrial(job, { store: new MemoryRungStore(), worker: 'w1', signal: ctl.signal, onEvent }), (e: Error & { code?: string }) => e.code === 'GYMNOS_REQUEUE');
+  await assert.rejects(runTrial(job, { store: new MemoryRungStore(), worker: 'w1', signal: ctl.signal, onEvent }), (e: Error & { code?: string }) => e.code === 'ERR_REQUEUE');
   assert.equal(events.filter((e) => e.type === 'trialEnd').length, 0);
   const out = await runTrial(job, { store: new MemoryRungStore(), worker: 'w2', onEvent: (e) => events.push(e) });
   assert.equal(out.status, 'completed');

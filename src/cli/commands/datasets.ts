@@ -60,47 +60,40 @@ export const datasetsCommand = {
   handler: async (argv: Args): Promise<number> => {
     const cacheDir = argv.cacheDir ? resolve(argv.cacheDir) : loadSystem(argv.system).cacheDir;
     const out = (s: string) => process.stdout.write(`${s}\n`);
-    try {
-      switch (argv.action) {
-        case 'list': {
-          const entries = listCache(cacheDir);
-          if (argv.json) out(JSON.stringify(entries.map((e) => ({ file: e.file, ...e.meta, items: undefined })), null, 1));
-          else {
-            out(`sources: ${SOURCES.types().join(', ')}`);
-            out(entries.length ? `cached in ${cacheDir}:\n${entries.map(summary).join('\n')}` : `no cached datasets in ${cacheDir}`);
-          }
-          return 0;
+    // a DatasetError is user-facing: cli/errors.ts prints it as one line and exits 2
+    switch (argv.action) {
+      case 'list': {
+        const entries = listCache(cacheDir);
+        if (argv.json) out(JSON.stringify(entries.map((e) => ({ file: e.file, ...e.meta, items: undefined })), null, 1));
+        else {
+          out(`sources: ${SOURCES.types().join(', ')}`);
+          out(entries.length ? `cached in ${cacheDir}:\n${entries.map(summary).join('\n')}` : `no cached datasets in ${cacheDir}`);
         }
-        case 'info': {
-          if (!argv.spec) throw new DatasetError('datasets info needs a source type or cache key prefix, e.g. gymnosd datasets info digits');
-          const matches = listCache(cacheDir).filter((e) => e.meta.spec.type === argv.spec || e.meta.key.startsWith(argv.spec!));
-          if (matches.length === 0) throw new DatasetError(`no cached dataset matches '${argv.spec}' in ${cacheDir}; see gymnosd datasets list`);
-          out(argv.json ? JSON.stringify(matches.map((e) => ({ file: e.file, ...e.meta })), null, 1) : matches.map(info).join('\n\n'));
-          return 0;
-        }
-        case 'ingest': {
-          if (!argv.spec) throw new DatasetError('datasets ingest needs a built-in name or a spec JSON file, e.g. gymnosd datasets ingest digits');
-          const bar = progressLine('ingest');
-          const p = await new DatasetManager().prepare(readSpec(argv.spec), { cacheDir, onProgress: bar.update, force: argv.force });
-          bar.done();
-          const e = { file: p.cacheFile, metaFile: p.cacheFile.replace(/\.arrow$/, '.json'), meta: p.meta };
-          out(argv.json ? JSON.stringify({ file: p.cacheFile, cacheHit: p.cacheHit, ...p.meta, items: undefined }, null, 1) : `${p.cacheHit ? 'cached' : 'ingested'}: ${summary(e)}\n${p.cacheFile}`);
-          return 0;
-        }
-        case 'clear': {
-          const n = clearCache(cacheDir);
-          out(`removed ${n} file(s) from ${cacheDir}`);
-          return 0;
-        }
-        default:
-          throw new DatasetError(`unknown action '${argv.action}'; expected list, info, ingest or clear`);
+        return 0;
       }
-    } catch (e) {
-      if (e instanceof DatasetError) {
-        process.stderr.write(`gymnosd: ${e.message}\n`);
-        return 2;
+      case 'info': {
+        if (!argv.spec) throw new DatasetError('datasets info needs a source type or cache key prefix, e.g. gymnosd datasets info digits');
+        const matches = listCache(cacheDir).filter((e) => e.meta.spec.type === argv.spec || e.meta.key.startsWith(argv.spec!));
+        if (matches.length === 0) throw new DatasetError(`no cached dataset matches '${argv.spec}' in ${cacheDir}; see gymnosd datasets list`);
+        out(argv.json ? JSON.stringify(matches.map((e) => ({ file: e.file, ...e.meta })), null, 1) : matches.map(info).join('\n\n'));
+        return 0;
       }
-      throw e;
+      case 'ingest': {
+        if (!argv.spec) throw new DatasetError('datasets ingest needs a built-in name or a spec JSON file, e.g. gymnosd datasets ingest digits');
+        const bar = progressLine('ingest');
+        const p = await new DatasetManager().prepare(readSpec(argv.spec), { cacheDir, onProgress: bar.update, force: argv.force });
+        bar.done();
+        const e = { file: p.cacheFile, metaFile: p.cacheFile.replace(/\.arrow$/, '.json'), meta: p.meta };
+        out(argv.json ? JSON.stringify({ file: p.cacheFile, cacheHit: p.cacheHit, ...p.meta, items: undefined }, null, 1) : `${p.cacheHit ? 'cached' : 'ingested'}: ${summary(e)}\n${p.cacheFile}`);
+        return 0;
+      }
+      case 'clear': {
+        const n = clearCache(cacheDir);
+        out(`removed ${n} file(s) from ${cacheDir}`);
+        return 0;
+      }
+      default:
+        throw new DatasetError(`unknown action '${argv.action}'; expected list, info, ingest or clear`);
     }
   },
 };

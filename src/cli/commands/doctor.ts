@@ -55,7 +55,7 @@ export const doctorCommand = {
     } catch (e) {
       report.nativeAddon = { ok: false, error: (e as Error).message };
     }
-    report.directories = { runsDir: [system.runsDir, dirStatus(system.runsDir)], cacheDir: [system.cacheDir, dirStatus(system.cacheDir)], datasetsDir: [system.datasetsDir, dirStatus(system.datasetsDir)] };
+    report.directories = { runsDir: [system.runsDir, dirStatus(system.runsDir)], cacheDir: [system.cacheDir, dirStatus(system.cacheDir)] };
     report.configFiles = { system: system.source, logging: logging.source };
     report.sessionProfiles = Object.keys(system.sessionProfiles);
     if (a.json) { process.stdout.write(`${JSON.stringify(report, null, 2)}\n`); return 0; }

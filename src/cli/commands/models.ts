@@ -9,22 +9,11 @@ import { listPresets } from '../../models/presets.js';
 import { ModelManager } from '../../models/model-manager.js';
 import { summarizeModel, formatSummary, formatFlops } from '../../models/summary.js';
 import { saveModel } from '../../onnx/io.js';
+import { applyOverrides } from '../../config/overrides.js';
 import { UserError } from '../errors.js';
 import { numericOption } from '../args.js';
 
 interface ShowArgs { name: string; set?: string[]; classes?: number; inputShape?: string; out?: string; json: boolean; seed: number }
-
-/** Parses `k=v` overrides: JSON values where they parse, strings otherwise. */
-function parseSets(sets: string[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const s of sets) {
-    const i = s.indexOf('=');
-    if (i <= 0) throw new UserError(`expected key=value for --set but got '${s}'`);
-    const v = s.slice(i + 1);
-    try { out[s.slice(0, i)] = JSON.parse(v); } catch { out[s.slice(0, i)] = v; }
-  }
-  return out;
-}
 
 function list(): number {
   const lines = ['architectures:'];
@@ -45,10 +34,10 @@ function show(a: ShowArgs): number {
   const spec = preset ? { ...preset.spec } : { type: a.name };
   const def = zooModel(spec.type);
   if (!def) throw new UserError(`expected an architecture (${ZOO.map((m) => m.name).join(', ')}) or a preset (${listPresets().map((p) => p.name).join(', ')}) but got '${a.name}'`);
-  const full = { ...def.example.options, ...spec, ...parseSets(a.set ?? []) };
+  const full = applyOverrides({ ...def.example.options, ...spec }, a.set ?? []) as { type: string };
   const inputShape = a.inputShape ? a.inputShape.split(/[x,]/).map(Number) : def.example.inputShape;
   if (inputShape.some((d) => !Number.isInteger(d) || d < 1)) throw new UserError(`expected dimensions like 3x32x32 for --input-shape but got '${a.inputShape}'`);
-  const { model } = new ModelManager().load(full as { type: string }, { seed: a.seed, datasetInfo: { inputShape, numClasses: a.classes ?? def.example.numClasses }, path: '--set' });
+  const { model } = new ModelManager().load(full, { seed: a.seed, datasetInfo: { inputShape, numClasses: a.classes ?? def.example.numClasses }, path: '--set' });
   const summary = summarizeModel(model);
   if (a.json) process.stdout.write(`${JSON.stringify({ name: a.name, spec: full, ...summary }, null, 2)}\n`);
   else process.stdout.write(`${formatSummary(`${a.name} ${JSON.stringify(full)}`, summary)}\n`);
@@ -65,7 +54,7 @@ export const modelsCommand = {
   builder: (y: Argv) => y
     .positional('action', { choices: ['list', 'show'] as const, demandOption: true, describe: 'list: every architecture and preset; show: one model' })
     .positional('name', { type: 'string', describe: 'architecture or preset name (for show)' })
-    .option('set', { type: 'array', string: true, nargs: 1, describe: 'hyperparameter override key=value (JSON values), repeatable' })
+    .option('set', { type: 'array', string: true, nargs: 1, describe: 'hyperparameter override key=value (JSON values; a.b or a[0] paths reach nested options), repeatable' })
     .option('classes', numericOption('classes', 'number of classes (default: the architecture\'s example)', { integer: true, min: 1 }))
     .option('input-shape', { type: 'string', describe: 'per-sample input shape, e.g. 3x32x32 (default: the architecture\'s example)' })
     .option('seed', numericOption('seed', 'weight initialization seed', { integer: true, min: 0, default: 1 }))

@@ -78,7 +78,8 @@ async function scan(o: ImageFolderOptions): Promise<{ classes: string[]; files: 
   return { classes, files };
 }
 
-async function decode(file: string, o: ImageFolderOptions): Promise<{ data: Buffer; h: number; w: number }> {
+/** Decodes one image as ingest does (also used by predict, so a model sees the pixels it trained on). */
+export async function decode(file: string, o: Pick<ImageFolderOptions, 'channels' | 'size' | 'fit'>): Promise<{ data: Buffer; h: number; w: number }> {
   let img = sharp(file, { failOn: 'error' }).removeAlpha();
   img = o.channels === 1 ? img.toColourspace('b-w') : img.toColourspace('srgb');
   if (o.size) img = img.resize(o.size[1], o.size[0], { fit: o.fit });

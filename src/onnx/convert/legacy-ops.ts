@@ -10,7 +10,7 @@ import { tensor, type DType } from '../tensor.js';
 import { GymnosError } from '../../util/errors.js';
 
 export class ConvertError extends GymnosError {
-  readonly code = 'GYMNOS_OPSET';
+  readonly code = 'ERR_OPSET';
   constructor(message: string) { super(message); this.name = 'ConvertError'; }
 }
 

@@ -1,12 +1,13 @@
 /** The interface between shape inference and its per-op rules. */
 import { printable } from '../../util/printable.js';
+import { GymnosError } from '../../util/errors.js';
 
 /**
  * A model that shape inference finds inconsistent (a kernel larger than its input, mismatched
  * dims, an unknown rank): the message names the node; the model's author fixes it (a user error).
  */
-export class ShapeInferenceError extends Error {
-  readonly code = 'GYMNOS_ONNX_FORMAT';
+export class ShapeInferenceError extends GymnosError {
+  readonly code = 'ERR_ONNX_FORMAT';
   constructor(message: string, options?: { cause?: unknown }) {
     super(printable(message), options);
     this.name = 'ShapeInferenceError';

@@ -4,7 +4,7 @@
  * HWC images; each float operation is rounded to float32 (`f = Math.fround`) in the same order as
  * native/src/image/ops.rs, which makes the results bit-identical.
  */
-import type { NormalizedTransform } from '../plan.js';
+import type { NormalizedTransform } from '../../../src/native/plan.js';
 import { Rng, exp, ln, sincos, PI } from './rng.js';
 
 const f = Math.fround;

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { tableFromIPC, type Table } from 'apache-arrow';
-import type { NormalizedPlan } from '../plan.js';
+import type { NormalizedPlan } from '../../../src/native/plan.js';
 import { runImagePipeline, writeLayout } from './image.js';
 import { Rng, STAGE_BATCH, permutation } from './rng.js';
 
