@@ -17,6 +17,6 @@ export {
   type Size,
 } from './plan.js';
 export { NativeLoaderError, type NativeErrorCode } from './errors.js';
-export { loadBinding, addonPath, platformTag, type NativeStats } from './binding.js';
+export { loadBinding, addonPath, platformTag, platformPackage, type NativeStats } from './binding.js';
 export { fitStandardize, type Standardization } from './stats.js';
 export { SHAPE_KEY } from './oracle/loader.js';
