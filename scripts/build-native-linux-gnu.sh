@@ -26,6 +26,7 @@ command -v debootstrap >/dev/null || die "debootstrap is missing: apt-get instal
 command -v objdump >/dev/null || die "objdump is missing: apt-get install binutils"
 sysroot=$(rustc --print sysroot) || die "rustc is not on PATH (install Rust: https://rustup.rs)"
 [ -x "$sysroot/bin/cargo" ] || die "no cargo next to rustc in $sysroot (a rustup toolchain has both)"
+case "$sysroot" in /usr | /usr/local) die "rustc's sysroot is $sysroot: a distribution's rustc is linked against this host's glibc and cannot run in the Debian 11 root; install a rustup toolchain (https://rustup.rs), which runs on glibc >= 2.17" ;; esac
 
 if [ ! -x "$root/usr/bin/cc" ]; then
   echo "build-native-linux-gnu: making a Debian 11 root in $root (debootstrap, once)"

@@ -97,6 +97,10 @@ let cached: NativeBinding | undefined;
 export function loadBinding(): NativeBinding {
   if (cached) return cached;
   const candidates = addonCandidates();
+  const env = candidates[0];
+  if (env.source === 'GYMNOS_NATIVE_ADDON' && env.path === undefined) {
+    throw new Error(`gymnos: GYMNOS_NATIVE_ADDON is set to ${env.looked}, which does not exist; point it at an addon file or unset it`);
+  }
   const found = candidates.find((c) => c.path !== undefined);
   if (!found?.path) throw new Error(missingAddonMessage(candidates), { cause: new Error(`ENOENT: ${candidates.map((c) => c.looked).join(', ')}`) });
   cached = loadBindingFrom(found.path);

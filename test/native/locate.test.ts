@@ -51,6 +51,7 @@ test('GYMNOS_NATIVE_ADDON comes first, and addonPath() is the file that loads', 
     assert.equal(addonPath(), file);
     process.env.GYMNOS_NATIVE_ADDON = `${file}.absent`;
     assert.equal(addonCandidates()[0].path, undefined);
+    assert.throws(() => loadBinding(), /GYMNOS_NATIVE_ADDON is set to .*\.absent, which does not exist/);
   } finally {
     if (before === undefined) delete process.env.GYMNOS_NATIVE_ADDON;
     else process.env.GYMNOS_NATIVE_ADDON = before;

@@ -44,7 +44,7 @@ function testAccuracy(run: string): number {
 interface Packed { file: string; size: number }
 interface PackResult { main: Packed; platforms: (Packed & { tag: string; name: string; addon: string; portable: boolean })[] }
 
-test('the packed package installs into a fresh project and trains there', { timeout: 600_000 }, async (t) => {
+test('the packed package installs into a fresh project and trains there', { timeout: 900_000 }, async (t) => {
   t.after(() => rmSync(work, { recursive: true, force: true }));
   const packed = JSON.parse(ok(run(process.execPath, [join(root, 'scripts', 'pack.mjs'), '--out', join(work, 'pack'), '--host-addon', '--json'], root), 'pack.mjs')) as PackResult;
   const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
@@ -121,6 +121,9 @@ test('the packed package installs into a fresh project and trains there', { time
       assert.match(err, /--omit=optional/);
       assert.ok(err.includes(`node ${join(app, 'node_modules', 'gymnos', 'scripts', 'build-native.mjs')}`), err);
       assert.doesNotMatch(err, /npm run build:native/);
+      const doctor = ok(gymnosd(['doctor']), 'doctor');
+      assert.match(doctor, /^nativeAddon: not available\n {2}gymnos: the native data engine is missing for this platform \(linux-x64-gnu/m);
+      assert.match(doctor, /^ {2}A prebuilt addon exists for linux-x64-gnu/m);
       const install = run(process.execPath, [join(app, 'node_modules', 'gymnos', 'scripts', 'install-native.mjs')], app, { CARGO: join(work, 'no-cargo') });
       assert.equal(install.status, 0, 'the install step must not fail the install');
       assert.match(install.stderr, /no prebuilt native data engine fits this platform \(linux-x64-gnu\), and Rust's cargo is not installed/);

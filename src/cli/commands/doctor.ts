@@ -49,6 +49,9 @@ export const doctorCommand = {
       if (k === 'executionProviders') {
         lines.push('execution providers:');
         for (const p of v as Array<{ provider: string; available: boolean; reason?: string }>) lines.push(`  ${p.provider.padEnd(7)} ${p.available ? 'loads' : `unavailable: ${p.reason ?? ''}`}`);
+      } else if (k === 'nativeAddon' && !(v as { ok: boolean }).ok) {
+        // the loader's advice is several lines (what was looked for, what to run here): keep them readable
+        lines.push('nativeAddon: not available', ...String((v as { error: string }).error).split('\n').map((l) => `  ${l}`));
       } else lines.push(`${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
     }
     process.stdout.write(`${lines.join('\n')}\n`);
