@@ -31,12 +31,6 @@ const json = argv.includes('--json');
 const log = (m) => process.stderr.write(`pack: ${m}\n`);
 const die = (m) => { process.stderr.write(`pack: ${m}\n`); process.exit(1); };
 
-if (argv.includes('--guard')) {
-  // package.json `prepack`: a plain `npm pack`/`npm publish` here would make a package with no
-  // addon and no platform packages. pack.mjs itself packs with --ignore-scripts.
-  die('pack Gymnos with `npm run package` (node scripts/pack.mjs): it packs the main package with its manifest for npm and the platform packages (npm/*)');
-}
-
 const PLATFORM = { linux: ['linux'], darwin: ['darwin'], win32: ['win32'] };
 const LIBC = { gnu: 'glibc', musl: 'musl' };
 
@@ -98,7 +92,10 @@ try {
   if (platforms.length === 0) die('no platform package has its addon: build one (scripts/build-native-linux-gnu.sh) or pass --host-addon');
 
   // The main package: npm's own file list (package.json `files`), copied into the stage.
-  const listed = JSON.parse(npm(['pack', '--dry-run', '--ignore-scripts', '--json'], root))[0].files.map((f) => f.path);
+  // A plain `npm pack` (and a git install) keeps this machine's build native/*.node, found first
+  // by the loader; the published package gets its addon from the platform packages instead.
+  const listed = JSON.parse(npm(['pack', '--dry-run', '--ignore-scripts', '--json'], root))[0].files.map((f) => f.path)
+    .filter((p) => !/^native\/[^/]+\.node$/.test(p));
   const mainStage = join(stage, 'gymnos');
   for (const rel of listed) {
     mkdirSync(dirname(join(mainStage, rel)), { recursive: true });
