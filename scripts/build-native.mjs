@@ -2,15 +2,18 @@
 // Builds the Rust data engine in native/ and copies the addon to
 // native/gymnos-native.<platform>-<arch>[-gnu|-musl].node, where src/native/binding.ts looks for it.
 // Offline-safe: the crate depends on Rust std only, and cargo runs with --offline.
-// Usage: node scripts/build-native.mjs [--debug]
+// Usage: node scripts/build-native.mjs [--debug] [--clean]
+//   --clean   remove cargo's target/ afterwards (an installed copy keeps only the addon)
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, renameSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, existsSync, renameSync, rmSync } from 'node:fs';
+import { join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const nativeDir = join(root, 'native');
 const debug = process.argv.includes('--debug');
+const clean = process.argv.includes('--clean');
+const installed = root.split(sep).includes('node_modules');
 
 /** Platform tag used in the addon file name (same scheme as @napi-rs/cli). */
 export function platformTag() {
@@ -34,7 +37,7 @@ if (probe.error || probe.status !== 0) {
     `gymnos: cannot run '${cargo}' (${probe.error?.message ?? probe.stderr?.trim() ?? 'unknown error'}).\n` +
       'The native data engine is a Rust crate (native/) that needs the Rust toolchain (cargo + rustc >= 1.70):\n' +
       '  Debian/Ubuntu: apt-get install cargo rustc    or    https://rustup.rs\n' +
-      'then run: npm run build:native   (node scripts/build-native.mjs)',
+      (installed ? `then run: node ${join(root, 'scripts', 'build-native.mjs')}` : 'then run: npm run build:native   (node scripts/build-native.mjs)'),
   );
   process.exit(1);
 }
@@ -62,4 +65,5 @@ const dest = join(nativeDir, `gymnos-native.${platformTag()}.node`);
 const tmp = `${dest}.tmp-${process.pid}`;
 copyFileSync(built, tmp);
 renameSync(tmp, dest);
+if (clean) rmSync(join(nativeDir, 'target'), { recursive: true, force: true });
 console.error(`gymnos: native addon ready at ${dest}`);

@@ -1,13 +1,14 @@
 /**
- * Finds and loads the native addon `native/gymnos-native.<platform>.node`. The package root is
- * found by walking up from this module to the nearest package.json, so the same code works from
- * `src/` (tsx) and `dist/src/` (compiled). A missing or broken addon is an error that says what
- * to run; there is no silent fallback.
+ * Loads the native addon from the first place that has it (`locate.ts`: GYMNOS_NATIVE_ADDON, a
+ * build from source under `native/`, the platform package `@gymnos/native-<tag>`). The same code
+ * works from `src/` (tsx), `dist/src/` (compiled) and an installed copy. A missing or broken addon
+ * is an error that says what to run where it is; there is no silent fallback.
  */
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { addonCandidates, buildRemedy, localAddonPath, missingAddonMessage } from './locate.js';
+
+export { platformTag, findPackageRoot, platformPackage } from './locate.js';
 
 /** Opaque handle owned by the addon. */
 export type NativeHandle = { readonly __brand: 'GymnosLoaderHandle' };
@@ -52,36 +53,15 @@ export interface NativeBinding {
   version: string;
 }
 
-/** Platform tag in the addon's file name, e.g. `linux-x64-gnu` (same scheme as @napi-rs/cli). */
-export function platformTag(): string {
-  const { platform, arch } = process;
-  if (platform !== 'linux') return `${platform}-${arch}`;
-  const report = process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined;
-  return `${platform}-${arch}-${report?.header?.glibcVersionRuntime ? 'gnu' : 'musl'}`;
-}
-
-/** The nearest directory at or above `start` that holds a package.json. */
-export function findPackageRoot(start: string): string {
-  let dir = start;
-  for (;;) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    const up = dirname(dir);
-    if (up === dir) throw new Error(`gymnos: no package.json found above ${start}`);
-    dir = up;
-  }
-}
-
-/** Absolute path where the addon is expected. */
+/** Absolute path of the addon that loads here (see locate.ts for the order), else where a build from source puts it. */
 export function addonPath(): string {
-  const root = findPackageRoot(dirname(fileURLToPath(import.meta.url)));
-  return join(root, 'native', `gymnos-native.${platformTag()}.node`);
+  return addonCandidates().find((c) => c.path !== undefined)?.path ?? localAddonPath();
 }
 
 /** Loads an addon file; throws an actionable Error (with `cause`) if it is missing or broken. */
 export function loadBindingFrom(file: string): NativeBinding {
-  const remedy = 'Build it with `npm run build:native` (node scripts/build-native.mjs; needs the Rust toolchain: cargo and rustc).';
   if (!existsSync(file)) {
-    throw new Error(`gymnos: the native data engine is not built: ${file} does not exist. ${remedy}`, {
+    throw new Error(`gymnos: the native data engine is not built: ${file} does not exist. ${capitalize(buildRemedy())}`, {
       cause: new Error(`ENOENT: ${file}`),
     });
   }
@@ -93,14 +73,36 @@ export function loadBindingFrom(file: string): NativeBinding {
     }
     return b;
   } catch (cause) {
-    throw new Error(`gymnos: failed to load the native data engine ${file}: ${(cause as Error).message}. Rebuild it with \`npm run build:native\` (node scripts/build-native.mjs).`, { cause });
+    const msg = (cause as Error).message;
+    const glibc = /GLIBC_[0-9.]+/.exec(msg);
+    const why = glibc
+      ? ` It needs ${glibc[0]}, newer than this system's glibc (${glibcVersion() ?? 'unknown'}).`
+      : '';
+    throw new Error(`gymnos: failed to load the native data engine ${file}: ${msg}.${why} Rebuild it for this system: ${buildRemedy()}`, { cause });
   }
+}
+
+function capitalize(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+function glibcVersion(): string | undefined {
+  const report = process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined;
+  return report?.header?.glibcVersionRuntime;
 }
 
 let cached: NativeBinding | undefined;
 
-/** The addon, loaded once. */
+/** The addon, loaded once from the first place that has it (locate.ts); an actionable Error when none does. */
 export function loadBinding(): NativeBinding {
-  cached ??= loadBindingFrom(addonPath());
+  if (cached) return cached;
+  const candidates = addonCandidates();
+  const env = candidates[0];
+  if (env.source === 'GYMNOS_NATIVE_ADDON' && env.path === undefined) {
+    throw new Error(`gymnos: GYMNOS_NATIVE_ADDON is set to ${env.looked}, which does not exist; point it at an addon file or unset it`);
+  }
+  const found = candidates.find((c) => c.path !== undefined);
+  if (!found?.path) throw new Error(missingAddonMessage(candidates), { cause: new Error(`ENOENT: ${candidates.map((c) => c.looked).join(', ')}`) });
+  cached = loadBindingFrom(found.path);
   return cached;
 }

@@ -17,4 +17,4 @@ export {
   type Size,
 } from './plan.js';
 export { NativeLoaderError, type NativeErrorCode } from './errors.js';
-export { loadBinding, addonPath, platformTag, type NativeStats } from './binding.js';
+export { loadBinding, addonPath, platformTag, platformPackage, type NativeStats } from './binding.js';

@@ -126,9 +126,12 @@ export function cudaUnavailableMessage(device: string, d: CudaDiagnosis, ortMess
   const where = d.binaryDir ? (rel && !rel.startsWith('..') ? rel : d.binaryDir) : 'node_modules/onnxruntime-node (not installed)';
   const parts = [`session.device '${device}' cannot be used: ONNX Runtime's CUDA execution provider does not load here.`];
   if (d.missingProviderFiles.length) {
+    // binaryDir is <onnxruntime-node>/bin/napi-vN/<platform>/<arch>: its install script sits in <onnxruntime-node>/script
+    const script = d.binaryDir ? join(d.binaryDir, '..', '..', '..', '..', 'script', 'install.js') : 'node_modules/onnxruntime-node/script/install.js';
+    const scriptRel = relative(process.cwd(), script);
     parts.push(`Missing from ${where}: ${d.missingProviderFiles.join(', ')} (onnxruntime-node's npm package does not bundle them; ` +
-      `its install script fetches them from NuGet: run \`ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js\` ` +
-      `with network access to api.nuget.org; this repo's .npmrc skips that download).`);
+      `its install script fetches them from NuGet, unless skipped by ONNXRUNTIME_NODE_INSTALL=skip or an allowScripts entry that denies it: ` +
+      `run \`ONNXRUNTIME_NODE_INSTALL=cuda12 node ${scriptRel && !scriptRel.startsWith('..') ? scriptRel : script}\` with network access to api.nuget.org).`);
   }
   if (d.missingSystemLibs.length) {
     const other = d.otherVersions.length ? ` (found ${d.otherVersions.join(', ')}, which this build of ONNX Runtime does not use)` : '';
@@ -136,7 +139,7 @@ export function cudaUnavailableMessage(device: string, d: CudaDiagnosis, ortMess
       `(e.g. the nvidia-cuda-runtime-cu12, nvidia-cublas-cu12, nvidia-cufft-cu12, nvidia-curand-cu12 and nvidia-cudnn-cu12 wheels, or the CUDA toolkit) ` +
       `and add their lib folders to LD_LIBRARY_PATH.`);
   }
-  parts.push(`Or run in Gymnos's CUDA docker image (docker/), which has all of these; or set session.device to 'cpu' or 'auto'.`);
+  parts.push(`Or run in Gymnos's CUDA docker image (docker/Dockerfile.cuda in the Gymnos repository), which has all of these; or set session.device to 'cpu' or 'auto'.`);
   if (ortMessage) parts.push(`ONNX Runtime said: ${ortMessage.trim()}`);
   return parts.join(' ');
 }

@@ -69,6 +69,9 @@ export const doctorCommand = {
         }
       } else if (k === 'webgpuAdapters') {
         lines.push(...formatAdapters(v as AdapterList));
+      } else if (k === 'nativeAddon' && !(v as { ok: boolean }).ok) {
+        // the loader's advice is several lines (what was looked for, what to run here): keep them readable
+        lines.push('nativeAddon: not available', ...String((v as { error: string }).error).split('\n').map((l) => `  ${l}`));
       } else lines.push(`${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
     }
     process.stdout.write(`${lines.join('\n')}\n`);
