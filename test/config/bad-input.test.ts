@@ -29,7 +29,7 @@ const CASES: Array<[Kind, string, unknown, string]> = [
   ['experiment', "epochs zero", { ...base, training: { epochs: 0 } }, "expected an integer >= 1 for training.epochs but got 0"],
   ['experiment', "batch size fractional", { ...base, training: { batchSize: 12.5 } }, "expected an integer >= 1 for training.batchSize but got 12.5"],
   ['experiment', "epochs string", { ...base, training: { epochs: '10' } }, "expected an integer >= 1 for training.epochs but got '10'"],
-  ['experiment', "loss unknown", { ...base, training: { loss: { type: 'cross_entropy' } } }, "expected one of 'softmax_cross_entropy', 'binary_cross_entropy_with_logits', 'mse', 'l1', 'huber' for training.loss.type but got \"cross_entropy\""],
+  ['experiment', "loss unknown", { ...base, training: { loss: { type: 'cross_entropy' } } }, "expected one of 'softmax_cross_entropy', 'binary_cross_entropy_with_logits', 'mse', 'l1', 'huber', 'cosine_embedding' for training.loss.type but got \"cross_entropy\""],
   ['experiment', "loss bad option", { ...base, training: { loss: { type: 'softmax_cross_entropy', label_smoothing: 2 } } }, "expected a number >= 0 and <= 1 for training.loss.label_smoothing but got 2"],
   ['experiment', "optimizer unknown", { ...base, training: { optimizer: { type: 'lion', lr: 0.1 } } }, "expected one of 'sgd', 'adam', 'adamw', 'rmsprop', 'adagrad' for training.optimizer.type but got \"lion\""],
   ['experiment', "optimizer negative lr", { ...base, training: { optimizer: { type: 'sgd', lr: -1 } } }, "expected a number >= 0 for training.optimizer.lr but got -1"],

@@ -12,6 +12,7 @@ import { bceWithLogits } from './bce-with-logits.js';
 import { mse } from './mse.js';
 import { l1 } from './l1.js';
 import { huber } from './huber.js';
+import { cosineEmbedding } from './cosine-embedding.js';
 
 export type { LossBuild, LossDef, LossInput, Reduction } from './loss.js';
 export type { SoftmaxCrossEntropyOptions } from './softmax-cross-entropy.js';
@@ -19,9 +20,10 @@ export type { BceWithLogitsOptions } from './bce-with-logits.js';
 export type { MseOptions } from './mse.js';
 export type { L1Options } from './l1.js';
 export type { HuberOptions } from './huber.js';
+export type { CosineEmbeddingOptions } from './cosine-embedding.js';
 export { OptionError } from './options.js';
 
-const LOSS_DEFS: LossDef<unknown>[] = [softmaxCrossEntropy, bceWithLogits, mse, l1, huber];
+const LOSS_DEFS: LossDef<unknown>[] = [softmaxCrossEntropy, bceWithLogits, mse, l1, huber, cosineEmbedding];
 
 /** Losses by registered name. */
 export const LOSSES: ReadonlyMap<string, LossDef<unknown>> = new Map(LOSS_DEFS.map((d) => [d.name, d]));
