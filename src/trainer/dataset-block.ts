@@ -9,6 +9,7 @@ import { DatasetManager } from '../datasets/manager.js';
 import { SOURCES } from '../datasets/sources/index.js';
 import { PREPROCESSORS } from '../datasets/preprocess/index.js';
 import { validatePlan, type ImageTransform } from '../native/plan.js';
+import { checkTargetsBlock, type TargetsBlock } from './vector-targets.js';
 
 /** A validated dataset block (source options as given; relative paths resolve at run time). */
 export interface DatasetBlock {
@@ -22,13 +23,15 @@ export interface DatasetBlock {
   loader?: { threads?: number; prefetch?: number };
   /** 'regression' reads the label column's values as float targets (csv). */
   task?: 'classification' | 'regression';
+  /** Float target vectors (regression, embeddings) from the dataset's file or a second file. */
+  targets?: TargetsBlock;
   /** Sample shape the features are reshaped to (default: [1, 8, 8] for digits, [features] otherwise). */
   shape?: number[];
   [option: string]: unknown;
 }
 
 /** Keys the trainer handles; the rest belongs to the source (and split/preprocess to the manager). */
-export const TRAINER_KEYS = ['augment', 'loader', 'shuffle', 'task', 'shape'] as const;
+export const TRAINER_KEYS = ['augment', 'loader', 'shuffle', 'task', 'shape', 'targets'] as const;
 
 const DEFAULT_SPLIT = { validation: 0.1, test: 0.2 };
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -52,6 +55,8 @@ function checkTrainerKeys(v: Record<string, unknown>, path: string, issues: Issu
   const fail = (key: string, what: string) => issues.push({ path: `${path}.${key}`, message: `expected ${what} for ${path}.${key} but got ${JSON.stringify(v[key])}` });
   if (v.shuffle !== undefined && typeof v.shuffle !== 'boolean') fail('shuffle', 'true or false');
   if (v.task !== undefined && v.task !== 'classification' && v.task !== 'regression') fail('task', "'classification' or 'regression'");
+  if (v.targets !== undefined) checkTargetsBlock(v.targets, path, issues, v.path);
+  if (v.targets !== undefined && v.task === 'classification') issues.push({ path: `${path}.task`, message: `${path}.targets gives float target vectors, but ${path}.task is 'classification'; drop one of them` });
   if (v.shape !== undefined && !(Array.isArray(v.shape) && v.shape.length > 0 && v.shape.every((d) => Number.isInteger(d) && d > 0))) fail('shape', 'a non-empty array of positive integers');
   if (v.loader !== undefined) {
     const l = v.loader;
@@ -96,7 +101,7 @@ export function parseDatasetBlock(v: unknown, path: string, issues: Issue[]): Da
     }
   }
   if (issues.length > before) return undefined;
-  const split = { ...DEFAULT_SPLIT, stratify: v.task !== 'regression', ...(v.split as object | undefined) };
+  const split = { ...DEFAULT_SPLIT, stratify: v.task !== 'regression' && v.targets === undefined, ...(v.split as object | undefined) };
   return { ...v, split, shuffle: (v.shuffle as boolean | undefined) ?? true } as DatasetBlock;
 }
 
@@ -112,6 +117,15 @@ function jsonSchema(): JsonSchema {
       loader: { type: 'object', description: 'native loader of image data', properties: { threads: { type: 'integer', minimum: 1 }, prefetch: { type: 'integer', minimum: 1 } }, additionalProperties: false },
       shuffle: { type: 'boolean', default: true, description: 'reshuffle the training part every epoch' },
       task: { enum: ['classification', 'regression'], default: 'classification', description: "regression: the label column's values are float targets" },
+      targets: {
+        type: 'object', additionalProperties: false,
+        description: "float target vectors, one row per sample in the source's order (regression and embedding training with mse, huber or cosine_embedding): columns of the dataset's own file, or a second CSV/Arrow file",
+        properties: {
+          path: { type: 'string', description: "the targets file (.csv with a header, or Arrow/Feather); default: the dataset's own file" },
+          columns: { type: 'array', items: { type: 'string' }, description: 'numeric columns that make the vector, in order (default: every column of a second file)' },
+          column: { type: 'string', description: 'one Arrow FixedSizeList column holding each row\'s vector' },
+        },
+      },
       shape: { type: 'array', items: { type: 'integer', minimum: 1 }, description: 'sample shape of tabular features (default [1, 8, 8] for digits)' },
     },
   };

@@ -103,7 +103,7 @@ export async function prepare(cfg: ExperimentConfig, sys: SystemConfig, baseDir:
     const classification = CLASSIFICATION_LOSSES.has(t.loss.type) || (data.numClasses !== undefined && t.loss.type === 'binary_cross_entropy_with_logits');
     const modelDef = MODEL_DEFS.find((d) => d.name === cfg.model.type) as ModelDef<unknown>;
     const { type: _mt, ...modelOptions } = cfg.model;
-    const built = modelDef.create(modelOptions, { inputShape: data.inputShape, outputs: data.numClasses ?? 1, seed: t.seed, baseDir });
+    const built = modelDef.create(modelOptions, { inputShape: data.inputShape, outputs: data.numClasses ?? data.targetShape?.[0] ?? 1, seed: t.seed, baseDir });
     // off the caller's thread: building the graphs takes up to seconds for large models
     const art = await phase('graphs', () => buildTrainingArtifactsOffThread(built.model, {
       inputs: built.inputs, output: built.output, loss: t.loss, optimizer: t.optimizer,
@@ -112,7 +112,7 @@ export async function prepare(cfg: ExperimentConfig, sys: SystemConfig, baseDir:
     }));
     if (art.dataInputs.length !== 1) throw Object.assign(new Error(`the model has ${art.dataInputs.length} data inputs (${art.dataInputs.map((v) => v.name).join(', ')}); the built-in datasets feed one: select it with model.inputs`), { code: 'GYMNOS_USER' });
     const feed = new FeedAdapter(art.dataInputs[0], art.label);
-    feed.check(data.inputShape, data.numClasses);
+    feed.check(data.inputShape, data.numClasses, data.targetShape);
     feed.checkBatch({ batchSize: t.batchSize, evalBatchSize: t.evalBatchSize, dropLast: t.dropLast || t.stepsPerRun > 1, train: data.train, evals: ([['validation', data.validation], ['test', data.test]] as const).filter((x): x is ['validation' | 'test', NonNullable<typeof x[1]>] => x[1] !== undefined) });
     const metricSpecs = (t.metrics ?? (classification ? [{ type: 'accuracy' }] : t.loss.type === 'binary_cross_entropy_with_logits' ? [] : [{ type: 'mse' }, { type: 'mae' }, { type: 'r2' }])) as Array<{ type: string }>;
     const ctx = { numClasses: classification ? data.numClasses : undefined };

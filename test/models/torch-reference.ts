@@ -37,6 +37,10 @@ export interface TorchReference {
   inputs: Record<string, RefTensor & { dtype?: string }>;
   target: RefTensor & { kind: 'class' | 'float' };
   loss: string;
+  /** Options of the loss block besides its type (huber's delta). */
+  lossOptions?: Record<string, unknown>;
+  /** Starting values of parameters the export lacks (a head Gymnos adds), keyed by their Gymnos name. */
+  init?: Record<string, RefTensor>;
   lr: number;
   lossBefore: number;
   outputBefore: RefTensor;
@@ -50,6 +54,8 @@ export interface CheckOptions {
   model?: Record<string, unknown>;
   /** Relative tolerance of every weight after the step (default 1e-5). */
   rtol?: number;
+  /** Options of the `onnx` model block when the trained export is loaded again (default: `model`). */
+  reload?: Record<string, unknown>;
   /** Extra batch sizes the exported model must run with (a symbolic batch dimension). */
   batchSizes?: number[];
 }
@@ -122,14 +128,22 @@ export async function checkAgainstTorch(name: string, opts: CheckOptions = {}): 
     const loaded = new ModelManager().load({ type: 'onnx', path: file, ...opts.model }, { seed: 0 });
     const dtypes = new Map(loaded.model.graph.inputs.map((v) => [v.name, v.dtype as string]));
     const outName = loaded.output ?? loaded.model.graph.outputs[0].name;
+    // a head Gymnos added starts from PyTorch's starting values
+    for (const [p, t] of Object.entries(ref.init ?? {})) {
+      const have = loaded.model.graph.initializers.get(p);
+      assert.ok(have, `${name}: reference.json gives a starting value for '${p}', which the loaded model does not have`);
+      assert.deepEqual(have.dims, t.dims, `${name}: '${p}' is [${have.dims}] in Gymnos, [${t.dims}] in PyTorch`);
+      loaded.model.graph.initializers.set(p, tensor('float32', t.dims, Float32Array.from(t.data)));
+    }
     // (with user options that change the graph, such as a batch made symbolic, the loaded model runs)
     const before = await ortRun(opts.model ? encodeModel(loaded.model) : raw, batchOf(ref, dtypes).inputs);
+    // (the export's own output: with a head added, PyTorch's outputBefore is the embedding, the export's first output)
     closeTo(before[Object.keys(before)[0]].data as Float32Array, ref.outputBefore.data, 1e-4, `${name}: the export's output before training (ONNX Runtime vs PyTorch)`);
 
     // 2. one SGD step, same loss and learning rate
     const art = buildTrainingArtifacts(loaded.model, {
       inputs: loaded.inputs, output: loaded.output, trainable: loaded.trainable,
-      loss: { type: ref.loss }, optimizer: { type: 'sgd', lr: ref.lr },
+      loss: { ...ref.lossOptions, type: ref.loss }, optimizer: { type: 'sgd', lr: ref.lr },
     });
     // weights of a branch that can never run (an If on a constant condition, inlined) are gone
     const dead = (ref.untouched ?? []).filter((p) => !art.trainable.includes(p) && !art.base.graph.initializers.has(p));
@@ -173,7 +187,7 @@ export async function checkAgainstTorch(name: string, opts: CheckOptions = {}): 
     await runner.close();
     const out = join(dir, 'trained.onnx');
     saveModel(exported, out);
-    const reloaded = new ModelManager().load({ type: 'onnx', path: out, ...opts.model }, { seed: 0 });
+    const reloaded = new ModelManager().load({ type: 'onnx', path: out, ...(opts.reload ?? opts.model) }, { seed: 0 });
     assert.ok(reloaded.model.graph.initializers.size > 0, `${name}: reloaded export has no initializers`);
     const again = await ortRun(encodeModel(reloaded.model), batchOf(ref, dtypes).inputs);
     closeTo(again[outName].data as Float32Array, ev.prediction.data as Float32Array, 1e-4, `${name}: reloaded export vs the eval graph`);
