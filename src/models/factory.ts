@@ -16,6 +16,8 @@ export interface ModelContext {
   inputShape: number[];
   /** Output width: classes for classification, target width for regression. */
   outputs: number;
+  /** Set when the outputs are the width of float target vectors (dataset.targets), not classes. */
+  targetWidth?: number;
   /** Seed for weight initialization. */
   seed: number;
   /** Directory relative model paths resolve against. */
@@ -46,7 +48,7 @@ function def<O>(name: string, doc: string, options: Props): ModelDef<O> {
     name, doc, options,
     create: (o, ctx) => {
       const loaded = manager.load({ type: name, ...(o as Record<string, unknown>) }, {
-        seed: ctx.seed, baseDir: ctx.baseDir, datasetInfo: { inputShape: ctx.inputShape, numClasses: ctx.outputs },
+        seed: ctx.seed, baseDir: ctx.baseDir, datasetInfo: { inputShape: ctx.inputShape, numClasses: ctx.outputs, targetWidth: ctx.targetWidth },
       });
       return { model: loaded.model, inputs: loaded.inputs, output: loaded.output, trainable: loaded.trainable, paramGroups: loaded.paramGroups, loaded };
     },

@@ -103,7 +103,7 @@ export async function prepare(cfg: ExperimentConfig, sys: SystemConfig, baseDir:
     const classification = CLASSIFICATION_LOSSES.has(t.loss.type) || (data.numClasses !== undefined && t.loss.type === 'binary_cross_entropy_with_logits');
     const modelDef = MODEL_DEFS.find((d) => d.name === cfg.model.type) as ModelDef<unknown>;
     const { type: _mt, ...modelOptions } = cfg.model;
-    const built = modelDef.create(modelOptions, { inputShape: data.inputShape, outputs: data.numClasses ?? data.targetShape?.[0] ?? 1, seed: t.seed, baseDir });
+    const built = modelDef.create(modelOptions, { inputShape: data.inputShape, outputs: data.numClasses ?? data.targetShape?.[0] ?? 1, targetWidth: data.targetShape?.[0], seed: t.seed, baseDir });
     // off the caller's thread: building the graphs takes up to seconds for large models
     const art = await phase('graphs', () => buildTrainingArtifactsOffThread(built.model, {
       inputs: built.inputs, output: built.output, loss: t.loss, optimizer: t.optimizer,
