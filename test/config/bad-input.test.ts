@@ -20,7 +20,7 @@ const CASES: Array<[Kind, string, unknown, string]> = [
   ['experiment', "dataset type missing", { ...base, dataset: {} }, "missing dataset.type: expected one of 'image_folder', 'csv', 'arrow', 'idx', 'digits', 'iris'"],
   ['experiment', "dataset type not string", { ...base, dataset: { type: 3 } }, "expected one of 'image_folder', 'csv', 'arrow', 'idx', 'digits', 'iris' for dataset.type but got 3"],
   ['experiment', "split fraction negative", { ...base, dataset: { type: 'digits', split: { test: -0.1 } } }, "expected a fraction in [0, 1) or a whole count >= 1 for dataset.split.test but got -0.1"],
-  ['experiment', "dataset unknown option", { ...base, dataset: { type: 'digits', batchsize: 3 } }, "unknown key dataset.batchsize; valid keys of dataset: type, split, preprocess, augment, loader, shuffle, task, shape"],
+  ['experiment', "dataset unknown option", { ...base, dataset: { type: 'digits', batchsize: 3 } }, "unknown key dataset.batchsize; valid keys of dataset: type, split, preprocess, augment, loader, shuffle, task, shape, targets"],
   ['experiment', "model unknown type", { ...base, model: { type: 'resnet50' } }, "expected one of 'mlp', 'cnn', 'lenet5', 'resnet', 'mobilenet_v2', 'vgg', 'text_classifier', 'transformer_encoder', 'onnx' (did you mean 'resnet'?) for model.type but got 'resnet50'"],
   ['experiment', "cnn channels not array", { ...base, model: { type: 'cnn', channels: 16 } }, "expected an array for model.channels but got 16"],
   ['experiment', "cnn channel zero", { ...base, model: { type: 'cnn', channels: [16, 0] } }, "expected an integer >= 1 for model.channels[1] but got 0"],
