@@ -82,9 +82,12 @@ export function unrollStaticLoops(g: Graph): void {
       const iterName = `${tag}/iteration`;
       g.initializers.set(iterName, tensor('int64', [], [i]));
       names.set(body.inputs[0].name, iterName);
-      const trueName = `${tag}/cond`;
-      g.initializers.set(trueName, tensor('bool', [], [1]));
-      if (body.inputs[1]) names.set(body.inputs[1].name, trueName);
+      const condIn = body.inputs[1]?.name;
+      if (condIn && body.nodes.some((b) => b.inputs.includes(condIn))) {
+        const trueName = `${tag}/cond`;
+        g.initializers.set(trueName, tensor('bool', [], [1]));
+        names.set(condIn, trueName);
+      }
       body.inputs.slice(2).forEach((v, k) => names.set(v.name, carried[k]));
       for (const [k, v] of weights) names.set(k, v);
       for (const b of body.nodes) for (const o of b.outputs) if (o) names.set(o, `${tag}/${o}`);
@@ -96,7 +99,7 @@ export function unrollStaticLoops(g: Graph): void {
       body.outputs.slice(1 + nCarried).forEach((o, k) => scans[k].push(r(o.name)));
     }
     const axis0 = `${n.name}/axis0`;
-    g.initializers.set(axis0, tensor('int64', [1], [0]));
+    if (n.outputs.slice(nCarried).some((o) => o)) g.initializers.set(axis0, tensor('int64', [1], [0]));
     n.outputs.forEach((o, k) => {
       if (!o) return;
       if (k < nCarried) {

@@ -123,7 +123,8 @@ export function unrollShapedLoops(g: Graph, opset: number): number {
         const inputs = n.inputs;
         n.inputs = [count, ...inputs.slice(1)];
         unrollStaticLoops(g);
-        if (g.nodes.includes(n)) { n.inputs = inputs; g.initializers.delete(count); continue; }
+        g.initializers.delete(count); // read by the Loop only: gone with it, or not needed when it stays
+        if (g.nodes.includes(n)) { n.inputs = inputs; continue; }
         changed = true;
         break;
       }
