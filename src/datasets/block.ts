@@ -7,6 +7,7 @@
 import { arr, bool, int, obj, oneOf, opt, type Issue, type Props, type Schema } from '../config/schema.js';
 import { datasetSpecSchema, SPEC_KEYS } from './spec.js';
 import { validatePlan, PlanError, type ImageTransform } from '../native/plan.js';
+import { checkTargetsBlock, type TargetsBlock } from './vector-targets.js';
 
 /** A validated dataset block (source options as given; relative paths resolve at run time). */
 export interface DatasetBlock {
@@ -20,13 +21,15 @@ export interface DatasetBlock {
   loader?: { threads?: number; prefetch?: number };
   /** 'regression' reads the label column's values as float targets (csv). */
   task?: 'classification' | 'regression';
+  /** Float target vectors (regression, embeddings) from the dataset's file or a second file. */
+  targets?: TargetsBlock;
   /** Sample shape the features are reshaped to (default: [1, 8, 8] for digits, [features] otherwise). */
   shape?: number[];
   [option: string]: unknown;
 }
 
 /** Keys the trainer handles; the rest belongs to the source (and split/preprocess to the manager). */
-export const TRAINER_KEYS = ['augment', 'loader', 'shuffle', 'task', 'shape'] as const;
+export const TRAINER_KEYS = ['augment', 'loader', 'shuffle', 'task', 'shape', 'targets'] as const;
 
 const DEFAULT_SPLIT = { validation: 0.1, test: 0.2 };
 
@@ -53,6 +56,30 @@ const augment: Schema<ImageTransform[] | undefined> = {
   json: () => ({ type: 'array', description: AUGMENT_DOC, items: { type: 'object', required: ['type'] } }),
 };
 
+const TARGETS_DOC = "float target vectors, one row per sample in the source's order (regression and embedding training with mse, huber or cosine_embedding): columns of the dataset's own file, or a second CSV/Arrow file";
+
+/**
+ * `targets`: its own keys are checked here; whether the source has a file to read target columns
+ * from, and a conflicting `task`, are checked with the whole block (parseDatasetBlock).
+ */
+const targets: Schema<TargetsBlock | undefined> = {
+  doc: TARGETS_DOC, optional: true,
+  parse(v, path, issues) {
+    const before = issues.length;
+    // the source's own file is looked at by parseDatasetBlock, which knows the block's `path`
+    checkTargetsBlock(v, path.replace(/\.targets$/, ''), issues, 'checked with the whole block');
+    return issues.length > before ? undefined : (v as TargetsBlock);
+  },
+  json: () => ({
+    type: 'object', additionalProperties: false, description: TARGETS_DOC,
+    properties: {
+      path: { type: 'string', description: "the targets file (.csv with a header, or Arrow/Feather); default: the dataset's own file" },
+      columns: { type: 'array', items: { type: 'string' }, description: 'numeric columns that make the vector, in order (default: every column of a second file)' },
+      column: { type: 'string', description: "one Arrow FixedSizeList column holding each row's vector" },
+    },
+  }),
+};
+
 /** The keys the trainer reads, beside the source's. */
 const TRAINER_OPTIONS = {
   augment,
@@ -63,15 +90,23 @@ const TRAINER_OPTIONS = {
   shuffle: bool({ default: true, doc: 'reshuffle the training part every epoch' }),
   task: opt(oneOf(['classification', 'regression'] as const, { doc: "regression: the label column's values are float targets (default classification)" })),
   shape: opt(arr(int({ min: 1 }), { minItems: 1, doc: 'sample shape of tabular features (default [1, 8, 8] for digits, [features] otherwise)' })),
+  targets,
 } satisfies Props;
 
-const block = datasetSpecSchema({ ...SPEC_KEYS, ...TRAINER_OPTIONS }, 'the data: { "type": source, ...source options, split, preprocess, augment, loader, shuffle, task, shape } (gymnosd datasets list shows the sources)');
+const block = datasetSpecSchema({ ...SPEC_KEYS, ...TRAINER_OPTIONS }, 'the data: { "type": source, ...source options, split, preprocess, augment, loader, shuffle, task, shape, targets } (gymnosd datasets list shows the sources)');
 
 /** Validates a dataset block, filling `split` (by task) and `shuffle` defaults. */
 export function parseDatasetBlock(v: unknown, path: string, issues: Issue[]): DatasetBlock | undefined {
   const r = block.parse(v, path, issues);
   if (!r) return undefined;
-  const split = { ...DEFAULT_SPLIT, stratify: r.task !== 'regression', ...(r.split as object | undefined) };
+  const tb = r.targets as TargetsBlock | undefined;
+  if (tb !== undefined) {
+    const before = issues.length;
+    if (r.task === 'classification') issues.push({ path: `${path}.task`, message: `${path}.targets gives float target vectors, but ${path}.task is 'classification'; drop one of them` });
+    if (tb.path === undefined && !(typeof r.path === 'string' && r.path.length > 0)) issues.push({ path: `${path}.targets.path`, message: `missing ${path}.targets.path: this dataset source has no file of its own to read target columns from; give the targets file` });
+    if (issues.length > before) return undefined;
+  }
+  const split = { ...DEFAULT_SPLIT, stratify: r.task !== 'regression' && r.targets === undefined, ...(r.split as object | undefined) };
   return { ...r, split } as DatasetBlock;
 }
 

@@ -35,6 +35,8 @@ export interface TrainingData {
   /** Classification: the number of classes (targets are class indices); absent for regression. */
   numClasses?: number;
   classes?: string[];
+  /** Shape of one sample's float target vector (dataset.targets); absent for class labels and scalar targets. */
+  targetShape?: number[];
   /** Writes what a run keeps about its data (split, fitted preprocessors, dataset.json). */
   saveRun?(dir: string): void;
   /** The inference model with the fitted preprocessing baked in, so it takes raw inputs. */

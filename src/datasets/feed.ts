@@ -36,7 +36,7 @@ export class FeedAdapter {
   }
 
   /** Checks that the data's sample shape fits the model input (before the first batch). */
-  check(sampleShape: number[], numClasses?: number): void {
+  check(sampleShape: number[], numClasses?: number, targetShape?: number[]): void {
     const want = this.input.shape!.slice(1);
     const per = sampleShape.reduce((a, b) => a * b, 1);
     const need = want.every((d) => typeof d === 'number') ? (want as number[]).reduce((a, b) => a * b, 1) : per;
@@ -44,6 +44,11 @@ export class FeedAdapter {
     const ls = this.label.shape ?? [];
     if (this.label.dtype !== 'int64' && ls.length === 2 && typeof ls[1] === 'number' && numClasses && ls[1] !== numClasses) {
       throw new UserError(`the loss needs labels of width ${ls[1]} but the dataset has ${numClasses} classes`);
+    }
+    const tail = ls.slice(1);
+    if (targetShape && (this.label.dtype === 'int64' || (tail.every((d) => typeof d === 'number') && (tail as number[]).reduce((a, b) => a * b, 1) !== targetShape.reduce((a, b) => a * b, 1)))) {
+      throw Object.assign(new Error(this.label.dtype === 'int64' ? `dataset.targets gives float vectors of width ${targetShape} but the loss takes class labels; use mse, huber or cosine_embedding`
+        : `dataset.targets gives vectors of width ${targetShape} but the model's output (the loss's prediction) is [${ls.join(', ')}]; choose model.output, or put a head of that width on it (model.headReplace: { "output": ..., "classes": ${targetShape} })`), { code: 'GYMNOS_USER' });
     }
   }
 

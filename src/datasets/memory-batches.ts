@@ -54,12 +54,13 @@ export function accuracy(logits: Tensor, labels: Tensor): number {
 
 /**
  * In-memory batches of one split part (`indices` into `ds`); the same (epoch, from) gives the same
- * batches. With `values`, targets are those float values of each sample's label (regression).
+ * batches. With `targetOf`, a batch's targets are what it gives for the batch's samples (float
+ * regression values or target vectors); otherwise the class labels.
  */
 export class MemorySplit implements DataSplit {
   readonly batchCount: number;
   constructor(private readonly ds: TabularDataset, private readonly indices: number[], private readonly batchSize: number,
-    private readonly shuffle: boolean, private readonly seed: number, private readonly dropLast: boolean, private readonly values?: Float32Array) {
+    private readonly shuffle: boolean, private readonly seed: number, private readonly dropLast: boolean, private readonly targetOf?: (samples: number[]) => Tensor) {
     this.batchCount = dropLast ? Math.floor(indices.length / batchSize) : Math.ceil(indices.length / batchSize);
   }
   get size(): number { return this.indices.length; }
@@ -67,9 +68,7 @@ export class MemorySplit implements DataSplit {
     let i = 0;
     for (const b of memoryBatches(this.ds, this.indices, epoch, { batchSize: this.batchSize, shuffle: this.shuffle, seed: this.seed, dropLast: this.dropLast })) {
       if (i++ < from) continue;
-      const v = this.values;
-      const target = v ? tensor('float32', [b.indices.length], Float32Array.from(b.indices, (s) => v[this.ds.labels[s]])) : b.label;
-      yield { features: b.input, target };
+      yield { features: b.input, target: this.targetOf ? this.targetOf(b.indices) : b.label };
     }
   }
 }

@@ -16,10 +16,12 @@ import { MemorySplit } from './memory-batches.js';
 import type { TabularDataset } from './builtin.js';
 import { DatasetError } from './errors.js';
 import type { ImageDataPlan } from '../native/plan.js';
+import { tensor, type Tensor } from '../onnx/tensor.js';
 import type { Model } from '../onnx/ir.js';
 import { TRAINER_KEYS, type DatasetBlock } from './block.js';
 import { NativeSplit } from './native-split.js';
 import type { DataContext, TrainingData } from './data-split.js';
+import { readVectorTargets } from './vector-targets.js';
 
 /** Sample shapes of built-in sources whose features are images (the CNN quickstart reads digits as [1, 8, 8]). */
 const BUILTIN_SHAPES: Record<string, number[]> = { digits: [1, 8, 8] };
@@ -47,13 +49,14 @@ function ensureImageNormalize(p: PreparedDataset): void {
 export async function createTrainingData(block: DatasetBlock, ctx: DataContext): Promise<TrainingData> {
   const manager = new DatasetManager();
   const cacheDir = ctx.cacheDir ?? resolve(ctx.baseDir, '.gymnos/cache');
-  const regression = block.task === 'regression';
+  const vectors = block.targets !== undefined;
+  const regression = block.task === 'regression' || vectors;
   const spec = withBase(block, ctx.baseDir);
   const p = await manager.prepare(spec, { cacheDir, seed: ctx.seed, signal: ctx.signal });
   ensureImageNormalize(p);
   const seed = p.splitSpec.seed ?? ctx.seed;
   let values: Float32Array | undefined;
-  if (regression) {
+  if (regression && !vectors) {
     values = Float32Array.from(p.meta.classes, Number);
     const bad = p.meta.classes.find((c) => !Number.isFinite(Number(c)));
     if (bad !== undefined) throw new DatasetError(`dataset.task is 'regression' but label value '${bad}' is not a number; regression needs a numeric label column`);
@@ -65,6 +68,7 @@ export async function createTrainingData(block: DatasetBlock, ctx: DataContext):
     bake: (model: Model, inputName: string) => bakeFitted(model, p.preprocessors, inputName),
   };
   if (p.meta.kind === 'image') {
+    if (vectors) throw new DatasetError('dataset.targets needs tabular data (csv, arrow features, iris, digits); image datasets stream class labels through the native loader');
     if (regression) throw new DatasetError("dataset.task 'regression' needs tabular data; image datasets are classified");
     const parts = manager.loaderPlanParts(p);
     const base = parts.data as ImageDataPlan;
@@ -94,13 +98,30 @@ export async function createTrainingData(block: DatasetBlock, ctx: DataContext):
   const sampleShape = block.shape ?? BUILTIN_SHAPES[block.type] ?? [width];
   if (sampleShape.reduce((a, b) => a * b, 1) !== width) throw new DatasetError(`dataset.shape [${sampleShape}] holds ${sampleShape.reduce((a, b) => a * b, 1)} values but the samples have ${width} features`);
   const ds: TabularDataset = { name: block.type, features, sampleShape, labels: d.labels, classes: d.classes, count: d.count };
-  const split = (idx: number[], train: boolean) => new MemorySplit(ds, idx, train ? ctx.batchSize : ctx.evalBatchSize, train && block.shuffle, seed, train && ctx.dropLast, values);
+  let targetOf: ((samples: number[]) => Tensor) | undefined;
+  let targetShape: number[] | undefined;
+  if (vectors) {
+    const t = readVectorTargets(block.targets!, 'dataset.targets', { datasetPath: spec.path as string | undefined, baseDir: ctx.baseDir, count: d.count, skipped: p.meta.skipped.length });
+    const shared = block.targets!.path === undefined ? t.names.filter((n) => d.featureNames.includes(n)) : [];
+    if (shared.length) throw new DatasetError(`dataset.targets: column(s) ${shared.map((n) => `'${n}'`).join(', ')} are both features and targets; list the feature columns in dataset.features without them`);
+    targetShape = [t.width];
+    targetOf = (samples) => {
+      const out = new Float32Array(samples.length * t.width);
+      samples.forEach((s, i) => out.set(t.values.subarray(s * t.width, (s + 1) * t.width), i * t.width));
+      return tensor('float32', [samples.length, t.width], out);
+    };
+  } else if (values) {
+    const v = values;
+    targetOf = (samples) => tensor('float32', [samples.length], Float32Array.from(samples, (s) => v[d.labels[s]]));
+  }
+  const split = (idx: number[], train: boolean) => new MemorySplit(ds, idx, train ? ctx.batchSize : ctx.evalBatchSize, train && block.shuffle, seed, train && ctx.dropLast, targetOf);
   return {
     ...common,
     train: split(p.split.train, true),
     validation: p.split.validation.length ? split(p.split.validation, false) : undefined,
     test: p.split.test.length ? split(p.split.test, false) : undefined,
     inputShape: sampleShape,
+    targetShape,
   };
 }
 

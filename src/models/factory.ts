@@ -17,6 +17,8 @@ export interface ModelContext {
   inputShape: number[];
   /** Output width: classes for classification, target width for regression. */
   outputs: number;
+  /** Set when the outputs are the width of float target vectors (dataset.targets), not classes. */
+  targetWidth?: number;
   /** Seed for weight initialization. */
   seed: number;
   /** Directory relative model paths resolve against. */
@@ -43,7 +45,7 @@ function def<O>(type: string, description: string, options: Props): ModelDef<O> 
     type, description, options,
     create: (o, ctx) => {
       const loaded = manager.load({ type, ...(o as Record<string, unknown>) }, {
-        seed: ctx.seed, baseDir: ctx.baseDir, datasetInfo: { inputShape: ctx.inputShape, numClasses: ctx.outputs },
+        seed: ctx.seed, baseDir: ctx.baseDir, datasetInfo: { inputShape: ctx.inputShape, numClasses: ctx.outputs, targetWidth: ctx.targetWidth },
       });
       return { model: loaded.model, inputs: loaded.inputs, output: loaded.output, trainable: loaded.trainable, paramGroups: loaded.paramGroups, loaded };
     },

@@ -12,6 +12,7 @@ import type { Dim, Model } from '../onnx/ir.js';
 import { producers } from '../onnx/ir.js';
 import { tensor, toNumbers } from '../onnx/tensor.js';
 import { inferShapes } from '../onnx/shapes/infer.js';
+import { unrollShapedLoops } from '../onnx/unroll-shaped.js';
 import { ModelError } from './errors.js';
 
 /** Dims per input name: a size, or null (symbolic). */
@@ -47,6 +48,8 @@ export function applyInputShapes(model: Model, shapes: InputShapes, path: string
     v.shape = next;
   }
   if (batchFrom !== undefined) symbolicBatch(model, batchFrom, path);
+  // a Loop or Scan whose length the pinned shapes make static unrolls now
+  unrollShapedLoops(g, model.opset.get('') ?? 18);
 }
 
 const show = (d: Dim) => (d === null ? '?' : String(d));

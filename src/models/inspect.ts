@@ -8,6 +8,7 @@ import { canonicalize } from '../onnx/opset.js';
 import { inferShapes } from '../onnx/shapes/infer.js';
 import { sizeOf } from '../onnx/tensor.js';
 import { unsupportedNodes } from '../autodiff/engine.js';
+import { MAX_UNROLL } from '../onnx/unroll-loop.js';
 import { supportedOps } from '../autodiff/registry.js';
 import { runningStatistics, selectParameters, type TrainableSelection } from '../autodiff/trainable.js';
 import { applyInputShapes, type InputShapes } from './input-shapes.js';
@@ -92,6 +93,12 @@ export function inspectModel(model: Model, source: string, selection: TrainableS
   const tied = tiedInitializers(g);
   const warnings = probabilityOutputs(g).map((p) => `output '${p.output}' is the result of ${p.op} node '${p.node}': a logits loss (softmax_cross_entropy, binary_cross_entropy_with_logits) applied to it squashes twice and trains badly; train on its input '${p.logits}' instead (model option output: "${p.logits}")`);
   if (tied.length) warnings.push(`${tied.length} initializer(s) are shared through Identity nodes (the exporter merged identical tensors), so training ties them: ${tied.map((t) => `'${t.initializer}' also read as ${t.readers.map((r) => `'${r}'`).join(', ')}`).join('; ')}; set the model option untieInitializers: true to train each separately`);
+  for (const u of unsupported) {
+    const n = !u.where && (u.op === 'Loop' || u.op === 'Scan') && !u.domain ? g.nodes.find((m) => m.name === u.node) : undefined;
+    if (!n) continue;
+    const length = n.opType === 'Loop' ? `its trip count '${n.inputs[0]}'` : 'the length of its scan axis';
+    warnings.push(`${n.opType} node '${n.name}' stays a loop: ${length} is not known before training (Gymnos unrolls a ${n.opType} whose length is static, up to ${MAX_UNROLL}, and trains the unrolled graph); if it comes from a symbolic input axis, pin that axis with the model option inputShapes (gymnosd check --input-shape name=dims)`);
+  }
   const describe = (v: { name: string; dtype: string; shape?: Dim[] }): ValueSummary => ({ name: v.name, dtype: v.dtype, shape: v.shape ?? null });
   return {
     source, opset, producer,

@@ -133,6 +133,9 @@ function checkAgainstDataset(model: Model, inputName: string | undefined, output
     try { shape = inferShapes(g, model.opset.get('') ?? 18).info.get(outName)?.shape; } catch { shape = undefined; }
   }
   const classes = shape?.length === 2 ? shape[1] : undefined;
+  if (!headReplaced && data.targetWidth !== undefined && typeof classes === 'number' && classes !== data.targetWidth) {
+    throw new ModelError(`${path}: dataset.targets gives vectors of width ${data.targetWidth} but the model's output '${outName}' is [${shape!.join(', ')}]; choose another value with ${path}.output, or put a new head of that width on it with ${path}.headReplace: { "output": "${outName}" }`);
+  }
   if (!headReplaced && data.numClasses !== undefined && typeof classes === 'number' && classes !== data.numClasses && classes > 1) {
     throw new ModelError(`${path}: output '${outName}' has ${classes} classes but the dataset has ${data.numClasses}; set ${path}.headReplace: { "classes": ${data.numClasses} } to train a new head`);
   }

@@ -11,6 +11,7 @@ import { upgradeToOpset13 } from './convert/index.js';
 import { GymnosError } from '../util/errors.js';
 import { hoistBranchInitializers, inlineConstantIfs } from './control-flow.js';
 import { unrollStaticLoops } from './unroll-loop.js';
+import { unrollShapedLoops } from './unroll-shaped.js';
 
 /** The ai.onnx opset of every graph Gymnos emits. */
 export const CANONICAL_OPSET = 18;
@@ -99,7 +100,8 @@ function upgradeGraph(g: Graph, from: number): void {
 
 /**
  * Brings a model to the canonical form in place: checks its opset, folds constants, inlines If
- * nodes with constant conditions, unrolls Loops with a static trip count (unroll-loop.ts) and
+ * nodes with constant conditions, unrolls Loops with a static trip count (unroll-loop.ts), and
+ * Scans and Loops whose length is static once shapes are inferred (unroll-shaped.ts), and
  * hoists branch weights (control-flow.ts), converts
  * attribute/input forms to opset 18, and sorts nodes topologically.
  */
@@ -113,6 +115,7 @@ export function canonicalize(model: Model, source = 'model'): Model {
   if (from < CANONICAL_OPSET) upgradeGraph(model.graph, from);
   model.opset = new Map([['', Math.max(from, CANONICAL_OPSET)]]);
   model.irVersion = Math.max(model.irVersion, CANONICAL_IR_VERSION);
+  unrollShapedLoops(model.graph, model.opset.get('')!);
   const g = model.graph;
   g.nodes = topologicalSort(g.nodes, [...g.inputs.map((v) => v.name), ...g.initializers.keys()]);
   return model;

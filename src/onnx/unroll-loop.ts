@@ -31,7 +31,8 @@ function alwaysTrue(g: Graph, body: Graph): boolean {
   if (out === condIn) return true;
   const n = body.nodes.find((m) => m.outputs.includes(out));
   if (n?.opType === 'Identity' && n.inputs[0] === condIn) return true;
-  const v = constantOf(g, body, out);
+  // torch.jit.script exports: Identity of the outer constant true
+  const v = constantOf(g, body, n?.opType === 'Identity' ? n.inputs[0] : out);
   return !!v && v.length === 1 && v[0] !== 0;
 }
 
@@ -47,6 +48,23 @@ function unrollable(g: Graph, n: Node): { body: Graph; trips: number } | undefin
   return { body, trips: m[0] };
 }
 
+/**
+ * Moves a loop body's initializers into `g` once, so every unrolled iteration reads the same
+ * tensor (weights stay one parameter, shared across iterations, as in the loop); keeps the name
+ * when it is free. Returns body name -> outer name.
+ */
+export function hoistBodyInitializers(g: Graph, body: Graph, nodeName: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const taken = (v: string) => g.initializers.has(v) || g.inputs.some((i) => i.name === v) || g.nodes.some((m) => m.outputs.includes(v));
+  for (const [k, t] of body.initializers) {
+    let to = k;
+    for (let i = 1; taken(to); i++) to = `${nodeName}/${k}${i > 1 ? `_${i}` : ''}`;
+    g.initializers.set(to, t);
+    out.set(k, to);
+  }
+  return out;
+}
+
 /** Unrolls every unrollable Loop of `g` (top level) in place. */
 export function unrollStaticLoops(g: Graph): void {
   const out: Node[] = [];
@@ -57,17 +75,21 @@ export function unrollStaticLoops(g: Graph): void {
     const nCarried = n.inputs.length - 2;
     let carried = n.inputs.slice(2);
     const scans: string[][] = body.outputs.slice(1 + nCarried).map(() => []);
+    const weights = hoistBodyInitializers(g, body, n.name);
     for (let i = 0; i < trips; i++) {
       const tag = `${n.name}/iter${i}`;
       const names = new Map<string, string>();
       const iterName = `${tag}/iteration`;
       g.initializers.set(iterName, tensor('int64', [], [i]));
       names.set(body.inputs[0].name, iterName);
-      const trueName = `${tag}/cond`;
-      g.initializers.set(trueName, tensor('bool', [], [1]));
-      if (body.inputs[1]) names.set(body.inputs[1].name, trueName);
+      const condIn = body.inputs[1]?.name;
+      if (condIn && body.nodes.some((b) => b.inputs.includes(condIn))) {
+        const trueName = `${tag}/cond`;
+        g.initializers.set(trueName, tensor('bool', [], [1]));
+        names.set(condIn, trueName);
+      }
       body.inputs.slice(2).forEach((v, k) => names.set(v.name, carried[k]));
-      for (const [k, t] of body.initializers) { names.set(k, `${tag}/${k}`); g.initializers.set(`${tag}/${k}`, t); }
+      for (const [k, v] of weights) names.set(k, v);
       for (const b of body.nodes) for (const o of b.outputs) if (o) names.set(o, `${tag}/${o}`);
       const r = (v: string) => (v ? names.get(v) ?? v : v);
       for (const b of body.nodes) {
@@ -77,7 +99,7 @@ export function unrollStaticLoops(g: Graph): void {
       body.outputs.slice(1 + nCarried).forEach((o, k) => scans[k].push(r(o.name)));
     }
     const axis0 = `${n.name}/axis0`;
-    g.initializers.set(axis0, tensor('int64', [1], [0]));
+    if (n.outputs.slice(nCarried).some((o) => o)) g.initializers.set(axis0, tensor('int64', [1], [0]));
     n.outputs.forEach((o, k) => {
       if (!o) return;
       if (k < nCarried) {

@@ -5,7 +5,8 @@
  * rate 0, so nothing is changed; it passes only when the loss is finite and every trainable
  * parameter received a finite, nonzero gradient.
  */
-import type { Dim, Model } from '../onnx/ir.js';
+import { ModelError } from '../models/errors.js';
+import type { Dim, Graph, Model } from '../onnx/ir.js';
 import { tensor, sizeOf, type Tensor } from '../onnx/tensor.js';
 import { buildTrainingArtifacts, type TrainingArtifacts } from '../autodiff/artifacts.js';
 import type { LossSpec } from '../autodiff/losses/index.js';
@@ -36,6 +37,11 @@ export interface StepCheck {
   lossFinite: boolean;
   /** Trainable parameters whose gradient is zero everywhere. */
   zeroGradient: string[];
+  /**
+   * Zero-gradient parameters read only inside If branches, by If node: on these random inputs the
+   * data condition took the other branch, so they cannot get a gradient (not a failure).
+   */
+  branchOnly: Array<{ param: string; node: string }>;
   /** Trainable parameters with a NaN or infinite gradient element. */
   nonFiniteGradient: string[];
   ok: boolean;
@@ -61,9 +67,12 @@ export function defaultCheckLoss(shape: Dim[] | undefined): LossSpec {
 /** A batch of random inputs (floats in [-1, 1], integer ids below 2, labels below `classes`) for `art`'s step. */
 export function randomBatch(art: TrainingArtifacts, batch: number, seed: number, classes: number): Batch {
   const rng = new Rng(seed);
+  // the batch is the first data input's symbolic axis 0, wherever else it appears (an LSTM state [1, N, H])
+  const first = art.dataInputs[0]?.shape?.[0];
+  const batchSym = typeof first === 'string' ? first : undefined;
   const fill = (v: { name: string; dtype: string; shape?: Dim[] }, int: number): Tensor => {
-    const dims = (v.shape ?? []).map((d, i) => (typeof d === 'number' ? d : i === 0 ? batch : NaN));
-    if (dims.some((d) => Number.isNaN(d))) throw new Error(`input '${v.name}' has dynamic dimensions [${(v.shape ?? []).join(', ')}] besides the batch; pin them (model option inputShapes) to run a step`);
+    const dims = (v.shape ?? []).map((d, i) => (typeof d === 'number' ? d : i === 0 || (batchSym !== undefined && d === batchSym) ? batch : NaN));
+    if (dims.some((d) => Number.isNaN(d))) throw new ModelError(`input '${v.name}' has dynamic dimensions [${(v.shape ?? []).map((d) => d ?? '?').join(', ')}] besides the batch; pin them to run a step (gymnosd check --input-shape ${v.name}=${(v.shape ?? []).map((d, i) => (typeof d === 'number' ? d : i === 0 ? '?' : 'n')).join(',')}, or the model option inputShapes)`);
     const n = sizeOf(dims);
     if (v.dtype === 'int64') return tensor('int64', dims, BigInt64Array.from({ length: n }, () => BigInt(rng.int(int))));
     if (v.dtype === 'int32') return tensor('int32', dims, Int32Array.from({ length: n }, () => rng.int(int)));
@@ -107,7 +116,10 @@ export async function checkTraining(model: Model, o: TrainingCheckOptions = {}):
       else if (data.every((v) => v === 0)) zeroGradient.push(p);
     }
     const lossFinite = Number.isFinite(lossValue);
-    result.step = { loss: lossValue, lossFinite, zeroGradient, nonFiniteGradient, ok: lossFinite && zeroGradient.length === 0 && nonFiniteGradient.length === 0 };
+    const inBranch = branchOnlyReads(art.base.graph);
+    const branchOnly = zeroGradient.filter((p) => inBranch.has(p)).map((p) => ({ param: p, node: inBranch.get(p)! }));
+    const dead = zeroGradient.filter((p) => !inBranch.has(p));
+    result.step = { loss: lossValue, lossFinite, zeroGradient: dead, branchOnly, nonFiniteGradient, ok: lossFinite && dead.length === 0 && nonFiniteGradient.length === 0 };
     if (profiling) {
       const provider: ExecutionProvider = (await manager.resolve()).provider;
       await runner.close();
@@ -119,6 +131,28 @@ export async function checkTraining(model: Model, o: TrainingCheckOptions = {}):
     profiling?.cleanup();
   }
   return result;
+}
+
+/** Values read only inside the branches of If nodes (not by any top-level node), by If node name. */
+function branchOnlyReads(g: Graph): Map<string, string> {
+  const top = new Set(g.nodes.flatMap((n) => n.inputs));
+  const out = new Map<string, string>();
+  const reads = (sub: Graph, into: Set<string>) => {
+    for (const n of sub.nodes) {
+      n.inputs.forEach((i) => into.add(i));
+      for (const a of Object.values(n.attrs)) {
+        if (a.type === 'graph') reads(a.value, into);
+        else if (a.type === 'graphs') a.value.forEach((x) => reads(x, into));
+      }
+    }
+  };
+  for (const n of g.nodes) {
+    if (n.opType !== 'If') continue;
+    const inside = new Set<string>();
+    for (const a of Object.values(n.attrs)) if (a.type === 'graph') reads(a.value, inside);
+    for (const v of inside) if (!top.has(v) && !out.has(v)) out.set(v, n.name);
+  }
+  return out;
 }
 
 /** Human-readable lines of a training check, appended to the model report. */
@@ -134,7 +168,10 @@ export function formatTrainingCheck(c: TrainingCheck): string {
     lines.push(`one step on random inputs: loss ${s.loss}${s.lossFinite ? '' : ' (not finite)'}`);
     if (s.nonFiniteGradient.length) lines.push(`  non-finite gradient: ${s.nonFiniteGradient.join(', ')}`);
     if (s.zeroGradient.length) lines.push(`  no gradient (zero everywhere): ${s.zeroGradient.join(', ')}`);
-    lines.push(s.ok ? '  every trainable parameter received a gradient' : '  step check failed');
+    for (const node of new Set(s.branchOnly.map((b) => b.node))) {
+      lines.push(`  no gradient on this batch, read only inside a branch of If node '${node}' that these random inputs did not take (a data condition; not a failure): ${s.branchOnly.filter((b) => b.node === node).map((b) => b.param).join(', ')}`);
+    }
+    lines.push(s.ok ? `  every ${s.branchOnly.length ? 'other ' : ''}trainable parameter received a gradient` : '  step check failed');
   }
   if (c.placement) lines.push(formatPlacement(c.placement));
   return lines.join('\n');

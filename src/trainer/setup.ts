@@ -100,7 +100,7 @@ export function dataContext(cfg: ExperimentConfig, sys: SystemConfig, baseDir: s
  */
 export function modelAndSpec(cfg: ExperimentConfig, data: TrainingData, baseDir: string): { built: ReturnType<typeof MODELS.create>; spec: TrainingSpec } {
   const t = cfg.training;
-  const built = MODELS.create(cfg.model, { inputShape: data.inputShape, outputs: data.numClasses ?? 1, seed: t.seed, baseDir });
+  const built = MODELS.create(cfg.model, { inputShape: data.inputShape, outputs: data.numClasses ?? data.targetShape?.[0] ?? 1, targetWidth: data.targetShape?.[0], seed: t.seed, baseDir });
   const spec: TrainingSpec = {
     inputs: built.inputs, output: built.output, loss: t.loss, optimizer: t.optimizer,
     trainable: { ...built.trainable, freeze: [...(built.trainable?.freeze ?? []), ...t.trainable.freeze] }, paramGroups: built.paramGroups, clipGradNorm: t.clipGradNorm, clipGradValue: t.clipGradValue, stepsPerRun: t.stepsPerRun,
@@ -135,7 +135,7 @@ export async function prepare(cfg: ExperimentConfig, sys: SystemConfig, baseDir:
     const art = await phase('graphs', () => buildTrainingArtifactsOffThread(built.model, spec));
     if (art.dataInputs.length !== 1) throw new UserError(`the model has ${art.dataInputs.length} data inputs (${art.dataInputs.map((v) => v.name).join(', ')}); the built-in datasets feed one: select it with model.inputs`);
     const feed = new FeedAdapter(art.dataInputs[0], art.label);
-    feed.check(data.inputShape, data.numClasses);
+    feed.check(data.inputShape, data.numClasses, data.targetShape);
     feed.checkBatch({ batchSize: t.batchSize, evalBatchSize: t.evalBatchSize, dropLast: t.dropLast || t.stepsPerRun > 1, train: data.train, evals: ([['validation', data.validation], ['test', data.test]] as const).filter((x): x is ['validation' | 'test', NonNullable<typeof x[1]>] => x[1] !== undefined) });
     const metricSpecs = t.metrics ?? (classification ? [{ type: 'accuracy' }] : t.loss.type === 'binary_cross_entropy_with_logits' ? [] : [{ type: 'mse' }, { type: 'mae' }, { type: 'r2' }]);
     const ctx = { numClasses: classification ? data.numClasses : undefined };

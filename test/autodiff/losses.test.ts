@@ -84,8 +84,21 @@ const refHuber: Ref = (spec, x, _s, y) => {
   }));
 };
 
+/** torch.nn.functional.cosine_embedding_loss(x, t, ones(N)): 1 - x.t / sqrt((|x|^2 + 1e-12)(|t|^2 + 1e-12)) per row. */
+const refCosine: Ref = (spec, x, shape, y) => {
+  const D = shape[shape.length - 1];
+  const terms: number[] = [];
+  for (let r = 0; r < x.length / D; r++) {
+    let dot = 0; let xx = 0; let tt = 0;
+    for (let j = r * D; j < (r + 1) * D; j++) { dot += x[j] * y[j]; xx += x[j] * x[j]; tt += y[j] * y[j]; }
+    terms.push(1 - dot / Math.sqrt((xx + 1e-12) * (tt + 1e-12)));
+  }
+  return reduce(spec, terms);
+};
+
 const REFS: Record<string, Ref> = {
   softmax_cross_entropy: refCrossEntropy, binary_cross_entropy_with_logits: refBce, mse: refMse, l1: refL1, huber: refHuber,
+  cosine_embedding: refCosine,
 };
 
 // ---------------------------------------------------------------- harness
@@ -205,6 +218,9 @@ const CASES: Case[] = [
   { spec: { type: 'huber' }, shape: [4, 5], labels: uniform(-2, 2) },
   { spec: { type: 'huber', delta: 0.5, reduction: 'sum' }, shape: [4, 5], labels: uniform(-2, 2) },
   { spec: { type: 'huber', delta: 2.5 }, shape: [3, 4], labels: uniform(-3, 3) },
+  { spec: { type: 'cosine_embedding' }, shape: [5, 4], labels: uniform(-2, 2) },
+  { spec: { type: 'cosine_embedding', reduction: 'sum' }, shape: [3, 6], labels: uniform(-1, 1) },
+  { spec: { type: 'cosine_embedding' }, shape: [2, 3, 4], labels: uniform(-1, 1) },
 ];
 
 CASES.forEach((c, i) => {
@@ -258,6 +274,7 @@ const SYMBOLIC: Case[] = [
   { spec: { type: CE, labels: 'probabilities' }, shape: [0, 5], labels: probabilities },
   { spec: { type: 'binary_cross_entropy_with_logits', pos_weight: [1, 2, 3, 4, 5] }, shape: [0, 5], labels: bits },
   { spec: { type: 'huber', delta: 0.7 }, shape: [0, 5], labels: uniform(-2, 2) },
+  { spec: { type: 'cosine_embedding' }, shape: [0, 5], labels: uniform(-2, 2) },
 ];
 
 for (const c of SYMBOLIC) {

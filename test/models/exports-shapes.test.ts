@@ -17,8 +17,9 @@ import { applyInputShapes, parseInputShapes } from '../../src/models/input-shape
 import { captureCli } from '../cli/capture.js';
 import { A, emptyGraph } from '../../src/onnx/ir.js';
 
-test('batch fixed at 1 (Reshape to [1, -1]) trains at batch 4 with inputShapes { x: [null, 1, 6, 6] } and matches PyTorch', async () => {
+test('batch fixed at 1 (Reshape to [1, -1]) with inputShapes { x: [null, 1, 6, 6] }: steps at batch 4, 1 and 7 match PyTorch', async () => {
   const r = await checkAgainstTorch('batch1', { model: { inputShapes: { x: [null, 1, 6, 6] } }, batchSizes: [1, 2, 5] });
+  assert.deepEqual(r.reference.moreBatches?.map((b) => b.target.dims[0]), [1, 7]);
   assert.ok(r.maxRelError.rel <= 1e-5);
 });
 

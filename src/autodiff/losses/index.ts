@@ -12,6 +12,7 @@ import { bceWithLogits } from './bce-with-logits.js';
 import { mse } from './mse.js';
 import { l1 } from './l1.js';
 import { huber } from './huber.js';
+import { cosineEmbedding } from './cosine-embedding.js';
 
 export type { LossBuild, LossContext, LossDef, LossInput, Reduction } from './loss.js';
 export type { SoftmaxCrossEntropyOptions } from './softmax-cross-entropy.js';
@@ -19,10 +20,11 @@ export type { BceWithLogitsOptions } from './bce-with-logits.js';
 export type { MseOptions } from './mse.js';
 export type { L1Options } from './l1.js';
 export type { HuberOptions } from './huber.js';
+export type { CosineEmbeddingOptions } from './cosine-embedding.js';
 export { OptionError } from './loss.js';
 
 /** Losses by registered type. */
-export const LOSSES = new Registry<LossDef>('loss', [softmaxCrossEntropy, bceWithLogits, mse, l1, huber]);
+export const LOSSES = new Registry<LossDef>('loss', [softmaxCrossEntropy, bceWithLogits, mse, l1, huber, cosineEmbedding]);
 
 /** A loss as written in the experiment config: `{ "type": "<name>", ...options }`. */
 export type LossSpec = ComponentSpec;

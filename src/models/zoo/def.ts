@@ -9,7 +9,12 @@ import type { Model } from '../../onnx/ir.js';
 import { ModelError } from '../errors.js';
 
 /** What the data says about the model's interface (per sample, without the batch axis). */
-export interface DatasetInfo { inputShape: number[]; numClasses?: number }
+export interface DatasetInfo {
+  inputShape: number[];
+  numClasses?: number;
+  /** Width of the float target vectors (dataset.targets): numClasses then holds the same width, for heads. */
+  targetWidth?: number;
+}
 
 export interface BuildContext {
   /** Seed of the weight initialization. */

@@ -9,14 +9,14 @@ import { elementwiseRules } from './elementwise.js';
 import { shapeOpRules } from './shape-ops.js';
 import { nnRules } from './nn-ops.js';
 import { resizeRules } from './resize.js';
-import { ifShapes } from './control-flow.js';
+import { ifShapes, loopShapes, scanShapes } from './control-flow.js';
 import { recurrentOpRules } from './recurrent-ops.js';
 
 const RULES: Record<string, ShapeRule> = { ...elementwiseRules, ...shapeOpRules, ...nnRules, ...resizeRules, ...recurrentOpRules };
 
 /** Ops shape inference understands. */
 export function shapeInferenceOps(): string[] {
-  return [...Object.keys(RULES), 'If'].sort();
+  return [...Object.keys(RULES), 'If', 'Loop', 'Scan'].sort();
 }
 
 /** Result of inference: info for every value, plus known small integer values. */
@@ -79,6 +79,16 @@ export function inferShapes(graph: Graph, opset: number, options: { strict?: boo
     let outs: OutputInfo[];
     if (node.opType === 'If' && (node.domain === '' || node.domain === 'ai.onnx')) {
       outs = ifShapes(node, where, (sub) => inferShapes(sub, opset, { strict: options.strict, outer: { info, values } }).info);
+    } else if ((node.opType === 'Loop' || node.opType === 'Scan') && (node.domain === '' || node.domain === 'ai.onnx') && opset >= 9) {
+      const sub = (g: Graph) => inferShapes(g, opset, { strict: options.strict, outer: { info, values } }).info;
+      const input = (i: number) => (ctx.has(i) ? info.get(node.inputs[i]) : undefined);
+      const m = ctx.value(0);
+      try {
+        outs = node.opType === 'Loop' ? loopShapes(node, where, sub, input, m?.length === 1 ? m[0] : undefined) : scanShapes(node, where, sub, input);
+      } catch (e) {
+        if (options.strict) throw e;
+        outs = node.outputs.map(() => ({ dtype: 'float32' as const }));
+      }
     } else if (!rule) {
       if (options.strict) throw new Error(`${where}: no shape inference for op '${node.opType}'${node.domain ? ` in domain '${node.domain}'` : ''}`);
       outs = node.outputs.map(() => ({ dtype: 'float32' as const }));
