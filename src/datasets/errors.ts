@@ -15,7 +15,7 @@ export class DatasetError extends GymnosError {
 
 /** The data does not fit the model it feeds (sample shape, label width, a fixed batch size). */
 export class FeedError extends GymnosError {
-  readonly code = 'GYMNOS_USER';
+  readonly code = 'ERR_USER';
   constructor(message: string, options?: { cause?: unknown; hint?: string }) {
     super(message, options);
     this.name = 'FeedError';

@@ -47,8 +47,8 @@ export class FeedAdapter {
     }
     const tail = ls.slice(1);
     if (targetShape && (this.label.dtype === 'int64' || (tail.every((d) => typeof d === 'number') && (tail as number[]).reduce((a, b) => a * b, 1) !== targetShape.reduce((a, b) => a * b, 1)))) {
-      throw Object.assign(new Error(this.label.dtype === 'int64' ? `dataset.targets gives float vectors of width ${targetShape} but the loss takes class labels; use mse, huber or cosine_embedding`
-        : `dataset.targets gives vectors of width ${targetShape} but the model's output (the loss's prediction) is [${ls.join(', ')}]; choose model.output, or put a head of that width on it (model.headReplace: { "output": ..., "classes": ${targetShape} })`), { code: 'GYMNOS_USER' });
+      throw new FeedError(this.label.dtype === 'int64' ? `dataset.targets gives float vectors of width ${targetShape} but the loss takes class labels; use mse, huber or cosine_embedding`
+        : `dataset.targets gives vectors of width ${targetShape} but the model's output (the loss's prediction) is [${ls.join(', ')}]; choose model.output, or put a head of that width on it (model.headReplace: { "output": ..., "classes": ${targetShape} })`);
     }
   }
 

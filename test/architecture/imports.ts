@@ -9,7 +9,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 /** The target layer order of the top-level folders of src/, bottom to top (docs/architecture.md). */
 export const LAYERS = [
   'util', 'config', 'report', 'onnx', 'autodiff', 'sessions', 'native', 'datasets', 'models', 'metrics', 'schedules',
-  'trainer', 'callbacks', 'trackers', 'experiment', 'inference', 'sweeps', 'cli',
+  'trainer', 'trackers', 'callbacks', 'experiment', 'inference', 'sweeps', 'cli',
 ] as const;
 
 /** An import edge, as repo-relative paths: `from` imports `to`. */

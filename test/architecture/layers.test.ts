@@ -2,46 +2,13 @@
  * The layering of src/ (docs/architecture.md): no import cycle, type-only imports included, and
  * no import from a top-level folder into one above it in LAYERS. Imports inside one folder are
  * free; src/index.ts sits above everything.
- *
- * ALLOWED_UPWARD lists the upward imports that exist today and are being removed on other
- * branches. It may only shrink: an entry that no longer exists fails the test, so that whoever
- * removes an import also removes its entry.
+ * There is no allowlist: the last upward imports went with the renovation of issue 13.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { LAYERS, cycles, importEdges, importSpecifiers, layerOf, rank, type Edge } from './imports.js';
 
-const ALLOWED_UPWARD = new Set([
-  // config/ as the composition root: config/experiment.ts imports every registry. This edge set
-  // also closes today's one import cycle (19 files: config/experiment.ts -> callbacks ->
-  // trainer/events.ts -> config/experiment.ts). Going with the experiment/ composition root (c13a).
-  'src/config/experiment.ts -> src/autodiff/losses/index.ts',
-  'src/config/experiment.ts -> src/autodiff/optimizers/index.ts',
-  'src/config/experiment.ts -> src/sessions/config.ts',
-  'src/config/experiment.ts -> src/metrics/index.ts',
-  'src/config/experiment.ts -> src/trainer/schedules/index.ts',
-  'src/config/experiment.ts -> src/models/factory.ts',
-  'src/config/experiment.ts -> src/trainer/dataset-block.ts',
-  'src/config/experiment.ts -> src/callbacks/index.ts',
-  'src/config/experiment.ts -> src/trackers/index.ts',
-  // config/system.ts validates the session defaults with sessions/' own checker (c13a: config as a leaf)
-  'src/config/system.ts -> src/sessions/config.ts',
-  // util/logger.ts reads the logging config's type; goes when config/ is a leaf (c13a)
-  'src/util/logger.ts -> src/config/logging.ts',
-  // callbacks that write through trackers (the TensorBoard callback, the provider's tracker hand-off)
-  'src/callbacks/provider.ts -> src/trackers/manager.ts',
-  'src/callbacks/tensorboard.ts -> src/trackers/index.ts',
-  'src/callbacks/tensorboard.ts -> src/trackers/tensorboard.ts',
-  'src/callbacks/tensorboard.ts -> src/trackers/manager.ts',
-  // the Trainer builds its CallbackProvider itself (the composition root's job, c13a)
-  'src/trainer/trainer.ts -> src/callbacks/provider.ts',
-  // `gymnosd check` runs a real training step through the trainer's StepRunner
-  'src/models/check-training.ts -> src/trainer/step-runner.ts',
-  // native/stats.ts reuses the Arrow layout check and DatasetError of datasets/ (c13b: data rooms)
-  'src/native/stats.ts -> src/datasets/arrow-check.ts',
-  'src/native/stats.ts -> src/datasets/errors.ts',
-]);
 
 const root = join(import.meta.dirname, '..', '..');
 const graph = importEdges(root);
@@ -62,17 +29,13 @@ test('every top-level folder of src/ has a place in the layer order', () => {
   assert.deepEqual(unknown, [], 'add the folder to LAYERS in test/architecture/imports.ts and to docs/architecture.md');
 });
 
-test('no upward import between top-level folders (beyond the allowlist of today\'s)', () => {
+test('no upward import between top-level folders', () => {
   const upward = graph.edges.filter(isUpward).map(key);
-  const fresh = upward.filter((k) => !ALLOWED_UPWARD.has(k));
-  assert.deepEqual(fresh, [], `imports into a higher layer (order, bottom to top: ${LAYERS.join(', ')}); move the code down or invert the dependency`);
-  const stale = [...ALLOWED_UPWARD].filter((k) => !upward.includes(k));
-  assert.deepEqual(stale, [], 'these allowlisted imports are gone: delete them from ALLOWED_UPWARD');
+  assert.deepEqual(upward, [], `imports into a higher layer (order, bottom to top: ${LAYERS.join(', ')}); move the code down or invert the dependency`);
 });
 
-test('no import cycle once the allowlisted upward imports are set aside', () => {
-  const kept = graph.edges.filter((e) => !ALLOWED_UPWARD.has(key(e)));
-  const found = cycles(graph.files, kept);
+test('no import cycle (type-only imports included)', () => {
+  const found = cycles(graph.files, graph.edges);
   assert.deepEqual(found.map((c) => `${c.length} files: ${c.join(', ')}`), []);
 });
 

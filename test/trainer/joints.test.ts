@@ -111,7 +111,7 @@ test('TrainerState: written with its version; version 1 is upgraded; an unknown 
   saveCheckpoint(path, { tensors: ck.tensors, meta: { ...ck.meta, trainer: { ...(ck.meta.trainer as object), version: 99 } } });
   await assert.rejects(fit(cfg({ epochs: 2 }), { resume: a.result.runDir }), (e: Error & { code?: string; hint?: string }) => {
     assert.match(e.message, /step-000000008\.gck: the checkpoint's trainer state has version 99, but this Gymnos reads versions 1 to 2/);
-    assert.equal(e.code, 'GYMNOS_CHECKPOINT');
+    assert.equal(e.code, 'ERR_CHECKPOINT');
     assert.match(e.hint ?? '', /newer Gymnos/);
     return true;
   });

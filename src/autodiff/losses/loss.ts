@@ -12,7 +12,7 @@ import { GymnosError } from '../../util/errors.js';
 
 /** A loss's options do not fit the model it is built on (class count, prediction type). */
 export class OptionError extends GymnosError {
-  readonly code = 'GYMNOS_CONFIG';
+  readonly code = 'ERR_CONFIG';
   constructor(message: string) { super(message); this.name = 'OptionError'; }
 }
 
