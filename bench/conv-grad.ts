@@ -36,12 +36,22 @@ const arg = (name: string, dflt: number): number => {
 const BATCH = arg('batch', 64);
 const RUNS = Math.max(20, arg('runs', 30));
 const TOP = arg('top', 25);
-const PARAMS: Array<[string, number[]]> = [['W1', [8, 1, 3, 3]], ['B1', [8]], ['W2', [16, 8, 3, 3]], ['B2', [16]], ['W3', [10, 784]], ['B3', [10]]];
+const PARAMS: Array<[string, number[]]> = [
+  ['W1', [8, 1, 3, 3]],
+  ['B1', [8]],
+  ['W2', [16, 8, 3, 3]],
+  ['B2', [16]],
+  ['W3', [10, 784]],
+  ['B3', [10]],
+];
 
 function lenet(): { graph: Graph; loss: string } {
   const g = emptyGraph('lenet');
   const b = new GraphBuilder(g, 'fw');
-  g.inputs.push({ name: 'X', dtype: 'float32', shape: [BATCH, 1, 28, 28] }, { name: 'R', dtype: 'float32', shape: [BATCH, 10] });
+  g.inputs.push(
+    { name: 'X', dtype: 'float32', shape: [BATCH, 1, 28, 28] },
+    { name: 'R', dtype: 'float32', shape: [BATCH, 10] },
+  );
   for (const [name, dims] of PARAMS) g.inputs.push({ name, dtype: 'float32', shape: dims });
   const pool = { kernel_shape: [2, 2], strides: [2, 2] };
   let h = b.op('MaxPool', [b.op('Relu', [b.op('Conv', ['X', 'W1', 'B1'], { pads: [1, 1, 1, 1] })])], pool);
@@ -61,22 +71,44 @@ function withBackward(): Graph {
 }
 
 function session(graph: Graph, profileDir?: string): Promise<ort.InferenceSession> {
-  const model = { irVersion: 8, opset: new Map([['', OPSET]]), producerName: 'gymnos-bench', producerVersion: '', domain: '', modelVersion: 0, docString: '', metadata: {}, graph };
+  const model = {
+    irVersion: 8,
+    opset: new Map([['', OPSET]]),
+    producerName: 'gymnos-bench',
+    producerVersion: '',
+    domain: '',
+    modelVersion: 0,
+    docString: '',
+    metadata: {},
+    graph,
+  };
   return ort.InferenceSession.create(encodeModel(model), {
-    intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all',
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
     ...(profileDir ? { enableProfiling: true, profileFilePrefix: join(profileDir, 'prof') } : {}),
   });
 }
 
 function feeds(): Record<string, ort.Tensor> {
   const rng = new Rng(1);
-  const t = (dims: number[], scale: number) => new ort.Tensor('float32', Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => rng.uniform(-scale, scale)), dims);
+  const t = (dims: number[], scale: number) =>
+    new ort.Tensor(
+      'float32',
+      Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => rng.uniform(-scale, scale)),
+      dims,
+    );
   const f: Record<string, ort.Tensor> = { X: t([BATCH, 1, 28, 28], 1), R: t([BATCH, 10], 1) };
   for (const [name, dims] of PARAMS) f[name] = t(dims, 0.3);
   return f;
 }
 
-interface Timing { median: number; min: number; cpu: number }
+interface Timing {
+  median: number;
+  min: number;
+  cpu: number;
+}
 
 /**
  * Median and minimum wall time of each graph over `RUNS` runs after 5 warm-up runs. The graphs'
@@ -103,7 +135,10 @@ async function timeAll(graphs: Graph[], f: Record<string, ort.Tensor>): Promise<
 }
 
 /** Per-node kernel time (ms per run) from ORT's profiler. */
-async function profile(graph: Graph, f: Record<string, ort.Tensor>): Promise<Array<{ node: string; op: string; ms: number }>> {
+async function profile(
+  graph: Graph,
+  f: Record<string, ort.Tensor>,
+): Promise<Array<{ node: string; op: string; ms: number }>> {
   const dir = mkdtempSync(join(tmpdir(), 'gymnos-prof-'));
   try {
     const s = await session(graph, dir);
@@ -111,11 +146,17 @@ async function profile(graph: Graph, f: Record<string, ort.Tensor>): Promise<Arr
     for (let i = 0; i < warm + RUNS; i++) await s.run(f);
     s.endProfiling();
     await s.release();
-    const file = join(dir, readdirSync(dir).find((n) => n.startsWith('prof'))!);
+    const file = join(
+      dir,
+      readdirSync(dir).find((n) => n.startsWith('prof'))!,
+    );
     type Ev = { cat: string; name: string; ts: number; dur: number; args?: { op_name?: string } };
     const all = JSON.parse(readFileSync(file, 'utf8')) as Ev[];
     // keep the node events of the timed runs (after the warm-up runs)
-    const runs = all.filter((e) => e.cat === 'Session' && e.name === 'model_run').map((e) => e.ts).sort((a, b) => a - b);
+    const runs = all
+      .filter((e) => e.cat === 'Session' && e.name === 'model_run')
+      .map((e) => e.ts)
+      .sort((a, b) => a - b);
     const cutoff = runs[warm] ?? 0;
     const events = all.filter((e) => e.ts >= cutoff);
     const per = new Map<string, { op: string; us: number }>();
@@ -137,24 +178,44 @@ const sum = (xs: Array<{ ms: number }>) => xs.reduce((a, r) => a + r.ms, 0);
 function report(rows: Array<{ node: string; op: string; ms: number }>): void {
   const fw = rows.filter((r) => r.node.startsWith('fw/'));
   const bw = rows.filter((r) => !r.node.startsWith('fw/'));
-  console.log(`kernel time per step: ${sum(rows).toFixed(3)} ms (forward ${sum(fw).toFixed(3)}, backward ${sum(bw).toFixed(3)})`);
+  console.log(
+    `kernel time per step: ${sum(rows).toFixed(3)} ms (forward ${sum(fw).toFixed(3)}, backward ${sum(bw).toFixed(3)})`,
+  );
   const byOp = new Map<string, number>();
   for (const r of bw) byOp.set(r.op, (byOp.get(r.op) ?? 0) + r.ms);
-  console.log('backward by op type:', [...byOp].sort((a, b) => b[1] - a[1]).map(([op, ms]) => `${op} ${ms.toFixed(3)}`).join(', '));
+  console.log(
+    'backward by op type:',
+    [...byOp]
+      .sort((a, b) => b[1] - a[1])
+      .map(([op, ms]) => `${op} ${ms.toFixed(3)}`)
+      .join(', '),
+  );
   console.log(`top ${TOP} nodes (ms per step):`);
   for (const r of rows.slice(0, TOP)) console.log(`  ${r.ms.toFixed(3).padStart(7)}  ${r.op.padEnd(18)} ${r.node}`);
 }
 
 const f = feeds();
 const graphs = [lenet().graph, withBackward()];
-if (process.argv.includes('--maxpool-indices')) graphs.push(withRuleOverride('MaxPool', (c) => [maxPoolScatterGrad(c)], withBackward));
-const [tf, ts, ta] = await timeAll(graphs.map((g) => cloneGraph(g)), f);
-const fmt = (t: Timing) => `median ${t.median.toFixed(3)} ms (min ${t.min.toFixed(3)}, median CPU time ${t.cpu.toFixed(3)})`;
+if (process.argv.includes('--maxpool-indices'))
+  graphs.push(withRuleOverride('MaxPool', (c) => [maxPoolScatterGrad(c)], withBackward));
+const [tf, ts, ta] = await timeAll(
+  graphs.map((g) => cloneGraph(g)),
+  f,
+);
+const fmt = (t: Timing) =>
+  `median ${t.median.toFixed(3)} ms (min ${t.min.toFixed(3)}, median CPU time ${t.cpu.toFixed(3)})`;
 console.log(`LeNet batch ${BATCH}, ORT CPU 1 thread, ${RUNS} interleaved runs each`);
 console.log(`forward          ${fmt(tf)}`);
-console.log(`forward+backward ${fmt(ts)}   ratio ${(ts.median / tf.median).toFixed(2)}x (of minima ${(ts.min / tf.min).toFixed(2)}x, of CPU times ${(ts.cpu / tf.cpu).toFixed(2)}x)`);
-if (ta) console.log(`  with MaxPool via Indices + ScatterElements: ${fmt(ta)}   ratio ${(ta.median / tf.median).toFixed(2)}x (of minima ${(ta.min / tf.min).toFixed(2)}x, of CPU times ${(ta.cpu / tf.cpu).toFixed(2)}x)`);
+console.log(
+  `forward+backward ${fmt(ts)}   ratio ${(ts.median / tf.median).toFixed(2)}x (of minima ${(ts.min / tf.min).toFixed(2)}x, of CPU times ${(ts.cpu / tf.cpu).toFixed(2)}x)`,
+);
+if (ta)
+  console.log(
+    `  with MaxPool via Indices + ScatterElements: ${fmt(ta)}   ratio ${(ta.median / tf.median).toFixed(2)}x (of minima ${(ta.min / tf.min).toFixed(2)}x, of CPU times ${(ta.cpu / tf.cpu).toFixed(2)}x)`,
+  );
 const fwdKernels = sum(await profile(graphs[0], f));
 const stepRows = await profile(graphs[1], f);
-console.log(`\nkernel time: forward-only session ${fwdKernels.toFixed(3)} ms, forward+backward ${sum(stepRows).toFixed(3)} ms, ratio ${(sum(stepRows) / fwdKernels).toFixed(2)}x`);
+console.log(
+  `\nkernel time: forward-only session ${fwdKernels.toFixed(3)} ms, forward+backward ${sum(stepRows).toFixed(3)} ms, ratio ${(sum(stepRows) / fwdKernels).toFixed(2)}x`,
+);
 report(stepRows);

@@ -27,11 +27,17 @@ export async function benchEventLoop(epochs = 8): Promise<EventLoopResult> {
     const config = JSON.parse(readFileSync(new URL('../examples/quickstart.json', import.meta.url), 'utf8'));
     config.training.epochs = epochs;
     const h = monitorEventLoopDelay({ resolution: 1 });
-    const handle = train(config, { output: join(dir, 'run'), logging: parseLogging({ console: { enabled: false } }, 'bench') });
+    const handle = train(config, {
+      output: join(dir, 'run'),
+      logging: parseLogging({ console: { enabled: false } }, 'bench'),
+    });
     h.enable();
     const result = await handle.result;
     h.disable();
-    const recs = readFileSync(join(result.runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; seconds?: number; sessionSeconds?: number });
+    const recs = readFileSync(join(result.runDir, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { kind: string; seconds?: number; sessionSeconds?: number });
     const ep = recs.filter((r) => r.kind === 'epoch').slice(1); // the first epoch includes session warm-up
     const epochSeconds = ep.reduce((s, r) => s + r.seconds!, 0) / ep.length;
     const sessionSeconds = ep.reduce((s, r) => s + r.sessionSeconds!, 0) / ep.length;

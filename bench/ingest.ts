@@ -22,12 +22,21 @@ try {
     const cls = `class_${i % 10}`;
     if (i < 10) mkdirSync(join(root, cls), { recursive: true });
     for (let k = 0; k < px.length; k++) px[k] = (i * 31 + k * 7 + ((k * i) >> 5)) & 0xff;
-    jobs.push(sharp(Buffer.from(px), { raw: { width: 32, height: 32, channels: 3 } }).jpeg({ quality: 90 }).toFile(join(root, cls, `${i}.jpg`)));
+    jobs.push(
+      sharp(Buffer.from(px), { raw: { width: 32, height: 32, channels: 3 } })
+        .jpeg({ quality: 90 })
+        .toFile(join(root, cls, `${i}.jpg`)),
+    );
     if (jobs.length >= 64) await Promise.all(jobs.splice(0));
   }
   await Promise.all(jobs);
   console.log(`generated ${count} 32x32 JPEGs in ${((performance.now() - t) / 1000).toFixed(1)}s`);
-  const spec = { type: 'image_folder', path: root, split: { validation: 0.1, stratify: true }, preprocess: [{ type: 'image_normalize' }] };
+  const spec = {
+    type: 'image_folder',
+    path: root,
+    split: { validation: 0.1, stratify: true },
+    preprocess: [{ type: 'image_normalize' }],
+  };
   const cacheDir = join(dir, 'cache');
   const dm = new DatasetManager();
   const bar = progressLine('ingest');
@@ -43,8 +52,12 @@ try {
     if (!again.cacheHit) throw new Error('second run missed the cache');
   }
   const t2 = Math.min(...runs);
-  console.log(`first run (ingest + split + fit):  ${t1.toFixed(2)}s  ${Math.round(first.meta.count / t1)} images/s (ingest alone ${first.meta.ingestSeconds}s, ${Math.round(first.meta.count / first.meta.ingestSeconds)} images/s)`);
-  console.log(`second run (hash + cache hit + split + fit): ${t2.toFixed(3)}s (best of 3: ${runs.map((x) => x.toFixed(3)).join(', ')})`);
+  console.log(
+    `first run (ingest + split + fit):  ${t1.toFixed(2)}s  ${Math.round(first.meta.count / t1)} images/s (ingest alone ${first.meta.ingestSeconds}s, ${Math.round(first.meta.count / first.meta.ingestSeconds)} images/s)`,
+  );
+  console.log(
+    `second run (hash + cache hit + split + fit): ${t2.toFixed(3)}s (best of 3: ${runs.map((x) => x.toFixed(3)).join(', ')})`,
+  );
   console.log(`ratio first/second: ${(t1 / t2).toFixed(1)}x`);
 } finally {
   rmSync(dir, { recursive: true, force: true });

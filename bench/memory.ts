@@ -26,7 +26,11 @@ import type { Model } from '../src/onnx/ir.js';
 
 export type MemoryWorkload = 'mlp' | 'resnet20' | 'resnet18' | 'transformer';
 
-interface WorkloadDef { title: string; batch: number; classes: number }
+interface WorkloadDef {
+  title: string;
+  batch: number;
+  classes: number;
+}
 export const MEMORY_WORKLOADS: Record<MemoryWorkload, WorkloadDef> = {
   mlp: { title: 'MLP 784-256-128-10, batch 128', batch: 128, classes: 10 },
   resnet20: { title: 'ResNet-20 3x32x32, batch 64', batch: 64, classes: 10 },
@@ -43,8 +47,17 @@ export interface MemoryVariant {
 }
 
 export interface GymnosMemory {
-  workload: MemoryWorkload; variant: string; peakRssBytes: number; runtimeRssBytes: number; builtRssBytes: number;
-  params: number; floorBytes: number; floor: Record<string, number>; stepMs: number; firstLoss: number; lastLoss: number;
+  workload: MemoryWorkload;
+  variant: string;
+  peakRssBytes: number;
+  runtimeRssBytes: number;
+  builtRssBytes: number;
+  params: number;
+  floorBytes: number;
+  floor: Record<string, number>;
+  stepMs: number;
+  firstLoss: number;
+  lastLoss: number;
 }
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -66,7 +79,16 @@ async function buildWorkloadModel(name: MemoryWorkload): Promise<Model> {
   const zoo = (n: string, o: Record<string, unknown>) => zooModel(n)!.build(o as never, { seed: 1 } as never);
   if (name === 'mlp') return zoo('mlp', { hidden: [256, 128], inputShape: [784], classes: 10 });
   if (name === 'resnet20') return zoo('resnet', { depth: 20, width: 16, inputShape: [3, 32, 32], classes: 10 });
-  if (name === 'transformer') return zoo('transformer_encoder', { vocabSize: 1000, dModel: 128, heads: 4, layers: 2, ffDim: 512, inputShape: [128], classes: 4 });
+  if (name === 'transformer')
+    return zoo('transformer_encoder', {
+      vocabSize: 1000,
+      dModel: 128,
+      heads: 4,
+      layers: 2,
+      ffDim: 512,
+      inputShape: [128],
+      classes: 4,
+    });
   const { loadModel } = await import('../src/onnx/io.js');
   return loadModel(ensureResnet18());
 }
@@ -82,7 +104,8 @@ async function child(workload: MemoryWorkload, v: MemoryVariant, steps: number):
   const runtimeRssBytes = currentRssBytes();
   const w = MEMORY_WORKLOADS[workload];
   const spec = {
-    loss: { type: 'softmax_cross_entropy', label_dtype: 'int32' }, optimizer: { type: 'adam', lr: 1e-3 },
+    loss: { type: 'softmax_cross_entropy', label_dtype: 'int32' },
+    optimizer: { type: 'adam', lr: 1e-3 },
     ...(v.recompute ? { recompute: v.recompute } : {}),
   };
   let art = buildTrainingArtifacts(await buildWorkloadModel(workload), spec as never);
@@ -91,11 +114,20 @@ async function child(workload: MemoryWorkload, v: MemoryVariant, steps: number):
   const sample = input.shape!.slice(1) as number[];
   const n = sample.reduce((a, b) => a * b, 1) * w.batch;
   let seed = 7;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
-  const x = input.dtype === 'int64'
-    ? tensor('int64', [w.batch, ...sample], BigInt64Array.from({ length: n }, () => BigInt(Math.floor(rand() * 1000))))
-    : tensor('float32', [w.batch, ...sample], Float32Array.from({ length: n }, rand));
-  const y = tensor('int32', [w.batch], Int32Array.from({ length: w.batch }, () => Math.floor(rand() * w.classes)));
+  const rand = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+  const x =
+    input.dtype === 'int64'
+      ? tensor(
+          'int64',
+          [w.batch, ...sample],
+          BigInt64Array.from({ length: n }, () => BigInt(Math.floor(rand() * 1000))),
+        )
+      : tensor('float32', [w.batch, ...sample], Float32Array.from({ length: n }, rand));
+  const y = tensor(
+    'int32',
+    [w.batch],
+    Int32Array.from({ length: w.batch }, () => Math.floor(rand() * w.classes)),
+  );
   const sessions = new SessionManager({ device: 'cpu', intraOpThreads: 1, ...(v.session ?? {}) });
   const runner = new StepRunner(art, (name, bytes) => sessions.createSession(name, bytes), 0);
   const params = art.trainable.reduce((s, p) => s + art.carried.find((c) => c.input === p)!.init.data.length, 0);
@@ -114,26 +146,51 @@ async function child(workload: MemoryWorkload, v: MemoryVariant, steps: number):
   await runner.close();
   await sessions.close();
   const out: GymnosMemory = {
-    workload, variant: v.label, peakRssBytes: peak, runtimeRssBytes, builtRssBytes, params, floorBytes: floor.total, floor: floor.parts,
-    stepMs: [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)], firstLoss: losses[0], lastLoss: losses[losses.length - 1],
+    workload,
+    variant: v.label,
+    peakRssBytes: peak,
+    runtimeRssBytes,
+    builtRssBytes,
+    params,
+    floorBytes: floor.total,
+    floor: floor.parts,
+    stepMs: [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)],
+    firstLoss: losses[0],
+    lastLoss: losses[losses.length - 1],
   };
   console.log(`MEMORY_RESULT ${JSON.stringify(out)}`);
 }
 
 function runChild(workload: MemoryWorkload, v: MemoryVariant, steps: number): GymnosMemory {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', JSON.stringify({ workload, v, steps })],
-    { encoding: 'utf8', maxBuffer: 64 << 20, env: { ...process.env, NODE_OPTIONS: '' } });
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', JSON.stringify({ workload, v, steps })],
+    { encoding: 'utf8', maxBuffer: 64 << 20, env: { ...process.env, NODE_OPTIONS: '' } },
+  );
   const line = r.stdout.split('\n').find((l) => l.startsWith('MEMORY_RESULT '));
   if (!line) throw new Error(`memory child ${workload}/${v.label} failed (exit ${r.status}): ${r.stderr.slice(-2000)}`);
   return JSON.parse(line.slice('MEMORY_RESULT '.length)) as GymnosMemory;
 }
 
-export interface TorchMemory { workload: string; peakRssBytes: number; runtimeRssBytes: number; params: number; stepMs: number; firstLoss: number; lastLoss: number; version: string }
+export interface TorchMemory {
+  workload: string;
+  peakRssBytes: number;
+  runtimeRssBytes: number;
+  params: number;
+  stepMs: number;
+  firstLoss: number;
+  lastLoss: number;
+  version: string;
+}
 
 function runTorch(workload: MemoryWorkload, steps: number): TorchMemory | { error: string } {
   const r = spawnSync(PYTHON, [TORCH_PY, workload, String(steps)], { encoding: 'utf8' });
   const line = r.stdout.trim().split('\n').pop() ?? '';
-  try { return JSON.parse(line) as TorchMemory; } catch { return { error: `PyTorch peer failed (exit ${r.status}): ${r.stderr.slice(-500)}` }; }
+  try {
+    return JSON.parse(line) as TorchMemory;
+  } catch {
+    return { error: `PyTorch peer failed (exit ${r.status}): ${r.stderr.slice(-500)}` };
+  }
 }
 
 /** The variants measured: ONNX Runtime's memory options (the old defaults first), then recomputation. */
@@ -153,22 +210,30 @@ export interface MemoryBenchResult {
   notes: string[];
 }
 
-export async function benchMemory(o: { quick?: boolean; workloads?: MemoryWorkload[]; torch?: boolean; variants?: MemoryVariant[] } = {}): Promise<MemoryBenchResult> {
+export async function benchMemory(
+  o: { quick?: boolean; workloads?: MemoryWorkload[]; torch?: boolean; variants?: MemoryVariant[] } = {},
+): Promise<MemoryBenchResult> {
   const steps = o.quick ? 2 : 3;
   const workloads = o.workloads ?? (Object.keys(MEMORY_WORKLOADS) as MemoryWorkload[]);
   const variants = o.variants ?? VARIANTS;
   const gymnos: GymnosMemory[] = [];
   const pytorch: MemoryBenchResult['pytorch'] = [];
-  console.log('| workload | variant | Gymnos peak MB | runtime MB | step ms | floor MB (recompute: its own) | peak/floor |');
+  console.log(
+    '| workload | variant | Gymnos peak MB | runtime MB | step ms | floor MB (recompute: its own) | peak/floor |',
+  );
   console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: |');
   for (const wl of workloads) {
     for (const v of variants) {
       const r = runChild(wl, v, steps);
       gymnos.push(r);
-      console.log(`| ${wl} | ${v.label} | ${mb(r.peakRssBytes)} | ${mb(r.runtimeRssBytes)} | ${r.stepMs.toFixed(0)} | ${mb(r.floorBytes)} | ${(r.peakRssBytes / r.floorBytes).toFixed(2)}x |`);
+      console.log(
+        `| ${wl} | ${v.label} | ${mb(r.peakRssBytes)} | ${mb(r.runtimeRssBytes)} | ${r.stepMs.toFixed(0)} | ${mb(r.floorBytes)} | ${(r.peakRssBytes / r.floorBytes).toFixed(2)}x |`,
+      );
     }
   }
-  console.log('\n| workload | Gymnos before MB | after MB | after + recompute auto MB | PyTorch MB | after/PyTorch | floor MB | after/floor | floor with recompute MB |');
+  console.log(
+    '\n| workload | Gymnos before MB | after MB | after + recompute auto MB | PyTorch MB | after/PyTorch | floor MB | after/floor | floor with recompute MB |',
+  );
   console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const wl of workloads) {
     const t = o.torch === false ? { error: 'not run (--no-torch)' } : runTorch(wl, steps);
@@ -179,7 +244,9 @@ export async function benchMemory(o: { quick?: boolean; workloads?: MemoryWorklo
     const rc = pick(VARIANTS[4].label);
     const torchMb = 'error' in t ? t.error : mb(t.peakRssBytes);
     const ratio = 'error' in t ? '' : `${(after.peakRssBytes / t.peakRssBytes).toFixed(2)}x`;
-    console.log(`| ${wl} | ${before ? mb(before.peakRssBytes) : ''} | ${mb(after.peakRssBytes)} | ${rc ? mb(rc.peakRssBytes) : ''} | ${torchMb} | ${ratio} | ${mb(after.floorBytes)} | ${(after.peakRssBytes / after.floorBytes).toFixed(2)}x | ${rc ? mb(rc.floorBytes) : ''} |`);
+    console.log(
+      `| ${wl} | ${before ? mb(before.peakRssBytes) : ''} | ${mb(after.peakRssBytes)} | ${rc ? mb(rc.peakRssBytes) : ''} | ${torchMb} | ${ratio} | ${mb(after.floorBytes)} | ${(after.peakRssBytes / after.floorBytes).toFixed(2)}x | ${rc ? mb(rc.floorBytes) : ''} |`,
+    );
   }
   const notes = [
     'peak = process VmHWM (Gymnos) / ru_maxrss (PyTorch); runtime = resident size after loading the runtime (Node + onnxruntime-node / Python + torch), included in the peak',
@@ -190,18 +257,23 @@ export async function benchMemory(o: { quick?: boolean; workloads?: MemoryWorklo
 }
 
 if (process.argv.includes('--child')) {
-  const { workload, v, steps } = JSON.parse(process.argv[process.argv.indexOf('--child') + 1]) as { workload: MemoryWorkload; v: MemoryVariant; steps: number };
+  const { workload, v, steps } = JSON.parse(process.argv[process.argv.indexOf('--child') + 1]) as {
+    workload: MemoryWorkload;
+    v: MemoryVariant;
+    steps: number;
+  };
   await child(workload, v, steps);
 } else if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const wi = process.argv.indexOf('--workloads');
   const r = await benchMemory({
-    quick: process.argv.includes('--quick'), torch: !process.argv.includes('--no-torch'),
+    quick: process.argv.includes('--quick'),
+    torch: !process.argv.includes('--no-torch'),
     workloads: wi > 0 ? (process.argv[wi + 1].split(',') as MemoryWorkload[]) : undefined,
   });
   if (process.argv.includes('--write')) {
     // standalone run: replace only the `memory` section of bench/results.json
     const file = new URL('./results.json', import.meta.url);
-    const all = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown> : {};
+    const all = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
     all.memory = { measured: new Date().toISOString(), ...r };
     writeFileSync(file, `${JSON.stringify(all, null, 2)}\n`);
     console.log('\nwrote the memory section of bench/results.json');

@@ -21,7 +21,17 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import {
-  Field, FixedSizeList, Int32, RecordBatch, RecordBatchFileWriter, Schema, Struct, Table, Uint8, makeData, tableToIPC,
+  Field,
+  FixedSizeList,
+  Int32,
+  RecordBatch,
+  RecordBatchFileWriter,
+  Schema,
+  Struct,
+  Table,
+  Uint8,
+  makeData,
+  tableToIPC,
 } from 'apache-arrow';
 import { NativeLoader } from '../src/native/loader.js';
 import { loadBinding } from '../src/native/binding.js';
@@ -66,18 +76,18 @@ export interface NativeLoaderBenchResult {
 
 /** One streaming-memory run. */
 export interface MemoryResult {
-    /** Whether each batch was released explicitly (else reclaimed by GC only). */
-    release: boolean;
-    fileMiB: number;
-    /** Peak bytes of batches handed to JavaScript and not yet freed. */
-    peakUnreleasedBatchesMiB: number;
-    images: number;
-    seconds: number;
-    baselineRssMiB: number;
-    peakGrowthMiB: number;
-    windowMiB: number;
-    limitMiB: number;
-    ok: boolean;
+  /** Whether each batch was released explicitly (else reclaimed by GC only). */
+  release: boolean;
+  fileMiB: number;
+  /** Peak bytes of batches handed to JavaScript and not yet freed. */
+  peakUnreleasedBatchesMiB: number;
+  images: number;
+  seconds: number;
+  baselineRssMiB: number;
+  peakGrowthMiB: number;
+  windowMiB: number;
+  limitMiB: number;
+  ok: boolean;
 }
 
 const SHAPE: [number, number, number] = [32, 32, 3];
@@ -95,32 +105,50 @@ const RECIPE: LoaderPlan['data'] = {
 
 function schema(): Schema {
   const imgType = new FixedSizeList(WIDTH, new Field('item', new Uint8(), false));
-  return new Schema([new Field('image', imgType, false, new Map([['gymnos.shape', JSON.stringify(SHAPE)]])), new Field('label', new Int32(), false)]);
+  return new Schema([
+    new Field('image', imgType, false, new Map([['gymnos.shape', JSON.stringify(SHAPE)]])),
+    new Field('label', new Int32(), false),
+  ]);
 }
 
 function batchOf(s: Schema, rows: number, seed: number): RecordBatch {
   const px = new Uint8Array(rows * WIDTH);
   let x = seed >>> 0 || 1;
   for (let i = 0; i < px.length; i++) {
-    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
     px[i] = x & 0xff;
   }
   const labels = Int32Array.from({ length: rows }, (_, i) => (i + seed) % 10);
   const [img, lab] = s.fields;
-  return new RecordBatch(s, makeData({
-    type: new Struct(s.fields), length: rows, nullCount: 0,
-    children: [
-      makeData({ type: img.type as FixedSizeList, length: rows, nullCount: 0, child: makeData({ type: new Uint8(), length: rows * WIDTH, data: px }) }),
-      makeData({ type: lab.type as Int32, length: rows, nullCount: 0, data: labels }),
-    ],
-  }));
+  return new RecordBatch(
+    s,
+    makeData({
+      type: new Struct(s.fields),
+      length: rows,
+      nullCount: 0,
+      children: [
+        makeData({
+          type: img.type as FixedSizeList,
+          length: rows,
+          nullCount: 0,
+          child: makeData({ type: new Uint8(), length: rows * WIDTH, data: px }),
+        }),
+        makeData({ type: lab.type as Int32, length: rows, nullCount: 0, data: labels }),
+      ],
+    }),
+  );
 }
 
 /** Writes `images` synthetic CIFAR-shaped rows (record batches of 1000). */
 export function writeCifarLike(path: string, images: number): void {
   const s = schema();
   const batches: RecordBatch[] = [];
-  for (let start = 0; start < images; start += 1000) batches.push(batchOf(s, Math.min(1000, images - start), start + 1));
+  for (let start = 0; start < images; start += 1000)
+    batches.push(batchOf(s, Math.min(1000, images - start), start + 1));
   writeFileSync(path, tableToIPC(new Table(s, batches), 'file'));
 }
 
@@ -152,7 +180,17 @@ async function nativeEpoch(path: string, threads: number, epoch: number): Promis
   // into another configuration's measurement; start-up cost counts against the native loader.
   const c0 = process.cpuUsage();
   const t0 = performance.now();
-  const loader = NativeLoader.open({ path, data: RECIPE, label: { column: 'label' }, batchSize: 128, threads, prefetch: 4 * threads, epochs: epoch + 1, seed: 1, cursor: { epoch, position: 0 } });
+  const loader = NativeLoader.open({
+    path,
+    data: RECIPE,
+    label: { column: 'label' },
+    batchSize: 128,
+    threads,
+    prefetch: 4 * threads,
+    epochs: epoch + 1,
+    seed: 1,
+    cursor: { epoch, position: 0 },
+  });
   let n = 0;
   let sink = 0;
   for await (const b of loader) {
@@ -179,7 +217,11 @@ function oracleEpoch(o: OracleLoader, epoch: number): EpochRate {
 function writeBigFile(dir: string, mib: number): string {
   const path = join(dir, 'big.arrow');
   // Written by a child process so the writer's memory does not count here.
-  const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--write-big', path, String(mib)], { stdio: 'inherit' });
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(import.meta.url), '--write-big', path, String(mib)],
+    { stdio: 'inherit' },
+  );
   if (r.status !== 0) throw new Error('writing the big Arrow file failed');
   return path;
 }
@@ -189,7 +231,16 @@ async function memoryCheck(path: string, mib: number, release: boolean): Promise
   const gc = runInNewContext('gc') as () => void;
   const batchSize = 256;
   const prefetch = 4;
-  const loader = NativeLoader.open({ path, data: RECIPE, label: { column: 'label' }, batchSize, threads: 2, prefetch, epochs: 1, seed: 1 });
+  const loader = NativeLoader.open({
+    path,
+    data: RECIPE,
+    label: { column: 'label' },
+    batchSize,
+    threads: 2,
+    prefetch,
+    epochs: 1,
+    seed: 1,
+  });
   gc();
   const baseline = process.memoryUsage.rss();
   let peak = baseline;
@@ -238,7 +289,14 @@ export async function benchNativeLoader(opts: NativeLoaderBenchOptions = {}): Pr
     writeCifarLike(path, images);
     // Interleaved rounds (native 1 thread, native 2 threads, oracle) so that all three see the
     // same machine load; one warm-up round is discarded.
-    const plan = validatePlan({ path, data: RECIPE, label: { column: 'label' }, batchSize: 128, epochs: null, seed: 1 });
+    const plan = validatePlan({
+      path,
+      data: RECIPE,
+      label: { column: 'label' },
+      batchSize: 128,
+      epochs: null,
+      seed: 1,
+    });
     const oracle = new OracleLoader(plan, readOracleSource(plan));
     const runs: EpochRate[][] = [[], [], []];
     for (let round = 0; round <= epochs; round++) {
@@ -253,25 +311,49 @@ export async function benchNativeLoader(opts: NativeLoaderBenchOptions = {}): Pr
       median: median(rs.map((x) => x.wall)),
       cpuMedian: median(rs.map((x) => x.cpu)),
     }));
-    const result: NativeLoaderBenchResult = { images, rows, ratio1: rows[0].median / rows[2].median, ratio2: rows[1].median / rows[2].median, cpuRatio1: rows[0].cpuMedian / rows[2].cpuMedian, memory: [] };
+    const result: NativeLoaderBenchResult = {
+      images,
+      rows,
+      ratio1: rows[0].median / rows[2].median,
+      ratio2: rows[1].median / rows[2].median,
+      cpuRatio1: rows[0].cpuMedian / rows[2].cpuMedian,
+      memory: [],
+    };
     if (print) {
-      console.log(`native loader benchmark: ${images} images 32x32x3, randomCrop(32, pad 4) + hflip + toFloat + normalize, batch 128`);
-      console.log(`  (interleaved rounds, ${epochs} timed epochs each after one warm-up; wall = images per second; cpu = images per CPU-second, all threads)`);
-      for (const r of rows) console.log(`  ${r.name.padEnd(38)} wall median ${r.median.toFixed(0).padStart(7)} img/s  cpu median ${r.cpuMedian.toFixed(0).padStart(7)} img/cpu-s  epochs: ${r.perEpoch.map((x) => x.toFixed(0)).join(', ')}`);
-      console.log(`  ratio native/oracle (wall): 1 thread ${result.ratio1.toFixed(1)}x, 2 threads ${result.ratio2.toFixed(1)}x; (cpu) 1 thread ${result.cpuRatio1.toFixed(1)}x`);
+      console.log(
+        `native loader benchmark: ${images} images 32x32x3, randomCrop(32, pad 4) + hflip + toFloat + normalize, batch 128`,
+      );
+      console.log(
+        `  (interleaved rounds, ${epochs} timed epochs each after one warm-up; wall = images per second; cpu = images per CPU-second, all threads)`,
+      );
+      for (const r of rows)
+        console.log(
+          `  ${r.name.padEnd(38)} wall median ${r.median.toFixed(0).padStart(7)} img/s  cpu median ${r.cpuMedian.toFixed(0).padStart(7)} img/cpu-s  epochs: ${r.perEpoch.map((x) => x.toFixed(0)).join(', ')}`,
+        );
+      console.log(
+        `  ratio native/oracle (wall): 1 thread ${result.ratio1.toFixed(1)}x, 2 threads ${result.ratio2.toFixed(1)}x; (cpu) 1 thread ${result.cpuRatio1.toFixed(1)}x`,
+      );
     }
     const big = opts.bigMiB ?? 2048;
     if (big > 0) {
       const bigPath = writeBigFile(dir, big);
       for (const release of [true, false]) {
         // Each run in a fresh process, so the baseline is not inflated by the throughput phase.
-        const child = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--memory-run', bigPath, String(big), String(release)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+        const child = spawnSync(
+          process.execPath,
+          ['--import', 'tsx', fileURLToPath(import.meta.url), '--memory-run', bigPath, String(big), String(release)],
+          { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+        );
         if (child.status !== 0) throw new Error(`memory run failed: ${child.stdout}`);
         const m = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as MemoryResult;
         result.memory.push(m);
         if (print) {
-          console.log(`memory (${release ? 'batch.release() after each batch' : 'GC only, no release()'}): streamed ${m.images} images of a ${m.fileMiB} MiB file in ${m.seconds.toFixed(1)} s (${(m.images / m.seconds).toFixed(0)} img/s, 2 threads, batch 256, prefetch 4)`);
-          console.log(`  baseline RSS ${m.baselineRssMiB.toFixed(0)} MiB, peak growth ${m.peakGrowthMiB.toFixed(1)} MiB (unreleased batches peak ${m.peakUnreleasedBatchesMiB.toFixed(1)} MiB); window ${m.windowMiB.toFixed(1)} MiB + 64 = limit ${m.limitMiB.toFixed(1)} MiB: ${m.ok ? 'OK' : 'EXCEEDED'}`);
+          console.log(
+            `memory (${release ? 'batch.release() after each batch' : 'GC only, no release()'}): streamed ${m.images} images of a ${m.fileMiB} MiB file in ${m.seconds.toFixed(1)} s (${(m.images / m.seconds).toFixed(0)} img/s, 2 threads, batch 256, prefetch 4)`,
+          );
+          console.log(
+            `  baseline RSS ${m.baselineRssMiB.toFixed(0)} MiB, peak growth ${m.peakGrowthMiB.toFixed(1)} MiB (unreleased batches peak ${m.peakUnreleasedBatchesMiB.toFixed(1)} MiB); window ${m.windowMiB.toFixed(1)} MiB + 64 = limit ${m.limitMiB.toFixed(1)} MiB: ${m.ok ? 'OK' : 'EXCEEDED'}`,
+          );
         }
       }
     }
@@ -290,9 +372,18 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const wi = process.argv.indexOf('--write-big');
   const mi = process.argv.indexOf('--memory-run');
   if (wi >= 0) await writeBig(process.argv[wi + 1], Number(process.argv[wi + 2]));
-  else if (mi >= 0) console.log(JSON.stringify(await memoryCheck(process.argv[mi + 1], Number(process.argv[mi + 2]), process.argv[mi + 3] === 'true')));
+  else if (mi >= 0)
+    console.log(
+      JSON.stringify(
+        await memoryCheck(process.argv[mi + 1], Number(process.argv[mi + 2]), process.argv[mi + 3] === 'true'),
+      ),
+    );
   else {
-    const r = await benchNativeLoader({ images: arg('images', 10000), epochs: arg('epochs', 5), bigMiB: arg('big-mb', 2048) });
+    const r = await benchNativeLoader({
+      images: arg('images', 10000),
+      epochs: arg('epochs', 5),
+      bigMiB: arg('big-mb', 2048),
+    });
     if (r.memory.length && !r.memory[0].ok) process.exitCode = 1;
   }
 }

@@ -25,16 +25,27 @@ const BATCH = 128;
 function mlpStep(): Uint8Array {
   const g = emptyGraph('mlp_step');
   const b = new GraphBuilder(g, 's');
-  g.inputs.push({ name: 'x', dtype: 'float32', shape: [BATCH, SIZES[0]] }, { name: 'onehot', dtype: 'float32', shape: [BATCH, SIZES[3]] }, { name: 'lr', dtype: 'float32', shape: [] });
-  const acts = ['x']; const pre: string[] = [];
+  g.inputs.push(
+    { name: 'x', dtype: 'float32', shape: [BATCH, SIZES[0]] },
+    { name: 'onehot', dtype: 'float32', shape: [BATCH, SIZES[3]] },
+    { name: 'lr', dtype: 'float32', shape: [] },
+  );
+  const acts = ['x'];
+  const pre: string[] = [];
   for (let l = 0; l < 3; l++) {
-    g.inputs.push({ name: `W${l}`, dtype: 'float32', shape: [SIZES[l], SIZES[l + 1]] }, { name: `b${l}`, dtype: 'float32', shape: [SIZES[l + 1]] });
+    g.inputs.push(
+      { name: `W${l}`, dtype: 'float32', shape: [SIZES[l], SIZES[l + 1]] },
+      { name: `b${l}`, dtype: 'float32', shape: [SIZES[l + 1]] },
+    );
     const z = b.op('Add', [b.op('MatMul', [acts[l], `W${l}`]), `b${l}`]);
     pre.push(z);
     acts.push(l < 2 ? b.op('Relu', [z]) : z);
   }
   const logp = b.op('LogSoftmax', [acts[3]], { axis: 1 });
-  const loss = b.op('Div', [b.op('Neg', [b.op('ReduceSum', [b.op('Mul', [logp, 'onehot']), b.ints([0, 1])], { keepdims: 0 })]), b.constant('float32', BATCH)]);
+  const loss = b.op('Div', [
+    b.op('Neg', [b.op('ReduceSum', [b.op('Mul', [logp, 'onehot']), b.ints([0, 1])], { keepdims: 0 })]),
+    b.constant('float32', BATCH),
+  ]);
   let d = b.op('Div', [b.op('Sub', [b.op('Exp', [logp]), 'onehot']), b.constant('float32', BATCH)]);
   for (let l = 2; l >= 0; l--) {
     if (l < 2) d = b.op('Mul', [d, b.op('Cast', [b.op('Greater', [pre[l], b.constant('float32', 0)])], { to: 1 })]);
@@ -45,32 +56,67 @@ function mlpStep(): Uint8Array {
     b.emit('Sub', [`b${l}`, b.op('Mul', [db, 'lr'])], [`b${l}_new`]);
   }
   b.emit('Identity', [loss], ['loss']);
-  for (let l = 0; l < 3; l++) g.outputs.push({ name: `W${l}_new`, dtype: 'float32', shape: [SIZES[l], SIZES[l + 1]] }, { name: `b${l}_new`, dtype: 'float32', shape: [SIZES[l + 1]] });
+  for (let l = 0; l < 3; l++)
+    g.outputs.push(
+      { name: `W${l}_new`, dtype: 'float32', shape: [SIZES[l], SIZES[l + 1]] },
+      { name: `b${l}_new`, dtype: 'float32', shape: [SIZES[l + 1]] },
+    );
   g.outputs.push({ name: 'loss', dtype: 'float32', shape: [] });
-  return encodeModel({ irVersion: 8, opset: new Map([['', 18]]), producerName: 'gymnos-bench', producerVersion: '', domain: '', modelVersion: 0, docString: '', metadata: {}, graph: g });
+  return encodeModel({
+    irVersion: 8,
+    opset: new Map([['', 18]]),
+    producerName: 'gymnos-bench',
+    producerVersion: '',
+    domain: '',
+    modelVersion: 0,
+    docString: '',
+    metadata: {},
+    graph: g,
+  });
 }
 
 function feeds(): Record<string, Tensor> {
   let s = 12345;
-  const rnd = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5);
+  const rnd = () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5;
   const f: Record<string, Tensor> = {
-    x: tensor('float32', [BATCH, SIZES[0]], Float32Array.from({ length: BATCH * SIZES[0] }, () => rnd() + 0.5)),
-    onehot: tensor('float32', [BATCH, SIZES[3]], Float32Array.from({ length: BATCH * SIZES[3] }, (_, i) => (i % SIZES[3] === (Math.floor(i / SIZES[3]) * 7) % SIZES[3] ? 1 : 0))),
+    x: tensor(
+      'float32',
+      [BATCH, SIZES[0]],
+      Float32Array.from({ length: BATCH * SIZES[0] }, () => rnd() + 0.5),
+    ),
+    onehot: tensor(
+      'float32',
+      [BATCH, SIZES[3]],
+      Float32Array.from({ length: BATCH * SIZES[3] }, (_, i) =>
+        i % SIZES[3] === (Math.floor(i / SIZES[3]) * 7) % SIZES[3] ? 1 : 0,
+      ),
+    ),
     lr: tensor('float32', [], [0.01]),
   };
   for (let l = 0; l < 3; l++) {
-    f[`W${l}`] = tensor('float32', [SIZES[l], SIZES[l + 1]], Float32Array.from({ length: SIZES[l] * SIZES[l + 1] }, () => rnd() * 0.1));
+    f[`W${l}`] = tensor(
+      'float32',
+      [SIZES[l], SIZES[l + 1]],
+      Float32Array.from({ length: SIZES[l] * SIZES[l + 1] }, () => rnd() * 0.1),
+    );
     f[`b${l}`] = tensor('float32', [SIZES[l + 1]], new Float32Array(SIZES[l + 1]));
   }
   return f;
 }
 
-interface Variant { label: string; intra: number; mode: 'sequential' | 'parallel'; inter: number; spin: boolean }
+interface Variant {
+  label: string;
+  intra: number;
+  mode: 'sequential' | 'parallel';
+  inter: number;
+  spin: boolean;
+}
 
 /** intraOpNumThreads 1, 2, 4, ... up to the core count, ORT's default (0), spinning, parallel executor. */
 function variants(cores: number): Variant[] {
   const v: Variant[] = [];
-  for (let n = 1; n <= cores; n *= 2) v.push({ label: `intra ${n}`, intra: n, mode: 'sequential', inter: 1, spin: false });
+  for (let n = 1; n <= cores; n *= 2)
+    v.push({ label: `intra ${n}`, intra: n, mode: 'sequential', inter: 1, spin: false });
   v.push({ label: 'intra 2 spin', intra: 2, mode: 'sequential', inter: 1, spin: true });
   v.push({ label: 'ORT default (0)', intra: 0, mode: 'sequential', inter: 0, spin: false });
   v.push({ label: 'ORT default (0) spin', intra: 0, mode: 'sequential', inter: 0, spin: true });
@@ -81,12 +127,23 @@ function variants(cores: number): Variant[] {
 
 function config(v: Variant): ResolvedSessionConfig {
   return {
-    provider: 'cpu', deviceId: 0, intraOpThreads: v.intra, interOpThreads: v.inter, graphOptimization: 'all',
-    executionMode: v.mode, enableProfiling: false, profileFilePrefix: 'bench', memoryPattern: true, allowSpinning: v.spin,
+    provider: 'cpu',
+    deviceId: 0,
+    intraOpThreads: v.intra,
+    interOpThreads: v.inter,
+    graphOptimization: 'all',
+    executionMode: v.mode,
+    enableProfiling: false,
+    profileFilePrefix: 'bench',
+    memoryPattern: true,
+    allowSpinning: v.spin,
   };
 }
 
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+};
 
 /** A thread that burns CPU until terminated: the competing data loader. */
 function busyThread(): Worker {
@@ -94,13 +151,18 @@ function busyThread(): Worker {
 }
 
 async function main(): Promise<void> {
-  const arg = (name: string) => { const i = process.argv.indexOf(name); return i >= 0 ? process.argv[i + 1] : undefined; };
+  const arg = (name: string) => {
+    const i = process.argv.indexOf(name);
+    return i >= 0 ? process.argv[i + 1] : undefined;
+  };
   const runs = Number(arg('--runs') ?? 200);
   const model = mlpStep();
   const f = feeds();
   const backend = new OrtBackend();
   const results: Array<{ variant: string; load: string; medianMs: number; p10Ms: number; p90Ms: number }> = [];
-  console.log(`MLP ${SIZES.join('-')} training step, batch ${BATCH}; ${cpus().length} CPUs (${cpus()[0]?.model.trim()}); ${runs} runs each, median ms`);
+  console.log(
+    `MLP ${SIZES.join('-')} training step, batch ${BATCH}; ${cpus().length} CPUs (${cpus()[0]?.model.trim()}); ${runs} runs each, median ms`,
+  );
   const cores = cpus().length;
   const nBusy = Math.max(1, Math.floor(cores / 2));
   const VARIANTS = variants(cores);
@@ -110,11 +172,23 @@ async function main(): Promise<void> {
       const s = await backend.create(model, config(v));
       for (let i = 0; i < 20; i++) await s.run(f);
       const t: number[] = [];
-      for (let i = 0; i < runs; i++) { const t0 = performance.now(); await s.run(f); t.push(performance.now() - t0); }
+      for (let i = 0; i < runs; i++) {
+        const t0 = performance.now();
+        await s.run(f);
+        t.push(performance.now() - t0);
+      }
       await s.release();
       const sorted = [...t].sort((a, b) => a - b);
-      results.push({ variant: v.label, load, medianMs: median(t), p10Ms: sorted[Math.floor(runs * 0.1)], p90Ms: sorted[Math.floor(runs * 0.9)] });
-      console.log(`  ${load.padEnd(16)} ${v.label.padEnd(30)} ${median(t).toFixed(3)} ms  (p10 ${sorted[Math.floor(runs * 0.1)].toFixed(3)}, p90 ${sorted[Math.floor(runs * 0.9)].toFixed(3)})`);
+      results.push({
+        variant: v.label,
+        load,
+        medianMs: median(t),
+        p10Ms: sorted[Math.floor(runs * 0.1)],
+        p90Ms: sorted[Math.floor(runs * 0.9)],
+      });
+      console.log(
+        `  ${load.padEnd(16)} ${v.label.padEnd(30)} ${median(t).toFixed(3)} ms  (p10 ${sorted[Math.floor(runs * 0.1)].toFixed(3)}, p90 ${sorted[Math.floor(runs * 0.9)].toFixed(3)})`,
+      );
     }
     await Promise.all(busy.map((b) => b.terminate()));
   }
@@ -124,15 +198,31 @@ async function main(): Promise<void> {
     await w.createSession('step', model, config(VARIANTS[0]));
     const t: number[] = [];
     for (let i = 0; i < 20 + runs; i++) {
-      const fi = transferFeeds ? Object.fromEntries(Object.entries(f).map(([k, v]) => [k, { ...v, data: (v.data as Float32Array).slice() }])) : f;
-      const t0 = performance.now(); await w.run('step', fi); if (i >= 20) t.push(performance.now() - t0);
+      const fi = transferFeeds
+        ? Object.fromEntries(Object.entries(f).map(([k, v]) => [k, { ...v, data: (v.data as Float32Array).slice() }]))
+        : f;
+      const t0 = performance.now();
+      await w.run('step', fi);
+      if (i >= 20) t.push(performance.now() - t0);
     }
     await w.terminate();
-    results.push({ variant: `worker intra 1 (${transferFeeds ? 'transfer' : 'copy'} feeds)`, load: 'idle', medianMs: median(t), p10Ms: NaN, p90Ms: NaN });
-    console.log(`  ${'idle'.padEnd(16)} ${`worker intra 1, ${transferFeeds ? 'transfer' : 'copy'} feeds`.padEnd(30)} ${median(t).toFixed(3)} ms`);
+    results.push({
+      variant: `worker intra 1 (${transferFeeds ? 'transfer' : 'copy'} feeds)`,
+      load: 'idle',
+      medianMs: median(t),
+      p10Ms: NaN,
+      p90Ms: NaN,
+    });
+    console.log(
+      `  ${'idle'.padEnd(16)} ${`worker intra 1, ${transferFeeds ? 'transfer' : 'copy'} feeds`.padEnd(30)} ${median(t).toFixed(3)} ms`,
+    );
   }
   const out = arg('--json');
-  if (out) writeFileSync(out, JSON.stringify({ cpus: cpus().length, cpuModel: cpus()[0]?.model.trim(), runs, results }, null, 2));
+  if (out)
+    writeFileSync(
+      out,
+      JSON.stringify({ cpus: cpus().length, cpuModel: cpus()[0]?.model.trim(), runs, results }, null, 2),
+    );
 }
 
 await main();

@@ -14,12 +14,19 @@ import { workloadArtifacts } from './peers/gymnos.js';
 import { LEARNING_RATE, WORKLOADS, makeBatches, type WorkloadName } from './peers/workloads.js';
 import { medianOf } from './peers/results.js';
 
-const arg = (name: string, dflt: string) => { const i = process.argv.indexOf(`--${name}`); return i >= 0 ? process.argv[i + 1] : dflt; };
+const arg = (name: string, dflt: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : dflt;
+};
 const workload = arg('workload', 'resnet20') as WorkloadName;
 const w = WORKLOADS[workload];
 const art = await workloadArtifacts(workload);
-const s = await ort.InferenceSession.create(lowerForCpu(encodeModel(art.trainStep), await nchwcBlockSize(ort)),
-  { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' });
+const s = await ort.InferenceSession.create(lowerForCpu(encodeModel(art.trainStep), await nchwcBlockSize(ort)), {
+  intraOpNumThreads: 1,
+  interOpNumThreads: 1,
+  executionMode: 'sequential',
+  graphOptimizationLevel: 'all',
+});
 const b = makeBatches(w, 1);
 const feeds: Record<string, ort.Tensor> = {
   [art.dataInputs[0].name]: new ort.Tensor('float32', b.x[0], [w.batch, ...w.sample]),
@@ -28,7 +35,8 @@ const feeds: Record<string, ort.Tensor> = {
   [IO_NAMES.step]: new ort.Tensor('int64', BigInt64Array.of(1n), []),
   [IO_NAMES.seed]: new ort.Tensor('int64', BigInt64Array.of(0n), []),
 };
-for (const c of art.carried) feeds[c.input] = new ort.Tensor(c.init.dtype as 'float32', c.init.data as Float32Array, c.init.dims);
+for (const c of art.carried)
+  feeds[c.input] = new ort.Tensor(c.init.dtype as 'float32', c.init.data as Float32Array, c.init.dims);
 for (const k of Object.keys(feeds)) if (!s.inputNames.includes(k)) delete feeds[k];
 for (let i = 0; i < 2; i++) await s.run(feeds);
 const cpu: number[] = [];

@@ -33,12 +33,24 @@ export function lenetLike(): Model {
   return l.finish({ name: 'input', shape: ['N', 1, 28, 28] }, l.dense(l.flatten(x), 16 * 7 * 7, 10));
 }
 
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+};
 const toOrt = (t: Tensor) => new ort.Tensor(t.dtype as 'float32', t.data as Float32Array, t.dims);
-const opts: ort.InferenceSession.SessionOptions = { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' };
+const opts: ort.InferenceSession.SessionOptions = {
+  intraOpNumThreads: 1,
+  interOpNumThreads: 1,
+  executionMode: 'sequential',
+  graphOptimizationLevel: 'all',
+};
 
 function randomInput(rng: Rng, dims: number[]): ort.Tensor {
-  return new ort.Tensor('float32', Float32Array.from({ length: sizeOf(dims) }, () => rng.uniform(0, 1)), dims);
+  return new ort.Tensor(
+    'float32',
+    Float32Array.from({ length: sizeOf(dims) }, () => rng.uniform(0, 1)),
+    dims,
+  );
 }
 
 function trainFeeds(art: TrainingArtifacts, rng: Rng, batch: number, K: number): Record<string, ort.Tensor> {
@@ -61,7 +73,10 @@ function trainFeeds(art: TrainingArtifacts, rng: Rng, batch: number, K: number):
  * thread ONNX Runtime computes on the calling thread, so process CPU time measures the work
  * itself even when other processes load the machine (wall clock then inflates).
  */
-async function timeRuns(runs: Array<{ name: string; fn: () => Promise<unknown> }>, n: number): Promise<Record<string, { wall: number; cpu: number }>> {
+async function timeRuns(
+  runs: Array<{ name: string; fn: () => Promise<unknown> }>,
+  n: number,
+): Promise<Record<string, { wall: number; cpu: number }>> {
   for (const r of runs) for (let i = 0; i < 3; i++) await r.fn();
   const wall: Record<string, number[]> = Object.fromEntries(runs.map((r) => [r.name, []]));
   const cpu: Record<string, number[]> = Object.fromEntries(runs.map((r) => [r.name, []]));
@@ -79,24 +94,42 @@ async function timeRuns(runs: Array<{ name: string; fn: () => Promise<unknown> }
 }
 
 export interface StepRatioResult {
-  workload: string; batch: number; optimizer: string;
-  forwardMs: number; forwardWeightsAsInputsMs: number; stepMs: number; ratio: number; ratioVsInputs: number;
+  workload: string;
+  batch: number;
+  optimizer: string;
+  forwardMs: number;
+  forwardWeightsAsInputsMs: number;
+  stepMs: number;
+  ratio: number;
+  ratioVsInputs: number;
   /** The same from process CPU time (robust to a loaded machine). */
-  forwardCpuMs: number; stepCpuMs: number; cpuRatio: number;
+  forwardCpuMs: number;
+  stepCpuMs: number;
+  cpuRatio: number;
 }
 
 /** Step / forward ratio for one model. */
-export async function stepRatio(workload: string, model: Model, batch: number, runs: number, optimizer = 'adam'): Promise<StepRatioResult> {
+export async function stepRatio(
+  workload: string,
+  model: Model,
+  batch: number,
+  runs: number,
+  optimizer = 'adam',
+): Promise<StepRatioResult> {
   const rng = new Rng(1);
-  const art = buildTrainingArtifacts(model, { loss: { type: 'softmax_cross_entropy' }, optimizer: { type: optimizer, lr: 1e-3 } });
+  const art = buildTrainingArtifacts(model, {
+    loss: { type: 'softmax_cross_entropy' },
+    optimizer: { type: optimizer, lr: 1e-3 },
+  });
   const train = await ort.InferenceSession.create(encodeModel(art.trainStep), opts);
   const fwd = await ort.InferenceSession.create(encodeModel(art.base), opts);
   // forward with weights as inputs
   const asInputs = cloneModel(art.base);
-  for (const c of art.carried) if (c.kind !== 'optimizer') {
-    asInputs.graph.initializers.delete(c.input);
-    asInputs.graph.inputs.push({ name: c.input, dtype: c.init.dtype, shape: c.init.dims });
-  }
+  for (const c of art.carried)
+    if (c.kind !== 'optimizer') {
+      asInputs.graph.initializers.delete(c.input);
+      asInputs.graph.inputs.push({ name: c.input, dtype: c.init.dtype, shape: c.init.dims });
+    }
   const fwdIn = await ort.InferenceSession.create(encodeModel(asInputs), opts);
   const tf = trainFeeds(art, rng, batch, 1);
   const x: Record<string, ort.Tensor> = {};
@@ -105,23 +138,48 @@ export async function stepRatio(workload: string, model: Model, batch: number, r
   for (const c of art.carried) if (c.kind !== 'optimizer') xIn[c.input] = tf[c.input];
   const trainUsed: Record<string, ort.Tensor> = {};
   for (const n of train.inputNames) trainUsed[n] = tf[n];
-  const t = await timeRuns([
-    { name: 'forward', fn: () => fwd.run(x) },
-    { name: 'forwardIn', fn: () => fwdIn.run(xIn) },
-    { name: 'step', fn: () => train.run(trainUsed) },
-  ], runs);
+  const t = await timeRuns(
+    [
+      { name: 'forward', fn: () => fwd.run(x) },
+      { name: 'forwardIn', fn: () => fwdIn.run(xIn) },
+      { name: 'step', fn: () => train.run(trainUsed) },
+    ],
+    runs,
+  );
   await Promise.all([train.release(), fwd.release(), fwdIn.release()]);
   return {
-    workload, batch, optimizer, forwardMs: t.forward.wall, forwardWeightsAsInputsMs: t.forwardIn.wall, stepMs: t.step.wall,
-    ratio: t.step.wall / t.forward.wall, ratioVsInputs: t.step.wall / t.forwardIn.wall,
-    forwardCpuMs: t.forward.cpu, stepCpuMs: t.step.cpu, cpuRatio: t.step.cpu / t.forward.cpu,
+    workload,
+    batch,
+    optimizer,
+    forwardMs: t.forward.wall,
+    forwardWeightsAsInputsMs: t.forwardIn.wall,
+    stepMs: t.step.wall,
+    ratio: t.step.wall / t.forward.wall,
+    ratioVsInputs: t.step.wall / t.forwardIn.wall,
+    forwardCpuMs: t.forward.cpu,
+    stepCpuMs: t.step.cpu,
+    cpuRatio: t.step.cpu / t.forward.cpu,
   };
 }
 
-export interface LoopResult { workload: string; params: number; K: number; singleStepMs: number; loopPerStepMs: number; speedup: number; cpuSpeedup: number }
+export interface LoopResult {
+  workload: string;
+  params: number;
+  K: number;
+  singleStepMs: number;
+  loopPerStepMs: number;
+  speedup: number;
+  cpuSpeedup: number;
+}
 
 /** K single-step runs against one K-step Loop run (per step), carried values fed back each run. */
-export async function loopSpeedup(workload: string, model: Model, batch: number, K: number, runs: number): Promise<LoopResult> {
+export async function loopSpeedup(
+  workload: string,
+  model: Model,
+  batch: number,
+  K: number,
+  runs: number,
+): Promise<LoopResult> {
   const rng = new Rng(2);
   const spec = { loss: { type: 'softmax_cross_entropy' }, optimizer: { type: 'adam', lr: 1e-3 } };
   const single = buildTrainingArtifacts(model, spec);
@@ -130,7 +188,8 @@ export async function loopSpeedup(workload: string, model: Model, batch: number,
   const sK = await ort.InferenceSession.create(encodeModel(looped.trainStep), opts);
   const f1 = trainFeeds(single, rng, batch, 1);
   const fK = trainFeeds(looped, rng, batch, K);
-  const pick = (s: ort.InferenceSession, f: Record<string, ort.Tensor>) => Object.fromEntries(s.inputNames.map((n) => [n, f[n]]));
+  const pick = (s: ort.InferenceSession, f: Record<string, ort.Tensor>) =>
+    Object.fromEntries(s.inputNames.map((n) => [n, f[n]]));
   const feed1 = pick(s1, f1);
   const feedK = pick(sK, fK);
   // carry outputs back into the inputs, as training does
@@ -138,13 +197,29 @@ export async function loopSpeedup(workload: string, model: Model, batch: number,
     const out = await s.run(feeds);
     for (const c of art.carried) feeds[c.input] = out[c.output];
   };
-  const t = await timeRuns([
-    { name: 'single', fn: async () => { for (let k = 0; k < K; k++) await carry(s1, feed1, single); } },
-    { name: 'loop', fn: () => carry(sK, feedK, looped) },
-  ], runs);
+  const t = await timeRuns(
+    [
+      {
+        name: 'single',
+        fn: async () => {
+          for (let k = 0; k < K; k++) await carry(s1, feed1, single);
+        },
+      },
+      { name: 'loop', fn: () => carry(sK, feedK, looped) },
+    ],
+    runs,
+  );
   await Promise.all([s1.release(), sK.release()]);
   const params = single.carried.filter((c) => c.kind === 'param').reduce((a, c) => a + sizeOf(c.init.dims), 0);
-  return { workload, params, K, singleStepMs: t.single.wall / K, loopPerStepMs: t.loop.wall / K, speedup: t.single.wall / t.loop.wall, cpuSpeedup: t.single.cpu / t.loop.cpu };
+  return {
+    workload,
+    params,
+    K,
+    singleStepMs: t.single.wall / K,
+    loopPerStepMs: t.loop.wall / K,
+    speedup: t.single.wall / t.loop.wall,
+    cpuSpeedup: t.single.cpu / t.loop.cpu,
+  };
 }
 
 export async function benchTrainStep(runs = 30) {
@@ -165,6 +240,12 @@ export async function benchTrainStep(runs = 30) {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const r = await benchTrainStep(arg('runs', 30));
-  for (const x of r.ratios) console.log(`${x.workload}, ${x.optimizer}: forward ${x.forwardMs.toFixed(3)} ms (weights as inputs ${x.forwardWeightsAsInputsMs.toFixed(3)} ms), step ${x.stepMs.toFixed(3)} ms, step/forward ${x.ratio.toFixed(2)}x wall, ${x.cpuRatio.toFixed(2)}x CPU (${x.forwardCpuMs.toFixed(3)} / ${x.stepCpuMs.toFixed(3)} ms)`);
-  for (const x of r.loops) console.log(`${x.workload}: ${x.params} params, single step ${x.singleStepMs.toFixed(3)} ms, ${x.K}-step Loop ${x.loopPerStepMs.toFixed(3)} ms/step, speedup ${x.speedup.toFixed(2)}x wall, ${x.cpuSpeedup.toFixed(2)}x CPU`);
+  for (const x of r.ratios)
+    console.log(
+      `${x.workload}, ${x.optimizer}: forward ${x.forwardMs.toFixed(3)} ms (weights as inputs ${x.forwardWeightsAsInputsMs.toFixed(3)} ms), step ${x.stepMs.toFixed(3)} ms, step/forward ${x.ratio.toFixed(2)}x wall, ${x.cpuRatio.toFixed(2)}x CPU (${x.forwardCpuMs.toFixed(3)} / ${x.stepCpuMs.toFixed(3)} ms)`,
+    );
+  for (const x of r.loops)
+    console.log(
+      `${x.workload}: ${x.params} params, single step ${x.singleStepMs.toFixed(3)} ms, ${x.K}-step Loop ${x.loopPerStepMs.toFixed(3)} ms/step, speedup ${x.speedup.toFixed(2)}x wall, ${x.cpuSpeedup.toFixed(2)}x CPU`,
+    );
 }

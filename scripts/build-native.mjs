@@ -37,7 +37,9 @@ if (probe.error || probe.status !== 0) {
     `gymnos: cannot run '${cargo}' (${probe.error?.message ?? probe.stderr?.trim() ?? 'unknown error'}).\n` +
       'The native data engine is a Rust crate (native/) that needs the Rust toolchain (cargo + rustc >= 1.70):\n' +
       '  Debian/Ubuntu: apt-get install cargo rustc    or    https://rustup.rs\n' +
-      (installed ? `then run: node ${join(root, 'scripts', 'build-native.mjs')}` : 'then run: npm run build:native   (node scripts/build-native.mjs)'),
+      (installed
+        ? `then run: node ${join(root, 'scripts', 'build-native.mjs')}`
+        : 'then run: npm run build:native   (node scripts/build-native.mjs)'),
   );
   process.exit(1);
 }

@@ -29,9 +29,11 @@ if (process.env.GYMNOS_SKIP_NATIVE_BUILD) {
 const cargo = process.env.CARGO ?? 'cargo';
 const probe = spawnSync(cargo, ['--version'], { encoding: 'utf8' });
 if (probe.error || probe.status !== 0) {
-  say(`no prebuilt native data engine fits this platform (${locate.platformTag()}), and Rust's cargo is not installed to build one.\n` +
-    'Tabular data (csv, iris, digits) trains without it; image datasets stream through it and fail until it is built.\n' +
-    `${locate.missingAddonMessage()}`);
+  say(
+    `no prebuilt native data engine fits this platform (${locate.platformTag()}), and Rust's cargo is not installed to build one.\n` +
+      'Tabular data (csv, iris, digits) trains without it; image datasets stream through it and fail until it is built.\n' +
+      `${locate.missingAddonMessage()}`,
+  );
   process.exit(0);
 }
 say(`no prebuilt native data engine fits ${locate.platformTag()}: building it from source with ${probe.stdout.trim()}`);

@@ -13,7 +13,14 @@ export const SHAPE_CLASSES = ['circle', 'square', 'triangle'];
 
 function rng(seed) {
   let s = seed >>> 0 || 1;
-  return () => { s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0; return s / 2 ** 32; };
+  return () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s / 2 ** 32;
+  };
 }
 
 /** Is pixel (x, y) inside the shape of class `k` centred at (cx, cy) with half-size r? */
@@ -51,7 +58,9 @@ export async function makeShapes(outDir, { perClass = 100, size = 32, seed = 1 }
     mkdirSync(join(outDir, name), { recursive: true });
     for (let i = 0; i < perClass; i++) {
       const px = drawShape(k, size, rand);
-      await sharp(px, { raw: { width: size, height: size, channels: 3 } }).png().toFile(join(outDir, name, `${String(i).padStart(4, '0')}.png`));
+      await sharp(px, { raw: { width: size, height: size, channels: 3 } })
+        .png()
+        .toFile(join(outDir, name, `${String(i).padStart(4, '0')}.png`));
       n++;
     }
   }

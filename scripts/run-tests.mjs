@@ -10,7 +10,11 @@ const root = new URL('..', import.meta.url).pathname;
 const filters = process.argv.slice(2);
 function collect(dir, out) {
   let entries;
-  try { entries = readdirSync(dir); } catch { return out; }
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return out;
+  }
   for (const e of entries) {
     if (e === 'node_modules' || e === 'dist' || e.startsWith('.')) continue;
     const p = join(dir, e);
@@ -21,9 +25,14 @@ function collect(dir, out) {
 }
 let files = [...collect(join(root, 'src'), []), ...collect(join(root, 'test'), [])].sort();
 if (filters.length) files = files.filter((f) => filters.some((s) => f.includes(s)));
-if (files.length === 0) { console.error('no test files matched'); process.exit(1); }
+if (files.length === 0) {
+  console.error('no test files matched');
+  process.exit(1);
+}
 const conc = process.env.GYMNOS_TEST_CONCURRENCY ?? '2';
 const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${conc}`, ...files], {
-  cwd: root, stdio: 'inherit', env: { ...process.env },
+  cwd: root,
+  stdio: 'inherit',
+  env: { ...process.env },
 });
 process.exit(r.status ?? 1);

@@ -47,7 +47,13 @@ function rewrap(prefix, text, limit) {
 
 /** Start offsets of the comments that begin their line (leading comments only). */
 function commentStarts(text, fileName) {
-  const sf = ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, false, fileName.endsWith('.ts') ? ts.ScriptKind.TS : ts.ScriptKind.JS);
+  const sf = ts.createSourceFile(
+    fileName,
+    text,
+    ts.ScriptTarget.Latest,
+    false,
+    fileName.endsWith('.ts') ? ts.ScriptKind.TS : ts.ScriptKind.JS,
+  );
   const starts = new Map();
   const visit = (node) => {
     for (const r of ts.getLeadingCommentRanges(text, node.getFullStart()) ?? []) starts.set(r.pos, r);
@@ -98,7 +104,8 @@ export function wrapComments(text, fileName = 'x.ts', limit = LIMIT) {
     if (changed) edits.push([r.pos, r.end, out.join('\n')]);
   }
   let result = text;
-  for (const [from, to, replacement] of edits.sort((a, b) => b[0] - a[0])) result = result.slice(0, from) + replacement + result.slice(to);
+  for (const [from, to, replacement] of edits.sort((a, b) => b[0] - a[0]))
+    result = result.slice(0, from) + replacement + result.slice(to);
   return result;
 }
 
@@ -123,8 +130,12 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     if (!check) writeFileSync(f, next);
   }
   if (check && changed.length) {
-    console.error(`comments over ${LIMIT} characters in ${changed.length} file(s); run npm run format:\n  ${changed.join('\n  ')}`);
+    console.error(
+      `comments over ${LIMIT} characters in ${changed.length} file(s); run npm run format:\n  ${changed.join('\n  ')}`,
+    );
     process.exit(1);
   }
-  console.log(`${check ? 'checked' : 'wrapped'} comments in ${files.length} files${check ? '' : `, ${changed.length} changed`}`);
+  console.log(
+    `${check ? 'checked' : 'wrapped'} comments in ${files.length} files${check ? '' : `, ${changed.length} changed`}`,
+  );
 }

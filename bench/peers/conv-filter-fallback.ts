@@ -14,8 +14,18 @@ type WasmBackend = {
 };
 
 /** dW[kh, kw, ci, co] = sum over n, oy, ox of x[n, oy*s - pad + kh, ox*s - pad + kw, ci] * dy[n, oy, ox, co]. */
-export function conv2dBackpropFilterNhwc(x: Float32Array, xShape: number[], dy: Float32Array, dyShape: number[], filterShape: number[],
-  strideH: number, strideW: number, padTop: number, padLeft: number, dw: Float32Array): void {
+export function conv2dBackpropFilterNhwc(
+  x: Float32Array,
+  xShape: number[],
+  dy: Float32Array,
+  dyShape: number[],
+  filterShape: number[],
+  strideH: number,
+  strideW: number,
+  padTop: number,
+  padLeft: number,
+  dw: Float32Array,
+): void {
   const [n, h, w, ci] = xShape;
   const [, oh, ow, co] = dyShape;
   const [kh, kw] = filterShape;
@@ -56,13 +66,38 @@ export function registerWasmConvFilterFallback(): void {
     backendName: 'wasm',
     kernelFunc: ({ inputs, backend, attrs }) => {
       const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-      const a = attrs as unknown as { strides: number | [number, number]; pad: 'same' | 'valid' | number; dataFormat: 'NHWC' | 'NCHW'; dimRoundingMode?: 'floor' | 'round' | 'ceil'; filterShape: [number, number, number, number] };
+      const a = attrs as unknown as {
+        strides: number | [number, number];
+        pad: 'same' | 'valid' | number;
+        dataFormat: 'NHWC' | 'NCHW';
+        dimRoundingMode?: 'floor' | 'round' | 'ceil';
+        filterShape: [number, number, number, number];
+      };
       if (a.dataFormat !== 'NHWC') throw new Error('conv filter fallback: NHWC only');
-      const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], a.filterShape, a.strides, 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
+      const info = tf.backend_util.computeConv2DInfo(
+        x.shape as [number, number, number, number],
+        a.filterShape,
+        a.strides,
+        1,
+        a.pad,
+        a.dimRoundingMode,
+        false,
+        'channelsLast',
+      );
       const b = backend as unknown as WasmBackend;
       const out = b.makeOutput(a.filterShape, 'float32');
-      conv2dBackpropFilterNhwc(b.readSync(x.dataId), x.shape, b.readSync(dy.dataId), dy.shape, a.filterShape,
-        info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left, b.typedArrayFromHeap(out));
+      conv2dBackpropFilterNhwc(
+        b.readSync(x.dataId),
+        x.shape,
+        b.readSync(dy.dataId),
+        dy.shape,
+        a.filterShape,
+        info.strideHeight,
+        info.strideWidth,
+        info.padInfo.top,
+        info.padInfo.left,
+        b.typedArrayFromHeap(out),
+      );
       return out;
     },
   });

@@ -23,13 +23,25 @@ import { lowerForCpu, nchwcBlockSize } from '../../src/sessions/nchwc.js';
 import type { TrainingData, DataBatch } from '../../src/datasets/index.js';
 import { tensor, type Tensor } from '../../src/onnx/tensor.js';
 import { lenetLike } from '../train-step.js';
-import { LEARNING_RATE, MOBILENET_STYLE, WORKLOADS, makeBatches, median, timeEpochs, type ToolResult, type Workload, type WorkloadName } from './workloads.js';
+import {
+  LEARNING_RATE,
+  MOBILENET_STYLE,
+  WORKLOADS,
+  makeBatches,
+  median,
+  timeEpochs,
+  type ToolResult,
+  type Workload,
+  type WorkloadName,
+} from './workloads.js';
 
 /** The zoo's `resnet` (depth 20), if this checkout's model zoo has it (resolved at run time). */
 export async function zooResnet20(): Promise<Model | undefined> {
   const path = '../../src/models/registry.js';
   try {
-    const reg = (await import(path)) as { zooModel(n: string): { build(o: unknown, ctx: { seed: number }): Model } | undefined };
+    const reg = (await import(path)) as {
+      zooModel(n: string): { build(o: unknown, ctx: { seed: number }): Model } | undefined;
+    };
     return reg.zooModel('resnet')?.build({ depth: 20, width: 16, inputShape: [3, 32, 32], classes: 10 }, { seed: 1 });
   } catch {
     return undefined;
@@ -40,7 +52,11 @@ export async function zooResnet20(): Promise<Model | undefined> {
 export async function zooMobilenetStyle(): Promise<Model | undefined> {
   const path = '../../src/models/registry.js';
   try {
-    const reg = (await import(path)) as { zooModel(n: string): { validate(o: unknown, p: string): unknown; build(o: unknown, ctx: { seed: number }): Model } | undefined };
+    const reg = (await import(path)) as {
+      zooModel(
+        n: string,
+      ): { validate(o: unknown, p: string): unknown; build(o: unknown, ctx: { seed: number }): Model } | undefined;
+    };
     const z = reg.zooModel('mobilenet_v2');
     return z?.build(z.validate(MOBILENET_STYLE, 'model'), { seed: 1 });
   } catch {
@@ -62,23 +78,39 @@ export async function workloadModel(name: WorkloadName): Promise<Model> {
   return m;
 }
 
-const SPEC = { loss: { type: 'softmax_cross_entropy', label_dtype: 'int32' }, optimizer: { type: 'adam', lr: LEARNING_RATE } };
+const SPEC = {
+  loss: { type: 'softmax_cross_entropy', label_dtype: 'int32' },
+  optimizer: { type: 'adam', lr: LEARNING_RATE },
+};
 
 export async function workloadArtifacts(name: WorkloadName): Promise<TrainingArtifacts> {
   return buildTrainingArtifacts(await workloadModel(name), SPEC);
 }
 
-const sessionOpts = (threads: number): ort.InferenceSession.SessionOptions => ({ intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' });
+const sessionOpts = (threads: number): ort.InferenceSession.SessionOptions => ({
+  intraOpNumThreads: threads,
+  interOpNumThreads: 1,
+  executionMode: 'sequential',
+  graphOptimizationLevel: 'all',
+});
 
 /** The tool's name in results: `-2t` appended for two intra-op threads. */
 export const toolName = (tool: string, threads: number): string => (threads === 1 ? tool : `${tool}-${threads}t`);
 
 function gymBatches(w: Workload, count: number): Array<{ x: Tensor; y: Tensor }> {
   const b = makeBatches(w, count);
-  return b.x.map((x, i) => ({ x: tensor('float32', [w.batch, ...w.sample], x), y: tensor('int32', [w.batch], b.y[i]) }));
+  return b.x.map((x, i) => ({
+    x: tensor('float32', [w.batch, ...w.sample], x),
+    y: tensor('int32', [w.batch], b.y[i]),
+  }));
 }
 
-export interface RunOpts { warmup: number; epochs: number; steps?: number; /** intra-op threads (default 1) */ threads?: number }
+export interface RunOpts {
+  warmup: number;
+  epochs: number;
+  steps?: number;
+  /** intra-op threads (default 1) */ threads?: number;
+}
 
 /** Raw ONNX Runtime: pre-built feeds, `session.run` in a loop, outputs carried back. */
 export async function runOrtRaw(name: WorkloadName, o: RunOpts): Promise<ToolResult & { sessionMs: number }> {
@@ -86,7 +118,10 @@ export async function runOrtRaw(name: WorkloadName, o: RunOpts): Promise<ToolRes
   const steps = o.steps ?? w.stepsPerEpoch;
   const art = await workloadArtifacts(name);
   // the Convs lowered onto NCHWc as Gymnos's CPU sessions do (src/sessions/nchwc.ts)
-  const session = await ort.InferenceSession.create(lowerForCpu(encodeModel(art.trainStep), await nchwcBlockSize(ort)), sessionOpts(o.threads ?? 1));
+  const session = await ort.InferenceSession.create(
+    lowerForCpu(encodeModel(art.trainStep), await nchwcBlockSize(ort)),
+    sessionOpts(o.threads ?? 1),
+  );
   const input = art.dataInputs[0].name;
   const batches = gymBatches(w, steps).map((b) => ({
     [input]: new ort.Tensor('float32', b.x.data as Float32Array, b.x.dims),
@@ -97,18 +132,32 @@ export async function runOrtRaw(name: WorkloadName, o: RunOpts): Promise<ToolRes
     [IO_NAMES.seed]: new ort.Tensor('int64', BigInt64Array.of(0n), []),
   };
   const carried: Record<string, ort.Tensor> = {};
-  for (const c of art.carried) carried[c.input] = new ort.Tensor(c.init.dtype as 'float32', c.init.data as Float32Array, c.init.dims);
+  for (const c of art.carried)
+    carried[c.input] = new ort.Tensor(c.init.dtype as 'float32', c.init.data as Float32Array, c.init.dims);
   const used = new Set(session.inputNames);
   const runMs: number[] = [];
-  const r = await timeEpochs(toolName('ort-raw', o.threads ?? 1), w, o.warmup, o.epochs, steps, o.threads ?? 1, async (i) => {
-    const feeds: Record<string, ort.Tensor> = { ...batches[i % steps], ...fixed, [IO_NAMES.step]: new ort.Tensor('int64', BigInt64Array.of(BigInt(i + 1)), []), ...carried };
-    for (const k of Object.keys(feeds)) if (!used.has(k)) delete feeds[k];
-    const t0 = performance.now();
-    const out = await session.run(feeds);
-    runMs.push(performance.now() - t0);
-    for (const c of art.carried) carried[c.input] = out[c.output];
-    return (out[IO_NAMES.loss].data as Float32Array)[0];
-  });
+  const r = await timeEpochs(
+    toolName('ort-raw', o.threads ?? 1),
+    w,
+    o.warmup,
+    o.epochs,
+    steps,
+    o.threads ?? 1,
+    async (i) => {
+      const feeds: Record<string, ort.Tensor> = {
+        ...batches[i % steps],
+        ...fixed,
+        [IO_NAMES.step]: new ort.Tensor('int64', BigInt64Array.of(BigInt(i + 1)), []),
+        ...carried,
+      };
+      for (const k of Object.keys(feeds)) if (!used.has(k)) delete feeds[k];
+      const t0 = performance.now();
+      const out = await session.run(feeds);
+      runMs.push(performance.now() - t0);
+      for (const c of art.carried) carried[c.input] = out[c.output];
+      return (out[IO_NAMES.loss].data as Float32Array)[0];
+    },
+  );
   await session.release();
   return { ...r, sessionMs: median(runMs.slice(o.warmup * steps)) };
 }
@@ -124,7 +173,15 @@ export async function runStepRunner(name: WorkloadName, o: RunOpts): Promise<Too
   const input = art.dataInputs[0].name;
   const batches = gymBatches(w, steps).map((b) => ({ inputs: { [input]: b.x }, label: b.y }));
   try {
-    const r = await timeEpochs(toolName('gymnos-steprunner', o.threads ?? 1), w, o.warmup, o.epochs, steps, o.threads ?? 1, async (i) => (await runner.runSteps([batches[i % steps]], [LEARNING_RATE])).losses[0]);
+    const r = await timeEpochs(
+      toolName('gymnos-steprunner', o.threads ?? 1),
+      w,
+      o.warmup,
+      o.epochs,
+      steps,
+      o.threads ?? 1,
+      async (i) => (await runner.runSteps([batches[i % steps]], [LEARNING_RATE])).losses[0],
+    );
     r.notes.push('StepRunner + SessionManager (worker thread); process CPU time includes the worker');
     return r;
   } finally {
@@ -143,8 +200,15 @@ export async function runTrainer(name: WorkloadName, o: RunOpts): Promise<ToolRe
     saveModel(await workloadModel(name), modelPath);
     const batches: DataBatch[] = gymBatches(w, steps).map((b) => ({ features: b.x, target: b.y }));
     const data: TrainingData = {
-      train: { size: steps * w.batch, batchCount: steps, *batches(_epoch: number, from: number) { for (let i = from; i < steps; i++) yield batches[i]; } },
-      inputShape: w.sample, numClasses: w.classes,
+      train: {
+        size: steps * w.batch,
+        batchCount: steps,
+        *batches(_epoch: number, from: number) {
+          for (let i = from; i < steps; i++) yield batches[i];
+        },
+      },
+      inputShape: w.sample,
+      numClasses: w.classes,
     };
     // loaded here so the other runners work while the Trainer's module graph is being changed
     const { Trainer } = await import('../../src/trainer/trainer.js');
@@ -153,7 +217,13 @@ export async function runTrainer(name: WorkloadName, o: RunOpts): Promise<ToolRe
       experiment: { name: `bench-${name}` },
       dataset: { type: 'digits' },
       model: { type: 'onnx', path: modelPath },
-      training: { epochs: o.warmup + o.epochs, batchSize: w.batch, seed: 1, optimizer: { type: 'adam', lr: LEARNING_RATE }, loss: { type: 'softmax_cross_entropy', label_dtype: 'int32' } },
+      training: {
+        epochs: o.warmup + o.epochs,
+        batchSize: w.batch,
+        seed: 1,
+        optimizer: { type: 'adam', lr: LEARNING_RATE },
+        loss: { type: 'softmax_cross_entropy', label_dtype: 'int32' },
+      },
       session: { device: 'cpu', intraOpThreads: o.threads ?? 1 },
     });
     const walls: number[] = [];
@@ -163,14 +233,24 @@ export async function runTrainer(name: WorkloadName, o: RunOpts): Promise<ToolRe
     let t0 = 0;
     let c0 = process.cpuUsage();
     const res = await new Trainer(config, {
-      output: join(dir, 'run'), baseDir: dir, data,
+      output: join(dir, 'run'),
+      baseDir: dir,
+      data,
       onEvent: (e) => {
-        if (e.type === 'epochStart') { t0 = performance.now(); c0 = process.cpuUsage(); losses.push([]); }
+        if (e.type === 'epochStart') {
+          t0 = performance.now();
+          c0 = process.cpuUsage();
+          losses.push([]);
+        }
         if (e.type === 'batchEnd') losses[losses.length - 1].push(e.loss);
         if (e.type === 'epochEnd') {
           const wall = performance.now() - t0;
           const c = process.cpuUsage(c0);
-          if (e.epoch >= o.warmup) { walls.push(wall / steps); cpus.push((c.user + c.system) / 1e3 / steps); shares.push(e.sessionSeconds / e.seconds); }
+          if (e.epoch >= o.warmup) {
+            walls.push(wall / steps);
+            cpus.push((c.user + c.system) / 1e3 / steps);
+            shares.push(e.sessionSeconds / e.seconds);
+          }
         }
       },
     }).fit();
@@ -182,9 +262,21 @@ export async function runTrainer(name: WorkloadName, o: RunOpts): Promise<ToolRe
     const stepMs = median(walls);
     const cpuMs = median(cpus);
     return {
-      tool: toolName('gymnos-trainer', o.threads ?? 1), workload: name, stepMs, cpuMs, samplesPerSec: (1000 * w.batch) / stepMs, samplesPerCpuSec: (1000 * w.batch) / cpuMs,
-      firstLoss: first, lastLoss: last, epochs: o.epochs, steps, threads: o.threads ?? 1, sessionShare: median(shares),
-      notes: ['Trainer.fit over in-memory batches (model: the workload saved as .onnx); epoch-end checkpoint, metrics and logs included'],
+      tool: toolName('gymnos-trainer', o.threads ?? 1),
+      workload: name,
+      stepMs,
+      cpuMs,
+      samplesPerSec: (1000 * w.batch) / stepMs,
+      samplesPerCpuSec: (1000 * w.batch) / cpuMs,
+      firstLoss: first,
+      lastLoss: last,
+      epochs: o.epochs,
+      steps,
+      threads: o.threads ?? 1,
+      sessionShare: median(shares),
+      notes: [
+        'Trainer.fit over in-memory batches (model: the workload saved as .onnx); epoch-end checkpoint, metrics and logs included',
+      ],
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });

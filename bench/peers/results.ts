@@ -11,9 +11,20 @@ export type Failed = { tool: string; workload: WorkloadName | 'all'; error: stri
 export type Row = ToolResult & { sessionMs?: number; sessionShare?: number; rounds?: number; peak_rss_mb?: number };
 
 /** PyTorch's self-report (bench/peers/pytorch_peer.py `probe()`). */
-export interface TorchProbe { torch: string; blasInfo: string; mkldnn: boolean; loaded: string[]; openblasThreads?: string | null; peak_rss_mb?: number }
+export interface TorchProbe {
+  torch: string;
+  blasInfo: string;
+  mkldnn: boolean;
+  loaded: string[];
+  openblasThreads?: string | null;
+  peak_rss_mb?: number;
+}
 
-export interface PeerOutput { probe?: TorchProbe; results: Row[]; failures: Failed[] }
+export interface PeerOutput {
+  probe?: TorchProbe;
+  results: Row[];
+  failures: Failed[];
+}
 
 const NUMERIC: Array<keyof ToolResult> = ['stepMs', 'cpuMs', 'firstLoss', 'lastLoss', 'threads'];
 
@@ -27,26 +38,51 @@ export function parsePeerOutput(stdout: string, source: string): PeerOutput {
     const m = /^(RESULT|PROBE) (.*)$/.exec(line.trim());
     if (!m) continue;
     let v: unknown;
-    try { v = JSON.parse(m[2]); } catch (e) {
-      out.failures.push({ tool: source, workload: 'all', error: `${source} printed a ${m[1]} line that is not JSON (${(e as Error).message}): ${m[2].slice(0, 120)}` });
+    try {
+      v = JSON.parse(m[2]);
+    } catch (e) {
+      out.failures.push({
+        tool: source,
+        workload: 'all',
+        error: `${source} printed a ${m[1]} line that is not JSON (${(e as Error).message}): ${m[2].slice(0, 120)}`,
+      });
       continue;
     }
     const o = (v ?? {}) as Record<string, unknown>;
     if (m[1] === 'PROBE') {
-      if (typeof o.torch !== 'string' || !Array.isArray(o.loaded)) out.failures.push({ tool: source, workload: 'all', error: `${source} printed a PROBE without 'torch' (string) and 'loaded' (array): ${m[2].slice(0, 120)}` });
+      if (typeof o.torch !== 'string' || !Array.isArray(o.loaded))
+        out.failures.push({
+          tool: source,
+          workload: 'all',
+          error: `${source} printed a PROBE without 'torch' (string) and 'loaded' (array): ${m[2].slice(0, 120)}`,
+        });
       else out.probe = o as unknown as TorchProbe;
       continue;
     }
     const workload = o.workload as WorkloadName;
     const tool = typeof o.tool === 'string' ? o.tool : source;
     if (!(typeof workload === 'string' && workload in WORKLOADS)) {
-      out.failures.push({ tool, workload: 'all', error: `${source}: RESULT names workload ${JSON.stringify(o.workload)}; expected one of ${Object.keys(WORKLOADS).join(', ')}` });
+      out.failures.push({
+        tool,
+        workload: 'all',
+        error: `${source}: RESULT names workload ${JSON.stringify(o.workload)}; expected one of ${Object.keys(WORKLOADS).join(', ')}`,
+      });
     } else if (typeof o.error === 'string') {
       out.failures.push({ tool, workload, error: o.error });
     } else {
       const bad = NUMERIC.find((k) => typeof o[k] !== 'number' || !Number.isFinite(o[k] as number));
-      if (bad) out.failures.push({ tool, workload, error: `${source}: RESULT for ${workload} has no finite '${bad}' (got ${JSON.stringify(o[bad])})` });
-      else out.results.push({ ...(o as unknown as Row), notes: Array.isArray(o.notes) ? (o.notes as string[]) : [], tool });
+      if (bad)
+        out.failures.push({
+          tool,
+          workload,
+          error: `${source}: RESULT for ${workload} has no finite '${bad}' (got ${JSON.stringify(o[bad])})`,
+        });
+      else
+        out.results.push({
+          ...(o as unknown as Row),
+          notes: Array.isArray(o.notes) ? (o.notes as string[]) : [],
+          tool,
+        });
     }
   }
   return out;
@@ -70,14 +106,24 @@ export function aggregateRounds(rows: Row[]): Row[] {
     const batch = WORKLOADS[rs[0].workload].batch;
     const rss = rs.map((q) => q.peak_rss_mb).filter((x): x is number => typeof x === 'number');
     return {
-      ...rs[0], stepMs, cpuMs, samplesPerSec: (1000 * batch) / stepMs, samplesPerCpuSec: (1000 * batch) / cpuMs, rounds: rs.length,
-      firstLoss: rs[0].firstLoss, lastLoss: rs[rs.length - 1].lastLoss, ...(rss.length ? { peak_rss_mb: Math.max(...rss) } : {}),
+      ...rs[0],
+      stepMs,
+      cpuMs,
+      samplesPerSec: (1000 * batch) / stepMs,
+      samplesPerCpuSec: (1000 * batch) / cpuMs,
+      rounds: rs.length,
+      firstLoss: rs[0].firstLoss,
+      lastLoss: rs[rs.length - 1].lastLoss,
+      ...(rss.length ? { peak_rss_mb: Math.max(...rss) } : {}),
     };
   });
 }
 
 export interface PeerRatio {
-  workload: WorkloadName; threads: number; gymnos: string; pytorch: string;
+  workload: WorkloadName;
+  threads: number;
+  gymnos: string;
+  pytorch: string;
   /** Gymnos samples/s over PyTorch's (wall clock); above 1: Gymnos is faster. */
   wall: number;
   /** The same per CPU second. */
@@ -97,7 +143,14 @@ export function pytorchRatios(rows: Row[]): PeerRatio[] {
       const torch = find(`pytorch-${threads}t`);
       const gym = find(`gymnos-trainer${suffix}`) ?? find(`gymnos-steprunner${suffix}`);
       if (!torch || !gym) continue;
-      out.push({ workload: w, threads, gymnos: gym.tool, pytorch: torch.tool, wall: torch.stepMs / gym.stepMs, cpu: torch.cpuMs / gym.cpuMs });
+      out.push({
+        workload: w,
+        threads,
+        gymnos: gym.tool,
+        pytorch: torch.tool,
+        wall: torch.stepMs / gym.stepMs,
+        cpu: torch.cpuMs / gym.cpuMs,
+      });
     }
   }
   return out;
@@ -114,7 +167,13 @@ export function describeBlas(p: TorchProbe): { line: string; fast: boolean } {
   const mkl = p.loaded.find((f) => /libmkl/i.test(f));
   const dnnl = p.loaded.find((f) => /libdnnl|libmkldnn/i.test(f));
   const fast = Boolean(openblas || mkl);
-  const blas = openblas ? `OpenBLAS (${base(openblas)}${/pthread/.test(openblas) ? ', pthread build' : ''}, OPENBLAS_NUM_THREADS=${p.openblasThreads ?? 'unset'})`
-    : mkl ? `MKL (${base(mkl)})` : `no optimized BLAS loaded (${p.loaded.map(base).join(', ') || 'none'}): a reference BLAS, expect it about 10x slower; install libopenblas0-pthread`;
-  return { fast, line: `PyTorch ${p.torch}: BLAS_INFO=${p.blasInfo}, loaded ${blas}; oneDNN ${dnnl ? `${base(dnnl)} loaded` : p.mkldnn ? 'built in' : 'absent'} (convolutions)` };
+  const blas = openblas
+    ? `OpenBLAS (${base(openblas)}${/pthread/.test(openblas) ? ', pthread build' : ''}, OPENBLAS_NUM_THREADS=${p.openblasThreads ?? 'unset'})`
+    : mkl
+      ? `MKL (${base(mkl)})`
+      : `no optimized BLAS loaded (${p.loaded.map(base).join(', ') || 'none'}): a reference BLAS, expect it about 10x slower; install libopenblas0-pthread`;
+  return {
+    fast,
+    line: `PyTorch ${p.torch}: BLAS_INFO=${p.blasInfo}, loaded ${blas}; oneDNN ${dnnl ? `${base(dnnl)} loaded` : p.mkldnn ? 'built in' : 'absent'} (convolutions)`,
+  };
 }

@@ -22,10 +22,38 @@ export interface Workload {
 }
 
 export const WORKLOADS: Record<WorkloadName, Workload> = {
-  mlp: { name: 'mlp', title: 'MLP 784-256-128-10, batch 128', sample: [784], batch: 128, classes: 10, stepsPerEpoch: 20 },
-  lenet: { name: 'lenet', title: 'LeNet-style CNN 28x28, batch 64', sample: [1, 28, 28], batch: 64, classes: 10, stepsPerEpoch: 10 },
-  resnet20: { name: 'resnet20', title: 'ResNet-20 32x32x3, batch 64', sample: [3, 32, 32], batch: 64, classes: 10, stepsPerEpoch: 2 },
-  mobilenetv2: { name: 'mobilenetv2', title: 'MobileNetV2-style 32x32x3, batch 64', sample: [3, 32, 32], batch: 64, classes: 10, stepsPerEpoch: 2 },
+  mlp: {
+    name: 'mlp',
+    title: 'MLP 784-256-128-10, batch 128',
+    sample: [784],
+    batch: 128,
+    classes: 10,
+    stepsPerEpoch: 20,
+  },
+  lenet: {
+    name: 'lenet',
+    title: 'LeNet-style CNN 28x28, batch 64',
+    sample: [1, 28, 28],
+    batch: 64,
+    classes: 10,
+    stepsPerEpoch: 10,
+  },
+  resnet20: {
+    name: 'resnet20',
+    title: 'ResNet-20 32x32x3, batch 64',
+    sample: [3, 32, 32],
+    batch: 64,
+    classes: 10,
+    stepsPerEpoch: 2,
+  },
+  mobilenetv2: {
+    name: 'mobilenetv2',
+    title: 'MobileNetV2-style 32x32x3, batch 64',
+    sample: [3, 32, 32],
+    batch: 64,
+    classes: 10,
+    stepsPerEpoch: 2,
+  },
 };
 
 /** The workload names in table order. */
@@ -37,9 +65,18 @@ export const WORKLOAD_NAMES = Object.keys(WORKLOADS) as WorkloadName[];
  * 256 channels, no dropout (about 22 MFLOP forward per 32x32 sample, ResNet-20 is about 82).
  */
 export const MOBILENET_STYLE = {
-  stemChannels: 32, stemStride: 1, lastChannels: 256, dropout: 0,
-  blocks: [[1, 16, 1, 1], [6, 24, 2, 2], [6, 32, 3, 2], [6, 64, 2, 2]],
-  inputShape: [3, 32, 32], classes: 10,
+  stemChannels: 32,
+  stemStride: 1,
+  lastChannels: 256,
+  dropout: 0,
+  blocks: [
+    [1, 16, 1, 1],
+    [6, 24, 2, 2],
+    [6, 32, 3, 2],
+    [6, 64, 2, 2],
+  ],
+  inputShape: [3, 32, 32],
+  classes: 10,
 };
 
 /** Convolutional workloads with seconds per step on slow tools (fewer steps per epoch there). */
@@ -92,13 +129,19 @@ export function makeBatches(w: Workload, count: number, seed = DATA_SEED): Batch
 /** NCHW -> NHWC for one batch (TensorFlow.js convolutions are NHWC). */
 export function toNhwc(x: Float32Array, n: number, c: number, h: number, w: number): Float32Array {
   const out = new Float32Array(x.length);
-  for (let i = 0; i < n; i++) for (let ch = 0; ch < c; ch++) for (let r = 0; r < h; r++) for (let col = 0; col < w; col++) {
-    out[((i * h + r) * w + col) * c + ch] = x[((i * c + ch) * h + r) * w + col];
-  }
+  for (let i = 0; i < n; i++)
+    for (let ch = 0; ch < c; ch++)
+      for (let r = 0; r < h; r++)
+        for (let col = 0; col < w; col++) {
+          out[((i * h + r) * w + col) * c + ch] = x[((i * c + ch) * h + r) * w + col];
+        }
   return out;
 }
 
-export const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
+export const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+};
 export const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /** What each tool's run reports. */
@@ -126,8 +169,16 @@ export interface ToolResult {
  * Times `epochs` measured epochs after `warmup` (each epoch runs `steps` calls of `step`,
  * which returns that step's loss), and checks that the loss falls.
  */
-export async function timeEpochs(tool: string, w: Workload, warmup: number, epochs: number, steps: number, threads: number,
-  step: (i: number) => number | Promise<number>, requireFall = true): Promise<ToolResult> {
+export async function timeEpochs(
+  tool: string,
+  w: Workload,
+  warmup: number,
+  epochs: number,
+  steps: number,
+  threads: number,
+  step: (i: number) => number | Promise<number>,
+  requireFall = true,
+): Promise<ToolResult> {
   const walls: number[] = [];
   const cpus: number[] = [];
   const epochLoss: number[] = [];
@@ -140,17 +191,32 @@ export async function timeEpochs(tool: string, w: Workload, warmup: number, epoc
     const wall = performance.now() - t0;
     const c = process.cpuUsage(c0);
     epochLoss.push(sum / steps);
-    if (e >= warmup) { walls.push(wall / steps); cpus.push((c.user + c.system) / 1e3 / steps); }
+    if (e >= warmup) {
+      walls.push(wall / steps);
+      cpus.push((c.user + c.system) / 1e3 / steps);
+    }
   }
   const first = epochLoss[0];
   const last = epochLoss[epochLoss.length - 1];
   if (!Number.isFinite(first) || !Number.isFinite(last) || (requireFall && !(last < first))) {
-    throw new Error(`${tool} on ${w.title}: the loss did not fall (first epoch ${first}, last ${last}); refusing to report a broken run`);
+    throw new Error(
+      `${tool} on ${w.title}: the loss did not fall (first epoch ${first}, last ${last}); refusing to report a broken run`,
+    );
   }
   const stepMs = median(walls);
   const cpuMs = median(cpus);
   return {
-    tool, workload: w.name, stepMs, cpuMs, samplesPerSec: (1000 * w.batch) / stepMs, samplesPerCpuSec: (1000 * w.batch) / cpuMs,
-    firstLoss: first, lastLoss: last, epochs, steps, threads, notes: [],
+    tool,
+    workload: w.name,
+    stepMs,
+    cpuMs,
+    samplesPerSec: (1000 * w.batch) / stepMs,
+    samplesPerCpuSec: (1000 * w.batch) / cpuMs,
+    firstLoss: first,
+    lastLoss: last,
+    epochs,
+    steps,
+    threads,
+    notes: [],
   };
 }

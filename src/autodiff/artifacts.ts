@@ -24,7 +24,13 @@ import { GYMNOS_VERSION } from '../util/version.js';
 import { applyRecompute, RECOMPUTE_DISABLED_OPTIMIZERS, RECOMPUTE_METADATA, type RecomputeSpec } from './recompute.js';
 import { valueBytes } from './liveness.js';
 import {
-  appendUpdate, exposeCarried, forwardBackward, liftToInput, makeModel, pruneUnusedInputs, type CarriedValue,
+  appendUpdate,
+  exposeCarried,
+  forwardBackward,
+  liftToInput,
+  makeModel,
+  pruneUnusedInputs,
+  type CarriedValue,
 } from './train-graph.js';
 
 export type { CarriedValue } from './train-graph.js';
@@ -128,36 +134,57 @@ export const ACC_COUNT = 'gymnos.acc_count';
 function nameBatchDims(g: Graph, inputs: string[], batchDim: string): void {
   for (const v of g.inputs) {
     if (!inputs.includes(v.name)) continue;
-    if (!v.shape) throw new AutodiffError(`model input '${v.name}' has no shape; re-export with input shapes (a dynamic batch dimension is fine)`);
+    if (!v.shape)
+      throw new AutodiffError(
+        `model input '${v.name}' has no shape; re-export with input shapes (a dynamic batch dimension is fine)`,
+      );
     if (v.shape.length > 0 && (v.shape[0] === null || v.shape[0] === -1)) v.shape[0] = batchDim;
   }
 }
 
 /** Builds every training artifact from an inference model (which is canonicalized in a copy). */
 export function buildTrainingArtifacts(model: Model, given: TrainingSpec): TrainingArtifacts {
-  const spec: TrainingSpec = given.resolved ? given
-    : { ...given, loss: validateLoss(given.loss, 'training.loss'), optimizer: OPTIMIZERS.resolve(given.optimizer, 'training.optimizer'), resolved: true };
+  const spec: TrainingSpec = given.resolved
+    ? given
+    : {
+        ...given,
+        loss: validateLoss(given.loss, 'training.loss'),
+        optimizer: OPTIMIZERS.resolve(given.optimizer, 'training.optimizer'),
+        resolved: true,
+      };
   const base = canonicalize(cloneModel(model));
   const opset = base.opset.get('')!;
   const g0 = base.graph;
   const dataNames = spec.inputs ?? g0.inputs.map((v) => v.name);
-  for (const n of dataNames) if (!g0.inputs.some((v) => v.name === n)) {
-    throw new AutodiffError(`training.inputs: '${n}' is not an input of the model; inputs are: ${g0.inputs.map((v) => v.name).join(', ')}`);
-  }
+  for (const n of dataNames)
+    if (!g0.inputs.some((v) => v.name === n)) {
+      throw new AutodiffError(
+        `training.inputs: '${n}' is not an input of the model; inputs are: ${g0.inputs.map((v) => v.name).join(', ')}`,
+      );
+    }
   const prediction = spec.output ?? g0.outputs[0]?.name;
-  if (!prediction || !g0.outputs.some((o) => o.name === prediction) && !g0.nodes.some((n) => n.outputs.includes(prediction))) {
-    throw new AutodiffError(`training.output: '${spec.output}' is not a value of the model; outputs are: ${g0.outputs.map((v) => v.name).join(', ')}`);
+  if (
+    !prediction ||
+    (!g0.outputs.some((o) => o.name === prediction) && !g0.nodes.some((n) => n.outputs.includes(prediction)))
+  ) {
+    throw new AutodiffError(
+      `training.output: '${spec.output}' is not a value of the model; outputs are: ${g0.outputs.map((v) => v.name).join(', ')}`,
+    );
   }
   nameBatchDims(g0, dataNames, spec.batchDim ?? 'N');
   const split = selectParameters(g0, spec.trainable);
   if (split.trainable.length === 0) {
-    throw new AutodiffError(`the model has no trainable float parameters${split.frozen.length ? ` (all ${split.frozen.length} are frozen)` : ''}; nothing to train`);
+    throw new AutodiffError(
+      `the model has no trainable float parameters${split.frozen.length ? ` (all ${split.frozen.length} are frozen)` : ''}; nothing to train`,
+    );
   }
   const running = [...runningStatistics(g0)].filter((n) => g0.initializers.has(n));
   const blocked = unsupportedNodes(g0, prediction, split.trainable);
   if (blocked.length) {
     const list = blocked.map((n) => `'${n.name}' (${n.domain ? `${n.domain}.` : ''}${n.opType})`).join(', ');
-    throw new AutodiffError(`cannot differentiate node${blocked.length > 1 ? 's' : ''} ${list}: no gradient rule for ${[...new Set(blocked.map((n) => n.opType))].join(', ')}. Supported ops: ${supportedOps().join(', ')}`);
+    throw new AutodiffError(
+      `cannot differentiate node${blocked.length > 1 ? 's' : ''} ${list}: no gradient rule for ${[...new Set(blocked.map((n) => n.opType))].join(', ')}. Supported ops: ${supportedOps().join(', ')}`,
+    );
   }
 
   // ---- train step: forward, loss, backward, clipping, optimizer ----
@@ -170,7 +197,10 @@ export function buildTrainingArtifacts(model: Model, given: TrainingSpec): Train
   g.outputs.push({ name: IO.loss, dtype: predInfo.dtype, shape: [] });
   b.emit('Identity', [fb.loss], [IO.loss]);
   g.outputs.push({ name: prediction, dtype: predInfo.dtype, shape: predInfo.shape });
-  if (gradNorm) { b.emit('Identity', [gradNorm], [IO.gradNorm]); g.outputs.push({ name: IO.gradNorm, dtype: predInfo.dtype, shape: [] }); }
+  if (gradNorm) {
+    b.emit('Identity', [gradNorm], [IO.gradNorm]);
+    g.outputs.push({ name: IO.gradNorm, dtype: predInfo.dtype, shape: [] });
+  }
   exposeCarried(g, b, carried);
   const stepsPerRun = spec.stepsPerRun ?? 1;
   const gradOutputs = new Map<string, string>();
@@ -206,11 +236,24 @@ export function buildTrainingArtifacts(model: Model, given: TrainingSpec): Train
   const evalStep = makeModel(base, e, 'Gymnos eval step');
 
   const art: TrainingArtifacts = {
-    base, trainStep, evalStep, dataInputs, label: fb.label, prediction, carried,
-    trainable: split.trainable, frozen: split.frozen, stepsPerRun, hasGradNorm: gradNorm !== undefined, gradOutputs,
+    base,
+    trainStep,
+    evalStep,
+    dataInputs,
+    label: fb.label,
+    prediction,
+    carried,
+    trainable: split.trainable,
+    frozen: split.frozen,
+    stepsPerRun,
+    hasGradNorm: gradNorm !== undefined,
+    gradOutputs,
   };
   if (spec.accumulation) {
-    if (stepsPerRun > 1) throw new AutodiffError('training.stepsPerRun > 1 and gradient accumulation cannot be combined; use one or the other');
+    if (stepsPerRun > 1)
+      throw new AutodiffError(
+        'training.stepsPerRun > 1 and gradient accumulation cannot be combined; use one or the other',
+      );
     art.accumulation = buildAccumulation(base, spec, split.trainable, running, prediction, fb.predInfo.dtype, carried);
   }
   return art;
@@ -225,7 +268,12 @@ function recompute(g: Graph, spec: TrainingSpec, backwardStart: number, opset: n
 
 /** The accumulate and apply graphs (see AccumulationArtifacts). */
 function buildAccumulation(
-  base: Model, spec: TrainingSpec, trainable: string[], running: string[], prediction: string, dtype: DType,
+  base: Model,
+  spec: TrainingSpec,
+  trainable: string[],
+  running: string[],
+  prediction: string,
+  dtype: DType,
   trainCarried: CarriedValue[],
 ): AccumulationArtifacts {
   const opset = base.opset.get('')!;
@@ -238,14 +286,25 @@ function buildAccumulation(
     const init = trainCarried.find((c) => c.input === p)!.init;
     const input = `gymnos.acc/${p}`;
     g.inputs.push({ name: input, dtype: init.dtype, shape: [...init.dims] });
-    return { input, output: b.op('Add', [input, fb.grads[i]], {}, 'accumulate'), kind: 'accumulator', init: tensor(init.dtype, [...init.dims]) };
+    return {
+      input,
+      output: b.op('Add', [input, fb.grads[i]], {}, 'accumulate'),
+      kind: 'accumulator',
+      init: tensor(init.dtype, [...init.dims]),
+    };
   });
   const accumulateCarried = [...fb.carried.filter((c) => c.kind === 'running'), ...accumulators];
   g.outputs.push({ name: IO.loss, dtype, shape: [] });
   b.emit('Identity', [fb.loss], [IO.loss]);
   g.outputs.push({ name: prediction, dtype, shape: fb.predInfo.shape });
   exposeCarried(g, b, accumulateCarried);
-  pruneUnusedInputs(g, [IO.label, IO.step, IO.seed, ...fb.carried.map((c) => c.input), ...accumulators.map((c) => c.input)]);
+  pruneUnusedInputs(g, [
+    IO.label,
+    IO.step,
+    IO.seed,
+    ...fb.carried.map((c) => c.input),
+    ...accumulators.map((c) => c.input),
+  ]);
   const accumulateStep = makeModel(base, g, 'Gymnos gradient accumulation step');
   if (recomputed) accumulateStep.metadata[RECOMPUTE_METADATA] = RECOMPUTE_DISABLED_OPTIMIZERS;
 
@@ -258,11 +317,25 @@ function buildAccumulation(
     return { input: p, output: '', kind: 'param', init };
   });
   for (const acc of accumulators) a.inputs.push({ name: acc.input, dtype: acc.init.dtype, shape: [...acc.init.dims] });
-  a.inputs.push({ name: IO.lr, dtype: 'float32', shape: [] }, { name: IO.step, dtype: 'int64', shape: [] }, { name: ACC_COUNT, dtype: 'float32', shape: [] });
+  a.inputs.push(
+    { name: IO.lr, dtype: 'float32', shape: [] },
+    { name: IO.step, dtype: 'int64', shape: [] },
+    { name: ACC_COUNT, dtype: 'float32', shape: [] },
+  );
   const inv = ab.op('Reciprocal', [ACC_COUNT]);
-  const grads = accumulators.map((acc) => ab.op('Mul', [acc.input, acc.init.dtype === 'float32' ? inv : ab.op('CastLike', [inv, acc.input])], {}, 'mean_grad'));
+  const grads = accumulators.map((acc) =>
+    ab.op(
+      'Mul',
+      [acc.input, acc.init.dtype === 'float32' ? inv : ab.op('CastLike', [inv, acc.input])],
+      {},
+      'mean_grad',
+    ),
+  );
   const gradNorm = appendUpdate(a, ab, spec, trainable, grads, applyCarried);
-  if (gradNorm) { ab.emit('Identity', [gradNorm], [IO.gradNorm]); a.outputs.push({ name: IO.gradNorm, dtype, shape: [] }); }
+  if (gradNorm) {
+    ab.emit('Identity', [gradNorm], [IO.gradNorm]);
+    a.outputs.push({ name: IO.gradNorm, dtype, shape: [] });
+  }
   exposeCarried(a, ab, applyCarried);
   const applyStep = makeModel(base, a, 'Gymnos gradient accumulation apply step');
   return { accumulateStep, applyStep, accumulators, accumulateCarried, applyCarried };
@@ -289,4 +362,3 @@ export function exportInference(art: TrainingArtifacts, values: Map<string, Tens
 export function initialState(art: TrainingArtifacts): Map<string, Tensor> {
   return new Map(art.carried.map((c) => [c.input, c.init]));
 }
-

@@ -69,13 +69,16 @@ export function differentiate(graph: Graph, table: ShapeTable, opts: Differentia
   const bad = nodes.filter((n) => n.domain !== '' || (!gradRule(n.opType) && !NON_DIFFERENTIABLE.has(n.opType)));
   if (bad.length) {
     const list = bad.map((n) => `'${n.name}' (${n.domain ? `${n.domain}.` : ''}${n.opType})`).join(', ');
-    throw new AutodiffError(`cannot differentiate node${bad.length > 1 ? 's' : ''} ${list}: no gradient rule for ${[...new Set(bad.map((n) => n.opType))].join(', ')}. Supported ops: ${supportedOps().join(', ')}`);
+    throw new AutodiffError(
+      `cannot differentiate node${bad.length > 1 ? 's' : ''} ${list}: no gradient rule for ${[...new Set(bad.map((n) => n.opType))].join(', ')}. Supported ops: ${supportedOps().join(', ')}`,
+    );
   }
 
   const contributions = new Map<string, string[]>();
   const add = (name: string, g: string) => {
     const list = contributions.get(name);
-    if (list) list.push(g); else contributions.set(name, [g]);
+    if (list) list.push(g);
+    else contributions.set(name, [g]);
   };
   const total = (name: string): string | undefined => {
     const list = contributions.get(name);
@@ -87,7 +90,10 @@ export function differentiate(graph: Graph, table: ShapeTable, opts: Differentia
   };
   const shapeOf = (name: string): Dim[] => {
     const s = info.get(name)?.shape;
-    if (!s) throw new AutodiffError(`the shape of '${name}' is unknown; give the model inputs full shapes (a symbolic batch dimension is fine)`);
+    if (!s)
+      throw new AutodiffError(
+        `the shape of '${name}' is unknown; give the model inputs full shapes (a symbolic batch dimension is fine)`,
+      );
     return s;
   };
   add(opts.loss, opts.seed ?? b.constant(lossInfo.dtype, 1, lossInfo.shape ? lossInfo.shape.map(() => 1) : []));
@@ -99,7 +105,10 @@ export function differentiate(graph: Graph, table: ShapeTable, opts: Differentia
     if (dys.every((d) => d === undefined)) continue;
     const where = `node '${node.name}' (${node.opType})`;
     const ctx: GradContext = {
-      b, node, where, opset: opts.opset,
+      b,
+      node,
+      where,
+      opset: opts.opset,
       x: (i) => node.inputs[i] ?? '',
       y: (i) => node.outputs[i],
       dy: (i) => dys[i],
@@ -113,7 +122,9 @@ export function differentiate(graph: Graph, table: ShapeTable, opts: Differentia
       staticShape: (name, why) => {
         const s = shapeOf(name);
         if (s.some((d) => typeof d !== 'number')) {
-          throw new AutodiffError(`${where}: ${why} needs the static shape of '${name}', but it is [${s.map((d) => (d === null ? '?' : d)).join(', ')}]; pin the input sizes with the model option inputShapes, e.g. { "x": [null, 3, 224, 224] } (only the batch dimension may stay symbolic here)`);
+          throw new AutodiffError(
+            `${where}: ${why} needs the static shape of '${name}', but it is [${s.map((d) => (d === null ? '?' : d)).join(', ')}]; pin the input sizes with the model option inputShapes, e.g. { "x": [null, 3, 224, 224] } (only the batch dimension may stay symbolic here)`,
+          );
         }
         return s as number[];
       },
@@ -121,13 +132,16 @@ export function differentiate(graph: Graph, table: ShapeTable, opts: Differentia
       value: (name) => table.values.get(name),
       constInts: (i, why) => {
         const v = table.values.get(node.inputs[i]);
-        if (!v || v.some((d) => typeof d !== 'number')) throw new AutodiffError(`${where}: ${why} (input ${i}, '${node.inputs[i]}') must be a constant`);
+        if (!v || v.some((d) => typeof d !== 'number'))
+          throw new AutodiffError(`${where}: ${why} (input ${i}, '${node.inputs[i]}') must be a constant`);
         return v as number[];
       },
       scalar: (v, like) => b.constant(ctx.dtype(like), v, []),
       constantLike: (values, dims, like) => b.constant(ctx.dtype(like), values, dims),
       unbroadcast: (grad, from, to) => unbroadcast(ctx, grad, from, to),
-      setShape: (name, shape, dtype: DType) => { info.set(name, { name, dtype, shape }); },
+      setShape: (name, shape, dtype: DType) => {
+        info.set(name, { name, dtype, shape });
+      },
       scope: table,
       needsValue: (name) => fromParams.has(name) && isFloat(info.get(name)?.dtype ?? 'float32'),
       addGrad: (name, g) => {
@@ -135,9 +149,15 @@ export function differentiate(graph: Graph, table: ShapeTable, opts: Differentia
         if (!info.has(g) && info.has(name)) info.set(g, { ...info.get(name)!, name: g });
         add(name, g);
       },
-      differentiateSubgraph: (sub, subTable, loss, wrt, prefix) => differentiate(sub, subTable, { loss, wrt, opset: opts.opset, prefix }).grads,
+      differentiateSubgraph: (sub, subTable, loss, wrt, prefix) =>
+        differentiate(sub, subTable, { loss, wrt, opset: opts.opset, prefix }).grads,
       subgraphGrad: (sub, loss, wrt) => {
-        const r = differentiate(sub, inferShapes(sub, opts.opset), { loss, wrt, opset: opts.opset, prefix: `${b.prefix}/${node.name}/bptt` });
+        const r = differentiate(sub, inferShapes(sub, opts.opset), {
+          loss,
+          wrt,
+          opset: opts.opset,
+          prefix: `${b.prefix}/${node.name}/bptt`,
+        });
         b.nodes.push(...sub.nodes);
         for (const [k, v] of sub.initializers) graph.initializers.set(k, v);
         return r.grads;
@@ -163,9 +183,21 @@ export function differentiate(graph: Graph, table: ShapeTable, opts: Differentia
       const pi = info.get(p);
       const shape = info.get(p)?.shape;
       const dims = shape && shape.every((d) => typeof d === 'number') ? b.ints(shape as number[]) : b.op('Shape', [p]);
-      const zero = b.op('ConstantOfShape', [dims], {
-        value: { type: 'tensor', value: { dtype: pi?.dtype ?? 'float32', dims: [1], data: pi?.dtype === 'float64' ? new Float64Array(1) : new Float32Array(1) } },
-      }, 'zero_grad');
+      const zero = b.op(
+        'ConstantOfShape',
+        [dims],
+        {
+          value: {
+            type: 'tensor',
+            value: {
+              dtype: pi?.dtype ?? 'float32',
+              dims: [1],
+              data: pi?.dtype === 'float64' ? new Float64Array(1) : new Float32Array(1),
+            },
+          },
+        },
+        'zero_grad',
+      );
       grads.set(p, zero);
     }
   }

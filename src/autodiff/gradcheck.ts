@@ -112,8 +112,11 @@ export function gradCheck(opts: GradCheckOptions): GradCheckResult {
   }
   const outShape = outInfo.shape as number[];
   const b = new GraphBuilder(g, 'gradcheck');
-  const weights = tensor(outInfo.dtype === 'float64' ? 'float64' : 'float32', outShape,
-    Array.from({ length: sizeOf(outShape) }, () => rng.uniform(-1, 1)));
+  const weights = tensor(
+    outInfo.dtype === 'float64' ? 'float64' : 'float32',
+    outShape,
+    Array.from({ length: sizeOf(outShape) }, () => rng.uniform(-1, 1)),
+  );
   const r = b.initializer(weights, 'loss_weights');
   const loss = b.op('ReduceSum', [b.op('Mul', [output, r])], { keepdims: 0 }, 'loss');
   const forwardNodes = g.nodes.length - 2;
@@ -124,7 +127,11 @@ export function gradCheck(opts: GradCheckOptions): GradCheckResult {
   const gradOutputs = opts.params.map((p) => grads.get(p)!);
   g.outputs = [
     { name: loss, dtype: outInfo.dtype, shape: [] },
-    ...gradOutputs.map((n, i) => ({ name: n, dtype: feeds[opts.params[i]].dtype, shape: [...feeds[opts.params[i]].dims] })),
+    ...gradOutputs.map((n, i) => ({
+      name: n,
+      dtype: feeds[opts.params[i]].dtype,
+      shape: [...feeds[opts.params[i]].dims],
+    })),
   ];
 
   const analyticOut = evaluateGraph(g, feeds, { opset: opts.opset, outputs: [...gradOutputs, output] });
@@ -139,7 +146,11 @@ export function gradCheck(opts: GradCheckOptions): GradCheckResult {
   const eps = opts.eps ?? 1e-6;
   const lossAt = (name: string, values: Float64Array): number => {
     const t = feeds[name];
-    const out = evaluateGraph(fwd, { ...feeds, [name]: { dtype: t.dtype, dims: t.dims, data: values } }, { opset: opts.opset, outputs: [loss] });
+    const out = evaluateGraph(
+      fwd,
+      { ...feeds, [name]: { dtype: t.dtype, dims: t.dims, data: values } },
+      { opset: opts.opset, outputs: [loss] },
+    );
     return asFloat64(out[loss])[0];
   };
   const params: ParamCheck[] = [];
@@ -154,20 +165,34 @@ export function gradCheck(opts: GradCheckOptions): GradCheckResult {
     const a = analytic.get(p)!;
     let maxAbs = 0;
     const check: ParamCheck = {
-      name: p, checked: picks.length, maxAbsError: 0, maxRelError: 0, worstElement: -1, analyticAtWorst: 0, numericAtWorst: 0,
-      kinks: [], zeroGradient: a.every((v) => v === 0),
+      name: p,
+      checked: picks.length,
+      maxAbsError: 0,
+      maxRelError: 0,
+      worstElement: -1,
+      analyticAtWorst: 0,
+      numericAtWorst: 0,
+      kinks: [],
+      zeroGradient: a.every((v) => v === 0),
     };
     const l0 = lossAt(p, base);
     for (const k of picks) {
       const v = base[k];
-      const plus = base.slice(); plus[k] = v + eps;
-      const minus = base.slice(); minus[k] = v - eps;
-      const lp = lossAt(p, plus), lm = lossAt(p, minus);
-      if (isKink((lp - l0) / eps, (l0 - lm) / eps)) { check.kinks.push(k); continue; }
+      const plus = base.slice();
+      plus[k] = v + eps;
+      const minus = base.slice();
+      minus[k] = v - eps;
+      const lp = lossAt(p, plus),
+        lm = lossAt(p, minus);
+      if (isKink((lp - l0) / eps, (l0 - lm) / eps)) {
+        check.kinks.push(k);
+        continue;
+      }
       const num = (lp - lm) / (2 * eps);
       maxAbs = Math.max(maxAbs, Math.abs(a[k] - num));
       const rel = relError(a[k], num);
-      if (rel > check.maxRelError || check.worstElement < 0) Object.assign(check, { maxRelError: rel, worstElement: k, analyticAtWorst: a[k], numericAtWorst: num });
+      if (rel > check.maxRelError || check.worstElement < 0)
+        Object.assign(check, { maxRelError: rel, worstElement: k, analyticAtWorst: a[k], numericAtWorst: num });
     }
     check.maxAbsError = maxAbs;
     worst = Math.max(worst, check.maxRelError);

@@ -73,10 +73,17 @@ export function trainingMemoryFloor(art: { trainStep: Model; carried: CarriedVal
   const lossProducer = g.nodes.find((n) => n.outputs.includes(IO_NAMES.loss));
   const loss = lossProducer?.inputs[0] ?? IO_NAMES.loss;
   const saved = savedForBackward(g, loss, carried);
-  const sum = (kind: string) => art.carried.filter((c) => c.kind === kind).reduce((s, c) => s + c.init.data.length * dtypeSize(c.init.dtype), 0);
+  const sum = (kind: string) =>
+    art.carried.filter((c) => c.kind === kind).reduce((s, c) => s + c.init.data.length * dtypeSize(c.init.dtype), 0);
   const parts = {
-    parameters: sum('param'), optimizerState: sum('optimizer'), runningStatistics: sum('running'),
+    parameters: sum('param'),
+    optimizerState: sum('optimizer'),
+    runningStatistics: sum('running'),
     savedActivations: saved.reduce((s, v) => s + (bytes.get(v) ?? 0), 0),
   };
-  return { total: parts.parameters + parts.optimizerState + parts.runningStatistics + parts.savedActivations, parts, saved };
+  return {
+    total: parts.parameters + parts.optimizerState + parts.runningStatistics + parts.savedActivations,
+    parts,
+    saved,
+  };
 }

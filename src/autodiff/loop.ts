@@ -21,7 +21,10 @@ const P = 'body/';
 
 function renameAll(g: Graph): void {
   const r = (n: string) => (n ? P + n : n);
-  for (const n of g.nodes) { n.inputs = n.inputs.map(r); n.outputs = n.outputs.map(r); }
+  for (const n of g.nodes) {
+    n.inputs = n.inputs.map(r);
+    n.outputs = n.outputs.map(r);
+  }
   g.inputs = g.inputs.map((v) => ({ ...v, name: r(v.name) }));
   g.outputs = g.outputs.map((v) => ({ ...v, name: r(v.name) }));
   g.initializers = new Map([...g.initializers].map(([k, t]) => [r(k), t]));
@@ -47,7 +50,9 @@ export function wrapInLoop(step: Graph, opts: LoopOptions): Graph {
   const iter = `${P}iter`;
   const condIn = `${P}cond_in`;
   const stepIn = `${P}step_in`;
-  const outerOnly = step.inputs.filter((v) => !perStep.has(v.name) && v.name !== IO_NAMES.step && !carriedIn.includes(v));
+  const outerOnly = step.inputs.filter(
+    (v) => !perStep.has(v.name) && v.name !== IO_NAMES.step && !carriedIn.includes(v),
+  );
   for (const v of step.inputs) {
     if (perStep.has(v.name)) bb.emit('Gather', [v.name, iter], [P + v.name], { axis: 0 });
     else if (v.name === IO_NAMES.step) bb.emit('Identity', [stepIn], [P + v.name]);
@@ -74,10 +79,14 @@ export function wrapInLoop(step: Graph, opts: LoopOptions): Graph {
 
   const outer = emptyGraph('train_loop');
   const ob = new GraphBuilder(outer, 'outer');
-  outer.inputs = step.inputs.map((v): ValueInfo => (perStep.has(v.name) ? { ...v, shape: v.shape ? [K, ...v.shape] : undefined } : { ...v }));
+  outer.inputs = step.inputs.map((v): ValueInfo =>
+    perStep.has(v.name) ? { ...v, shape: v.shape ? [K, ...v.shape] : undefined } : { ...v },
+  );
   const trip = ob.int(K);
   const outs = [`${IO_NAMES.step}.final`, ...carriedOut.map((o) => o.name), ...scanOutputs.map((o) => o.name)];
-  ob.emit('Loop', [trip, '', IO_NAMES.step, ...carriedIn.map((v) => v.name)], outs, { body: { type: 'graph', value: body } });
+  ob.emit('Loop', [trip, '', IO_NAMES.step, ...carriedIn.map((v) => v.name)], outs, {
+    body: { type: 'graph', value: body },
+  });
   outer.outputs = [
     ...scanOutputs.map((o) => ({ ...o, shape: o.shape ? [K, ...o.shape] : undefined })),
     ...carriedOut.map((o) => ({ ...o })),

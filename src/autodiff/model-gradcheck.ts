@@ -37,11 +37,25 @@ export function modelGradCheck(model: Model, o: ModelGradCheckOptions = {}): Gra
   for (const v of g.inputs) {
     if (!v.shape) throw new AutodiffError(`model input '${v.name}' has no shape`);
     const dims = v.shape.map((d, i) => (typeof d === 'number' ? d : i === 0 ? batch : NaN));
-    if (dims.some((d) => Number.isNaN(d))) throw new AutodiffError(`model input '${v.name}' has dynamic dimensions [${v.shape.join(', ')}]; gradcheck can only fill in the batch dimension`);
+    if (dims.some((d) => Number.isNaN(d)))
+      throw new AutodiffError(
+        `model input '${v.name}' has dynamic dimensions [${v.shape.join(', ')}]; gradcheck can only fill in the batch dimension`,
+      );
     v.shape = dims;
-    if (v.dtype === 'float32' || v.dtype === 'float64') feeds[v.name] = tensor(v.dtype, dims, Array.from({ length: sizeOf(dims) }, () => rng.uniform(-1, 1)));
-    else if (v.dtype === 'int64' || v.dtype === 'int32') feeds[v.name] = tensor(v.dtype, dims, Array.from({ length: sizeOf(dims) }, () => rng.int(2)));
-    else throw new AutodiffError(`model input '${v.name}' is ${v.dtype}; gradcheck fills float and integer inputs only`);
+    if (v.dtype === 'float32' || v.dtype === 'float64')
+      feeds[v.name] = tensor(
+        v.dtype,
+        dims,
+        Array.from({ length: sizeOf(dims) }, () => rng.uniform(-1, 1)),
+      );
+    else if (v.dtype === 'int64' || v.dtype === 'int32')
+      feeds[v.name] = tensor(
+        v.dtype,
+        dims,
+        Array.from({ length: sizeOf(dims) }, () => rng.int(2)),
+      );
+    else
+      throw new AutodiffError(`model input '${v.name}' is ${v.dtype}; gradcheck fills float and integer inputs only`);
   }
   const split = selectParameters(g, o.trainable);
   if (split.trainable.length === 0) throw new AutodiffError('the model has no trainable float parameters');
@@ -51,7 +65,11 @@ export function modelGradCheck(model: Model, o: ModelGradCheckOptions = {}): Gra
   feeds[IO_NAMES.seed] = tensor('int64', [], [o.seed ?? 1]);
   for (const r of running) {
     const t = g.initializers.get(r);
-    if (t) { g.initializers.delete(r); g.inputs.push({ name: r, dtype: t.dtype, shape: [...t.dims] }); feeds[r] = t; }
+    if (t) {
+      g.initializers.delete(r);
+      g.inputs.push({ name: r, dtype: t.dtype, shape: [...t.dims] });
+      feeds[r] = t;
+    }
   }
   let table = inferShapes(g, opset);
   rewriteForTraining(g, table, { dropoutSeedInput: IO_NAMES.seed, stepInput: IO_NAMES.step });
@@ -65,11 +83,28 @@ export function modelGradCheck(model: Model, o: ModelGradCheckOptions = {}): Gra
   g.inputs.push(lb.labelInput);
   const ls = lb.labelInput.shape!.map((d) => (typeof d === 'number' ? d : batch));
   const classes = typeof info.shape[1] === 'number' ? info.shape[1] : 2;
-  feeds[IO_NAMES.label] = lb.labelInput.dtype === 'int64' || lb.labelInput.dtype === 'int32'
-    ? tensor(lb.labelInput.dtype, ls, Array.from({ length: sizeOf(ls) }, () => rng.int(classes)))
-    : tensor(lb.labelInput.dtype, ls, Array.from({ length: sizeOf(ls) }, () => rng.uniform(0, 1)));
+  feeds[IO_NAMES.label] =
+    lb.labelInput.dtype === 'int64' || lb.labelInput.dtype === 'int32'
+      ? tensor(
+          lb.labelInput.dtype,
+          ls,
+          Array.from({ length: sizeOf(ls) }, () => rng.int(classes)),
+        )
+      : tensor(
+          lb.labelInput.dtype,
+          ls,
+          Array.from({ length: sizeOf(ls) }, () => rng.uniform(0, 1)),
+        );
   g.outputs = [{ name: lb.loss, dtype: info.dtype, shape: [] }];
-  return gradCheck({ graph: g, opset, feeds, params: split.trainable, output: lb.loss, seed: o.seed ?? 1, maxElements: o.maxElements ?? 6 });
+  return gradCheck({
+    graph: g,
+    opset,
+    feeds,
+    params: split.trainable,
+    output: lb.loss,
+    seed: o.seed ?? 1,
+    maxElements: o.maxElements ?? 6,
+  });
 }
 
 /** Whether a model check passes: every parameter within `tolerance` and a loss that is not identically zero. */
@@ -77,21 +112,49 @@ export function gradCheckPasses(r: GradCheckResult, tolerance: number): boolean 
   return r.worstRelError <= tolerance && !r.zeroOutput;
 }
 
-/** The report `gymnosd gradcheck` prints: per parameter, kinks apart from failures, warnings, the worst element, the verdict. */
+/**
+ * The report `gymnosd gradcheck` prints: per parameter, kinks apart from failures, warnings, the worst element, the
+ * verdict.
+ */
 export function formatGradCheck(r: GradCheckResult, tolerance: number): string {
   const lines: string[] = [];
   for (const p of r.params) {
-    const kinks = p.kinks.length ? `; ${p.kinks.length} at non-differentiable points (one-sided differences disagree: elements ${p.kinks.slice(0, 8).join(', ')}${p.kinks.length > 8 ? ', ...' : ''}), not counted` : '';
-    const at = p.worstElement >= 0 ? ` at [${p.worstElement}] (analytic ${p.analyticAtWorst.toPrecision(6)}, numeric ${p.numericAtWorst.toPrecision(6)})` : '';
-    lines.push(`  ${p.maxRelError <= tolerance ? 'ok  ' : 'FAIL'} ${p.name}: max relative error ${p.maxRelError.toExponential(2)}${at} over ${p.checked - p.kinks.length} of ${p.checked} elements${kinks}`);
+    const kinks = p.kinks.length
+      ? `; ${p.kinks.length} at non-differentiable points (one-sided differences disagree: elements ${p.kinks.slice(0, 8).join(', ')}${p.kinks.length > 8 ? ', ...' : ''}), not counted`
+      : '';
+    const at =
+      p.worstElement >= 0
+        ? ` at [${p.worstElement}] (analytic ${p.analyticAtWorst.toPrecision(6)}, numeric ${p.numericAtWorst.toPrecision(6)})`
+        : '';
+    lines.push(
+      `  ${p.maxRelError <= tolerance ? 'ok  ' : 'FAIL'} ${p.name}: max relative error ${p.maxRelError.toExponential(2)}${at} over ${p.checked - p.kinks.length} of ${p.checked} elements${kinks}`,
+    );
   }
-  for (const p of r.params) if (p.zeroGradient) lines.push(`warning: the gradient of '${p.name}' is identically zero on this batch (a dead path, or the loss does not depend on it)`);
-  if (r.zeroOutput) lines.push('warning: the loss is identically zero on this batch, so the check proves nothing; try another --seed, --loss or --batch');
-  const worst = r.params.reduce<ParamCheck | undefined>((w, p) => (p.worstElement >= 0 && (!w || p.maxRelError > w.maxRelError) ? p : w), undefined);
-  if (worst) lines.push(`worst: ${worst.name}[${worst.worstElement}], relative error ${worst.maxRelError.toExponential(3)} (analytic ${worst.analyticAtWorst.toPrecision(6)}, numeric ${worst.numericAtWorst.toPrecision(6)})`);
+  for (const p of r.params)
+    if (p.zeroGradient)
+      lines.push(
+        `warning: the gradient of '${p.name}' is identically zero on this batch (a dead path, or the loss does not depend on it)`,
+      );
+  if (r.zeroOutput)
+    lines.push(
+      'warning: the loss is identically zero on this batch, so the check proves nothing; try another --seed, --loss or --batch',
+    );
+  const worst = r.params.reduce<ParamCheck | undefined>(
+    (w, p) => (p.worstElement >= 0 && (!w || p.maxRelError > w.maxRelError) ? p : w),
+    undefined,
+  );
+  if (worst)
+    lines.push(
+      `worst: ${worst.name}[${worst.worstElement}], relative error ${worst.maxRelError.toExponential(3)} (analytic ${worst.analyticAtWorst.toPrecision(6)}, numeric ${worst.numericAtWorst.toPrecision(6)})`,
+    );
   const kinks = r.params.reduce((n, p) => n + p.kinks.length, 0);
-  if (kinks) lines.push(`non-differentiable points: ${kinks} checked elements skipped (finite differences are meaningless there)`);
+  if (kinks)
+    lines.push(
+      `non-differentiable points: ${kinks} checked elements skipped (finite differences are meaningless there)`,
+    );
   const ok = gradCheckPasses(r, tolerance);
-  lines.push(`worst relative error: ${r.worstRelError.toExponential(3)} (tolerance ${tolerance}) -> ${ok ? 'PASS' : r.zeroOutput ? 'FAIL (identically zero loss)' : 'FAIL'}`);
+  lines.push(
+    `worst relative error: ${r.worstRelError.toExponential(3)} (tolerance ${tolerance}) -> ${ok ? 'PASS' : r.zeroOutput ? 'FAIL (identically zero loss)' : 'FAIL'}`,
+  );
   return `${lines.join('\n')}\n`;
 }

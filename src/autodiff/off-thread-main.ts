@@ -10,6 +10,15 @@ try {
 } catch (e) {
   const err = e as Error & { code?: unknown; hint?: unknown };
   const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
-  reply = { ok: false, error: { name: err?.name ?? 'Error', message: err?.message ?? String(e), code: text(err?.code), hint: text(err?.hint), stack: err?.stack } };
+  reply = {
+    ok: false,
+    error: {
+      name: err?.name ?? 'Error',
+      message: err?.message ?? String(e),
+      code: text(err?.code),
+      hint: text(err?.hint),
+      stack: err?.stack,
+    },
+  };
 }
 parentPort!.postMessage(reply);

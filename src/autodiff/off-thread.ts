@@ -9,8 +9,13 @@ import { ForwardedError } from '../util/errors.js';
 import type { Model } from '../onnx/ir.js';
 import type { TrainingArtifacts, TrainingSpec } from './artifacts.js';
 
-export interface BuildRequest { model: Model; spec: TrainingSpec }
-export type BuildReply = { ok: true; artifacts: TrainingArtifacts } | { ok: false; error: { name: string; message: string; code?: string; hint?: string; stack?: string } };
+export interface BuildRequest {
+  model: Model;
+  spec: TrainingSpec;
+}
+export type BuildReply =
+  | { ok: true; artifacts: TrainingArtifacts }
+  | { ok: false; error: { name: string; message: string; code?: string; hint?: string; stack?: string } };
 
 /** `buildTrainingArtifacts(model, spec)` in a worker thread. */
 export function buildTrainingArtifactsOffThread(model: Model, spec: TrainingSpec): Promise<TrainingArtifacts> {
@@ -21,12 +26,25 @@ export function buildTrainingArtifactsOffThread(model: Model, spec: TrainingSpec
     worker.once('message', (reply: BuildReply) => {
       settled = true;
       void worker.terminate();
-      if (reply.ok) { resolve(reply.artifacts); return; }
+      if (reply.ok) {
+        resolve(reply.artifacts);
+        return;
+      }
       const e = new ForwardedError(reply.error);
       e.stack = `${e.name}: ${e.message}\n    (built in a worker thread)\n${reply.error.stack?.split('\n').slice(1).join('\n') ?? ''}`;
       reject(e);
     });
-    worker.once('error', (e) => { if (!settled) { settled = true; reject(e); } });
-    worker.once('exit', (code) => { if (!settled) { settled = true; reject(new Error(`the artifact-building worker exited with code ${code}`)); } });
+    worker.once('error', (e) => {
+      if (!settled) {
+        settled = true;
+        reject(e);
+      }
+    });
+    worker.once('exit', (code) => {
+      if (!settled) {
+        settled = true;
+        reject(new Error(`the artifact-building worker exited with code ${code}`));
+      }
+    });
   });
 }

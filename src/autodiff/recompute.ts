@@ -23,18 +23,53 @@ import { matchesPattern } from './trainable.js';
 
 export type RecomputeSpec = 'none' | 'auto' | string[];
 
-/** Model metadata key set on graphs that contain recomputed nodes (value: the optimizers to disable; read by src/sessions/model-options.ts). */
+/**
+ * Model metadata key set on graphs that contain recomputed nodes (value: the optimizers to disable; read by
+ * src/sessions/model-options.ts).
+ */
 export const RECOMPUTE_METADATA = 'gymnos.disable_optimizers';
 export const RECOMPUTE_DISABLED_OPTIMIZERS = 'CommonSubexpressionElimination';
 
 /** Ops cheap enough to recompute in "auto" (one pass over their output, no reductions over it). */
 const CHEAP = new Set([
-  'Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Erf', 'Sqrt', 'Exp', 'Neg', 'Abs', 'Clip', 'Softplus', 'HardSigmoid',
-  'Add', 'Sub', 'Mul', 'Div', 'Max', 'Min', 'Where', 'Cast', 'Identity', 'BatchNormalization',
-  'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Transpose',
+  'Relu',
+  'LeakyRelu',
+  'Sigmoid',
+  'Tanh',
+  'Erf',
+  'Sqrt',
+  'Exp',
+  'Neg',
+  'Abs',
+  'Clip',
+  'Softplus',
+  'HardSigmoid',
+  'Add',
+  'Sub',
+  'Mul',
+  'Div',
+  'Max',
+  'Min',
+  'Where',
+  'Cast',
+  'Identity',
+  'BatchNormalization',
+  'Reshape',
+  'Flatten',
+  'Squeeze',
+  'Unsqueeze',
+  'Transpose',
 ]);
 /** Ops whose copies would not reproduce the forward values. */
-const RANDOM = new Set(['RandomUniform', 'RandomUniformLike', 'RandomNormal', 'RandomNormalLike', 'Bernoulli', 'Multinomial', 'Dropout']);
+const RANDOM = new Set([
+  'RandomUniform',
+  'RandomUniformLike',
+  'RandomNormal',
+  'RandomNormalLike',
+  'Bernoulli',
+  'Multinomial',
+  'Dropout',
+]);
 
 export interface RecomputeResult {
   /** Forward values the backward part now recomputes. */
@@ -49,7 +84,13 @@ export interface RecomputeResult {
  * at some batch size (valueBytes), used by "auto" to tell small inputs from activations; `path`:
  * where the spec sits in the config, for errors.
  */
-export function applyRecompute(g: Graph, spec: RecomputeSpec, backwardStart: number, bytes: Map<string, number>, path = 'training.recompute'): RecomputeResult {
+export function applyRecompute(
+  g: Graph,
+  spec: RecomputeSpec,
+  backwardStart: number,
+  bytes: Map<string, number>,
+  path = 'training.recompute',
+): RecomputeResult {
   if (spec === 'none') return { recomputed: [], copies: 0 };
   const forward = g.nodes.slice(0, backwardStart);
   const backward = g.nodes.slice(backwardStart);
@@ -68,14 +109,24 @@ export function applyRecompute(g: Graph, spec: RecomputeSpec, backwardStart: num
     pruneAuto(chosen, producer, readByBackward, graphOutputs, bytes);
   } else {
     spec.forEach((pattern, k) => {
-      const hits = forward.filter((n) => matchesPattern(n.name, pattern) && n.outputs.some((o) => readByBackward.has(o)));
+      const hits = forward.filter(
+        (n) => matchesPattern(n.name, pattern) && n.outputs.some((o) => readByBackward.has(o)),
+      );
       if (hits.length === 0) {
         const names = forward.filter((n) => n.outputs.some((o) => readByBackward.has(o))).map((n) => n.name);
-        throw new AutodiffError(`${path}[${k}]: pattern '${pattern}' matches no forward node whose output the backward pass keeps; such nodes are: ${names.slice(0, 20).join(', ')}${names.length > 20 ? `, ... (${names.length})` : ''}`);
+        throw new AutodiffError(
+          `${path}[${k}]: pattern '${pattern}' matches no forward node whose output the backward pass keeps; such nodes are: ${names.slice(0, 20).join(', ')}${names.length > 20 ? `, ... (${names.length})` : ''}`,
+        );
       }
       for (const n of hits) {
-        if (RANDOM.has(n.opType)) throw new AutodiffError(`${path}[${k}]: node '${n.name}' (${n.opType}) is random; a copy would not reproduce its output. Leave it out of the patterns`);
-        if (n.opType === 'Loop' || n.opType === 'If' || n.opType === 'Scan') throw new AutodiffError(`${path}[${k}]: node '${n.name}' (${n.opType}) has a subgraph and cannot be recomputed`);
+        if (RANDOM.has(n.opType))
+          throw new AutodiffError(
+            `${path}[${k}]: node '${n.name}' (${n.opType}) is random; a copy would not reproduce its output. Leave it out of the patterns`,
+          );
+        if (n.opType === 'Loop' || n.opType === 'If' || n.opType === 'Scan')
+          throw new AutodiffError(
+            `${path}[${k}]: node '${n.name}' (${n.opType}) has a subgraph and cannot be recomputed`,
+          );
         for (const o of n.outputs) if (o && readByBackward.has(o) && !graphOutputs.has(o)) chosen.add(o);
       }
     });
@@ -88,8 +139,16 @@ export function applyRecompute(g: Graph, spec: RecomputeSpec, backwardStart: num
   for (const n of forward) {
     if (!n.outputs.some((o) => chosen.has(o))) continue;
     const outputs = n.outputs.map((o) => (o ? `${o}/recompute` : o));
-    copies.push({ ...n, name: `${n.name}/recompute`, inputs: n.inputs.map((i) => renamed.get(i) ?? i), outputs, attrs: { ...n.attrs } });
-    n.outputs.forEach((o, i) => { if (o) renamed.set(o, outputs[i]); });
+    copies.push({
+      ...n,
+      name: `${n.name}/recompute`,
+      inputs: n.inputs.map((i) => renamed.get(i) ?? i),
+      outputs,
+      attrs: { ...n.attrs },
+    });
+    n.outputs.forEach((o, i) => {
+      if (o) renamed.set(o, outputs[i]);
+    });
   }
   for (const n of backward) n.inputs = n.inputs.map((i) => (chosen.has(i) ? renamed.get(i)! : i));
   g.nodes.splice(backwardStart, 0, ...copies); // in place: builders hold the array
@@ -101,7 +160,13 @@ export function applyRecompute(g: Graph, spec: RecomputeSpec, backwardStart: num
  * and graph inputs, small values (at most 1/8 of the output), values kept anyway, or values that
  * are themselves recomputed (a cheap intermediate the backward never read is added to `chosen`).
  */
-function pruneAuto(chosen: Set<string>, producer: Map<string, Node>, kept: Set<string>, graphOutputs: Set<string>, bytes: Map<string, number>): void {
+function pruneAuto(
+  chosen: Set<string>,
+  producer: Map<string, Node>,
+  kept: Set<string>,
+  graphOutputs: Set<string>,
+  bytes: Map<string, number>,
+): void {
   const rejected = new Set<string>();
   for (let changed = true; changed;) {
     changed = false;
@@ -112,7 +177,17 @@ function pruneAuto(chosen: Set<string>, producer: Map<string, Node>, kept: Set<s
         if (!x || !producer.has(x) || chosen.has(x)) continue;
         if (kept.has(x) || (bytes.get(x) ?? Infinity) * 8 <= size) continue;
         const p = producer.get(x)!;
-        if (!rejected.has(x) && p.domain === '' && CHEAP.has(p.opType) && p.outputs.length === 1 && !graphOutputs.has(x)) { chosen.add(x); changed = true; continue; }
+        if (
+          !rejected.has(x) &&
+          p.domain === '' &&
+          CHEAP.has(p.opType) &&
+          p.outputs.length === 1 &&
+          !graphOutputs.has(x)
+        ) {
+          chosen.add(x);
+          changed = true;
+          continue;
+        }
         chosen.delete(v);
         rejected.add(v);
         changed = true;

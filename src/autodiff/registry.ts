@@ -44,16 +44,49 @@ const FAMILIES: GradRuleFamily[] = [
  * appear anywhere in a trainable graph; gradients simply do not flow through them.
  */
 export const NON_DIFFERENTIABLE = new Set([
-  'Shape', 'Size', 'Range', 'Equal', 'Less', 'LessOrEqual', 'Greater', 'GreaterOrEqual', 'Not', 'And', 'Or', 'Xor',
-  'ArgMax', 'ArgMin', 'NonZero', 'ConstantOfShape', 'Floor', 'Ceil', 'Round', 'Sign', 'IsNaN', 'IsInf',
-  'OneHot', 'EyeLike', 'RandomUniform', 'RandomNormal', 'RandomUniformLike', 'RandomNormalLike', 'Bernoulli',
-  'Mod', 'BitShift', 'BitwiseAnd', 'BitwiseOr', 'BitwiseXor', 'BitwiseNot', 'Constant',
+  'Shape',
+  'Size',
+  'Range',
+  'Equal',
+  'Less',
+  'LessOrEqual',
+  'Greater',
+  'GreaterOrEqual',
+  'Not',
+  'And',
+  'Or',
+  'Xor',
+  'ArgMax',
+  'ArgMin',
+  'NonZero',
+  'ConstantOfShape',
+  'Floor',
+  'Ceil',
+  'Round',
+  'Sign',
+  'IsNaN',
+  'IsInf',
+  'OneHot',
+  'EyeLike',
+  'RandomUniform',
+  'RandomNormal',
+  'RandomUniformLike',
+  'RandomNormalLike',
+  'Bernoulli',
+  'Mod',
+  'BitShift',
+  'BitwiseAnd',
+  'BitwiseOr',
+  'BitwiseXor',
+  'BitwiseNot',
+  'Constant',
 ]);
 
 const RULES = new Map<string, { rule: GradRule; family: string }>();
 for (const f of FAMILIES) {
   for (const [op, rule] of Object.entries(f.rules)) {
-    if (RULES.has(op)) throw new Error(`gradient rule for ${op} registered twice (${RULES.get(op)!.family}, ${f.family})`);
+    if (RULES.has(op))
+      throw new Error(`gradient rule for ${op} registered twice (${RULES.get(op)!.family}, ${f.family})`);
     RULES.set(op, { rule, family: f.family });
   }
 }
@@ -88,6 +121,7 @@ export function withRuleOverride<T>(op: string, rule: GradRule, fn: () => T): T 
   try {
     return fn();
   } finally {
-    if (before) RULES.set(op, before); else RULES.delete(op);
+    if (before) RULES.set(op, before);
+    else RULES.delete(op);
   }
 }

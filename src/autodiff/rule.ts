@@ -75,5 +75,8 @@ export interface GradRuleFamily {
 /** Gradient rules and the model graph disagree: names the node, the op and what to do. */
 export class AutodiffError extends GymnosError {
   readonly code = 'ERR_AUTODIFF';
-  constructor(message: string) { super(message); this.name = 'AutodiffError'; }
+  constructor(message: string) {
+    super(message);
+    this.name = 'AutodiffError';
+  }
 }

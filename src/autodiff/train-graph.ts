@@ -35,8 +35,15 @@ export interface UpdateSpec {
 
 export function makeModel(base: Model, graph: Graph, doc: string): Model {
   return {
-    irVersion: base.irVersion, opset: new Map([['', Math.max(CANONICAL_OPSET, base.opset.get('') ?? 0)]]),
-    producerName: 'gymnos', producerVersion: GYMNOS_VERSION, domain: '', modelVersion: 1, docString: doc, metadata: {}, graph,
+    irVersion: base.irVersion,
+    opset: new Map([['', Math.max(CANONICAL_OPSET, base.opset.get('') ?? 0)]]),
+    producerName: 'gymnos',
+    producerVersion: GYMNOS_VERSION,
+    domain: '',
+    modelVersion: 1,
+    docString: doc,
+    metadata: {},
+    graph,
   };
 }
 
@@ -100,7 +107,14 @@ export interface ForwardBackward {
  * A copy of the canonical graph with trainable parameters and running statistics as inputs,
  * training-mode layers, the loss, and the backward pass. `stepInput` feeds the dropout masks.
  */
-export function forwardBackward(g0: Graph, opset: number, split: ParameterSplit, running: string[], prediction: string, loss: LossSpec): ForwardBackward {
+export function forwardBackward(
+  g0: Graph,
+  opset: number,
+  split: ParameterSplit,
+  running: string[],
+  prediction: string,
+  loss: LossSpec,
+): ForwardBackward {
   const g = cloneGraph(g0);
   g.outputs = [];
   const carried: CarriedValue[] = [];
@@ -124,7 +138,16 @@ export function forwardBackward(g0: Graph, opset: number, split: ParameterSplit,
   table = inferShapes(g, opset);
   const backwardStart = g.nodes.length;
   const { grads } = differentiate(g, table, { loss: lossName, wrt: split.trainable, opset, prefix: 'grad' });
-  return { g, b, carried, label, loss: lossName, predInfo: { ...predInfo, name: prediction }, grads: split.trainable.map((p) => grads.get(p)!), backwardStart };
+  return {
+    g,
+    b,
+    carried,
+    label,
+    loss: lossName,
+    predInfo: { ...predInfo, name: prediction },
+    grads: split.trainable.map((p) => grads.get(p)!),
+    backwardStart,
+  };
 }
 
 /**
@@ -132,29 +155,58 @@ export function forwardBackward(g0: Graph, opset: number, split: ParameterSplit,
  * values in `carried`, adds optimizer state as carried inputs, and returns the gradient norm (when
  * norm clipping is on). Reads `gymnos.lr` and `gymnos.step`.
  */
-export function appendUpdate(g: Graph, b: GraphBuilder, spec: UpdateSpec, trainable: string[], grads: string[], carried: CarriedValue[]): string | undefined {
+export function appendUpdate(
+  g: Graph,
+  b: GraphBuilder,
+  spec: UpdateSpec,
+  trainable: string[],
+  grads: string[],
+  carried: CarriedValue[],
+): string | undefined {
   const optimizer = optimizerOf(spec.optimizer, 'training.optimizer');
   const dtypeOf = (p: string): DType => carried.find((c) => c.input === p)!.init.dtype;
   let gradList = grads;
   if (spec.clipGradValue !== undefined) {
-    gradList = clipGradValue(b, gradList.map((name, i) => ({ name, dtype: dtypeOf(trainable[i]) })), spec.clipGradValue);
+    gradList = clipGradValue(
+      b,
+      gradList.map((name, i) => ({ name, dtype: dtypeOf(trainable[i]) })),
+      spec.clipGradValue,
+    );
   }
   let gradNorm: string | undefined;
   if (spec.clipGradNorm !== undefined) {
-    const clipped = clipGradNorm(b, gradList.map((name, i) => ({ name, dtype: dtypeOf(trainable[i]) })), spec.clipGradNorm);
+    const clipped = clipGradNorm(
+      b,
+      gradList.map((name, i) => ({ name, dtype: dtypeOf(trainable[i]) })),
+      spec.clipGradNorm,
+    );
     gradList = clipped.grads;
     gradNorm = clipped.totalNorm;
   }
-  (spec.paramGroups ?? []).forEach((grp, gi) => grp.params.forEach((pat, pi) => {
-    if (!trainable.some((p) => matchesPattern(p, pat))) {
-      throw new AutodiffError(`training.paramGroups[${gi}].params[${pi}]: pattern '${pat}' matches no trainable parameter; trainable: ${trainable.join(', ')}`);
-    }
-  }));
+  (spec.paramGroups ?? []).forEach((grp, gi) =>
+    grp.params.forEach((pat, pi) => {
+      if (!trainable.some((p) => matchesPattern(p, pat))) {
+        throw new AutodiffError(
+          `training.paramGroups[${gi}].params[${pi}]: pattern '${pat}' matches no trainable parameter; trainable: ${trainable.join(', ')}`,
+        );
+      }
+    }),
+  );
   trainable.forEach((p, i) => {
     const c = carried.find((x) => x.input === p)!;
     const group = (spec.paramGroups ?? []).find((grp) => grp.params.some((pat) => matchesPattern(p, pat)));
-    const ob = optimizer.build(b, { param: p, grad: gradList[i], shape: c.init.dims, dtype: c.init.dtype, lrScale: group?.lrScale, weightDecay: group?.weightDecay },
-      { lr: IO.lr, step: IO.step, prefix: `opt/${p}` });
+    const ob = optimizer.build(
+      b,
+      {
+        param: p,
+        grad: gradList[i],
+        shape: c.init.dims,
+        dtype: c.init.dtype,
+        lrScale: group?.lrScale,
+        weightDecay: group?.weightDecay,
+      },
+      { lr: IO.lr, step: IO.step, prefix: `opt/${p}` },
+    );
     c.output = ob.newParam;
     for (const s of ob.state) {
       g.inputs.push({ name: s.name, dtype: s.init.dtype, shape: [...s.init.dims] });

@@ -28,8 +28,12 @@ const CONSTANT_SLOTS: Record<string, number[]> = {
 
 /** Input slots that hold a per-channel bias or scale: a single-element tensor there is still a weight. */
 const BIAS_SLOTS: Record<string, number[]> = {
-  Gemm: [2], Conv: [2], ConvTranspose: [2],
-  BatchNormalization: [1, 2], InstanceNormalization: [1, 2], LayerNormalization: [1, 2],
+  Gemm: [2],
+  Conv: [2],
+  ConvTranspose: [2],
+  BatchNormalization: [1, 2],
+  InstanceNormalization: [1, 2],
+  LayerNormalization: [1, 2],
 };
 
 /**
@@ -48,7 +52,8 @@ function sizeOneWeights(graph: Graph): Set<string> {
       if (!t || t.dims.length === 0 || sizeOf(t.dims) !== 1) return;
       if ((BIAS_SLOTS[n.opType] ?? []).includes(i)) out.add(name);
       const other = n.inputs[1 - i];
-      if (n.opType === 'Add' && n.inputs.length === 2 && ['MatMul', 'Gemm'].includes(producer.get(other) ?? '')) out.add(name);
+      if (n.opType === 'Add' && n.inputs.length === 2 && ['MatMul', 'Gemm'].includes(producer.get(other) ?? ''))
+        out.add(name);
     });
   }
   return out;
@@ -57,15 +62,25 @@ function sizeOneWeights(graph: Graph): Set<string> {
 /** Running statistics (not trained, but carried and updated during training). */
 export function runningStatistics(graph: Graph): Set<string> {
   const s = new Set<string>();
-  for (const n of graph.nodes) if (n.opType === 'BatchNormalization') { s.add(n.inputs[3]); s.add(n.inputs[4]); }
+  for (const n of graph.nodes)
+    if (n.opType === 'BatchNormalization') {
+      s.add(n.inputs[3]);
+      s.add(n.inputs[4]);
+    }
   return s;
 }
 
 /** Matches a name against a pattern: exact name, glob with `*` and `?`, or `/regex/`. */
 export function matchesPattern(name: string, pattern: string): boolean {
-  if (pattern.length > 1 && pattern.startsWith('/') && pattern.endsWith('/')) return new RegExp(pattern.slice(1, -1)).test(name);
+  if (pattern.length > 1 && pattern.startsWith('/') && pattern.endsWith('/'))
+    return new RegExp(pattern.slice(1, -1)).test(name);
   if (!/[*?]/.test(pattern)) return name === pattern;
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  const re = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );
   return re.test(name);
 }
 
@@ -83,18 +98,27 @@ export interface ParameterSplit {
   constants: string[];
 }
 
-/** Splits a graph's float initializers into trainable, frozen and constant. Throws on a pattern that matches nothing. */
-export function selectParameters(graph: Graph, sel: TrainableSelection = {}, where = 'training.trainable'): ParameterSplit {
+/**
+ * Splits a graph's float initializers into trainable, frozen and constant. Throws on a pattern that matches nothing.
+ */
+export function selectParameters(
+  graph: Graph,
+  sel: TrainableSelection = {},
+  where = 'training.trainable',
+): ParameterSplit {
   const slotUse = new Map<string, { weight: boolean; constant: boolean }>();
   for (const n of graph.nodes) {
     n.inputs.forEach((name, i) => {
       if (!graph.initializers.has(name)) return;
       const u = slotUse.get(name) ?? { weight: false, constant: false };
-      if ((CONSTANT_SLOTS[n.opType] ?? []).includes(i)) u.constant = true; else u.weight = true;
+      if ((CONSTANT_SLOTS[n.opType] ?? []).includes(i)) u.constant = true;
+      else u.weight = true;
       slotUse.set(name, u);
     });
     // weights an If branch reads from the outer scope
-    for (const name of nodeDependencies(n)) if (!n.inputs.includes(name) && graph.initializers.has(name)) slotUse.set(name, { weight: true, constant: false });
+    for (const name of nodeDependencies(n))
+      if (!n.inputs.includes(name) && graph.initializers.has(name))
+        slotUse.set(name, { weight: true, constant: false });
   }
   const candidates: string[] = [];
   const constants: string[] = [];
@@ -103,13 +127,18 @@ export function selectParameters(graph: Graph, sel: TrainableSelection = {}, whe
   for (const [name, t] of graph.initializers) {
     if (!isFloat(t.dtype)) continue;
     const u = slotUse.get(name);
-    if (!u || !u.weight || (sizeOf(t.dims) <= 1 && !single.has(name)) || shapeOnly.has(name)) { constants.push(name); continue; }
+    if (!u || !u.weight || (sizeOf(t.dims) <= 1 && !single.has(name)) || shapeOnly.has(name)) {
+      constants.push(name);
+      continue;
+    }
     candidates.push(name);
   }
   const check = (patterns: string[] | undefined, key: string) => {
     for (const [i, p] of (patterns ?? []).entries()) {
       if (!candidates.some((c) => matchesPattern(c, p))) {
-        throw new AutodiffError(`${where}.${key}[${i}]: pattern '${p}' matches no parameter; parameters are: ${candidates.join(', ') || '(none)'}`);
+        throw new AutodiffError(
+          `${where}.${key}[${i}]: pattern '${p}' matches no parameter; parameters are: ${candidates.join(', ') || '(none)'}`,
+        );
       }
     }
   };

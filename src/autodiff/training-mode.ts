@@ -43,7 +43,11 @@ export interface TrainingRewriteOptions {
 
 const MASK31 = 2 ** 31 - 1;
 // LCG multipliers/increments (odd, < 2^31 so every product of two 31-bit values stays < 2^62)
-const ROUNDS: Array<[number, number, number]> = [[1103515245, 12345, 13], [1664525, 1013904223 & MASK31, 11], [22695477, 1, 15]];
+const ROUNDS: Array<[number, number, number]> = [
+  [1103515245, 12345, 13],
+  [1664525, 1013904223 & MASK31, 11],
+  [22695477, 1, 15],
+];
 
 /** Rewrites BatchNormalization and Dropout nodes of `graph` (top level) in place for training. */
 export function rewriteForTraining(graph: Graph, shapes: ShapeTable, opts: TrainingRewriteOptions): TrainingRewrite {
@@ -53,13 +57,17 @@ export function rewriteForTraining(graph: Graph, shapes: ShapeTable, opts: Train
   const b = new GraphBuilder(graph, 'train_mode', nodes);
   const inputNames = new Set(graph.inputs.map((v) => v.name));
   for (const name of [opts.dropoutSeedInput, opts.stepInput]) {
-    if (!inputNames.has(name)) throw new AutodiffError(`rewriteForTraining: '${name}' must be an int64 scalar graph input`);
+    if (!inputNames.has(name))
+      throw new AutodiffError(`rewriteForTraining: '${name}' must be an int64 scalar graph input`);
   }
   for (const node of graph.nodes) {
     if (node.domain === '' && (node.opType === 'BatchNormalization' || node.opType === 'Dropout')) {
-      node.inputs.forEach((i) => { if (graph.initializers.has(i)) dropped.add(i); });
+      node.inputs.forEach((i) => {
+        if (graph.initializers.has(i)) dropped.add(i);
+      });
     }
-    if (node.domain === '' && node.opType === 'BatchNormalization') batchNorm(graph, shapes, b, node, out, opts.batchNorm ?? 'fused');
+    if (node.domain === '' && node.opType === 'BatchNormalization')
+      batchNorm(graph, shapes, b, node, out, opts.batchNorm ?? 'fused');
     else if (node.domain === '' && node.opType === 'Dropout') dropout(graph, shapes, b, node, opts);
     else nodes.push(node);
   }
@@ -71,12 +79,22 @@ export function rewriteForTraining(graph: Graph, shapes: ShapeTable, opts: Train
   return out;
 }
 
-function where(n: Node): string { return `node '${n.name}' (${n.opType})`; }
+function where(n: Node): string {
+  return `node '${n.name}' (${n.opType})`;
+}
 
-function batchNorm(graph: Graph, shapes: ShapeTable, b: GraphBuilder, node: Node, out: TrainingRewrite, form: 'fused' | 'primitives'): void {
+function batchNorm(
+  graph: Graph,
+  shapes: ShapeTable,
+  b: GraphBuilder,
+  node: Node,
+  out: TrainingRewrite,
+  form: 'fused' | 'primitives',
+): void {
   const [x, scale, bias, runMean, runVar] = node.inputs;
   const info = shapes.info.get(x);
-  if (!info?.shape) throw new AutodiffError(`${where(node)}: the shape of its input '${x}' is unknown; give the model inputs shapes`);
+  if (!info?.shape)
+    throw new AutodiffError(`${where(node)}: the shape of its input '${x}' is unknown; give the model inputs shapes`);
   const rank = info.shape.length;
   const dtype = info.dtype;
   const axes = batchAxes(rank);
@@ -90,9 +108,12 @@ function batchNorm(graph: Graph, shapes: ShapeTable, b: GraphBuilder, node: Node
   let variance: string;
   if (form === 'fused') {
     variance = b.op('ReduceMean', [b.op('Mul', [xc, xc]), ax], { keepdims: 0 }, 'bn_var');
-    b.emit('BatchNormalization', [x, scale, bias, mean, variance], [node.outputs[0]], { epsilon: { type: 'float', value: eps } });
+    b.emit('BatchNormalization', [x, scale, bias, mean, variance], [node.outputs[0]], {
+      epsilon: { type: 'float', value: eps },
+    });
   } else {
-    const perCh = (t: string) => (rank > 2 ? b.op('Unsqueeze', [t, b.ints(Array.from({ length: rank - 2 }, (_, i) => i + 1))]) : t);
+    const perCh = (t: string) =>
+      rank > 2 ? b.op('Unsqueeze', [t, b.ints(Array.from({ length: rank - 2 }, (_, i) => i + 1))]) : t;
     const varK = b.op('ReduceMean', [b.op('Mul', [xc, xc]), ax], { keepdims: 1 });
     variance = b.op('Reshape', [varK, b.ints([-1])], {}, 'bn_var');
     const invstd = b.op('Reciprocal', [b.op('Sqrt', [b.op('Add', [varK, k(eps)])])]);
@@ -106,7 +127,9 @@ function batchNorm(graph: Graph, shapes: ShapeTable, b: GraphBuilder, node: Node
     const m = (dims as number[]).reduce((p, d) => p * d, 1);
     unbias = k(m > 1 ? m / (m - 1) : 1);
   } else {
-    const m = b.op('Cast', [b.op('ReduceProd', [b.op('Gather', [b.op('Shape', [x]), ax])], { keepdims: 0 })], { to: dtypeCode(dtype) });
+    const m = b.op('Cast', [b.op('ReduceProd', [b.op('Gather', [b.op('Shape', [x]), ax])], { keepdims: 0 })], {
+      to: dtypeCode(dtype),
+    });
     unbias = b.op('Div', [m, b.op('Max', [b.op('Sub', [m, k(1)]), k(1)])]);
   }
   const update = (running: string, batch: string, hint: string) =>
@@ -116,7 +139,10 @@ function batchNorm(graph: Graph, shapes: ShapeTable, b: GraphBuilder, node: Node
   // a training-mode node's own running-statistics outputs, if the model reads them
   if (node.outputs[1]) b.emit('Identity', [newMean], [node.outputs[1]]);
   if (node.outputs[2]) b.emit('Identity', [newVar], [node.outputs[2]]);
-  for (const [input, output] of [[runMean, newMean], [runVar, newVar]]) {
+  for (const [input, output] of [
+    [runMean, newMean],
+    [runVar, newVar],
+  ]) {
     const t = graph.initializers.get(input);
     if (t) {
       graph.initializers.delete(input);
@@ -135,7 +161,10 @@ function dtypeCode(d: DType): number {
 /** FNV-1a of a string, folded to 31 bits: the per-node salt. */
 export function salt31(s: string): number {
   let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) { h ^= s.charCodeAt(i); h = Math.imul(h, 0x01000193) >>> 0; }
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
   return h & MASK31;
 }
 
@@ -149,7 +178,16 @@ function mix(b: GraphBuilder, x: string, [a, c, s]: [number, number, number]): s
  * Emits the keep-mask of a dropout with ratio `ratio` over `x`: a bool tensor shaped like x,
  * a pure function of (seed, step, salt, element index).
  */
-export function dropoutKeepMask(b: GraphBuilder, x: string, shape: Dim[] | undefined, seed: string, step: string, salt: number, ratio: number | string, xdtype: DType): string {
+export function dropoutKeepMask(
+  b: GraphBuilder,
+  x: string,
+  shape: Dim[] | undefined,
+  seed: string,
+  step: string,
+  salt: number,
+  ratio: number | string,
+  xdtype: DType,
+): string {
   const m31 = b.int(MASK31);
   const s = b.op('BitwiseAnd', [seed, m31]);
   const t = b.op('BitwiseAnd', [step, m31]);
@@ -157,7 +195,7 @@ export function dropoutKeepMask(b: GraphBuilder, x: string, shape: Dim[] | undef
   base = mix(b, mix(b, base, ROUNDS[1]), ROUNDS[2]);
   base = b.op('BitwiseAnd', [b.op('Add', [base, b.op('Mul', [t, b.int(ROUNDS[1][0])])]), m31]);
   base = mix(b, mix(b, base, ROUNDS[0]), ROUNDS[1]);
-  const staticShape = shape && shape.every((d) => typeof d === 'number') ? shape as number[] : undefined;
+  const staticShape = shape && shape.every((d) => typeof d === 'number') ? (shape as number[]) : undefined;
   const size = staticShape ? b.int(staticShape.reduce((p, d) => p * d, 1)) : b.op('Size', [x]);
   const target = staticShape ? b.ints(staticShape) : b.op('Shape', [x]);
   const idx = b.op('Reshape', [b.op('Range', [b.int(0), size, b.int(1)]), target], {}, 'dropout_index');
@@ -189,13 +227,33 @@ function dropout(graph: Graph, shapes: ShapeTable, b: GraphBuilder, node: Node, 
   const [y, maskOut] = node.outputs;
   if (ratio === 0) {
     b.emit('Identity', [x], [y]);
-    if (maskOut) b.emit('Cast', [b.op('ConstantOfShape', [b.op('Shape', [x])], { value: { type: 'tensor', value: { dtype: 'bool', dims: [1], data: new Uint8Array([1]) } } })], [maskOut], { to: 9 });
+    if (maskOut)
+      b.emit(
+        'Cast',
+        [
+          b.op('ConstantOfShape', [b.op('Shape', [x])], {
+            value: { type: 'tensor', value: { dtype: 'bool', dims: [1], data: new Uint8Array([1]) } },
+          }),
+        ],
+        [maskOut],
+        { to: 9 },
+      );
     return;
   }
-  const keep = dropoutKeepMask(b, x, shapes.info.get(x)?.shape, opts.dropoutSeedInput, opts.stepInput, salt31(y), ratio, dtype);
-  const scale = typeof ratio === 'number'
-    ? b.constant(dtype, 1 / (1 - ratio), [])
-    : b.op('Reciprocal', [b.op('Sub', [b.constant(dtype, 1, []), b.op('CastLike', [ratio, x])])]);
+  const keep = dropoutKeepMask(
+    b,
+    x,
+    shapes.info.get(x)?.shape,
+    opts.dropoutSeedInput,
+    opts.stepInput,
+    salt31(y),
+    ratio,
+    dtype,
+  );
+  const scale =
+    typeof ratio === 'number'
+      ? b.constant(dtype, 1 / (1 - ratio), [])
+      : b.op('Reciprocal', [b.op('Sub', [b.constant(dtype, 1, []), b.op('CastLike', [ratio, x])])]);
   const factor = b.op('Where', [keep, scale, b.constant(dtype, 0, [])], {}, 'dropout_scale');
   b.emit('Mul', [x, factor], [y]);
   if (maskOut) b.emit('Identity', [keep], [maskOut]);

@@ -14,7 +14,10 @@ export function unbroadcast(ctx: GradContext, grad: string, from: string, to: st
   const axes: number[] = [];
   let dynamic = false;
   for (let i = 0; i < fs.length; i++) {
-    if (i < lead) { axes.push(i); continue; }
+    if (i < lead) {
+      axes.push(i);
+      continue;
+    }
     const t = ts[i - lead];
     const f = fs[i];
     if (t === 1 && f !== 1) axes.push(i);

@@ -13,7 +13,11 @@ import { writeFileAtomic } from '../util/atomic.js';
 import type { Callback, CallbackContext, Decision, TrainerEvent } from '../trainer/events.js';
 import type { CallbackDef } from './callback.js';
 
-export interface BackupOptions { backupDir: string; everySteps: number; keepOnSuccess: boolean }
+export interface BackupOptions {
+  backupDir: string;
+  everySteps: number;
+  keepOnSuccess: boolean;
+}
 
 const ckName = (step: number) => `step-${String(step).padStart(9, '0')}.gck`;
 
@@ -25,7 +29,12 @@ export class BackupAndRestore implements Callback {
   /** Batches of the current epoch done (state.json's `batch` at an epoch's end). */
   private batch = 0;
 
-  constructor(readonly o: BackupOptions, index = 0) { this.name = `backup_and_restore#${index}`; }
+  constructor(
+    readonly o: BackupOptions,
+    index = 0,
+  ) {
+    this.name = `backup_and_restore#${index}`;
+  }
 
   setup(ctx: CallbackContext): void {
     this.dir = resolve(ctx.runDir, this.o.backupDir);
@@ -36,20 +45,32 @@ export class BackupAndRestore implements Callback {
   }
 
   private backup(step: number, epoch: number, batch: number): Decision {
-    const old = existsSync(join(this.dir, 'checkpoints')) ? readdirSync(join(this.dir, 'checkpoints')).filter((f) => f !== ckName(step)) : [];
-    writeFileAtomic(join(this.dir, 'state.json'), `${JSON.stringify({ status: 'running', epoch, batch, step, checkpoint: `checkpoints/${ckName(step)}`, updatedAt: new Date().toISOString() })}\n`);
-    return { save: [{ path: join(this.dir, 'checkpoints', ckName(step)), format: 'checkpoint' }], delete: old.map((f) => join(this.dir, 'checkpoints', f)) };
+    const old = existsSync(join(this.dir, 'checkpoints'))
+      ? readdirSync(join(this.dir, 'checkpoints')).filter((f) => f !== ckName(step))
+      : [];
+    writeFileAtomic(
+      join(this.dir, 'state.json'),
+      `${JSON.stringify({ status: 'running', epoch, batch, step, checkpoint: `checkpoints/${ckName(step)}`, updatedAt: new Date().toISOString() })}\n`,
+    );
+    return {
+      save: [{ path: join(this.dir, 'checkpoints', ckName(step)), format: 'checkpoint' }],
+      delete: old.map((f) => join(this.dir, 'checkpoints', f)),
+    };
   }
 
   onBatchEnd(e: Extract<TrainerEvent, { type: 'batchEnd' }>): Decision | void {
     this.batch = e.batch;
-    if (!this.off && this.o.everySteps > 0 && e.step % this.o.everySteps === 0 && e.batch < e.batches) return this.backup(e.step, e.epoch, e.batch);
+    if (!this.off && this.o.everySteps > 0 && e.step % this.o.everySteps === 0 && e.batch < e.batches)
+      return this.backup(e.step, e.epoch, e.batch);
   }
 
-  onEpochEnd(e: Extract<TrainerEvent, { type: 'epochEnd' }>): Decision | void { if (!this.off) return this.backup(e.step, e.epoch, this.batch); }
+  onEpochEnd(e: Extract<TrainerEvent, { type: 'epochEnd' }>): Decision | void {
+    if (!this.off) return this.backup(e.step, e.epoch, this.batch);
+  }
 
   onFitEnd(e: Extract<TrainerEvent, { type: 'fitEnd' }>): void {
-    if (e.result.status === 'completed' && !this.o.keepOnSuccess && !this.off) rmSync(this.dir, { recursive: true, force: true });
+    if (e.result.status === 'completed' && !this.o.keepOnSuccess && !this.off)
+      rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
@@ -58,7 +79,11 @@ export const backupAndRestore: CallbackDef<BackupOptions> = {
   description: 'keep a resumable copy of the training state in another folder; resume it with --resume <backupDir>',
   options: {
     backupDir: str({ minLength: 1, doc: 'folder for the backup (relative paths resolve against the run directory)' }),
-    everySteps: int({ min: 0, default: 0, doc: 'also back up every this many optimizer steps (0: at epoch ends only)' }),
+    everySteps: int({
+      min: 0,
+      default: 0,
+      doc: 'also back up every this many optimizer steps (0: at epoch ends only)',
+    }),
     keepOnSuccess: bool({ default: false, doc: 'keep the backup after training completes' }),
   },
   create: (o, ctx) => new BackupAndRestore(o, ctx.index),

@@ -10,14 +10,23 @@ import { bool, str } from '../config/schema.js';
 import type { Callback, CallbackContext, TrainerEvent } from '../trainer/events.js';
 import type { CallbackDef } from './callback.js';
 
-export interface CsvLoggerOptions { filename: string; separator: string; append: boolean }
+export interface CsvLoggerOptions {
+  filename: string;
+  separator: string;
+  append: boolean;
+}
 
 export class CsvLogger implements Callback {
   readonly name: string;
   private path = '';
   private cols?: string[];
 
-  constructor(readonly o: CsvLoggerOptions, index = 0) { this.name = `csv_logger#${index}`; }
+  constructor(
+    readonly o: CsvLoggerOptions,
+    index = 0,
+  ) {
+    this.name = `csv_logger#${index}`;
+  }
 
   setup(ctx: CallbackContext): void {
     this.path = resolve(ctx.runDir, this.o.filename);
@@ -27,7 +36,11 @@ export class CsvLogger implements Callback {
   /** A new run starts the file over (unless appending); a resumed one drops the rows it will redo. */
   onFitStart(e: Extract<TrainerEvent, { type: 'fitStart' }>): void {
     const exists = existsSync(this.path);
-    const lines = exists ? readFileSync(this.path, 'utf8').split('\n').filter((l) => l) : [];
+    const lines = exists
+      ? readFileSync(this.path, 'utf8')
+          .split('\n')
+          .filter((l) => l)
+      : [];
     this.cols = lines[0]?.split(this.o.separator);
     if (e.resumed && lines.length) {
       // the rows of epochs that ended at or before the checkpoint's step stay; later ones are redone
@@ -45,7 +58,10 @@ export class CsvLogger implements Callback {
     for (const [k, v] of Object.entries(e.train)) if (typeof v === 'number') row[k] = v;
     for (const [k, v] of Object.entries(e.validation ?? {})) if (typeof v === 'number') row[`val_${k}`] = v;
     let text = '';
-    if (!this.cols?.length) { this.cols = Object.keys(row); text += `${this.cols.join(this.o.separator)}\n`; }
+    if (!this.cols?.length) {
+      this.cols = Object.keys(row);
+      text += `${this.cols.join(this.o.separator)}\n`;
+    }
     text += `${this.cols.map((c) => row[c] ?? '').join(this.o.separator)}\n`;
     appendFileSync(this.path, text);
   }

@@ -18,4 +18,14 @@ export type { CallbackDef, CallbackCreateContext } from './callback.js';
 export { Monitor, resolveMode } from './monitor.js';
 
 /** Callbacks by registered type. */
-export const CALLBACKS = new Registry<CallbackDef>('callback', [earlyStopping, reduceLrOnPlateau, modelCheckpoint, lrScheduler, terminateOnNan, csvLogger, tensorboard, progressBar, backupAndRestore]);
+export const CALLBACKS = new Registry<CallbackDef>('callback', [
+  earlyStopping,
+  reduceLrOnPlateau,
+  modelCheckpoint,
+  lrScheduler,
+  terminateOnNan,
+  csvLogger,
+  tensorboard,
+  progressBar,
+  backupAndRestore,
+]);

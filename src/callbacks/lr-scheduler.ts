@@ -9,7 +9,10 @@ import { createSchedule, SCHEDULES, type Schedule } from '../schedules/index.js'
 import type { Callback, CallbackContext, Decision, TrainerEvent } from '../trainer/events.js';
 import type { CallbackDef } from './callback.js';
 
-export interface LrSchedulerOptions { schedule: { type: string } & Record<string, unknown>; interval: 'step' | 'epoch' }
+export interface LrSchedulerOptions {
+  schedule: { type: string } & Record<string, unknown>;
+  interval: 'step' | 'epoch';
+}
 
 export class LrScheduler implements Callback {
   readonly name: string;
@@ -18,7 +21,12 @@ export class LrScheduler implements Callback {
   private perEpoch = 1;
   private total = 1;
 
-  constructor(readonly o: LrSchedulerOptions, index = 0) { this.name = `lr_scheduler#${index}`; }
+  constructor(
+    readonly o: LrSchedulerOptions,
+    index = 0,
+  ) {
+    this.name = `lr_scheduler#${index}`;
+  }
 
   setup(ctx: CallbackContext): void {
     this.base = ctx.baseLr;
@@ -33,8 +41,12 @@ export class LrScheduler implements Callback {
     return { lrFactor: this.fn!({ step: s, stepsPerEpoch: this.perEpoch, totalSteps: this.total }) / this.base };
   }
 
-  onEpochStart(e: Extract<TrainerEvent, { type: 'epochStart' }>): Decision { return this.at(e.step); }
-  onBatchEnd(e: Extract<TrainerEvent, { type: 'batchEnd' }>): Decision | void { if (this.o.interval === 'step') return this.at(e.step); }
+  onEpochStart(e: Extract<TrainerEvent, { type: 'epochStart' }>): Decision {
+    return this.at(e.step);
+  }
+  onBatchEnd(e: Extract<TrainerEvent, { type: 'batchEnd' }>): Decision | void {
+    if (this.o.interval === 'step') return this.at(e.step);
+  }
 }
 
 export const lrScheduler: CallbackDef<LrSchedulerOptions> = {
@@ -42,7 +54,10 @@ export const lrScheduler: CallbackDef<LrSchedulerOptions> = {
   description: 'set the learning rate from a schedule, per step or per epoch (keep training.lrSchedule constant)',
   options: {
     schedule: SCHEDULES.schema({ doc: `a schedule: { "type": ${SCHEDULES.types().join('|')}, ...options }` }),
-    interval: oneOf(['step', 'epoch'] as const, { default: 'epoch', doc: "'step': update every optimizer step; 'epoch': at each epoch start" }),
+    interval: oneOf(['step', 'epoch'] as const, {
+      default: 'epoch',
+      doc: "'step': update every optimizer step; 'epoch': at each epoch start",
+    }),
   },
   create: (o, ctx) => new LrScheduler(o, ctx.index),
 };

@@ -11,14 +11,28 @@ export type Mode = 'min' | 'max';
 
 /** Schema fields every monitoring callback shares. */
 export const monitorOptions = (defaultMonitor = 'val_loss') => ({
-  monitor: str({ minLength: 1, default: defaultMonitor, doc: "metric to watch: 'loss', 'accuracy', ... (training) or 'val_loss', 'val_accuracy', ... (validation)" }),
-  mode: oneOf(['auto', 'min', 'max'] as const, { default: 'auto', doc: "'min': lower is better; 'max': higher is better; 'auto': max for accuracy-like names, else min" }),
+  monitor: str({
+    minLength: 1,
+    default: defaultMonitor,
+    doc: "metric to watch: 'loss', 'accuracy', ... (training) or 'val_loss', 'val_accuracy', ... (validation)",
+  }),
+  mode: oneOf(['auto', 'min', 'max'] as const, {
+    default: 'auto',
+    doc: "'min': lower is better; 'max': higher is better; 'auto': max for accuracy-like names, else min",
+  }),
   minDelta: num({ min: 0, default: 0, doc: 'smallest change that counts as an improvement' }),
 });
 
-export const baselineOption = { baseline: opt(num({ doc: 'a value the metric must beat; epochs that do not count as no improvement' })) };
+export const baselineOption = {
+  baseline: opt(num({ doc: 'a value the metric must beat; epochs that do not count as no improvement' })),
+};
 
-export interface MonitorOptions { monitor: string; mode: 'auto' | Mode; minDelta: number; baseline?: number }
+export interface MonitorOptions {
+  monitor: string;
+  mode: 'auto' | Mode;
+  minDelta: number;
+  baseline?: number;
+}
 
 const MAX_NAMES = /acc|f1|precision|recall|r2|auc|top_?\d|iou/i;
 
@@ -32,15 +46,26 @@ export class Monitor {
   /** Best value seen (undefined before the first). */
   best?: number;
 
-  constructor(readonly o: MonitorOptions, private readonly path: string) {
+  constructor(
+    readonly o: MonitorOptions,
+    private readonly path: string,
+  ) {
     this.mode = resolveMode(o.monitor, o.mode);
   }
 
   /** Fails before the first batch when the monitored name is not one the run produces. */
   check(available: string[]): void {
     if (available.includes(this.o.monitor)) return;
-    const hint = this.o.monitor.startsWith('val_') && !available.some((n) => n.startsWith('val_')) ? ' (this run has no validation split: set dataset.split.validation or monitor a training metric)' : '';
-    throw new ConfigError('experiment', [{ path: `${this.path}.monitor`, message: `expected one of ${available.map((n) => `'${n}'`).join(', ')} for ${this.path}.monitor but got '${this.o.monitor}'${hint}` }]);
+    const hint =
+      this.o.monitor.startsWith('val_') && !available.some((n) => n.startsWith('val_'))
+        ? ' (this run has no validation split: set dataset.split.validation or monitor a training metric)'
+        : '';
+    throw new ConfigError('experiment', [
+      {
+        path: `${this.path}.monitor`,
+        message: `expected one of ${available.map((n) => `'${n}'`).join(', ')} for ${this.path}.monitor but got '${this.o.monitor}'${hint}`,
+      },
+    ]);
   }
 
   /** The monitored value of an epochEnd event (undefined when absent or not a number). */
@@ -65,6 +90,10 @@ export class Monitor {
     return better;
   }
 
-  state(): { best?: number } { return { best: this.best }; }
-  load(s: { best?: number | null }): void { this.best = s.best ?? undefined; }
+  state(): { best?: number } {
+    return { best: this.best };
+  }
+  load(s: { best?: number | null }): void {
+    this.best = s.best ?? undefined;
+  }
 }

@@ -19,7 +19,10 @@ import { describeEvent, epochLine, PHASE_LABEL, type SetupPhase, type TrainerEve
 import type { Callback } from '../trainer/events.js';
 import type { CallbackDef } from './callback.js';
 
-export interface ProgressBarOptions { refreshMs: number; width: number }
+export interface ProgressBarOptions {
+  refreshMs: number;
+  width: number;
+}
 
 /** Where the display writes: process.stderr, or a fake with `isTTY` and `columns` in tests. */
 export type ProgressOut = { isTTY?: boolean; columns?: number; write(s: string): unknown };
@@ -49,8 +52,12 @@ export function bar(frac: number, width: number): string {
 export function clock(s: number): string {
   if (!Number.isFinite(s) || s < 0) return '--:--';
   const t = Math.round(s);
-  const h = Math.floor(t / 3600), m = Math.floor((t % 3600) / 60), sec = t % 60;
-  return h ? `${h}:${String(m).padStart(2, '0')}:${String(sec).padStart(2, '0')}` : `${m}:${String(sec).padStart(2, '0')}`;
+  const h = Math.floor(t / 3600),
+    m = Math.floor((t % 3600) / 60),
+    sec = t % 60;
+  return h
+    ? `${h}:${String(m).padStart(2, '0')}:${String(sec).padStart(2, '0')}`
+    : `${m}:${String(sec).padStart(2, '0')}`;
 }
 
 /** Samples per second: 1 decimal under 100, whole numbers above. */
@@ -86,7 +93,11 @@ export class ProgressBar implements Callback {
   /** The transient line on a TTY (redrawn after log lines), '' when none. */
   private line = '';
 
-  constructor(readonly o: ProgressBarOptions, index = 0, deps: ProgressBarDeps = {}) {
+  constructor(
+    readonly o: ProgressBarOptions,
+    index = 0,
+    deps: ProgressBarDeps = {},
+  ) {
     this.name = `progress_bar#${index}`;
     this.out = deps.out ?? process.stderr;
     this.now = deps.now ?? (() => Date.now());
@@ -94,7 +105,9 @@ export class ProgressBar implements Callback {
     this.summaries = deps.summaries ?? true;
   }
 
-  private get tty(): boolean { return !!this.out.isTTY; }
+  private get tty(): boolean {
+    return !!this.out.isTTY;
+  }
 
   onEvent(e: TrainerEvent): void {
     switch (e.type) {
@@ -118,34 +131,40 @@ export class ProgressBar implements Callback {
       case 'testEnd':
         if (this.summaries && this.tty) this.out.write(`${describeEvent(e)}\n`);
         return;
-      case 'stop': case 'error':
+      case 'stop':
+      case 'error':
         this.phaseEnd(undefined, false);
         this.clear();
         return;
-      case 'validationEnd': case 'checkpointSaved': case 'fitEnd':
+      case 'validationEnd':
+      case 'checkpointSaved':
+      case 'fitEnd':
         return;
     }
   }
 
   /** A stream for log lines that clears the transient line first and redraws it after (gymnosd's console log). */
   logStream(): { write(s: string): unknown } {
-    return { write: (s: string) => {
-      if (!this.line) return this.out.write(s);
-      const line = this.line;
-      this.clear();
-      this.out.write(s);
-      this.draw(line);
-      return true;
-    } };
+    return {
+      write: (s: string) => {
+        if (!this.line) return this.out.write(s);
+        const line = this.line;
+        this.clear();
+        this.out.write(s);
+        this.draw(line);
+        return true;
+      },
+    };
   }
 
   private batch(e: Extract<TrainerEvent, { type: 'batchEnd' }>): void {
-    const ep = this.ep ??= { t0: this.now(), from: 0, samples: 0, lastDraw: -Infinity, lastPlain: this.now() };
+    const ep = (this.ep ??= { t0: this.now(), from: 0, samples: 0, lastDraw: -Infinity, lastPlain: this.now() });
     ep.samples += e.samples;
     const now = this.now();
     const elapsed = (now - ep.t0) / 1000;
     const eta = epochEta(elapsed, e.batch - ep.from, e.batches - e.batch);
-    const text = (w: number) => `epoch ${e.epoch}/${this.epochs || '?'} ${w ? `${bar(e.batch / Math.max(1, e.batches), w)} ` : ''}${e.batch}/${e.batches} ${clock(elapsed)}<${clock(eta)} ${rate(ep.samples, elapsed)} samples/s loss ${e.loss.toFixed(4)}`;
+    const text = (w: number) =>
+      `epoch ${e.epoch}/${this.epochs || '?'} ${w ? `${bar(e.batch / Math.max(1, e.batches), w)} ` : ''}${e.batch}/${e.batches} ${clock(elapsed)}<${clock(eta)} ${rate(ep.samples, elapsed)} samples/s loss ${e.loss.toFixed(4)}`;
     if (this.tty) {
       if (now - ep.lastDraw < this.o.refreshMs && e.batch < e.batches) return;
       ep.lastDraw = now;
@@ -163,7 +182,8 @@ export class ProgressBar implements Callback {
     p.stop = this.ticker(this.tty ? Math.max(50, this.o.refreshMs) : 250, () => {
       const ms = this.now() - p.t0;
       if (ms < PHASE_QUIET_MS) return;
-      if (this.tty) this.draw(`${SPINNER[p.frame++ % SPINNER.length]} ${PHASE_LABEL[phase]} ${(ms / 1000).toFixed(1)}s`);
+      if (this.tty)
+        this.draw(`${SPINNER[p.frame++ % SPINNER.length]} ${PHASE_LABEL[phase]} ${(ms / 1000).toFixed(1)}s`);
       else if (!p.shown) this.out.write(`${PHASE_LABEL[phase]}...\n`);
       p.shown = true;
     });
@@ -176,7 +196,8 @@ export class ProgressBar implements Callback {
     p.stop();
     this.phase = undefined;
     this.clear();
-    if (p.shown && ok) this.out.write(`${PHASE_LABEL[p.phase]}: done in ${(seconds ?? (this.now() - p.t0) / 1000).toFixed(1)} s\n`);
+    if (p.shown && ok)
+      this.out.write(`${PHASE_LABEL[p.phase]}: done in ${(seconds ?? (this.now() - p.t0) / 1000).toFixed(1)} s\n`);
   }
 
   private draw(text: string): void {
@@ -194,7 +215,8 @@ export class ProgressBar implements Callback {
 
 export const progressBar: CallbackDef<ProgressBarOptions> = {
   type: 'progress_bar',
-  description: 'a console bar for the epoch (samples/s, elapsed, ETA, loss) and a compact line per epoch on a TTY; plain lines otherwise',
+  description:
+    'a console bar for the epoch (samples/s, elapsed, ETA, loss) and a compact line per epoch on a TTY; plain lines otherwise',
   options: {
     refreshMs: int({ min: 0, default: 100, doc: 'least time between redraws' }),
     width: int({ min: 5, default: 24, doc: 'characters per bar' }),

@@ -13,10 +13,14 @@ import { callbackPath } from './callback.js';
 export const CallbackProvider = {
   async create(config: ExperimentConfig, user: Callback[] = []): Promise<Callback[]> {
     const out: Callback[] = [];
-    for (const [index, spec] of config.training.callbacks.entries()) out.push(await CALLBACKS.create(spec, { config, index }, callbackPath(index)));
+    for (const [index, spec] of config.training.callbacks.entries())
+      out.push(await CALLBACKS.create(spec, { config, index }, callbackPath(index)));
     const names = new Set(out.map((c) => c.name));
     for (const c of user) {
-      if (names.has(c.name)) throw new Error(`two callbacks are named '${c.name}'; callback names key their saved state, so give each a distinct name`);
+      if (names.has(c.name))
+        throw new Error(
+          `two callbacks are named '${c.name}'; callback names key their saved state, so give each a distinct name`,
+        );
       names.add(c.name);
     }
     const trackers = await TrackerManager.create(config.tracking.trackers);

@@ -8,7 +8,12 @@ import type { Callback, CallbackContext, Decision, TrainerEvent } from '../train
 import { Monitor, monitorOptions, type MonitorOptions } from './monitor.js';
 import { callbackPath, type CallbackDef } from './callback.js';
 
-export interface ReduceLrOptions extends MonitorOptions { factor: number; patience: number; cooldown: number; minLr: number }
+export interface ReduceLrOptions extends MonitorOptions {
+  factor: number;
+  patience: number;
+  cooldown: number;
+  minLr: number;
+}
 
 export class ReduceLrOnPlateau implements Callback {
   readonly name: string;
@@ -18,20 +23,33 @@ export class ReduceLrOnPlateau implements Callback {
   /** Current factor on the scheduled rate. */
   scale = 1;
 
-  constructor(readonly o: ReduceLrOptions, index = 0) {
+  constructor(
+    readonly o: ReduceLrOptions,
+    index = 0,
+  ) {
     this.name = `reduce_lr_on_plateau#${index}`;
     this.monitor = new Monitor(o, callbackPath(index));
   }
 
-  setup(ctx: CallbackContext): void { this.monitor.check(ctx.metrics); }
+  setup(ctx: CallbackContext): void {
+    this.monitor.check(ctx.metrics);
+  }
 
-  onFitStart(): Decision { return { lrFactor: this.scale }; }
+  onFitStart(): Decision {
+    return { lrFactor: this.scale };
+  }
 
   onEpochEnd(e: Extract<TrainerEvent, { type: 'epochEnd' }>): Decision | void {
     const v = this.monitor.value(e);
     if (v === undefined) return;
-    if (this.cooldown > 0) { this.cooldown--; this.wait = 0; } // Keras: the counter restarts after the cooldown
-    if (this.monitor.update(v)) { this.wait = 0; return; }
+    if (this.cooldown > 0) {
+      this.cooldown--;
+      this.wait = 0;
+    } // Keras: the counter restarts after the cooldown
+    if (this.monitor.update(v)) {
+      this.wait = 0;
+      return;
+    }
     if (this.cooldown > 0) return;
     if (++this.wait < this.o.patience) return;
     // the rate the trainer last used, reduced, floored at minLr (compared in absolute terms)
@@ -44,7 +62,9 @@ export class ReduceLrOnPlateau implements Callback {
     return { lrFactor: this.scale };
   }
 
-  state() { return { ...this.monitor.state(), wait: this.wait, cooldown: this.cooldown, scale: this.scale }; }
+  state() {
+    return { ...this.monitor.state(), wait: this.wait, cooldown: this.cooldown, scale: this.scale };
+  }
   load(s: unknown): void {
     const x = s as { best?: number; wait: number; cooldown: number; scale: number };
     this.monitor.load(x);

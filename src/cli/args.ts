@@ -16,7 +16,8 @@ export function editDistance(a: string, b: string): number {
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
       d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
     }
   }
   return d[a.length][b.length];
@@ -28,7 +29,10 @@ export function closest(word: string, candidates: Iterable<string>): string | un
   let bestD = Infinity;
   for (const c of candidates) {
     const dist = c.startsWith(word) && word.length >= 3 ? 1 : editDistance(word.toLowerCase(), c.toLowerCase());
-    if (dist < bestD) { best = c; bestD = dist; }
+    if (dist < bestD) {
+      best = c;
+      bestD = dist;
+    }
   }
   return best !== undefined && bestD <= Math.max(1, Math.min(3, Math.floor(word.length / 3))) ? best : undefined;
 }
@@ -40,7 +44,11 @@ const shown = (v: unknown) => `'${printable(String(v))}'`;
  * exclusive lower bound). A value that is not one is a user error naming the option and the value
  * as typed ("expected an integer for --seed but got 'abc'"); given twice, it says so.
  */
-export function numericOption(name: string, describe: string, o: { integer?: boolean; min?: number; above?: number; default?: number } = {}) {
+export function numericOption(
+  name: string,
+  describe: string,
+  o: { integer?: boolean; min?: number; above?: number; default?: number } = {},
+) {
   const flag = `--${name}`;
   const what = o.integer
     ? `an integer${o.min !== undefined ? ` >= ${o.min}` : ''}`
@@ -50,9 +58,14 @@ export function numericOption(name: string, describe: string, o: { integer?: boo
     requiresArg: true,
     ...(o.default !== undefined ? { default: o.default } : {}),
     coerce: (v: unknown): number => {
-      if (Array.isArray(v)) throw new UserError(`${flag} was given ${v.length} times (${v.map(shown).join(', ')}); give it once`);
+      if (Array.isArray(v))
+        throw new UserError(`${flag} was given ${v.length} times (${v.map(shown).join(', ')}); give it once`);
       const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
-      const ok = Number.isFinite(n) && (!o.integer || Number.isInteger(n)) && (o.min === undefined || n >= o.min) && (o.above === undefined || n > o.above);
+      const ok =
+        Number.isFinite(n) &&
+        (!o.integer || Number.isInteger(n)) &&
+        (o.min === undefined || n >= o.min) &&
+        (o.above === undefined || n > o.above);
       if (!ok) throw new UserError(`expected ${what} for ${flag} but got ${shown(v)}`);
       return n;
     },
@@ -73,7 +86,14 @@ const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 function unknownArguments(names: string[], ctx: UsageContext): string {
   const raw = ctx.args.slice(0, ctx.args.includes('--') ? ctx.args.indexOf('--') : undefined);
-  const isOption = (n: string) => raw.some((a) => a === `--${n}` || a.startsWith(`--${n}=`) || a === `--no-${n}` || (n.length === 1 && /^-[^-]/.test(a) && a.slice(1).includes(n)));
+  const isOption = (n: string) =>
+    raw.some(
+      (a) =>
+        a === `--${n}` ||
+        a.startsWith(`--${n}=`) ||
+        a === `--no-${n}` ||
+        (n.length === 1 && /^-[^-]/.test(a) && a.slice(1).includes(n)),
+    );
   const command = raw.find((a) => !a.startsWith('-'));
   // yargs lists an unknown --foo-bar also as fooBar: keep the spelling the user typed
   const uniq = [...new Set(names.map(kebab))];
@@ -99,8 +119,13 @@ export function usageError(msg: string, ctx: UsageContext): UserError {
   if ((m = msg.match(/^Unknown arguments?: (.*)$/s))) text = unknownArguments(m[1].split(', '), ctx);
   else if ((m = msg.match(/^Unknown command: (.*)$/s))) text = unknownArguments([m[1]], ctx);
   else if ((m = msg.match(/^Not enough arguments following: (.*)$/s))) text = `--${kebab(m[1])} needs a value`;
-  else if ((m = msg.match(/^Missing required arguments?: (.*)$/s))) text = `missing ${m[1].split(', ').map((a) => `<${a}>`).join(' and ')}${ctx.usage ? ` (usage: gymnosd ${ctx.usage})` : ''}`;
-  else if (/^Not enough non-option arguments/.test(msg) && ctx.usage) text = `missing an argument (usage: gymnosd ${ctx.usage})`;
+  else if ((m = msg.match(/^Missing required arguments?: (.*)$/s)))
+    text = `missing ${m[1]
+      .split(', ')
+      .map((a) => `<${a}>`)
+      .join(' and ')}${ctx.usage ? ` (usage: gymnosd ${ctx.usage})` : ''}`;
+  else if (/^Not enough non-option arguments/.test(msg) && ctx.usage)
+    text = `missing an argument (usage: gymnosd ${ctx.usage})`;
   else if ((m = msg.match(/^Invalid values:\s*Argument: ([^,]+), Given: (.*), Choices: (.*)$/s))) {
     const choices = [...m[3].matchAll(/"([^"]*)"/g)].map((c) => c[1]);
     const given = m[2].replace(/^"(.*)"$/, '$1');

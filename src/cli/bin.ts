@@ -9,6 +9,10 @@ import { reportError } from './errors.js';
 for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
 
 runCli(hideBin(process.argv)).then(
-  (code) => { process.exitCode = code; },
-  (e) => { process.exitCode = reportError(e); },
+  (code) => {
+    process.exitCode = code;
+  },
+  (e) => {
+    process.exitCode = reportError(e);
+  },
 );

@@ -25,12 +25,18 @@ export function reportError(e: unknown): number {
     return EXIT_USER_ERROR;
   }
   const err = e as Error;
-  safeWrite(`gymnosd: internal error: ${err?.stack ?? String(e)}\n`
-    + 'gymnosd: this is a bug in Gymnos; please report it with the command line, the experiment file and this output\n');
+  safeWrite(
+    `gymnosd: internal error: ${err?.stack ?? String(e)}\n` +
+      'gymnosd: this is a bug in Gymnos; please report it with the command line, the experiment file and this output\n',
+  );
   return EXIT_FAILURE;
 }
 
 /** Writes to stderr; a closed stderr (EPIPE) must not turn a reported error into a crash. */
 function safeWrite(text: string): void {
-  try { process.stderr.write(text); } catch { /* stderr is gone: the exit code still tells */ }
+  try {
+    process.stderr.write(text);
+  } catch {
+    /* stderr is gone: the exit code still tells */
+  }
 }

@@ -24,7 +24,14 @@ import { workerCommand } from './commands/worker.js';
 
 type Handler = (argv: never) => Promise<number>;
 
-interface Parsed { getOptions(): { key: Record<string, unknown>; array: string[]; hiddenOptions: string[]; alias: Record<string, string[]> } }
+interface Parsed {
+  getOptions(): {
+    key: Record<string, unknown>;
+    array: string[];
+    hiddenOptions: string[];
+    alias: Record<string, string[]>;
+  };
+}
 
 /** Scalar options given more than once arrive as arrays: refuse them rather than pick one. */
 function checkRepeats(argv: Record<string, unknown>, y: Parsed | undefined): void {
@@ -32,7 +39,10 @@ function checkRepeats(argv: Record<string, unknown>, y: Parsed | undefined): voi
   const o = y.getOptions();
   for (const k of Object.keys(o.key)) {
     const v = argv[k];
-    if (Array.isArray(v) && !o.array.includes(k) && !/[A-Z]/.test(k)) throw new UserError(`--${k} was given ${v.length} times (${v.map((x) => `'${String(x)}'`).join(', ')}); give it once`);
+    if (Array.isArray(v) && !o.array.includes(k) && !/[A-Z]/.test(k))
+      throw new UserError(
+        `--${k} was given ${v.length} times (${v.map((x) => `'${String(x)}'`).join(', ')}); give it once`,
+      );
   }
 }
 
@@ -48,11 +58,31 @@ export async function runCli(args: string[]): Promise<number> {
       code = reportError(e);
     }
   };
-  const commands = [trainCommand, validateCommand, schemaCommand, evaluateCommand, predictCommand, exportCommand, doctorCommand, datasetsCommand, modelsCommand, reportCommand, checkCommand, gradcheckCommand, sweepCommand, workerCommand];
+  const commands = [
+    trainCommand,
+    validateCommand,
+    schemaCommand,
+    evaluateCommand,
+    predictCommand,
+    exportCommand,
+    doctorCommand,
+    datasetsCommand,
+    modelsCommand,
+    reportCommand,
+    checkCommand,
+    gradcheckCommand,
+    sweepCommand,
+    workerCommand,
+  ];
   const names = commands.map((c) => c.command.split(' ')[0]);
   const context = (): UsageContext => {
     const o = current?.y.getOptions();
-    return { args, commands: names, usage: current?.usage, options: o && { keys: Object.keys(o.key), hidden: o.hiddenOptions } };
+    return {
+      args,
+      commands: names,
+      usage: current?.usage,
+      options: o && { keys: Object.keys(o.key), hidden: o.hiddenOptions },
+    };
   };
   let cli = yargs(args)
     .scriptName('gymnosd')

@@ -7,7 +7,9 @@
 import { ProgressBar, type ProgressOut } from '../callbacks/progress-bar.js';
 import type { TrainerOptions } from '../trainer/trainer.js';
 
-export function progressPrinter(out: ProgressOut = process.stderr): Required<Pick<TrainerOptions, 'onEvent' | 'consoleOut'>> {
+export function progressPrinter(
+  out: ProgressOut = process.stderr,
+): Required<Pick<TrainerOptions, 'onEvent' | 'consoleOut'>> {
   const bar = new ProgressBar({ refreshMs: 100, width: 24 }, 0, { out, summaries: false });
   return { onEvent: (e) => bar.onEvent(e), consoleOut: bar.logStream() };
 }

@@ -18,6 +18,7 @@ export type ComponentSpec = { type: string } & Record<string, unknown>;
 
 /** One registered component; `O` is its resolved options, `C` what `create` is given, `R` what it makes. */
 // `any` defaults: a registry holds components with different option types
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export interface Component<O = any, R = unknown, C = any> {
   /** The name a config entry selects it by (`"type"`). */
   readonly type: string;
@@ -33,7 +34,11 @@ export interface Component<O = any, R = unknown, C = any> {
 
 /** Defines a component whose `create` is typed by its own options schema. */
 export function component<P extends Props, R, C = unknown>(d: {
-  type: string; description: string; options: P; check?(resolved: ObjectOf<P>, path: string): string | undefined; create(resolved: ObjectOf<P>, ctx: C): R;
+  type: string;
+  description: string;
+  options: P;
+  check?(resolved: ObjectOf<P>, path: string): string | undefined;
+  create(resolved: ObjectOf<P>, ctx: C): R;
 }): Component<ObjectOf<P>, R, C> {
   return d;
 }
@@ -49,18 +54,27 @@ export class Registry<D extends Component = Component> {
   private readonly byType: ReadonlyMap<string, D>;
 
   /** `kind` names the kind in messages ("loss", "metric", ...). */
-  constructor(readonly kind: string, readonly list: readonly D[]) {
+  constructor(
+    readonly kind: string,
+    readonly list: readonly D[],
+  ) {
     this.byType = new Map(list.map((d) => [d.type, d]));
     if (this.byType.size !== list.length) throw new Error(`${kind} registry: two components share a type`);
   }
 
   /** Registered types, in registration order. */
-  types(): string[] { return this.list.map((d) => d.type); }
+  types(): string[] {
+    return this.list.map((d) => d.type);
+  }
 
-  has(type: string): boolean { return this.byType.has(type); }
+  has(type: string): boolean {
+    return this.byType.has(type);
+  }
 
   /** The component named `type`, if registered. */
-  get(type: string): D | undefined { return this.byType.get(type); }
+  get(type: string): D | undefined {
+    return this.byType.get(type);
+  }
 
   /** The component a (resolved) spec names; an unregistered type is a ConfigError listing the valid ones. */
   require(type: string, where = this.kind): D {
@@ -68,7 +82,10 @@ export class Registry<D extends Component = Component> {
     if (!d) {
       const issues: Issue[] = [];
       this.schema().parse({ type }, where, issues);
-      throw new ConfigError(where, issues.filter((i) => i.path.endsWith('.type')));
+      throw new ConfigError(
+        where,
+        issues.filter((i) => i.path.endsWith('.type')),
+      );
     }
     return d;
   }
@@ -106,5 +123,7 @@ export class Registry<D extends Component = Component> {
   }
 
   /** The JSON Schema of one entry (what `gymnosd schema` prints for it). */
-  json(): JsonSchema { return this.schema().json(); }
+  json(): JsonSchema {
+    return this.schema().json();
+  }
 }

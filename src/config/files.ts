@@ -18,11 +18,24 @@ import { ConfigError } from './errors.js';
 /** Reads and parses a JSON file; errors are ConfigErrors naming the file (and the line). */
 export function readJsonFile(path: string): unknown {
   let text: string;
-  try { text = readFileSync(path, 'utf8'); } catch (e) {
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new ConfigError(path, [{ path: '', message: `cannot read the file (${code ?? (e as Error).message})${code === 'ENOENT' ? '; check the path' : ''}` }], { cause: e });
+    throw new ConfigError(
+      path,
+      [
+        {
+          path: '',
+          message: `cannot read the file (${code ?? (e as Error).message})${code === 'ENOENT' ? '; check the path' : ''}`,
+        },
+      ],
+      { cause: e },
+    );
   }
-  try { return JSON.parse(text); } catch (e) {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
     const msg = (e as Error).message;
     const pos = /position (\d+)/.exec(msg);
     let where = '';
@@ -42,13 +55,22 @@ export function userConfigDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /** Where a config file was found: its path, or undefined for the defaults, and why. */
-export interface Found { path?: string; via: 'flag' | 'GYMNOS_HOME' | 'cwd' | 'user config dir' | 'defaults' }
+export interface Found {
+  path?: string;
+  via: 'flag' | 'GYMNOS_HOME' | 'cwd' | 'user config dir' | 'defaults';
+}
 
 /** Finds `name` (system.json / logging.json) by the search above. */
-export function findConfigFile(name: string, flag?: string, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Found {
+export function findConfigFile(
+  name: string,
+  flag?: string,
+  env: NodeJS.ProcessEnv = process.env,
+  cwd = process.cwd(),
+): Found {
   if (flag) {
     const p = resolve(cwd, flag);
-    if (!existsSync(p)) throw new ConfigError(p, [{ path: '', message: `the ${name} given on the command line does not exist` }]);
+    if (!existsSync(p))
+      throw new ConfigError(p, [{ path: '', message: `the ${name} given on the command line does not exist` }]);
     return { path: p, via: 'flag' };
   }
   if (env.GYMNOS_HOME) {

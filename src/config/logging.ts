@@ -13,16 +13,25 @@ export { LEVELS, type Level } from '../util/logger.js';
 export const loggingSchema = obj({
   $schema: str({ default: '', doc: 'ignored; lets editors find the schema' }),
   level: oneOf(LEVELS, { default: 'info', doc: 'lowest level logged anywhere' }),
-  console: obj({
-    enabled: bool({ default: true, doc: 'write log lines to stderr' }),
-    level: oneOf(LEVELS, { default: 'info', doc: 'lowest level on the console' }),
-    format: oneOf(['pretty', 'json'] as const, { default: 'pretty', doc: "'pretty': readable lines; 'json': JSON lines" }),
-  }, { default: { enabled: true, level: 'info', format: 'pretty' }, doc: 'the console sink' }),
-  file: obj({
-    enabled: bool({ default: true, doc: 'write JSON lines to the run directory' }),
-    level: oneOf(LEVELS, { default: 'debug', doc: 'lowest level in the file' }),
-    name: str({ minLength: 1, default: 'gymnos.log', doc: 'file name inside the run directory' }),
-  }, { default: { enabled: true, level: 'debug', name: 'gymnos.log' }, doc: 'the run-directory sink' }),
+  console: obj(
+    {
+      enabled: bool({ default: true, doc: 'write log lines to stderr' }),
+      level: oneOf(LEVELS, { default: 'info', doc: 'lowest level on the console' }),
+      format: oneOf(['pretty', 'json'] as const, {
+        default: 'pretty',
+        doc: "'pretty': readable lines; 'json': JSON lines",
+      }),
+    },
+    { default: { enabled: true, level: 'info', format: 'pretty' }, doc: 'the console sink' },
+  ),
+  file: obj(
+    {
+      enabled: bool({ default: true, doc: 'write JSON lines to the run directory' }),
+      level: oneOf(LEVELS, { default: 'debug', doc: 'lowest level in the file' }),
+      name: str({ minLength: 1, default: 'gymnos.log', doc: 'file name inside the run directory' }),
+    },
+    { default: { enabled: true, level: 'debug', name: 'gymnos.log' }, doc: 'the run-directory sink' },
+  ),
 });
 
 export type LoggingConfig = Infer<typeof loggingSchema> & { source: Found };

@@ -21,14 +21,20 @@ export function applyOverrides(config: unknown, sets: string[]): unknown {
   for (const s of sets) {
     const eq = s.indexOf('=');
     const keys = eq > 0 ? parsePath(s.slice(0, eq)) : [];
-    if (!keys.length) throw new ConfigError('--set', [{ path: s, message: `expected key.path=value for --set but got '${s}'` }]);
+    if (!keys.length)
+      throw new ConfigError('--set', [{ path: s, message: `expected key.path=value for --set but got '${s}'` }]);
     const text = s.slice(eq + 1);
     let value: unknown;
-    try { value = JSON.parse(text); } catch { value = text; }
+    try {
+      value = JSON.parse(text);
+    } catch {
+      value = text;
+    }
     let node = root as Record<string | number, unknown>;
     keys.slice(0, -1).forEach((k, i) => {
       const next = node[k];
-      if (next === undefined || next === null || typeof next !== 'object') node[k] = typeof keys[i + 1] === 'number' ? [] : {};
+      if (next === undefined || next === null || typeof next !== 'object')
+        node[k] = typeof keys[i + 1] === 'number' ? [] : {};
       node = node[k] as Record<string | number, unknown>;
     });
     node[keys[keys.length - 1]] = value;

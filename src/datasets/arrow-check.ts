@@ -30,19 +30,41 @@ class Damage extends Error {}
 
 /** Bounds-checked little-endian reads of one flatbuffer that occupies bytes [lo, hi). */
 class FlatBuffer {
-  constructor(private readonly dv: DataView, private readonly lo: number, private readonly hi: number, private readonly what: string) {}
+  constructor(
+    private readonly dv: DataView,
+    private readonly lo: number,
+    private readonly hi: number,
+    private readonly what: string,
+  ) {}
 
   private need(at: number, n: number): void {
     if (!(at >= this.lo && at + n <= this.hi)) throw new Damage(`${this.what} points outside itself (byte ${at})`);
   }
-  u8(at: number): number { this.need(at, 1); return this.dv.getUint8(at); }
-  u16(at: number): number { this.need(at, 2); return this.dv.getUint16(at, true); }
-  i32(at: number): number { this.need(at, 4); return this.dv.getInt32(at, true); }
-  u32(at: number): number { this.need(at, 4); return this.dv.getUint32(at, true); }
-  i64(at: number): number { this.need(at, 8); return Number(this.dv.getBigInt64(at, true)); }
+  u8(at: number): number {
+    this.need(at, 1);
+    return this.dv.getUint8(at);
+  }
+  u16(at: number): number {
+    this.need(at, 2);
+    return this.dv.getUint16(at, true);
+  }
+  i32(at: number): number {
+    this.need(at, 4);
+    return this.dv.getInt32(at, true);
+  }
+  u32(at: number): number {
+    this.need(at, 4);
+    return this.dv.getUint32(at, true);
+  }
+  i64(at: number): number {
+    this.need(at, 8);
+    return Number(this.dv.getBigInt64(at, true));
+  }
 
   /** The root table's position. */
-  root(): number { return this.table(this.lo + this.u32(this.lo)); }
+  root(): number {
+    return this.table(this.lo + this.u32(this.lo));
+  }
 
   /** Checks the table at `pos` and its vtable; returns `pos`. */
   private table(pos: number): number {
@@ -70,14 +92,18 @@ class FlatBuffer {
 
   /** Counts one visited table; more than the buffer could hold distinct ones means shared or cyclic references. */
   visit(): void {
-    if (++this.visits > (this.hi - this.lo) / 4) throw new Damage(`${this.what} refers to the same tables over and over (cyclic)`);
+    if (++this.visits > (this.hi - this.lo) / 4)
+      throw new Damage(`${this.what} refers to the same tables over and over (cyclic)`);
   }
   private visits = 0;
 
   /** The tables of the vector of tables in field `i` (none when absent). */
   tables(pos: number, i: number): number[] {
     const v = this.structs(pos, i, 4);
-    return Array.from({ length: v?.length ?? 0 }, (_, k) => { const at = v!.start + 4 * k; return this.table(at + this.u32(at)); });
+    return Array.from({ length: v?.length ?? 0 }, (_, k) => {
+      const at = v!.start + 4 * k;
+      return this.table(at + this.u32(at));
+    });
   }
 
   /** Checks the string in field `i`, if any. */
@@ -102,7 +128,10 @@ const UNION = 14;
 const MAX_DEPTH = 64;
 
 function checkKeyValues(fb: FlatBuffer, pos: number, i: number): void {
-  for (const kv of fb.tables(pos, i)) { fb.string(kv, 0); fb.string(kv, 1); }
+  for (const kv of fb.tables(pos, i)) {
+    fb.string(kv, 0);
+    fb.string(kv, 1);
+  }
 }
 
 /** Field (Schema.fbs): name, nullable, type_type, type, dictionary, children, custom_metadata. */
@@ -145,12 +174,14 @@ function readMessage(dv: DataView, at: number, limit: number, where: string): { 
     p += 4;
   }
   if (length === 0) return null;
-  if (length < 0 || p + length > limit) throw new Damage(`${where} claims ${length} bytes of metadata, beyond the end of the data`);
+  if (length < 0 || p + length > limit)
+    throw new Damage(`${where} claims ${length} bytes of metadata, beyond the end of the data`);
   const fb = new FlatBuffer(dv, p, p + length, `the metadata of ${where}`);
   const root = fb.root();
   const typeAt = fb.field(root, 1);
   const header = typeAt === undefined ? 0 : fb.u8(typeAt);
-  if (header < SCHEMA || header > RECORD_BATCH) throw new Damage(`${where} is ${HEADER_NAMES[header] ?? `of unknown type ${header}`}, not a schema or a batch`);
+  if (header < SCHEMA || header > RECORD_BATCH)
+    throw new Damage(`${where} is ${HEADER_NAMES[header] ?? `of unknown type ${header}`}, not a schema or a batch`);
   const h = fb.child(root, 2);
   if (h === undefined) throw new Damage(`${where} has no header`);
   if (header === SCHEMA) checkSchema(fb, h);
@@ -170,17 +201,22 @@ function readMessage(dv: DataView, at: number, limit: number, where: string): { 
 function checkFile(dv: DataView): void {
   const size = dv.byteLength;
   const text = (at: number) => String.fromCharCode(...new Uint8Array(dv.buffer, dv.byteOffset + at, MAGIC.length));
-  if (size < HEAD + TAIL || text(size - MAGIC.length) !== MAGIC) throw new Damage(`it has no Arrow footer at its end (cut short?)`);
+  if (size < HEAD + TAIL || text(size - MAGIC.length) !== MAGIC)
+    throw new Damage(`it has no Arrow footer at its end (cut short?)`);
   const footerEnd = size - TAIL;
   const length = dv.getInt32(footerEnd, true);
   const footer = footerEnd - length;
-  if (!(length > 0 && footer >= HEAD)) throw new Damage(`its footer length ${length} does not fit in its ${size} bytes`);
+  if (!(length > 0 && footer >= HEAD))
+    throw new Damage(`its footer length ${length} does not fit in its ${size} bytes`);
   const fb = new FlatBuffer(dv, footer, footerEnd, 'the footer');
   const root = fb.root();
   const schema = fb.child(root, 1);
   if (schema === undefined) throw new Damage('its footer has no schema');
   checkSchema(fb, schema);
-  for (const [field, expected, what] of [[2, DICTIONARY_BATCH, 'dictionary batch'], [3, RECORD_BATCH, 'record batch']] as const) {
+  for (const [field, expected, what] of [
+    [2, DICTIONARY_BATCH, 'dictionary batch'],
+    [3, RECORD_BATCH, 'record batch'],
+  ] as const) {
     const blocks = fb.structs(root, field, BLOCK_BYTES);
     for (let k = 0; k < (blocks?.length ?? 0); k++) {
       const b = blocks!.start + k * BLOCK_BYTES;
@@ -189,10 +225,13 @@ function checkFile(dv: DataView): void {
       const bodyLength = fb.i64(b + 16);
       const where = `${what} ${k + 1} (at byte ${offset})`;
       if (!(offset >= HEAD && metaLength > 0 && bodyLength >= 0 && offset + metaLength + bodyLength <= footer)) {
-        throw new Damage(`the footer places ${where} with ${metaLength} + ${bodyLength} bytes outside the data section (bytes ${HEAD}-${footer})`);
+        throw new Damage(
+          `the footer places ${where} with ${metaLength} + ${bodyLength} bytes outside the data section (bytes ${HEAD}-${footer})`,
+        );
       }
       const m = readMessage(dv, offset, footer, where);
-      if (!m || m.header !== expected) throw new Damage(`the footer's ${where} points at ${m ? HEADER_NAMES[m.header] : 'an end-of-stream marker'}`);
+      if (!m || m.header !== expected)
+        throw new Damage(`the footer's ${where} points at ${m ? HEADER_NAMES[m.header] : 'an end-of-stream marker'}`);
     }
   }
 }
@@ -202,7 +241,8 @@ function checkStream(dv: DataView): void {
   for (let k = 1; at < dv.byteLength; k++) {
     const m = readMessage(dv, at, dv.byteLength, `message ${k} (at byte ${at})`);
     if (!m) return;
-    if (k === 1 && m.header !== SCHEMA) throw new Damage(`its first message is ${HEADER_NAMES[m.header]}, not the schema`);
+    if (k === 1 && m.header !== SCHEMA)
+      throw new Damage(`its first message is ${HEADER_NAMES[m.header]}, not the schema`);
     at = m.end;
   }
   if (at === 0) throw new Damage('it is empty');
@@ -217,7 +257,8 @@ export function arrowLayoutProblem(bytes: Uint8Array): string | undefined {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   try {
     const isFile = bytes.length >= MAGIC.length && String.fromCharCode(...bytes.subarray(0, MAGIC.length)) === MAGIC;
-    if (isFile) checkFile(dv); else checkStream(dv);
+    if (isFile) checkFile(dv);
+    else checkStream(dv);
     return undefined;
   } catch (e) {
     if (e instanceof Damage) return e.message;

@@ -7,7 +7,18 @@
  */
 import { readFileSync } from 'node:fs';
 import {
-  Field, FixedSizeList, Float32, Int32, Uint8, RecordBatch, Schema, Struct, Table, makeData, tableFromIPC, tableToIPC,
+  Field,
+  FixedSizeList,
+  Float32,
+  Int32,
+  Uint8,
+  RecordBatch,
+  Schema,
+  Struct,
+  Table,
+  makeData,
+  tableFromIPC,
+  tableToIPC,
 } from 'apache-arrow';
 import { DatasetError } from './errors.js';
 import { arrowLayoutProblem } from './arrow-check.js';
@@ -29,10 +40,14 @@ export function encodeArrow(d: DatasetData, rows?: ArrayLike<number>): Uint8Arra
   const width = d.kind === 'image' ? d.shape[0] * d.shape[1] * d.shape[2] : d.featureNames.length;
   const elem = d.kind === 'image' ? new Uint8() : new Float32();
   const x = new FixedSizeList(width, new Field('item', elem, false));
-  const meta = d.kind === 'image'
-    ? new Map([[SHAPE_KEY, JSON.stringify(d.shape)]])
-    : new Map([[FEATURES_KEY, JSON.stringify(d.featureNames)]]);
-  const fields = [new Field(d.kind === 'image' ? IMAGE_COLUMN : FEATURES_COLUMN, x, false, meta), new Field(LABEL_COLUMN, new Int32(), false)];
+  const meta =
+    d.kind === 'image'
+      ? new Map([[SHAPE_KEY, JSON.stringify(d.shape)]])
+      : new Map([[FEATURES_KEY, JSON.stringify(d.featureNames)]]);
+  const fields = [
+    new Field(d.kind === 'image' ? IMAGE_COLUMN : FEATURES_COLUMN, x, false, meta),
+    new Field(LABEL_COLUMN, new Int32(), false),
+  ];
   const schema = new Schema(fields, new Map([[CLASSES_KEY, JSON.stringify(d.classes)]]));
   const source: Uint8Array | Float32Array = d.kind === 'image' ? d.pixels : d.features;
   const n = rows ? rows.length : d.count;
@@ -57,7 +72,9 @@ export function encodeArrow(d: DatasetData, rows?: ArrayLike<number>): Uint8Arra
     const child = makeData({ type: elem, length: len * width, data: values } as never);
     const xd = makeData({ type: x, length: len, nullCount: 0, child } as never);
     const ld = makeData({ type: new Int32(), length: len, nullCount: 0, data: labels });
-    batches.push(new RecordBatch(schema, makeData({ type: new Struct(fields), length: len, nullCount: 0, children: [xd, ld] })));
+    batches.push(
+      new RecordBatch(schema, makeData({ type: new Struct(fields), length: len, nullCount: 0, children: [xd, ld] })),
+    );
     if (n === 0) break;
   }
   return tableToIPC(new Table(schema, batches), 'file');
@@ -69,22 +86,34 @@ export function decodeArrow(path: string): DatasetData {
   const bytes = readFileSync(path);
   // a damaged cache file must not hang apache-arrow's reader (see arrow-check.ts)
   const problem = arrowLayoutProblem(bytes);
-  if (problem) throw new DatasetError(`the Arrow cache file '${path}' is truncated or corrupt (${problem}); delete it (gymnosd datasets clear) and ingest again`);
+  if (problem)
+    throw new DatasetError(
+      `the Arrow cache file '${path}' is truncated or corrupt (${problem}); delete it (gymnosd datasets clear) and ingest again`,
+    );
   try {
     table = tableFromIPC(bytes);
   } catch (e) {
-    throw new DatasetError(`cannot read the Arrow cache file '${path}' (${(e as Error).message}); delete it (gymnosd datasets clear) and ingest again`, { cause: e });
+    throw new DatasetError(
+      `cannot read the Arrow cache file '${path}' (${(e as Error).message}); delete it (gymnosd datasets clear) and ingest again`,
+      { cause: e },
+    );
   }
   const classes = JSON.parse(table.schema.metadata.get(CLASSES_KEY) ?? '[]') as string[];
   const labelCol = table.getChild(LABEL_COLUMN);
   const image = table.schema.fields.find((f) => f.name === IMAGE_COLUMN);
   const feat = table.schema.fields.find((f) => f.name === FEATURES_COLUMN);
   const col = table.getChild(image ? IMAGE_COLUMN : FEATURES_COLUMN);
-  if (!labelCol || !col || (!image && !feat)) throw new DatasetError(`'${path}' is not a Gymnos dataset cache file (expected columns '${IMAGE_COLUMN}' or '${FEATURES_COLUMN}', and '${LABEL_COLUMN}'); delete it and ingest again`);
+  if (!labelCol || !col || (!image && !feat))
+    throw new DatasetError(
+      `'${path}' is not a Gymnos dataset cache file (expected columns '${IMAGE_COLUMN}' or '${FEATURES_COLUMN}', and '${LABEL_COLUMN}'); delete it and ingest again`,
+    );
   const count = table.numRows;
   const labels = new Int32Array(count);
   let off = 0;
-  for (const d of labelCol.data) { labels.set((d.values as Int32Array).subarray(d.offset, d.offset + d.length), off); off += d.length; }
+  for (const d of labelCol.data) {
+    labels.set((d.values as Int32Array).subarray(d.offset, d.offset + d.length), off);
+    off += d.length;
+  }
   const width = (col.type as FixedSizeList).listSize;
   const values = image ? new Uint8Array(count * width) : new Float32Array(count * width);
   off = 0;
@@ -99,5 +128,12 @@ export function decodeArrow(path: string): DatasetData {
     return { kind: 'image', shape, pixels: values as Uint8Array, labels, classes, count };
   }
   const featureNames = JSON.parse(feat!.metadata.get(FEATURES_KEY) ?? 'null') as string[] | null;
-  return { kind: 'tabular', featureNames: featureNames ?? Array.from({ length: width }, (_, j) => `f${j}`), features: values as Float32Array, labels, classes, count };
+  return {
+    kind: 'tabular',
+    featureNames: featureNames ?? Array.from({ length: width }, (_, j) => `f${j}`),
+    features: values as Float32Array,
+    labels,
+    classes,
+    count,
+  };
 }

@@ -33,7 +33,8 @@ export const TRAINER_KEYS = ['augment', 'loader', 'shuffle', 'task', 'shape', 't
 
 const DEFAULT_SPLIT = { validation: 0.1, test: 0.2 };
 
-const AUGMENT_DOC = 'native image transforms on the training part only (randomCrop, randomResizedCrop, horizontalFlip, verticalFlip, rotation, colorJitter, grayscale, randomErasing, resize)';
+const AUGMENT_DOC =
+  'native image transforms on the training part only (randomCrop, randomResizedCrop, horizontalFlip, verticalFlip, rotation, colorJitter, grayscale, randomErasing, resize)';
 
 /**
  * `augment`: the native loader's image transforms. The loader plan's checker (native/plan.ts) is
@@ -41,9 +42,13 @@ const AUGMENT_DOC = 'native image transforms on the training part only (randomCr
  * become; its issues are given this block's path.
  */
 const augment: Schema<ImageTransform[] | undefined> = {
-  doc: AUGMENT_DOC, optional: true,
+  doc: AUGMENT_DOC,
+  optional: true,
   parse(v, path, issues) {
-    if (!Array.isArray(v)) { issues.push({ path, message: `expected an array of image transforms for ${path} but got ${JSON.stringify(v)}` }); return undefined; }
+    if (!Array.isArray(v)) {
+      issues.push({ path, message: `expected an array of image transforms for ${path} but got ${JSON.stringify(v)}` });
+      return undefined;
+    }
     try {
       validatePlan({ path: 'x', batchSize: 1, data: { kind: 'image', column: 'image', transforms: v } });
       return v as ImageTransform[];
@@ -56,14 +61,16 @@ const augment: Schema<ImageTransform[] | undefined> = {
   json: () => ({ type: 'array', description: AUGMENT_DOC, items: { type: 'object', required: ['type'] } }),
 };
 
-const TARGETS_DOC = "float target vectors, one row per sample in the source's order (regression and embedding training with mse, huber or cosine_embedding): columns of the dataset's own file, or a second CSV/Arrow file";
+const TARGETS_DOC =
+  "float target vectors, one row per sample in the source's order (regression and embedding training with mse, huber or cosine_embedding): columns of the dataset's own file, or a second CSV/Arrow file";
 
 /**
  * `targets`: its own keys are checked here; whether the source has a file to read target columns
  * from, and a conflicting `task`, are checked with the whole block (parseDatasetBlock).
  */
 const targets: Schema<TargetsBlock | undefined> = {
-  doc: TARGETS_DOC, optional: true,
+  doc: TARGETS_DOC,
+  optional: true,
   parse(v, path, issues) {
     const before = issues.length;
     // the source's own file is looked at by parseDatasetBlock, which knows the block's `path`
@@ -71,10 +78,19 @@ const targets: Schema<TargetsBlock | undefined> = {
     return issues.length > before ? undefined : (v as TargetsBlock);
   },
   json: () => ({
-    type: 'object', additionalProperties: false, description: TARGETS_DOC,
+    type: 'object',
+    additionalProperties: false,
+    description: TARGETS_DOC,
     properties: {
-      path: { type: 'string', description: "the targets file (.csv with a header, or Arrow/Feather); default: the dataset's own file" },
-      columns: { type: 'array', items: { type: 'string' }, description: 'numeric columns that make the vector, in order (default: every column of a second file)' },
+      path: {
+        type: 'string',
+        description: "the targets file (.csv with a header, or Arrow/Feather); default: the dataset's own file",
+      },
+      columns: {
+        type: 'array',
+        items: { type: 'string' },
+        description: 'numeric columns that make the vector, in order (default: every column of a second file)',
+      },
       column: { type: 'string', description: "one Arrow FixedSizeList column holding each row's vector" },
     },
   }),
@@ -83,17 +99,34 @@ const targets: Schema<TargetsBlock | undefined> = {
 /** The keys the trainer reads, beside the source's. */
 const TRAINER_OPTIONS = {
   augment,
-  loader: opt(obj({
-    threads: opt(int({ min: 1, max: 256, doc: 'decoding threads (default: from the CPU count)' })),
-    prefetch: opt(int({ min: 1, max: 1024, doc: 'batches prepared ahead' })),
-  }, { doc: 'native loader of image data' })),
+  loader: opt(
+    obj(
+      {
+        threads: opt(int({ min: 1, max: 256, doc: 'decoding threads (default: from the CPU count)' })),
+        prefetch: opt(int({ min: 1, max: 1024, doc: 'batches prepared ahead' })),
+      },
+      { doc: 'native loader of image data' },
+    ),
+  ),
   shuffle: bool({ default: true, doc: 'reshuffle the training part every epoch' }),
-  task: opt(oneOf(['classification', 'regression'] as const, { doc: "regression: the label column's values are float targets (default classification)" })),
-  shape: opt(arr(int({ min: 1 }), { minItems: 1, doc: 'sample shape of tabular features (default [1, 8, 8] for digits, [features] otherwise)' })),
+  task: opt(
+    oneOf(['classification', 'regression'] as const, {
+      doc: "regression: the label column's values are float targets (default classification)",
+    }),
+  ),
+  shape: opt(
+    arr(int({ min: 1 }), {
+      minItems: 1,
+      doc: 'sample shape of tabular features (default [1, 8, 8] for digits, [features] otherwise)',
+    }),
+  ),
   targets,
 } satisfies Props;
 
-const block = datasetSpecSchema({ ...SPEC_KEYS, ...TRAINER_OPTIONS }, 'the data: { "type": source, ...source options, split, preprocess, augment, loader, shuffle, task, shape, targets } (gymnosd datasets list shows the sources)');
+const block = datasetSpecSchema(
+  { ...SPEC_KEYS, ...TRAINER_OPTIONS },
+  'the data: { "type": source, ...source options, split, preprocess, augment, loader, shuffle, task, shape, targets } (gymnosd datasets list shows the sources)',
+);
 
 /** Validates a dataset block, filling `split` (by task) and `shuffle` defaults. */
 export function parseDatasetBlock(v: unknown, path: string, issues: Issue[]): DatasetBlock | undefined {
@@ -102,11 +135,23 @@ export function parseDatasetBlock(v: unknown, path: string, issues: Issue[]): Da
   const tb = r.targets as TargetsBlock | undefined;
   if (tb !== undefined) {
     const before = issues.length;
-    if (r.task === 'classification') issues.push({ path: `${path}.task`, message: `${path}.targets gives float target vectors, but ${path}.task is 'classification'; drop one of them` });
-    if (tb.path === undefined && !(typeof r.path === 'string' && r.path.length > 0)) issues.push({ path: `${path}.targets.path`, message: `missing ${path}.targets.path: this dataset source has no file of its own to read target columns from; give the targets file` });
+    if (r.task === 'classification')
+      issues.push({
+        path: `${path}.task`,
+        message: `${path}.targets gives float target vectors, but ${path}.task is 'classification'; drop one of them`,
+      });
+    if (tb.path === undefined && !(typeof r.path === 'string' && r.path.length > 0))
+      issues.push({
+        path: `${path}.targets.path`,
+        message: `missing ${path}.targets.path: this dataset source has no file of its own to read target columns from; give the targets file`,
+      });
     if (issues.length > before) return undefined;
   }
-  const split = { ...DEFAULT_SPLIT, stratify: r.task !== 'regression' && r.targets === undefined, ...(r.split as object | undefined) };
+  const split = {
+    ...DEFAULT_SPLIT,
+    stratify: r.task !== 'regression' && r.targets === undefined,
+    ...(r.split as object | undefined),
+  };
   return { ...r, split } as DatasetBlock;
 }
 

@@ -23,7 +23,8 @@ function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, 'package.json'))) {
     const up = dirname(dir);
-    if (up === dir) throw new Error('cannot find the gymnos package root (package.json) above ' + fileURLToPath(import.meta.url));
+    if (up === dir)
+      throw new Error('cannot find the gymnos package root (package.json) above ' + fileURLToPath(import.meta.url));
     dir = up;
   }
   return dir;
@@ -42,7 +43,8 @@ export function loadDigits(): TabularDataset {
   const labels = new Int32Array(rows.length);
   rows.forEach((line, i) => {
     const v = line.split(',').map(Number);
-    if (v.length !== 65 || v.some((x) => !Number.isFinite(x))) throw new Error(`digits.csv.gz line ${i + 1}: expected 65 numbers`);
+    if (v.length !== 65 || v.some((x) => !Number.isFinite(x)))
+      throw new Error(`digits.csv.gz line ${i + 1}: expected 65 numbers`);
     for (let k = 0; k < 64; k++) features[i * 64 + k] = v[k] / 16;
     labels[i] = v[64];
   });

@@ -7,7 +7,19 @@
  * a lock whose owner died (or stopped refreshing it) is taken over.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  utimesSync,
+  writeSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -49,10 +61,15 @@ export interface CacheEntry {
 }
 
 /** The cache key of a source with validated `options`. */
-export async function cacheKey(source: DatasetSource<unknown>, options: unknown): Promise<{ key: string; files: number }> {
+export async function cacheKey(
+  source: DatasetSource<unknown>,
+  options: unknown,
+): Promise<{ key: string; files: number }> {
   const files = await source.files(options);
   const content = await hashSourceFiles(files);
-  const h = createHash('sha256').update(canonicalJson({ format: CACHE_FORMAT, source: source.type, options: source.keyOptions(options), content }));
+  const h = createHash('sha256').update(
+    canonicalJson({ format: CACHE_FORMAT, source: source.type, options: source.keyOptions(options), content }),
+  );
   return { key: h.digest('hex').slice(0, 32), files: files.length };
 }
 
@@ -89,7 +106,10 @@ export function clearCache(cacheDir: string): number {
   if (!existsSync(cacheDir)) return 0;
   let n = 0;
   for (const f of readdirSync(cacheDir)) {
-    if (/\.(arrow|json|lock|tmp)$/.test(f)) { rmSync(join(cacheDir, f), { force: true }); n++; }
+    if (/\.(arrow|json|lock|tmp)$/.test(f)) {
+      rmSync(join(cacheDir, f), { force: true });
+      n++;
+    }
   }
   return n;
 }
@@ -116,7 +136,11 @@ function tryLock(lockFile: string): boolean {
     closeSync(fd);
     return true;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new DatasetError(`cannot create the cache lock '${lockFile}' (${(e as Error).message}); check that the cache directory is writable`, { cause: e });
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
+      throw new DatasetError(
+        `cannot create the cache lock '${lockFile}' (${(e as Error).message}); check that the cache directory is writable`,
+        { cause: e },
+      );
     return false;
   }
 }
@@ -130,7 +154,10 @@ export interface CachedIngestOptions extends IngestContext {
 
 /** Returns the cache entry for a source, ingesting it first when missing. */
 export async function ingestCached(
-  source: DatasetSource<unknown>, options: unknown, spec: Record<string, unknown>, o: CachedIngestOptions,
+  source: DatasetSource<unknown>,
+  options: unknown,
+  spec: Record<string, unknown>,
+  o: CachedIngestOptions,
 ): Promise<{ entry: CacheEntry; hit: boolean; key: string }> {
   const { key, files } = await cacheKey(source, options);
   const b = base(o.cacheDir, source.type, key);
@@ -143,11 +170,24 @@ export async function ingestCached(
   while (!tryLock(lockFile)) {
     const done = lookup(o.cacheDir, source.type, key);
     if (done && !o.force) return { entry: done, hit: true, key };
-    if (!ownerAlive(lockFile)) { try { unlinkSync(lockFile); } catch { /* taken over by another waiter */ } continue; }
+    if (!ownerAlive(lockFile)) {
+      try {
+        unlinkSync(lockFile);
+      } catch {
+        /* taken over by another waiter */
+      }
+      continue;
+    }
     o.signal?.throwIfAborted();
     await new Promise((r) => setTimeout(r, 50));
   }
-  const beat = setInterval(() => { try { utimesSync(lockFile, new Date(), new Date()); } catch { /* lock removed */ } }, LOCK_REFRESH_MS);
+  const beat = setInterval(() => {
+    try {
+      utimesSync(lockFile, new Date(), new Date());
+    } catch {
+      /* lock removed */
+    }
+  }, LOCK_REFRESH_MS);
   try {
     if (!o.force) {
       const done = lookup(o.cacheDir, source.type, key);
@@ -158,9 +198,14 @@ export async function ingestCached(
     const seen = new Uint8Array(data.classes.length);
     for (const l of data.labels) seen[l] = 1;
     const present = data.classes.filter((_, i) => seen[i]);
-    if (data.count < 2) throw new DatasetError(`dataset ${canonicalJson(spec)} has ${data.count === 1 ? 'only one sample' : 'no samples'}: too few rows to split into training, validation and test parts; add samples`);
+    if (data.count < 2)
+      throw new DatasetError(
+        `dataset ${canonicalJson(spec)} has ${data.count === 1 ? 'only one sample' : 'no samples'}: too few rows to split into training, validation and test parts; add samples`,
+      );
     if (present.length < 2) {
-      throw new DatasetError(`dataset ${canonicalJson(spec)} has only one class ('${present[0]}'); a classifier needs samples of at least two classes: check the label column or folders`);
+      throw new DatasetError(
+        `dataset ${canonicalJson(spec)} has only one class ('${present[0]}'); a classifier needs samples of at least two classes: check the label column or folders`,
+      );
     }
     const bytes = encodeArrow(data);
     writeFileAtomic(`${b}.arrow`, bytes);
@@ -169,18 +214,39 @@ export async function ingestCached(
     return { entry: { file: `${b}.arrow`, metaFile: `${b}.json`, meta }, hit: false, key };
   } finally {
     clearInterval(beat);
-    try { unlinkSync(lockFile); } catch { /* already gone */ }
+    try {
+      unlinkSync(lockFile);
+    } catch {
+      /* already gone */
+    }
   }
 }
 
-function makeMeta(d: IngestedData, key: string, spec: Record<string, unknown>, sourceFiles: number, arrowBytes: number, seconds: number): CacheMeta {
+function makeMeta(
+  d: IngestedData,
+  key: string,
+  spec: Record<string, unknown>,
+  sourceFiles: number,
+  arrowBytes: number,
+  seconds: number,
+): CacheMeta {
   const classCounts = new Array<number>(d.classes.length).fill(0);
   for (const l of d.labels) classCounts[l]++;
   return {
-    format: CACHE_FORMAT, key, spec, kind: d.kind, count: d.count, classes: d.classes, classCounts,
+    format: CACHE_FORMAT,
+    key,
+    spec,
+    kind: d.kind,
+    count: d.count,
+    classes: d.classes,
+    classCounts,
     shape: d.kind === 'image' ? d.shape : undefined,
     featureNames: d.kind === 'tabular' ? d.featureNames : undefined,
-    skipped: d.skipped, items: d.items && d.items.length <= 1_000_000 ? d.items : undefined,
-    sourceFiles, arrowBytes, ingestSeconds: Math.round(seconds * 1000) / 1000, createdAt: new Date().toISOString(),
+    skipped: d.skipped,
+    items: d.items && d.items.length <= 1_000_000 ? d.items : undefined,
+    sourceFiles,
+    arrowBytes,
+    ingestSeconds: Math.round(seconds * 1000) / 1000,
+    createdAt: new Date().toISOString(),
   };
 }

@@ -18,7 +18,10 @@ export async function hashFile(path: string): Promise<string> {
     if (s.size <= STREAM_ABOVE) h.update(await readFile(path));
     else for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
   } catch (e) {
-    throw new DatasetError(`cannot read '${path}' to hash it for the dataset cache (${(e as Error).message}); check that it exists and is readable`, { cause: e });
+    throw new DatasetError(
+      `cannot read '${path}' to hash it for the dataset cache (${(e as Error).message}); check that it exists and is readable`,
+      { cause: e },
+    );
   }
   return h.digest('hex');
 }
@@ -41,7 +44,10 @@ export async function hashSourceFiles(files: SourceFile[]): Promise<string> {
     try {
       if (statSync(path).size <= SMALL) bytes = readFileSync(path);
     } catch (e) {
-      throw new DatasetError(`cannot read '${path}' to hash it for the dataset cache (${(e as Error).message}); check that it exists and is readable`, { cause: e });
+      throw new DatasetError(
+        `cannot read '${path}' to hash it for the dataset cache (${(e as Error).message}); check that it exists and is readable`,
+        { cause: e },
+      );
     }
     digests[k] = bytes ? createHash('sha256').update(bytes).digest('hex') : await hashFile(path);
     if (performance.now() - slice > SLICE_MS) {
@@ -59,7 +65,11 @@ export function canonicalJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
   if (v && typeof v === 'object') {
     const o = v as Record<string, unknown>;
-    return `{${Object.keys(o).filter((k) => o[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
+    return `{${Object.keys(o)
+      .filter((k) => o[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`)
+      .join(',')}}`;
   }
   return JSON.stringify(v) ?? 'null';
 }

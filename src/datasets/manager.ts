@@ -5,11 +5,10 @@
  *
  * A dataset spec is `{ "type": <source>, ...source options, "split"?: {...}, "preprocess"?: [...] }`.
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ImageDataPlan, TabularDataPlan } from '../native/plan.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { decodeArrow, encodeArrow, FEATURES_COLUMN, IMAGE_COLUMN, LABEL_COLUMN } from './arrow-format.js';
+import { decodeArrow, FEATURES_COLUMN, IMAGE_COLUMN, LABEL_COLUMN } from './arrow-format.js';
 import { ingestCached, type CacheMeta } from './cache.js';
 import { optionsOf, type ComponentSpec } from '../config/component.js';
 import type { Issue } from '../config/schema.js';
@@ -19,7 +18,7 @@ import type { ImageNormalizeFitted } from './preprocess/image-normalize.js';
 import { SOURCES } from './sources/index.js';
 import { datasetSpecSchema } from './spec.js';
 import { splitIndices, type SplitIndices, type SplitSpec } from './split.js';
-import { saveSplit, splitHash } from './split-io.js';
+import { saveSplit } from './split-io.js';
 import type { DatasetData, DatasetSource, Progress } from './types.js';
 
 /** A validated dataset spec. */
@@ -68,11 +67,19 @@ export class DatasetManager {
     const issues: Issue[] = [];
     const r = SPEC.parse(typeof spec === 'string' ? { type: spec } : spec, where, issues);
     if (!r || issues.length) {
-      throw new DatasetError(issues.length === 1 ? issues[0].message : `invalid ${where}:\n  - ${issues.map((i) => i.message).join('\n  - ')}`);
+      throw new DatasetError(
+        issues.length === 1
+          ? issues[0].message
+          : `invalid ${where}:\n  - ${issues.map((i) => i.message).join('\n  - ')}`,
+      );
     }
     const { split, preprocess, ...resolved } = r;
     // as given (for messages and the cache metadata); `options` carries the resolved values
-    const { split: _s, preprocess: _p, ...sourceSpec } = typeof spec === 'string' ? { type: spec } : spec as Record<string, unknown>;
+    const {
+      split: _s,
+      preprocess: _p,
+      ...sourceSpec
+    } = typeof spec === 'string' ? { type: spec } : (spec as Record<string, unknown>);
     const source = SOURCES.require(r.type, where);
     return {
       source,
@@ -92,8 +99,19 @@ export class DatasetManager {
     const splitSpec: SplitSpec = { ...r.split, seed: r.split.seed ?? o.seed ?? 0 };
     const needLabels = splitSpec.stratify === true;
     const split = splitIndices(entry.meta.count, splitSpec, needLabels ? load().labels : undefined);
-    const preprocessors = r.preprocess.length ? fitPreprocess(r.preprocess, samplesOf(load(), split.train), entry.meta.classes) : [];
-    return { cacheFile: entry.file, cacheKey: key, cacheHit: hit, meta: entry.meta, split, splitSpec, preprocessors, data: load };
+    const preprocessors = r.preprocess.length
+      ? fitPreprocess(r.preprocess, samplesOf(load(), split.train), entry.meta.classes)
+      : [];
+    return {
+      cacheFile: entry.file,
+      cacheKey: key,
+      cacheHit: hit,
+      meta: entry.meta,
+      split,
+      splitSpec,
+      preprocessors,
+      data: load,
+    };
   }
 
   /** The `data` and `label` parts of a native LoaderPlan for a prepared dataset. */
@@ -101,7 +119,12 @@ export class DatasetManager {
     const label = { column: LABEL_COLUMN };
     if (p.meta.kind === 'image') {
       const n = p.preprocessors.find((f): f is ImageNormalizeFitted => f.type === 'image_normalize');
-      const transforms = n ? [{ type: 'toFloat' as const, scale: n.scale }, { type: 'normalize' as const, mean: n.mean, std: n.std }] : [{ type: 'toFloat' as const }];
+      const transforms = n
+        ? [
+            { type: 'toFloat' as const, scale: n.scale },
+            { type: 'normalize' as const, mean: n.mean, std: n.std },
+          ]
+        : [{ type: 'toFloat' as const }];
       return { data: { kind: 'image', column: IMAGE_COLUMN, layout: n?.layout ?? 'NCHW', transforms }, label };
     }
     // Standardize and min-max are affine per feature: fold them into one (x - mean) / std.
@@ -112,10 +135,14 @@ export class DatasetManager {
     for (const f of p.preprocessors) {
       if (f.type === 'standardize') {
         const { mean, std } = f as unknown as { mean: number[]; std: number[] };
-        a = a.map((v, j) => v / std[j]); c = c.map((v, j) => (v - mean[j]) / std[j]); any = true;
+        a = a.map((v, j) => v / std[j]);
+        c = c.map((v, j) => (v - mean[j]) / std[j]);
+        any = true;
       } else if (f.type === 'min_max') {
         const { min, scale, offset } = f as unknown as { min: number[]; scale: number[]; offset: number };
-        a = a.map((v, j) => v * scale[j]); c = c.map((v, j) => (v - min[j]) * scale[j] + offset); any = true;
+        a = a.map((v, j) => v * scale[j]);
+        c = c.map((v, j) => (v - min[j]) * scale[j] + offset);
+        any = true;
       }
     }
     const standardize = any ? { mean: c.map((v, j) => -v / a[j]), std: a.map((v) => 1 / v) } : null;
@@ -127,6 +154,9 @@ export class DatasetManager {
     saveSplit(dir, p.split, p.cacheKey, p.splitSpec);
     writeFileAtomic(join(dir, 'preprocessors.json'), `${JSON.stringify(p.preprocessors, null, 1)}\n`);
     const { items: _items, ...meta } = p.meta;
-    writeFileAtomic(join(dir, 'dataset.json'), `${JSON.stringify({ ...meta, cacheFile: p.cacheFile, cacheHit: p.cacheHit }, null, 1)}\n`);
+    writeFileAtomic(
+      join(dir, 'dataset.json'),
+      `${JSON.stringify({ ...meta, cacheFile: p.cacheFile, cacheHit: p.cacheHit }, null, 1)}\n`,
+    );
   }
 }

@@ -19,13 +19,19 @@ export interface MemoryBatchOptions {
 }
 
 /** The batches of one epoch over `indices`: features [B, ...sampleShape] and int64 labels [B]. */
-export function* memoryBatches(ds: TabularDataset, indices: number[], epoch: number, o: MemoryBatchOptions): Generator<{ input: Tensor; label: Tensor; indices: number[] }> {
+export function* memoryBatches(
+  ds: TabularDataset,
+  indices: number[],
+  epoch: number,
+  o: MemoryBatchOptions,
+): Generator<{ input: Tensor; label: Tensor; indices: number[] }> {
   const order = [...indices];
   if (o.shuffle) new Rng((o.seed ?? 0) + epoch * 1_000_003).shuffle(order);
   const shape = o.sampleShape ?? ds.sampleShape;
   const per = shape.reduce((a, b) => a * b, 1);
   const stride = ds.features.length / ds.count;
-  if (per !== stride) throw new Error(`sample shape [${shape}] has ${per} values, but dataset '${ds.name}' has ${stride} per sample`);
+  if (per !== stride)
+    throw new Error(`sample shape [${shape}] has ${per} values, but dataset '${ds.name}' has ${stride} per sample`);
   for (let start = 0; start < order.length; start += o.batchSize) {
     const idx = order.slice(start, start + o.batchSize);
     if (o.dropLast && idx.length < o.batchSize) break;
@@ -35,7 +41,11 @@ export function* memoryBatches(ds: TabularDataset, indices: number[], epoch: num
       x.set(ds.features.subarray(s * per, (s + 1) * per), i * per);
       y[i] = BigInt(ds.labels[s]);
     });
-    yield { input: tensor('float32', [idx.length, ...shape], x), label: tensor('int64', [idx.length], y), indices: idx };
+    yield {
+      input: tensor('float32', [idx.length, ...shape], x),
+      label: tensor('int64', [idx.length], y),
+      indices: idx,
+    };
   }
 }
 
@@ -59,14 +69,28 @@ export function accuracy(logits: Tensor, labels: Tensor): number {
  */
 export class MemorySplit implements DataSplit {
   readonly batchCount: number;
-  constructor(private readonly ds: TabularDataset, private readonly indices: number[], private readonly batchSize: number,
-    private readonly shuffle: boolean, private readonly seed: number, private readonly dropLast: boolean, private readonly targetOf?: (samples: number[]) => Tensor) {
+  constructor(
+    private readonly ds: TabularDataset,
+    private readonly indices: number[],
+    private readonly batchSize: number,
+    private readonly shuffle: boolean,
+    private readonly seed: number,
+    private readonly dropLast: boolean,
+    private readonly targetOf?: (samples: number[]) => Tensor,
+  ) {
     this.batchCount = dropLast ? Math.floor(indices.length / batchSize) : Math.ceil(indices.length / batchSize);
   }
-  get size(): number { return this.indices.length; }
+  get size(): number {
+    return this.indices.length;
+  }
   *batches(epoch: number, from: number): Iterable<DataBatch> {
     let i = 0;
-    for (const b of memoryBatches(this.ds, this.indices, epoch, { batchSize: this.batchSize, shuffle: this.shuffle, seed: this.seed, dropLast: this.dropLast })) {
+    for (const b of memoryBatches(this.ds, this.indices, epoch, {
+      batchSize: this.batchSize,
+      shuffle: this.shuffle,
+      seed: this.seed,
+      dropLast: this.dropLast,
+    })) {
       if (i++ < from) continue;
       yield { features: b.input, target: this.targetOf ? this.targetOf(b.indices) : b.label };
     }

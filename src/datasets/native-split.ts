@@ -22,7 +22,11 @@ export class NativeSplit implements DataSplit {
   private next: LoaderCursor = { epoch: 0, position: 0 };
 
   /** Opens the loader at epoch 0 (prefetching starts now) to learn the sample shape. */
-  constructor(readonly size: number, private readonly plan: Omit<LoaderPlan, 'cursor' | 'epochs'>, private readonly evalOnly: boolean) {
+  constructor(
+    readonly size: number,
+    private readonly plan: Omit<LoaderPlan, 'cursor' | 'epochs'>,
+    private readonly evalOnly: boolean,
+  ) {
     this.loader = this.open(this.next);
     this.batchCount = this.loader.info.batchesPerEpoch;
     this.sampleShape = this.loader.info.sampleShape;
@@ -35,7 +39,9 @@ export class NativeSplit implements DataSplit {
 
   private opened = 0;
   /** Loader opens so far (the constructor's included): 1 for a split read in order. */
-  get opens(): number { return this.opened; }
+  get opens(): number {
+    return this.opened;
+  }
 
   async *batches(epoch: number, from: number): AsyncGenerator<DataBatch> {
     // an evaluation pass from the start reads whichever loader epoch comes next: they are all alike
@@ -50,7 +56,11 @@ export class NativeSplit implements DataSplit {
       if (!b) return;
       this.next = b.cursor;
       const labels = b.labels as Int32Array;
-      const target = tensor('int64', [b.size], BigInt64Array.from(labels, (v) => BigInt(v)));
+      const target = tensor(
+        'int64',
+        [b.size],
+        BigInt64Array.from(labels, (v) => BigInt(v)),
+      );
       yield { features: tensor('float32', b.shape, b.data), target, release: () => b.release() };
     }
   }

@@ -11,7 +11,10 @@ export interface ProgressLine {
   done(): void;
 }
 
-interface Writable { write(s: string): unknown; isTTY?: boolean }
+interface Writable {
+  write(s: string): unknown;
+  isTTY?: boolean;
+}
 
 /** Formats one progress state: `label  done/total  pct%  rate/s  eta`. */
 export function formatProgress(label: string, p: Progress, seconds: number): string {
@@ -22,7 +25,11 @@ export function formatProgress(label: string, p: Progress, seconds: number): str
 }
 
 /** A progress line on `stream` (default stderr). */
-export function progressLine(label: string, stream: Writable = process.stderr, now: () => number = () => performance.now()): ProgressLine {
+export function progressLine(
+  label: string,
+  stream: Writable = process.stderr,
+  now: () => number = () => performance.now(),
+): ProgressLine {
   const t0 = now();
   const tty = !!stream.isTTY;
   let last = -Infinity;

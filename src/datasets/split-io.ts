@@ -28,7 +28,14 @@ export function splitHash(s: SplitIndices): string {
 /** Writes `<dir>/split.json` atomically and returns its path. */
 export function saveSplit(dir: string, split: SplitIndices, cacheKey: string, spec: SplitSpec): string {
   const path = join(dir, 'split.json');
-  const saved: SavedSplit = { cacheKey, spec, hash: splitHash(split), train: split.train, validation: split.validation, test: split.test };
+  const saved: SavedSplit = {
+    cacheKey,
+    spec,
+    hash: splitHash(split),
+    train: split.train,
+    validation: split.validation,
+    test: split.test,
+  };
   writeFileAtomic(path, `${JSON.stringify(saved)}\n`);
   return path;
 }
@@ -43,13 +50,23 @@ export function loadSplit(dir: string, expectedKey?: string): SavedSplit {
   try {
     s = JSON.parse(readFileSync(path, 'utf8')) as SavedSplit;
   } catch (e) {
-    throw new DatasetError(`cannot read the saved split '${path}' (${(e as Error).message}); the run directory is incomplete`, { cause: e });
+    throw new DatasetError(
+      `cannot read the saved split '${path}' (${(e as Error).message}); the run directory is incomplete`,
+      { cause: e },
+    );
   }
-  if (!['train', 'validation', 'test'].every((k) => Array.isArray((s as unknown as Record<string, unknown>)[k])) || splitHash(s) !== s.hash) {
-    throw new DatasetError(`the saved split '${path}' is damaged (its index lists do not match its hash); restore it or start a new run`);
+  if (
+    !['train', 'validation', 'test'].every((k) => Array.isArray((s as unknown as Record<string, unknown>)[k])) ||
+    splitHash(s) !== s.hash
+  ) {
+    throw new DatasetError(
+      `the saved split '${path}' is damaged (its index lists do not match its hash); restore it or start a new run`,
+    );
   }
   if (expectedKey !== undefined && s.cacheKey !== expectedKey) {
-    throw new DatasetError(`the saved split '${path}' was made for dataset ${s.cacheKey} but the data now hashes to ${expectedKey}: the source files or ingest options changed since that run; start a new run to split the new data`);
+    throw new DatasetError(
+      `the saved split '${path}' was made for dataset ${s.cacheKey} but the data now hashes to ${expectedKey}: the source files or ingest options changed since that run; start a new run to split the new data`,
+    );
   }
   return s;
 }

@@ -11,11 +11,16 @@ export interface SplitSpec {
   stratify?: boolean;
 }
 
-export interface SplitIndices { train: number[]; validation: number[]; test: number[] }
+export interface SplitIndices {
+  train: number[];
+  validation: number[];
+  test: number[];
+}
 
 function take(n: number, amount: number | undefined, where: string): number {
   if (amount === undefined) return 0;
-  if (!(amount >= 0)) throw new DatasetError(`expected a fraction in [0, 1) or a count >= 1 for ${where} but got ${amount}`);
+  if (!(amount >= 0))
+    throw new DatasetError(`expected a fraction in [0, 1) or a count >= 1 for ${where} but got ${amount}`);
   return amount < 1 ? Math.round(n * amount) : Math.floor(amount);
 }
 
@@ -29,7 +34,8 @@ export function splitIndices(count: number, spec: SplitSpec, labels?: ArrayLike<
     for (let i = 0; i < count; i++) {
       const l = labels[i];
       const g = byClass.get(l);
-      if (g) g.push(i); else byClass.set(l, [i]);
+      if (g) g.push(i);
+      else byClass.set(l, [i]);
     }
     for (const k of [...byClass.keys()].sort((a, b) => a - b)) groups.push(byClass.get(k)!);
   } else groups.push(Array.from({ length: count }, (_, i) => i));
@@ -37,7 +43,10 @@ export function splitIndices(count: number, spec: SplitSpec, labels?: ArrayLike<
   const nVal = take(count, spec.validation, 'dataset.split.validation');
   const nTest = take(count, spec.test, 'dataset.split.test');
   const asked = `dataset.split asks for validation ${spec.validation ?? 0} (${nVal} samples) and test ${spec.test ?? 0} (${nTest} samples)`;
-  if (nVal + nTest >= count) throw new DatasetError(`${asked}, which leaves no training samples out of the dataset's ${count}; lower dataset.split.validation or dataset.split.test, or add samples`);
+  if (nVal + nTest >= count)
+    throw new DatasetError(
+      `${asked}, which leaves no training samples out of the dataset's ${count}; lower dataset.split.validation or dataset.split.test, or add samples`,
+    );
   for (const g of groups) {
     rng.shuffle(g);
     const share = g.length / count;
@@ -48,7 +57,9 @@ export function splitIndices(count: number, spec: SplitSpec, labels?: ArrayLike<
     out.train.push(...g.slice(t + v));
   }
   if (out.train.length === 0) {
-    throw new DatasetError(`${asked}; stratified per class (${groups.length} classes of ${groups.map((g) => g.length).join(', ')} samples), rounding leaves no training samples out of the dataset's ${count}; lower dataset.split.validation or dataset.split.test, set dataset.split.stratify to false, or add samples`);
+    throw new DatasetError(
+      `${asked}; stratified per class (${groups.length} classes of ${groups.map((g) => g.length).join(', ')} samples), rounding leaves no training samples out of the dataset's ${count}; lower dataset.split.validation or dataset.split.test, set dataset.split.stratify to false, or add samples`,
+    );
   }
   for (const k of ['train', 'validation', 'test'] as const) out[k].sort((a, b) => a - b);
   return out;

@@ -28,7 +28,9 @@ const BUILTIN_SHAPES: Record<string, number[]> = { digits: [1, 8, 8] };
 
 /** A source path option made absolute against the experiment's directory. */
 function withBase(block: DatasetBlock, baseDir: string): Record<string, unknown> {
-  const out: Record<string, unknown> = Object.fromEntries(Object.entries(block).filter(([k]) => !(TRAINER_KEYS as readonly string[]).includes(k)));
+  const out: Record<string, unknown> = Object.fromEntries(
+    Object.entries(block).filter(([k]) => !(TRAINER_KEYS as readonly string[]).includes(k)),
+  );
   for (const k of ['path', 'images', 'labels']) {
     const v = out[k];
     if (typeof v === 'string' && !isAbsolute(v)) out[k] = resolve(baseDir, v);
@@ -41,7 +43,14 @@ function ensureImageNormalize(p: PreparedDataset): void {
   if (p.meta.kind !== 'image' || p.preprocessors.some((f) => f.type === 'image_normalize')) return;
   const shape = p.meta.shape!;
   const c = shape[2];
-  const f: ImageNormalizeFitted = { type: 'image_normalize', shape, scale: 1 / 255, mean: new Array(c).fill(0), std: new Array(c).fill(1), layout: 'NCHW' };
+  const f: ImageNormalizeFitted = {
+    type: 'image_normalize',
+    shape,
+    scale: 1 / 255,
+    mean: new Array(c).fill(0),
+    std: new Array(c).fill(1),
+    layout: 'NCHW',
+  };
   p.preprocessors.unshift(f);
 }
 
@@ -59,7 +68,10 @@ export async function createTrainingData(block: DatasetBlock, ctx: DataContext):
   if (regression && !vectors) {
     values = Float32Array.from(p.meta.classes, Number);
     const bad = p.meta.classes.find((c) => !Number.isFinite(Number(c)));
-    if (bad !== undefined) throw new DatasetError(`dataset.task is 'regression' but label value '${bad}' is not a number; regression needs a numeric label column`);
+    if (bad !== undefined)
+      throw new DatasetError(
+        `dataset.task is 'regression' but label value '${bad}' is not a number; regression needs a numeric label column`,
+      );
   }
   const common = {
     numClasses: regression ? undefined : p.meta.classes.length,
@@ -68,25 +80,40 @@ export async function createTrainingData(block: DatasetBlock, ctx: DataContext):
     bake: (model: Model, inputName: string) => bakeFitted(model, p.preprocessors, inputName),
   };
   if (p.meta.kind === 'image') {
-    if (vectors) throw new DatasetError('dataset.targets needs tabular data (csv, arrow features, iris, digits); image datasets stream class labels through the native loader');
-    if (regression) throw new DatasetError("dataset.task 'regression' needs tabular data; image datasets are classified");
+    if (vectors)
+      throw new DatasetError(
+        'dataset.targets needs tabular data (csv, arrow features, iris, digits); image datasets stream class labels through the native loader',
+      );
+    if (regression)
+      throw new DatasetError("dataset.task 'regression' needs tabular data; image datasets are classified");
     const parts = manager.loaderPlanParts(p);
     const base = parts.data as ImageDataPlan;
     const loader = { threads: block.loader?.threads ?? 1, prefetch: block.loader?.prefetch };
     const plan = (part: 'train' | 'validation' | 'test', train: boolean) => ({
       // one cache file, each split a row selection of it (no per-split copies on disk)
-      path: p.cacheFile, rows: p.split[part], label: parts.label, seed,
-      batchSize: train ? ctx.batchSize : ctx.evalBatchSize, shuffle: train && block.shuffle, dropLast: train && ctx.dropLast, ...loader,
-      data: { ...base, transforms: [...(train ? block.augment ?? [] : []), ...(base.transforms ?? [])] },
+      path: p.cacheFile,
+      rows: p.split[part],
+      label: parts.label,
+      seed,
+      batchSize: train ? ctx.batchSize : ctx.evalBatchSize,
+      shuffle: train && block.shuffle,
+      dropLast: train && ctx.dropLast,
+      ...loader,
+      data: { ...base, transforms: [...(train ? (block.augment ?? []) : []), ...(base.transforms ?? [])] },
     });
-    const open = (part: 'validation' | 'test') => (p.split[part].length ? new NativeSplit(p.split[part].length, plan(part, false), true) : undefined);
+    const open = (part: 'validation' | 'test') =>
+      p.split[part].length ? new NativeSplit(p.split[part].length, plan(part, false), true) : undefined;
     const train = new NativeSplit(p.split.train.length, plan('train', true), false);
     const splits = [train, open('validation'), open('test')];
-    const close = async () => { for (const s of splits) await s?.close(); };
+    const close = async () => {
+      for (const s of splits) await s?.close();
+    };
     const other = splits.slice(1).find((s) => s && s.sampleShape.join() !== train.sampleShape.join());
     if (other) {
       await close();
-      throw new DatasetError(`dataset.augment changes the sample shape to [${train.sampleShape}] but evaluation samples are [${other.sampleShape}]; keep the image size (e.g. randomCrop with size equal to the image and padding)`);
+      throw new DatasetError(
+        `dataset.augment changes the sample shape to [${train.sampleShape}] but evaluation samples are [${other.sampleShape}]; keep the image size (e.g. randomCrop with size equal to the image and padding)`,
+      );
     }
     return { ...common, train, validation: splits[1], test: splits[2], inputShape: train.sampleShape, close };
   }
@@ -96,14 +123,32 @@ export async function createTrainingData(block: DatasetBlock, ctx: DataContext):
   const features = 'values' in x ? x.values : d.features;
   const width = features.length / d.count;
   const sampleShape = block.shape ?? BUILTIN_SHAPES[block.type] ?? [width];
-  if (sampleShape.reduce((a, b) => a * b, 1) !== width) throw new DatasetError(`dataset.shape [${sampleShape}] holds ${sampleShape.reduce((a, b) => a * b, 1)} values but the samples have ${width} features`);
-  const ds: TabularDataset = { name: block.type, features, sampleShape, labels: d.labels, classes: d.classes, count: d.count };
+  if (sampleShape.reduce((a, b) => a * b, 1) !== width)
+    throw new DatasetError(
+      `dataset.shape [${sampleShape}] holds ${sampleShape.reduce((a, b) => a * b, 1)} values but the samples have ${width} features`,
+    );
+  const ds: TabularDataset = {
+    name: block.type,
+    features,
+    sampleShape,
+    labels: d.labels,
+    classes: d.classes,
+    count: d.count,
+  };
   let targetOf: ((samples: number[]) => Tensor) | undefined;
   let targetShape: number[] | undefined;
   if (vectors) {
-    const t = readVectorTargets(block.targets!, 'dataset.targets', { datasetPath: spec.path as string | undefined, baseDir: ctx.baseDir, count: d.count, skipped: p.meta.skipped.length });
+    const t = readVectorTargets(block.targets!, 'dataset.targets', {
+      datasetPath: spec.path as string | undefined,
+      baseDir: ctx.baseDir,
+      count: d.count,
+      skipped: p.meta.skipped.length,
+    });
     const shared = block.targets!.path === undefined ? t.names.filter((n) => d.featureNames.includes(n)) : [];
-    if (shared.length) throw new DatasetError(`dataset.targets: column(s) ${shared.map((n) => `'${n}'`).join(', ')} are both features and targets; list the feature columns in dataset.features without them`);
+    if (shared.length)
+      throw new DatasetError(
+        `dataset.targets: column(s) ${shared.map((n) => `'${n}'`).join(', ')} are both features and targets; list the feature columns in dataset.features without them`,
+      );
     targetShape = [t.width];
     targetOf = (samples) => {
       const out = new Float32Array(samples.length * t.width);
@@ -112,9 +157,23 @@ export async function createTrainingData(block: DatasetBlock, ctx: DataContext):
     };
   } else if (values) {
     const v = values;
-    targetOf = (samples) => tensor('float32', [samples.length], Float32Array.from(samples, (s) => v[d.labels[s]]));
+    targetOf = (samples) =>
+      tensor(
+        'float32',
+        [samples.length],
+        Float32Array.from(samples, (s) => v[d.labels[s]]),
+      );
   }
-  const split = (idx: number[], train: boolean) => new MemorySplit(ds, idx, train ? ctx.batchSize : ctx.evalBatchSize, train && block.shuffle, seed, train && ctx.dropLast, targetOf);
+  const split = (idx: number[], train: boolean) =>
+    new MemorySplit(
+      ds,
+      idx,
+      train ? ctx.batchSize : ctx.evalBatchSize,
+      train && block.shuffle,
+      seed,
+      train && ctx.dropLast,
+      targetOf,
+    );
   return {
     ...common,
     train: split(p.split.train, true),

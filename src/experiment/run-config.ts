@@ -14,6 +14,10 @@ export function runConfig(dir: string): ExperimentConfig {
  * The inference model with the weights of the run's newest valid checkpoint, with the dataset's
  * fitted preprocessing baked in (unless `bake: false`: then it takes preprocessed inputs).
  */
-export function exportFromRun(dir: string, baseDir = process.cwd(), o: { bake?: boolean } = {}): Promise<{ model: Model; checkpoint: string; skipped: string[] }> {
+export function exportFromRun(
+  dir: string,
+  baseDir = process.cwd(),
+  o: { bake?: boolean } = {},
+): Promise<{ model: Model; checkpoint: string; skipped: string[] }> {
   return exportRun(dir, runConfig(dir), baseDir, o);
 }

@@ -24,17 +24,26 @@ export type { ExperimentConfig } from '../trainer/experiment-config.js';
  * Only the keys written are kept: the profile is merged under them at run time, then the
  * SessionManager fills the defaults (shown in the schema).
  */
-const session = obj({
-  profile: opt(str({ minLength: 1, doc: 'a session profile from system.json; the keys here override it' })),
-  ...sessionOptionsUnfilled(),
-}, { default: {}, doc: 'execution provider, threads and ONNX Runtime options (SessionManager); defaults are filled when the run starts' }) as Schema<Record<string, unknown>>;
+const session = obj(
+  {
+    profile: opt(str({ minLength: 1, doc: 'a session profile from system.json; the keys here override it' })),
+    ...sessionOptionsUnfilled(),
+  },
+  {
+    default: {},
+    doc: 'execution provider, threads and ONNX Runtime options (SessionManager); defaults are filled when the run starts',
+  },
+) as Schema<Record<string, unknown>>;
 
 /** The slots of the experiment file, each from its registry. */
 export const SLOTS: ExperimentSlots = {
   dataset: datasetBlockSchema,
   model: MODELS.schema({ doc: 'the model: a zoo architecture or an .onnx file' }),
   loss: LOSSES.schema({ default: { type: 'softmax_cross_entropy' }, doc: 'the loss: { "type": name, ...options }' }),
-  optimizer: OPTIMIZERS.schema({ default: { type: 'adam' }, doc: 'the optimizer: { "type": name, "lr": rate, ...options }' }) as ExperimentSlots['optimizer'],
+  optimizer: OPTIMIZERS.schema({
+    default: { type: 'adam' },
+    doc: 'the optimizer: { "type": name, "lr": rate, ...options }',
+  }) as ExperimentSlots['optimizer'],
   lrSchedule: SCHEDULES.schema({ default: { type: 'constant' }, doc: 'learning-rate schedule over optimizer steps' }),
   metric: METRICS.schema({ doc: 'a metric: { "type": name, ...options }' }),
   callback: CALLBACKS.schema({ doc: 'a callback: { "type": name, ...options }' }),
@@ -46,15 +55,21 @@ export const experimentSchema = experimentSchemaOf(SLOTS);
 
 /** Every registry, by the config path its entries sit at (for `gymnosd schema` and the registry test). */
 export const REGISTRIES = {
-  'model': MODELS, 'training.loss': LOSSES, 'training.optimizer': OPTIMIZERS, 'training.lrSchedule': SCHEDULES,
-  'training.metrics[]': METRICS, 'training.callbacks[]': CALLBACKS, 'tracking.trackers[]': TRACKERS,
+  model: MODELS,
+  'training.loss': LOSSES,
+  'training.optimizer': OPTIMIZERS,
+  'training.lrSchedule': SCHEDULES,
+  'training.metrics[]': METRICS,
+  'training.callbacks[]': CALLBACKS,
+  'tracking.trackers[]': TRACKERS,
 } as const;
 
 /** Validates an experiment; throws ConfigError listing every issue. */
 export function parseExperiment(raw: unknown, source = 'experiment'): ExperimentConfig {
   const issues: Issue[] = [];
   // training defaults must be filled field by field when the block is absent
-  const input = raw && typeof raw === 'object' && !Array.isArray(raw) && !('training' in raw) ? { ...raw, training: {} } : raw;
+  const input =
+    raw && typeof raw === 'object' && !Array.isArray(raw) && !('training' in raw) ? { ...raw, training: {} } : raw;
   const r = experimentSchema.parse(input, '', issues);
   if (!r || issues.length) throw new ConfigError(source, issues);
   return r;
@@ -62,7 +77,11 @@ export function parseExperiment(raw: unknown, source = 'experiment'): Experiment
 
 /** The JSON Schema of the experiment file. */
 export function experimentJsonSchema(): Record<string, unknown> {
-  return { $schema: 'https://json-schema.org/draft/2020-12/schema', title: 'Gymnos experiment', ...experimentSchema.json() };
+  return {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    title: 'Gymnos experiment',
+    ...experimentSchema.json(),
+  };
 }
 
 export type { ComponentSpec };

@@ -42,14 +42,21 @@ class EventQueue {
   private items: TrainerEvent[] = [];
   private batchEnds = 0;
 
-  constructor(from: readonly TrainerEvent[] = []) { for (const e of from) this.push(e); }
+  constructor(from: readonly TrainerEvent[] = []) {
+    for (const e of from) this.push(e);
+  }
 
-  get length(): number { return this.items.length; }
+  get length(): number {
+    return this.items.length;
+  }
 
   push(e: TrainerEvent): void {
     this.items.push(e);
     if (e.type !== 'batchEnd' || ++this.batchEnds <= MAX_UNREAD_BATCH_EVENTS) return;
-    this.items.splice(this.items.findIndex((x) => x.type === 'batchEnd'), 1);
+    this.items.splice(
+      this.items.findIndex((x) => x.type === 'batchEnd'),
+      1,
+    );
     this.batchEnds--;
   }
 
@@ -59,7 +66,9 @@ class EventQueue {
     return e;
   }
 
-  snapshot(): TrainerEvent[] { return [...this.items]; }
+  snapshot(): TrainerEvent[] {
+    return [...this.items];
+  }
 }
 
 /** Starts training `config` (raw JSON-like, validated here, or already resolved). */
@@ -76,11 +85,17 @@ export function startTraining(resolved: ExperimentConfig, options: TrainerOption
   const onEvent = (e: TrainerEvent) => {
     if (e.type === 'fitStart') runDir = e.runDir;
     history.push(e);
-    for (const s of subscribers) { s.queue.push(e); s.wake?.(); }
+    for (const s of subscribers) {
+      s.queue.push(e);
+      s.wake?.();
+    }
     options.onEvent?.(e);
   };
   const trainer = new Trainer(resolved, { callbackSource: CallbackProvider, ...options, onEvent });
-  const result = trainer.fit().finally(() => { done = true; for (const s of subscribers) s.wake?.(); });
+  const result = trainer.fit().finally(() => {
+    done = true;
+    for (const s of subscribers) s.wake?.();
+  });
   result.catch(() => undefined); // the caller observes failures through `result` or the iterator
   const iterate = (): AsyncIterableIterator<TrainerEvent> => {
     const sub: { queue: EventQueue; wake?: () => void } = { queue: new EventQueue(history.snapshot()) };
@@ -90,8 +105,13 @@ export function startTraining(resolved: ExperimentConfig, options: TrainerOption
         for (;;) {
           const e = sub.queue.shift();
           if (e) return { value: e, done: false };
-          if (done || !subscribers.has(sub)) { subscribers.delete(sub); return { value: undefined, done: true }; }
-          await new Promise<void>((r) => { sub.wake = r; });
+          if (done || !subscribers.has(sub)) {
+            subscribers.delete(sub);
+            return { value: undefined, done: true };
+          }
+          await new Promise<void>((r) => {
+            sub.wake = r;
+          });
           sub.wake = undefined;
         }
       },
@@ -101,7 +121,9 @@ export function startTraining(resolved: ExperimentConfig, options: TrainerOption
         sub.wake?.();
         return { value: undefined, done: true };
       },
-      [Symbol.asyncIterator]() { return it; },
+      [Symbol.asyncIterator]() {
+        return it;
+      },
     };
     return it;
   };
@@ -109,6 +131,8 @@ export function startTraining(resolved: ExperimentConfig, options: TrainerOption
     events: iterate,
     [Symbol.asyncIterator]: iterate,
     result,
-    get runDir() { return runDir; },
+    get runDir() {
+      return runDir;
+    },
   };
 }

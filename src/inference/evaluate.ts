@@ -40,7 +40,10 @@ export interface EvaluateOptions {
   /** The `session` block; default: the run's (unless it names a device profile), else `{ device: 'cpu' }`. */
   session?: unknown;
   sessionOptions?: SessionManagerOptions;
-  /** Metrics as in `training.metrics` (default: accuracy, precision/recall/F1 and the confusion matrix, or MSE, MAE and R² for regression). */
+  /**
+   * Metrics as in `training.metrics` (default: accuracy, precision/recall/F1 and the confusion matrix, or MSE, MAE and
+   * R² for regression).
+   */
   metrics?: Array<{ type: string } & Record<string, unknown>>;
   /** Where relative dataset paths resolve (default: the working directory). */
   baseDir?: string;
@@ -57,31 +60,48 @@ export interface EvaluateResult {
   metrics: Record<string, unknown>;
 }
 
-interface DataChoice { block: unknown; seed: number; source: string }
+interface DataChoice {
+  block: unknown;
+  seed: number;
+  source: string;
+}
 
 /** The dataset block and split seed `data` names, falling back to the run's. */
 function chooseData(data: EvaluateOptions['data'], run: ExperimentConfig | undefined): DataChoice {
   if (data === undefined) {
-    if (!run) throw new UserError('evaluating a model file needs data: a dataset type (digits), a JSON dataset block, or an experiment file (--data)');
+    if (!run)
+      throw new UserError(
+        'evaluating a model file needs data: a dataset type (digits), a JSON dataset block, or an experiment file (--data)',
+      );
     return { block: run.dataset, seed: run.training.seed, source: 'the run' };
   }
   const seed = run?.training.seed ?? 0;
   if (typeof data !== 'string') return { block: data, seed, source: 'data' };
   if (data.trim().startsWith('{')) {
-    try { return { block: JSON.parse(data), seed, source: 'data' }; } catch { throw new UserError(`data: not valid JSON: ${data}`); }
+    try {
+      return { block: JSON.parse(data), seed, source: 'data' };
+    } catch {
+      throw new UserError(`data: not valid JSON: ${data}`);
+    }
   }
   if (existsSync(data) && statSync(data).isFile()) {
     // an experiment file: its dataset with its seed (the split depends on it)
     const raw = readJsonFile(data) as { dataset?: unknown; training?: { seed?: unknown } };
     const s = raw.training?.seed ?? 0;
-    if (!Number.isInteger(s) || (s as number) < 0) throw new ConfigError(data, [{ path: 'training.seed', message: `expected an integer >= 0 for training.seed but got ${JSON.stringify(s)}` }]);
+    if (!Number.isInteger(s) || (s as number) < 0)
+      throw new ConfigError(data, [
+        { path: 'training.seed', message: `expected an integer >= 0 for training.seed but got ${JSON.stringify(s)}` },
+      ]);
     return { block: raw.dataset, seed: s as number, source: data };
   }
   return { block: { type: data }, seed, source: 'data' };
 }
 
 /** Loads the model to evaluate: a run's (preprocessing not baked: its data comes preprocessed) or a file's. */
-async function targetModel(target: string | Model, baseDir: string): Promise<{ model: Model; run?: ExperimentConfig; label: string }> {
+async function targetModel(
+  target: string | Model,
+  baseDir: string,
+): Promise<{ model: Model; run?: ExperimentConfig; label: string }> {
   if (typeof target !== 'string') return { model: decodeModel(encodeModel(target)), label: 'model' };
   if (existsSync(target) && statSync(target).isDirectory()) {
     const run = runConfig(target);
@@ -90,7 +110,9 @@ async function targetModel(target: string | Model, baseDir: string): Promise<{ m
   const model = loadModel(target);
   const baked = model.metadata[BAKED_PREPROCESSING_KEY];
   if (baked) {
-    throw new UserError(`${target} has its preprocessing baked in (${(JSON.parse(baked) as string[]).join(', ')}): it takes raw inputs, while --data feeds preprocessed ones; evaluate the run directory instead (gymnosd evaluate <run-dir> [--data ...]), or run the model on raw inputs with gymnosd predict`);
+    throw new UserError(
+      `${target} has its preprocessing baked in (${(JSON.parse(baked) as string[]).join(', ')}): it takes raw inputs, while --data feeds preprocessed ones; evaluate the run directory instead (gymnosd evaluate <run-dir> [--data ...]), or run the model on raw inputs with gymnosd predict`,
+    );
   }
   return { model, label: resolve(target) };
 }
@@ -112,7 +134,13 @@ export async function evaluate(target: string | Model, opts: EvaluateOptions = {
   let data: Awaited<ReturnType<typeof createTrainingData>> | undefined;
   try {
     data = await createTrainingData(block, {
-      batchSize: batch, evalBatchSize: batch, seed: choice.seed, dropLast: false, cacheDir: sys.cacheDir, baseDir, signal: opts.signal,
+      batchSize: batch,
+      evalBatchSize: batch,
+      seed: choice.seed,
+      dropLast: false,
+      cacheDir: sys.cacheDir,
+      baseDir,
+      signal: opts.signal,
     });
     const part = data[split];
     if (!part) throw new UserError(`the dataset has no ${split} split (set dataset.split.${split})`);
@@ -120,11 +148,14 @@ export async function evaluate(target: string | Model, opts: EvaluateOptions = {
     const output = model.graph.outputs[0];
     const feed = new FeedAdapter(input, { name: 'label', dtype: 'int64', shape: ['N'] });
     feed.check(data.inputShape, data.numClasses);
-    const specs = opts.metrics ?? (data.numClasses
-      ? [{ type: 'accuracy' }, { type: 'precision_recall_f1' }, { type: 'confusion_matrix' }]
-      : [{ type: 'mse' }, { type: 'mae' }, { type: 'r2' }]);
+    const specs =
+      opts.metrics ??
+      (data.numClasses
+        ? [{ type: 'accuracy' }, { type: 'precision_recall_f1' }, { type: 'confusion_matrix' }]
+        : [{ type: 'mse' }, { type: 'mae' }, { type: 'r2' }]);
     for (const [i, m] of specs.entries()) {
-      if (!METRICS.has(m.type)) throw new UserError(`metrics[${i}].type: expected one of ${METRICS.types().join(', ')} but got '${m.type}'`);
+      if (!METRICS.has(m.type))
+        throw new UserError(`metrics[${i}].type: expected one of ${METRICS.types().join(', ')} but got '${m.type}'`);
     }
     // createMetrics puts the loss mean first; evaluate has no loss
     const metrics = createMetrics(specs, { numClasses: data.numClasses }).slice(1);
@@ -132,7 +163,8 @@ export async function evaluate(target: string | Model, opts: EvaluateOptions = {
     for await (const b of part.batches(0, 0)) {
       opts.signal?.throwIfAborted();
       const out = await s.run(feed.batch([b]).inputs, [output.name], { signal: opts.signal });
-      for (const m of metrics) m.update({ prediction: out[output.name], label: b.target, loss: NaN, count: b.target.dims[0] });
+      for (const m of metrics)
+        m.update({ prediction: out[output.name], label: b.target, loss: NaN, count: b.target.dims[0] });
       b.release?.();
     }
     return { model: label, split, samples: part.size, metrics: computeAll(metrics) };

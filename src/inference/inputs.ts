@@ -12,7 +12,16 @@ import { csvHeader, parseCsv } from '../datasets/sources/csv-parse.js';
 import { decode as decodeImage } from '../datasets/sources/image-folder.js';
 import { UserError } from '../util/errors.js';
 
-export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set(['.png', '.jpg', '.jpeg', '.webp', '.gif', '.tif', '.tiff', '.avif']);
+export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set([
+  '.png',
+  '.jpg',
+  '.jpeg',
+  '.webp',
+  '.gif',
+  '.tif',
+  '.tiff',
+  '.avif',
+]);
 const ARROW_EXTENSIONS = new Set(['.arrow', '.feather', '.ipc']);
 
 /** Samples read from files: one name per sample and the values, sample after sample. */
@@ -34,7 +43,8 @@ async function readImages(files: string[], input: InputSpec, fit: 'fill' | 'cove
   if (![h, w, c].every((d) => typeof d === 'number' && d > 0)) {
     throw new UserError(`the model's image input has no fixed size ([${dims}]); cannot resize images for it`);
   }
-  if (c !== 1 && c !== 3) throw new UserError(`the model's image input has ${c} channels; images are read with 1 (grayscale) or 3 (RGB)`);
+  if (c !== 1 && c !== 3)
+    throw new UserError(`the model's image input has ${c} channels; images are read with 1 (grayscale) or 3 (RGB)`);
   const per = h * w * c;
   const px = new Uint8Array(files.length * per);
   for (const [i, f] of files.entries()) {
@@ -64,15 +74,20 @@ function readCsv(file: string, columns: string[] | undefined, width: number): Sa
     return k;
   });
   if (cols.length !== width) {
-    throw new UserError(`${file}: ${cols.length} columns but the model takes ${width} features; choose them with --columns`);
+    throw new UserError(
+      `${file}: ${cols.length} columns but the model takes ${width} features; choose them with --columns`,
+    );
   }
   const rows = records.slice(1).filter((r) => r.fields.some((f) => f.trim() !== ''));
   const data = new Float32Array(rows.length * width);
-  rows.forEach((r, i) => cols.forEach((k, j) => {
-    const v = Number(r.fields[k]);
-    if (!Number.isFinite(v)) throw new UserError(`${file}:${r.line}: '${r.fields[k]}' in column '${header[k]}' is not a number`);
-    data[i * width + j] = v;
-  }));
+  rows.forEach((r, i) =>
+    cols.forEach((k, j) => {
+      const v = Number(r.fields[k]);
+      if (!Number.isFinite(v))
+        throw new UserError(`${file}:${r.line}: '${r.fields[k]}' in column '${header[k]}' is not a number`);
+      data[i * width + j] = v;
+    }),
+  );
   return { names: rows.map((r) => `${basename(file)}:${r.line}`), data };
 }
 
@@ -99,9 +114,14 @@ export async function readInputs(files: string[], input: InputSpec, o: ReadOptio
     const parts = files.map((f) => readCsv(f, o.columns, width));
     const data = new Float32Array(parts.reduce((n, p) => n + p.data.length, 0));
     let off = 0;
-    for (const p of parts) { data.set(p.data, off); off += p.data.length; }
+    for (const p of parts) {
+      data.set(p.data, off);
+      off += p.data.length;
+    }
     return { names: parts.flatMap((p) => p.names), data };
   }
   if (files.length === 1 && ARROW_EXTENSIONS.has([...exts][0])) return readArrow(files[0]);
-  throw new UserError(`inputs must be image files (${[...IMAGE_EXTENSIONS].join(', ')}), .csv files, or one .arrow file; got ${files.join(', ')}`);
+  throw new UserError(
+    `inputs must be image files (${[...IMAGE_EXTENSIONS].join(', ')}), .csv files, or one .arrow file; got ${files.join(', ')}`,
+  );
 }

@@ -39,7 +39,11 @@ export type ModelSource = string | Uint8Array | Model;
 function modelOf(source: ModelSource): { model: Model; bytes: Uint8Array; label: string } {
   if (typeof source === 'string') {
     let bytes: Uint8Array;
-    try { bytes = readFileSync(source); } catch (e) { throw new UserError(`cannot read ${source}: ${(e as Error).message}`, { cause: e }); }
+    try {
+      bytes = readFileSync(source);
+    } catch (e) {
+      throw new UserError(`cannot read ${source}: ${(e as Error).message}`, { cause: e });
+    }
     return { model: decodeModel(bytes, source), bytes, label: source };
   }
   if (source instanceof Uint8Array) return { model: decodeModel(source), bytes: source, label: 'the model' };
@@ -59,7 +63,8 @@ function inputSpec(input: ValueInfo): InputSpec {
 
 /** Samples from a tensor whose first dimension counts them. */
 function fromTensor(t: Tensor): SampleBlock {
-  if (!(t.data instanceof Float32Array || t.data instanceof Uint8Array)) throw new UserError(`predict takes float32 or uint8 tensors; got ${t.dtype}`);
+  if (!(t.data instanceof Float32Array || t.data instanceof Uint8Array))
+    throw new UserError(`predict takes float32 or uint8 tensors; got ${t.dtype}`);
   const n = t.dims[0] ?? 1;
   return { names: Array.from({ length: n }, (_, i) => `#${i}`), data: t.data };
 }
@@ -72,7 +77,10 @@ function concat(parts: Tensor[], n: number): Tensor {
   const data = Array.isArray(first.data) ? parts.flatMap((p) => p.data as string[]) : new Ctor(total);
   if (!Array.isArray(data)) {
     let off = 0;
-    for (const p of parts) { (data as Float32Array).set(p.data as Float32Array, off); off += p.data.length; }
+    for (const p of parts) {
+      (data as Float32Array).set(p.data as Float32Array, off);
+      off += p.data.length;
+    }
   }
   return { dtype: first.dtype, dims: [n, ...first.dims.slice(1)], data };
 }
@@ -81,12 +89,17 @@ function concat(parts: Tensor[], n: number): Tensor {
  * Runs `model` on `inputs`: image files, CSV files or one Arrow file (read as the dataset pipeline
  * reads them, see inputs.ts), or a tensor [N, ...] of float32 or uint8 values.
  */
-export async function predict(model: ModelSource, inputs: string[] | Tensor, opts: PredictOptions = {}): Promise<PredictResult> {
+export async function predict(
+  model: ModelSource,
+  inputs: string[] | Tensor,
+  opts: PredictOptions = {},
+): Promise<PredictResult> {
   const m = modelOf(model);
   const input = dataInput(m.model, m.label);
   const spec = inputSpec(input);
   const batch = opts.batchSize ?? 256;
-  if (!Number.isInteger(batch) || batch < 1) throw new UserError(`expected a positive integer batch size but got ${batch}`);
+  if (!Number.isInteger(batch) || batch < 1)
+    throw new UserError(`expected a positive integer batch size but got ${batch}`);
   // the session settings are checked before any input is read
   const sessions = new SessionManager(opts.session ?? { device: 'cpu' }, opts.sessionOptions);
   try {
@@ -121,7 +134,9 @@ export function predictionRecords(r: PredictResult): PredictRecord[] {
     for (const o of r.outputNames) {
       const t = r.outputs[o];
       const w = n ? t.data.length / n : 0;
-      const row = Array.from(t.data.slice(i * w, (i + 1) * w) as ArrayLike<number | bigint | string>, (v) => (typeof v === 'bigint' ? Number(v) : v));
+      const row = Array.from(t.data.slice(i * w, (i + 1) * w) as ArrayLike<number | bigint | string>, (v) =>
+        typeof v === 'bigint' ? Number(v) : v,
+      );
       rec[o] = w === 1 ? row[0] : row;
     }
     return rec;

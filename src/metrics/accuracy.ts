@@ -11,10 +11,24 @@ export class Accuracy implements Metric {
     for (let i = 0; i < p.length; i++) if (p[i] === y[i]) this.hit++;
     this.n += p.length;
   }
-  compute() { return { accuracy: this.n ? this.hit / this.n : NaN }; }
-  reset(): void { this.hit = 0; this.n = 0; }
-  state() { return [this.hit, this.n]; }
-  load(s: unknown): void { [this.hit, this.n] = s as [number, number]; }
+  compute() {
+    return { accuracy: this.n ? this.hit / this.n : NaN };
+  }
+  reset(): void {
+    this.hit = 0;
+    this.n = 0;
+  }
+  state() {
+    return [this.hit, this.n];
+  }
+  load(s: unknown): void {
+    [this.hit, this.n] = s as [number, number];
+  }
 }
 
-export const accuracy: MetricDef = { type: 'accuracy', description: 'fraction of samples whose highest logit is the true class', options: {}, create: () => new Accuracy() };
+export const accuracy: MetricDef = {
+  type: 'accuracy',
+  description: 'fraction of samples whose highest logit is the true class',
+  options: {},
+  create: () => new Accuracy(),
+};

@@ -17,7 +17,15 @@ export type { Metric, MetricContext, MetricDef, MetricValue, Observation } from 
 export { LossMean } from './loss-mean.js';
 
 /** Metrics by registered type. */
-export const METRICS = new Registry<MetricDef>('metric', [accuracy, topK, precisionRecallF1, confusionMatrix, mse, mae, r2]);
+export const METRICS = new Registry<MetricDef>('metric', [
+  accuracy,
+  topK,
+  precisionRecallF1,
+  confusionMatrix,
+  mse,
+  mae,
+  r2,
+]);
 
 /** The loss mean plus each configured metric (resolved specs, as in the parsed experiment). */
 export function createMetrics(specs: readonly ComponentSpec[], ctx: MetricContext): Metric[] {

@@ -31,7 +31,9 @@ export interface Metric {
 }
 
 /** What metric factories know about the task. */
-export interface MetricContext { numClasses?: number }
+export interface MetricContext {
+  numClasses?: number;
+}
 
 /** A registered metric: `{ "type": name, ...options }` in `training.metrics`. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -54,8 +56,13 @@ export function argmaxRows(t: Tensor): Int32Array {
 
 /** True class per sample: int labels as they are, one-hot/probability rows by argmax. */
 export function classLabels(label: Tensor, prediction: Tensor): Int32Array {
-  if (label.dtype === 'int64' || label.dtype === 'int32') return Int32Array.from(label.data as BigInt64Array | Int32Array, Number);
-  if (label.data.length === prediction.data.length && label.dims[label.dims.length - 1] === prediction.dims[prediction.dims.length - 1]) return argmaxRows(label);
+  if (label.dtype === 'int64' || label.dtype === 'int32')
+    return Int32Array.from(label.data as BigInt64Array | Int32Array, Number);
+  if (
+    label.data.length === prediction.data.length &&
+    label.dims[label.dims.length - 1] === prediction.dims[prediction.dims.length - 1]
+  )
+    return argmaxRows(label);
   return Int32Array.from(label.data as Float32Array, (v) => Math.round(v));
 }
 

@@ -11,9 +11,18 @@ export class R2 implements Metric {
   private syy = 0;
   private res = 0;
   update(o: Observation): void {
-    const p = floats(o.prediction); const y = floats(o.label);
-    if (p.length !== y.length) throw new Error(`metric 'r2': prediction has ${p.length} values but the label ${y.length}; it needs regression targets of the prediction's shape`);
-    for (let i = 0; i < p.length; i++) { const d = y[i] - p[i]; this.res += d * d; this.sy += y[i]; this.syy += y[i] * y[i]; }
+    const p = floats(o.prediction);
+    const y = floats(o.label);
+    if (p.length !== y.length)
+      throw new Error(
+        `metric 'r2': prediction has ${p.length} values but the label ${y.length}; it needs regression targets of the prediction's shape`,
+      );
+    for (let i = 0; i < p.length; i++) {
+      const d = y[i] - p[i];
+      this.res += d * d;
+      this.sy += y[i];
+      this.syy += y[i] * y[i];
+    }
     this.n += p.length;
   }
   compute() {
@@ -21,9 +30,23 @@ export class R2 implements Metric {
     const tot = this.syy - (this.sy * this.sy) / this.n;
     return { r2: tot > 0 ? 1 - this.res / tot : NaN };
   }
-  reset(): void { this.n = 0; this.sy = 0; this.syy = 0; this.res = 0; }
-  state() { return [this.n, this.sy, this.syy, this.res]; }
-  load(s: unknown): void { [this.n, this.sy, this.syy, this.res] = s as number[]; }
+  reset(): void {
+    this.n = 0;
+    this.sy = 0;
+    this.syy = 0;
+    this.res = 0;
+  }
+  state() {
+    return [this.n, this.sy, this.syy, this.res];
+  }
+  load(s: unknown): void {
+    [this.n, this.sy, this.syy, this.res] = s as number[];
+  }
 }
 
-export const r2: MetricDef = { type: 'r2', description: 'coefficient of determination (regression)', options: {}, create: () => new R2() };
+export const r2: MetricDef = {
+  type: 'r2',
+  description: 'coefficient of determination (regression)',
+  options: {},
+  create: () => new R2(),
+};

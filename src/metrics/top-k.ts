@@ -6,7 +6,9 @@ export class TopK implements Metric {
   readonly name: string;
   private hit = 0;
   private n = 0;
-  constructor(readonly k: number) { this.name = `top${k}_accuracy`; }
+  constructor(readonly k: number) {
+    this.name = `top${k}_accuracy`;
+  }
   update(o: Observation): void {
     const c = o.prediction.dims[o.prediction.dims.length - 1];
     const d = o.prediction.data as Float32Array;
@@ -19,14 +21,24 @@ export class TopK implements Metric {
     }
     this.n += y.length;
   }
-  compute() { return { [this.name]: this.n ? this.hit / this.n : NaN }; }
-  reset(): void { this.hit = 0; this.n = 0; }
-  state() { return [this.hit, this.n]; }
-  load(s: unknown): void { [this.hit, this.n] = s as [number, number]; }
+  compute() {
+    return { [this.name]: this.n ? this.hit / this.n : NaN };
+  }
+  reset(): void {
+    this.hit = 0;
+    this.n = 0;
+  }
+  state() {
+    return [this.hit, this.n];
+  }
+  load(s: unknown): void {
+    [this.hit, this.n] = s as [number, number];
+  }
 }
 
 export const topK: MetricDef<{ k: number }> = {
-  type: 'top_k', description: 'fraction of samples whose true class is among the k highest logits',
+  type: 'top_k',
+  description: 'fraction of samples whose true class is among the k highest logits',
   options: { k: int({ min: 1, default: 5, doc: 'how many of the highest logits count' }) },
   create: (o) => new TopK(o.k),
 };

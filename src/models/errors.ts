@@ -2,5 +2,8 @@
 import { GymnosError } from '../util/errors.js';
 export class ModelError extends GymnosError {
   readonly code = 'ERR_USER';
-  constructor(message: string, options?: { cause?: unknown; hint?: string }) { super(message, options); this.name = 'ModelError'; }
+  constructor(message: string, options?: { cause?: unknown; hint?: string }) {
+    super(message, options);
+    this.name = 'ModelError';
+  }
 }

@@ -42,12 +42,26 @@ const manager = new ModelManager();
 
 function def<O>(type: string, description: string, options: Props): ModelDef<O> {
   return {
-    type, description, options,
+    type,
+    description,
+    options,
     create: (o, ctx) => {
-      const loaded = manager.load({ type, ...(o as Record<string, unknown>) }, {
-        seed: ctx.seed, baseDir: ctx.baseDir, datasetInfo: { inputShape: ctx.inputShape, numClasses: ctx.outputs, targetWidth: ctx.targetWidth },
-      });
-      return { model: loaded.model, inputs: loaded.inputs, output: loaded.output, trainable: loaded.trainable, paramGroups: loaded.paramGroups, loaded };
+      const loaded = manager.load(
+        { type, ...(o as Record<string, unknown>) },
+        {
+          seed: ctx.seed,
+          baseDir: ctx.baseDir,
+          datasetInfo: { inputShape: ctx.inputShape, numClasses: ctx.outputs, targetWidth: ctx.targetWidth },
+        },
+      );
+      return {
+        model: loaded.model,
+        inputs: loaded.inputs,
+        output: loaded.output,
+        trainable: loaded.trainable,
+        paramGroups: loaded.paramGroups,
+        loaded,
+      };
     },
   };
 }
@@ -55,7 +69,11 @@ function def<O>(type: string, description: string, options: Props): ModelDef<O> 
 /** Every model type: the zoo architectures, then `onnx`. */
 export const MODELS = new Registry<ModelDef>('model', [
   ...ZOO.map((z) => def<never>(z.name, z.describe, z.options)),
-  def<OnnxModelOptions>('onnx', 'an exported ONNX model file: opset 9+ converted, optional new head, freezing and per-group learning rates', onnxModelOptions),
+  def<OnnxModelOptions>(
+    'onnx',
+    'an exported ONNX model file: opset 9+ converted, optional new head, freezing and per-group learning rates',
+    onnxModelOptions,
+  ),
 ]);
 
 export const mlp = MODELS.get('mlp')!;

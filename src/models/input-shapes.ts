@@ -27,21 +27,31 @@ export function applyInputShapes(model: Model, shapes: InputShapes, path: string
   for (const [name, dims] of Object.entries(shapes)) {
     const where = `${path}.inputShapes.${name}`;
     const v = g.inputs.find((i) => i.name === name);
-    if (!v) throw new ModelError(`${where}: '${name}' is not an input of the model; inputs are: ${g.inputs.map((i) => i.name).join(', ')}`);
+    if (!v)
+      throw new ModelError(
+        `${where}: '${name}' is not an input of the model; inputs are: ${g.inputs.map((i) => i.name).join(', ')}`,
+      );
     const have = v.shape;
     if (have && have.length !== dims.length) {
-      throw new ModelError(`${where}: the export's input '${name}' has rank ${have.length} ([${have.map(show).join(', ')}]) but ${dims.length} dims were given; give one entry per axis (null keeps an axis symbolic)`);
+      throw new ModelError(
+        `${where}: the export's input '${name}' has rank ${have.length} ([${have.map(show).join(', ')}]) but ${dims.length} dims were given; give one entry per axis (null keeps an axis symbolic)`,
+      );
     }
     const next: Dim[] = dims.map((d, i) => {
       const old = have?.[i] ?? null;
       if (d !== null) {
         if (typeof old === 'number' && old !== d) {
-          throw new ModelError(`${where}[${i}]: the export fixes axis ${i} of '${name}' at ${old}; it cannot be changed to ${d}${i === 0 ? ' (use null to make the batch symbolic)' : ''}`);
+          throw new ModelError(
+            `${where}[${i}]: the export fixes axis ${i} of '${name}' at ${old}; it cannot be changed to ${d}${i === 0 ? ' (use null to make the batch symbolic)' : ''}`,
+          );
         }
         return d;
       }
       if (typeof old !== 'number') return i === 0 ? BATCH : old;
-      if (i !== 0) throw new ModelError(`${where}[${i}]: the export fixes axis ${i} of '${name}' at ${old}; only the batch axis (0) can be made symbolic again`);
+      if (i !== 0)
+        throw new ModelError(
+          `${where}[${i}]: the export fixes axis ${i} of '${name}' at ${old}; only the batch axis (0) can be made symbolic again`,
+        );
       batchFrom = old;
       return BATCH;
     });
@@ -74,15 +84,23 @@ function symbolicBatch(model: Model, old: number, path: string): void {
     const name = `${n.inputs[1]}/batch`;
     g.initializers.set(name, tensor('int64', [t.length], [0, ...t.slice(1)]));
     n.inputs[1] = name;
-    if (n.attrs.allowzero && n.attrs.allowzero.type === 'int' && n.attrs.allowzero.value === 1) delete n.attrs.allowzero;
+    if (n.attrs.allowzero && n.attrs.allowzero.type === 'int' && n.attrs.allowzero.value === 1)
+      delete n.attrs.allowzero;
   }
   let table;
-  try { table = inferShapes(g, opset); } catch (e) {
-    throw new ModelError(`${path}.inputShapes: with a symbolic batch the graph no longer infers: ${(e as Error).message}; keep the batch fixed (give its size instead of null)`);
+  try {
+    table = inferShapes(g, opset);
+  } catch (e) {
+    throw new ModelError(
+      `${path}.inputShapes: with a symbolic batch the graph no longer infers: ${(e as Error).message}; keep the batch fixed (give its size instead of null)`,
+    );
   }
   for (const o of g.outputs) {
     const s = table.info.get(o.name)?.shape;
-    if (s && s[0] === BATCH) { o.shape = s; continue; }
+    if (s && s[0] === BATCH) {
+      o.shape = s;
+      continue;
+    }
     // walk back to the first node whose output lost the batch
     let lost: string | undefined;
     let v: string | undefined = o.name;
@@ -91,10 +109,15 @@ function symbolicBatch(model: Model, old: number, path: string): void {
       if (!n) break;
       const hasBatch = (name: string) => table.info.get(name)?.shape?.[0] === BATCH;
       const from = n.inputs.find((i) => i && hasBatch(i));
-      if (from) { lost = `node '${n.name}' (${n.opType}) turns [${table.info.get(from)?.shape?.map(show).join(', ')}] into [${(table.info.get(v)?.shape ?? []).map(show).join(', ')}]`; break; }
+      if (from) {
+        lost = `node '${n.name}' (${n.opType}) turns [${table.info.get(from)?.shape?.map(show).join(', ')}] into [${(table.info.get(v)?.shape ?? []).map(show).join(', ')}]`;
+        break;
+      }
       v = n.inputs.find((i) => i && prod.has(i));
     }
-    throw new ModelError(`${path}.inputShapes: the batch of output '${o.name}' stays [${(s ?? []).map(show).join(', ')}] with a symbolic input batch${lost ? `: ${lost}` : ''}; the export hard-codes batch ${old} there, so keep the batch fixed (give ${old} instead of null) or re-export with a dynamic batch axis`);
+    throw new ModelError(
+      `${path}.inputShapes: the batch of output '${o.name}' stays [${(s ?? []).map(show).join(', ')}] with a symbolic input batch${lost ? `: ${lost}` : ''}; the export hard-codes batch ${old} there, so keep the batch fixed (give ${old} instead of null) or re-export with a dynamic batch axis`,
+    );
   }
 }
 
@@ -107,9 +130,15 @@ export function parseInputShapes(specs: string[], flag = '--input-shape'): Input
   for (const spec of specs) {
     const eq = spec.lastIndexOf('=');
     const name = spec.slice(0, eq);
-    const dims = spec.slice(eq + 1).split(/[,x]/).map((d) => d.trim());
+    const dims = spec
+      .slice(eq + 1)
+      .split(/[,x]/)
+      .map((d) => d.trim());
     const bad = eq <= 0 || dims.some((d) => !/^(\d+|\?|N|null)$/.test(d) || d === '0');
-    if (bad) throw new ModelError(`expected name=dims like x=?,3,64,64 (? or N for a symbolic axis) for ${flag} but got '${spec}'`);
+    if (bad)
+      throw new ModelError(
+        `expected name=dims like x=?,3,64,64 (? or N for a symbolic axis) for ${flag} but got '${spec}'`,
+      );
     out[name] = dims.map((d) => (/^\d+$/.test(d) ? Number(d) : null));
   }
   return out;

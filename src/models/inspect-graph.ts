@@ -23,7 +23,8 @@ function subgraphsOf(n: Node): Array<[string, Graph]> {
   return out;
 }
 
-const supported = (n: Node) => n.domain === '' && (gradRule(n.opType) !== undefined || NON_DIFFERENTIABLE.has(n.opType));
+const supported = (n: Node) =>
+  n.domain === '' && (gradRule(n.opType) !== undefined || NON_DIFFERENTIABLE.has(n.opType));
 
 /** Walks every subgraph of `g` (recursively) for unsupported nodes and float weights. */
 export function inspectSubgraphs(g: Graph): SubgraphFinding {
@@ -33,10 +34,12 @@ export function inspectSubgraphs(g: Graph): SubgraphFinding {
       for (const [attr, sub] of subgraphsOf(n)) {
         const where = `${path}${path ? ' > ' : ''}${n.opType} '${n.name}' ${attr}`;
         for (const [name, t] of sub.initializers) {
-          if (isFloat(t.dtype) && sizeOf(t.dims) > 1) found.parameters.push({ name, dims: [...t.dims], count: sizeOf(t.dims), where });
+          if (isFloat(t.dtype) && sizeOf(t.dims) > 1)
+            found.parameters.push({ name, dims: [...t.dims], count: sizeOf(t.dims), where });
         }
         for (const inner of sub.nodes) {
-          if (!supported(inner)) found.unsupported.push({ node: inner.name, op: inner.opType, domain: inner.domain, where });
+          if (!supported(inner))
+            found.unsupported.push({ node: inner.name, op: inner.opType, domain: inner.domain, where });
         }
         walk(sub, where);
       }
@@ -48,11 +51,18 @@ export function inspectSubgraphs(g: Graph): SubgraphFinding {
 
 /** Control-flow nodes (no gradient rule of their own) whose subgraphs hold weights. */
 export function controlFlowWithWeights(g: Graph): Node[] {
-  return g.nodes.filter((n) => subgraphsOf(n).length > 0 && !supported(n) && inspectSubgraphs({ ...g, nodes: [n] }).parameters.length > 0);
+  return g.nodes.filter(
+    (n) => subgraphsOf(n).length > 0 && !supported(n) && inspectSubgraphs({ ...g, nodes: [n] }).parameters.length > 0,
+  );
 }
 
-/** An initializer read through Identity nodes by several values: PyTorch's exporter merged identical tensors into one. */
-export interface TiedInitializer { initializer: string; readers: string[] }
+/**
+ * An initializer read through Identity nodes by several values: PyTorch's exporter merged identical tensors into one.
+ */
+export interface TiedInitializer {
+  initializer: string;
+  readers: string[];
+}
 
 export function tiedInitializers(g: Graph): TiedInitializer[] {
   const byInit = new Map<string, string[]>();

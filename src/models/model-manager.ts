@@ -23,7 +23,10 @@ import { applyInputShapes } from './input-shapes.js';
 import { nearest } from '../config/schema.js';
 
 /** The experiment's `model` block. */
-export interface ModelSpec { type: string; [option: string]: unknown }
+export interface ModelSpec {
+  type: string;
+  [option: string]: unknown;
+}
 
 export interface LoadContext {
   /** Seed of weight initialization (zoo weights, a new head). */
@@ -53,7 +56,9 @@ export interface LoadedModel {
 
 export class ModelManager {
   /** Names accepted in `model.type`. */
-  static types(): string[] { return [...ZOO.map((m) => m.name), 'onnx']; }
+  static types(): string[] {
+    return [...ZOO.map((m) => m.name), 'onnx'];
+  }
 
   /** Validates and builds or loads the model the spec describes. */
   load(spec: ModelSpec, ctx: LoadContext): LoadedModel {
@@ -63,9 +68,16 @@ export class ModelManager {
     const def = typeof type === 'string' ? zooModel(type) : undefined;
     if (!def) {
       const near = typeof type === 'string' ? nearest(type, ModelManager.types()) : undefined;
-      throw new ModelError(`expected one of ${ModelManager.types().map((t) => `'${t}'`).join(', ')} for ${path}.type but got ${JSON.stringify(type)}${near ? ` (did you mean '${near}'?)` : ''}`);
+      throw new ModelError(
+        `expected one of ${ModelManager.types()
+          .map((t) => `'${t}'`)
+          .join(', ')} for ${path}.type but got ${JSON.stringify(type)}${near ? ` (did you mean '${near}'?)` : ''}`,
+      );
     }
-    const model = canonicalize(def.build(def.validate(options, path), { seed: ctx.seed, datasetInfo: ctx.datasetInfo, path }), `${path} (${type})`);
+    const model = canonicalize(
+      def.build(def.validate(options, path), { seed: ctx.seed, datasetInfo: ctx.datasetInfo, path }),
+      `${path} (${type})`,
+    );
     return { model, report: inspectModel(cloneModel(model), `zoo:${type}`) };
   }
 
@@ -76,24 +88,47 @@ export class ModelManager {
     const g = model.graph;
     if (o.untieInitializers) untieInitializers(g);
     for (const [i, name] of (o.inputs ?? []).entries()) {
-      if (!g.inputs.some((v) => v.name === name)) throw new ModelError(`${path}.inputs[${i}]: '${name}' is not an input of ${o.path}; inputs are: ${g.inputs.map((v) => v.name).join(', ')}`);
+      if (!g.inputs.some((v) => v.name === name))
+        throw new ModelError(
+          `${path}.inputs[${i}]: '${name}' is not an input of ${o.path}; inputs are: ${g.inputs.map((v) => v.name).join(', ')}`,
+        );
     }
     let output = o.output;
-    if (output !== undefined && !g.outputs.some((v) => v.name === output) && !g.nodes.some((n) => n.outputs.includes(output!))) {
-      throw new ModelError(`${path}.output: '${output}' is not a value of ${o.path}; outputs are: ${g.outputs.map((v) => v.name).join(', ')}`);
+    if (
+      output !== undefined &&
+      !g.outputs.some((v) => v.name === output) &&
+      !g.nodes.some((n) => n.outputs.includes(output!))
+    ) {
+      throw new ModelError(
+        `${path}.output: '${output}' is not a value of ${o.path}; outputs are: ${g.outputs.map((v) => v.name).join(', ')}`,
+      );
     }
     let head: HeadReplacement | undefined;
     if (o.headReplace) {
       const classes = o.headReplace.classes ?? ctx.datasetInfo?.numClasses;
-      if (classes === undefined) throw new ModelError(`${path}.headReplace.classes: not set and no dataset to take the number of classes from; set it`);
-      head = replaceHead(model, output ?? g.outputs[0].name, { classes, init: o.headReplace.init, name: o.headReplace.name, output: o.headReplace.output }, ctx.seed, path);
+      if (classes === undefined)
+        throw new ModelError(
+          `${path}.headReplace.classes: not set and no dataset to take the number of classes from; set it`,
+        );
+      head = replaceHead(
+        model,
+        output ?? g.outputs[0].name,
+        { classes, init: o.headReplace.init, name: o.headReplace.name, output: o.headReplace.output },
+        ctx.seed,
+        path,
+      );
       output = head.logits;
     }
     const trainable = selection(model, o, path);
     const report = inspectModel(cloneModel(model), file, trainable ?? {});
     if (report.unsupported.length || report.problems.length) {
-      const lines = [...report.unsupported.map((u) => `node '${u.node}': ${u.domain ? `${u.domain}.` : ''}${u.op}`), ...report.problems];
-      throw new ModelError(`${path}.path: Gymnos cannot train ${o.path} as it is (gymnosd check ${o.path} says):\n  ${lines.join('\n  ')}`);
+      const lines = [
+        ...report.unsupported.map((u) => `node '${u.node}': ${u.domain ? `${u.domain}.` : ''}${u.op}`),
+        ...report.problems,
+      ];
+      throw new ModelError(
+        `${path}.path: Gymnos cannot train ${o.path} as it is (gymnosd check ${o.path} says):\n  ${lines.join('\n  ')}`,
+      );
     }
     checkAgainstDataset(model, o.inputs?.[0], output, ctx.datasetInfo, path, !!o.headReplace);
     return { model, inputs: o.inputs, output, trainable, paramGroups: o.paramGroups, report, head };
@@ -115,7 +150,14 @@ function selection(model: Model, o: OnnxModelOptions, path: string): TrainableSe
 }
 
 /** The model's data input and output against the dataset's sample shape and classes. */
-function checkAgainstDataset(model: Model, inputName: string | undefined, output: string | undefined, data: DatasetInfo | undefined, path: string, headReplaced: boolean): void {
+function checkAgainstDataset(
+  model: Model,
+  inputName: string | undefined,
+  output: string | undefined,
+  data: DatasetInfo | undefined,
+  path: string,
+  headReplaced: boolean,
+): void {
   if (!data) return;
   const g = model.graph;
   const input = inputName ? g.inputs.find((v) => v.name === inputName)! : g.inputs[0];
@@ -124,19 +166,35 @@ function checkAgainstDataset(model: Model, inputName: string | undefined, output
     const want = (per as number[]).reduce((a, b) => a * b, 1);
     const have = data.inputShape.reduce((a, b) => a * b, 1);
     if (want !== have) {
-      throw new ModelError(`${path}.path: model input '${input.name}' takes [${per.join(', ')}] per sample (${want} values) but the dataset gives [${data.inputShape.join(', ')}] (${have}); pick the matching input with ${path}.inputs, or a matching dataset`);
+      throw new ModelError(
+        `${path}.path: model input '${input.name}' takes [${per.join(', ')}] per sample (${want} values) but the dataset gives [${data.inputShape.join(', ')}] (${have}); pick the matching input with ${path}.inputs, or a matching dataset`,
+      );
     }
   }
   const outName = output ?? g.outputs[0]?.name;
   let shape = g.outputs.find((v) => v.name === outName)?.shape;
   if (!shape && outName) {
-    try { shape = inferShapes(g, model.opset.get('') ?? 18).info.get(outName)?.shape; } catch { shape = undefined; }
+    try {
+      shape = inferShapes(g, model.opset.get('') ?? 18).info.get(outName)?.shape;
+    } catch {
+      shape = undefined;
+    }
   }
   const classes = shape?.length === 2 ? shape[1] : undefined;
   if (!headReplaced && data.targetWidth !== undefined && typeof classes === 'number' && classes !== data.targetWidth) {
-    throw new ModelError(`${path}: dataset.targets gives vectors of width ${data.targetWidth} but the model's output '${outName}' is [${shape!.join(', ')}]; choose another value with ${path}.output, or put a new head of that width on it with ${path}.headReplace: { "output": "${outName}" }`);
+    throw new ModelError(
+      `${path}: dataset.targets gives vectors of width ${data.targetWidth} but the model's output '${outName}' is [${shape!.join(', ')}]; choose another value with ${path}.output, or put a new head of that width on it with ${path}.headReplace: { "output": "${outName}" }`,
+    );
   }
-  if (!headReplaced && data.numClasses !== undefined && typeof classes === 'number' && classes !== data.numClasses && classes > 1) {
-    throw new ModelError(`${path}: output '${outName}' has ${classes} classes but the dataset has ${data.numClasses}; set ${path}.headReplace: { "classes": ${data.numClasses} } to train a new head`);
+  if (
+    !headReplaced &&
+    data.numClasses !== undefined &&
+    typeof classes === 'number' &&
+    classes !== data.numClasses &&
+    classes > 1
+  ) {
+    throw new ModelError(
+      `${path}: output '${outName}' has ${classes} classes but the dataset has ${data.numClasses}; set ${path}.headReplace: { "classes": ${data.numClasses} } to train a new head`,
+    );
   }
 }

@@ -7,7 +7,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ModelError } from './errors.js';
 
-export interface ModelPreset { name: string; comment?: string; spec: { type: string; [k: string]: unknown } }
+export interface ModelPreset {
+  name: string;
+  comment?: string;
+  spec: { type: string; [k: string]: unknown };
+}
 
 /** The package's `models/` folder (from src/ or dist/src/). */
 export function presetsDir(): string {
@@ -20,10 +24,17 @@ export function presetsDir(): string {
 
 /** Every preset, sorted by name. */
 export function listPresets(dir = presetsDir()): ModelPreset[] {
-  return readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => {
-    const raw = JSON.parse(readFileSync(join(dir, f), 'utf8')) as Record<string, unknown>;
-    const { $comment, ...spec } = raw;
-    if (typeof spec.type !== 'string') throw new ModelError(`${join(dir, f)}: a preset needs a "type"`);
-    return { name: f.slice(0, -5), comment: typeof $comment === 'string' ? $comment : undefined, spec: spec as ModelPreset['spec'] };
-  });
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => {
+      const raw = JSON.parse(readFileSync(join(dir, f), 'utf8')) as Record<string, unknown>;
+      const { $comment, ...spec } = raw;
+      if (typeof spec.type !== 'string') throw new ModelError(`${join(dir, f)}: a preset needs a "type"`);
+      return {
+        name: f.slice(0, -5),
+        comment: typeof $comment === 'string' ? $comment : undefined,
+        spec: spec as ModelPreset['spec'],
+      };
+    });
 }

@@ -15,7 +15,16 @@ import { transformerEncoder } from './zoo/transformer-encoder.js';
 export type { ZooModel, BuildContext, DatasetInfo } from './zoo/def.js';
 
 /** Every built-in architecture, in the order `gymnosd models list` shows them. */
-export const ZOO: ReadonlyArray<ZooModel<never>> = [mlp, cnn, lenet5, resnet, mobilenetV2, vgg, textClassifier, transformerEncoder] as ZooModel<never>[];
+export const ZOO: ReadonlyArray<ZooModel<never>> = [
+  mlp,
+  cnn,
+  lenet5,
+  resnet,
+  mobilenetV2,
+  vgg,
+  textClassifier,
+  transformerEncoder,
+] as ZooModel<never>[];
 
 const BY_NAME = new Map(ZOO.map((m) => [m.name, m]));
 if (BY_NAME.size !== ZOO.length) throw new Error('model zoo: two architectures share a name');

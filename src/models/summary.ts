@@ -12,7 +12,13 @@ import { inferShapes } from '../onnx/shapes/infer.js';
 import { sizeOf } from '../onnx/tensor.js';
 import { runningStatistics, selectParameters } from '../autodiff/trainable.js';
 
-export interface LayerSummary { name: string; op: string; output: Dim[] | null; params: number; flops: number }
+export interface LayerSummary {
+  name: string;
+  op: string;
+  output: Dim[] | null;
+  params: number;
+  flops: number;
+}
 
 export interface ModelSummary {
   inputs: Array<{ name: string; dtype: string; shape: Dim[] | null }>;
@@ -31,7 +37,7 @@ function layerName(param: string, node: string): string {
   return m ? m[1] : node || param;
 }
 
-const numeric = (s: Dim[] | undefined) => (s && s.every((d) => typeof d === 'number') ? s as number[] : undefined);
+const numeric = (s: Dim[] | undefined) => (s && s.every((d) => typeof d === 'number') ? (s as number[]) : undefined);
 
 /** Summarizes a model at batch size 1. */
 export function summarizeModel(model: Model): ModelSummary {
@@ -58,11 +64,18 @@ export function summarizeModel(model: Model): ModelSummary {
     else if (n.opType === 'ConvTranspose' && a && w) flops = 2 * sizeOf(a) * sizeOf(w.slice(1));
     else if (n.opType === 'Gemm' && a) flops = 2 * outSize * a[attrInt(n, 'transA', 0) ? 0 : 1];
     else if (n.opType === 'MatMul' && a) flops = 2 * outSize * a[a.length - 1];
-    else if ((n.opType === 'MaxPool' || n.opType === 'AveragePool')) flops = outSize * sizeOf(attrInts(n, 'kernel_shape', [1]));
+    else if (n.opType === 'MaxPool' || n.opType === 'AveragePool')
+      flops = outSize * sizeOf(attrInts(n, 'kernel_shape', [1]));
     total += flops;
     const own = n.inputs.filter((i) => params.has(i) && !running.has(i));
     if (own.length) {
-      layers.push({ name: layerName(own[0], n.name), op: n.opType, output: table.info.get(n.outputs[0])?.shape ?? null, params: own.reduce((s, p) => s + sizeOf(g.initializers.get(p)!.dims), 0), flops });
+      layers.push({
+        name: layerName(own[0], n.name),
+        op: n.opType,
+        output: table.info.get(n.outputs[0])?.shape ?? null,
+        params: own.reduce((s, p) => s + sizeOf(g.initializers.get(p)!.dims), 0),
+        flops,
+      });
     } else if (layers.length && n.opType !== 'Identity') {
       layers[layers.length - 1].flops += flops;
     }
@@ -70,7 +83,11 @@ export function summarizeModel(model: Model): ModelSummary {
   return {
     inputs: declared,
     // shapes were inferred at batch 1: show the inputs' symbolic batch on the outputs again
-    outputs: g.outputs.map((v) => ({ name: v.name, dtype: v.dtype, shape: v.shape ?? rebatch(table.info.get(v.name)?.shape, batchSymbol) })),
+    outputs: g.outputs.map((v) => ({
+      name: v.name,
+      dtype: v.dtype,
+      shape: v.shape ?? rebatch(table.info.get(v.name)?.shape, batchSymbol),
+    })),
     layers,
     parameters: [...params].reduce((s, p) => s + sizeOf(g.initializers.get(p)!.dims), 0),
     flops: total,
@@ -85,7 +102,11 @@ function rebatch(shape: Dim[] | undefined, batch: string | undefined): Dim[] | n
 
 /** Human-readable FLOPs: 1.23 MFLOPs, 4.56 GFLOPs. */
 export function formatFlops(f: number): string {
-  const units: Array<[number, string]> = [[1e9, 'GFLOPs'], [1e6, 'MFLOPs'], [1e3, 'kFLOPs']];
+  const units: Array<[number, string]> = [
+    [1e9, 'GFLOPs'],
+    [1e6, 'MFLOPs'],
+    [1e3, 'kFLOPs'],
+  ];
   for (const [d, u] of units) if (f >= d) return `${(f / d).toFixed(2)} ${u}`;
   return `${f} FLOPs`;
 }
@@ -100,7 +121,10 @@ export function formatSummary(name: string, s: ModelSummary): string {
     ...s.outputs.map((v) => `output ${v.name}: ${v.dtype} ${shape(v.shape)}`),
     '',
     `${'layer'.padEnd(width)}  ${'op'.padEnd(20)} ${'output'.padEnd(18)} ${'params'.padStart(10)} ${'FLOPs'.padStart(14)}`,
-    ...s.layers.map((l) => `${l.name.padEnd(width)}  ${l.op.padEnd(20)} ${shape(l.output).padEnd(18)} ${l.params.toLocaleString('en-US').padStart(10)} ${l.flops.toLocaleString('en-US').padStart(14)}`),
+    ...s.layers.map(
+      (l) =>
+        `${l.name.padEnd(width)}  ${l.op.padEnd(20)} ${shape(l.output).padEnd(18)} ${l.params.toLocaleString('en-US').padStart(10)} ${l.flops.toLocaleString('en-US').padStart(14)}`,
+    ),
     '',
     `parameters: ${s.parameters.toLocaleString('en-US')}`,
     `forward FLOPs per sample: ${s.flops.toLocaleString('en-US')} (${formatFlops(s.flops)})`,

@@ -61,9 +61,12 @@ export function addonPath(): string {
 /** Loads an addon file; throws an actionable Error (with `cause`) if it is missing or broken. */
 export function loadBindingFrom(file: string): NativeBinding {
   if (!existsSync(file)) {
-    throw new Error(`gymnos: the native data engine is not built: ${file} does not exist. ${capitalize(buildRemedy())}`, {
-      cause: new Error(`ENOENT: ${file}`),
-    });
+    throw new Error(
+      `gymnos: the native data engine is not built: ${file} does not exist. ${capitalize(buildRemedy())}`,
+      {
+        cause: new Error(`ENOENT: ${file}`),
+      },
+    );
   }
   try {
     const require = createRequire(import.meta.url);
@@ -75,10 +78,11 @@ export function loadBindingFrom(file: string): NativeBinding {
   } catch (cause) {
     const msg = (cause as Error).message;
     const glibc = /GLIBC_[0-9.]+/.exec(msg);
-    const why = glibc
-      ? ` It needs ${glibc[0]}, newer than this system's glibc (${glibcVersion() ?? 'unknown'}).`
-      : '';
-    throw new Error(`gymnos: failed to load the native data engine ${file}: ${msg}.${why} Rebuild it for this system: ${buildRemedy()}`, { cause });
+    const why = glibc ? ` It needs ${glibc[0]}, newer than this system's glibc (${glibcVersion() ?? 'unknown'}).` : '';
+    throw new Error(
+      `gymnos: failed to load the native data engine ${file}: ${msg}.${why} Rebuild it for this system: ${buildRemedy()}`,
+      { cause },
+    );
   }
 }
 
@@ -99,10 +103,15 @@ export function loadBinding(): NativeBinding {
   const candidates = addonCandidates();
   const env = candidates[0];
   if (env.source === 'GYMNOS_NATIVE_ADDON' && env.path === undefined) {
-    throw new Error(`gymnos: GYMNOS_NATIVE_ADDON is set to ${env.looked}, which does not exist; point it at an addon file or unset it`);
+    throw new Error(
+      `gymnos: GYMNOS_NATIVE_ADDON is set to ${env.looked}, which does not exist; point it at an addon file or unset it`,
+    );
   }
   const found = candidates.find((c) => c.path !== undefined);
-  if (!found?.path) throw new Error(missingAddonMessage(candidates), { cause: new Error(`ENOENT: ${candidates.map((c) => c.looked).join(', ')}`) });
+  if (!found?.path)
+    throw new Error(missingAddonMessage(candidates), {
+      cause: new Error(`ENOENT: ${candidates.map((c) => c.looked).join(', ')}`),
+    });
   cached = loadBindingFrom(found.path);
   return cached;
 }

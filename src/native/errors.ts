@@ -2,13 +2,24 @@
 import { GymnosError } from '../util/errors.js';
 
 /** Stable codes set by the addon (see native/src/error.rs). */
-export const NATIVE_ERROR_CODES = ['ERR_ARROW', 'ERR_IO', 'ERR_PLAN', 'ERR_DATA', 'ERR_LOADER_CLOSED', 'ERR_INTERNAL'] as const;
+export const NATIVE_ERROR_CODES = [
+  'ERR_ARROW',
+  'ERR_IO',
+  'ERR_PLAN',
+  'ERR_DATA',
+  'ERR_LOADER_CLOSED',
+  'ERR_INTERNAL',
+] as const;
 export type NativeErrorCode = (typeof NATIVE_ERROR_CODES)[number];
 const NATIVE_CODES: ReadonlySet<string> = new Set(NATIVE_ERROR_CODES);
 
 /** An error raised by the native loader; `cause` is the addon's original error. */
 export class NativeLoaderError extends GymnosError {
-  constructor(readonly code: NativeErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly code: NativeErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.name = 'NativeLoaderError';
   }

@@ -61,7 +61,13 @@ export class NativeLoader implements AsyncIterable<Batch> {
   #signal?: AbortSignal;
   #onAbort?: () => void;
 
-  private constructor(binding: NativeBinding, plan: NormalizedPlan, handle: NativeHandle, info: NativeInfo, signal?: AbortSignal) {
+  private constructor(
+    binding: NativeBinding,
+    plan: NormalizedPlan,
+    handle: NativeHandle,
+    info: NativeInfo,
+    signal?: AbortSignal,
+  ) {
     this.#binding = binding;
     this.plan = plan;
     this.#handle = handle;
@@ -115,10 +121,18 @@ export class NativeLoader implements AsyncIterable<Batch> {
 
   #wrap(raw: NativeBatch): Batch {
     const bpe = this.info.batchesPerEpoch;
-    const cursor = raw.index + 1 >= bpe ? { epoch: raw.epoch + 1, position: 0 } : { epoch: raw.epoch, position: raw.index + 1 };
-    const labelShape = raw.labels === null ? null : this.info.labels === 'soft' ? [raw.size, this.info.classes] : [raw.size];
+    const cursor =
+      raw.index + 1 >= bpe ? { epoch: raw.epoch + 1, position: 0 } : { epoch: raw.epoch, position: raw.index + 1 };
+    const labelShape =
+      raw.labels === null ? null : this.info.labels === 'soft' ? [raw.size, this.info.classes] : [raw.size];
     const binding = this.#binding;
-    return { ...raw, shape: [raw.size, ...this.info.sampleShape], labelShape, cursor, release: () => binding.release(raw.data, raw.labels, raw.rows) };
+    return {
+      ...raw,
+      shape: [raw.size, ...this.info.sampleShape],
+      labelShape,
+      cursor,
+      release: () => binding.release(raw.data, raw.labels, raw.rows),
+    };
   }
 
   /** Stops the workers and releases the file; pending `next()` calls reject. Idempotent. */

@@ -84,14 +84,25 @@ export function addonCandidates(): AddonCandidate[] {
 }
 
 /** The remedy when no candidate exists: what was looked for, and what to run here. */
-export function missingAddonMessage(candidates: AddonCandidate[] = addonCandidates(), root = packageRoot(), tag = platformTag()): string {
-  const lines = [`gymnos: the native data engine is missing for this platform (${tag}, Node ${process.versions.node}). Looked for:`];
-  for (const c of candidates) lines.push(`  - ${c.source}: ${c.looked} (${c.source === 'platform package' ? 'not installed' : 'does not exist'})`);
+export function missingAddonMessage(
+  candidates: AddonCandidate[] = addonCandidates(),
+  root = packageRoot(),
+  tag = platformTag(),
+): string {
+  const lines = [
+    `gymnos: the native data engine is missing for this platform (${tag}, Node ${process.versions.node}). Looked for:`,
+  ];
+  for (const c of candidates)
+    lines.push(
+      `  - ${c.source}: ${c.looked} (${c.source === 'platform package' ? 'not installed' : 'does not exist'})`,
+    );
   if (isInstalledCopy(root)) {
     if (PREBUILT_TAGS.includes(tag)) {
-      lines.push(`A prebuilt addon exists for ${tag}: npm installs ${platformPackage(tag)} as an optional dependency of gymnos. ` +
-        'It is left out by `--omit=optional` (or `--no-optional`), and can be left out by a package-lock.json written on another platform: ' +
-        `reinstall without those, or add it directly: npm install ${platformPackage(tag)}@<gymnos's version>.`);
+      lines.push(
+        `A prebuilt addon exists for ${tag}: npm installs ${platformPackage(tag)} as an optional dependency of gymnos. ` +
+          'It is left out by `--omit=optional` (or `--no-optional`), and can be left out by a package-lock.json written on another platform: ' +
+          `reinstall without those, or add it directly: npm install ${platformPackage(tag)}@<gymnos's version>.`,
+      );
     } else {
       lines.push(`No prebuilt addon is published for ${tag} (prebuilt: ${PREBUILT_TAGS.join(', ')}).`);
     }
@@ -103,7 +114,8 @@ export function missingAddonMessage(candidates: AddonCandidate[] = addonCandidat
 
 /** How to build the addon from source, worded for a checkout or an installed copy. */
 export function buildRemedy(root = packageRoot()): string {
-  const rust = 'needs the Rust toolchain, cargo and rustc >= 1.70 (https://rustup.rs, or Debian/Ubuntu: apt-get install cargo); the crate uses only the standard library, no downloads';
+  const rust =
+    'needs the Rust toolchain, cargo and rustc >= 1.70 (https://rustup.rs, or Debian/Ubuntu: apt-get install cargo); the crate uses only the standard library, no downloads';
   return isInstalledCopy(root)
     ? `build it from source: node ${join(root, 'scripts', 'build-native.mjs')}   (${rust}).`
     : `build it with \`npm run build:native\` (node scripts/build-native.mjs; ${rust}).`;

@@ -21,7 +21,10 @@ export type ImageTransform =
   | { type: 'verticalFlip'; p?: number }
   /** Rotate about the centre by a uniform angle in [-degrees, degrees], bilinear, `fill` outside. */
   | { type: 'rotation'; degrees: number; fill?: number }
-  /** Random brightness, contrast, saturation factors in [max(0,1-x), 1+x] and hue shift in [-hue, hue] (hue <= 0.5), applied in that order. */
+  /**
+   * Random brightness, contrast, saturation factors in [max(0,1-x), 1+x] and hue shift in [-hue, hue] (hue <= 0.5),
+   * applied in that order.
+   */
   | { type: 'colorJitter'; brightness?: number; contrast?: number; saturation?: number; hue?: number }
   /** Replace RGB by its luma (0.299, 0.587, 0.114) in all 3 channels with probability `p` (default 1). */
   | { type: 'grayscale'; p?: number }
@@ -143,7 +146,7 @@ export class PlanError extends GymnosError {
 }
 
 type Rec = Record<string, unknown>;
-const show = (v: unknown): string => (v === undefined ? 'nothing' : JSON.stringify(v) ?? String(v));
+const show = (v: unknown): string => (v === undefined ? 'nothing' : (JSON.stringify(v) ?? String(v)));
 const isObj = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 class Checker {
@@ -153,7 +156,8 @@ class Checker {
   }
   keys(o: Rec, path: string, allowed: string[]): void {
     for (const k of Object.keys(o)) {
-      if (!allowed.includes(k)) this.issues.push(`unknown key plan.${path ? `${path}.` : ''}${k}; valid keys: ${allowed.join(', ')}`);
+      if (!allowed.includes(k))
+        this.issues.push(`unknown key plan.${path ? `${path}.` : ''}${k}; valid keys: ${allowed.join(', ')}`);
     }
   }
   num(o: Rec, k: string, path: string, def: number | undefined, lo: number, hi: number, int = false): number {
@@ -182,7 +186,12 @@ class Checker {
   }
   pair(o: Rec, k: string, path: string, def: [number, number], lo: number, hi: number): [number, number] {
     const v = o[k] ?? def;
-    if (!Array.isArray(v) || v.length !== 2 || !v.every((x) => typeof x === 'number' && Number.isFinite(x)) || !(v[0] >= lo && v[0] <= v[1] && v[1] <= hi)) {
+    if (
+      !Array.isArray(v) ||
+      v.length !== 2 ||
+      !v.every((x) => typeof x === 'number' && Number.isFinite(x)) ||
+      !(v[0] >= lo && v[0] <= v[1] && v[1] <= hi)
+    ) {
       this.fail(`${path}.${k}`, `[min, max] with ${lo} <= min <= max <= ${hi}`, o[k]);
       return def;
     }
@@ -198,7 +207,11 @@ class Checker {
   }
   numbers(o: Rec, k: string, path: string, positive = false): number[] {
     const v = o[k];
-    if (!Array.isArray(v) || v.length === 0 || !v.every((x) => typeof x === 'number' && Number.isFinite(x) && (!positive || x > 0))) {
+    if (
+      !Array.isArray(v) ||
+      v.length === 0 ||
+      !v.every((x) => typeof x === 'number' && Number.isFinite(x) && (!positive || x > 0))
+    ) {
       this.fail(`${path}.${k}`, `a non-empty array of ${positive ? 'positive ' : ''}finite numbers`, v);
       return [positive ? 1 : 0];
     }
@@ -231,16 +244,31 @@ function transform(c: Checker, t: unknown, path: string, state: { normalized: bo
   const p = (def: number) => c.num(t, 'p', path, def, 0, 1);
   switch (type) {
     case 'randomCrop':
-      return { type, size: c.size(t, 'size', path), padding: c.num(t, 'padding', path, 0, 0, 4096, true), fill: c.num(t, 'fill', path, 0, -BIG, BIG) };
+      return {
+        type,
+        size: c.size(t, 'size', path),
+        padding: c.num(t, 'padding', path, 0, 0, 4096, true),
+        fill: c.num(t, 'fill', path, 0, -BIG, BIG),
+      };
     case 'randomResizedCrop':
-      return { type, size: c.size(t, 'size', path), scale: c.pair(t, 'scale', path, [0.08, 1], 1e-9, 1), ratio: c.pair(t, 'ratio', path, [3 / 4, 4 / 3], 1e-6, 1e6) };
+      return {
+        type,
+        size: c.size(t, 'size', path),
+        scale: c.pair(t, 'scale', path, [0.08, 1], 1e-9, 1),
+        ratio: c.pair(t, 'ratio', path, [3 / 4, 4 / 3], 1e-6, 1e6),
+      };
     case 'horizontalFlip':
     case 'verticalFlip':
       return { type, p: p(0.5) };
     case 'rotation':
-      return { type, degrees: c.num(t, 'degrees', path, undefined, 0, 360), fill: c.num(t, 'fill', path, 0, -BIG, BIG) };
+      return {
+        type,
+        degrees: c.num(t, 'degrees', path, undefined, 0, 360),
+        fill: c.num(t, 'fill', path, 0, -BIG, BIG),
+      };
     case 'colorJitter':
-      if (state.normalized) c.issues.push(`plan.${path}: colorJitter must come before normalize (it clamps to the pixel range)`);
+      if (state.normalized)
+        c.issues.push(`plan.${path}: colorJitter must come before normalize (it clamps to the pixel range)`);
       return {
         type,
         brightness: c.num(t, 'brightness', path, 0, 0, BIG),
@@ -251,7 +279,13 @@ function transform(c: Checker, t: unknown, path: string, state: { normalized: bo
     case 'grayscale':
       return { type, p: p(1) };
     case 'randomErasing':
-      return { type, p: p(0.5), scale: c.pair(t, 'scale', path, [0.02, 0.33], 0, 1), ratio: c.pair(t, 'ratio', path, [0.3, 3.3], 1e-6, 1e6), value: c.num(t, 'value', path, 0, -BIG, BIG) };
+      return {
+        type,
+        p: p(0.5),
+        scale: c.pair(t, 'scale', path, [0.02, 0.33], 0, 1),
+        ratio: c.pair(t, 'ratio', path, [0.3, 3.3], 1e-6, 1e6),
+        value: c.num(t, 'value', path, 0, -BIG, BIG),
+      };
     case 'resize':
       return { type, size: c.size(t, 'size', path) };
     case 'toFloat':
@@ -260,7 +294,8 @@ function transform(c: Checker, t: unknown, path: string, state: { normalized: bo
       state.normalized = true;
       const mean = c.numbers(t, 'mean', path);
       const std = c.numbers(t, 'std', path, true);
-      if (mean.length !== std.length) c.issues.push(`plan.${path}: mean has ${mean.length} values but std has ${std.length}; give one per channel`);
+      if (mean.length !== std.length)
+        c.issues.push(`plan.${path}: mean has ${mean.length} values but std has ${std.length}; give one per channel`);
       return { type, mean, std };
     }
   }
@@ -274,7 +309,23 @@ export function validatePlan(input: unknown): NormalizedPlan {
   const c = new Checker();
   if (!isObj(input)) throw new PlanError([`expected an object for plan but got ${show(input)}`]);
   const o = input;
-  c.keys(o, '', ['path', 'data', 'label', 'batchTransforms', 'batchSize', 'shuffle', 'seed', 'dropLast', 'shard', 'threads', 'prefetch', 'epochs', 'cursor', 'residentBytes', 'rows']);
+  c.keys(o, '', [
+    'path',
+    'data',
+    'label',
+    'batchTransforms',
+    'batchSize',
+    'shuffle',
+    'seed',
+    'dropLast',
+    'shard',
+    'threads',
+    'prefetch',
+    'epochs',
+    'cursor',
+    'residentBytes',
+    'rows',
+  ]);
   const path = c.str(o, 'path', '');
   let data: NormalizedPlan['data'] = { kind: 'tabular', columns: [], standardize: null };
   const d = o.data;
@@ -294,18 +345,28 @@ export function validatePlan(input: unknown): NormalizedPlan {
         if (n) transforms.push(n);
       });
     }
-    data = { kind: 'image', column: c.str(d, 'column', 'data'), layout: layout === 'NHWC' ? 'NHWC' : 'NCHW', transforms };
+    data = {
+      kind: 'image',
+      column: c.str(d, 'column', 'data'),
+      layout: layout === 'NHWC' ? 'NHWC' : 'NCHW',
+      transforms,
+    };
   } else {
     c.keys(d, 'data', ['kind', 'columns', 'standardize']);
     const cols = d.columns;
-    if (!Array.isArray(cols) || cols.length === 0 || !cols.every((x) => typeof x === 'string' && x.length > 0)) c.fail('data.columns', 'a non-empty array of column names', cols);
+    if (!Array.isArray(cols) || cols.length === 0 || !cols.every((x) => typeof x === 'string' && x.length > 0))
+      c.fail('data.columns', 'a non-empty array of column names', cols);
     let standardize: { mean: number[]; std: number[] } | null = null;
     if (d.standardize !== undefined && d.standardize !== null) {
       if (!isObj(d.standardize)) c.fail('data.standardize', '{ mean, std } or null', d.standardize);
       else {
         c.keys(d.standardize, 'data.standardize', ['mean', 'std']);
-        standardize = { mean: c.numbers(d.standardize, 'mean', 'data.standardize'), std: c.numbers(d.standardize, 'std', 'data.standardize', true) };
-        if (standardize.mean.length !== standardize.std.length) c.issues.push('plan.data.standardize: mean and std must have the same length');
+        standardize = {
+          mean: c.numbers(d.standardize, 'mean', 'data.standardize'),
+          std: c.numbers(d.standardize, 'std', 'data.standardize', true),
+        };
+        if (standardize.mean.length !== standardize.std.length)
+          c.issues.push('plan.data.standardize: mean and std must have the same length');
       }
     }
     data = { kind: 'tabular', columns: Array.isArray(cols) ? (cols as string[]) : [], standardize };
@@ -315,7 +376,10 @@ export function validatePlan(input: unknown): NormalizedPlan {
     if (!isObj(o.label)) c.fail('label', '{ column, oneHot? } or null', o.label);
     else {
       c.keys(o.label, 'label', ['column', 'oneHot']);
-      const oneHot = o.label.oneHot === undefined || o.label.oneHot === null ? null : c.num(o.label, 'oneHot', 'label', undefined, 1, 1 << 20, true);
+      const oneHot =
+        o.label.oneHot === undefined || o.label.oneHot === null
+          ? null
+          : c.num(o.label, 'oneHot', 'label', undefined, 1, 1 << 20, true);
       label = { column: c.str(o.label, 'column', 'label'), oneHot };
     }
   }
@@ -325,11 +389,18 @@ export function validatePlan(input: unknown): NormalizedPlan {
   else
     bts.forEach((t, i) => {
       const p = `batchTransforms[${i}]`;
-      if (!isObj(t) || (t.type !== 'mixup' && t.type !== 'cutmix')) return c.fail(`${p}.type`, "'mixup' or 'cutmix'", isObj(t) ? t.type : t);
+      if (!isObj(t) || (t.type !== 'mixup' && t.type !== 'cutmix'))
+        return c.fail(`${p}.type`, "'mixup' or 'cutmix'", isObj(t) ? t.type : t);
       c.keys(t, p, ['type', 'alpha', 'p']);
-      batchTransforms.push({ type: t.type, alpha: c.num(t, 'alpha', p, t.type === 'mixup' ? 0.2 : 1, 1e-6, 1e6), p: c.num(t, 'p', p, 1, 0, 1) });
-      if (label?.oneHot == null) c.issues.push(`plan.${p}: ${t.type} produces soft labels; set plan.label.oneHot to the number of classes`);
-      if (t.type === 'cutmix' && data.kind !== 'image') c.issues.push(`plan.${p}: cutmix needs image data; use mixup for tabular data`);
+      batchTransforms.push({
+        type: t.type,
+        alpha: c.num(t, 'alpha', p, t.type === 'mixup' ? 0.2 : 1, 1e-6, 1e6),
+        p: c.num(t, 'p', p, 1, 0, 1),
+      });
+      if (label?.oneHot == null)
+        c.issues.push(`plan.${p}: ${t.type} produces soft labels; set plan.label.oneHot to the number of classes`);
+      if (t.type === 'cutmix' && data.kind !== 'image')
+        c.issues.push(`plan.${p}: cutmix needs image data; use mixup for tabular data`);
     });
   const threads = c.num(o, 'threads', '', 1, 1, 256, true);
   let shard = { index: 0, count: 1 };
@@ -346,14 +417,18 @@ export function validatePlan(input: unknown): NormalizedPlan {
     if (!isObj(o.cursor)) c.fail('cursor', '{ epoch, position }', o.cursor);
     else {
       c.keys(o.cursor, 'cursor', ['epoch', 'position']);
-      cursor = { epoch: c.num(o.cursor, 'epoch', 'cursor', undefined, 0, 2 ** 32 - 1, true), position: c.num(o.cursor, 'position', 'cursor', undefined, 0, 2 ** 32 - 1, true) };
+      cursor = {
+        epoch: c.num(o.cursor, 'epoch', 'cursor', undefined, 0, 2 ** 32 - 1, true),
+        position: c.num(o.cursor, 'position', 'cursor', undefined, 0, 2 ** 32 - 1, true),
+      };
     }
   }
   let rows: number[] | null = null;
   if (o.rows !== undefined && o.rows !== null) {
     const r = o.rows as ArrayLike<unknown>;
     if (typeof r !== 'object' || typeof r.length !== 'number') c.fail('rows', 'an array of row indices', o.rows);
-    else if (r.length === 0) c.issues.push('plan.rows is empty: select at least one row, or leave rows out to read them all');
+    else if (r.length === 0)
+      c.issues.push('plan.rows is empty: select at least one row, or leave rows out to read them all');
     else {
       rows = Array.from(r as ArrayLike<number>);
       const bad = rows.findIndex((x) => !(Number.isInteger(x) && x >= 0 && x <= 2 ** 32 - 1));
@@ -361,7 +436,8 @@ export function validatePlan(input: unknown): NormalizedPlan {
     }
   }
   const epochs = o.epochs === null ? null : c.num(o, 'epochs', '', 1, 1, 2 ** 32 - 1, true);
-  if (epochs !== null && cursor.epoch > epochs) c.issues.push(`plan.cursor.epoch (${cursor.epoch}) is past plan.epochs (${epochs})`);
+  if (epochs !== null && cursor.epoch > epochs)
+    c.issues.push(`plan.cursor.epoch (${cursor.epoch}) is past plan.epochs (${epochs})`);
   const plan: NormalizedPlan = {
     path,
     data,

@@ -24,14 +24,20 @@ export class GraphBuilder {
   /** Where new nodes go; defaults to the graph's own node list. */
   nodes: Node[];
 
-  constructor(readonly graph: Graph, readonly prefix = 'g', nodes?: Node[]) {
+  constructor(
+    readonly graph: Graph,
+    readonly prefix = 'g',
+    nodes?: Node[],
+  ) {
     this.nodes = nodes ?? graph.nodes;
   }
 
   /** A fresh value name that no other value in the graph uses. */
   fresh(hint: string): string {
     let name: string;
-    do { name = `${this.prefix}/${hint}_${this.counter++}`; } while (this.graph.initializers.has(name));
+    do {
+      name = `${this.prefix}/${hint}_${this.counter++}`;
+    } while (this.graph.initializers.has(name));
     return name;
   }
 
@@ -51,7 +57,11 @@ export class GraphBuilder {
   /** Appends a node with the given output names. */
   emit(opType: string, inputs: string[], outputs: string[], attrs: Record<string, AttrInput> = {}, domain = ''): Node {
     const node: Node = {
-      name: this.fresh(`${opType}_node`), opType, domain, inputs, outputs,
+      name: this.fresh(`${opType}_node`),
+      opType,
+      domain,
+      inputs,
+      outputs,
       attrs: Object.fromEntries(Object.entries(attrs).map(([k, v]) => [k, toAttr(v)])),
     };
     this.nodes.push(node);

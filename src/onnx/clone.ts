@@ -4,12 +4,20 @@ import { cloneTensor } from './tensor.js';
 
 function cloneAttr(a: Attr): Attr {
   switch (a.type) {
-    case 'tensor': return { type: 'tensor', value: cloneTensor(a.value) };
-    case 'graph': return { type: 'graph', value: cloneGraph(a.value) };
-    case 'graphs': return { type: 'graphs', value: a.value.map((g) => cloneGraph(g)) };
-    case 'tensors': return { type: 'tensors', value: a.value.map(cloneTensor) };
-    case 'ints': case 'floats': case 'strings': return { type: a.type, value: [...a.value] } as Attr;
-    default: return { ...a };
+    case 'tensor':
+      return { type: 'tensor', value: cloneTensor(a.value) };
+    case 'graph':
+      return { type: 'graph', value: cloneGraph(a.value) };
+    case 'graphs':
+      return { type: 'graphs', value: a.value.map((g) => cloneGraph(g)) };
+    case 'tensors':
+      return { type: 'tensors', value: a.value.map(cloneTensor) };
+    case 'ints':
+    case 'floats':
+    case 'strings':
+      return { type: a.type, value: [...a.value] } as Attr;
+    default:
+      return { ...a };
   }
 }
 
@@ -19,7 +27,9 @@ export function cloneGraph(g: Graph, copyWeights = false): Graph {
     name: g.name,
     docString: g.docString,
     nodes: g.nodes.map((n) => ({
-      ...n, inputs: [...n.inputs], outputs: [...n.outputs],
+      ...n,
+      inputs: [...n.inputs],
+      outputs: [...n.outputs],
       attrs: Object.fromEntries(Object.entries(n.attrs).map(([k, a]) => [k, cloneAttr(a)])),
     })),
     inputs: g.inputs.map((v) => ({ ...v, shape: v.shape ? [...v.shape] : undefined })),

@@ -34,7 +34,8 @@ export function hoistBranchInitializers(g: Graph): void {
       hoistBranchInitializers(sub);
       for (const [name, t] of sub.initializers) {
         let to = name;
-        for (let k = 1; g.initializers.has(to) || g.nodes.some((m) => m.outputs.includes(to)); k++) to = `${n.name}/${name}_${k}`;
+        for (let k = 1; g.initializers.has(to) || g.nodes.some((m) => m.outputs.includes(to)); k++)
+          to = `${n.name}/${name}_${k}`;
         if (to !== name) renameIn(sub, name, to);
         g.initializers.set(to, t);
       }
@@ -48,15 +49,29 @@ export function inlineConstantIfs(g: Graph): void {
   const out: Node[] = [];
   for (const n of g.nodes) {
     const cond = n.opType === 'If' && n.domain === '' ? g.initializers.get(n.inputs[0]) : undefined;
-    if (!cond || cond.data.length !== 1) { out.push(n); continue; }
+    if (!cond || cond.data.length !== 1) {
+      out.push(n);
+      continue;
+    }
     const taken = n.attrs[toNumbers(cond)[0] ? 'then_branch' : 'else_branch'];
-    if (!taken || taken.type !== 'graph') { out.push(n); continue; }
+    if (!taken || taken.type !== 'graph') {
+      out.push(n);
+      continue;
+    }
     const sub = taken.value;
     inlineConstantIfs(sub);
     for (const [name, t] of sub.initializers) g.initializers.set(name, t);
     out.push(...sub.nodes);
     sub.outputs.forEach((o, i) => {
-      if (n.outputs[i]) out.push({ name: `${n.name}/out${i}`, opType: 'Identity', domain: '', inputs: [o.name], outputs: [n.outputs[i]], attrs: {} });
+      if (n.outputs[i])
+        out.push({
+          name: `${n.name}/out${i}`,
+          opType: 'Identity',
+          domain: '',
+          inputs: [o.name],
+          outputs: [n.outputs[i]],
+          attrs: {},
+        });
     });
   }
   g.nodes = out;

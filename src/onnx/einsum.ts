@@ -15,12 +15,19 @@ export interface EinsumEquation {
 function splitTerm(term: string, where: string): { labels: string[]; ellipsis: boolean } {
   const t = term.trim();
   const at = t.indexOf('...');
-  if (at >= 0 && t.indexOf('...', at + 1) >= 0) throw new Error(`${where}: Einsum term '${t}' has more than one ellipsis`);
+  if (at >= 0 && t.indexOf('...', at + 1) >= 0)
+    throw new Error(`${where}: Einsum term '${t}' has more than one ellipsis`);
   const plain = t.replace('...', '');
   for (const ch of plain) {
-    if (!/[a-zA-Z]/.test(ch)) throw new Error(`${where}: Einsum term '${t}' has the character '${ch}'; labels are letters, with at most one '...'`);
+    if (!/[a-zA-Z]/.test(ch))
+      throw new Error(
+        `${where}: Einsum term '${t}' has the character '${ch}'; labels are letters, with at most one '...'`,
+      );
   }
-  return { labels: [...t.slice(0, at < 0 ? t.length : at)].concat(at < 0 ? [] : ['...'], [...(at < 0 ? '' : t.slice(at + 3))]), ellipsis: at >= 0 };
+  return {
+    labels: [...t.slice(0, at < 0 ? t.length : at)].concat(at < 0 ? [] : ['...'], [...(at < 0 ? '' : t.slice(at + 3))]),
+    ellipsis: at >= 0,
+  };
 }
 
 /** Parses `equation` for inputs of the given ranks; errors name the node (`where`). */
@@ -28,7 +35,10 @@ export function parseEinsum(equation: string, ranks: number[], where: string): E
   const eq = equation.replace(/\s+/g, '');
   const [lhs, rhs] = eq.split('->');
   const terms = lhs.split(',');
-  if (terms.length !== ranks.length) throw new Error(`${where}: Einsum equation '${equation}' has ${terms.length} input terms but the node has ${ranks.length} inputs`);
+  if (terms.length !== ranks.length)
+    throw new Error(
+      `${where}: Einsum equation '${equation}' has ${terms.length} input terms but the node has ${ranks.length} inputs`,
+    );
   let ell = 0;
   const parsed = terms.map((term, i) => {
     const p = splitTerm(term, where);
@@ -46,12 +56,19 @@ export function parseEinsum(equation: string, ranks: number[], where: string): E
   if (rhs === undefined) {
     const counts = new Map<string, number>();
     inputs.flat().forEach((l) => counts.set(l, (counts.get(l) ?? 0) + 1));
-    output = [...ellLabels(ell), ...[...counts].filter(([l, n]) => n === 1 && !l.startsWith('.')).map(([l]) => l).sort()];
+    output = [
+      ...ellLabels(ell),
+      ...[...counts]
+        .filter(([l, n]) => n === 1 && !l.startsWith('.'))
+        .map(([l]) => l)
+        .sort(),
+    ];
   } else {
     const p = splitTerm(rhs, where);
     output = p.labels.flatMap((l) => (l === '...' ? ellLabels(ell) : [l]));
     const known = new Set(inputs.flat());
-    for (const l of output) if (!known.has(l)) throw new Error(`${where}: Einsum output label '${l}' of '${equation}' appears in no input`);
+    for (const l of output)
+      if (!known.has(l)) throw new Error(`${where}: Einsum output label '${l}' of '${equation}' appears in no input`);
     if (new Set(output).size !== output.length) throw new Error(`${where}: Einsum output '${rhs}' repeats a label`);
   }
   return { inputs, output };

@@ -7,8 +7,15 @@ import { ModelProtoType, AttrCode, int64ToNumber, int64ToBigInt, type Int64Like 
 import type { Attr, Graph, Model, Node, ValueInfo, Dim } from './ir.js';
 import { emptyGraph, topologicalSort } from './ir.js';
 import {
-  DTYPE_CODE, arrayFromBytes, bytesOf, dtypeFromCode, dtypeSize, sizeOf,
-  type Tensor, type TensorArray, type DType,
+  DTYPE_CODE,
+  arrayFromBytes,
+  bytesOf,
+  dtypeFromCode,
+  dtypeSize,
+  sizeOf,
+  type Tensor,
+  type TensorArray,
+  type DType,
 } from './tensor.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { GymnosError } from '../util/errors.js';
@@ -32,13 +39,18 @@ type P = any;
 const utf8 = new TextDecoder('utf-8');
 
 /** Where to look for external-data files while decoding. */
-interface DecodeContext { baseDir?: string; source: string }
+interface DecodeContext {
+  baseDir?: string;
+  source: string;
+}
 
 function decodeTensor(t: P, ctx: DecodeContext): Tensor {
   const dims = (t.dims ?? []).map((d: Int64Like) => int64ToNumber(d));
   const code = t.dataType ?? 0;
   let dtype: DType;
-  try { dtype = dtypeFromCode(code); } catch (e) {
+  try {
+    dtype = dtypeFromCode(code);
+  } catch (e) {
     throw new OnnxFormatError(`${ctx.source}: tensor '${t.name ?? ''}' has ${(e as Error).message}`);
   }
   const n = sizeOf(dims);
@@ -51,24 +63,40 @@ function decodeTensor(t: P, ctx: DecodeContext): Tensor {
     data = typedFromFields(t, dtype);
   }
   if (data.length !== n) {
-    throw new OnnxFormatError(`${ctx.source}: tensor '${t.name ?? ''}' has ${data.length} elements but dims [${dims}] need ${n}; the file is truncated or corrupt`);
+    throw new OnnxFormatError(
+      `${ctx.source}: tensor '${t.name ?? ''}' has ${data.length} elements but dims [${dims}] need ${n}; the file is truncated or corrupt`,
+    );
   }
   return { dtype, dims, data };
 }
 
 function typedFromFields(t: P, dtype: DType): TensorArray {
   switch (dtype) {
-    case 'float32': return Float32Array.from(t.floatData ?? []);
-    case 'float64': return Float64Array.from(t.doubleData ?? []);
-    case 'int64': return BigInt64Array.from((t.int64Data ?? []).map((v: Int64Like) => int64ToBigInt(v)));
-    case 'uint64': return BigUint64Array.from((t.uint64Data ?? []).map((v: Int64Like) => BigInt.asUintN(64, int64ToBigInt(v))));
-    case 'uint32': return Uint32Array.from((t.uint64Data ?? []).map((v: Int64Like) => int64ToNumber(v)));
-    case 'string': return (t.stringData ?? []).map((b: Uint8Array) => utf8.decode(b));
-    case 'int32': return Int32Array.from(t.int32Data ?? []);
-    case 'int16': return Int16Array.from(t.int32Data ?? []);
-    case 'uint16': case 'float16': case 'bfloat16': return Uint16Array.from(t.int32Data ?? []);
-    case 'int8': return Int8Array.from(t.int32Data ?? []);
-    case 'uint8': case 'bool': return Uint8Array.from(t.int32Data ?? []);
+    case 'float32':
+      return Float32Array.from(t.floatData ?? []);
+    case 'float64':
+      return Float64Array.from(t.doubleData ?? []);
+    case 'int64':
+      return BigInt64Array.from((t.int64Data ?? []).map((v: Int64Like) => int64ToBigInt(v)));
+    case 'uint64':
+      return BigUint64Array.from((t.uint64Data ?? []).map((v: Int64Like) => BigInt.asUintN(64, int64ToBigInt(v))));
+    case 'uint32':
+      return Uint32Array.from((t.uint64Data ?? []).map((v: Int64Like) => int64ToNumber(v)));
+    case 'string':
+      return (t.stringData ?? []).map((b: Uint8Array) => utf8.decode(b));
+    case 'int32':
+      return Int32Array.from(t.int32Data ?? []);
+    case 'int16':
+      return Int16Array.from(t.int32Data ?? []);
+    case 'uint16':
+    case 'float16':
+    case 'bfloat16':
+      return Uint16Array.from(t.int32Data ?? []);
+    case 'int8':
+      return Int8Array.from(t.int32Data ?? []);
+    case 'uint8':
+    case 'bool':
+      return Uint8Array.from(t.int32Data ?? []);
   }
 }
 
@@ -76,22 +104,32 @@ function readExternal(t: P, dtype: DType, n: number, ctx: DecodeContext): Tensor
   const kv = new Map<string, string>((t.externalData ?? []).map((e: P) => [e.key, e.value]));
   const location = kv.get('location');
   const name = t.name ?? '';
-  if (!location) throw new OnnxFormatError(`${ctx.source}: tensor '${name}' is stored externally but names no 'location'`);
+  if (!location)
+    throw new OnnxFormatError(`${ctx.source}: tensor '${name}' is stored externally but names no 'location'`);
   if (!ctx.baseDir) {
-    throw new OnnxFormatError(`${ctx.source}: tensor '${name}' keeps its data in external file '${location}'; load the model from its file path (not from bytes) so the file can be found`);
+    throw new OnnxFormatError(
+      `${ctx.source}: tensor '${name}' keeps its data in external file '${location}'; load the model from its file path (not from bytes) so the file can be found`,
+    );
   }
   if (isAbsolute(location) || location.split(/[\\/]/).includes('..')) {
-    throw new OnnxFormatError(`${ctx.source}: tensor '${name}' names external data '${location}' outside the model's folder; external data must be a relative path beside the model`);
+    throw new OnnxFormatError(
+      `${ctx.source}: tensor '${name}' names external data '${location}' outside the model's folder; external data must be a relative path beside the model`,
+    );
   }
   const file = resolve(ctx.baseDir, location);
-  if (!existsSync(file)) throw new OnnxFormatError(`${ctx.source}: external data file '${file}' for tensor '${name}' is missing; copy it beside the model`);
+  if (!existsSync(file))
+    throw new OnnxFormatError(
+      `${ctx.source}: external data file '${file}' for tensor '${name}' is missing; copy it beside the model`,
+    );
   const offset = Number(kv.get('offset') ?? 0);
   const length = kv.has('length') ? Number(kv.get('length')) : n * dtypeSize(dtype);
   const fd = openSync(file, 'r');
   try {
     const size = fstatSync(fd).size;
     if (offset + length > size) {
-      throw new OnnxFormatError(`${ctx.source}: tensor '${name}' needs bytes ${offset}..${offset + length} of '${file}', which has only ${size}; the file is truncated`);
+      throw new OnnxFormatError(
+        `${ctx.source}: tensor '${name}' needs bytes ${offset}..${offset + length} of '${file}', which has only ${size}; the file is truncated`,
+      );
     }
     const buf = new Uint8Array(length);
     readSync(fd, buf, 0, length, offset);
@@ -107,7 +145,9 @@ function decodeValueInfo(v: P): ValueInfo {
   if (!tt) return { name, dtype: 'float32', shape: undefined };
   const dtype = tt.elemType ? dtypeFromCode(tt.elemType) : 'float32';
   const shape: Dim[] | undefined = tt.shape
-    ? (tt.shape.dim ?? []).map((d: P): Dim => (d.dimParam ? d.dimParam : d.dimValue !== undefined && d.dimValue !== null ? int64ToNumber(d.dimValue) : null))
+    ? (tt.shape.dim ?? []).map((d: P): Dim =>
+        d.dimParam ? d.dimParam : d.dimValue !== undefined && d.dimValue !== null ? int64ToNumber(d.dimValue) : null,
+      )
     : undefined;
   return { name, dtype, shape };
 }
@@ -115,36 +155,56 @@ function decodeValueInfo(v: P): ValueInfo {
 function decodeAttr(a: P, ctx: DecodeContext): Attr {
   const type: number = a.type ?? 0;
   switch (type) {
-    case AttrCode.FLOAT: return { type: 'float', value: a.f ?? 0 };
-    case AttrCode.INT: return { type: 'int', value: int64ToNumber(a.i) };
-    case AttrCode.STRING: return { type: 'string', value: utf8.decode(a.s ?? new Uint8Array()) };
-    case AttrCode.TENSOR: return { type: 'tensor', value: decodeTensor(a.t, ctx) };
-    case AttrCode.GRAPH: return { type: 'graph', value: decodeGraph(a.g, ctx) };
-    case AttrCode.FLOATS: return { type: 'floats', value: [...(a.floats ?? [])] };
-    case AttrCode.INTS: return { type: 'ints', value: (a.ints ?? []).map((x: Int64Like) => int64ToNumber(x)) };
-    case AttrCode.STRINGS: return { type: 'strings', value: (a.strings ?? []).map((b: Uint8Array) => utf8.decode(b)) };
-    case AttrCode.TENSORS: return { type: 'tensors', value: (a.tensors ?? []).map((t: P) => decodeTensor(t, ctx)) };
-    case AttrCode.GRAPHS: return { type: 'graphs', value: (a.graphs ?? []).map((g: P) => decodeGraph(g, ctx)) };
+    case AttrCode.FLOAT:
+      return { type: 'float', value: a.f ?? 0 };
+    case AttrCode.INT:
+      return { type: 'int', value: int64ToNumber(a.i) };
+    case AttrCode.STRING:
+      return { type: 'string', value: utf8.decode(a.s ?? new Uint8Array()) };
+    case AttrCode.TENSOR:
+      return { type: 'tensor', value: decodeTensor(a.t, ctx) };
+    case AttrCode.GRAPH:
+      return { type: 'graph', value: decodeGraph(a.g, ctx) };
+    case AttrCode.FLOATS:
+      return { type: 'floats', value: [...(a.floats ?? [])] };
+    case AttrCode.INTS:
+      return { type: 'ints', value: (a.ints ?? []).map((x: Int64Like) => int64ToNumber(x)) };
+    case AttrCode.STRINGS:
+      return { type: 'strings', value: (a.strings ?? []).map((b: Uint8Array) => utf8.decode(b)) };
+    case AttrCode.TENSORS:
+      return { type: 'tensors', value: (a.tensors ?? []).map((t: P) => decodeTensor(t, ctx)) };
+    case AttrCode.GRAPHS:
+      return { type: 'graphs', value: (a.graphs ?? []).map((g: P) => decodeGraph(g, ctx)) };
     default:
-      throw new OnnxFormatError(`${ctx.source}: attribute '${a.name}' has type code ${type}, which Gymnos does not read (sparse tensors and type protos are not supported)`);
+      throw new OnnxFormatError(
+        `${ctx.source}: attribute '${a.name}' has type code ${type}, which Gymnos does not read (sparse tensors and type protos are not supported)`,
+      );
   }
 }
 
 function decodeGraph(g: P, ctx: DecodeContext): Graph {
   const graph = emptyGraph(g.name || 'graph');
   if (g.sparseInitializer && g.sparseInitializer.length) {
-    throw new OnnxFormatError(`${ctx.source}: graph '${graph.name}' has sparse initializers, which Gymnos does not support; export dense weights`);
+    throw new OnnxFormatError(
+      `${ctx.source}: graph '${graph.name}' has sparse initializers, which Gymnos does not support; export dense weights`,
+    );
   }
   graph.docString = g.docString || undefined;
   for (const t of g.initializer ?? []) graph.initializers.set(t.name, decodeTensor(t, ctx));
   const initNames = graph.initializers;
   graph.inputs = (g.input ?? []).map(decodeValueInfo).filter((v: ValueInfo) => !initNames.has(v.name));
   graph.outputs = (g.output ?? []).map(decodeValueInfo);
-  for (const v of g.valueInfo ?? []) { const vi = decodeValueInfo(v); graph.valueInfo.set(vi.name, vi); }
+  for (const v of g.valueInfo ?? []) {
+    const vi = decodeValueInfo(v);
+    graph.valueInfo.set(vi.name, vi);
+  }
   graph.nodes = (g.node ?? []).map((n: P, i: number): Node => {
     const attrs: Record<string, Attr> = {};
     for (const a of n.attribute ?? []) {
-      if (a.refAttrName) throw new OnnxFormatError(`${ctx.source}: node '${n.name}' uses a function attribute reference, which Gymnos does not support`);
+      if (a.refAttrName)
+        throw new OnnxFormatError(
+          `${ctx.source}: node '${n.name}' uses a function attribute reference, which Gymnos does not support`,
+        );
       attrs[a.name] = decodeAttr(a, ctx);
     }
     return {
@@ -167,14 +227,21 @@ export function decodeModel(bytes: Uint8Array, path?: string): Model {
   try {
     m = ModelProtoType.decode(bytes);
   } catch (e) {
-    throw new OnnxFormatError(`${source}: not a valid ONNX model (protobuf decoding failed: ${(e as Error).message}); the file is truncated, corrupt or not ONNX`, { cause: e });
+    throw new OnnxFormatError(
+      `${source}: not a valid ONNX model (protobuf decoding failed: ${(e as Error).message}); the file is truncated, corrupt or not ONNX`,
+      { cause: e },
+    );
   }
-  if (!m.graph) throw new OnnxFormatError(`${source}: the model has no graph; the file is truncated, corrupt or not ONNX`);
+  if (!m.graph)
+    throw new OnnxFormatError(`${source}: the model has no graph; the file is truncated, corrupt or not ONNX`);
   if (m.functions && m.functions.length) {
-    throw new OnnxFormatError(`${source}: the model defines local functions (${m.functions.map((f: P) => f.name).join(', ')}), which Gymnos does not inline yet; export without them`);
+    throw new OnnxFormatError(
+      `${source}: the model defines local functions (${m.functions.map((f: P) => f.name).join(', ')}), which Gymnos does not inline yet; export without them`,
+    );
   }
   const opset = new Map<string, number>();
-  for (const o of m.opsetImport ?? []) opset.set(o.domain === 'ai.onnx' ? '' : (o.domain ?? ''), int64ToNumber(o.version));
+  for (const o of m.opsetImport ?? [])
+    opset.set(o.domain === 'ai.onnx' ? '' : (o.domain ?? ''), int64ToNumber(o.version));
   const ctx: DecodeContext = { baseDir: path ? dirname(resolve(path)) : undefined, source };
   const metadata: Record<string, string> = {};
   for (const kv of m.metadataProps ?? []) metadata[kv.key] = kv.value;
@@ -206,15 +273,23 @@ function checkReferences(graph: Graph, source: string): Graph {
   }
   const produced = new Set([...defined, ...graph.nodes.flatMap((n) => n.outputs)]);
   const missing = graph.outputs.find((o) => !produced.has(o.name));
-  if (missing) throw new OnnxFormatError(`${source}: graph output '${missing.name}' is produced by no node, input or initializer; ${fix}`);
+  if (missing)
+    throw new OnnxFormatError(
+      `${source}: graph output '${missing.name}' is produced by no node, input or initializer; ${fix}`,
+    );
   return graph;
 }
 
 /** Reads an ONNX file from disk, with its external data. */
 export function loadModel(path: string): Model {
   let bytes: Uint8Array;
-  try { bytes = readFileSync(path); } catch (e) {
-    throw new OnnxFormatError(`${path}: cannot read the model file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { cause: e });
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new OnnxFormatError(
+      `${path}: cannot read the model file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      { cause: e },
+    );
   }
   return decodeModel(bytes, path);
 }
@@ -239,7 +314,10 @@ function encodeTensor(name: string, t: Tensor, opts: EncodeOptions): P {
   const ext = opts.externalData;
   if (ext && bytes.byteLength >= ext.threshold) {
     const pad = (64 - (ext.offset % 64)) % 64;
-    if (pad) { ext.chunks.push(new Uint8Array(pad)); ext.offset += pad; }
+    if (pad) {
+      ext.chunks.push(new Uint8Array(pad));
+      ext.offset += pad;
+    }
     out.dataLocation = 1;
     out.externalData = [
       { key: 'location', value: ext.file },
@@ -267,16 +345,26 @@ function encodeValueInfo(v: ValueInfo): P {
 function encodeAttr(name: string, a: Attr, opts: EncodeOptions): P {
   const enc = new TextEncoder();
   switch (a.type) {
-    case 'float': return { name, type: AttrCode.FLOAT, f: a.value };
-    case 'int': return { name, type: AttrCode.INT, i: a.value };
-    case 'string': return { name, type: AttrCode.STRING, s: enc.encode(a.value) };
-    case 'tensor': return { name, type: AttrCode.TENSOR, t: encodeTensor('', a.value, {}) };
-    case 'graph': return { name, type: AttrCode.GRAPH, g: encodeGraph(a.value, opts) };
-    case 'floats': return { name, type: AttrCode.FLOATS, floats: a.value };
-    case 'ints': return { name, type: AttrCode.INTS, ints: a.value };
-    case 'strings': return { name, type: AttrCode.STRINGS, strings: a.value.map((s) => enc.encode(s)) };
-    case 'tensors': return { name, type: AttrCode.TENSORS, tensors: a.value.map((t) => encodeTensor('', t, {})) };
-    case 'graphs': return { name, type: AttrCode.GRAPHS, graphs: a.value.map((g) => encodeGraph(g, opts)) };
+    case 'float':
+      return { name, type: AttrCode.FLOAT, f: a.value };
+    case 'int':
+      return { name, type: AttrCode.INT, i: a.value };
+    case 'string':
+      return { name, type: AttrCode.STRING, s: enc.encode(a.value) };
+    case 'tensor':
+      return { name, type: AttrCode.TENSOR, t: encodeTensor('', a.value, {}) };
+    case 'graph':
+      return { name, type: AttrCode.GRAPH, g: encodeGraph(a.value, opts) };
+    case 'floats':
+      return { name, type: AttrCode.FLOATS, floats: a.value };
+    case 'ints':
+      return { name, type: AttrCode.INTS, ints: a.value };
+    case 'strings':
+      return { name, type: AttrCode.STRINGS, strings: a.value.map((s) => enc.encode(s)) };
+    case 'tensors':
+      return { name, type: AttrCode.TENSORS, tensors: a.value.map((t) => encodeTensor('', t, {})) };
+    case 'graphs':
+      return { name, type: AttrCode.GRAPHS, graphs: a.value.map((g) => encodeGraph(g, opts)) };
   }
 }
 
@@ -285,7 +373,11 @@ function encodeGraph(g: Graph, opts: EncodeOptions): P {
     name: g.name,
     docString: g.docString,
     node: g.nodes.map((n) => ({
-      name: n.name, opType: n.opType, domain: n.domain, input: n.inputs, output: n.outputs,
+      name: n.name,
+      opType: n.opType,
+      domain: n.domain,
+      input: n.inputs,
+      output: n.outputs,
       attribute: Object.entries(n.attrs).map(([k, a]) => encodeAttr(k, a, opts)),
     })),
     initializer: [...g.initializers].map(([k, t]) => encodeTensor(k, t, opts)),

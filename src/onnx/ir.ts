@@ -77,7 +77,8 @@ export function attrInt(node: Node, name: string, dflt?: number): number {
     if (dflt === undefined) throw new Error(`node '${node.name}' (${node.opType}) needs attribute '${name}'`);
     return dflt;
   }
-  if (a.type !== 'int') throw new Error(`node '${node.name}' (${node.opType}): attribute '${name}' should be an int, got ${a.type}`);
+  if (a.type !== 'int')
+    throw new Error(`node '${node.name}' (${node.opType}): attribute '${name}' should be an int, got ${a.type}`);
   return a.value;
 }
 
@@ -97,7 +98,8 @@ export function attrInts(node: Node, name: string, dflt?: number[]): number[] {
     if (dflt === undefined) throw new Error(`node '${node.name}' (${node.opType}) needs attribute '${name}'`);
     return dflt;
   }
-  if (a.type !== 'ints') throw new Error(`node '${node.name}' (${node.opType}): attribute '${name}' should be ints, got ${a.type}`);
+  if (a.type !== 'ints')
+    throw new Error(`node '${node.name}' (${node.opType}): attribute '${name}' should be ints, got ${a.type}`);
   return a.value;
 }
 
@@ -107,7 +109,8 @@ export function attrFloats(node: Node, name: string, dflt?: number[]): number[] 
     if (dflt === undefined) throw new Error(`node '${node.name}' (${node.opType}) needs attribute '${name}'`);
     return dflt;
   }
-  if (a.type !== 'floats' && a.type !== 'ints') throw new Error(`node '${node.name}' (${node.opType}): attribute '${name}' should be floats, got ${a.type}`);
+  if (a.type !== 'floats' && a.type !== 'ints')
+    throw new Error(`node '${node.name}' (${node.opType}): attribute '${name}' should be floats, got ${a.type}`);
   return a.value;
 }
 
@@ -117,7 +120,8 @@ export function attrString(node: Node, name: string, dflt?: string): string {
     if (dflt === undefined) throw new Error(`node '${node.name}' (${node.opType}) needs attribute '${name}'`);
     return dflt;
   }
-  if (a.type !== 'string') throw new Error(`node '${node.name}' (${node.opType}): attribute '${name}' should be a string, got ${a.type}`);
+  if (a.type !== 'string')
+    throw new Error(`node '${node.name}' (${node.opType}): attribute '${name}' should be a string, got ${a.type}`);
   return a.value;
 }
 
@@ -139,7 +143,11 @@ export const A = {
  */
 export function topologicalSort(nodes: Node[], available: Iterable<string>): Node[] {
   const produced = new Map<string, number>();
-  nodes.forEach((n, i) => n.outputs.forEach((o) => { if (o) produced.set(o, i); }));
+  nodes.forEach((n, i) =>
+    n.outputs.forEach((o) => {
+      if (o) produced.set(o, i);
+    }),
+  );
   const have = new Set(available);
   const state = new Uint8Array(nodes.length); // 0 new, 1 visiting, 2 done
   const order: Node[] = [];
@@ -156,10 +164,15 @@ export function topologicalSort(nodes: Node[], available: Iterable<string>): Nod
         if (!name || have.has(name)) continue;
         const j = produced.get(name);
         if (j === undefined) {
-          throw new Error(`node '${nodes[i].name}' (${nodes[i].opType}) reads '${name}', which no node, input or initializer defines`);
+          throw new Error(
+            `node '${nodes[i].name}' (${nodes[i].opType}) reads '${name}', which no node, input or initializer defines`,
+          );
         }
         if (state[j] === 1) throw new Error(`graph has a cycle through node '${nodes[j].name}' (${nodes[j].opType})`);
-        if (state[j] === 0) { state[j] = 1; stack.push([j, 0]); }
+        if (state[j] === 0) {
+          state[j] = 1;
+          stack.push([j, 0]);
+        }
       } else {
         stack.pop();
         state[i] = 2;
@@ -203,7 +216,8 @@ export function consumers(g: Graph): Map<string, Node[]> {
   for (const n of g.nodes) {
     for (const i of nodeDependencies(n)) {
       const list = m.get(i);
-      if (list) list.push(n); else m.set(i, [n]);
+      if (list) list.push(n);
+      else m.set(i, [n]);
     }
   }
   return m;

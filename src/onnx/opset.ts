@@ -21,26 +21,45 @@ export const MIN_OPSET = 9;
 export const CANONICAL_IR_VERSION = 8;
 
 const REDUCE_ATTR_UNTIL_18 = [
-  'ReduceMean', 'ReduceMax', 'ReduceMin', 'ReduceProd', 'ReduceL1', 'ReduceL2', 'ReduceLogSum', 'ReduceLogSumExp', 'ReduceSumSquare',
+  'ReduceMean',
+  'ReduceMax',
+  'ReduceMin',
+  'ReduceProd',
+  'ReduceL1',
+  'ReduceL2',
+  'ReduceLogSum',
+  'ReduceLogSumExp',
+  'ReduceSumSquare',
 ];
 
 /** A model that cannot be converted: names the file or node and what would fix it. */
 export class OpsetError extends GymnosError {
   readonly code = 'ERR_OPSET';
-  constructor(message: string) { super(message); this.name = 'OpsetError'; }
+  constructor(message: string) {
+    super(message);
+    this.name = 'OpsetError';
+  }
 }
 
 /** The model's ai.onnx opset, checked against the supported range. */
 export function modelOpset(model: Model, source = 'model'): number {
   const v = model.opset.get('') ?? model.opset.get('ai.onnx');
-  if (v === undefined) throw new OpsetError(`${source}: the model imports no ai.onnx opset; re-export it with opset ${MIN_OPSET} or later`);
+  if (v === undefined)
+    throw new OpsetError(
+      `${source}: the model imports no ai.onnx opset; re-export it with opset ${MIN_OPSET} or later`,
+    );
   if (v < MIN_OPSET) {
-    throw new OpsetError(`${source}: the model uses opset ${v}, but Gymnos needs opset ${MIN_OPSET} or later; re-export it (torch.onnx.export(..., opset_version=17) or tf2onnx --opset 17)`);
+    throw new OpsetError(
+      `${source}: the model uses opset ${v}, but Gymnos needs opset ${MIN_OPSET} or later; re-export it (torch.onnx.export(..., opset_version=17) or tf2onnx --opset 17)`,
+    );
   }
   for (const [domain] of model.opset) {
     if (domain !== '' && domain !== 'ai.onnx') {
       const used = model.graph.nodes.find((n) => n.domain === domain);
-      if (used) throw new OpsetError(`${source}: node '${used.name}' (${used.opType}) is in domain '${domain}'; Gymnos trains standard ai.onnx ops only`);
+      if (used)
+        throw new OpsetError(
+          `${source}: node '${used.name}' (${used.opType}) is in domain '${domain}'; Gymnos trains standard ai.onnx ops only`,
+        );
     }
   }
   return v;
@@ -67,14 +86,24 @@ function constantValue(attrs: Graph['nodes'][number]['attrs'], name: string): Te
   const [key, a] = Object.entries(attrs)[0] ?? [];
   if (!a) throw new OpsetError(`Constant node '${name}' has no value`);
   switch (a.type) {
-    case 'tensor': return a.value;
-    case 'int': return tensor('int64', [], [a.value]);
-    case 'ints': return tensor('int64', [a.value.length], a.value);
-    case 'float': return tensor('float32', [], [a.value]);
-    case 'floats': return tensor('float32', [a.value.length], a.value);
-    case 'string': return tensor('string', [], [a.value]);
-    case 'strings': return tensor('string', [a.value.length], a.value);
-    default: throw new OpsetError(`Constant node '${name}' has attribute '${key}' of type ${a.type}, which is not a constant value`);
+    case 'tensor':
+      return a.value;
+    case 'int':
+      return tensor('int64', [], [a.value]);
+    case 'ints':
+      return tensor('int64', [a.value.length], a.value);
+    case 'float':
+      return tensor('float32', [], [a.value]);
+    case 'floats':
+      return tensor('float32', [a.value.length], a.value);
+    case 'string':
+      return tensor('string', [], [a.value]);
+    case 'strings':
+      return tensor('string', [a.value.length], a.value);
+    default:
+      throw new OpsetError(
+        `Constant node '${name}' has attribute '${key}' of type ${a.type}, which is not a constant value`,
+      );
   }
 }
 

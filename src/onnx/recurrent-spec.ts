@@ -21,7 +21,10 @@ export interface RecurrentSpec {
   linearBeforeReset: number;
 }
 
-const DEFAULT_ACTIVATIONS: Record<RecurrentOp, string[]> = { LSTM: ['sigmoid', 'tanh', 'tanh'], GRU: ['sigmoid', 'tanh'] };
+const DEFAULT_ACTIVATIONS: Record<RecurrentOp, string[]> = {
+  LSTM: ['sigmoid', 'tanh', 'tanh'],
+  GRU: ['sigmoid', 'tanh'],
+};
 
 /** Reads and checks the attributes of an LSTM or GRU node; errors name the node and the fix. */
 export function recurrentSpec(node: Node): RecurrentSpec {
@@ -38,21 +41,33 @@ export function recurrentSpec(node: Node): RecurrentSpec {
     const got = acts.type === 'strings' ? acts.value.map((s) => s.toLowerCase()) : [];
     const want = Array.from({ length: numDirections }, () => DEFAULT_ACTIVATIONS[op]).flat();
     if (got.length !== want.length || got.some((a, i) => a !== want[i])) {
-      throw new Error(`${where}: activations [${acts.type === 'strings' ? acts.value.join(', ') : '?'}] are not supported; only the defaults (${DEFAULT_ACTIVATIONS[op].join(', ')} per direction) are. Re-export the model with standard ${op} cells`);
+      throw new Error(
+        `${where}: activations [${acts.type === 'strings' ? acts.value.join(', ') : '?'}] are not supported; only the defaults (${DEFAULT_ACTIVATIONS[op].join(', ')} per direction) are. Re-export the model with standard ${op} cells`,
+      );
     }
   }
   if (node.attrs.activation_alpha || node.attrs.activation_beta) {
-    throw new Error(`${where}: activation_alpha/activation_beta are not supported (only the default activations are); re-export with standard ${op} cells`);
+    throw new Error(
+      `${where}: activation_alpha/activation_beta are not supported (only the default activations are); re-export with standard ${op} cells`,
+    );
   }
-  if (node.attrs.clip) throw new Error(`${where}: cell clipping ('clip' attribute) is not supported; re-export without clipping`);
+  if (node.attrs.clip)
+    throw new Error(`${where}: cell clipping ('clip' attribute) is not supported; re-export without clipping`);
   if (op === 'LSTM' && attrInt(node, 'input_forget', 0) !== 0) {
-    throw new Error(`${where}: input_forget=1 (coupled input and forget gates) is not supported; re-export with input_forget=0`);
+    throw new Error(
+      `${where}: input_forget=1 (coupled input and forget gates) is not supported; re-export with input_forget=0`,
+    );
   }
   const layout = attrInt(node, 'layout', 0);
   if (layout !== 0 && layout !== 1) throw new Error(`${where}: layout must be 0 or 1, got ${layout}`);
   const hidden = node.attrs.hidden_size ? attrInt(node, 'hidden_size') : undefined;
   return {
-    op, gates: op === 'LSTM' ? 4 : 3, hidden, direction, numDirections, layout,
+    op,
+    gates: op === 'LSTM' ? 4 : 3,
+    hidden,
+    direction,
+    numDirections,
+    layout,
     linearBeforeReset: op === 'GRU' ? attrInt(node, 'linear_before_reset', 0) : 0,
   };
 }

@@ -5,14 +5,34 @@
 
 /** Element types Gymnos handles, named as onnxruntime-common names them. */
 export type DType =
-  | 'float32' | 'float64' | 'float16' | 'bfloat16'
-  | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64'
-  | 'bool' | 'string';
+  | 'float32'
+  | 'float64'
+  | 'float16'
+  | 'bfloat16'
+  | 'int8'
+  | 'uint8'
+  | 'int16'
+  | 'uint16'
+  | 'int32'
+  | 'uint32'
+  | 'int64'
+  | 'uint64'
+  | 'bool'
+  | 'string';
 
 /** Typed array behind a tensor of each element type (float16/bfloat16 keep raw bits). */
 export type TensorArray =
-  | Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Uint16Array
-  | Int32Array | Uint32Array | BigInt64Array | BigUint64Array | string[];
+  | Float32Array
+  | Float64Array
+  | Int8Array
+  | Uint8Array
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | BigInt64Array
+  | BigUint64Array
+  | string[];
 
 /** A dense host tensor. `dims` is row-major; a scalar has `dims = []`. */
 export interface Tensor {
@@ -23,8 +43,20 @@ export interface Tensor {
 
 /** ONNX `TensorProto.DataType` codes by element type. */
 export const DTYPE_CODE: Record<DType, number> = {
-  float32: 1, uint8: 2, int8: 3, uint16: 4, int16: 5, int32: 6, int64: 7, string: 8, bool: 9,
-  float16: 10, float64: 11, uint32: 12, uint64: 13, bfloat16: 16,
+  float32: 1,
+  uint8: 2,
+  int8: 3,
+  uint16: 4,
+  int16: 5,
+  int32: 6,
+  int64: 7,
+  string: 8,
+  bool: 9,
+  float16: 10,
+  float64: 11,
+  uint32: 12,
+  uint64: 13,
+  bfloat16: 16,
 };
 
 const CODE_DTYPE = new Map<number, DType>(Object.entries(DTYPE_CODE).map(([k, v]) => [v, k as DType]));
@@ -32,18 +64,33 @@ const CODE_DTYPE = new Map<number, DType>(Object.entries(DTYPE_CODE).map(([k, v]
 /** Element type for an ONNX data-type code; throws for complex and 4/8-bit types. */
 export function dtypeFromCode(code: number): DType {
   const d = CODE_DTYPE.get(code);
-  if (!d) throw new Error(`unsupported ONNX tensor data type ${code}; Gymnos handles ${[...CODE_DTYPE.keys()].join(', ')}`);
+  if (!d)
+    throw new Error(`unsupported ONNX tensor data type ${code}; Gymnos handles ${[...CODE_DTYPE.keys()].join(', ')}`);
   return d;
 }
 
 /** Bytes per element (strings: 0). */
 export function dtypeSize(d: DType): number {
   switch (d) {
-    case 'float64': case 'int64': case 'uint64': return 8;
-    case 'float32': case 'int32': case 'uint32': return 4;
-    case 'float16': case 'bfloat16': case 'int16': case 'uint16': return 2;
-    case 'int8': case 'uint8': case 'bool': return 1;
-    case 'string': return 0;
+    case 'float64':
+    case 'int64':
+    case 'uint64':
+      return 8;
+    case 'float32':
+    case 'int32':
+    case 'uint32':
+      return 4;
+    case 'float16':
+    case 'bfloat16':
+    case 'int16':
+    case 'uint16':
+      return 2;
+    case 'int8':
+    case 'uint8':
+    case 'bool':
+      return 1;
+    case 'string':
+      return 0;
   }
 }
 
@@ -62,17 +109,31 @@ export function sizeOf(dims: readonly number[]): number {
 /** Allocates a zero-filled typed array for `n` elements of `dtype`. */
 export function allocArray(dtype: DType, n: number): TensorArray {
   switch (dtype) {
-    case 'float32': return new Float32Array(n);
-    case 'float64': return new Float64Array(n);
-    case 'float16': case 'bfloat16': case 'uint16': return new Uint16Array(n);
-    case 'int8': return new Int8Array(n);
-    case 'uint8': case 'bool': return new Uint8Array(n);
-    case 'int16': return new Int16Array(n);
-    case 'int32': return new Int32Array(n);
-    case 'uint32': return new Uint32Array(n);
-    case 'int64': return new BigInt64Array(n);
-    case 'uint64': return new BigUint64Array(n);
-    case 'string': return new Array<string>(n).fill('');
+    case 'float32':
+      return new Float32Array(n);
+    case 'float64':
+      return new Float64Array(n);
+    case 'float16':
+    case 'bfloat16':
+    case 'uint16':
+      return new Uint16Array(n);
+    case 'int8':
+      return new Int8Array(n);
+    case 'uint8':
+    case 'bool':
+      return new Uint8Array(n);
+    case 'int16':
+      return new Int16Array(n);
+    case 'int32':
+      return new Int32Array(n);
+    case 'uint32':
+      return new Uint32Array(n);
+    case 'int64':
+      return new BigInt64Array(n);
+    case 'uint64':
+      return new BigUint64Array(n);
+    case 'string':
+      return new Array<string>(n).fill('');
   }
 }
 
@@ -88,16 +149,29 @@ export function arrayFromBytes(dtype: DType, bytes: Uint8Array): TensorArray {
   const n = bytes.byteLength / size;
   const buf = copy.buffer;
   switch (dtype) {
-    case 'float32': return new Float32Array(buf, 0, n);
-    case 'float64': return new Float64Array(buf, 0, n);
-    case 'float16': case 'bfloat16': case 'uint16': return new Uint16Array(buf, 0, n);
-    case 'int8': return new Int8Array(buf, 0, n);
-    case 'uint8': case 'bool': return new Uint8Array(buf, 0, n);
-    case 'int16': return new Int16Array(buf, 0, n);
-    case 'int32': return new Int32Array(buf, 0, n);
-    case 'uint32': return new Uint32Array(buf, 0, n);
-    case 'int64': return new BigInt64Array(buf, 0, n);
-    case 'uint64': return new BigUint64Array(buf, 0, n);
+    case 'float32':
+      return new Float32Array(buf, 0, n);
+    case 'float64':
+      return new Float64Array(buf, 0, n);
+    case 'float16':
+    case 'bfloat16':
+    case 'uint16':
+      return new Uint16Array(buf, 0, n);
+    case 'int8':
+      return new Int8Array(buf, 0, n);
+    case 'uint8':
+    case 'bool':
+      return new Uint8Array(buf, 0, n);
+    case 'int16':
+      return new Int16Array(buf, 0, n);
+    case 'int32':
+      return new Int32Array(buf, 0, n);
+    case 'uint32':
+      return new Uint32Array(buf, 0, n);
+    case 'int64':
+      return new BigInt64Array(buf, 0, n);
+    case 'uint64':
+      return new BigUint64Array(buf, 0, n);
   }
 }
 
@@ -116,8 +190,14 @@ export function tensor(dtype: DType, dims: number[], data?: TensorArray | number
   else if (Array.isArray(data) && dtype !== 'string') {
     arr = allocArray(dtype, n);
     const nums = data as number[];
-    if (arr instanceof BigInt64Array || arr instanceof BigUint64Array) nums.forEach((v, i) => { (arr as BigInt64Array)[i] = BigInt(v); });
-    else nums.forEach((v, i) => { (arr as Float32Array)[i] = v; });
+    if (arr instanceof BigInt64Array || arr instanceof BigUint64Array)
+      nums.forEach((v, i) => {
+        (arr as BigInt64Array)[i] = BigInt(v);
+      });
+    else
+      nums.forEach((v, i) => {
+        (arr as Float32Array)[i] = v;
+      });
     if (nums.length !== n) throw new Error(`tensor data has ${nums.length} elements, dims [${dims}] need ${n}`);
   } else arr = data as TensorArray;
   if (arr.length !== n) throw new Error(`tensor data has ${arr.length} elements, dims [${dims}] need ${n}`);

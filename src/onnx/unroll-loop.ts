@@ -44,7 +44,8 @@ function unrollable(g: Graph, n: Node): { body: Graph; trips: number } | undefin
   if (!m || m.length !== 1 || m[0] < 1 || m[0] > MAX_UNROLL) return undefined;
   const cond = n.inputs[1] ? constantOf(g, undefined, n.inputs[1]) : [1];
   if (!cond || cond[0] === 0 || !alwaysTrue(g, body)) return undefined;
-  if (body.nodes.some((b) => Object.values(b.attrs).some((x) => x.type === 'graph' || x.type === 'graphs'))) return undefined;
+  if (body.nodes.some((b) => Object.values(b.attrs).some((x) => x.type === 'graph' || x.type === 'graphs')))
+    return undefined;
   return { body, trips: m[0] };
 }
 
@@ -55,7 +56,8 @@ function unrollable(g: Graph, n: Node): { body: Graph; trips: number } | undefin
  */
 export function hoistBodyInitializers(g: Graph, body: Graph, nodeName: string): Map<string, string> {
   const out = new Map<string, string>();
-  const taken = (v: string) => g.initializers.has(v) || g.inputs.some((i) => i.name === v) || g.nodes.some((m) => m.outputs.includes(v));
+  const taken = (v: string) =>
+    g.initializers.has(v) || g.inputs.some((i) => i.name === v) || g.nodes.some((m) => m.outputs.includes(v));
   for (const [k, t] of body.initializers) {
     let to = k;
     for (let i = 1; taken(to); i++) to = `${nodeName}/${k}${i > 1 ? `_${i}` : ''}`;
@@ -70,7 +72,10 @@ export function unrollStaticLoops(g: Graph): void {
   const out: Node[] = [];
   for (const n of g.nodes) {
     const u = unrollable(g, n);
-    if (!u) { out.push(n); continue; }
+    if (!u) {
+      out.push(n);
+      continue;
+    }
     const { body, trips } = u;
     const nCarried = n.inputs.length - 2;
     let carried = n.inputs.slice(2);
@@ -91,9 +96,15 @@ export function unrollStaticLoops(g: Graph): void {
       body.inputs.slice(2).forEach((v, k) => names.set(v.name, carried[k]));
       for (const [k, v] of weights) names.set(k, v);
       for (const b of body.nodes) for (const o of b.outputs) if (o) names.set(o, `${tag}/${o}`);
-      const r = (v: string) => (v ? names.get(v) ?? v : v);
+      const r = (v: string) => (v ? (names.get(v) ?? v) : v);
       for (const b of body.nodes) {
-        out.push({ ...b, name: `${tag}/${b.name}`, inputs: b.inputs.map(r), outputs: b.outputs.map(r), attrs: { ...b.attrs } });
+        out.push({
+          ...b,
+          name: `${tag}/${b.name}`,
+          inputs: b.inputs.map(r),
+          outputs: b.outputs.map(r),
+          attrs: { ...b.attrs },
+        });
       }
       carried = body.outputs.slice(1, 1 + nCarried).map((o) => r(o.name));
       body.outputs.slice(1 + nCarried).forEach((o, k) => scans[k].push(r(o.name)));
@@ -103,7 +114,14 @@ export function unrollStaticLoops(g: Graph): void {
     n.outputs.forEach((o, k) => {
       if (!o) return;
       if (k < nCarried) {
-        out.push({ name: `${n.name}/final${k}`, opType: 'Identity', domain: '', inputs: [carried[k]], outputs: [o], attrs: {} });
+        out.push({
+          name: `${n.name}/final${k}`,
+          opType: 'Identity',
+          domain: '',
+          inputs: [carried[k]],
+          outputs: [o],
+          attrs: {},
+        });
         return;
       }
       const parts = scans[k - nCarried].map((s, i) => {
@@ -111,7 +129,14 @@ export function unrollStaticLoops(g: Graph): void {
         out.push({ name: u, opType: 'Unsqueeze', domain: '', inputs: [s, axis0], outputs: [u], attrs: {} });
         return u;
       });
-      out.push({ name: `${n.name}/stack${k - nCarried}`, opType: 'Concat', domain: '', inputs: parts, outputs: [o], attrs: { axis: { type: 'int', value: 0 } } });
+      out.push({
+        name: `${n.name}/stack${k - nCarried}`,
+        opType: 'Concat',
+        domain: '',
+        inputs: parts,
+        outputs: [o],
+        attrs: { axis: { type: 'int', value: 0 } },
+      });
     });
   }
   g.nodes = out;

@@ -17,11 +17,16 @@ const ints = (n: Node, key: string): number[] | undefined => {
   const a = n.attrs[key];
   return a && a.type === 'ints' ? a.value : undefined;
 };
-const nested = (body: Graph) => body.nodes.some((b) => Object.values(b.attrs).some((x) => x.type === 'graph' || x.type === 'graphs'));
+const nested = (body: Graph) =>
+  body.nodes.some((b) => Object.values(b.attrs).some((x) => x.type === 'graph' || x.type === 'graphs'));
 const isOnnx = (n: Node) => n.domain === '' || n.domain === 'ai.onnx';
 
 function tryInfer(g: Graph, opset: number): ShapeTable | undefined {
-  try { return inferShapes(g, opset); } catch { return undefined; }
+  try {
+    return inferShapes(g, opset);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The Scan's nodes when it can be unrolled; undefined when not. */
@@ -65,19 +70,40 @@ function unrollScan(g: Graph, n: Node, table: ShapeTable): Node[] | undefined {
     body.inputs.slice(0, nState).forEach((v, s) => names.set(v.name, states[s]));
     body.inputs.slice(nState).forEach((v, j) => {
       const slice = `${tag}/${v.name}`;
-      out.push({ name: `${tag}/slice${j}`, opType: 'Gather', domain: '', inputs: [scanIns[j], index(inDirs[j] ? length! - 1 - i : i)], outputs: [slice], attrs: { axis: { type: 'int', value: axes[j] } } });
+      out.push({
+        name: `${tag}/slice${j}`,
+        opType: 'Gather',
+        domain: '',
+        inputs: [scanIns[j], index(inDirs[j] ? length! - 1 - i : i)],
+        outputs: [slice],
+        attrs: { axis: { type: 'int', value: axes[j] } },
+      });
       names.set(v.name, slice);
     });
     for (const b of body.nodes) for (const o of b.outputs) if (o) names.set(o, `${tag}/${o}`);
-    const r = (v: string) => (v ? names.get(v) ?? v : v);
-    for (const b of body.nodes) out.push({ ...b, name: `${tag}/${b.name}`, inputs: b.inputs.map(r), outputs: b.outputs.map(r), attrs: { ...b.attrs } });
+    const r = (v: string) => (v ? (names.get(v) ?? v) : v);
+    for (const b of body.nodes)
+      out.push({
+        ...b,
+        name: `${tag}/${b.name}`,
+        inputs: b.inputs.map(r),
+        outputs: b.outputs.map(r),
+        attrs: { ...b.attrs },
+      });
     states = body.outputs.slice(0, nState).map((o) => r(o.name));
     body.outputs.slice(nState).forEach((o, s) => scans[s].push(r(o.name)));
   }
   n.outputs.forEach((o, s) => {
     if (!o) return;
     if (s < nState) {
-      out.push({ name: `${n.name}/final${s}`, opType: 'Identity', domain: '', inputs: [states[s]], outputs: [o], attrs: {} });
+      out.push({
+        name: `${n.name}/final${s}`,
+        opType: 'Identity',
+        domain: '',
+        inputs: [states[s]],
+        outputs: [o],
+        attrs: {},
+      });
       return;
     }
     const j = s - nState;
@@ -89,7 +115,14 @@ function unrollScan(g: Graph, n: Node, table: ShapeTable): Node[] | undefined {
       out.push({ name: u, opType: 'Unsqueeze', domain: '', inputs: [v, axis], outputs: [u], attrs: {} });
       return u;
     });
-    out.push({ name: `${n.name}/stack${j}`, opType: 'Concat', domain: '', inputs: parts, outputs: [o], attrs: { axis: { type: 'int', value: outAxes[j] } } });
+    out.push({
+      name: `${n.name}/stack${j}`,
+      opType: 'Concat',
+      domain: '',
+      inputs: parts,
+      outputs: [o],
+      attrs: { axis: { type: 'int', value: outAxes[j] } },
+    });
   });
   return out;
 }
@@ -124,7 +157,10 @@ export function unrollShapedLoops(g: Graph, opset: number): number {
         n.inputs = [count, ...inputs.slice(1)];
         unrollStaticLoops(g);
         g.initializers.delete(count); // read by the Loop only: gone with it, or not needed when it stays
-        if (g.nodes.includes(n)) { n.inputs = inputs; continue; }
+        if (g.nodes.includes(n)) {
+          n.inputs = inputs;
+          continue;
+        }
         changed = true;
         break;
       }

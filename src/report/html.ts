@@ -8,7 +8,17 @@ import { basename, join } from 'node:path';
 import { esc, lineChart, type Series } from './chart.js';
 import { UserError } from '../util/errors.js';
 
-interface Row { kind: 'epoch' | 'test'; epoch: number; step: number; lr?: number; train?: Record<string, unknown>; validation?: Record<string, unknown>; test?: Record<string, unknown>; seconds?: number; peak_rss_mb?: number }
+interface Row {
+  kind: 'epoch' | 'test';
+  epoch: number;
+  step: number;
+  lr?: number;
+  train?: Record<string, unknown>;
+  validation?: Record<string, unknown>;
+  test?: Record<string, unknown>;
+  seconds?: number;
+  peak_rss_mb?: number;
+}
 
 /** What the page is built from (read from a run directory by `readRun`). */
 export interface RunData {
@@ -28,45 +38,95 @@ function readNotes(dir: string): string[] {
   if (!existsSync(p)) return [];
   const out: string[] = [];
   for (const line of readFileSync(p, 'utf8').split('\n')) {
-    if (!line.includes('"msg":"stop requested"') && !line.includes('"msg":"learning rate scaled"') && !line.includes('"msg":"weights restored')) continue;
+    if (
+      !line.includes('"msg":"stop requested"') &&
+      !line.includes('"msg":"learning rate scaled"') &&
+      !line.includes('"msg":"weights restored')
+    )
+      continue;
     try {
-      const l = JSON.parse(line) as { msg: string; callback?: string; reason?: string; lrFactor?: number; lrScale?: number; total?: number; tag?: string; step?: number };
+      const l = JSON.parse(line) as {
+        msg: string;
+        callback?: string;
+        reason?: string;
+        lrFactor?: number;
+        lrScale?: number;
+        total?: number;
+        tag?: string;
+        step?: number;
+      };
       if (l.msg === 'stop requested') out.push(`stop requested by ${l.callback}: ${l.reason}`);
       else if (l.msg === 'learning rate scaled') {
         const f = l.lrFactor ?? l.lrScale; // lrScale: logs of runs before the field was renamed
         out.push(`${l.callback} set its learning-rate factor to ${f} (overall ${l.total ?? f})`);
-      }
-      else out.push(`the run ended with the weights ${l.tag} kept at step ${l.step}`);
-    } catch { /* a torn line */ }
+      } else out.push(`the run ended with the weights ${l.tag} kept at step ${l.step}`);
+    } catch {
+      /* a torn line */
+    }
   }
   return out;
 }
 
-const readJson = (p: string) => (existsSync(p) ? JSON.parse(readFileSync(p, 'utf8')) as Record<string, unknown> : undefined);
+const readJson = (p: string) =>
+  existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as Record<string, unknown>) : undefined;
 
 /** Reads a run directory; fails with the remedy when it is not one. */
 export function readRun(dir: string): RunData {
   const jsonl = join(dir, 'metrics.jsonl');
-  if (!existsSync(join(dir, 'config.json'))) throw new UserError(`${dir} is not a run directory (no config.json); pass the folder gymnosd train printed`);
-  const rows = existsSync(jsonl) ? readFileSync(jsonl, 'utf8').split('\n').filter((l) => l.trim()).flatMap((l) => { try { return [JSON.parse(l) as Row]; } catch { return []; } }) : [];
+  if (!existsSync(join(dir, 'config.json')))
+    throw new UserError(`${dir} is not a run directory (no config.json); pass the folder gymnosd train printed`);
+  const rows = existsSync(jsonl)
+    ? readFileSync(jsonl, 'utf8')
+        .split('\n')
+        .filter((l) => l.trim())
+        .flatMap((l) => {
+          try {
+            return [JSON.parse(l) as Row];
+          } catch {
+            return [];
+          }
+        })
+    : [];
   const dataset = readJson(join(dir, 'dataset.json'));
-  return { name: basename(dir), config: readJson(join(dir, 'config.json')), platform: readJson(join(dir, 'platform.json')), state: readJson(join(dir, 'state.json')), rows, classes: Array.isArray(dataset?.classes) ? dataset.classes as string[] : undefined, notes: readNotes(dir) };
+  return {
+    name: basename(dir),
+    config: readJson(join(dir, 'config.json')),
+    platform: readJson(join(dir, 'platform.json')),
+    state: readJson(join(dir, 'state.json')),
+    rows,
+    classes: Array.isArray(dataset?.classes) ? (dataset.classes as string[]) : undefined,
+    notes: readNotes(dir),
+  };
 }
 
 /** Text content needs only &, < and > escaped (quotes stay readable in the config dump). */
 const escText = (s: string) => s.replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c]!);
 const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
-const fmt = (v: unknown) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toPrecision(5)) : esc(String(v ?? '')));
+const fmt = (v: unknown) =>
+  typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toPrecision(5)) : esc(String(v ?? ''));
 
 function scalarNames(rows: Row[], part: 'train' | 'validation'): string[] {
-  return [...new Set(rows.flatMap((r) => Object.entries(r[part] ?? {}).filter(([, v]) => typeof v === 'number').map(([k]) => k)))];
+  return [
+    ...new Set(
+      rows.flatMap((r) =>
+        Object.entries(r[part] ?? {})
+          .filter(([, v]) => typeof v === 'number')
+          .map(([k]) => k),
+      ),
+    ),
+  ];
 }
 
 function confusion(m: number[][], title: string, classes?: string[]): string {
   const max = Math.max(1, ...m.flat());
   const name = (i: number) => esc(classes?.[i] ?? String(i));
   const head = `<tr><th>true \\ predicted</th>${m.map((_, j) => `<th>${name(j)}</th>`).join('')}</tr>`;
-  const body = m.map((r, i) => `<tr><th>${name(i)}</th>${r.map((v, j) => `<td data-value="${v}" style="background:rgba(31,119,180,${(0.08 + 0.8 * v / max).toFixed(3)})${i === j ? ';font-weight:bold' : ''}">${v}</td>`).join('')}</tr>`).join('');
+  const body = m
+    .map(
+      (r, i) =>
+        `<tr><th>${name(i)}</th>${r.map((v, j) => `<td data-value="${v}" style="background:rgba(31,119,180,${(0.08 + (0.8 * v) / max).toFixed(3)})${i === j ? ';font-weight:bold' : ''}">${v}</td>`).join('')}</tr>`,
+    )
+    .join('');
   return `<figure id="confusion"><figcaption>${esc(title)}</figcaption><table class="confusion">${head}${body}</table></figure>`;
 }
 
@@ -85,18 +145,65 @@ export function renderReport(d: RunData): string {
   // epochs count from 1 in metrics.jsonl; runs written before that counted from 0
   const first = epochs[0]?.epoch ?? 1;
   const x = (r: Row) => r.epoch + (first === 0 ? 1 : 0);
-  const curve = (part: 'train' | 'validation', k: string): Series => ({ name: `${part} ${k}`, points: epochs.flatMap((r) => (num(r[part]?.[k]) !== undefined ? [[x(r), num(r[part]![k])!] as [number, number]] : [])) });
+  const curve = (part: 'train' | 'validation', k: string): Series => ({
+    name: `${part} ${k}`,
+    points: epochs.flatMap((r) =>
+      num(r[part]?.[k]) !== undefined ? [[x(r), num(r[part]![k])!] as [number, number]] : [],
+    ),
+  });
   const names = [...new Set([...scalarNames(epochs, 'train'), ...scalarNames(epochs, 'validation')])];
-  const charts = names.map((k) => lineChart(`chart-${k}`, k, [curve('train', k), curve('validation', k)].filter((s) => s.points.length), k));
-  charts.push(lineChart('chart-lr', 'learning rate', [{ name: 'lr', points: epochs.flatMap((r) => (num(r.lr) !== undefined ? [[x(r), r.lr!] as [number, number]] : [])) }], 'lr'));
-  const rss = epochs.flatMap((r) => (num(r.peak_rss_mb) !== undefined ? [[x(r), r.peak_rss_mb!] as [number, number]] : []));
-  if (rss.length) charts.push(lineChart('chart-peak-rss', 'peak resident memory (MiB)', [{ name: 'peak RSS MiB', points: rss }], 'MiB'));
+  const charts = names.map((k) =>
+    lineChart(
+      `chart-${k}`,
+      k,
+      [curve('train', k), curve('validation', k)].filter((s) => s.points.length),
+      k,
+    ),
+  );
+  charts.push(
+    lineChart(
+      'chart-lr',
+      'learning rate',
+      [
+        {
+          name: 'lr',
+          points: epochs.flatMap((r) => (num(r.lr) !== undefined ? [[x(r), r.lr!] as [number, number]] : [])),
+        },
+      ],
+      'lr',
+    ),
+  );
+  const rss = epochs.flatMap((r) =>
+    num(r.peak_rss_mb) !== undefined ? [[x(r), r.peak_rss_mb!] as [number, number]] : [],
+  );
+  if (rss.length)
+    charts.push(
+      lineChart('chart-peak-rss', 'peak resident memory (MiB)', [{ name: 'peak RSS MiB', points: rss }], 'MiB'),
+    );
   const last = epochs[epochs.length - 1];
-  const finalRows: Array<[string, Record<string, unknown> | undefined]> = [['train', last?.train], ['validation', last?.validation], ...(test ? [['test', test] as [string, Record<string, unknown>]] : [])];
-  const metricNames = [...new Set(finalRows.flatMap(([, m]) => Object.entries(m ?? {}).filter(([, v]) => typeof v === 'number').map(([k]) => k)))];
+  const finalRows: Array<[string, Record<string, unknown> | undefined]> = [
+    ['train', last?.train],
+    ['validation', last?.validation],
+    ...(test ? [['test', test] as [string, Record<string, unknown>]] : []),
+  ];
+  const metricNames = [
+    ...new Set(
+      finalRows.flatMap(([, m]) =>
+        Object.entries(m ?? {})
+          .filter(([, v]) => typeof v === 'number')
+          .map(([k]) => k),
+      ),
+    ),
+  ];
   const summary = `<table id="final"><tr><th></th>${metricNames.map((k) => `<th>${esc(k)}</th>`).join('')}</tr>${finalRows.map(([p, m]) => `<tr><th>${p}</th>${metricNames.map((k) => `<td data-value="${num(m?.[k]) ?? ''}">${fmt(m?.[k])}</td>`).join('')}</tr>`).join('')}</table>`;
-  const cmSource = test?.confusion_matrix ? ['test', test.confusion_matrix] : last?.validation?.confusion_matrix ? ['validation (last epoch)', last.validation.confusion_matrix] : undefined;
-  const cm = cmSource ? confusion(cmSource[1] as number[][], `confusion matrix, ${cmSource[0]}`, d.classes) : '<p>No confusion matrix: add { "type": "confusion_matrix" } to training.metrics.</p>';
+  const cmSource = test?.confusion_matrix
+    ? ['test', test.confusion_matrix]
+    : last?.validation?.confusion_matrix
+      ? ['validation (last epoch)', last.validation.confusion_matrix]
+      : undefined;
+  const cm = cmSource
+    ? confusion(cmSource[1] as number[][], `confusion matrix, ${cmSource[0]}`, d.classes)
+    : '<p>No confusion matrix: add { "type": "confusion_matrix" } to training.metrics.</p>';
   const status = String(d.state?.status ?? 'unknown');
   const exp = (d.config?.experiment ?? {}) as { name?: string; description?: string };
   const seconds = epochs.reduce((s, r) => s + (r.seconds ?? 0), 0);

@@ -5,10 +5,14 @@
 import { int, num } from '../config/schema.js';
 import type { ScheduleDef } from './schedule.js';
 
-export interface CosineOptions { warmupSteps: number; minLr: number }
+export interface CosineOptions {
+  warmupSteps: number;
+  minLr: number;
+}
 
 export const cosine: ScheduleDef<CosineOptions> = {
-  type: 'cosine', description: 'linear warmup, then cosine annealing to minLr',
+  type: 'cosine',
+  description: 'linear warmup, then cosine annealing to minLr',
   options: {
     warmupSteps: int({ min: 0, default: 0, doc: 'optimizer steps of linear warmup' }),
     minLr: num({ min: 0, default: 0, doc: 'rate at the end of training' }),

@@ -12,7 +12,14 @@ export type { Schedule, ScheduleDef, SchedulePosition } from './schedule.js';
 export { constant, step, exponential, cosine, oneCycle, linear };
 
 /** Schedules by registered type. */
-export const SCHEDULES = new Registry<ScheduleDef>('lrSchedule', [constant, step, exponential, cosine, oneCycle, linear]);
+export const SCHEDULES = new Registry<ScheduleDef>('lrSchedule', [
+  constant,
+  step,
+  exponential,
+  cosine,
+  oneCycle,
+  linear,
+]);
 
 /** The schedule a resolved `spec` names (validated by the experiment schema, or by `SCHEDULES.resolve`). */
 export function createSchedule(spec: ComponentSpec, baseLr: number): Schedule {

@@ -2,10 +2,14 @@
 import { int, num } from '../config/schema.js';
 import type { ScheduleDef } from './schedule.js';
 
-export interface LinearOptions { warmupSteps: number; endLr: number }
+export interface LinearOptions {
+  warmupSteps: number;
+  endLr: number;
+}
 
 export const linear: ScheduleDef<LinearOptions> = {
-  type: 'linear', description: 'linear warmup, then linear decay to endLr',
+  type: 'linear',
+  description: 'linear warmup, then linear decay to endLr',
   options: {
     warmupSteps: int({ min: 0, default: 0, doc: 'optimizer steps of linear warmup' }),
     endLr: num({ min: 0, default: 0, doc: 'rate at the last step' }),

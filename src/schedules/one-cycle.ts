@@ -5,12 +5,19 @@
 import { num, opt } from '../config/schema.js';
 import type { ScheduleDef } from './schedule.js';
 
-export interface OneCycleOptions { maxLr?: number; pctStart: number; divFactor: number; finalDivFactor: number }
+export interface OneCycleOptions {
+  maxLr?: number;
+  pctStart: number;
+  divFactor: number;
+  finalDivFactor: number;
+}
 
-const cosAnneal = (start: number, end: number, pct: number) => end + ((start - end) / 2) * (1 + Math.cos(Math.PI * pct));
+const cosAnneal = (start: number, end: number, pct: number) =>
+  end + ((start - end) / 2) * (1 + Math.cos(Math.PI * pct));
 
 export const oneCycle: ScheduleDef<OneCycleOptions> = {
-  type: 'one_cycle', description: 'warm up to maxLr, then anneal far below the start (super-convergence)',
+  type: 'one_cycle',
+  description: 'warm up to maxLr, then anneal far below the start (super-convergence)',
   options: {
     maxLr: opt(num({ exclusiveMin: 0, doc: 'peak rate (default: the optimizer lr)' })),
     pctStart: num({ exclusiveMin: 0, max: 1, default: 0.3, doc: 'fraction of the run spent rising' }),

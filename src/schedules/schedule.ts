@@ -18,7 +18,10 @@ export interface SchedulePosition {
 /** The rate for the step about to run. */
 export type Schedule = (p: SchedulePosition) => number;
 
-/** A registered schedule: `training.lrSchedule` is `{ "type": name, ...options }`; `create`'s context is the optimizer's base `lr`. */
+/**
+ * A registered schedule: `training.lrSchedule` is `{ "type": name, ...options }`; `create`'s context is the optimizer's
+ * base `lr`.
+ */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type ScheduleDef<O = any> = Component<O, Schedule, number>;
 

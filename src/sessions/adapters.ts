@@ -42,11 +42,16 @@ export function vulkanDrivers(dirs = ICD_DIRS): string[] {
   const out: string[] = [];
   for (const dir of dirs) {
     if (!existsSync(dir)) continue;
-    for (const f of readdirSync(dir).filter((x) => x.endsWith('.json')).sort()) {
+    for (const f of readdirSync(dir)
+      .filter((x) => x.endsWith('.json'))
+      .sort()) {
       try {
-        const lib = (JSON.parse(readFileSync(join(dir, f), 'utf8')) as { ICD?: { library_path?: string } }).ICD?.library_path;
+        const lib = (JSON.parse(readFileSync(join(dir, f), 'utf8')) as { ICD?: { library_path?: string } }).ICD
+          ?.library_path;
         out.push(`${join(dir, f)}${lib ? ` (${lib})` : ''}`);
-      } catch { out.push(join(dir, f)); }
+      } catch {
+        out.push(join(dir, f));
+      }
     }
   }
   return out;
@@ -66,28 +71,48 @@ export function parseDeviceSelectList(text: string): Adapter[] {
 }
 
 /** Runs `code` (an ES module) in a child Node process; resolves with its output, never rejects. */
-function child(code: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function child(
+  code: string,
+  env: NodeJS.ProcessEnv,
+  timeoutMs: number,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     let stdout = '';
     let stderr = '';
     let p;
     try {
-      p = spawn(process.execPath, ['--input-type=module', '-e', code], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      p = spawn(process.execPath, ['--input-type=module', '-e', code], {
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
     } catch (e) {
       resolve({ code: null, stdout: '', stderr: (e as Error).message });
       return;
     }
     const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
-    p.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    p.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    p.on('error', (e) => { stderr += e.message; });
-    p.on('close', (c) => { clearTimeout(timer); resolve({ code: c, stdout, stderr }); });
+    p.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    p.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    p.on('error', (e) => {
+      stderr += e.message;
+    });
+    p.on('close', (c) => {
+      clearTimeout(timer);
+      resolve({ code: c, stdout, stderr });
+    });
   });
 }
 
 /** Where onnxruntime-node's entry is, for the child to import. */
 function ortEntry(): string | undefined {
-  try { return createRequire(import.meta.url).resolve('onnxruntime-node'); } catch { return undefined; }
+  try {
+    return createRequire(import.meta.url).resolve('onnxruntime-node');
+  } catch {
+    return undefined;
+  }
 }
 
 /** The script that creates a WebGPU session on `model` (base64 in GYMNOS_PROBE_MODEL) and runs it once. */
@@ -100,20 +125,31 @@ try {
 } catch (e) { process.stdout.write(JSON.stringify({ ok: false, error: String(e && e.message || e) })); }`;
 }
 
-/** The Vulkan devices Dawn can pick from; `model` is the provider probe's (creating its session creates the Vulkan instance). */
+/**
+ * The Vulkan devices Dawn can pick from; `model` is the provider probe's (creating its session creates the Vulkan
+ * instance).
+ */
 export async function listAdapters(model: Uint8Array, timeoutMs = 30_000): Promise<AdapterList> {
   const drivers = vulkanDrivers();
   const entry = ortEntry();
   if (!drivers.length || !entry) return { adapters: [], via: 'none', drivers };
   // the layer lists the devices when the instance is created (Dawn creates it for the session) and exits
-  const r = await child(probeScript(entry), { MESA_VK_DEVICE_SELECT: 'list', GYMNOS_PROBE_MODEL: Buffer.from(model).toString('base64') }, timeoutMs);
+  const r = await child(
+    probeScript(entry),
+    { MESA_VK_DEVICE_SELECT: 'list', GYMNOS_PROBE_MODEL: Buffer.from(model).toString('base64') },
+    timeoutMs,
+  );
   const adapters = parseDeviceSelectList(`${r.stdout}\n${r.stderr}`);
-  if (adapters.length || /selectable devices:/.test(r.stdout + r.stderr)) return { adapters, via: 'mesa-device-select', drivers };
+  if (adapters.length || /selectable devices:/.test(r.stdout + r.stderr))
+    return { adapters, via: 'mesa-device-select', drivers };
   return { adapters: [], via: 'icd-manifests', drivers };
 }
 
 /** Creates and runs `model` (the provider probe) on WebGPU in a child process. */
-export async function probeWebgpuIsolated(model: Uint8Array, timeoutMs = 60_000): Promise<{ ok: boolean; error?: string; output?: number[]; log: string }> {
+export async function probeWebgpuIsolated(
+  model: Uint8Array,
+  timeoutMs = 60_000,
+): Promise<{ ok: boolean; error?: string; output?: number[]; log: string }> {
   const entry = ortEntry();
   if (!entry) return { ok: false, error: 'onnxruntime-node is not installed', log: '' };
   const r = await child(probeScript(entry), { GYMNOS_PROBE_MODEL: Buffer.from(model).toString('base64') }, timeoutMs);
@@ -122,6 +158,10 @@ export async function probeWebgpuIsolated(model: Uint8Array, timeoutMs = 60_000)
     const res = JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as { ok: boolean; error?: string; y?: number[] };
     return { ok: res.ok, error: res.error, output: res.y, log };
   } catch {
-    return { ok: false, error: `the WebGPU probe process ended with ${r.code === null ? 'a timeout or signal' : `code ${r.code}`} without a result${log ? `: ${log.split('\n').slice(-3).join(' / ')}` : ''}`, log };
+    return {
+      ok: false,
+      error: `the WebGPU probe process ended with ${r.code === null ? 'a timeout or signal' : `code ${r.code}`} without a result${log ? `: ${log.split('\n').slice(-3).join(' / ')}` : ''}`,
+      log,
+    };
   }
 }

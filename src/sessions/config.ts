@@ -43,42 +43,83 @@ const DEVICE_DOC = "execution provider: 'cpu' | 'cuda' | 'cuda:N' | 'webgpu' | '
 
 /** `device`: a string `parseDevice` accepts (its message names the choices and likely fixes). */
 const device: Schema<string> = {
-  doc: DEVICE_DOC, optional: false, fallback: () => 'cpu',
+  doc: DEVICE_DOC,
+  optional: false,
+  fallback: () => 'cpu',
   parse(v, path, issues) {
-    try { parseDevice(v, path); return v as string; } catch (e) { issues.push({ path, message: (e as Error).message }); return undefined; }
+    try {
+      parseDevice(v, path);
+      return v as string;
+    } catch (e) {
+      issues.push({ path, message: (e as Error).message });
+      return undefined;
+    }
   },
-  json: () => ({ type: 'string', description: DEVICE_DOC, default: 'cpu', examples: ['cpu', 'cuda', 'cuda:1', 'webgpu', 'auto'] }),
+  json: () => ({
+    type: 'string',
+    description: DEVICE_DOC,
+    default: 'cpu',
+    examples: ['cpu', 'cuda', 'cuda:1', 'webgpu', 'auto'],
+  }),
 };
 
 // more threads than any CPU here has only slows ONNX Runtime down (and 1000 is a typo, not a plan)
-const threads = (doc: string, dflt: number | (() => number)) => check(int({ min: 1, default: dflt, doc: `${doc} (at most ${MAX_THREADS})` }), (v, path) => (v <= MAX_THREADS ? undefined
-  : `expected an integer of at most ${MAX_THREADS} for ${path} but got ${v} (this machine has ${availableParallelism()} logical CPUs; more threads than CPUs do not help)`));
+const threads = (doc: string, dflt: number | (() => number)) =>
+  check(int({ min: 1, default: dflt, doc: `${doc} (at most ${MAX_THREADS})` }), (v, path) =>
+    v <= MAX_THREADS
+      ? undefined
+      : `expected an integer of at most ${MAX_THREADS} for ${path} but got ${v} (this machine has ${availableParallelism()} logical CPUs; more threads than CPUs do not help)`,
+  );
 
 /** Every option of the session block, with its default. */
 export const sessionOptions = {
   device,
-  intraOpThreads: threads('threads one operator may use; default: half the logical CPUs, 1 to 8 (measured, see sessions/config.ts)', () => defaultIntraOpThreads()),
+  intraOpThreads: threads(
+    'threads one operator may use; default: half the logical CPUs, 1 to 8 (measured, see sessions/config.ts)',
+    () => defaultIntraOpThreads(),
+  ),
   interOpThreads: threads('threads running independent operators in parallel (executionMode: parallel)', 1),
-  graphOptimization: oneOf(['disabled', 'basic', 'extended', 'all'] as const, { default: 'all', doc: "ONNX Runtime's graph optimization level" }),
-  executionMode: oneOf(['sequential', 'parallel'] as const, { default: 'sequential', doc: "ONNX Runtime's executor ('parallel' was never faster here)" }),
+  graphOptimization: oneOf(['disabled', 'basic', 'extended', 'all'] as const, {
+    default: 'all',
+    doc: "ONNX Runtime's graph optimization level",
+  }),
+  executionMode: oneOf(['sequential', 'parallel'] as const, {
+    default: 'sequential',
+    doc: "ONNX Runtime's executor ('parallel' was never faster here)",
+  }),
   enableProfiling: bool({ default: false, doc: "write ONNX Runtime's profile (JSON trace) of each session" }),
   profileFilePrefix: str({ minLength: 1, default: 'gymnos-ort-profile', doc: 'file name prefix of the profiles' }),
-  memoryPattern: bool({ default: false, doc: "ONNX Runtime's memory pattern planner (default false: it made training peaks 30-50% higher, bench/memory.ts)" }),
-  allowSpinning: bool({ default: false, doc: "let ONNX Runtime's threads spin while idle (faster on an idle machine, much slower on a busy one)" }),
-  cpuMemArena: bool({ default: true, doc: "ONNX Runtime's CPU arena allocator (default true: turning it off raised training peaks, bench/memory.ts)" }),
+  memoryPattern: bool({
+    default: false,
+    doc: "ONNX Runtime's memory pattern planner (default false: it made training peaks 30-50% higher, bench/memory.ts)",
+  }),
+  allowSpinning: bool({
+    default: false,
+    doc: "let ONNX Runtime's threads spin while idle (faster on an idle machine, much slower on a busy one)",
+  }),
+  cpuMemArena: bool({
+    default: true,
+    doc: "ONNX Runtime's CPU arena allocator (default true: turning it off raised training peaks, bench/memory.ts)",
+  }),
 } satisfies Props;
 
 /** The session options without defaults: absent keys stay absent (for blocks merged later). */
 export function sessionOptionsUnfilled(): Props {
-  return Object.fromEntries(Object.entries(sessionOptions).map(([k, s]) => [k, { ...s, fallback: undefined, optional: true }]));
+  return Object.fromEntries(
+    Object.entries(sessionOptions).map(([k, s]) => [k, { ...s, fallback: undefined, optional: true }]),
+  );
 }
 
 /** The session block with every default filled. */
-export const sessionSchema = obj(sessionOptions, { doc: 'execution provider, threads and ONNX Runtime options (SessionManager)' });
+export const sessionSchema = obj(sessionOptions, {
+  doc: 'execution provider, threads and ONNX Runtime options (SessionManager)',
+});
 
 /** One message for the issues of a block. */
 function message(issues: Issue[]): string {
-  return issues.length === 1 ? issues[0].message : `${issues.length} problems:\n${issues.map((i) => `  - ${i.message}`).join('\n')}`;
+  return issues.length === 1
+    ? issues[0].message
+    : `${issues.length} problems:\n${issues.map((i) => `  - ${i.message}`).join('\n')}`;
 }
 
 /**

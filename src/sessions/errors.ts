@@ -7,29 +7,42 @@ import { GymnosError } from '../util/errors.js';
 
 /** Stable codes, for callers that branch on the kind of failure. */
 export type SessionErrorCode =
-  | 'ERR_SESSION_CONFIG'          // invalid `session` config; message names the JSON path
-  | 'ERR_PROVIDER_UNAVAILABLE'    // the execution provider cannot load; message names what is missing
-  | 'ERR_BACKEND_UNAVAILABLE'     // the backend itself (onnxruntime-node) cannot load
-  | 'ERR_SESSION_CREATE'          // the model was rejected when creating a session
-  | 'ERR_SESSION_RUN'             // a run failed (bad feeds, kernel error)
-  | 'ERR_SESSION_NOT_FOUND'       // no session of that id/name
-  | 'ERR_SESSION_EXISTS'          // a session of that id/name already exists
-  | 'ERR_WORKER_CRASHED'          // the worker thread threw an uncaught error
-  | 'ERR_WORKER_EXITED'           // the worker thread exited while calls were pending
-  | 'ERR_WORKER_TERMINATED'       // the worker was terminated by its owner
-  | 'ERR_ABORTED'                 // the caller's AbortSignal fired
-  | 'ERR_OUT_OF_MEMORY';          // an allocation failed; the message names the settings that need less memory (a user error)
+  | 'ERR_SESSION_CONFIG' // invalid `session` config; message names the JSON path
+  | 'ERR_PROVIDER_UNAVAILABLE' // the execution provider cannot load; message names what is missing
+  | 'ERR_BACKEND_UNAVAILABLE' // the backend itself (onnxruntime-node) cannot load
+  | 'ERR_SESSION_CREATE' // the model was rejected when creating a session
+  | 'ERR_SESSION_RUN' // a run failed (bad feeds, kernel error)
+  | 'ERR_SESSION_NOT_FOUND' // no session of that id/name
+  | 'ERR_SESSION_EXISTS' // a session of that id/name already exists
+  | 'ERR_WORKER_CRASHED' // the worker thread threw an uncaught error
+  | 'ERR_WORKER_EXITED' // the worker thread exited while calls were pending
+  | 'ERR_WORKER_TERMINATED' // the worker was terminated by its owner
+  | 'ERR_ABORTED' // the caller's AbortSignal fired
+  | 'ERR_OUT_OF_MEMORY'; // an allocation failed; the message names the settings that need less memory (a user error)
 
 const CODES = new Set<string>([
-  'ERR_SESSION_CONFIG', 'ERR_PROVIDER_UNAVAILABLE', 'ERR_BACKEND_UNAVAILABLE', 'ERR_SESSION_CREATE',
-  'ERR_SESSION_RUN', 'ERR_SESSION_NOT_FOUND', 'ERR_SESSION_EXISTS', 'ERR_WORKER_CRASHED',
-  'ERR_WORKER_EXITED', 'ERR_WORKER_TERMINATED', 'ERR_ABORTED', 'ERR_OUT_OF_MEMORY',
+  'ERR_SESSION_CONFIG',
+  'ERR_PROVIDER_UNAVAILABLE',
+  'ERR_BACKEND_UNAVAILABLE',
+  'ERR_SESSION_CREATE',
+  'ERR_SESSION_RUN',
+  'ERR_SESSION_NOT_FOUND',
+  'ERR_SESSION_EXISTS',
+  'ERR_WORKER_CRASHED',
+  'ERR_WORKER_EXITED',
+  'ERR_WORKER_TERMINATED',
+  'ERR_ABORTED',
+  'ERR_OUT_OF_MEMORY',
 ]);
 
 /** An error of the session layer. */
 export class SessionError extends GymnosError {
   override name = 'SessionError';
-  constructor(readonly code: SessionErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly code: SessionErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
   }
 }

@@ -28,9 +28,18 @@ export function modelMetadata(bytes: Uint8Array): Record<string, string> {
     for (let at = 0; at < bytes.length;) {
       const [key, p] = varint(bytes, at);
       const wire = key & 7;
-      if (wire === 0) { at = varint(bytes, p)[1]; continue; }
-      if (wire === 1) { at = p + 8; continue; }
-      if (wire === 5) { at = p + 4; continue; }
+      if (wire === 0) {
+        at = varint(bytes, p)[1];
+        continue;
+      }
+      if (wire === 1) {
+        at = p + 8;
+        continue;
+      }
+      if (wire === 5) {
+        at = p + 4;
+        continue;
+      }
       if (wire !== 2) return out;
       const [len, start] = varint(bytes, p);
       const end = start + len;
@@ -41,7 +50,8 @@ export function modelMetadata(bytes: Uint8Array): Record<string, string> {
           const [ek, ep] = varint(bytes, q);
           const [el, es] = varint(bytes, ep);
           const s = dec.decode(bytes.subarray(es, es + el));
-          if (ek >>> 3 === 1) k = s; else if (ek >>> 3 === 2) v = s;
+          if (ek >>> 3 === 1) k = s;
+          else if (ek >>> 3 === 2) v = s;
           q = es + el;
         }
         out[k] = v;
@@ -57,5 +67,10 @@ export function modelMetadata(bytes: Uint8Array): Record<string, string> {
 /** ONNX Runtime optimizers the model asks to disable (empty when none). */
 export function disabledOptimizers(bytes: Uint8Array): string[] {
   const v = modelMetadata(bytes)[DISABLE_OPTIMIZERS_KEY];
-  return v ? v.split(',').map((s) => s.trim()).filter(Boolean) : [];
+  return v
+    ? v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : [];
 }

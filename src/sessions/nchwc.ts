@@ -23,14 +23,26 @@ import { NCHWC_DOMAIN, lowerConvsToNchwc } from '../autodiff/rules/conv-nchwc.js
 
 let blockPromise: Promise<number> | undefined;
 
-/** A constant-weight Conv with `c` in and out channels (ORT's transformer blocks it when c is a multiple of its block). */
+/**
+ * A constant-weight Conv with `c` in and out channels (ORT's transformer blocks it when c is a multiple of its block).
+ */
 function probeConv(c: number): Uint8Array {
   const g = emptyGraph('gymnos_nchwc_probe');
   g.inputs.push({ name: 'x', dtype: 'float32', shape: [1, c, 4, 4] });
   g.initializers.set('w', tensor('float32', [c, c, 1, 1], new Float32Array(c * c).fill(0.5)));
   g.nodes.push({ name: 'conv', opType: 'Conv', domain: '', inputs: ['x', 'w'], outputs: ['y'], attrs: {} });
   g.outputs.push({ name: 'y', dtype: 'float32', shape: [1, c, 4, 4] });
-  return encodeModel({ irVersion: 8, opset: new Map([['', 18]]), producerName: 'gymnos', producerVersion: '', domain: '', modelVersion: 0, docString: '', metadata: {}, graph: g });
+  return encodeModel({
+    irVersion: 8,
+    opset: new Map([['', 18]]),
+    producerName: 'gymnos',
+    producerVersion: '',
+    domain: '',
+    modelVersion: 0,
+    docString: '',
+    metadata: {},
+    graph: g,
+  });
 }
 
 /**
@@ -43,7 +55,12 @@ export function nchwcBlockSize(ort: { InferenceSession: typeof Ort.InferenceSess
     try {
       for (const c of [8, 16]) {
         const path = join(dir, `probe${c}.onnx`);
-        const s = await ort.InferenceSession.create(probeConv(c), { graphOptimizationLevel: 'all', optimizedModelFilePath: path, intraOpNumThreads: 1, logSeverityLevel: 3 });
+        const s = await ort.InferenceSession.create(probeConv(c), {
+          graphOptimizationLevel: 'all',
+          optimizedModelFilePath: path,
+          intraOpNumThreads: 1,
+          logSeverityLevel: 3,
+        });
         await s.release();
         if (loadModel(path).graph.nodes.some((n) => n.domain === NCHWC_DOMAIN && n.opType === 'Conv')) return c;
       }
@@ -76,15 +93,23 @@ export function lowerForCpu(model: Uint8Array, block: number): Uint8Array {
     const lower = (g: Graph, outer: ShapeTable | undefined, outerConsts: Set<string>): void => {
       const consts = new Set([...outerConsts, ...g.initializers.keys()]);
       const hasConv = g.nodes.some((n) => n.opType === 'Conv' && n.domain === '' && !consts.has(n.inputs[1]));
-      const hasBody = g.nodes.some((n) => Object.values(n.attrs).some((a) => a.type === 'graph' || a.type === 'graphs'));
+      const hasBody = g.nodes.some((n) =>
+        Object.values(n.attrs).some((a) => a.type === 'graph' || a.type === 'graphs'),
+      );
       if (!hasConv && !hasBody) return;
       const table = inferShapes(g, opset, outer ? { outer } : {});
       // constant-weight Convs stay for ORT's transformer: hide them from the lowering
-      if (hasConv) count += lowerConvsToNchwc(g, { info: new Map([...table.info].filter(([k]) => !consts.has(k))), values: table.values }, block);
-      for (const n of g.nodes) for (const a of Object.values(n.attrs)) {
-        if (a.type === 'graph') lower(a.value, table, consts);
-        else if (a.type === 'graphs') for (const sub of a.value) lower(sub, table, consts);
-      }
+      if (hasConv)
+        count += lowerConvsToNchwc(
+          g,
+          { info: new Map([...table.info].filter(([k]) => !consts.has(k))), values: table.values },
+          block,
+        );
+      for (const n of g.nodes)
+        for (const a of Object.values(n.attrs)) {
+          if (a.type === 'graph') lower(a.value, table, consts);
+          else if (a.type === 'graphs') for (const sub of a.value) lower(sub, table, consts);
+        }
     };
     lower(m.graph, undefined, new Set());
     if (!count) return model;

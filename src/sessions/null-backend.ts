@@ -9,7 +9,15 @@ import { decodeModel } from '../onnx/io.js';
 import { inferShapes } from '../onnx/shapes/infer.js';
 import { allocArray, sizeOf, type Tensor } from '../onnx/tensor.js';
 import { SessionError, asSessionError } from './errors.js';
-import type { BackendEntry, BackendSession, BackendVersions, ProviderReport, ResolvedSessionConfig, RunOptions, SessionBackend } from './types.js';
+import type {
+  BackendEntry,
+  BackendSession,
+  BackendVersions,
+  ProviderReport,
+  ResolvedSessionConfig,
+  RunOptions,
+  SessionBackend,
+} from './types.js';
 
 /** Context handed to an output function. */
 export interface NullOutputContext {
@@ -36,7 +44,11 @@ class NullSession implements BackendSession {
   private released = false;
   private readonly inferred = new Map<string, Map<string, ValueInfo>>();
 
-  constructor(private readonly graph: Graph, private readonly opset: number, private readonly options: NullBackendOptions) {
+  constructor(
+    private readonly graph: Graph,
+    private readonly opset: number,
+    private readonly options: NullBackendOptions,
+  ) {
     const inits = graph.initializers;
     this.inputNames = graph.inputs.filter((v) => !inits.has(v.name)).map((v) => v.name);
     this.outputNames = graph.outputs.map((v) => v.name);
@@ -50,9 +62,16 @@ class NullSession implements BackendSession {
     const out: Record<string, Tensor> = {};
     for (const name of wanted) {
       const decl = this.graph.outputs.find((v) => v.name === name);
-      if (!decl) throw new SessionError('ERR_SESSION_RUN', `output '${name}' is not an output of the model; its outputs are ${this.outputNames.join(', ')}`);
+      if (!decl)
+        throw new SessionError(
+          'ERR_SESSION_RUN',
+          `output '${name}' is not an output of the model; its outputs are ${this.outputNames.join(', ')}`,
+        );
       const fn = this.options.outputs?.[name];
-      const info = { ...decl, shape: decl.shape?.map((d) => (typeof d === 'string' && bound.has(d) ? bound.get(d)! : d)) };
+      const info = {
+        ...decl,
+        shape: decl.shape?.map((d) => (typeof d === 'string' && bound.has(d) ? bound.get(d)! : d)),
+      };
       if (fn) {
         try {
           out[name] = fn(feeds, { info, call: this.calls });
@@ -76,13 +95,30 @@ class NullSession implements BackendSession {
     const bound = new Map<string, number>();
     const inputs = new Map(this.graph.inputs.map((v) => [v.name, v]));
     for (const name of Object.keys(feeds)) {
-      if (!inputs.has(name)) throw new SessionError('ERR_SESSION_RUN', `feed '${name}' is not an input of the model; its inputs are ${this.inputNames.join(', ')}`);
+      if (!inputs.has(name))
+        throw new SessionError(
+          'ERR_SESSION_RUN',
+          `feed '${name}' is not an input of the model; its inputs are ${this.inputNames.join(', ')}`,
+        );
     }
-    for (const name of this.inputNames) if (!(name in feeds)) throw new SessionError('ERR_SESSION_RUN', `missing feed '${name}'; the model's inputs are ${this.inputNames.join(', ')}`);
+    for (const name of this.inputNames)
+      if (!(name in feeds))
+        throw new SessionError(
+          'ERR_SESSION_RUN',
+          `missing feed '${name}'; the model's inputs are ${this.inputNames.join(', ')}`,
+        );
     for (const [name, t] of Object.entries(feeds)) {
       const v = inputs.get(name)!;
-      if (t.dtype !== v.dtype) throw new SessionError('ERR_SESSION_RUN', `feed '${name}': expected element type ${v.dtype} but got ${t.dtype}`);
-      if (t.data.length !== sizeOf(t.dims)) throw new SessionError('ERR_SESSION_RUN', `feed '${name}': ${t.data.length} elements for dims [${t.dims.join(', ')}]`);
+      if (t.dtype !== v.dtype)
+        throw new SessionError(
+          'ERR_SESSION_RUN',
+          `feed '${name}': expected element type ${v.dtype} but got ${t.dtype}`,
+        );
+      if (t.data.length !== sizeOf(t.dims))
+        throw new SessionError(
+          'ERR_SESSION_RUN',
+          `feed '${name}': ${t.data.length} elements for dims [${t.dims.join(', ')}]`,
+        );
       if (!v.shape) continue;
       const where = `feed '${name}': expected dims [${v.shape.map((d) => d ?? '?').join(', ')}] but got [${t.dims.join(', ')}]`;
       if (v.shape.length !== t.dims.length) throw new SessionError('ERR_SESSION_RUN', where);
@@ -90,7 +126,8 @@ class NullSession implements BackendSession {
         if (typeof d === 'number' && d !== t.dims[i]) throw new SessionError('ERR_SESSION_RUN', where);
         if (typeof d === 'string') {
           const prev = bound.get(d);
-          if (prev !== undefined && prev !== t.dims[i]) throw new SessionError('ERR_SESSION_RUN', `${where} (dimension '${d}' is ${prev} elsewhere)`);
+          if (prev !== undefined && prev !== t.dims[i])
+            throw new SessionError('ERR_SESSION_RUN', `${where} (dimension '${d}' is ${prev} elsewhere)`);
           bound.set(d, t.dims[i]);
         }
       });
@@ -105,7 +142,10 @@ class NullSession implements BackendSession {
     const key = this.inputNames.map((n) => `${n}:${feeds[n].dims.join('x')}`).join('|');
     let table = this.inferred.get(key);
     if (!table) {
-      const g: Graph = { ...this.graph, inputs: this.graph.inputs.map((v) => (feeds[v.name] ? { ...v, shape: feeds[v.name].dims as Dim[] } : v)) };
+      const g: Graph = {
+        ...this.graph,
+        inputs: this.graph.inputs.map((v) => (feeds[v.name] ? { ...v, shape: feeds[v.name].dims as Dim[] } : v)),
+      };
       try {
         table = inferShapes(g, this.opset).info;
       } catch {
@@ -115,8 +155,10 @@ class NullSession implements BackendSession {
     }
     const shape = table.get(info.name)?.shape;
     if (shape && shape.every((d): d is number => typeof d === 'number')) return shape;
-    throw new SessionError('ERR_SESSION_RUN',
-      `null backend cannot tell the shape of output '${info.name}' ([${(known ?? []).map((d) => d ?? '?').join(', ')}]); supply options.outputs['${info.name}']`);
+    throw new SessionError(
+      'ERR_SESSION_RUN',
+      `null backend cannot tell the shape of output '${info.name}' ([${(known ?? []).map((d) => d ?? '?').join(', ')}]); supply options.outputs['${info.name}']`,
+    );
   }
 
   private filled(name: string, dims: number[], info: ValueInfo): Tensor {
@@ -127,7 +169,11 @@ class NullSession implements BackendSession {
       if (data instanceof BigInt64Array || data instanceof BigUint64Array) data.fill(BigInt(Math.trunc(fill)));
       else if (Array.isArray(data)) data.fill(String(fill));
       else if (info.dtype === 'bool') (data as Uint8Array).fill(1);
-      else if (info.dtype === 'float16' || info.dtype === 'bfloat16') throw new SessionError('ERR_SESSION_RUN', `null backend: a nonzero fill for ${info.dtype} output '${name}' needs an output function`);
+      else if (info.dtype === 'float16' || info.dtype === 'bfloat16')
+        throw new SessionError(
+          'ERR_SESSION_RUN',
+          `null backend: a nonzero fill for ${info.dtype} output '${name}' needs an output function`,
+        );
       else (data as Float32Array).fill(fill);
     }
     return { dtype: info.dtype, dims, data };
@@ -138,11 +184,16 @@ class NullSession implements BackendSession {
 export class NullBackend implements SessionBackend {
   readonly name = 'null';
   constructor(private readonly options: NullBackendOptions = {}) {
-    if (options.fill !== undefined && !Number.isFinite(options.fill)) throw new SessionError('ERR_SESSION_CONFIG', `null backend: expected a finite number for fill but got ${options.fill}`);
+    if (options.fill !== undefined && !Number.isFinite(options.fill))
+      throw new SessionError(
+        'ERR_SESSION_CONFIG',
+        `null backend: expected a finite number for fill but got ${options.fill}`,
+      );
   }
 
   async create(model: Uint8Array, _config: ResolvedSessionConfig): Promise<BackendSession> {
-    let graph: Graph; let opset: number;
+    let graph: Graph;
+    let opset: number;
     try {
       const m = decodeModel(model);
       graph = m.graph;
@@ -152,7 +203,10 @@ export class NullBackend implements SessionBackend {
     }
     for (const name of Object.keys(this.options.outputs ?? {})) {
       if (!graph.outputs.some((v) => v.name === name)) {
-        throw new SessionError('ERR_SESSION_CREATE', `null backend: options.outputs names '${name}', which is not an output of the model (${graph.outputs.map((v) => v.name).join(', ')})`);
+        throw new SessionError(
+          'ERR_SESSION_CREATE',
+          `null backend: options.outputs names '${name}', which is not an output of the model (${graph.outputs.map((v) => v.name).join(', ')})`,
+        );
       }
     }
     return new NullSession(graph, opset, this.options);

@@ -16,7 +16,8 @@ const OOM_PATTERNS: RegExp[] = [
 ];
 
 /** The remedies, named by their config keys. */
-export const OOM_REMEDIES = 'lower training.batchSize, split each batch with training.gradientAccumulation (same effective batch, memory of one micro-batch), or set training.recompute to "auto" (recompute cheap activations in the backward pass)';
+export const OOM_REMEDIES =
+  'lower training.batchSize, split each batch with training.gradientAccumulation (same effective batch, memory of one micro-batch), or set training.recompute to "auto" (recompute cheap activations in the backward pass)';
 
 const mib = (b: number) => `${Math.round(b / 2 ** 20)} MiB`;
 
@@ -30,7 +31,9 @@ export function outOfMemoryError(e: unknown, what: string, peak = peakRssBytes()
   if (!hit) return undefined;
   const asked = hit[1] ? `, asking for ${mib(Number(hit[1]))} more` : '';
   const first = message.split('\n')[0].slice(0, 200);
-  return new SessionError('ERR_OUT_OF_MEMORY',
+  return new SessionError(
+    'ERR_OUT_OF_MEMORY',
     `out of memory in ${what}: the process had reached a peak of ${mib(peak)} resident${asked} (${first}). To need less memory: ${OOM_REMEDIES}`,
-    { cause: e });
+    { cause: e },
+  );
 }

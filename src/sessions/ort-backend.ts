@@ -13,9 +13,22 @@ import { disabledOptimizers } from './model-options.js';
 import { lowerForCpu, nchwcBlockSize } from './nchwc.js';
 import { lowerForWebgpu } from './webgpu-lowering.js';
 import { probeWebgpuIsolated } from './adapters.js';
-import { cudaUnavailableMessage, deviceLabel, diagnoseCuda, loadableLibraries, webgpuUnavailableMessage } from './providers.js';
+import {
+  cudaUnavailableMessage,
+  deviceLabel,
+  diagnoseCuda,
+  loadableLibraries,
+  webgpuUnavailableMessage,
+} from './providers.js';
 import type {
-  BackendEntry, BackendSession, BackendVersions, ExecutionProvider, ProviderReport, ResolvedSessionConfig, RunOptions, SessionBackend,
+  BackendEntry,
+  BackendSession,
+  BackendVersions,
+  ExecutionProvider,
+  ProviderReport,
+  ResolvedSessionConfig,
+  RunOptions,
+  SessionBackend,
 } from './types.js';
 
 type OrtModule = typeof Ort;
@@ -27,9 +40,13 @@ export function loadOrt(): Promise<OrtModule> {
     (m) => ((m as unknown as { default?: OrtModule }).default ?? m) as OrtModule,
     (e: unknown) => {
       ortPromise = undefined;
-      throw new SessionError('ERR_BACKEND_UNAVAILABLE',
-        `onnxruntime-node cannot be loaded (${e instanceof Error ? e.message : String(e)}); install it with \`npm install onnxruntime-node\``, { cause: e });
-    });
+      throw new SessionError(
+        'ERR_BACKEND_UNAVAILABLE',
+        `onnxruntime-node cannot be loaded (${e instanceof Error ? e.message : String(e)}); install it with \`npm install onnxruntime-node\``,
+        { cause: e },
+      );
+    },
+  );
   return ortPromise;
 }
 
@@ -47,7 +64,12 @@ export function toSessionOptions(c: ResolvedSessionConfig): Ort.InferenceSession
     profileFilePrefix: c.profileFilePrefix,
     enableMemPattern: c.memoryPattern,
     enableCpuMemArena: c.cpuMemArena ?? true,
-    extra: { session: { intra_op: { allow_spinning: c.allowSpinning ? '1' : '0' }, inter_op: { allow_spinning: c.allowSpinning ? '1' : '0' } } },
+    extra: {
+      session: {
+        intra_op: { allow_spinning: c.allowSpinning ? '1' : '0' },
+        inter_op: { allow_spinning: c.allowSpinning ? '1' : '0' },
+      },
+    },
     // WebGPU: ORT warns on every session that some nodes run on the CPU; the placement report
     // (placement.ts) says which. GYMNOS_NATIVE_LOGS=1 shows ORT's warnings again.
     ...(c.provider === 'webgpu' && process.env.GYMNOS_NATIVE_LOGS !== '1' ? { logSeverityLevel: 3 as const } : {}),
@@ -56,7 +78,11 @@ export function toSessionOptions(c: ResolvedSessionConfig): Ort.InferenceSession
 
 /** Host tensor -> ort.Tensor sharing the same typed array. */
 export function toOrtTensor(ort: OrtModule, name: string, t: Tensor): Ort.Tensor {
-  if (t.dtype === 'bfloat16') throw new SessionError('ERR_SESSION_RUN', `feed '${name}': onnxruntime-node has no bfloat16 tensors; cast to float32 or float16`);
+  if (t.dtype === 'bfloat16')
+    throw new SessionError(
+      'ERR_SESSION_RUN',
+      `feed '${name}': onnxruntime-node has no bfloat16 tensors; cast to float32 or float16`,
+    );
   try {
     return new ort.Tensor(t.dtype, t.data as Ort.Tensor.DataType, t.dims);
   } catch (e) {
@@ -64,13 +90,36 @@ export function toOrtTensor(ort: OrtModule, name: string, t: Tensor): Ort.Tensor
   }
 }
 
-const HOST_DTYPES = new Set<string>(['float32', 'float64', 'float16', 'int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64', 'bool', 'string']);
+const HOST_DTYPES = new Set<string>([
+  'float32',
+  'float64',
+  'float16',
+  'int8',
+  'uint8',
+  'int16',
+  'uint16',
+  'int32',
+  'uint32',
+  'int64',
+  'uint64',
+  'bool',
+  'string',
+]);
 
 /** ort.Tensor -> host tensor sharing the same typed array. */
 export function fromOrtTensor(name: string, t: Ort.Tensor): Tensor {
-  if (!HOST_DTYPES.has(t.type)) throw new SessionError('ERR_SESSION_RUN', `output '${name}' has element type ${t.type}, which Gymnos does not handle`);
+  if (!HOST_DTYPES.has(t.type))
+    throw new SessionError(
+      'ERR_SESSION_RUN',
+      `output '${name}' has element type ${t.type}, which Gymnos does not handle`,
+    );
   let data = t.data as Tensor['data'] | Float16ArrayLike;
-  if (!(data instanceof Uint16Array) && t.type === 'float16') data = new Uint16Array((data as Float16ArrayLike).buffer, (data as Float16ArrayLike).byteOffset, (data as Float16ArrayLike).length);
+  if (!(data instanceof Uint16Array) && t.type === 'float16')
+    data = new Uint16Array(
+      (data as Float16ArrayLike).buffer,
+      (data as Float16ArrayLike).byteOffset,
+      (data as Float16ArrayLike).length,
+    );
   return { dtype: t.type as DType, dims: [...t.dims], data: data as Tensor['data'] };
 }
 type Float16ArrayLike = { buffer: ArrayBuffer; byteOffset: number; length: number };
@@ -79,7 +128,10 @@ class OrtSession implements BackendSession {
   readonly inputNames: string[];
   readonly outputNames: string[];
   private released = false;
-  constructor(private readonly ort: OrtModule, private readonly session: Ort.InferenceSession) {
+  constructor(
+    private readonly ort: OrtModule,
+    private readonly session: Ort.InferenceSession,
+  ) {
     this.inputNames = [...session.inputNames];
     this.outputNames = [...session.outputNames];
   }
@@ -117,8 +169,15 @@ export function probeModel(): Uint8Array {
   g.nodes.push({ name: 'add', opType: 'Add', domain: '', inputs: ['xw', 'b'], outputs: ['y'], attrs: {} });
   g.outputs.push({ name: 'y', dtype: 'float32', shape: [1, 2] });
   return encodeModel({
-    irVersion: 8, opset: new Map([['', 18]]), producerName: 'gymnos', producerVersion: '', domain: '',
-    modelVersion: 0, docString: '', metadata: {}, graph: g,
+    irVersion: 8,
+    opset: new Map([['', 18]]),
+    producerName: 'gymnos',
+    producerVersion: '',
+    domain: '',
+    modelVersion: 0,
+    docString: '',
+    metadata: {},
+    graph: g,
   });
 }
 
@@ -132,34 +191,47 @@ export class OrtBackend implements SessionBackend {
     if (config.provider === 'cuda') {
       // Checked first: without the provider files ORT fails with a bare "Failed to load shared library".
       const d = diagnoseCuda();
-      if (d.missingProviderFiles.length) throw new SessionError('ERR_PROVIDER_UNAVAILABLE', cudaUnavailableMessage(device, d));
+      if (d.missingProviderFiles.length)
+        throw new SessionError('ERR_PROVIDER_UNAVAILABLE', cudaUnavailableMessage(device, d));
     }
     // read from the model as Gymnos wrote it (recompute graphs keep their copies: model-options.ts)
     const disable = disabledOptimizers(model);
     // CPU: training graphs' Convs onto the NCHWc kernels ORT gives only constant-weight Convs (nchwc.ts)
-    if (config.provider === 'cpu' && config.graphOptimization === 'all') model = lowerForCpu(model, await nchwcBlockSize(ort));
+    if (config.provider === 'cpu' && config.graphOptimization === 'all')
+      model = lowerForCpu(model, await nchwcBlockSize(ort));
     // WebGPU: around ONNX Runtime 1.30's wrong results for some Conv channel counts (webgpu-lowering.ts)
     if (config.provider === 'webgpu') model = lowerForWebgpu(model);
     try {
       const options = toSessionOptions(config);
-      if (disable.length) options.extra = { ...options.extra, optimization: { disable_specified_optimizers: disable.join(',') } };
+      if (disable.length)
+        options.extra = { ...options.extra, optimization: { disable_specified_optimizers: disable.join(',') } };
       const session = await ort.InferenceSession.create(model, options);
       return new OrtSession(ort, session);
     } catch (e) {
-      throw providerError(config.provider, device, e) ?? outOfMemoryError(e, 'creating an ONNX Runtime session')
-        ?? asSessionError(e, 'ERR_SESSION_CREATE', 'ONNX Runtime rejected the model: ');
+      throw (
+        providerError(config.provider, device, e) ??
+        outOfMemoryError(e, 'creating an ONNX Runtime session') ??
+        asSessionError(e, 'ERR_SESSION_CREATE', 'ONNX Runtime rejected the model: ')
+      );
     }
   }
 
   async available(): Promise<ProviderReport[]> {
     const ort = await loadOrt();
     const bundled = new Map<string, boolean>();
-    for (const b of (ort as unknown as { listSupportedBackends?: () => Array<{ name: string; bundled: boolean }> }).listSupportedBackends?.() ?? []) bundled.set(b.name, b.bundled);
+    for (const b of (
+      ort as unknown as { listSupportedBackends?: () => Array<{ name: string; bundled: boolean }> }
+    ).listSupportedBackends?.() ?? [])
+      bundled.set(b.name, b.bundled);
     const model = probeModel();
     const reports: ProviderReport[] = [];
     for (const provider of ['cpu', 'cuda', 'webgpu'] as ExecutionProvider[]) {
       if (bundled.size && !bundled.has(provider)) {
-        reports.push({ provider, available: false, reason: `this build of onnxruntime-node (${process.platform}/${process.arch}) has no ${provider} provider` });
+        reports.push({
+          provider,
+          available: false,
+          reason: `this build of onnxruntime-node (${process.platform}/${process.arch}) has no ${provider} provider`,
+        });
         continue;
       }
       if (provider === 'webgpu' && !loadableLibraries().has('libvulkan.so.1')) {
@@ -183,15 +255,24 @@ export class OrtBackend implements SessionBackend {
 
 async function probe(backend: OrtBackend, model: Uint8Array, provider: ExecutionProvider): Promise<ProviderReport> {
   const config: ResolvedSessionConfig = {
-    provider, deviceId: 0, intraOpThreads: 1, interOpThreads: 1, graphOptimization: 'all', executionMode: 'sequential',
-    enableProfiling: false, profileFilePrefix: 'gymnos-probe', memoryPattern: true, allowSpinning: false,
+    provider,
+    deviceId: 0,
+    intraOpThreads: 1,
+    interOpThreads: 1,
+    graphOptimization: 'all',
+    executionMode: 'sequential',
+    enableProfiling: false,
+    profileFilePrefix: 'gymnos-probe',
+    memoryPattern: true,
+    allowSpinning: false,
   };
   let s: BackendSession | undefined;
   try {
     s = await backend.create(model, config);
     const y = await s.run({ x: tensor('float32', [1, 2], [1, 1]) });
     const got = Array.from(y.y.data as Float32Array);
-    if (got[0] !== 4.5 || got[1] !== 5.5) return { provider, available: false, reason: `probe model gave [${got}] instead of [4.5, 5.5]` };
+    if (got[0] !== 4.5 || got[1] !== 5.5)
+      return { provider, available: false, reason: `probe model gave [${got}] instead of [4.5, 5.5]` };
     return { provider, available: true };
   } catch (e) {
     return { provider, available: false, reason: e instanceof Error ? e.message : String(e) };
@@ -205,7 +286,13 @@ async function probeWebgpu(model: Uint8Array): Promise<ProviderReport> {
   const r = await probeWebgpuIsolated(model);
   const log = r.log ? { log: r.log } : {};
   if (!r.ok) return { provider: 'webgpu', available: false, reason: webgpuUnavailableMessage(r.error), ...log };
-  if (r.output?.[0] !== 4.5 || r.output?.[1] !== 5.5) return { provider: 'webgpu', available: false, reason: `probe model gave [${r.output}] instead of [4.5, 5.5]`, ...log };
+  if (r.output?.[0] !== 4.5 || r.output?.[1] !== 5.5)
+    return {
+      provider: 'webgpu',
+      available: false,
+      reason: `probe model gave [${r.output}] instead of [4.5, 5.5]`,
+      ...log,
+    };
   return { provider: 'webgpu', available: true, ...log };
 }
 
@@ -213,7 +300,9 @@ async function probeWebgpu(model: Uint8Array): Promise<ProviderReport> {
 function providerError(provider: ExecutionProvider, device: string, e: unknown): SessionError | undefined {
   const msg = e instanceof Error ? e.message : String(e);
   if (provider === 'cuda' && /cuda|shared library|providers_shared|cudart|cudnn|cublas|no CUDA-capable/i.test(msg)) {
-    return new SessionError('ERR_PROVIDER_UNAVAILABLE', cudaUnavailableMessage(device, diagnoseCuda(), msg), { cause: e });
+    return new SessionError('ERR_PROVIDER_UNAVAILABLE', cudaUnavailableMessage(device, diagnoseCuda(), msg), {
+      cause: e,
+    });
   }
   if (provider === 'webgpu' && /webgpu|adapter|dawn|vulkan/i.test(msg)) {
     return new SessionError('ERR_PROVIDER_UNAVAILABLE', webgpuUnavailableMessage(msg), { cause: e });

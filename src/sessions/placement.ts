@@ -13,7 +13,9 @@ import type { ExecutionProvider, SessionConfig } from './types.js';
 
 /** ONNX Runtime's name of each provider Gymnos asks for. */
 export const ORT_PROVIDER_NAMES: Record<ExecutionProvider, string> = {
-  cpu: 'CPUExecutionProvider', cuda: 'CUDAExecutionProvider', webgpu: 'WebGpuExecutionProvider',
+  cpu: 'CPUExecutionProvider',
+  cuda: 'CUDAExecutionProvider',
+  webgpu: 'WebGpuExecutionProvider',
 };
 
 /** One node that ran on another provider than the one asked for. */
@@ -46,14 +48,22 @@ export interface PlacementReport {
   fallback: FallbackNode[];
 }
 
-interface ProfileEvent { cat?: string; name?: string; args?: { provider?: string; op_name?: string; output_type_shape?: Array<Record<string, unknown>> } }
+interface ProfileEvent {
+  cat?: string;
+  name?: string;
+  args?: { provider?: string; op_name?: string; output_type_shape?: Array<Record<string, unknown>> };
+}
 
 const elementsOf = (o: Record<string, unknown>): number =>
-  Math.max(0, ...Object.values(o).map((dims) => (Array.isArray(dims) ? dims.reduce((p: number, d) => p * Number(d), 1) : 0)));
+  Math.max(
+    0,
+    ...Object.values(o).map((dims) => (Array.isArray(dims) ? dims.reduce((p: number, d) => p * Number(d), 1) : 0)),
+  );
 
 /** The placement report of one profiled run (the parsed profile JSON). */
 export function placementFromProfile(events: unknown, requested: ExecutionProvider): PlacementReport {
-  if (!Array.isArray(events)) throw new SessionError('ERR_SESSION_RUN', 'ONNX Runtime profile: expected a JSON array of events');
+  if (!Array.isArray(events))
+    throw new SessionError('ERR_SESSION_RUN', 'ONNX Runtime profile: expected a JSON array of events');
   const want = ORT_PROVIDER_NAMES[requested];
   const byProvider: Record<string, number> = {};
   const copies = { toDevice: 0, toHost: 0 };
@@ -66,12 +76,24 @@ export function placementFromProfile(events: unknown, requested: ExecutionProvid
     if (seen.has(node)) continue;
     seen.add(node);
     const opType = e.args.op_name ?? '?';
-    if (opType === 'MemcpyFromHost') { copies.toDevice++; continue; }
-    if (opType === 'MemcpyToHost') { copies.toHost++; continue; }
+    if (opType === 'MemcpyFromHost') {
+      copies.toDevice++;
+      continue;
+    }
+    if (opType === 'MemcpyToHost') {
+      copies.toHost++;
+      continue;
+    }
     byProvider[e.args.provider] = (byProvider[e.args.provider] ?? 0) + 1;
     if (e.args.provider !== want) {
       const outs = e.args.output_type_shape ?? [];
-      fallback.push({ node, opType, provider: e.args.provider, outputTypes: outs.flatMap((o) => Object.keys(o)), elements: Math.max(0, ...outs.map(elementsOf)) });
+      fallback.push({
+        node,
+        opType,
+        provider: e.args.provider,
+        outputTypes: outs.flatMap((o) => Object.keys(o)),
+        elements: Math.max(0, ...outs.map(elementsOf)),
+      });
     }
   }
   const counts = new Map<string, number>();
@@ -100,12 +122,19 @@ export function profilingSession(base: SessionConfig): { config: SessionConfig; 
  * node names carry their graph's name), or the only profile with node events.
  */
 export function readPlacement(dir: string, requested: ExecutionProvider, graph?: string): PlacementReport {
-  const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort();
   const parsed = files.map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as ProfileEvent[]);
   const withNodes = parsed.filter((events) => events.some((e) => e.cat === 'Node'));
-  const match = graph ? withNodes.filter((events) => events.some((e) => e.cat === 'Node' && e.name?.startsWith(`${graph}/`))) : withNodes;
+  const match = graph
+    ? withNodes.filter((events) => events.some((e) => e.cat === 'Node' && e.name?.startsWith(`${graph}/`)))
+    : withNodes;
   if (match.length !== 1) {
-    throw new SessionError('ERR_SESSION_RUN', `placement: expected one ONNX Runtime profile with the nodes of ${graph ? `graph '${graph}'` : 'a run'} in ${dir}, found ${match.length} (of ${files.length} profiles)`);
+    throw new SessionError(
+      'ERR_SESSION_RUN',
+      `placement: expected one ONNX Runtime profile with the nodes of ${graph ? `graph '${graph}'` : 'a run'} in ${dir}, found ${match.length} (of ${files.length} profiles)`,
+    );
   }
   return placementFromProfile(match[0], requested);
 }
@@ -115,9 +144,11 @@ export function formatPlacement(r: PlacementReport, what = 'train step'): string
   const want = ORT_PROVIDER_NAMES[r.requested];
   const on = r.byProvider[want] ?? 0;
   const off = r.nodes - on;
-  const lines = [`placement of the ${what} on ${r.requested}: ${on} of ${r.nodes} nodes on ${want}, ${off} on other providers` +
-    (off ? ` (${r.fallbackTensors} computing tensors, ${off - r.fallbackTensors} shape or scalar values)` : '') +
-    `; ${r.copies.toDevice} copies to the device and ${r.copies.toHost} to the host per run`];
+  const lines = [
+    `placement of the ${what} on ${r.requested}: ${on} of ${r.nodes} nodes on ${want}, ${off} on other providers` +
+      (off ? ` (${r.fallbackTensors} computing tensors, ${off - r.fallbackTensors} shape or scalar values)` : '') +
+      `; ${r.copies.toDevice} copies to the device and ${r.copies.toHost} to the host per run`,
+  ];
   const ops = Object.entries(r.fallbackByOp);
   if (ops.length) lines.push(`  fallback by op (output types): ${ops.map(([k, n]) => `${k} x${n}`).join(', ')}`);
   return lines.join('\n');

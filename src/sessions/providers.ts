@@ -20,7 +20,10 @@ const CHOICES = 'cpu, cuda, cuda:N, webgpu or auto';
 /** Parses 'cpu' | 'cuda' | 'cuda:N' | 'webgpu' | 'auto'; `path` names the config field in errors. */
 export function parseDevice(value: unknown, path = 'session.device'): DeviceRequest {
   const fail = (hint = ''): never => {
-    throw new SessionError('ERR_SESSION_CONFIG', `expected ${CHOICES} for ${path} but got ${JSON.stringify(value)}${hint}`);
+    throw new SessionError(
+      'ERR_SESSION_CONFIG',
+      `expected ${CHOICES} for ${path} but got ${JSON.stringify(value)}${hint}`,
+    );
   };
   if (typeof value !== 'string') return fail();
   if (value === 'auto') return { kind: 'auto' };
@@ -29,7 +32,8 @@ export function parseDevice(value: unknown, path = 'session.device'): DeviceRequ
   const m = /^cuda:(\d+)$/.exec(value);
   if (m) return { kind: 'device', provider: 'cuda', deviceId: Number(m[1]) };
   const lower = value.trim().toLowerCase();
-  if (lower === 'gpu' || lower.startsWith('cuda') || lower.startsWith('gpu:')) return fail(" (for an NVIDIA GPU write 'cuda' or 'cuda:N')");
+  if (lower === 'gpu' || lower.startsWith('cuda') || lower.startsWith('gpu:'))
+    return fail(" (for an NVIDIA GPU write 'cuda' or 'cuda:N')");
   if (lower !== value) return fail(` (did you mean '${lower}'?)`);
   return fail();
 }
@@ -48,7 +52,11 @@ export function ortBinaryDir(): string | undefined {
     return undefined;
   }
   const bin = join(dirname(pkg), 'bin');
-  const napi = existsSync(bin) ? readdirSync(bin).filter((d) => d.startsWith('napi-v')).sort() : [];
+  const napi = existsSync(bin)
+    ? readdirSync(bin)
+        .filter((d) => d.startsWith('napi-v'))
+        .sort()
+    : [];
   for (const v of napi.reverse()) {
     const dir = join(bin, v, process.platform, process.arch);
     if (existsSync(dir)) return dir;
@@ -61,8 +69,13 @@ export const CUDA_PROVIDER_FILES = ['libonnxruntime_providers_cuda.so', 'libonnx
 
 /** System libraries the CUDA provider links (CUDA 12 runtime, cuBLAS, cuFFT, cuRAND, cuDNN 9, driver). */
 export const CUDA_SYSTEM_LIBS = [
-  'libcuda.so.1', 'libcudart.so.12', 'libcublas.so.12', 'libcublasLt.so.12', 'libcufft.so.11',
-  'libcurand.so.10', 'libcudnn.so.9',
+  'libcuda.so.1',
+  'libcudart.so.12',
+  'libcublas.so.12',
+  'libcublasLt.so.12',
+  'libcufft.so.11',
+  'libcurand.so.10',
+  'libcudnn.so.9',
 ];
 
 /** Shared-library names the dynamic loader can find (ldconfig cache plus LD_LIBRARY_PATH). */
@@ -74,9 +87,15 @@ export function loadableLibraries(): Set<string> {
       const m = /^\s*(\S+)\s+\(/.exec(line);
       if (m) names.add(m[1]);
     }
-  } catch { /* no ldconfig: rely on LD_LIBRARY_PATH alone */ }
+  } catch {
+    /* no ldconfig: rely on LD_LIBRARY_PATH alone */
+  }
   for (const dir of (process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean)) {
-    try { for (const f of readdirSync(dir)) names.add(f); } catch { /* unreadable entry */ }
+    try {
+      for (const f of readdirSync(dir)) names.add(f);
+    } catch {
+      /* unreadable entry */
+    }
   }
   return names;
 }
@@ -85,7 +104,10 @@ export function loadableLibraries(): Set<string> {
 function lddMissing(file: string): string[] | undefined {
   try {
     const out = execFileSync('ldd', [file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-    return out.split('\n').filter((l) => l.includes('not found')).map((l) => l.trim().split(/\s+/)[0]);
+    return out
+      .split('\n')
+      .filter((l) => l.includes('not found'))
+      .map((l) => l.trim().split(/\s+/)[0]);
   } catch {
     return undefined;
   }
@@ -105,7 +127,9 @@ export interface CudaDiagnosis {
 /** Checks the files the CUDA provider needs. Cheap: a directory listing and `ldconfig -p`. */
 export function diagnoseCuda(): CudaDiagnosis {
   const binaryDir = ortBinaryDir();
-  const missingProviderFiles = binaryDir ? CUDA_PROVIDER_FILES.filter((f) => !existsSync(join(binaryDir, f))) : [...CUDA_PROVIDER_FILES];
+  const missingProviderFiles = binaryDir
+    ? CUDA_PROVIDER_FILES.filter((f) => !existsSync(join(binaryDir, f)))
+    : [...CUDA_PROVIDER_FILES];
   const libs = loadableLibraries();
   let missingSystemLibs: string[];
   const provider = binaryDir && join(binaryDir, CUDA_PROVIDER_FILES[0]);
@@ -123,46 +147,78 @@ export function diagnoseCuda(): CudaDiagnosis {
 /** The remedy text for a missing CUDA provider. */
 export function cudaUnavailableMessage(device: string, d: CudaDiagnosis, ortMessage?: string): string {
   const rel = d.binaryDir && relative(process.cwd(), d.binaryDir);
-  const where = d.binaryDir ? (rel && !rel.startsWith('..') ? rel : d.binaryDir) : 'node_modules/onnxruntime-node (not installed)';
-  const parts = [`session.device '${device}' cannot be used: ONNX Runtime's CUDA execution provider does not load here.`];
+  const where = d.binaryDir
+    ? rel && !rel.startsWith('..')
+      ? rel
+      : d.binaryDir
+    : 'node_modules/onnxruntime-node (not installed)';
+  const parts = [
+    `session.device '${device}' cannot be used: ONNX Runtime's CUDA execution provider does not load here.`,
+  ];
   if (d.missingProviderFiles.length) {
-    // binaryDir is <onnxruntime-node>/bin/napi-vN/<platform>/<arch>: its install script sits in <onnxruntime-node>/script
-    const script = d.binaryDir ? join(d.binaryDir, '..', '..', '..', '..', 'script', 'install.js') : 'node_modules/onnxruntime-node/script/install.js';
+    // binaryDir is <onnxruntime-node>/bin/napi-vN/<platform>/<arch>: its install script sits in
+    // <onnxruntime-node>/script
+    const script = d.binaryDir
+      ? join(d.binaryDir, '..', '..', '..', '..', 'script', 'install.js')
+      : 'node_modules/onnxruntime-node/script/install.js';
     const scriptRel = relative(process.cwd(), script);
-    parts.push(`Missing from ${where}: ${d.missingProviderFiles.join(', ')} (onnxruntime-node's npm package does not bundle them; ` +
-      `its install script fetches them from NuGet, unless skipped by ONNXRUNTIME_NODE_INSTALL=skip or an allowScripts entry that denies it: ` +
-      `run \`ONNXRUNTIME_NODE_INSTALL=cuda12 node ${scriptRel && !scriptRel.startsWith('..') ? scriptRel : script}\` with network access to api.nuget.org).`);
+    parts.push(
+      `Missing from ${where}: ${d.missingProviderFiles.join(', ')} (onnxruntime-node's npm package does not bundle them; ` +
+        `its install script fetches them from NuGet, unless skipped by ONNXRUNTIME_NODE_INSTALL=skip or an allowScripts entry that denies it: ` +
+        `run \`ONNXRUNTIME_NODE_INSTALL=cuda12 node ${scriptRel && !scriptRel.startsWith('..') ? scriptRel : script}\` with network access to api.nuget.org).`,
+    );
   }
   if (d.missingSystemLibs.length) {
-    const other = d.otherVersions.length ? ` (found ${d.otherVersions.join(', ')}, which this build of ONNX Runtime does not use)` : '';
-    parts.push(`The dynamic loader cannot find ${d.missingSystemLibs.join(', ')}${other}: install the CUDA 12 runtime and cuDNN 9 ` +
-      `(e.g. the nvidia-cuda-runtime-cu12, nvidia-cublas-cu12, nvidia-cufft-cu12, nvidia-curand-cu12 and nvidia-cudnn-cu12 wheels, or the CUDA toolkit) ` +
-      `and add their lib folders to LD_LIBRARY_PATH.`);
+    const other = d.otherVersions.length
+      ? ` (found ${d.otherVersions.join(', ')}, which this build of ONNX Runtime does not use)`
+      : '';
+    parts.push(
+      `The dynamic loader cannot find ${d.missingSystemLibs.join(', ')}${other}: install the CUDA 12 runtime and cuDNN 9 ` +
+        `(e.g. the nvidia-cuda-runtime-cu12, nvidia-cublas-cu12, nvidia-cufft-cu12, nvidia-curand-cu12 and nvidia-cudnn-cu12 wheels, or the CUDA toolkit) ` +
+        `and add their lib folders to LD_LIBRARY_PATH.`,
+    );
   }
-  parts.push(`Or run in Gymnos's CUDA docker image (docker/Dockerfile.cuda in the Gymnos repository), which has all of these; or set session.device to 'cpu' or 'auto'.`);
+  parts.push(
+    `Or run in Gymnos's CUDA docker image (docker/Dockerfile.cuda in the Gymnos repository), which has all of these; or set session.device to 'cpu' or 'auto'.`,
+  );
   if (ortMessage) parts.push(`ONNX Runtime said: ${ortMessage.trim()}`);
   return parts.join(' ');
 }
 
 /** How to get a software WebGPU adapter on Debian 12 (bookworm's own Mesa 22.3 is rejected by Dawn). */
-export const SOFTWARE_VULKAN = 'mesa-vulkan-drivers 23 or newer (on Debian 12 from bookworm-backports: ' +
+export const SOFTWARE_VULKAN =
+  'mesa-vulkan-drivers 23 or newer (on Debian 12 from bookworm-backports: ' +
   '`apt-get install -t bookworm-backports mesa-vulkan-drivers` after adding `deb http://deb.debian.org/debian bookworm-backports main` to the apt sources), ' +
   'with XDG_RUNTIME_DIR set';
 
 /** The remedy text for WebGPU failing to start (`ortMessage` undefined: not attempted). */
 export function webgpuUnavailableMessage(ortMessage?: string): string {
   const vulkan = loadableLibraries().has('libvulkan.so.1');
-  const adapter = ortMessage === undefined || /adapter/i.test(ortMessage) ? 'no WebGPU adapter was found' : 'the WebGPU provider failed to start';
-  return `session.device 'webgpu' cannot be used: ${adapter}. ` +
-    (vulkan ? 'libvulkan.so.1 is present; check that a GPU with a Vulkan driver is visible (`gymnosd doctor` lists the Vulkan devices). '
+  const adapter =
+    ortMessage === undefined || /adapter/i.test(ortMessage)
+      ? 'no WebGPU adapter was found'
+      : 'the WebGPU provider failed to start';
+  return (
+    `session.device 'webgpu' cannot be used: ${adapter}. ` +
+    (vulkan
+      ? 'libvulkan.so.1 is present; check that a GPU with a Vulkan driver is visible (`gymnosd doctor` lists the Vulkan devices). '
       : 'WebGPU on Linux runs over Vulkan, and libvulkan.so.1 is missing: install the Vulkan loader (libvulkan1) and a GPU driver with Vulkan support. ') +
     `Without a GPU, Mesa's software Vulkan driver works: ${SOFTWARE_VULKAN}. ` +
-    `Or set session.device to 'cpu', 'cuda' or 'auto'.` + (ortMessage === undefined ? '' : ` ONNX Runtime said: ${firstLine(ortMessage)}`);
+    `Or set session.device to 'cpu', 'cuda' or 'auto'.` +
+    (ortMessage === undefined ? '' : ` ONNX Runtime said: ${firstLine(ortMessage)}`)
+  );
 }
 
 /** The readable part of an ORT error: first line, without the source location and failed check. */
 function firstLine(s: string): string {
-  const line = (s.trim().split('\n').find((l) => l.trim()) ?? s).replace(/^\S*onnxruntime_src\S*\s+/, '').trim();
+  const line = (
+    s
+      .trim()
+      .split('\n')
+      .find((l) => l.trim()) ?? s
+  )
+    .replace(/^\S*onnxruntime_src\S*\s+/, '')
+    .trim();
   const afterCheck = /\bwas false\.\s+(.*)$/.exec(line);
   return afterCheck ? afterCheck[1] : line;
 }

@@ -21,7 +21,9 @@ export function backendEntry(name?: string, path = 'backend'): BackendEntry {
   if (name === undefined) return backendEntries()[0];
   const e = BY_NAME.get(name);
   if (!e) {
-    const names = backendEntries().map((b) => `'${b.name}'`).join(', ');
+    const names = backendEntries()
+      .map((b) => `'${b.name}'`)
+      .join(', ');
     throw new SessionError('ERR_SESSION_CONFIG', `${path}: expected one of ${names} but got ${JSON.stringify(name)}`);
   }
   return e;

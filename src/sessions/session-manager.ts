@@ -9,7 +9,14 @@ import { validateSessionConfig } from './config.js';
 import { SessionError } from './errors.js';
 import { AUTO_ORDER, deviceLabel } from './providers.js';
 import { backendEntry } from './registry.js';
-import type { BackendSession, BackendVersions, ProviderReport, ResolvedSessionConfig, SessionBackend, ValidatedSessionConfig } from './types.js';
+import type {
+  BackendSession,
+  BackendVersions,
+  ProviderReport,
+  ResolvedSessionConfig,
+  SessionBackend,
+  ValidatedSessionConfig,
+} from './types.js';
 import { SessionWorker } from './worker-host.js';
 
 export interface SessionManagerOptions {
@@ -58,7 +65,11 @@ export class SessionManager {
     this.options = options;
     this.config = validateSessionConfig(config, options.configPath ?? 'session');
     if (typeof options.backend === 'object') {
-      if (options.inWorker) throw new SessionError('ERR_SESSION_CONFIG', 'a backend instance cannot move into a worker thread; name a registered backend instead');
+      if (options.inWorker)
+        throw new SessionError(
+          'ERR_SESSION_CONFIG',
+          'a backend instance cannot move into a worker thread; name a registered backend instead',
+        );
       this.local = options.backend;
       this.backendName = options.backend.name;
       this.inWorker = false;
@@ -79,16 +90,22 @@ export class SessionManager {
 
   /** Loads `model` as session `name` (in the worker when `inWorker`). */
   async createSession(name: string, model: Uint8Array): Promise<BackendSession> {
-    if (this.sessions.has(name)) throw new SessionError('ERR_SESSION_EXISTS', `a session named '${name}' already exists; release it first`);
+    if (this.sessions.has(name))
+      throw new SessionError('ERR_SESSION_EXISTS', `a session named '${name}' already exists; release it first`);
     const config = await this.resolve();
-    const session = this.inWorker ? await this.getWorker().open(name, model, config) : await this.local!.create(model, config);
+    const session = this.inWorker
+      ? await this.getWorker().open(name, model, config)
+      : await this.local!.create(model, config);
     const release = session.release.bind(session);
     const sessions = this.sessions;
     const tracked: BackendSession = {
       inputNames: session.inputNames,
       outputNames: session.outputNames,
       run: session.run.bind(session),
-      async release() { sessions.delete(name); await release(); },
+      async release() {
+        sessions.delete(name);
+        await release();
+      },
     };
     this.sessions.set(name, tracked);
     return tracked;
@@ -97,7 +114,11 @@ export class SessionManager {
   /** The session called `name`. */
   session(name: string): BackendSession {
     const s = this.sessions.get(name);
-    if (!s) throw new SessionError('ERR_SESSION_NOT_FOUND', `no session named '${name}' (have: ${[...this.sessions.keys()].join(', ') || 'none'})`);
+    if (!s)
+      throw new SessionError(
+        'ERR_SESSION_NOT_FOUND',
+        `no session named '${name}' (have: ${[...this.sessions.keys()].join(', ') || 'none'})`,
+      );
     return s;
   }
 
@@ -140,7 +161,11 @@ export class SessionManager {
 
   private getWorker(): SessionWorker {
     if (!this.worker || this.worker.closed) {
-      this.worker = new SessionWorker({ backend: this.backendName, backendOptions: this.options.backendOptions, transferFeeds: this.options.transferFeeds });
+      this.worker = new SessionWorker({
+        backend: this.backendName,
+        backendOptions: this.options.backendOptions,
+        transferFeeds: this.options.transferFeeds,
+      });
     }
     return this.worker;
   }
@@ -153,7 +178,10 @@ export class SessionManager {
       if (reports.find((r) => r.provider === provider)?.available) return { ...rest, provider, deviceId: 0 };
     }
     const why = reports.map((r) => `${r.provider}: ${r.reason ?? 'unavailable'}`).join('; ');
-    throw new SessionError('ERR_PROVIDER_UNAVAILABLE', `session.device 'auto': no execution provider loads here (${why})`);
+    throw new SessionError(
+      'ERR_PROVIDER_UNAVAILABLE',
+      `session.device 'auto': no execution provider loads here (${why})`,
+    );
   }
 }
 
@@ -161,7 +189,10 @@ function checkCloneable(options: unknown): void {
   try {
     structuredClone(options);
   } catch (e) {
-    throw new SessionError('ERR_SESSION_CONFIG',
-      `backendOptions cannot be sent to the session worker (${(e as Error).message}); functions stay on this thread: set inWorker: false`, { cause: e });
+    throw new SessionError(
+      'ERR_SESSION_CONFIG',
+      `backendOptions cannot be sent to the session worker (${(e as Error).message}); functions stay on this thread: set inWorker: false`,
+      { cause: e },
+    );
   }
 }

@@ -61,7 +61,10 @@ export interface ValidatedSessionConfig {
   profileFilePrefix: string;
   memoryPattern: boolean;
   allowSpinning: boolean;
-  /** Optional only so hand-built configs stay valid; `validateSessionConfig` always sets it. Absent = true (ORT's default). */
+  /**
+   * Optional only so hand-built configs stay valid; `validateSessionConfig` always sets it. Absent = true (ORT's
+   * default).
+   */
   cpuMemArena?: boolean;
 }
 

@@ -66,9 +66,15 @@ export function lowerForWebgpu(model: Uint8Array): Uint8Array {
         if (a.type === 'graph') lower(a.value, table);
         else if (a.type === 'graphs') for (const sub of a.value) lower(sub, table);
       }
-      const padded = n.opType === 'Conv' && n.domain === '' ? padConv(n, table, nodes, constant, () => `gymnos_webgpu_pad${uid++}`, padsBySymbol) : false;
+      const padded =
+        n.opType === 'Conv' && n.domain === ''
+          ? padConv(n, table, nodes, constant, () => `gymnos_webgpu_pad${uid++}`, padsBySymbol)
+          : false;
       if (padded) count++;
-      const replaced = n.domain === '' && REWRITTEN.has(n.opType) ? replaceOp(n, table, nodes, opset, `gymnos_webgpu_${n.opType.toLowerCase()}${uid++}`, g) : false;
+      const replaced =
+        n.domain === '' && REWRITTEN.has(n.opType)
+          ? replaceOp(n, table, nodes, opset, `gymnos_webgpu_${n.opType.toLowerCase()}${uid++}`, g)
+          : false;
       if (replaced) count++;
       else nodes.push(n);
     }
@@ -79,8 +85,14 @@ export function lowerForWebgpu(model: Uint8Array): Uint8Array {
 }
 
 /** Inserts the Pads in front of Conv `n` into `nodes` and rewires it; false when it needs none. */
-function padConv(n: Node, table: ShapeTable, nodes: Node[], constant: (name: string, v: number[]) => string, fresh: () => string,
-  padsBySymbol: Map<string, string>): boolean {
+function padConv(
+  n: Node,
+  table: ShapeTable,
+  nodes: Node[],
+  constant: (name: string, v: number[]) => string,
+  fresh: () => string,
+  padsBySymbol: Map<string, string>,
+): boolean {
   if (attrInt(n, 'group', 1) !== 1) return false;
   const w = table.info.get(n.inputs[1])?.shape;
   const x = table.info.get(n.inputs[0])?.shape;
@@ -94,7 +106,12 @@ function padConv(n: Node, table: ShapeTable, nodes: Node[], constant: (name: str
   const id = fresh();
   let pads: string;
   if (known !== undefined) {
-    pads = constant(`${id}_pads`, [...Array(rank).fill(0), 0, (MULTIPLE - (known % MULTIPLE)) % MULTIPLE, ...Array(rank - 2).fill(0)]);
+    pads = constant(`${id}_pads`, [
+      ...Array(rank).fill(0),
+      0,
+      (MULTIPLE - (known % MULTIPLE)) % MULTIPLE,
+      ...Array(rank - 2).fill(0),
+    ]);
   } else if (symbol !== undefined && padsBySymbol.has(`${rank}:${symbol}`)) {
     // the same symbolic dim (the batch) as an earlier Conv of this graph: reuse its pads
     pads = padsBySymbol.get(`${rank}:${symbol}`)!;
@@ -108,7 +125,15 @@ function padConv(n: Node, table: ShapeTable, nodes: Node[], constant: (name: str
     };
     const c = node('Shape', [n.inputs[1]], { start: { type: 'int', value: 1 }, end: { type: 'int', value: 2 } });
     const p = node('Mod', [node('Sub', [four, node('Mod', [c, four])]), four]);
-    pads = node('Concat', [constant(`${id}_zeros_head`, Array(rank + 1).fill(0)), p, ...(rank > 2 ? [constant(`${id}_zeros_tail`, Array(rank - 2).fill(0))] : [])], { axis: { type: 'int', value: 0 } });
+    pads = node(
+      'Concat',
+      [
+        constant(`${id}_zeros_head`, Array(rank + 1).fill(0)),
+        p,
+        ...(rank > 2 ? [constant(`${id}_zeros_tail`, Array(rank - 2).fill(0))] : []),
+      ],
+      { axis: { type: 'int', value: 0 } },
+    );
     if (symbol !== undefined) padsBySymbol.set(`${rank}:${symbol}`, pads);
   }
   const padX = `${id}_x`;
@@ -131,9 +156,13 @@ function replaceOp(n: Node, table: ShapeTable, nodes: Node[], opset: number, id:
   const [y] = n.outputs;
   if (n.opType === 'Sum') {
     const inputs = n.inputs.filter(Boolean);
-    if (inputs.length === 1) { emit('Identity', inputs, {}, y); return true; }
+    if (inputs.length === 1) {
+      emit('Identity', inputs, {}, y);
+      return true;
+    }
     let acc = inputs[0];
-    for (let i = 1; i < inputs.length; i++) acc = emit('Add', [acc, inputs[i]], {}, i === inputs.length - 1 ? y : undefined);
+    for (let i = 1; i < inputs.length; i++)
+      acc = emit('Add', [acc, inputs[i]], {}, i === inputs.length - 1 ? y : undefined);
     return true;
   }
   if (n.opType === 'LogSoftmax') {
@@ -141,8 +170,13 @@ function replaceOp(n: Node, table: ShapeTable, nodes: Node[], opset: number, id:
     const axes = `${id}_axes`;
     g.initializers.set(axes, tensor('int64', [1], BigInt64Array.of(BigInt(axis))));
     // ReduceMax takes its axes as an input from opset 18, ReduceSum from 13
-    const max = opset >= 18 ? emit('ReduceMax', [n.inputs[0], axes], { keepdims: { type: 'int', value: 1 } })
-      : emit('ReduceMax', [n.inputs[0]], { axes: { type: 'ints', value: [axis] }, keepdims: { type: 'int', value: 1 } });
+    const max =
+      opset >= 18
+        ? emit('ReduceMax', [n.inputs[0], axes], { keepdims: { type: 'int', value: 1 } })
+        : emit('ReduceMax', [n.inputs[0]], {
+            axes: { type: 'ints', value: [axis] },
+            keepdims: { type: 'int', value: 1 },
+          });
     const shifted = emit('Sub', [n.inputs[0], max]);
     const sum = emit('ReduceSum', [emit('Exp', [shifted]), axes], { keepdims: { type: 'int', value: 1 } });
     emit('Sub', [shifted, emit('Log', [sum])], {}, y);
@@ -152,8 +186,12 @@ function replaceOp(n: Node, table: ShapeTable, nodes: Node[], opset: number, id:
     const v = n.attrs.value;
     const value = v?.type === 'tensor' ? Number((v.value.data as Float32Array)[0]) : 0;
     const scalar = `${id}_value`;
-    g.initializers.set(scalar, dtype === 'float32' ? tensor('float32', [], Float32Array.of(value))
-      : { ...(v as { value: ReturnType<typeof tensor> }).value, dims: [] });
+    g.initializers.set(
+      scalar,
+      dtype === 'float32'
+        ? tensor('float32', [], Float32Array.of(value))
+        : { ...(v as { value: ReturnType<typeof tensor> }).value, dims: [] },
+    );
     emit('Expand', [scalar, n.inputs[0]], {}, y);
     return true;
   }

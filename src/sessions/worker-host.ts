@@ -37,7 +37,11 @@ export function workerEntry(): { source: URL | string; eval: boolean } {
 }
 
 type Result = Extract<Response, { ok: true }>['result'];
-interface Pending { resolve(r: Result): void; reject(e: Error): void; site: { stack?: string } }
+interface Pending {
+  resolve(r: Result): void;
+  reject(e: Error): void;
+  site: { stack?: string };
+}
 
 type RequestBody = Request extends infer R ? (R extends Request ? Omit<R, 'id'> : never) : never;
 
@@ -59,7 +63,11 @@ export class SessionWorker {
     const entry = workerEntry();
     this.worker = new Worker(entry.source, {
       eval: entry.eval,
-      workerData: { backend: this.backend, backendOptions: options.backendOptions, control: this.control } satisfies WorkerInit,
+      workerData: {
+        backend: this.backend,
+        backendOptions: options.backendOptions,
+        control: this.control,
+      } satisfies WorkerInit,
     });
     this.exited = new Promise((resolve) => this.worker.once('exit', () => resolve()));
     this.worker.unref();
@@ -68,7 +76,11 @@ export class SessionWorker {
       this.fail(new SessionError('ERR_WORKER_CRASHED', `session worker crashed: ${e.message}`, { cause: e }));
     });
     this.worker.on('messageerror', (e: Error) => {
-      this.fail(new SessionError('ERR_WORKER_CRASHED', `session worker sent a message that could not be read: ${e.message}`, { cause: e }));
+      this.fail(
+        new SessionError('ERR_WORKER_CRASHED', `session worker sent a message that could not be read: ${e.message}`, {
+          cause: e,
+        }),
+      );
     });
     this.worker.on('exit', (code: number) => {
       if (this.terminating) this.fail(new SessionError('ERR_WORKER_TERMINATED', 'the session worker was terminated'));
@@ -88,7 +100,7 @@ export class SessionWorker {
 
   /** Loads a model in the worker under `id`. */
   async createSession(id: string, model: Uint8Array, config: ResolvedSessionConfig): Promise<CreateResult> {
-    return await this.call({ op: 'create', session: id, model, config }) as CreateResult;
+    return (await this.call({ op: 'create', session: id, model, config })) as CreateResult;
   }
 
   /** Loads a model and returns a BackendSession whose runs happen in the worker. */
@@ -98,9 +110,18 @@ export class SessionWorker {
   }
 
   /** Runs session `id`; outputs arrive as host tensors that own their (transferred) buffers. */
-  async run(id: string, feeds: Record<string, Tensor>, outputs?: string[], options: RunOptions = {}): Promise<Record<string, Tensor>> {
+  async run(
+    id: string,
+    feeds: Record<string, Tensor>,
+    outputs?: string[],
+    options: RunOptions = {},
+  ): Promise<Record<string, Tensor>> {
     const { packed, transferList } = packTensors(feeds, options.transferFeeds ?? this.transferFeeds);
-    return await this.call({ op: 'run', session: id, feeds: packed, outputs }, transferList, options.signal) as Record<string, Tensor>;
+    return (await this.call(
+      { op: 'run', session: id, feeds: packed, outputs },
+      transferList,
+      options.signal,
+    )) as Record<string, Tensor>;
   }
 
   /** Releases session `id` (no error if it does not exist). */
@@ -110,12 +131,12 @@ export class SessionWorker {
 
   /** The backend's provider probe, run in the worker. */
   async available(): Promise<ProviderReport[]> {
-    return await this.call({ op: 'available' }) as ProviderReport[];
+    return (await this.call({ op: 'available' })) as ProviderReport[];
   }
 
   /** The backend's versions, as loaded in the worker. */
   async versions(): Promise<BackendVersions> {
-    return await this.call({ op: 'versions' }) as BackendVersions;
+    return (await this.call({ op: 'versions' })) as BackendVersions;
   }
 
   /**
@@ -147,11 +168,20 @@ export class SessionWorker {
     Error.captureStackTrace(site, this.call); // frames from the public method up to the caller
     return new Promise<Result>((resolve, reject) => {
       const onAbort = () => {
-        if (this.pending.delete(id)) { this.idleCheck(); reject(abortError(signal!)); }
+        if (this.pending.delete(id)) {
+          this.idleCheck();
+          reject(abortError(signal!));
+        }
       };
       this.pending.set(id, {
-        resolve: (r) => { signal?.removeEventListener('abort', onAbort); resolve(r); },
-        reject: (e) => { signal?.removeEventListener('abort', onAbort); reject(e); },
+        resolve: (r) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(r);
+        },
+        reject: (e) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(e);
+        },
         site,
       });
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -162,8 +192,13 @@ export class SessionWorker {
         this.pending.delete(id);
         this.idleCheck();
         signal?.removeEventListener('abort', onAbort);
-        reject(new SessionError(body.op === 'create' ? 'ERR_SESSION_CREATE' : 'ERR_SESSION_RUN',
-          `cannot send the ${body.op} request to the session worker: ${(e as Error).message}`, { cause: e }));
+        reject(
+          new SessionError(
+            body.op === 'create' ? 'ERR_SESSION_CREATE' : 'ERR_SESSION_RUN',
+            `cannot send the ${body.op} request to the session worker: ${(e as Error).message}`,
+            { cause: e },
+          ),
+        );
       }
     });
   }
@@ -182,7 +217,8 @@ export class SessionWorker {
     const all = [...this.pending.values()];
     this.pending.clear();
     this.worker.unref();
-    for (const p of all) p.reject(withCallerStack(new SessionError(e.code, e.message, { cause: e.cause ?? e }), p.site));
+    for (const p of all)
+      p.reject(withCallerStack(new SessionError(e.code, e.message, { cause: e.cause ?? e }), p.site));
   }
 
   /** Lets the process exit while no call is pending. */
@@ -200,14 +236,22 @@ function withCallerStack(e: SessionError, site: { stack?: string }): SessionErro
 
 function abortError(signal: AbortSignal): SessionError {
   const reason = signal.reason instanceof Error ? signal.reason.message : 'the operation was aborted';
-  return new SessionError('ERR_ABORTED', `session run aborted: ${reason} (the worker finishes the run and drops its result)`, { cause: signal.reason });
+  return new SessionError(
+    'ERR_ABORTED',
+    `session run aborted: ${reason} (the worker finishes the run and drops its result)`,
+    { cause: signal.reason },
+  );
 }
 
 /** A BackendSession whose runs happen in a SessionWorker. */
 export class WorkerSession implements BackendSession {
   readonly inputNames: string[];
   readonly outputNames: string[];
-  constructor(private readonly worker: SessionWorker, readonly id: string, names: CreateResult) {
+  constructor(
+    private readonly worker: SessionWorker,
+    readonly id: string,
+    names: CreateResult,
+  ) {
     this.inputNames = names.inputNames;
     this.outputNames = names.outputNames;
   }

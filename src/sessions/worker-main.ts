@@ -24,13 +24,22 @@ const sessions = new Map<string, BackendSession>();
 
 function session(id: string): BackendSession {
   const s = sessions.get(id);
-  if (!s) throw new SessionError('ERR_SESSION_NOT_FOUND', `no session '${id}' in the worker (created: ${[...sessions.keys()].join(', ') || 'none'})`);
+  if (!s)
+    throw new SessionError(
+      'ERR_SESSION_NOT_FOUND',
+      `no session '${id}' in the worker (created: ${[...sessions.keys()].join(', ') || 'none'})`,
+    );
   return s;
 }
 
 const FALLBACK_CODE: Record<Request['op'], SessionErrorCode> = {
-  create: 'ERR_SESSION_CREATE', run: 'ERR_SESSION_RUN', release: 'ERR_SESSION_RUN',
-  available: 'ERR_BACKEND_UNAVAILABLE', versions: 'ERR_BACKEND_UNAVAILABLE', crash: 'ERR_WORKER_CRASHED', close: 'ERR_WORKER_TERMINATED',
+  create: 'ERR_SESSION_CREATE',
+  run: 'ERR_SESSION_RUN',
+  release: 'ERR_SESSION_RUN',
+  available: 'ERR_BACKEND_UNAVAILABLE',
+  versions: 'ERR_BACKEND_UNAVAILABLE',
+  crash: 'ERR_WORKER_CRASHED',
+  close: 'ERR_WORKER_TERMINATED',
 };
 
 /*
@@ -59,7 +68,11 @@ async function handle(req: Request): Promise<void> {
   try {
     switch (req.op) {
       case 'create': {
-        if (sessions.has(req.session)) throw new SessionError('ERR_SESSION_EXISTS', `a session '${req.session}' already exists in the worker; release it first`);
+        if (sessions.has(req.session))
+          throw new SessionError(
+            'ERR_SESSION_EXISTS',
+            `a session '${req.session}' already exists in the worker; release it first`,
+          );
         const s = await getBackend().create(req.model, req.config);
         sessions.set(req.session, s);
         reply = { id: req.id, ok: true, result: { inputNames: s.inputNames, outputNames: s.outputNames } };
@@ -85,7 +98,8 @@ async function handle(req: Request): Promise<void> {
       case 'versions':
         reply = { id: req.id, ok: true, result: await getBackend().versions() };
         break;
-      case 'crash': case 'close':
+      case 'crash':
+      case 'close':
         return; // handled synchronously in the listener below
     }
   } catch (e) {

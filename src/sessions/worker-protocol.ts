@@ -28,7 +28,10 @@ export type Request =
   /** Test hooks: make the worker crash the way real failures do. */
   | { id: number; op: 'crash'; how: 'exit' | 'throw' };
 
-export interface CreateResult { inputNames: string[]; outputNames: string[] }
+export interface CreateResult {
+  inputNames: string[];
+  outputNames: string[];
+}
 
 export type Response =
   | { id: number; ok: true; result: CreateResult | Record<string, Tensor> | ProviderReport[] | BackendVersions | null }
@@ -50,15 +53,22 @@ function compact(a: Numeric): Numeric {
  * (listed in `transferList`, each once); others are copied compactly. Without `transfer`, views
  * onto part of a larger buffer are compacted so only their bytes are cloned.
  */
-export function packTensors(tensors: Record<string, Tensor>, transfer: boolean | readonly string[]): { packed: Record<string, Tensor>; transferList: ArrayBuffer[] } {
+export function packTensors(
+  tensors: Record<string, Tensor>,
+  transfer: boolean | readonly string[],
+): { packed: Record<string, Tensor>; transferList: ArrayBuffer[] } {
   const packed: Record<string, Tensor> = {};
   const moved = new Set<ArrayBuffer>();
   for (const [name, t] of Object.entries(tensors)) {
-    if (Array.isArray(t.data)) { packed[name] = { dtype: t.dtype, dims: [...t.dims], data: t.data }; continue; }
+    if (Array.isArray(t.data)) {
+      packed[name] = { dtype: t.dtype, dims: [...t.dims], data: t.data };
+      continue;
+    }
     const a = t.data as Numeric;
     // A view onto part of a buffer is compacted (structured clone would copy the whole buffer).
     const data = coversBuffer(a) ? a : compact(a);
-    if (transfer === true || (Array.isArray(transfer) && transfer.includes(name))) moved.add(data.buffer as ArrayBuffer);
+    if (transfer === true || (Array.isArray(transfer) && transfer.includes(name)))
+      moved.add(data.buffer as ArrayBuffer);
     packed[name] = { dtype: t.dtype, dims: [...t.dims], data };
   }
   return { packed, transferList: [...moved] };

@@ -54,25 +54,52 @@ export function writeSweepReport(dir: string, out = resolve(dir, 'report.html'))
 
 /** Starts a sweep: `config` is a sweep file path, a raw sweep object, or a parsed Sweep. */
 export function sweep(config: string | Record<string, unknown> | Sweep, options: SweepOptions = {}): SweepHandle {
-  const s: Sweep = typeof config === 'string' ? loadSweepFile(config) : 'trials' in config && 'file' in config ? config as Sweep : parseSweep(config, 'sweep');
+  const s: Sweep =
+    typeof config === 'string'
+      ? loadSweepFile(config)
+      : 'trials' in config && 'file' in config
+        ? (config as Sweep)
+        : parseSweep(config, 'sweep');
   const system = options.system ?? parseSystem({}, 'defaults', process.cwd());
   const { id, dir, manifest } = createSweepDir(s, system.runsDir, options.output);
   const jobs = trialJobs(s, id, dir, manifest);
   const buffer: SweepEvent[] = [];
   const waiters: Array<() => void> = [];
   let done = false;
-  const wake = () => { while (waiters.length) waiters.shift()!(); };
-  const onEvent = (e: SweepEvent) => { buffer.push(e); options.onEvent?.(e); wake(); };
-  const say = (e: SweepEvent) => { appendEvent(dir, e); onEvent(e); };
+  const wake = () => {
+    while (waiters.length) waiters.shift()!();
+  };
+  const onEvent = (e: SweepEvent) => {
+    buffer.push(e);
+    options.onEvent?.(e);
+    wake();
+  };
+  const say = (e: SweepEvent) => {
+    appendEvent(dir, e);
+    onEvent(e);
+  };
   const workers = options.workers ?? (options.redis ? 0 : s.file.workers);
   const run = async (): Promise<SweepResult> => {
     say({ type: 'sweepStart', sweepId: id, dir, trials: jobs.length, workers });
     let outcomes: TrialOutcome[];
     if (options.redis) {
       const q = await import('./queue.js');
-      outcomes = await q.runOnQueue(options.redis, manifest, jobs, { workers, signal: options.signal, system, backend: options.backend, onEvent });
+      outcomes = await q.runOnQueue(options.redis, manifest, jobs, {
+        workers,
+        signal: options.signal,
+        system,
+        backend: options.backend,
+        onEvent,
+      });
     } else {
-      outcomes = await runLocal(jobs, { workers, attempts: s.file.attempts, signal: options.signal, system, backend: options.backend, onEvent });
+      outcomes = await runLocal(jobs, {
+        workers,
+        attempts: s.file.attempts,
+        signal: options.signal,
+        system,
+        backend: options.backend,
+        onEvent,
+      });
     }
     const best = bestTrial(outcomes, s.mode);
     const reportPath = writeSweepReport(dir);
@@ -80,7 +107,10 @@ export function sweep(config: string | Record<string, unknown> | Sweep, options:
     say({ type: 'sweepEnd', sweepId: id, dir, best, counts, reportPath });
     return { id, dir, outcomes, best, counts, reportPath };
   };
-  const result = run().finally(() => { done = true; wake(); });
+  const result = run().finally(() => {
+    done = true;
+    wake();
+  });
   result.catch(() => undefined);
   async function* iterate(): AsyncIterableIterator<SweepEvent> {
     for (;;) {

@@ -13,7 +13,10 @@
 import { Monitor, type Mode } from '../callbacks/monitor.js';
 import type { Callback, TrainerEvent } from '../trainer/events.js';
 
-export interface AshaOptions { eta: number; minEpochs: number }
+export interface AshaOptions {
+  eta: number;
+  minEpochs: number;
+}
 
 /** Epoch counts after which trials are judged (below `maxEpochs`, the last epoch is no rung). */
 export function rungs(o: AshaOptions, maxEpochs: number): number[] {
@@ -26,7 +29,12 @@ export function rungs(o: AshaOptions, maxEpochs: number): number[] {
   return out;
 }
 
-export interface AshaDecision { promote: boolean; rank: number; keep: number; peers: number }
+export interface AshaDecision {
+  promote: boolean;
+  rank: number;
+  keep: number;
+  peers: number;
+}
 
 /**
  * Whether `own` (one of `values`) survives its rung: the values are ranked (best first under
@@ -34,7 +42,8 @@ export interface AshaDecision { promote: boolean; rank: number; keep: number; pe
  */
 export function ashaDecision(values: number[], own: number, eta: number, mode: Mode): AshaDecision {
   const n = values.length;
-  const better = (a: number, b: number) => (Number.isNaN(b) ? !Number.isNaN(a) : Number.isNaN(a) ? false : mode === 'min' ? a < b : a > b);
+  const better = (a: number, b: number) =>
+    Number.isNaN(b) ? !Number.isNaN(a) : Number.isNaN(a) ? false : mode === 'min' ? a < b : a > b;
   const rank = values.filter((v) => better(v, own)).length;
   if (n < eta) return { promote: true, rank, keep: n, peers: n };
   const keep = Math.floor(n / eta);
@@ -58,13 +67,29 @@ export class MemoryRungStore implements RungStore {
   }
 }
 
-export interface Pruned { epoch: number; value: number; rank: number; keep: number; peers: number; reason: string }
+export interface Pruned {
+  epoch: number;
+  value: number;
+  rank: number;
+  keep: number;
+  peers: number;
+  reason: string;
+}
 
 /**
  * The callback that judges `trial` at every rung; `pruned` is set when it asked to stop. The
  * metric is read like the monitoring callbacks read theirs ('val_accuracy', 'loss', ...).
  */
-export function ashaCallback(o: AshaOptions & { metric: string; mode: Mode; maxEpochs: number; trial: string; store: RungStore; onPruned?: (p: Pruned) => void }): Callback & { pruned?: Pruned } {
+export function ashaCallback(
+  o: AshaOptions & {
+    metric: string;
+    mode: Mode;
+    maxEpochs: number;
+    trial: string;
+    store: RungStore;
+    onPruned?: (p: Pruned) => void;
+  },
+): Callback & { pruned?: Pruned } {
   const monitor = new Monitor({ monitor: o.metric, mode: o.mode, minDelta: 0 }, 'metric');
   const at = new Set(rungs(o, o.maxEpochs));
   const cb: Callback & { pruned?: Pruned } = {

@@ -28,21 +28,50 @@ export interface TrialOutcome {
 
 export type SweepEvent =
   | { type: 'sweepStart'; sweepId: string; dir: string; trials: number; workers: number }
-  | { type: 'trialStart'; sweepId: string; trial: string; params: Params; runDir: string; worker: string; resumedAt?: { step: number; checkpoint: string } }
+  | {
+      type: 'trialStart';
+      sweepId: string;
+      trial: string;
+      params: Params;
+      runDir: string;
+      worker: string;
+      resumedAt?: { step: number; checkpoint: string };
+    }
   | { type: 'trialEpoch'; sweepId: string; trial: string; epoch: number; value?: number }
   | { type: 'trialPruned'; sweepId: string; trial: string; epoch: number; value: number; reason: string }
   | { type: 'trialEnd'; sweepId: string; trial: string; outcome: TrialOutcome }
-  | { type: 'sweepEnd'; sweepId: string; dir: string; best?: TrialOutcome; counts: Record<TrialStatus, number>; reportPath?: string };
+  | {
+      type: 'sweepEnd';
+      sweepId: string;
+      dir: string;
+      best?: TrialOutcome;
+      counts: Record<TrialStatus, number>;
+      reportPath?: string;
+    };
 
 /** One line for a terminal or a log. */
 export function describeSweepEvent(e: SweepEvent): string {
-  const shown = (p: Params) => Object.entries(p).map(([k, v]) => `${k}=${typeof v === 'number' ? Number(v.toPrecision(4)) : JSON.stringify(v)}`).join(' ');
+  const shown = (p: Params) =>
+    Object.entries(p)
+      .map(([k, v]) => `${k}=${typeof v === 'number' ? Number(v.toPrecision(4)) : JSON.stringify(v)}`)
+      .join(' ');
   switch (e.type) {
-    case 'sweepStart': return `sweep ${e.sweepId}: ${e.trials} trial(s), ${e.workers} worker(s), in ${e.dir}`;
-    case 'trialStart': return `trial ${e.trial} starts on ${e.worker}${e.resumedAt ? ` (resumed at step ${e.resumedAt.step})` : ''}: ${shown(e.params)}`;
-    case 'trialEpoch': return `trial ${e.trial} epoch ${e.epoch}: ${e.value}`;
-    case 'trialPruned': return `trial ${e.trial} pruned after epoch ${e.epoch}: ${e.reason}`;
-    case 'trialEnd': return `trial ${e.trial} ${e.outcome.status}${e.outcome.value !== undefined ? `: ${e.outcome.value}` : ''}${e.outcome.error ? `: ${e.outcome.error}` : ''} (${e.outcome.seconds.toFixed(1)} s)`;
-    case 'sweepEnd': return `sweep ${e.sweepId} ended: ${Object.entries(e.counts).filter(([, n]) => n).map(([k, n]) => `${n} ${k}`).join(', ')}${e.best ? `; best ${e.best.id} (${e.best.value}): ${shown(e.best.params)} in ${e.best.runDir}` : ''}`;
+    case 'sweepStart':
+      return `sweep ${e.sweepId}: ${e.trials} trial(s), ${e.workers} worker(s), in ${e.dir}`;
+    case 'trialStart':
+      return `trial ${e.trial} starts on ${e.worker}${e.resumedAt ? ` (resumed at step ${e.resumedAt.step})` : ''}: ${shown(e.params)}`;
+    case 'trialEpoch':
+      return `trial ${e.trial} epoch ${e.epoch}: ${e.value}`;
+    case 'trialPruned':
+      return `trial ${e.trial} pruned after epoch ${e.epoch}: ${e.reason}`;
+    case 'trialEnd':
+      return `trial ${e.trial} ${e.outcome.status}${e.outcome.value !== undefined ? `: ${e.outcome.value}` : ''}${e.outcome.error ? `: ${e.outcome.error}` : ''} (${e.outcome.seconds.toFixed(1)} s)`;
+    case 'sweepEnd':
+      return `sweep ${e.sweepId} ended: ${Object.entries(e.counts)
+        .filter(([, n]) => n)
+        .map(([k, n]) => `${n} ${k}`)
+        .join(
+          ', ',
+        )}${e.best ? `; best ${e.best.id} (${e.best.value}): ${shown(e.best.params)} in ${e.best.runDir}` : ''}`;
   }
 }

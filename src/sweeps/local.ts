@@ -33,11 +33,31 @@ export async function runLocal(jobs: TrialJob[], o: LocalRunOptions): Promise<Tr
       const job = jobs[next++];
       for (let attempt = 1; ; attempt++) {
         try {
-          outcomes.push(await runTrial(job, { store, worker, signal: o.signal, system: o.system, backend: o.backend, onEvent: o.onEvent }));
+          outcomes.push(
+            await runTrial(job, {
+              store,
+              worker,
+              signal: o.signal,
+              system: o.system,
+              backend: o.backend,
+              onEvent: o.onEvent,
+            }),
+          );
           break;
         } catch (e) {
-          if (isUserFailure(e)) { outcomes.push(readOutcome(trialDir(job.sweepDir, job.trial.id)) ?? recordFailure(job, worker, (e as Error).message, o.onEvent)); break; }
-          if (attempt >= o.attempts || o.signal?.aborted) { outcomes.push(recordFailure(job, worker, `failed ${attempt} time(s); last: ${(e as Error).message}`, o.onEvent)); break; }
+          if (isUserFailure(e)) {
+            outcomes.push(
+              readOutcome(trialDir(job.sweepDir, job.trial.id)) ??
+                recordFailure(job, worker, (e as Error).message, o.onEvent),
+            );
+            break;
+          }
+          if (attempt >= o.attempts || o.signal?.aborted) {
+            outcomes.push(
+              recordFailure(job, worker, `failed ${attempt} time(s); last: ${(e as Error).message}`, o.onEvent),
+            );
+            break;
+          }
         }
       }
     }

@@ -34,7 +34,10 @@ const LABELS = { 'app.kubernetes.io/part-of': 'gymnos' };
  */
 export const GYMNOS_UID = 10001;
 const gymnosSecurity = { runAsNonRoot: true, runAsUser: GYMNOS_UID, runAsGroup: GYMNOS_UID, fsGroup: GYMNOS_UID };
-const meta = (name: string, component: string) => ({ name, labels: { ...LABELS, 'app.kubernetes.io/component': component } });
+const meta = (name: string, component: string) => ({
+  name,
+  labels: { ...LABELS, 'app.kubernetes.io/component': component },
+});
 
 /** The documents of each file (file name -> documents). */
 export function buildManifests(o: ManifestOptions): Record<string, Doc[]> {
@@ -48,50 +51,143 @@ export function buildManifests(o: ManifestOptions): Record<string, Doc[]> {
   };
   const gpu = o.cuda ? { 'nvidia.com/gpu': String(o.gpus ?? 1) } : {};
   // the experiment goes inline: the pods see the sweep file only, through the ConfigMap
-  const sweepJson = { ...(JSON.parse(JSON.stringify(s.file)) as Doc), name: s.name, experiment: rawExperiment(s.file.experiment, o.sweepFile), output: `${runs}/sweeps` };
+  const sweepJson = {
+    ...(JSON.parse(JSON.stringify(s.file)) as Doc),
+    name: s.name,
+    experiment: rawExperiment(s.file.experiment, o.sweepFile),
+    output: `${runs}/sweeps`,
+  };
   const runsVolume = { name: 'runs', persistentVolumeClaim: { claimName: 'gymnos-runs' } };
-  const podCommon = (component: string) => ({ metadata: { labels: { ...LABELS, 'app.kubernetes.io/component': component } } });
+  const podCommon = (component: string) => ({
+    metadata: { labels: { ...LABELS, 'app.kubernetes.io/component': component } },
+  });
   return {
     'redis.yaml': [
-      { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: meta('gymnos-redis-data', 'redis'), spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } },
-      { apiVersion: 'apps/v1', kind: 'Deployment', metadata: meta('gymnos-redis', 'redis'), spec: {
-        replicas: 1, strategy: { type: 'Recreate' }, selector: { matchLabels: { ...LABELS, 'app.kubernetes.io/component': 'redis' } },
-        template: { ...podCommon('redis'), spec: { containers: [{
-          name: 'redis', image: o.redisImage ?? 'redis:7', command: ['redis-server', '--appendonly', 'yes', '--appendfsync', 'everysec', '--dir', '/data', '--protected-mode', 'no'],
-          ports: [{ containerPort: 6379, name: 'redis' }], volumeMounts: [{ name: 'data', mountPath: '/data' }],
-          resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1', memory: '1Gi' } },
-          readinessProbe: { exec: { command: ['redis-cli', 'ping'] }, periodSeconds: 5 },
-        }], volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'gymnos-redis-data' } }] } },
-      } },
-      { apiVersion: 'v1', kind: 'Service', metadata: meta('gymnos-redis', 'redis'), spec: { selector: { ...LABELS, 'app.kubernetes.io/component': 'redis' }, ports: [{ port: 6379, targetPort: 6379, name: 'redis' }] } },
+      {
+        apiVersion: 'v1',
+        kind: 'PersistentVolumeClaim',
+        metadata: meta('gymnos-redis-data', 'redis'),
+        spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+      },
+      {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: meta('gymnos-redis', 'redis'),
+        spec: {
+          replicas: 1,
+          strategy: { type: 'Recreate' },
+          selector: { matchLabels: { ...LABELS, 'app.kubernetes.io/component': 'redis' } },
+          template: {
+            ...podCommon('redis'),
+            spec: {
+              containers: [
+                {
+                  name: 'redis',
+                  image: o.redisImage ?? 'redis:7',
+                  command: [
+                    'redis-server',
+                    '--appendonly',
+                    'yes',
+                    '--appendfsync',
+                    'everysec',
+                    '--dir',
+                    '/data',
+                    '--protected-mode',
+                    'no',
+                  ],
+                  ports: [{ containerPort: 6379, name: 'redis' }],
+                  volumeMounts: [{ name: 'data', mountPath: '/data' }],
+                  resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1', memory: '1Gi' } },
+                  readinessProbe: { exec: { command: ['redis-cli', 'ping'] }, periodSeconds: 5 },
+                },
+              ],
+              volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'gymnos-redis-data' } }],
+            },
+          },
+        },
+      },
+      {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: meta('gymnos-redis', 'redis'),
+        spec: {
+          selector: { ...LABELS, 'app.kubernetes.io/component': 'redis' },
+          ports: [{ port: 6379, targetPort: 6379, name: 'redis' }],
+        },
+      },
     ],
     'workers.yaml': [
-      { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: meta('gymnos-runs', 'runs'), spec: { accessModes: ['ReadWriteMany'], resources: { requests: { storage: o.runsStorage ?? '10Gi' } } } },
-      { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta('gymnos-sweep', 'sweep'), data: { 'sweep.json': `${JSON.stringify(sweepJson, null, 2)}\n` } },
-      { apiVersion: 'apps/v1', kind: 'Deployment', metadata: meta('gymnos-worker', 'worker'), spec: {
-        replicas: o.replicas ?? 2, selector: { matchLabels: { ...LABELS, 'app.kubernetes.io/component': 'worker' } },
-        template: { ...podCommon('worker'), spec: {
-          terminationGracePeriodSeconds: 60,
-          securityContext: gymnosSecurity,
-          containers: [{
-            name: 'worker', image, workingDir: runs,
-            command: ['gymnosd', 'worker', '--redis', redisUrl, '--concurrency', String(o.concurrency ?? 1)],
-            env: [{ name: 'GYMNOS_HOME', value: runs }],
-            resources: resources(gpu), volumeMounts: [{ name: 'runs', mountPath: runs }],
-          }],
-          volumes: [runsVolume],
-        } },
-      } },
+      {
+        apiVersion: 'v1',
+        kind: 'PersistentVolumeClaim',
+        metadata: meta('gymnos-runs', 'runs'),
+        spec: { accessModes: ['ReadWriteMany'], resources: { requests: { storage: o.runsStorage ?? '10Gi' } } },
+      },
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: meta('gymnos-sweep', 'sweep'),
+        data: { 'sweep.json': `${JSON.stringify(sweepJson, null, 2)}\n` },
+      },
+      {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: meta('gymnos-worker', 'worker'),
+        spec: {
+          replicas: o.replicas ?? 2,
+          selector: { matchLabels: { ...LABELS, 'app.kubernetes.io/component': 'worker' } },
+          template: {
+            ...podCommon('worker'),
+            spec: {
+              terminationGracePeriodSeconds: 60,
+              securityContext: gymnosSecurity,
+              containers: [
+                {
+                  name: 'worker',
+                  image,
+                  workingDir: runs,
+                  command: ['gymnosd', 'worker', '--redis', redisUrl, '--concurrency', String(o.concurrency ?? 1)],
+                  env: [{ name: 'GYMNOS_HOME', value: runs }],
+                  resources: resources(gpu),
+                  volumeMounts: [{ name: 'runs', mountPath: runs }],
+                },
+              ],
+              volumes: [runsVolume],
+            },
+          },
+        },
+      },
     ],
     'start-job.yaml': [
-      { apiVersion: 'batch/v1', kind: 'Job', metadata: meta('gymnos-sweep-start', 'sweep'), spec: {
-        backoffLimit: 3,
-        template: { ...podCommon('sweep'), spec: { restartPolicy: 'OnFailure', securityContext: gymnosSecurity, containers: [{
-          name: 'start', image, workingDir: runs, command: ['gymnosd', 'sweep', 'start', '/sweep/sweep.json', '--redis', redisUrl],
-          volumeMounts: [{ name: 'runs', mountPath: runs }, { name: 'sweep', mountPath: '/sweep' }],
-          resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1', memory: '1Gi' } },
-        }], volumes: [runsVolume, { name: 'sweep', configMap: { name: 'gymnos-sweep' } }] } },
-      } },
+      {
+        apiVersion: 'batch/v1',
+        kind: 'Job',
+        metadata: meta('gymnos-sweep-start', 'sweep'),
+        spec: {
+          backoffLimit: 3,
+          template: {
+            ...podCommon('sweep'),
+            spec: {
+              restartPolicy: 'OnFailure',
+              securityContext: gymnosSecurity,
+              containers: [
+                {
+                  name: 'start',
+                  image,
+                  workingDir: runs,
+                  command: ['gymnosd', 'sweep', 'start', '/sweep/sweep.json', '--redis', redisUrl],
+                  volumeMounts: [
+                    { name: 'runs', mountPath: runs },
+                    { name: 'sweep', mountPath: '/sweep' },
+                  ],
+                  resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1', memory: '1Gi' } },
+                },
+              ],
+              volumes: [runsVolume, { name: 'sweep', configMap: { name: 'gymnos-sweep' } }],
+            },
+          },
+        },
+      },
     ],
   };
 }
@@ -107,7 +203,10 @@ export function writeManifests(dir: string, o: ManifestOptions): string[] {
   mkdirSync(dir, { recursive: true });
   return Object.entries(buildManifests(o)).map(([name, docs]) => {
     const p = join(dir, name);
-    writeFileSync(p, `# generated by gymnosd sweep manifests (JSON documents are valid YAML); apply with kubectl apply -f ${name}\n${docs.map((d) => JSON.stringify(d, null, 2)).join('\n---\n')}\n`);
+    writeFileSync(
+      p,
+      `# generated by gymnosd sweep manifests (JSON documents are valid YAML); apply with kubectl apply -f ${name}\n${docs.map((d) => JSON.stringify(d, null, 2)).join('\n---\n')}\n`,
+    );
     return p;
   });
 }

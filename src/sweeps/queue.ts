@@ -34,12 +34,19 @@ const jobId = (sweepId: string, trial: string) => `${sweepId}.${trial}`;
 
 /** A Redis client for our own keys; fails with the remedy when Redis cannot be reached. */
 export async function connect(url: string): Promise<Redis> {
-  const r = new Redis(url, { maxRetriesPerRequest: null, lazyConnect: true, retryStrategy: (n) => Math.min(n * 200, 2000) });
+  const r = new Redis(url, {
+    maxRetriesPerRequest: null,
+    lazyConnect: true,
+    retryStrategy: (n) => Math.min(n * 200, 2000),
+  });
   try {
     await r.connect();
   } catch (e) {
     r.disconnect();
-    throw new UserError(`cannot reach Redis at ${url} (${(e as Error).message}); start one (Debian: apt-get install redis-server) and pass its URL with --redis redis://host:port`, { cause: e });
+    throw new UserError(
+      `cannot reach Redis at ${url} (${(e as Error).message}); start one (Debian: apt-get install redis-server) and pass its URL with --redis redis://host:port`,
+      { cause: e },
+    );
   }
   return r;
 }
@@ -48,10 +55,16 @@ const connection = (url: string) => ({ url, maxRetriesPerRequest: null });
 
 /** ASHA rung values in a Redis hash per rung, shared by every worker of the sweep. */
 export class RedisRungStore implements RungStore {
-  constructor(private readonly redis: Redis, private readonly sweepId: string) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly sweepId: string,
+  ) {}
   async record(rung: number, trial: string, value: number): Promise<number[]> {
     const key = `${sweepKey(this.sweepId)}:rung:${rung}`;
-    const [, vals] = await this.redis.multi().hset(key, trial, String(value)).hvals(key).exec() as [[null, number], [null, string[]]];
+    const [, vals] = (await this.redis.multi().hset(key, trial, String(value)).hvals(key).exec()) as [
+      [null, number],
+      [null, string[]],
+    ];
     return vals[1].map(Number);
   }
 }
@@ -61,12 +74,26 @@ export async function enqueueSweep(url: string, manifest: SweepManifest, dir: st
   const redis = await connect(url);
   const queue = new Queue<TrialJob>(QUEUE, { connection: connection(url) });
   try {
-    await redis.hset(sweepKey(manifest.id), { manifest: JSON.stringify(manifest), dir, status: 'running', createdAt: manifest.createdAt });
+    await redis.hset(sweepKey(manifest.id), {
+      manifest: JSON.stringify(manifest),
+      dir,
+      status: 'running',
+      createdAt: manifest.createdAt,
+    });
     await redis.sadd('gymnos:sweeps', manifest.id);
-    await queue.addBulk(jobs.map((j) => ({
-      name: `${manifest.name}/${j.trial.id}`, data: j,
-      opts: { jobId: jobId(manifest.id, j.trial.id), attempts: manifest.attempts, backoff: { type: 'fixed', delay: 1000 }, removeOnComplete: false, removeOnFail: false },
-    })));
+    await queue.addBulk(
+      jobs.map((j) => ({
+        name: `${manifest.name}/${j.trial.id}`,
+        data: j,
+        opts: {
+          jobId: jobId(manifest.id, j.trial.id),
+          attempts: manifest.attempts,
+          backoff: { type: 'fixed', delay: 1000 },
+          removeOnComplete: false,
+          removeOnFail: false,
+        },
+      })),
+    );
   } finally {
     await queue.close();
     redis.disconnect();
@@ -74,29 +101,52 @@ export async function enqueueSweep(url: string, manifest: SweepManifest, dir: st
 }
 
 /** A sweep's record in Redis; fails naming the known sweeps when the id is unknown. */
-export async function sweepRecord(redis: Redis, id: string): Promise<{ manifest: SweepManifest; dir: string; status: string }> {
+export async function sweepRecord(
+  redis: Redis,
+  id: string,
+): Promise<{ manifest: SweepManifest; dir: string; status: string }> {
   const h = await redis.hgetall(sweepKey(id));
   if (!h.manifest) {
     const known = await redis.smembers('gymnos:sweeps');
-    throw new UserError(`no sweep '${id}' in this Redis; known sweeps: ${known.length ? known.sort().join(', ') : '(none)'}`);
+    throw new UserError(
+      `no sweep '${id}' in this Redis; known sweeps: ${known.length ? known.sort().join(', ') : '(none)'}`,
+    );
   }
   return { manifest: JSON.parse(h.manifest) as SweepManifest, dir: h.dir, status: h.status };
 }
 
-export interface TrialState { id: string; state: string; attempts: number; outcome?: TrialOutcome; error?: string }
+export interface TrialState {
+  id: string;
+  state: string;
+  attempts: number;
+  outcome?: TrialOutcome;
+  error?: string;
+}
 
 /** Where each trial of a sweep stands (queue state, attempts, outcome). */
-export async function sweepStatus(url: string, id: string): Promise<{ manifest: SweepManifest; dir: string; status: string; trials: TrialState[] }> {
+export async function sweepStatus(
+  url: string,
+  id: string,
+): Promise<{ manifest: SweepManifest; dir: string; status: string; trials: TrialState[] }> {
   const redis = await connect(url);
   const queue = new Queue<TrialJob>(QUEUE, { connection: connection(url) });
   try {
     const rec = await sweepRecord(redis, id);
     const trials: TrialState[] = [];
     for (const t of rec.manifest.trials) {
-      const job = await queue.getJob(jobId(id, t.id)) as Job<TrialJob, TrialOutcome> | undefined;
-      if (!job) { trials.push({ id: t.id, state: 'removed', attempts: 0 }); continue; }
+      const job = (await queue.getJob(jobId(id, t.id))) as Job<TrialJob, TrialOutcome> | undefined;
+      if (!job) {
+        trials.push({ id: t.id, state: 'removed', attempts: 0 });
+        continue;
+      }
       const state = await job.getState();
-      trials.push({ id: t.id, state, attempts: job.attemptsMade, outcome: state === 'completed' ? job.returnvalue : undefined, error: job.failedReason || undefined });
+      trials.push({
+        id: t.id,
+        state,
+        attempts: job.attemptsMade,
+        outcome: state === 'completed' ? job.returnvalue : undefined,
+        error: job.failedReason || undefined,
+      });
     }
     return { ...rec, trials };
   } finally {
@@ -115,7 +165,10 @@ export async function stopSweep(url: string, id: string): Promise<{ removed: num
     let removed = 0;
     for (const t of rec.manifest.trials) {
       const job = await queue.getJob(jobId(id, t.id));
-      if (job && ['waiting', 'delayed', 'prioritized', 'waiting-children'].includes(await job.getState())) { await job.remove(); removed++; }
+      if (job && ['waiting', 'delayed', 'prioritized', 'waiting-children'].includes(await job.getState())) {
+        await job.remove();
+        removed++;
+      }
     }
     await redis.publish(STOP_CHANNEL, id);
     return { removed };
@@ -143,30 +196,52 @@ export async function runQueueWorker(url: string, o: QueueWorkerOptions): Promis
   const sub = await connect(url);
   const running = new Map<string, Set<AbortController>>();
   await sub.subscribe(STOP_CHANNEL);
-  sub.on('message', (_ch, id: string) => { for (const c of running.get(id) ?? []) c.abort('sweep-stop'); });
+  sub.on('message', (_ch, id: string) => {
+    for (const c of running.get(id) ?? []) c.abort('sweep-stop');
+  });
   const name = `${hostname()}:${process.pid}`;
   const lockDuration = o.lockDuration ?? 30_000;
-  const worker = new Worker<TrialJob, TrialOutcome>(QUEUE, async (job) => {
-    const j = job.data;
-    if ((await redis.hget(sweepKey(j.sweepId), 'status')) === 'stopped') throw new UnrecoverableError('the sweep was stopped before this trial started');
-    const ctl = new AbortController();
-    const set = running.get(j.sweepId) ?? new Set();
-    running.set(j.sweepId, set.add(ctl));
-    const stopAll = () => ctl.abort(WORKER_SHUTDOWN);
-    o.signal?.addEventListener('abort', stopAll);
-    try {
-      return await runTrial(j, { store: new RedisRungStore(redis, j.sweepId), worker: name, signal: ctl.signal, system: o.system, backend: o.backend, onEvent: o.onEvent, callbacks: o.callbacks?.() });
-    } catch (e) {
-      const msg = (e as Error).message;
-      if (isUserFailure(e)) throw new UnrecoverableError(msg);
-      if ((e as { code?: string }).code === 'ERR_REQUEUE') throw e; // back to the queue (one attempt used)
-      if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) recordFailure(j, name, `failed ${job.attemptsMade + 1} time(s); last: ${msg}`, o.onEvent);
-      throw e;
-    } finally {
-      set.delete(ctl);
-      o.signal?.removeEventListener('abort', stopAll);
-    }
-  }, { connection: connection(url), concurrency: o.concurrency, lockDuration, stalledInterval: Math.max(1000, Math.floor(lockDuration / 2)), maxStalledCount: 3 });
+  const worker = new Worker<TrialJob, TrialOutcome>(
+    QUEUE,
+    async (job) => {
+      const j = job.data;
+      if ((await redis.hget(sweepKey(j.sweepId), 'status')) === 'stopped')
+        throw new UnrecoverableError('the sweep was stopped before this trial started');
+      const ctl = new AbortController();
+      const set = running.get(j.sweepId) ?? new Set();
+      running.set(j.sweepId, set.add(ctl));
+      const stopAll = () => ctl.abort(WORKER_SHUTDOWN);
+      o.signal?.addEventListener('abort', stopAll);
+      try {
+        return await runTrial(j, {
+          store: new RedisRungStore(redis, j.sweepId),
+          worker: name,
+          signal: ctl.signal,
+          system: o.system,
+          backend: o.backend,
+          onEvent: o.onEvent,
+          callbacks: o.callbacks?.(),
+        });
+      } catch (e) {
+        const msg = (e as Error).message;
+        if (isUserFailure(e)) throw new UnrecoverableError(msg);
+        if ((e as { code?: string }).code === 'ERR_REQUEUE') throw e; // back to the queue (one attempt used)
+        if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1))
+          recordFailure(j, name, `failed ${job.attemptsMade + 1} time(s); last: ${msg}`, o.onEvent);
+        throw e;
+      } finally {
+        set.delete(ctl);
+        o.signal?.removeEventListener('abort', stopAll);
+      }
+    },
+    {
+      connection: connection(url),
+      concurrency: o.concurrency,
+      lockDuration,
+      stalledInterval: Math.max(1000, Math.floor(lockDuration / 2)),
+      maxStalledCount: 3,
+    },
+  );
   worker.on('error', (e) => process.stderr.write(`gymnosd worker: ${e.message}\n`));
   await new Promise<void>((res) => {
     if (o.signal?.aborted) res();
@@ -181,19 +256,44 @@ export async function runQueueWorker(url: string, o: QueueWorkerOptions): Promis
  * The library's `sweep(..., { redis })`: enqueues the trials, runs `workers` queue workers here
  * (0: only remote ones), and follows the jobs until every trial ended; aborting stops the sweep.
  */
-export async function runOnQueue(url: string, manifest: SweepManifest, jobs: TrialJob[], o: { workers: number; signal?: AbortSignal; system?: SystemConfig; backend?: string; onEvent: (e: SweepEvent) => void }): Promise<TrialOutcome[]> {
+export async function runOnQueue(
+  url: string,
+  manifest: SweepManifest,
+  jobs: TrialJob[],
+  o: {
+    workers: number;
+    signal?: AbortSignal;
+    system?: SystemConfig;
+    backend?: string;
+    onEvent: (e: SweepEvent) => void;
+  },
+): Promise<TrialOutcome[]> {
   await enqueueSweep(url, manifest, jobs[0]?.sweepDir ?? '', jobs);
   const stopWorkers = new AbortController();
-  const local = o.workers > 0 ? runQueueWorker(url, { concurrency: o.workers, system: o.system, backend: o.backend, signal: stopWorkers.signal, onEvent: o.onEvent }) : Promise.resolve();
+  const local =
+    o.workers > 0
+      ? runQueueWorker(url, {
+          concurrency: o.workers,
+          system: o.system,
+          backend: o.backend,
+          signal: stopWorkers.signal,
+          onEvent: o.onEvent,
+        })
+      : Promise.resolve();
   let stopped = false;
-  const onAbort = () => { stopped = true; void stopSweep(url, manifest.id); };
+  const onAbort = () => {
+    stopped = true;
+    void stopSweep(url, manifest.id);
+  };
   o.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     for (;;) {
       const s = await sweepStatus(url, manifest.id);
       const open = s.trials.filter((t) => !['completed', 'failed', 'removed'].includes(t.state));
       if (!open.length || (stopped && !s.trials.some((t) => t.state === 'active'))) {
-        return s.trials.flatMap((t) => (t.outcome ? [t.outcome] : t.state === 'failed' ? [failedOutcome(jobs, t)] : []));
+        return s.trials.flatMap((t) =>
+          t.outcome ? [t.outcome] : t.state === 'failed' ? [failedOutcome(jobs, t)] : [],
+        );
       }
       await new Promise((r) => setTimeout(r, 500));
     }
@@ -208,5 +308,18 @@ export async function runOnQueue(url: string, manifest: SweepManifest, jobs: Tri
 function failedOutcome(jobs: TrialJob[], t: TrialState): TrialOutcome {
   const j = jobs.find((x) => x.trial.id === t.id)!;
   const dir = trialDir(j.sweepDir, t.id);
-  return readOutcome(dir) ?? { id: t.id, index: j.trial.index, params: j.trial.params, status: 'failed', epochs: 0, seconds: 0, runDir: dir, resumes: [], worker: '', error: t.error ?? 'failed' };
+  return (
+    readOutcome(dir) ?? {
+      id: t.id,
+      index: j.trial.index,
+      params: j.trial.params,
+      status: 'failed',
+      epochs: 0,
+      seconds: 0,
+      runDir: dir,
+      resumes: [],
+      worker: '',
+      error: t.error ?? 'failed',
+    }
+  );
 }

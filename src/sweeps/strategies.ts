@@ -18,7 +18,10 @@ import { UserError } from '../util/errors.js';
 
 export type Strategy = { type: 'grid'; points: number } | { type: 'random' } | { type: 'halton' };
 
-const PRIMES = [2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97, 101, 103, 107, 109, 113];
+const PRIMES = [
+  2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97, 101, 103, 107, 109,
+  113,
+];
 
 /** Radical inverse of `i` in `base`, with each digit mapped through `perm` (identity when absent). */
 export function radicalInverse(i: number, base: number, perm?: number[]): number {
@@ -40,7 +43,8 @@ function digitPermutation(base: number, rng: Rng): number[] {
 
 /** The first `n` points of the scrambled Halton sequence in `dims` dimensions (indices 1..n). */
 export function halton(n: number, dims: number, seed: number): number[][] {
-  if (dims > PRIMES.length) throw new UserError(`the halton strategy supports at most ${PRIMES.length} parameters; use random for ${dims}`);
+  if (dims > PRIMES.length)
+    throw new UserError(`the halton strategy supports at most ${PRIMES.length} parameters; use random for ${dims}`);
   const rng = new Rng(seed);
   const perms = PRIMES.slice(0, dims).map((b) => digitPermutation(b, rng));
   return Array.from({ length: n }, (_, k) => perms.map((perm, d) => radicalInverse(k + 1, PRIMES[d], perm)));
@@ -49,7 +53,8 @@ export function halton(n: number, dims: number, seed: number): number[][] {
 /** Every grid point, in order. */
 export function gridPoints(space: Space, points: number): Params[] {
   let out: Params[] = [{}];
-  for (const [key, p] of Object.entries(space)) out = out.flatMap((o) => gridValues(p, points).map((v) => ({ ...o, [key]: v })));
+  for (const [key, p] of Object.entries(space))
+    out = out.flatMap((o) => gridValues(p, points).map((v) => ({ ...o, [key]: v })));
   return out;
 }
 
@@ -58,11 +63,15 @@ export function sample(space: Space, strategy: Strategy, trials: number | undefi
   const keys = Object.keys(space);
   const at = (u: number[]) => Object.fromEntries(keys.map((k, d) => [k, fromUnit(space[k], u[d])]));
   switch (strategy.type) {
-    case 'grid': { const all = gridPoints(space, strategy.points); return trials === undefined ? all : all.slice(0, trials); }
+    case 'grid': {
+      const all = gridPoints(space, strategy.points);
+      return trials === undefined ? all : all.slice(0, trials);
+    }
     case 'random': {
       const rng = new Rng(seed);
       return Array.from({ length: trials ?? 0 }, () => at(keys.map(() => rng.next())));
     }
-    case 'halton': return halton(trials ?? 0, keys.length, seed).map(at);
+    case 'halton':
+      return halton(trials ?? 0, keys.length, seed).map(at);
   }
 }

@@ -44,15 +44,26 @@ export interface TrialJob {
 }
 
 /** Creates the directory of a new sweep and writes sweep.json. */
-export function createSweepDir(sweep: Sweep, runsDir: string, output?: string): { id: string; dir: string; manifest: SweepManifest } {
+export function createSweepDir(
+  sweep: Sweep,
+  runsDir: string,
+  output?: string,
+): { id: string; dir: string; manifest: SweepManifest } {
   const id = newRunId();
   const dir = resolve(output ?? sweep.file.output ?? join(runsDir, 'sweeps'), sweep.name.replace(/[^\w.-]+/g, '_'), id);
   mkdirSync(join(dir, 'trials'), { recursive: true });
   const et = sweep.file.earlyTermination;
   const manifest: SweepManifest = {
-    id, name: sweep.name, createdAt: new Date().toISOString(), metric: sweep.file.metric, mode: sweep.mode,
-    space: sweep.file.space as Record<string, Param>, strategy: sweep.file.strategy,
-    asha: et ? { eta: et.eta, minEpochs: et.minEpochs } : undefined, attempts: sweep.file.attempts, baseDir: sweep.baseDir,
+    id,
+    name: sweep.name,
+    createdAt: new Date().toISOString(),
+    metric: sweep.file.metric,
+    mode: sweep.mode,
+    space: sweep.file.space as Record<string, Param>,
+    strategy: sweep.file.strategy,
+    asha: et ? { eta: et.eta, minEpochs: et.minEpochs } : undefined,
+    attempts: sweep.file.attempts,
+    baseDir: sweep.baseDir,
     trials: sweep.trials.map((t) => ({ id: t.id, index: t.index, params: t.params })),
   };
   writeFileAtomic(join(dir, 'sweep.json'), `${JSON.stringify(manifest, null, 2)}\n`);
@@ -61,7 +72,16 @@ export function createSweepDir(sweep: Sweep, runsDir: string, output?: string): 
 
 /** The job of each trial of a sweep. */
 export function trialJobs(sweep: Sweep, id: string, dir: string, m: SweepManifest): TrialJob[] {
-  return sweep.trials.map((t: TrialSpec) => ({ sweepId: id, sweepDir: dir, trial: { id: t.id, index: t.index, params: t.params }, config: t.config, baseDir: sweep.baseDir, metric: m.metric, mode: m.mode, asha: m.asha }));
+  return sweep.trials.map((t: TrialSpec) => ({
+    sweepId: id,
+    sweepDir: dir,
+    trial: { id: t.id, index: t.index, params: t.params },
+    config: t.config,
+    baseDir: sweep.baseDir,
+    metric: m.metric,
+    mode: m.mode,
+    asha: m.asha,
+  }));
 }
 
 export const trialDir = (sweepDir: string, trial: string) => join(sweepDir, 'trials', trial);
@@ -71,29 +91,59 @@ export function appendEvent(sweepDir: string, e: SweepEvent): void {
   appendFileSync(join(sweepDir, 'events.jsonl'), `${JSON.stringify({ ...e, at: new Date().toISOString() })}\n`);
 }
 
-const readJson = <T>(p: string): T | undefined => { try { return JSON.parse(readFileSync(p, 'utf8')) as T; } catch { return undefined; } };
+const readJson = <T>(p: string): T | undefined => {
+  try {
+    return JSON.parse(readFileSync(p, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+};
 
 /** A sweep directory read back: its manifest, every trial's outcome so far, its events. */
-export interface SweepData { dir: string; manifest: SweepManifest; outcomes: Map<string, TrialOutcome>; events: Array<SweepEvent & { at: string }> }
+export interface SweepData {
+  dir: string;
+  manifest: SweepManifest;
+  outcomes: Map<string, TrialOutcome>;
+  events: Array<SweepEvent & { at: string }>;
+}
 
 export function readSweepDir(dir: string): SweepData {
   const manifest = readJson<SweepManifest>(join(dir, 'sweep.json'));
-  if (!manifest) throw new UserError(`${dir} is not a sweep directory (no readable sweep.json); pass the folder gymnosd sweep run/start printed`);
+  if (!manifest)
+    throw new UserError(
+      `${dir} is not a sweep directory (no readable sweep.json); pass the folder gymnosd sweep run/start printed`,
+    );
   const outcomes = new Map<string, TrialOutcome>();
   const tdir = join(dir, 'trials');
   for (const t of existsSync(tdir) ? readdirSync(tdir) : []) {
     const o = readJson<TrialOutcome>(join(tdir, t, 'trial.json'));
     if (o) outcomes.set(t, o);
   }
-  const events = existsSync(join(dir, 'events.jsonl')) ? readFileSync(join(dir, 'events.jsonl'), 'utf8').split('\n').filter((l) => l.trim()).flatMap((l) => { try { return [JSON.parse(l)]; } catch { return []; } }) : [];
+  const events = existsSync(join(dir, 'events.jsonl'))
+    ? readFileSync(join(dir, 'events.jsonl'), 'utf8')
+        .split('\n')
+        .filter((l) => l.trim())
+        .flatMap((l) => {
+          try {
+            return [JSON.parse(l)];
+          } catch {
+            return [];
+          }
+        })
+    : [];
   return { dir, manifest, outcomes, events };
 }
 
 /** The best finished trial: completed ones first (pruned ones only when none completed). */
 export function bestTrial(outcomes: Iterable<TrialOutcome>, mode: Mode): TrialOutcome | undefined {
   const all = [...outcomes].filter((o) => typeof o.value === 'number' && !Number.isNaN(o.value));
-  const pool = all.some((o) => o.status === 'completed') ? all.filter((o) => o.status === 'completed') : all.filter((o) => o.status === 'pruned');
-  return pool.reduce<TrialOutcome | undefined>((b, o) => (!b || (mode === 'min' ? o.value! < b.value! : o.value! > b.value!) ? o : b), undefined);
+  const pool = all.some((o) => o.status === 'completed')
+    ? all.filter((o) => o.status === 'completed')
+    : all.filter((o) => o.status === 'pruned');
+  return pool.reduce<TrialOutcome | undefined>(
+    (b, o) => (!b || (mode === 'min' ? o.value! < b.value! : o.value! > b.value!) ? o : b),
+    undefined,
+  );
 }
 
 export function countStatuses(outcomes: Iterable<TrialOutcome>): Record<TrialStatus, number> {

@@ -6,7 +6,19 @@
  * sweep is loaded, so a bad path or value fails before anything runs.
  */
 import { basename, dirname, extname, resolve } from 'node:path';
-import { int, num, obj, oneOf, opt, record, str, tagged, type Infer, type Issue, type Schema } from '../config/schema.js';
+import {
+  int,
+  num,
+  obj,
+  oneOf,
+  opt,
+  record,
+  str,
+  tagged,
+  type Infer,
+  type Issue,
+  type Schema,
+} from '../config/schema.js';
 import { ConfigError } from '../config/errors.js';
 import { readJsonFile } from '../config/files.js';
 import { parseExperiment, type ExperimentConfig } from '../experiment/index.js';
@@ -19,11 +31,18 @@ const experimentRef: Schema<string | Record<string, unknown>> = {
   optional: false,
   doc: 'the experiment: a path (relative to the sweep file) or the experiment object itself',
   parse(v, path, issues: Issue[]) {
-    if ((typeof v === 'string' && v) || (typeof v === 'object' && v !== null && !Array.isArray(v))) return v as string | Record<string, unknown>;
-    issues.push({ path, message: `expected an experiment file path or an experiment object for ${path} but got ${JSON.stringify(v)}` });
+    if ((typeof v === 'string' && v) || (typeof v === 'object' && v !== null && !Array.isArray(v)))
+      return v as string | Record<string, unknown>;
+    issues.push({
+      path,
+      message: `expected an experiment file path or an experiment object for ${path} but got ${JSON.stringify(v)}`,
+    });
     return undefined;
   },
-  json: () => ({ description: 'the experiment: a path (relative to the sweep file) or the experiment object itself', oneOf: [{ type: 'string' }, { type: 'object' }] }),
+  json: () => ({
+    description: 'the experiment: a path (relative to the sweep file) or the experiment object itself',
+    oneOf: [{ type: 'string' }, { type: 'object' }],
+  }),
 };
 
 const anyValue: Schema<unknown> = { optional: false, parse: (v) => v, json: () => ({}) };
@@ -31,34 +50,88 @@ const anyValue: Schema<unknown> = { optional: false, parse: (v) => v, json: () =
 export const sweepSchema = obj({
   $schema: opt(str({ doc: 'ignored; lets editors find a JSON Schema' })),
   $comment: opt(str({ doc: 'ignored; a note for readers' })),
-  name: opt(str({ minLength: 1, doc: 'name of the sweep (default: the file name); sweeps go to <output>/<name>/<id>' })),
+  name: opt(
+    str({ minLength: 1, doc: 'name of the sweep (default: the file name); sweeps go to <output>/<name>/<id>' }),
+  ),
   experiment: experimentRef,
-  set: record(anyValue, { default: {}, doc: 'fixed overrides of the experiment for every trial: { "training.epochs": 2 }' }),
-  space: record(paramSchema, { doc: 'config paths to search: { "training.optimizer.lr": { "type": "loguniform", "low": 0.001, "high": 0.1 } }' }),
-  strategy: tagged({
-    grid: { points: int({ min: 1, default: 3, doc: 'values per uniform/loguniform parameter (and at most this many per int parameter)' }) },
-    random: {},
-    halton: {},
-  }, { default: { type: 'random' }, doc: "how parameter sets are chosen: 'grid' (every combination), 'random' (seeded draws) or 'halton' (a seeded low-discrepancy sequence)" }),
-  seed: int({ min: 0, default: 0, doc: 'seed of the random and halton strategies' }),
-  trials: opt(int({ min: 1, doc: 'the trial budget (required for random and halton; grid runs at most this many of its points, default all)' })),
-  metric: str({ minLength: 1, default: 'val_loss', doc: "the metric to optimize, named like the monitoring callbacks: 'val_loss', 'val_accuracy' (validation) or 'loss', 'accuracy' (training); a trial's value is that of its last epoch" }),
-  mode: oneOf(['auto', 'min', 'max'] as const, { default: 'auto', doc: "'min', 'max', or 'auto' (max for accuracy-like names)" }),
-  earlyTermination: opt(tagged({
-    asha: {
-      eta: num({ min: 2, default: 3, doc: 'reduction factor: at each rung only the top 1/eta of the trials that reached it continue' }),
-      minEpochs: int({ min: 1, default: 1, doc: 'epochs before the first rung; rungs follow at minEpochs * eta^k' }),
+  set: record(anyValue, {
+    default: {},
+    doc: 'fixed overrides of the experiment for every trial: { "training.epochs": 2 }',
+  }),
+  space: record(paramSchema, {
+    doc: 'config paths to search: { "training.optimizer.lr": { "type": "loguniform", "low": 0.001, "high": 0.1 } }',
+  }),
+  strategy: tagged(
+    {
+      grid: {
+        points: int({
+          min: 1,
+          default: 3,
+          doc: 'values per uniform/loguniform parameter (and at most this many per int parameter)',
+        }),
+      },
+      random: {},
+      halton: {},
     },
-  }, { doc: 'stop weak trials early: { "type": "asha", "eta": 3, "minEpochs": 1 }' })),
+    {
+      default: { type: 'random' },
+      doc: "how parameter sets are chosen: 'grid' (every combination), 'random' (seeded draws) or 'halton' (a seeded low-discrepancy sequence)",
+    },
+  ),
+  seed: int({ min: 0, default: 0, doc: 'seed of the random and halton strategies' }),
+  trials: opt(
+    int({
+      min: 1,
+      doc: 'the trial budget (required for random and halton; grid runs at most this many of its points, default all)',
+    }),
+  ),
+  metric: str({
+    minLength: 1,
+    default: 'val_loss',
+    doc: "the metric to optimize, named like the monitoring callbacks: 'val_loss', 'val_accuracy' (validation) or 'loss', 'accuracy' (training); a trial's value is that of its last epoch",
+  }),
+  mode: oneOf(['auto', 'min', 'max'] as const, {
+    default: 'auto',
+    doc: "'min', 'max', or 'auto' (max for accuracy-like names)",
+  }),
+  earlyTermination: opt(
+    tagged(
+      {
+        asha: {
+          eta: num({
+            min: 2,
+            default: 3,
+            doc: 'reduction factor: at each rung only the top 1/eta of the trials that reached it continue',
+          }),
+          minEpochs: int({
+            min: 1,
+            default: 1,
+            doc: 'epochs before the first rung; rungs follow at minEpochs * eta^k',
+          }),
+        },
+      },
+      { doc: 'stop weak trials early: { "type": "asha", "eta": 3, "minEpochs": 1 }' },
+    ),
+  ),
   workers: int({ min: 1, default: 1, doc: 'trials run at once by `gymnosd sweep run` (in-process workers)' }),
   attempts: int({ min: 1, default: 3, doc: 'tries per trial for internal failures (user errors fail at once)' }),
-  output: opt(str({ minLength: 1, doc: 'directory holding sweeps (default <runsDir>/sweeps; relative to the working directory); must be shared storage for distributed workers' })),
+  output: opt(
+    str({
+      minLength: 1,
+      doc: 'directory holding sweeps (default <runsDir>/sweeps; relative to the working directory); must be shared storage for distributed workers',
+    }),
+  ),
 });
 
 export type SweepFile = Infer<typeof sweepSchema>;
 
 /** One trial: its id, parameters and validated experiment. */
-export interface TrialSpec { id: string; index: number; params: Params; config: ExperimentConfig }
+export interface TrialSpec {
+  id: string;
+  index: number;
+  params: Params;
+  config: ExperimentConfig;
+}
 
 /** A loaded sweep: the file's values, the resolved mode and every trial. */
 export interface Sweep {
@@ -72,10 +145,14 @@ export interface Sweep {
 
 /** Sets `path` ("a.b[2].c" or "a.b.2.c") in `root` to `value` (creating objects on the way). */
 export function setPath(root: Record<string, unknown>, path: string, value: unknown): void {
-  const keys = path.split('.').flatMap((p) => p.split(/\[(\d+)\]/).filter((s) => s !== '')).map((k) => (/^\d+$/.test(k) ? Number(k) : k));
+  const keys = path
+    .split('.')
+    .flatMap((p) => p.split(/\[(\d+)\]/).filter((s) => s !== ''))
+    .map((k) => (/^\d+$/.test(k) ? Number(k) : k));
   let node = root as Record<string | number, unknown>;
   keys.slice(0, -1).forEach((k, i) => {
-    if (node[k] === undefined || node[k] === null || typeof node[k] !== 'object') node[k] = typeof keys[i + 1] === 'number' ? [] : {};
+    if (node[k] === undefined || node[k] === null || typeof node[k] !== 'object')
+      node[k] = typeof keys[i + 1] === 'number' ? [] : {};
     node = node[k] as Record<string | number, unknown>;
   });
   node[keys[keys.length - 1]] = structuredClone(value);
@@ -91,8 +168,21 @@ export function parseSweep(raw: unknown, source = 'sweep', baseDir = process.cwd
   const issues: Issue[] = [];
   const file = sweepSchema.parse(raw, '', issues);
   if (!file || issues.length) throw new ConfigError(source, issues);
-  if (!Object.keys(file.space).length) throw new ConfigError(source, [{ path: 'space', message: 'expected at least one parameter in space, e.g. { "training.optimizer.lr": { "type": "loguniform", "low": 0.001, "high": 0.1 } }' }]);
-  if (file.strategy.type !== 'grid' && file.trials === undefined) throw new ConfigError(source, [{ path: 'trials', message: `missing trials: the ${file.strategy.type} strategy needs a trial budget (an integer >= 1)` }]);
+  if (!Object.keys(file.space).length)
+    throw new ConfigError(source, [
+      {
+        path: 'space',
+        message:
+          'expected at least one parameter in space, e.g. { "training.optimizer.lr": { "type": "loguniform", "low": 0.001, "high": 0.1 } }',
+      },
+    ]);
+  if (file.strategy.type !== 'grid' && file.trials === undefined)
+    throw new ConfigError(source, [
+      {
+        path: 'trials',
+        message: `missing trials: the ${file.strategy.type} strategy needs a trial budget (an integer >= 1)`,
+      },
+    ]);
   let expRaw: Record<string, unknown>;
   let expBase = baseDir;
   let expSource = `${source}: experiment`;
@@ -104,7 +194,8 @@ export function parseSweep(raw: unknown, source = 'sweep', baseDir = process.cwd
     expSource = p;
     if (defaultName === 'sweep') name = basename(p, extname(p));
   } else expRaw = file.experiment;
-  if (typeof expRaw !== 'object' || expRaw === null || Array.isArray(expRaw)) throw new ConfigError(expSource, [{ path: '', message: 'expected an experiment object' }]);
+  if (typeof expRaw !== 'object' || expRaw === null || Array.isArray(expRaw))
+    throw new ConfigError(expSource, [{ path: '', message: 'expected an experiment object' }]);
   const base = structuredClone(expRaw);
   for (const [k, v] of Object.entries(file.set)) setPath(base, k, v);
   parseExperiment(base, `${expSource} (with the sweep's set)`);
@@ -119,8 +210,16 @@ export function parseSweep(raw: unknown, source = 'sweep', baseDir = process.cwd
       trials.push({ id, index: i, params, config: parseExperiment(c, 'trial') });
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
-      const shown = Object.entries(params).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ');
-      throw new ConfigError(source, e.issues.map((x) => ({ path: `space`, message: `trial ${id} (${shown}): ${x.message}; check the space's config paths and ranges` })));
+      const shown = Object.entries(params)
+        .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+        .join(', ');
+      throw new ConfigError(
+        source,
+        e.issues.map((x) => ({
+          path: `space`,
+          message: `trial ${id} (${shown}): ${x.message}; check the space's config paths and ranges`,
+        })),
+      );
     }
   }
   return { name: file.name ?? name, file, mode: resolveMode(file.metric, file.mode), baseDir: expBase, trials };

@@ -14,7 +14,10 @@ export class TrackerManager implements Callback {
   /** Whether a tracker reads gradients (the Trainer then fetches each epoch's last ones). */
   readonly wantsGradients: boolean;
 
-  constructor(readonly trackers: Tracker[], private readonly warn: (msg: string) => void = (m) => process.emitWarning(m, 'GymnosTrackerWarning')) {
+  constructor(
+    readonly trackers: Tracker[],
+    private readonly warn: (msg: string) => void = (m) => process.emitWarning(m, 'GymnosTrackerWarning'),
+  ) {
     this.wantsGradients = trackers.some((t) => t.wantsGradients);
   }
 

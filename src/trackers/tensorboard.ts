@@ -15,22 +15,40 @@ import type { CallbackContext, Metrics, TrainerEvent } from '../trainer/events.j
 import { cloneTensor, type Tensor } from '../onnx/tensor.js';
 import type { Tracker } from './tracker.js';
 import { RecordWriter } from './tfrecord.js';
-import { DATA_CLASS_SCALAR, encodeEvent, encodeHParams, HPARAM_TYPE, SESSION_LOG_START, SESSION_STATUS } from './tensorboard-proto.js';
+import {
+  DATA_CLASS_SCALAR,
+  encodeEvent,
+  encodeHParams,
+  HPARAM_TYPE,
+  SESSION_LOG_START,
+  SESSION_STATUS,
+} from './tensorboard-proto.js';
 
 /** Distinguishes the files one process writes within a second (TensorFlow's global uid). */
 let fileCount = 0;
 
-export interface TensorBoardOptions { logDir: string; everySteps: number; histograms: boolean; hparams: boolean }
+export interface TensorBoardOptions {
+  logDir: string;
+  everySteps: number;
+  histograms: boolean;
+  hparams: boolean;
+}
 
 /** Equal-width histogram in TensorBoard's HistogramProto shape (bucketLimit = right edges). */
 export function histogram(values: ArrayLike<number>, bins = 30) {
-  let min = Infinity, max = -Infinity, sum = 0, sumSquares = 0, num = 0;
+  let min = Infinity,
+    max = -Infinity,
+    sum = 0,
+    sumSquares = 0,
+    num = 0;
   for (let i = 0; i < values.length; i++) {
     const v = Number(values[i]);
     if (!Number.isFinite(v)) continue;
     if (v < min) min = v;
     if (v > max) max = v;
-    sum += v; sumSquares += v * v; num++;
+    sum += v;
+    sumSquares += v * v;
+    num++;
   }
   if (num === 0) return { min: 0, max: 0, num: 0, sum: 0, sumSquares: 0, bucketLimit: [0], bucket: [0] };
   const n = max > min ? bins : 1;
@@ -46,15 +64,23 @@ export function histogram(values: ArrayLike<number>, bins = 30) {
 }
 
 /** The config flattened to `a.b.c` keys with scalar values (what the HParams dashboard shows). */
-export function flattenConfig(v: unknown, prefix = '', out: Record<string, string | number | boolean> = {}): Record<string, string | number | boolean> {
+export function flattenConfig(
+  v: unknown,
+  prefix = '',
+  out: Record<string, string | number | boolean> = {},
+): Record<string, string | number | boolean> {
   if (v === null || v === undefined) return out;
-  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') { out[prefix] = v; return out; }
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') {
+    out[prefix] = v;
+    return out;
+  }
   if (Array.isArray(v)) {
     if (v.every((x) => typeof x !== 'object' || x === null)) out[prefix] = JSON.stringify(v);
     else v.forEach((x, i) => flattenConfig(x, `${prefix}[${i}]`, out));
     return out;
   }
-  for (const [k, x] of Object.entries(v as Record<string, unknown>)) if (!k.startsWith('$')) flattenConfig(x, prefix ? `${prefix}.${k}` : k, out);
+  for (const [k, x] of Object.entries(v as Record<string, unknown>))
+    if (!k.startsWith('$')) flattenConfig(x, prefix ? `${prefix}.${k}` : k, out);
   return out;
 }
 
@@ -65,31 +91,48 @@ export class TensorBoardTracker implements Tracker {
   private previous?: Map<string, Tensor>;
   private metricTags = new Set<string>();
 
-  constructor(readonly o: TensorBoardOptions, private readonly now = () => Date.now() / 1000) {}
+  constructor(
+    readonly o: TensorBoardOptions,
+    private readonly now = () => Date.now() / 1000,
+  ) {}
 
-  get wantsGradients(): boolean { return this.o.histograms; }
+  get wantsGradients(): boolean {
+    return this.o.histograms;
+  }
 
   /** The event file path (after setup). */
-  get path(): string | undefined { return this.w?.path; }
+  get path(): string | undefined {
+    return this.w?.path;
+  }
 
   setup(ctx: CallbackContext): void {
     this.ctx = ctx;
     const dir = resolve(ctx.runDir, this.o.logDir);
     mkdirSync(dir, { recursive: true });
-    this.w = new RecordWriter(join(dir, `events.out.tfevents.${Math.floor(this.now())}.${hostname()}.${process.pid}.${fileCount++}`));
+    this.w = new RecordWriter(
+      join(dir, `events.out.tfevents.${Math.floor(this.now())}.${hostname()}.${process.pid}.${fileCount++}`),
+    );
     this.event({ step: 0, fileVersion: 'brain.Event:2' });
   }
 
-  private event(e: Record<string, unknown>): void { this.w!.write(encodeEvent({ wallTime: this.now(), ...e })); }
+  private event(e: Record<string, unknown>): void {
+    this.w!.write(encodeEvent({ wallTime: this.now(), ...e }));
+  }
 
   private scalars(step: number, values: Record<string, number>): void {
-    const value = Object.entries(values).filter(([, v]) => typeof v === 'number').map(([tag, simpleValue]) => ({ tag, simpleValue }));
+    const value = Object.entries(values)
+      .filter(([, v]) => typeof v === 'number')
+      .map(([tag, simpleValue]) => ({ tag, simpleValue }));
     if (value.length) this.event({ step, summary: { value } });
   }
 
   private metrics(group: string, m: Metrics | undefined): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const [k, v] of Object.entries(m ?? {})) if (typeof v === 'number') { out[`${group}/${k}`] = v; this.metricTags.add(`${group}/${k}`); }
+    for (const [k, v] of Object.entries(m ?? {}))
+      if (typeof v === 'number') {
+        out[`${group}/${k}`] = v;
+        this.metricTags.add(`${group}/${k}`);
+      }
     return out;
   }
 
@@ -105,22 +148,62 @@ export class TensorBoardTracker implements Tracker {
         value.push({ tag: `updates/${name}`, histo: histogram(d) });
       }
     }
-    for (const [name, g] of this.ctx!.gradients() ?? []) value.push({ tag: `gradients/${name}`, histo: histogram(g.data as Float32Array) });
+    for (const [name, g] of this.ctx!.gradients() ?? [])
+      value.push({ tag: `gradients/${name}`, histo: histogram(g.data as Float32Array) });
     this.previous = new Map([...now].map(([k, t]) => [k, cloneTensor(t)]));
     if (value.length) this.event({ step, summary: { value } });
   }
 
   private hparamsStart(): void {
-    const hp = flattenConfig({ dataset: this.ctx!.config.dataset, model: this.ctx!.config.model, training: this.ctx!.config.training });
-    const typed = (v: string | number | boolean) => (typeof v === 'number' ? { numberValue: v } : typeof v === 'boolean' ? { boolValue: v } : { stringValue: v });
-    const info = Object.entries(hp).map(([name, v]) => ({ name, type: typeof v === 'number' ? HPARAM_TYPE.float64 : typeof v === 'boolean' ? HPARAM_TYPE.bool : HPARAM_TYPE.string }));
-    const metricInfos = this.ctx!.metrics.map((m) => ({ name: { tag: m.startsWith('val_') ? `validation/${m.slice(4)}` : `train/${m}` } }));
-    this.plugin('_hparams_/experiment', { version: 0, experiment: { name: this.ctx!.config.experiment.name, timeCreatedSecs: this.now(), hparamInfos: info, metricInfos } });
-    this.plugin('_hparams_/session_start_info', { version: 0, sessionStartInfo: { hparams: Object.fromEntries(Object.entries(hp).map(([k, v]) => [k, typed(v)])), groupName: basename(this.ctx!.runDir), startTimeSecs: this.now() } });
+    const hp = flattenConfig({
+      dataset: this.ctx!.config.dataset,
+      model: this.ctx!.config.model,
+      training: this.ctx!.config.training,
+    });
+    const typed = (v: string | number | boolean) =>
+      typeof v === 'number' ? { numberValue: v } : typeof v === 'boolean' ? { boolValue: v } : { stringValue: v };
+    const info = Object.entries(hp).map(([name, v]) => ({
+      name,
+      type:
+        typeof v === 'number' ? HPARAM_TYPE.float64 : typeof v === 'boolean' ? HPARAM_TYPE.bool : HPARAM_TYPE.string,
+    }));
+    const metricInfos = this.ctx!.metrics.map((m) => ({
+      name: { tag: m.startsWith('val_') ? `validation/${m.slice(4)}` : `train/${m}` },
+    }));
+    this.plugin('_hparams_/experiment', {
+      version: 0,
+      experiment: {
+        name: this.ctx!.config.experiment.name,
+        timeCreatedSecs: this.now(),
+        hparamInfos: info,
+        metricInfos,
+      },
+    });
+    this.plugin('_hparams_/session_start_info', {
+      version: 0,
+      sessionStartInfo: {
+        hparams: Object.fromEntries(Object.entries(hp).map(([k, v]) => [k, typed(v)])),
+        groupName: basename(this.ctx!.runDir),
+        startTimeSecs: this.now(),
+      },
+    });
   }
 
   private plugin(tag: string, data: Record<string, unknown>): void {
-    this.event({ step: 0, summary: { value: [{ tag, metadata: { pluginData: { pluginName: 'hparams', content: encodeHParams(data) }, dataClass: DATA_CLASS_SCALAR } }] } });
+    this.event({
+      step: 0,
+      summary: {
+        value: [
+          {
+            tag,
+            metadata: {
+              pluginData: { pluginName: 'hparams', content: encodeHParams(data) },
+              dataClass: DATA_CLASS_SCALAR,
+            },
+          },
+        ],
+      },
+    });
   }
 
   onEvent(e: TrainerEvent): void {
@@ -129,7 +212,11 @@ export class TensorBoardTracker implements Tracker {
       case 'fitStart':
         // a resumed run redoes the steps after its checkpoint: START tells TensorBoard to drop the
         // earlier file's events from that step on (its purge of orphaned data)
-        if (e.resumed) this.event({ step: e.resumed.step, sessionLog: { status: SESSION_LOG_START, checkpointPath: e.resumed.checkpoint } });
+        if (e.resumed)
+          this.event({
+            step: e.resumed.step,
+            sessionLog: { status: SESSION_LOG_START, checkpointPath: e.resumed.checkpoint },
+          });
         if (this.o.hparams && !e.resumed) this.hparamsStart();
         if (this.o.histograms) this.previous = new Map([...this.ctx!.weights()].map(([k, t]) => [k, cloneTensor(t)]));
         return;
@@ -137,7 +224,11 @@ export class TensorBoardTracker implements Tracker {
         if (e.step % this.o.everySteps === 0) this.scalars(e.step, { 'batch/loss': e.loss, 'batch/lr': e.lr });
         return;
       case 'epochEnd':
-        this.scalars(e.step, { ...this.metrics('train', e.train), ...this.metrics('validation', e.validation), 'epoch/lr': e.lr });
+        this.scalars(e.step, {
+          ...this.metrics('train', e.train),
+          ...this.metrics('validation', e.validation),
+          'epoch/lr': e.lr,
+        });
         if (this.o.histograms) this.histograms(e.step);
         this.w.flush();
         return;
@@ -145,11 +236,23 @@ export class TensorBoardTracker implements Tracker {
         this.scalars(e.step, this.metrics('test', e.metrics));
         return;
       case 'stop':
-        if (this.o.hparams && e.reason !== 'aborted') this.plugin('_hparams_/session_end_info', { version: 0, sessionEndInfo: { status: e.reason === 'error' ? SESSION_STATUS.failure : SESSION_STATUS.success, endTimeSecs: this.now() } });
+        if (this.o.hparams && e.reason !== 'aborted')
+          this.plugin('_hparams_/session_end_info', {
+            version: 0,
+            sessionEndInfo: {
+              status: e.reason === 'error' ? SESSION_STATUS.failure : SESSION_STATUS.success,
+              endTimeSecs: this.now(),
+            },
+          });
         this.w.close();
         this.w = undefined;
         return;
-      case 'setupPhase': case 'epochStart': case 'validationEnd': case 'checkpointSaved': case 'fitEnd': case 'error':
+      case 'setupPhase':
+      case 'epochStart':
+      case 'validationEnd':
+      case 'checkpointSaved':
+      case 'fitEnd':
+      case 'error':
         return;
     }
   }

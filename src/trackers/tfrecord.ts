@@ -42,14 +42,18 @@ export function frameRecord(data: Uint8Array): Buffer {
 /** Appends framed records to a file; each `write` is one write(2), so a reader sees whole records. */
 export class RecordWriter {
   private fd?: number;
-  constructor(readonly path: string) { this.fd = openSync(path, 'a'); }
+  constructor(readonly path: string) {
+    this.fd = openSync(path, 'a');
+  }
   write(data: Uint8Array): void {
     if (this.fd === undefined) throw new Error(`${this.path}: writer closed`);
     const rec = frameRecord(data);
     let off = 0;
     while (off < rec.length) off += writeSync(this.fd, rec, off, rec.length - off);
   }
-  flush(): void { if (this.fd !== undefined) fsyncSync(this.fd); }
+  flush(): void {
+    if (this.fd !== undefined) fsyncSync(this.fd);
+  }
   close(): void {
     if (this.fd === undefined) return;
     fsyncSync(this.fd);

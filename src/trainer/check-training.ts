@@ -61,7 +61,9 @@ export interface TrainingCheck {
 
 /** softmax_cross_entropy for an output [N, C>1, ...], mse otherwise. */
 export function defaultCheckLoss(shape: Dim[] | undefined): LossSpec {
-  return shape && shape.length >= 2 && typeof shape[1] === 'number' && shape[1] > 1 ? { type: 'softmax_cross_entropy' } : { type: 'mse' };
+  return shape && shape.length >= 2 && typeof shape[1] === 'number' && shape[1] > 1
+    ? { type: 'softmax_cross_entropy' }
+    : { type: 'mse' };
 }
 
 /** A batch of random inputs (floats in [-1, 1], integer ids below 2, labels below `classes`) for `art`'s step. */
@@ -71,18 +73,45 @@ export function randomBatch(art: TrainingArtifacts, batch: number, seed: number,
   const first = art.dataInputs[0]?.shape?.[0];
   const batchSym = typeof first === 'string' ? first : undefined;
   const fill = (v: { name: string; dtype: string; shape?: Dim[] }, int: number): Tensor => {
-    const dims = (v.shape ?? []).map((d, i) => (typeof d === 'number' ? d : i === 0 || (batchSym !== undefined && d === batchSym) ? batch : NaN));
-    if (dims.some((d) => Number.isNaN(d))) throw new ModelError(`input '${v.name}' has dynamic dimensions [${(v.shape ?? []).map((d) => d ?? '?').join(', ')}] besides the batch; pin them to run a step (gymnosd check --input-shape ${v.name}=${(v.shape ?? []).map((d, i) => (typeof d === 'number' ? d : i === 0 ? '?' : 'n')).join(',')}, or the model option inputShapes)`);
+    const dims = (v.shape ?? []).map((d, i) =>
+      typeof d === 'number' ? d : i === 0 || (batchSym !== undefined && d === batchSym) ? batch : NaN,
+    );
+    if (dims.some((d) => Number.isNaN(d)))
+      throw new ModelError(
+        `input '${v.name}' has dynamic dimensions [${(v.shape ?? []).map((d) => d ?? '?').join(', ')}] besides the batch; pin them to run a step (gymnosd check --input-shape ${v.name}=${(v.shape ?? []).map((d, i) => (typeof d === 'number' ? d : i === 0 ? '?' : 'n')).join(',')}, or the model option inputShapes)`,
+      );
     const n = sizeOf(dims);
-    if (v.dtype === 'int64') return tensor('int64', dims, BigInt64Array.from({ length: n }, () => BigInt(rng.int(int))));
-    if (v.dtype === 'int32') return tensor('int32', dims, Int32Array.from({ length: n }, () => rng.int(int)));
-    if (v.dtype === 'bool') return tensor('bool', dims, Uint8Array.from({ length: n }, () => rng.int(2)));
-    return tensor(v.dtype as 'float32', dims, Float32Array.from({ length: n }, () => rng.uniform(-1, 1)));
+    if (v.dtype === 'int64')
+      return tensor(
+        'int64',
+        dims,
+        BigInt64Array.from({ length: n }, () => BigInt(rng.int(int))),
+      );
+    if (v.dtype === 'int32')
+      return tensor(
+        'int32',
+        dims,
+        Int32Array.from({ length: n }, () => rng.int(int)),
+      );
+    if (v.dtype === 'bool')
+      return tensor(
+        'bool',
+        dims,
+        Uint8Array.from({ length: n }, () => rng.int(2)),
+      );
+    return tensor(
+      v.dtype as 'float32',
+      dims,
+      Float32Array.from({ length: n }, () => rng.uniform(-1, 1)),
+    );
   };
   const inputs: Record<string, Tensor> = {};
   // integer data inputs are usually token ids: stay within the smallest vocabulary (2)
   for (const v of art.dataInputs) inputs[v.name] = fill(v, 2);
-  const label = art.label.dtype === 'int64' || art.label.dtype === 'int32' ? fill(art.label, classes) : fill({ ...art.label, dtype: 'float32' }, 2);
+  const label =
+    art.label.dtype === 'int64' || art.label.dtype === 'int32'
+      ? fill(art.label, classes)
+      : fill({ ...art.label, dtype: 'float32' }, 2);
   return { inputs, label };
 }
 
@@ -93,7 +122,13 @@ export async function checkTraining(model: Model, o: TrainingCheckOptions = {}):
   const loss = o.loss ?? defaultCheckLoss(outShape);
   let art: TrainingArtifacts;
   try {
-    art = buildTrainingArtifacts(model, { inputs: o.inputs, output: o.output, trainable: o.trainable, loss, optimizer: { type: 'sgd', lr: 0 } });
+    art = buildTrainingArtifacts(model, {
+      inputs: o.inputs,
+      output: o.output,
+      trainable: o.trainable,
+      loss,
+      optimizer: { type: 'sgd', lr: 0 },
+    });
   } catch (e) {
     return { loss, built: false, buildError: (e as Error).message, trainable: [] };
   }
@@ -101,9 +136,15 @@ export async function checkTraining(model: Model, o: TrainingCheckOptions = {}):
   if (!o.step) return result;
   const classes = typeof outShape?.[1] === 'number' ? outShape[1] : 2;
   const profiling = o.placement ? profilingSession({ device: o.device ?? 'cpu', intraOpThreads: 1 }) : undefined;
-  const manager = new SessionManager(profiling?.config ?? { device: o.device ?? 'cpu', intraOpThreads: 1 }, { inWorker: false });
+  const manager = new SessionManager(profiling?.config ?? { device: o.device ?? 'cpu', intraOpThreads: 1 }, {
+    inWorker: false,
+  });
   let k = 0;
-  const runner = new StepRunner(art, (name, bytes) => manager.createSession(`check-${name}-${k++}`, bytes), o.seed ?? 0);
+  const runner = new StepRunner(
+    art,
+    (name, bytes) => manager.createSession(`check-${name}-${k++}`, bytes),
+    o.seed ?? 0,
+  );
   try {
     const r = await runner.runSteps([randomBatch(art, o.batch ?? 2, o.seed ?? 1, classes)], [0], { gradients: true });
     const lossValue = r.losses[0];
@@ -119,7 +160,14 @@ export async function checkTraining(model: Model, o: TrainingCheckOptions = {}):
     const inBranch = branchOnlyReads(art.base.graph);
     const branchOnly = zeroGradient.filter((p) => inBranch.has(p)).map((p) => ({ param: p, node: inBranch.get(p)! }));
     const dead = zeroGradient.filter((p) => !inBranch.has(p));
-    result.step = { loss: lossValue, lossFinite, zeroGradient: dead, branchOnly, nonFiniteGradient, ok: lossFinite && dead.length === 0 && nonFiniteGradient.length === 0 };
+    result.step = {
+      loss: lossValue,
+      lossFinite,
+      zeroGradient: dead,
+      branchOnly,
+      nonFiniteGradient,
+      ok: lossFinite && dead.length === 0 && nonFiniteGradient.length === 0,
+    };
     if (profiling) {
       const provider: ExecutionProvider = (await manager.resolve()).provider;
       await runner.close();
@@ -169,9 +217,18 @@ export function formatTrainingCheck(c: TrainingCheck): string {
     if (s.nonFiniteGradient.length) lines.push(`  non-finite gradient: ${s.nonFiniteGradient.join(', ')}`);
     if (s.zeroGradient.length) lines.push(`  no gradient (zero everywhere): ${s.zeroGradient.join(', ')}`);
     for (const node of new Set(s.branchOnly.map((b) => b.node))) {
-      lines.push(`  no gradient on this batch, read only inside a branch of If node '${node}' that these random inputs did not take (a data condition; not a failure): ${s.branchOnly.filter((b) => b.node === node).map((b) => b.param).join(', ')}`);
+      lines.push(
+        `  no gradient on this batch, read only inside a branch of If node '${node}' that these random inputs did not take (a data condition; not a failure): ${s.branchOnly
+          .filter((b) => b.node === node)
+          .map((b) => b.param)
+          .join(', ')}`,
+      );
     }
-    lines.push(s.ok ? `  every ${s.branchOnly.length ? 'other ' : ''}trainable parameter received a gradient` : '  step check failed');
+    lines.push(
+      s.ok
+        ? `  every ${s.branchOnly.length ? 'other ' : ''}trainable parameter received a gradient`
+        : '  step check failed',
+    );
   }
   if (c.placement) lines.push(formatPlacement(c.placement));
   return lines.join('\n');

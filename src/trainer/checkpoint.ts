@@ -19,11 +19,24 @@ const VERSION = 1;
 /** A checkpoint that cannot be used; the message names the file and what is wrong. */
 export class CheckpointError extends GymnosError {
   readonly code = 'ERR_CHECKPOINT';
-  constructor(message: string, options?: { cause?: unknown; hint?: string }) { super(message, options); this.name = 'CheckpointError'; }
+  constructor(message: string, options?: { cause?: unknown; hint?: string }) {
+    super(message, options);
+    this.name = 'CheckpointError';
+  }
 }
 
-interface Entry { name: string; dtype: DType; dims: number[]; offset: number; bytes: number; crc: number }
-interface Header { tensors: Entry[]; meta: Record<string, unknown> }
+interface Entry {
+  name: string;
+  dtype: DType;
+  dims: number[];
+  offset: number;
+  bytes: number;
+  crc: number;
+}
+interface Header {
+  tensors: Entry[];
+  meta: Record<string, unknown>;
+}
 
 export interface Checkpoint {
   tensors: Map<string, Tensor>;
@@ -38,7 +51,8 @@ export function encodeCheckpoint(ck: Checkpoint): Uint8Array[] {
   const datas: Uint8Array[] = [];
   let offset = 0;
   for (const [name, t] of ck.tensors) {
-    if (t.dtype === 'string') throw new CheckpointError(`checkpoint tensor '${name}' is a string tensor; only numeric tensors are saved`);
+    if (t.dtype === 'string')
+      throw new CheckpointError(`checkpoint tensor '${name}' is a string tensor; only numeric tensors are saved`);
     const bytes = bytesOf(t);
     entries.push({ name, dtype: t.dtype, dims: t.dims, offset, bytes: bytes.byteLength, crc: crc32(bytes) });
     datas.push(bytes);
@@ -67,7 +81,8 @@ export function decodeCheckpoint(buf: Uint8Array, source = '<bytes>'): Checkpoin
     throw new CheckpointError(`${source}: not a Gymnos checkpoint (bad magic); the file is corrupt or of another kind`);
   }
   const version = b.readUInt32LE(8);
-  if (version !== VERSION) throw new CheckpointError(`${source}: checkpoint format version ${version} is not supported (expected ${VERSION})`);
+  if (version !== VERSION)
+    throw new CheckpointError(`${source}: checkpoint format version ${version} is not supported (expected ${VERSION})`);
   const hlen = b.readUInt32LE(12);
   if (16 + hlen > b.byteLength) throw new CheckpointError(`${source}: checkpoint header is truncated`);
   let header: Header;
@@ -83,19 +98,35 @@ export function decodeCheckpoint(buf: Uint8Array, source = '<bytes>'): Checkpoin
   } catch (e) {
     if (e instanceof CheckpointError) throw e;
     // a header that parses as JSON but describes its tensors wrongly (unknown dtype, bad dims or offsets)
-    throw new CheckpointError(`${source}: the checkpoint header does not describe its tensors correctly (${String((e as Error).message).replace(/[\x00-\x1f\x7f]/g, '?')}); the file is corrupt`, { cause: e });
+    throw new CheckpointError(
+      `${source}: the checkpoint header does not describe its tensors correctly (${String((e as Error).message).replace(/[\x00-\x1f\x7f]/g, '?')}); the file is corrupt`,
+      { cause: e },
+    );
   }
   return { tensors, meta: header.meta ?? {} };
 }
 
-function decodeTensors(b: Buffer, header: Header, dataStart: number, source: string, tensors: Map<string, Tensor>): void {
+function decodeTensors(
+  b: Buffer,
+  header: Header,
+  dataStart: number,
+  source: string,
+  tensors: Map<string, Tensor>,
+): void {
   for (const e of header.tensors) {
     const start = dataStart + e.offset;
-    if (start + e.bytes > b.byteLength) throw new CheckpointError(`${source}: tensor '${e.name}' is truncated (needs bytes up to ${start + e.bytes}, file has ${b.byteLength})`);
+    if (start + e.bytes > b.byteLength)
+      throw new CheckpointError(
+        `${source}: tensor '${e.name}' is truncated (needs bytes up to ${start + e.bytes}, file has ${b.byteLength})`,
+      );
     const bytes = b.subarray(start, start + e.bytes);
-    if (crc32(bytes) !== e.crc) throw new CheckpointError(`${source}: tensor '${e.name}' fails its CRC check; the file is corrupt`);
+    if (crc32(bytes) !== e.crc)
+      throw new CheckpointError(`${source}: tensor '${e.name}' fails its CRC check; the file is corrupt`);
     const data = arrayFromBytes(e.dtype, bytes);
-    if (data.length !== sizeOf(e.dims)) throw new CheckpointError(`${source}: tensor '${e.name}' has ${data.length} elements, dims [${e.dims}] need ${sizeOf(e.dims)}`);
+    if (data.length !== sizeOf(e.dims))
+      throw new CheckpointError(
+        `${source}: tensor '${e.name}' has ${data.length} elements, dims [${e.dims}] need ${sizeOf(e.dims)}`,
+      );
     tensors.set(e.name, { dtype: e.dtype, dims: e.dims, data });
   }
 }
@@ -108,8 +139,13 @@ export function saveCheckpoint(path: string, ck: Checkpoint): void {
 /** Reads and verifies a checkpoint file. */
 export function loadCheckpoint(path: string): Checkpoint {
   let buf: Uint8Array;
-  try { buf = readFileSync(path); } catch (e) {
-    throw new CheckpointError(`${path}: cannot read checkpoint (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { cause: e });
+  try {
+    buf = readFileSync(path);
+  } catch (e) {
+    throw new CheckpointError(
+      `${path}: cannot read checkpoint (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      { cause: e },
+    );
   }
   return decodeCheckpoint(buf, path);
 }

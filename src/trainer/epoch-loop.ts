@@ -26,7 +26,10 @@ export interface LoopHost {
 }
 
 /** Optimizer steps of one epoch over `train` with these settings. */
-export function stepsPerEpoch(train: DataSplit, t: Pick<ExperimentConfig['training'], 'gradientAccumulation' | 'stepsPerRun'>): number {
+export function stepsPerEpoch(
+  train: DataSplit,
+  t: Pick<ExperimentConfig['training'], 'gradientAccumulation' | 'stepsPerRun'>,
+): number {
   const { gradientAccumulation: a, stepsPerRun: k } = t;
   return k > 1 ? Math.floor(Math.floor(train.batchCount / a) / k) * k : Math.ceil(train.batchCount / a);
 }
@@ -39,10 +42,20 @@ export class EpochLoop {
   /** Gradients of the last step of the latest epoch, when a callback wants them. */
   lastGradients?: Map<string, Tensor>;
 
-  constructor(private readonly config: ExperimentConfig, private readonly p: Prepared, private readonly runner: StepRunner,
-    private readonly lr: LearningRate, private readonly host: LoopHost,
-    /** The loop position (0-based epoch index, batch cursor in it, optimizer steps done); the Trainer's object, moved here. */
-    readonly pos: Position, private readonly perEpoch: number, private readonly wantsGradients: boolean) {}
+  constructor(
+    private readonly config: ExperimentConfig,
+    private readonly p: Prepared,
+    private readonly runner: StepRunner,
+    private readonly lr: LearningRate,
+    private readonly host: LoopHost,
+    /**
+     * The loop position (0-based epoch index, batch cursor in it, optimizer steps done); the Trainer's object, moved
+     * here.
+     */
+    readonly pos: Position,
+    private readonly perEpoch: number,
+    private readonly wantsGradients: boolean,
+  ) {}
 
   /** One epoch's training steps from the cursor on; returns a stop reason when interrupted. */
   async trainEpoch(train: DataSplit, metrics: Metric[]): Promise<StopReason | undefined> {
@@ -94,7 +107,8 @@ export class EpochLoop {
       const b = this.p.feed.batch([mb]);
       const r = await this.runner.accumulate(b);
       lossSum += r.loss;
-      for (const m of metrics) m.update({ prediction: r.prediction, label: b.label, loss: r.loss, count: b.label.dims[0] });
+      for (const m of metrics)
+        m.update({ prediction: r.prediction, label: b.label, loss: r.loss, count: b.label.dims[0] });
       mb.release?.();
     }
     const lr = this.lr.at(this.pos.step);
@@ -116,7 +130,16 @@ export class EpochLoop {
     this.epochSamples += samples;
     group.length = 0;
     if (this.config.training.terminateOnNan && !Number.isFinite(loss)) throw divergedAt(loss, this.pos, this.config);
-    await this.host.emit({ type: 'batchEnd', epoch: this.pos.epoch + 1, batch: this.pos.batch, batches: train.batchCount, step: this.pos.step, samples, loss, lr });
+    await this.host.emit({
+      type: 'batchEnd',
+      epoch: this.pos.epoch + 1,
+      batch: this.pos.batch,
+      batches: train.batchCount,
+      step: this.pos.step,
+      samples,
+      loss,
+      lr,
+    });
     const crossed = everySteps > 0 && Math.floor(before / everySteps) !== Math.floor(this.pos.step / everySteps);
     if (crossed && !this.epochStepsDone()) await this.host.checkpoint('interval', this.pos);
   }
@@ -127,7 +150,8 @@ export class EpochLoop {
     for await (const b of split.batches(0, 0)) {
       const batch = this.p.feed.batch([b]);
       const r = await this.runner.evaluate(batch);
-      for (const m of metrics) m.update({ prediction: r.prediction, label: batch.label, loss: r.loss, count: batch.label.dims[0] });
+      for (const m of metrics)
+        m.update({ prediction: r.prediction, label: batch.label, loss: r.loss, count: batch.label.dims[0] });
       b.release?.();
     }
     return computeAll(metrics);

@@ -18,14 +18,19 @@ export type StopReason = 'completed' | 'aborted' | 'callback' | 'error';
  * batches of that epoch done (1-based: batch 3 is the third), `step` the optimizer steps done.
  * After epoch 2 of 5 batches: `{ epoch: 2, batch: 5 }`.
  */
-export interface Position { epoch: number; batch: number; step: number }
+export interface Position {
+  epoch: number;
+  batch: number;
+  step: number;
+}
 
 /**
  * A loop position (0-based epoch index and batch cursor, as checkpoints store it) as users see it:
  * `{ 1, 0 }` (epoch index 1 about to start) is `{ epoch: 1, batch: epochBatches }`.
  */
 export function userPosition(at: Position, epochBatches: number): Position {
-  if (at.batch > 0 || at.epoch === 0) return { epoch: at.epoch + (at.batch > 0 ? 1 : 0), batch: at.batch, step: at.step };
+  if (at.batch > 0 || at.epoch === 0)
+    return { epoch: at.epoch + (at.batch > 0 ? 1 : 0), batch: at.batch, step: at.step };
   return { epoch: at.epoch, batch: epochBatches, step: at.step };
 }
 
@@ -59,16 +64,50 @@ export interface FitResult {
  */
 export type TrainerEvent =
   | { type: 'setupPhase'; phase: SetupPhase; done: boolean; seconds: number }
-  | { type: 'fitStart'; runDir: string; epochs: number; stepsPerEpoch: number; totalSteps: number; resumed?: Position & { checkpoint: string } }
-  | { type: 'epochStart'; epoch: number; step: number; batches: number; /** Batches of it already done (resumed mid-epoch), else 0. */ batch: number }
-  | { type: 'batchEnd'; epoch: number; batch: number; batches: number; step: number; samples: number; loss: number; lr: number }
+  | {
+      type: 'fitStart';
+      runDir: string;
+      epochs: number;
+      stepsPerEpoch: number;
+      totalSteps: number;
+      resumed?: Position & { checkpoint: string };
+    }
+  | {
+      type: 'epochStart';
+      epoch: number;
+      step: number;
+      batches: number;
+      /** Batches of it already done (resumed mid-epoch), else 0. */ batch: number;
+    }
+  | {
+      type: 'batchEnd';
+      epoch: number;
+      batch: number;
+      batches: number;
+      step: number;
+      samples: number;
+      loss: number;
+      lr: number;
+    }
   | { type: 'validationEnd'; epoch: number; step: number; metrics: Metrics }
   /**
    * `peakRssBytes`: the process's peak resident memory during this epoch (the ONNX Runtime worker
    * shares the process), or the running peak since start where the peak cannot be reset (see
    * src/util/rss.ts); absent where it cannot be measured.
    */
-  | { type: 'epochEnd'; epoch: number; epochs: number; step: number; lr: number; train: Metrics; validation?: Metrics; seconds: number; sessionSeconds: number; samples: number; peakRssBytes?: number }
+  | {
+      type: 'epochEnd';
+      epoch: number;
+      epochs: number;
+      step: number;
+      lr: number;
+      train: Metrics;
+      validation?: Metrics;
+      seconds: number;
+      sessionSeconds: number;
+      samples: number;
+      peakRssBytes?: number;
+    }
   | { type: 'checkpointSaved'; path: string; reason: 'epoch' | 'interval' | 'abort' | 'stop'; position: Position }
   | { type: 'testEnd'; step: number; metrics: Metrics }
   | { type: 'stop'; reason: StopReason; message?: string; position: Position }
@@ -132,7 +171,9 @@ export interface CallbackContext {
 
 /** Typed per-event hooks: `onFitStart`, `onEpochEnd`, `onBatchEnd`, ... (every one optional). */
 export type EventHooks = {
-  [K in TrainerEvent['type'] as `on${Capitalize<K>}`]?: (event: Extract<TrainerEvent, { type: K }>) => Decision | void | Promise<Decision | void>;
+  [K in TrainerEvent['type'] as `on${Capitalize<K>}`]?: (
+    event: Extract<TrainerEvent, { type: K }>,
+  ) => Decision | void | Promise<Decision | void>;
 };
 
 /** The hook a given event goes to. */
@@ -198,18 +239,33 @@ export function epochLine(e: Extract<TrainerEvent, { type: 'epochEnd' }>): strin
 
 /** One line for a TTY or a log: what an event says. */
 export function describeEvent(e: TrainerEvent): string {
-  const fmt = (m?: Metrics) => Object.entries(m ?? {}).filter(([, v]) => typeof v === 'number').map(([k, v]) => `${k} ${fmtNum(v as number)}`).join(', ');
+  const fmt = (m?: Metrics) =>
+    Object.entries(m ?? {})
+      .filter(([, v]) => typeof v === 'number')
+      .map(([k, v]) => `${k} ${fmtNum(v as number)}`)
+      .join(', ');
   switch (e.type) {
-    case 'setupPhase': return e.done ? `${PHASE_LABEL[e.phase]}: done in ${e.seconds.toFixed(1)} s` : `${PHASE_LABEL[e.phase]}...`;
-    case 'fitStart': return `training ${e.epochs} epoch(s), ${e.stepsPerEpoch} step(s) each, in ${e.runDir}${e.resumed ? ` (resumed after epoch ${e.resumed.epoch} batch ${e.resumed.batch}, step ${e.resumed.step})` : ''}`;
-    case 'epochStart': return `epoch ${e.epoch} starts`;
-    case 'batchEnd': return `epoch ${e.epoch} batch ${e.batch}/${e.batches} loss ${e.loss.toFixed(4)}`;
-    case 'validationEnd': return `epoch ${e.epoch} validation: ${fmt(e.metrics)}`;
-    case 'epochEnd': return epochLine(e);
-    case 'checkpointSaved': return `checkpoint (${e.reason}) at step ${e.position.step}: ${e.path}`;
-    case 'testEnd': return `test: ${fmt(e.metrics)}`;
-    case 'stop': return `stopped (${e.reason})${e.message ? `: ${e.message}` : ''} at step ${e.position.step}`;
-    case 'fitEnd': return `run ${e.result.status} in ${e.result.seconds.toFixed(1)} s: ${e.result.runDir}`;
-    case 'error': return `error: ${e.message}`;
+    case 'setupPhase':
+      return e.done ? `${PHASE_LABEL[e.phase]}: done in ${e.seconds.toFixed(1)} s` : `${PHASE_LABEL[e.phase]}...`;
+    case 'fitStart':
+      return `training ${e.epochs} epoch(s), ${e.stepsPerEpoch} step(s) each, in ${e.runDir}${e.resumed ? ` (resumed after epoch ${e.resumed.epoch} batch ${e.resumed.batch}, step ${e.resumed.step})` : ''}`;
+    case 'epochStart':
+      return `epoch ${e.epoch} starts`;
+    case 'batchEnd':
+      return `epoch ${e.epoch} batch ${e.batch}/${e.batches} loss ${e.loss.toFixed(4)}`;
+    case 'validationEnd':
+      return `epoch ${e.epoch} validation: ${fmt(e.metrics)}`;
+    case 'epochEnd':
+      return epochLine(e);
+    case 'checkpointSaved':
+      return `checkpoint (${e.reason}) at step ${e.position.step}: ${e.path}`;
+    case 'testEnd':
+      return `test: ${fmt(e.metrics)}`;
+    case 'stop':
+      return `stopped (${e.reason})${e.message ? `: ${e.message}` : ''} at step ${e.position.step}`;
+    case 'fitEnd':
+      return `run ${e.result.status} in ${e.result.seconds.toFixed(1)} s: ${e.result.runDir}`;
+    case 'error':
+      return `error: ${e.message}`;
   }
 }

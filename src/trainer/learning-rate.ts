@@ -15,7 +15,10 @@ export class LearningRate {
   private factors: Record<string, number> = {};
   private product = 1;
 
-  constructor(private readonly schedule: Schedule, private readonly span: Omit<SchedulePosition, 'step'>) {}
+  constructor(
+    private readonly schedule: Schedule,
+    private readonly span: Omit<SchedulePosition, 'step'>,
+  ) {}
 
   /** The rate of optimizer step `step` (0-based: the number of steps already applied). */
   at(step: number): number {
@@ -23,7 +26,9 @@ export class LearningRate {
   }
 
   /** The product of the callbacks' factors (1 without any). */
-  get factor(): number { return this.product; }
+  get factor(): number {
+    return this.product;
+  }
 
   /** Sets callback `from`'s factor; false when it is unchanged. */
   setFactor(from: string, factor: number): boolean {
@@ -34,7 +39,9 @@ export class LearningRate {
   }
 
   /** The factors by callback name (what a checkpoint keeps). */
-  state(): Record<string, number> { return { ...this.factors }; }
+  state(): Record<string, number> {
+    return { ...this.factors };
+  }
 
   /** Puts back the factors of `state()` (a resume). */
   load(factors: Record<string, number>): void {

@@ -12,11 +12,20 @@ import type { BackendChoice } from './setup.js';
 import { StepRunner } from './step-runner.js';
 
 /** Profiles one step of `art` on the session config `session`; undefined for non-ORT backends. */
-export async function measureStepPlacement(art: TrainingArtifacts, session: Record<string, unknown>, choice: BackendChoice,
-  batchSize: number, classes: number): Promise<PlacementReport | undefined> {
+export async function measureStepPlacement(
+  art: TrainingArtifacts,
+  session: Record<string, unknown>,
+  choice: BackendChoice,
+  batchSize: number,
+  classes: number,
+): Promise<PlacementReport | undefined> {
   if (choice.backend !== undefined && choice.backend !== 'ort') return undefined;
   const profiling = profilingSession(session);
-  const manager = new SessionManager(profiling.config, { backend: 'ort', backendOptions: choice.backendOptions, inWorker: choice.inWorker });
+  const manager = new SessionManager(profiling.config, {
+    backend: 'ort',
+    backendOptions: choice.backendOptions,
+    inWorker: choice.inWorker,
+  });
   const runner = new StepRunner(art, (name, bytes) => manager.createSession(`placement-${name}`, bytes), 0);
   try {
     const provider = (await manager.resolve()).provider;
@@ -36,14 +45,25 @@ export async function measureStepPlacement(art: TrainingArtifacts, session: Reco
 interface PlacementSink {
   writeJson(name: string, value: unknown): void;
 }
-interface PlacementLog { info(msg: string): void; warn(msg: string): void }
+interface PlacementLog {
+  info(msg: string): void;
+  warn(msg: string): void;
+}
 
 /**
  * On runs whose sessions are not on the CPU: measures the step's placement, writes placement.json
  * and logs its summary. Diagnostic only: a failure is logged, never fails the run.
  */
-export async function writeStepPlacement(run: PlacementSink, log: PlacementLog, sessions: SessionManager, art: TrainingArtifacts,
-  session: Record<string, unknown>, choice: BackendChoice, batchSize: number, classes: number | undefined): Promise<void> {
+export async function writeStepPlacement(
+  run: PlacementSink,
+  log: PlacementLog,
+  sessions: SessionManager,
+  art: TrainingArtifacts,
+  session: Record<string, unknown>,
+  choice: BackendChoice,
+  batchSize: number,
+  classes: number | undefined,
+): Promise<void> {
   if ((await sessions.resolve()).provider === 'cpu') return;
   try {
     const report = await measureStepPlacement(art, session, choice, batchSize, classes ?? 2);
@@ -51,6 +71,8 @@ export async function writeStepPlacement(run: PlacementSink, log: PlacementLog, 
     run.writeJson('placement.json', report);
     log.info(formatPlacement(report).split('\n')[0]);
   } catch (e) {
-    log.warn(`could not measure where the train step's nodes run (placement.json not written): ${(e as Error).message}`);
+    log.warn(
+      `could not measure where the train step's nodes run (placement.json not written): ${(e as Error).message}`,
+    );
   }
 }

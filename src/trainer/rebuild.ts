@@ -7,7 +7,6 @@
 import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { parseSystem, type SystemConfig } from '../config/system.js';
-import { readJsonFile } from '../config/files.js';
 import type { ExperimentConfig } from './experiment-config.js';
 import { buildTrainingArtifacts, exportInference } from '../autodiff/artifacts.js';
 import type { Model } from '../onnx/ir.js';
@@ -25,23 +24,43 @@ export function runConfigPath(dir: string): string {
 }
 
 /** The data a config names (datasets resolve as in training). */
-export async function configData(cfg: ExperimentConfig, baseDir = process.cwd(), system?: SystemConfig): Promise<TrainingData> {
+export async function configData(
+  cfg: ExperimentConfig,
+  baseDir = process.cwd(),
+  system?: SystemConfig,
+): Promise<TrainingData> {
   // evaluating a split reads every sample: no incomplete batch is dropped
-  return createTrainingData(cfg.dataset, { ...dataContext(cfg, system ?? parseSystem({}, 'defaults', baseDir), baseDir), dropLast: false });
+  return createTrainingData(cfg.dataset, {
+    ...dataContext(cfg, system ?? parseSystem({}, 'defaults', baseDir), baseDir),
+    dropLast: false,
+  });
 }
 
 /**
  * The inference model with the weights of the run's newest valid checkpoint, with the dataset's
  * fitted preprocessing baked in (unless `bake: false`: then it takes preprocessed inputs).
  */
-export async function exportRun(dir: string, cfg: ExperimentConfig, baseDir = process.cwd(), o: { bake?: boolean } = {}): Promise<{ model: Model; checkpoint: string; skipped: string[] }> {
+export async function exportRun(
+  dir: string,
+  cfg: ExperimentConfig,
+  baseDir = process.cwd(),
+  o: { bake?: boolean } = {},
+): Promise<{ model: Model; checkpoint: string; skipped: string[] }> {
   const run = new RunDir(resolve(dir));
   const { found, skipped } = run.latestCheckpoint();
-  if (!found) throw new UserError(`${run.path}: no usable checkpoint${skipped.length ? ` (${skipped.map((s) => s.error).join('; ')})` : ''}`);
+  if (!found)
+    throw new UserError(
+      `${run.path}: no usable checkpoint${skipped.length ? ` (${skipped.map((s) => s.error).join('; ')})` : ''}`,
+    );
   const data = await configData(cfg, baseDir);
   const { built, spec } = modelAndSpec(cfg, data, baseDir);
   // the inference export needs the plain training graph only: no K-step Loop, accumulation pair or recomputation
-  const art = buildTrainingArtifacts(built.model, { ...spec, stepsPerRun: undefined, accumulation: false, recompute: undefined });
+  const art = buildTrainingArtifacts(built.model, {
+    ...spec,
+    stepsPerRun: undefined,
+    accumulation: false,
+    recompute: undefined,
+  });
   await data.close?.();
   const inference = exportInference(art, found.checkpoint.tensors);
   const model = data.bake && o.bake !== false ? data.bake(inference, art.dataInputs[0].name) : inference;

@@ -25,7 +25,18 @@ export interface RunState extends Position {
 }
 
 /** One row of metrics.jsonl: an epoch's metrics (epoch 1 is the first) or the final test (the last epoch's number). */
-export interface MetricsRecord { kind: 'epoch' | 'test'; epoch: number; step: number; lr?: number; train?: Metrics; validation?: Metrics; test?: Metrics; seconds?: number; sessionSeconds?: number; /** Peak resident memory of the epoch in MiB (see TrainerEvent epochEnd.peakRssBytes). */ peak_rss_mb?: number }
+export interface MetricsRecord {
+  kind: 'epoch' | 'test';
+  epoch: number;
+  step: number;
+  lr?: number;
+  train?: Metrics;
+  validation?: Metrics;
+  test?: Metrics;
+  seconds?: number;
+  sessionSeconds?: number;
+  /** Peak resident memory of the epoch in MiB (see TrainerEvent epochEnd.peakRssBytes). */ peak_rss_mb?: number;
+}
 
 const CK_RE = /^step-(\d+)\.gck$/;
 
@@ -42,8 +53,13 @@ export class RunDir {
   /** Creates `<runsDir>/<name>/<id>` (or `exact` when given; it must be absent or empty). */
   static create(runsDir: string, name: string, exact?: string): RunDir {
     const path = exact ?? join(runsDir, name.replace(/[^\w.-]+/g, '_'), newRunId());
-    if (existsSync(path) && readdirSync(path).length) throw new UserError(`output directory ${path} is not empty; choose another --output or resume it with --resume`);
-    try { mkdirSync(join(path, 'checkpoints'), { recursive: true }); } catch (e) { throw asEnvironmentError(e, path); }
+    if (existsSync(path) && readdirSync(path).length)
+      throw new UserError(`output directory ${path} is not empty; choose another --output or resume it with --resume`);
+    try {
+      mkdirSync(join(path, 'checkpoints'), { recursive: true });
+    } catch (e) {
+      throw asEnvironmentError(e, path);
+    }
     return new RunDir(path);
   }
 
@@ -60,20 +76,37 @@ export class RunDir {
   }
 
   /** Releases the lock `lock` took (no-op otherwise). */
-  unlock(): void { this.held?.release(); this.held = undefined; }
-
-  file(name: string): string { return join(this.path, name); }
-
-  writeJson(name: string, value: unknown): void { writeFileAtomic(this.file(name), `${JSON.stringify(value, null, 2)}\n`); }
-
-  readJson<T>(name: string): T | undefined {
-    try { return JSON.parse(readFileSync(this.file(name), 'utf8')) as T; } catch { return undefined; }
+  unlock(): void {
+    this.held?.release();
+    this.held = undefined;
   }
 
-  writeState(s: Omit<RunState, 'updatedAt'>): void { this.writeJson('state.json', { ...s, updatedAt: new Date().toISOString() }); }
+  file(name: string): string {
+    return join(this.path, name);
+  }
+
+  writeJson(name: string, value: unknown): void {
+    writeFileAtomic(this.file(name), `${JSON.stringify(value, null, 2)}\n`);
+  }
+
+  readJson<T>(name: string): T | undefined {
+    try {
+      return JSON.parse(readFileSync(this.file(name), 'utf8')) as T;
+    } catch {
+      return undefined;
+    }
+  }
+
+  writeState(s: Omit<RunState, 'updatedAt'>): void {
+    this.writeJson('state.json', { ...s, updatedAt: new Date().toISOString() });
+  }
 
   appendMetrics(r: MetricsRecord): void {
-    try { appendFileSync(this.file('metrics.jsonl'), `${JSON.stringify(r)}\n`); } catch (e) { throw asEnvironmentError(e, this.file('metrics.jsonl')); }
+    try {
+      appendFileSync(this.file('metrics.jsonl'), `${JSON.stringify(r)}\n`);
+    } catch (e) {
+      throw asEnvironmentError(e, this.file('metrics.jsonl'));
+    }
   }
 
   /** Metric rows so far (a torn last line from a crash is skipped). */
@@ -82,7 +115,11 @@ export class RunDir {
     const out: MetricsRecord[] = [];
     for (const line of readFileSync(this.file('metrics.jsonl'), 'utf8').split('\n')) {
       if (!line.trim()) continue;
-      try { out.push(JSON.parse(line) as MetricsRecord); } catch { /* torn line */ }
+      try {
+        out.push(JSON.parse(line) as MetricsRecord);
+      } catch {
+        /* torn line */
+      }
     }
     return out;
   }
@@ -115,7 +152,10 @@ export class RunDir {
   checkpoints(): string[] {
     const dir = this.file('checkpoints');
     if (!existsSync(dir)) return [];
-    return readdirSync(dir).filter((f) => CK_RE.test(f)).sort((a, b) => Number(CK_RE.exec(b)![1]) - Number(CK_RE.exec(a)![1])).map((f) => join(dir, f));
+    return readdirSync(dir)
+      .filter((f) => CK_RE.test(f))
+      .sort((a, b) => Number(CK_RE.exec(b)![1]) - Number(CK_RE.exec(a)![1]))
+      .map((f) => join(dir, f));
   }
 
   /** Writes a checkpoint atomically and deletes all but the newest `keep`. */
@@ -131,19 +171,28 @@ export class RunDir {
    * one written for another model); corrupt, half-written and foreign ones are reported in
    * `skipped` and the previous one is tried.
    */
-  latestCheckpoint(accept?: (ck: Checkpoint, path: string) => void): { found?: { path: string; checkpoint: Checkpoint }; skipped: Array<{ path: string; error: string }> } {
+  latestCheckpoint(accept?: (ck: Checkpoint, path: string) => void): {
+    found?: { path: string; checkpoint: Checkpoint };
+    skipped: Array<{ path: string; error: string }>;
+  } {
     const skipped: Array<{ path: string; error: string }> = [];
     for (const path of this.checkpoints()) {
       try {
         const checkpoint = loadCheckpoint(path);
         accept?.(checkpoint, path);
         return { found: { path, checkpoint }, skipped };
-      } catch (e) { skipped.push({ path, error: (e as Error).message }); }
+      } catch (e) {
+        skipped.push({ path, error: (e as Error).message });
+      }
     }
     return { skipped };
   }
 
   writeText(name: string, text: string): void {
-    try { writeFileSync(this.file(name), text); } catch (e) { throw asEnvironmentError(e, this.file(name)); }
+    try {
+      writeFileSync(this.file(name), text);
+    } catch (e) {
+      throw asEnvironmentError(e, this.file(name));
+    }
   }
 }

@@ -13,10 +13,17 @@ import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:f
 import { hostname } from 'node:os';
 import { LockedError, asEnvironmentError } from '../util/errors.js';
 
-interface Holder { pid: number; host: string; startedAt: string }
+interface Holder {
+  pid: number;
+  host: string;
+  startedAt: string;
+}
 
 export class RunLock {
-  private constructor(readonly path: string, private readonly text: string) {}
+  private constructor(
+    readonly path: string,
+    private readonly text: string,
+  ) {}
 
   /**
    * Takes the lock at `path` for this process. Throws a LockedError naming the holder when a live
@@ -32,31 +39,51 @@ export class RunLock {
       const h = parse(seen);
       if (h && h.host === hostname() && !alive(h.pid)) {
         // stale: remove it only if it is still the very lock we judged (another process may have taken it over)
-        if (read(path) === seen) { try { unlinkSync(path); } catch { /* someone else removed it */ } }
+        if (read(path) === seen) {
+          try {
+            unlinkSync(path);
+          } catch {
+            /* someone else removed it */
+          }
+        }
         stale = describe(h);
         continue;
       }
-      throw new LockedError(`run directory ${runDir} is in use by ${h ? describe(h) : `another process (unreadable lock file ${path})`}; wait for it to finish or stop it`,
-        { hint: `if no such process runs any more, delete ${path}` });
+      throw new LockedError(
+        `run directory ${runDir} is in use by ${h ? describe(h) : `another process (unreadable lock file ${path})`}; wait for it to finish or stop it`,
+        { hint: `if no such process runs any more, delete ${path}` },
+      );
     }
     throw new LockedError(`run directory ${runDir}: another process took its lock at the same time; try again`);
   }
 
   /** Removes the lock if it is still this process's. */
   release(): void {
-    try { if (readFileSync(this.path, 'utf8') === this.text) unlinkSync(this.path); } catch { /* gone already */ }
+    try {
+      if (readFileSync(this.path, 'utf8') === this.text) unlinkSync(this.path);
+    } catch {
+      /* gone already */
+    }
   }
 }
 
 function tryCreate(path: string, text: string): boolean {
   let fd: number;
-  try { fd = openSync(path, 'wx'); } catch (e) {
+  try {
+    fd = openSync(path, 'wx');
+  } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw asEnvironmentError(e, path);
   }
-  try { writeSync(fd, text); } catch (e) {
+  try {
+    writeSync(fd, text);
+  } catch (e) {
     closeSync(fd);
-    try { unlinkSync(path); } catch { /* nothing to undo */ }
+    try {
+      unlinkSync(path);
+    } catch {
+      /* nothing to undo */
+    }
     throw asEnvironmentError(e, path);
   }
   closeSync(fd);
@@ -64,19 +91,30 @@ function tryCreate(path: string, text: string): boolean {
 }
 
 function read(path: string): string | undefined {
-  try { return readFileSync(path, 'utf8'); } catch { return undefined; }
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
 }
 
 function parse(text: string): Holder | undefined {
   try {
     const h = JSON.parse(text) as Holder;
     return Number.isInteger(h.pid) && typeof h.host === 'string' ? h : undefined;
-  } catch { return undefined; }
+  } catch {
+    return undefined;
+  }
 }
 
 /** Whether a process with this pid exists (EPERM: it exists but belongs to another user). */
 function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 function describe(h: Holder): string {

@@ -36,7 +36,10 @@ export function stackTensors(ts: Tensor[]): Tensor {
   const n = first.data.length;
   const out = tensor(first.dtype, [ts.length, ...first.dims]);
   ts.forEach((t, i) => {
-    if (t.data.length !== n || t.dtype !== first.dtype) throw new Error(`cannot stack batches of different shapes or types ([${first.dims}] ${first.dtype} vs [${t.dims}] ${t.dtype}); use drop-last batching with K-step runs`);
+    if (t.data.length !== n || t.dtype !== first.dtype)
+      throw new Error(
+        `cannot stack batches of different shapes or types ([${first.dims}] ${first.dtype} vs [${t.dims}] ${t.dtype}); use drop-last batching with K-step runs`,
+      );
     (out.data as Float32Array).set(t.data as Float32Array, i * n);
   });
   return out;
@@ -61,7 +64,11 @@ export class StepRunner {
   /** Micro-batches accumulated over the whole run (seeds the dropout masks of accumulation). */
   microStep = 0;
 
-  constructor(readonly art: TrainingArtifacts, private readonly sessions: SessionFactory, seed = 0) {
+  constructor(
+    readonly art: TrainingArtifacts,
+    private readonly sessions: SessionFactory,
+    seed = 0,
+  ) {
     // own copies: carried buffers are moved into the session worker each step (no copy), so the
     // artifacts' initial values must not be the ones that move
     for (const c of art.carried) this.state.set(c.input, cloneTensor(c.init));
@@ -81,7 +88,8 @@ export class StepRunner {
   async runSteps(batches: Batch[], lr: number[], options: { gradients?: boolean } = {}): Promise<StepResult> {
     await this.open();
     const K = this.art.stepsPerRun;
-    if (batches.length !== K) throw new Error(`this train step runs ${K} step(s) per call; got ${batches.length} batch(es)`);
+    if (batches.length !== K)
+      throw new Error(`this train step runs ${K} step(s) per call; got ${batches.length} batch(es)`);
     if (lr.length !== K) throw new Error(`expected ${K} learning rate(s), got ${lr.length}`);
     const feeds: Record<string, Tensor> = {};
     for (const v of this.art.dataInputs) {
@@ -96,7 +104,12 @@ export class StepRunner {
     // carried tensors move to the worker and come back as new outputs: no copies either way
     const carried = this.art.carried.map((c) => c.input);
     // fetch what the step needs; gradients only when asked (each fetched output is a copy)
-    const fetch = [IO_NAMES.loss, this.art.prediction, ...(this.art.hasGradNorm ? [IO_NAMES.gradNorm] : []), ...this.art.carried.map((c) => c.output)];
+    const fetch = [
+      IO_NAMES.loss,
+      this.art.prediction,
+      ...(this.art.hasGradNorm ? [IO_NAMES.gradNorm] : []),
+      ...this.art.carried.map((c) => c.output),
+    ];
     const withGrads = options.gradients === true && this.art.gradOutputs.size > 0;
     if (withGrads) fetch.push(...this.art.gradOutputs.values());
     const out = await this.train!.run(used, fetch, { transferFeeds: carried });
@@ -138,7 +151,8 @@ export class StepRunner {
    */
   async applyAccumulated(lr: number): Promise<{ gradNorm?: number }> {
     const acc = this.accumulationArtifacts();
-    if (this.accumulated === 0) throw new Error('applyAccumulated: no micro-batch has been accumulated since the last step');
+    if (this.accumulated === 0)
+      throw new Error('applyAccumulated: no micro-batch has been accumulated since the last step');
     this.applySession ??= await this.sessions('apply', encodeModel(acc.applyStep));
     const feeds: Record<string, Tensor> = {
       [IO_NAMES.lr]: tensor('float32', [], Float32Array.of(lr)),
@@ -165,7 +179,9 @@ export class StepRunner {
       // (K-step runs feed [K, ...] stacks: those are checked per batch by their shapes' tail)
       const off = fixed ? t.dims.length - fixed.length : 0;
       if (fixed && (off === 0 || off === 1) && fixed.some((d, i) => typeof d === 'number' && t.dims[i + off] !== d)) {
-        throw new Error(`model input '${n}' takes [${fixed.map((d) => d ?? '?').join(', ')}] but the batch has [${t.dims.slice(off).join(', ')}]; the export fixes those sizes: set model.inputShapes: { "${n}": [${fixed.map((d, i) => (i === 0 ? 'null' : typeof d === 'number' ? d : 'null')).join(', ')}] } to make a fixed batch symbolic, or feed matching data`);
+        throw new Error(
+          `model input '${n}' takes [${fixed.map((d) => d ?? '?').join(', ')}] but the batch has [${t.dims.slice(off).join(', ')}]; the export fixes those sizes: set model.inputShapes: { "${n}": [${fixed.map((d, i) => (i === 0 ? 'null' : typeof d === 'number' ? d : 'null')).join(', ')}] } to make a fixed batch symbolic, or feed matching data`,
+        );
       }
       used[n] = t;
     }
@@ -173,7 +189,8 @@ export class StepRunner {
   }
 
   private accumulationArtifacts() {
-    if (!this.art.accumulation) throw new Error('gradient accumulation needs training artifacts built with `accumulation: true`');
+    if (!this.art.accumulation)
+      throw new Error('gradient accumulation needs training artifacts built with `accumulation: true`');
     return this.art.accumulation;
   }
 
@@ -193,16 +210,30 @@ export class StepRunner {
 
   /** Everything needed to continue training exactly: carried tensors, step and seed. */
   checkpoint(meta: Record<string, unknown> = {}): Checkpoint {
-    return { tensors: new Map(this.state), meta: { ...meta, step: this.step, seed: this.seed.toString(), microStep: this.microStep, accumulated: this.accumulated } };
+    return {
+      tensors: new Map(this.state),
+      meta: {
+        ...meta,
+        step: this.step,
+        seed: this.seed.toString(),
+        microStep: this.microStep,
+        accumulated: this.accumulated,
+      },
+    };
   }
 
   /** Restores a checkpoint; every carried tensor must be present with its shape. */
   restore(ck: Checkpoint, source = 'checkpoint'): void {
     for (const c of this.art.carried) {
       const t = ck.tensors.get(c.input);
-      if (!t) throw new CheckpointError(`${source}: missing tensor '${c.input}'; was it written for another model or optimizer?`);
+      if (!t)
+        throw new CheckpointError(
+          `${source}: missing tensor '${c.input}'; was it written for another model or optimizer?`,
+        );
       if (t.dims.join(',') !== c.init.dims.join(',') || t.dtype !== c.init.dtype) {
-        throw new CheckpointError(`${source}: parameter '${c.input}' is ${t.dtype} [${t.dims}] in the checkpoint but the model needs ${c.init.dtype} [${c.init.dims}]; was it written for another model?`);
+        throw new CheckpointError(
+          `${source}: parameter '${c.input}' is ${t.dtype} [${t.dims}] in the checkpoint but the model needs ${c.init.dtype} [${c.init.dims}]; was it written for another model?`,
+        );
       }
       this.state.set(c.input, cloneTensor(t));
     }
@@ -212,7 +243,10 @@ export class StepRunner {
     for (const a of this.art.accumulation?.accumulators ?? []) {
       const t = ck.tensors.get(a.input);
       if (t) this.state.set(a.input, cloneTensor(t));
-      else if (this.accumulated > 0) throw new CheckpointError(`${source}: ${this.accumulated} micro-batch(es) were accumulated but '${a.input}' is missing`);
+      else if (this.accumulated > 0)
+        throw new CheckpointError(
+          `${source}: ${this.accumulated} micro-batch(es) were accumulated but '${a.input}' is missing`,
+        );
     }
     if (ck.meta.seed !== undefined) this.seed = BigInt(String(ck.meta.seed));
   }

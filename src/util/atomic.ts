@@ -19,18 +19,31 @@ const TEMP_RE = /^\..+\.\d+\.[0-9a-f]{8}\.tmp$/;
  */
 export function removeStaleTemps(dir: string): string[] {
   let names: string[];
-  try { names = readdirSync(dir); } catch { return []; }
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
   const removed: string[] = [];
   for (const n of names) {
     if (!TEMP_RE.test(n)) continue;
-    try { unlinkSync(join(dir, n)); removed.push(join(dir, n)); } catch { /* gone already */ }
+    try {
+      unlinkSync(join(dir, n));
+      removed.push(join(dir, n));
+    } catch {
+      /* gone already */
+    }
   }
   return removed;
 }
 
 /** Writes `data` (bytes, text, or a list of byte chunks) to `path` atomically. */
 export function writeFileAtomic(path: string, data: Uint8Array | string | Uint8Array[]): void {
-  try { writeAtomic(path, data); } catch (e) { throw asEnvironmentError(e, path); }
+  try {
+    writeAtomic(path, data);
+  } catch (e) {
+    throw asEnvironmentError(e, path);
+  }
 }
 
 function writeAtomic(path: string, data: Uint8Array | string | Uint8Array[]): void {
@@ -47,18 +60,32 @@ function writeAtomic(path: string, data: Uint8Array | string | Uint8Array[]): vo
     fsyncSync(fd);
   } catch (e) {
     closeSync(fd);
-    try { unlinkSync(tmp); } catch { /* already gone */ }
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* already gone */
+    }
     throw e;
   }
   closeSync(fd);
   try {
     renameSync(tmp, path);
   } catch (e) {
-    try { unlinkSync(tmp); } catch { /* already gone */ }
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* already gone */
+    }
     throw e;
   }
   try {
     const dfd = openSync(dir, 'r');
-    try { fsyncSync(dfd); } finally { closeSync(dfd); }
-  } catch { /* some filesystems refuse fsync on directories; the rename is still atomic */ }
+    try {
+      fsyncSync(dfd);
+    } finally {
+      closeSync(dfd);
+    }
+  } catch {
+    /* some filesystems refuse fsync on directories; the rename is still atomic */
+  }
 }

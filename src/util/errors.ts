@@ -14,10 +14,25 @@
  * a diverged run.
  */
 export const USER_CODES: ReadonlySet<string> = new Set([
-  'ERR_ONNX_FORMAT', 'ERR_OPSET', 'ERR_AUTODIFF', 'ERR_CHECKPOINT', 'ERR_CONFIG', 'ERR_USER', 'ERR_DATASET',
-  'ERR_ENVIRONMENT', 'ERR_LOCKED', 'ERR_DIVERGED', 'ERR_MLFLOW',
-  'ERR_SESSION_CONFIG', 'ERR_PROVIDER_UNAVAILABLE', 'ERR_BACKEND_UNAVAILABLE', 'ERR_OUT_OF_MEMORY',
-  'ERR_ARROW', 'ERR_IO', 'ERR_PLAN', 'ERR_DATA',
+  'ERR_ONNX_FORMAT',
+  'ERR_OPSET',
+  'ERR_AUTODIFF',
+  'ERR_CHECKPOINT',
+  'ERR_CONFIG',
+  'ERR_USER',
+  'ERR_DATASET',
+  'ERR_ENVIRONMENT',
+  'ERR_LOCKED',
+  'ERR_DIVERGED',
+  'ERR_MLFLOW',
+  'ERR_SESSION_CONFIG',
+  'ERR_PROVIDER_UNAVAILABLE',
+  'ERR_BACKEND_UNAVAILABLE',
+  'ERR_OUT_OF_MEMORY',
+  'ERR_ARROW',
+  'ERR_IO',
+  'ERR_PLAN',
+  'ERR_DATA',
 ]);
 
 /**
@@ -42,16 +57,30 @@ export abstract class GymnosError extends Error {
   }
 
   /** Whether the user (or their machine) is to fix it: gymnosd prints it as one line, exit 2. */
-  get userFacing(): boolean { return USER_CODES.has(this.code); }
+  get userFacing(): boolean {
+    return USER_CODES.has(this.code);
+  }
 }
 
 /** System error codes that mean the machine, not Gymnos, refused: a full disk, no permission. */
 const ENVIRONMENT_ERRNOS: Record<string, { what: string; hint: string }> = {
-  ENOSPC: { what: 'no space left on device', hint: 'free disk space (old runs, caches) or point runsDir in system.json at a larger disk, then continue with --resume' },
-  EDQUOT: { what: 'disk quota exceeded', hint: 'free space within your quota or point runsDir in system.json elsewhere, then continue with --resume' },
+  ENOSPC: {
+    what: 'no space left on device',
+    hint: 'free disk space (old runs, caches) or point runsDir in system.json at a larger disk, then continue with --resume',
+  },
+  EDQUOT: {
+    what: 'disk quota exceeded',
+    hint: 'free space within your quota or point runsDir in system.json elsewhere, then continue with --resume',
+  },
   EROFS: { what: 'read-only file system', hint: 'point runsDir (system.json) or --output at a writable directory' },
-  EACCES: { what: 'permission denied', hint: 'check the permissions of the directory, or point runsDir / --output at one you can write' },
-  EPERM: { what: 'operation not permitted', hint: 'check the permissions of the directory, or point runsDir / --output at one you can write' },
+  EACCES: {
+    what: 'permission denied',
+    hint: 'check the permissions of the directory, or point runsDir / --output at one you can write',
+  },
+  EPERM: {
+    what: 'operation not permitted',
+    hint: 'check the permissions of the directory, or point runsDir / --output at one you can write',
+  },
   EMFILE: { what: 'too many open files', hint: 'raise the open-file limit (ulimit -n)' },
 };
 
@@ -82,7 +111,10 @@ export function asEnvironmentError(e: unknown, path?: string): unknown {
   const info = ENVIRONMENT_ERRNOS[e.code];
   const file = path ?? e.path;
   const op = e.syscall === 'open' || e.syscall === 'mkdir' || e.syscall === 'rename' ? e.syscall : 'write';
-  return new EnvironmentError(`cannot ${op} ${file ?? 'a file'}: ${info.what} (${e.code})`, e.code, { cause: e, hint: info.hint });
+  return new EnvironmentError(`cannot ${op} ${file ?? 'a file'}: ${info.what} (${e.code})`, e.code, {
+    cause: e,
+    hint: info.hint,
+  });
 }
 
 /**
@@ -92,7 +124,10 @@ export function asEnvironmentError(e: unknown, path?: string): unknown {
  */
 export class UserError extends GymnosError {
   readonly code = 'ERR_USER';
-  constructor(message: string, options?: GymnosErrorOptions) { super(message, options); this.name = 'UserError'; }
+  constructor(message: string, options?: GymnosErrorOptions) {
+    super(message, options);
+    this.name = 'UserError';
+  }
 }
 
 /**
@@ -111,13 +146,19 @@ export class ForwardedError extends GymnosError {
 /** A second process holds the run directory's lock. */
 export class LockedError extends GymnosError {
   readonly code = 'ERR_LOCKED';
-  constructor(message: string, options?: GymnosErrorOptions) { super(message, options); this.name = 'LockedError'; }
+  constructor(message: string, options?: GymnosErrorOptions) {
+    super(message, options);
+    this.name = 'LockedError';
+  }
 }
 
 /** The training loss became NaN or infinite. */
 export class DivergedError extends GymnosError {
   readonly code = 'ERR_DIVERGED';
-  constructor(message: string, options?: GymnosErrorOptions) { super(message, options); this.name = 'DivergedError'; }
+  constructor(message: string, options?: GymnosErrorOptions) {
+    super(message, options);
+    this.name = 'DivergedError';
+  }
 }
 
 /**

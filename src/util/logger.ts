@@ -27,7 +27,15 @@ export interface LoggerSettings {
 
 export type { Logger } from 'pino';
 
-const RANK: Record<Level, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
+const RANK: Record<Level, number> = {
+  trace: 10,
+  debug: 20,
+  info: 30,
+  warn: 40,
+  error: 50,
+  fatal: 60,
+  silent: Infinity,
+};
 const NAME: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
 
 /** A stream that turns pino's JSON lines into `HH:MM:SS LEVEL message key=value ...`. */
@@ -35,19 +43,33 @@ export function prettyStream(out: { write(s: string): unknown } = process.stderr
   return {
     write(line: string) {
       let o: Record<string, unknown>;
-      try { o = JSON.parse(line) as Record<string, unknown>; } catch { safeWrite(out, line); return; }
+      try {
+        o = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        safeWrite(out, line);
+        return;
+      }
       // `event` tags the Trainer's event lines for gymnos.log readers; on the console the message says it
       const { level, time, msg, pid: _p, hostname: _h, event: _e, ...rest } = o;
       const t = typeof time === 'string' ? time.slice(11, 19) : new Date(Number(time)).toISOString().slice(11, 19);
-      const extra = Object.entries(rest).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ');
-      safeWrite(out, `${t} ${(NAME[Number(level)] ?? String(level)).padEnd(5)} ${String(msg ?? '')}${extra ? `  ${extra}` : ''}\n`);
+      const extra = Object.entries(rest)
+        .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+        .join(' ');
+      safeWrite(
+        out,
+        `${t} ${(NAME[Number(level)] ?? String(level)).padEnd(5)} ${String(msg ?? '')}${extra ? `  ${extra}` : ''}\n`,
+      );
     },
   };
 }
 
 /** Console output is best effort: a reader that went away (EPIPE) must not stop training. */
 function safeWrite(out: { write(s: string): unknown }, s: string): void {
-  try { out.write(s); } catch { /* closed pipe */ }
+  try {
+    out.write(s);
+  } catch {
+    /* closed pipe */
+  }
 }
 
 /** The JSON-lines file sink: synchronous appends, no retries (see the top of this file). */
@@ -56,9 +78,16 @@ export class FileSink implements DestinationStream {
   private failed = false;
   /** The first write error, when one happened (the sink writes nothing after it). */
   error?: unknown;
-  constructor(readonly path: string, private readonly write_ = writeSync) {
+  constructor(
+    readonly path: string,
+    private readonly write_ = writeSync,
+  ) {
     mkdirSync(join(path, '..'), { recursive: true });
-    try { this.fd = openSync(path, 'a'); } catch (e) { throw asEnvironmentError(e, path); }
+    try {
+      this.fd = openSync(path, 'a');
+    } catch (e) {
+      throw asEnvironmentError(e, path);
+    }
   }
 
   write(line: string): void {
@@ -75,8 +104,16 @@ export class FileSink implements DestinationStream {
 
   close(): void {
     if (this.fd < 0) return;
-    try { fsyncSync(this.fd); } catch { /* nothing more to save */ }
-    try { closeSync(this.fd); } catch { /* already closed */ }
+    try {
+      fsyncSync(this.fd);
+    } catch {
+      /* nothing more to save */
+    }
+    try {
+      closeSync(this.fd);
+    } catch {
+      /* already closed */
+    }
     this.fd = -1;
     this.failed = true;
   }
@@ -94,12 +131,20 @@ export interface LoggerHandle {
 }
 
 /** Builds the logger of `cfg`; the file sink only when `runDir` is given. */
-export function createLogger(cfg: LoggerSettings, runDir?: string, consoleOut?: { write(s: string): unknown }, writeFile?: typeof writeSync): LoggerHandle {
+export function createLogger(
+  cfg: LoggerSettings,
+  runDir?: string,
+  consoleOut?: { write(s: string): unknown },
+  writeFile?: typeof writeSync,
+): LoggerHandle {
   const streams: StreamEntry[] = [];
   const min = (l: Level) => (RANK[l] >= RANK[cfg.level] ? l : cfg.level);
   if (cfg.console.enabled && cfg.level !== 'silent' && cfg.console.level !== 'silent') {
     const out = consoleOut ?? process.stderr;
-    streams.push({ level: min(cfg.console.level) as pino.Level, stream: cfg.console.format === 'json' ? { write: (s: string) => safeWrite(out, s) } : prettyStream(out) });
+    streams.push({
+      level: min(cfg.console.level) as pino.Level,
+      stream: cfg.console.format === 'json' ? { write: (s: string) => safeWrite(out, s) } : prettyStream(out),
+    });
   }
   let file: FileSink | undefined;
   if (runDir && cfg.file.enabled && cfg.level !== 'silent' && cfg.file.level !== 'silent') {
@@ -109,7 +154,9 @@ export function createLogger(cfg: LoggerSettings, runDir?: string, consoleOut?: 
   const lowest = streams.reduce((m, s) => Math.min(m, RANK[s.level as Level]), Infinity);
   const level = (Object.keys(RANK) as Level[]).find((k) => RANK[k] === lowest) ?? 'silent';
   const logger = pino({ level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, pino.multistream(streams));
-  const fileOnly = file ? pino({ level: min(cfg.file.level), base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, file) : silentLogger();
+  const fileOnly = file
+    ? pino({ level: min(cfg.file.level), base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, file)
+    : silentLogger();
   return { logger, fileOnly, close: () => file?.close() };
 }
 

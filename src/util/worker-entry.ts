@@ -13,13 +13,21 @@ export function resolveWorkerEntry(base: string, name: string): { source: URL | 
   if (existsSync(fileURLToPath(js))) return { source: js, eval: false };
   const ts = new URL(`./${name}.ts`, base);
   if (!existsSync(fileURLToPath(ts))) {
-    throw new Error(`worker entry not found next to ${fileURLToPath(base)} (looked for ${name}.js and ${name}.ts); rebuild with \`npm run build\``);
+    throw new Error(
+      `worker entry not found next to ${fileURLToPath(base)} (looked for ${name}.js and ${name}.ts); rebuild with \`npm run build\``,
+    );
   }
   let api: string;
   try {
     api = import.meta.resolve('tsx/esm/api');
   } catch (e) {
-    throw new Error(`running from TypeScript sources needs tsx for worker threads (${(e as Error).message}); install tsx or build with \`npm run build\``, { cause: e });
+    throw new Error(
+      `running from TypeScript sources needs tsx for worker threads (${(e as Error).message}); install tsx or build with \`npm run build\``,
+      { cause: e },
+    );
   }
-  return { source: `import(${JSON.stringify(api)}).then((api) => { api.register(); return import(${JSON.stringify(ts.href)}); });`, eval: true };
+  return {
+    source: `import(${JSON.stringify(api)}).then((api) => { api.register(); return import(${JSON.stringify(ts.href)}); });`,
+    eval: true,
+  };
 }

@@ -8,12 +8,31 @@ import { dirname, join, relative, resolve } from 'node:path';
 
 /** The target layer order of the top-level folders of src/, bottom to top (docs/architecture.md). */
 export const LAYERS = [
-  'util', 'config', 'report', 'onnx', 'autodiff', 'sessions', 'native', 'datasets', 'models', 'metrics', 'schedules',
-  'trainer', 'trackers', 'callbacks', 'experiment', 'inference', 'sweeps', 'cli',
+  'util',
+  'config',
+  'report',
+  'onnx',
+  'autodiff',
+  'sessions',
+  'native',
+  'datasets',
+  'models',
+  'metrics',
+  'schedules',
+  'trainer',
+  'trackers',
+  'callbacks',
+  'experiment',
+  'inference',
+  'sweeps',
+  'cli',
 ] as const;
 
 /** An import edge, as repo-relative paths: `from` imports `to`. */
-export interface Edge { from: string; to: string }
+export interface Edge {
+  from: string;
+  to: string;
+}
 
 const SPECIFIERS = [
   /(?:^|[\s;}])(?:import|export)\s[^'"`;]*?\bfrom\s*['"]([^'"]+)['"]/g, // import x from, import type, export * from
@@ -73,14 +92,20 @@ export function cycles(nodes: string[], edges: Edge[]): string[][] {
   for (const start of nodes) {
     if (index.has(start)) continue;
     const work: Array<{ v: string; i: number }> = [{ v: start, i: 0 }];
-    index.set(start, counter); low.set(start, counter++); stack.push(start); onStack.add(start);
+    index.set(start, counter);
+    low.set(start, counter++);
+    stack.push(start);
+    onStack.add(start);
     while (work.length) {
       const top = work[work.length - 1];
       const succ = next.get(top.v) ?? [];
       if (top.i < succ.length) {
         const w = succ[top.i++];
         if (!index.has(w)) {
-          index.set(w, counter); low.set(w, counter++); stack.push(w); onStack.add(w);
+          index.set(w, counter);
+          low.set(w, counter++);
+          stack.push(w);
+          onStack.add(w);
           work.push({ v: w, i: 0 });
         } else if (onStack.has(w)) low.set(top.v, Math.min(low.get(top.v)!, index.get(w)!));
         continue;
@@ -90,7 +115,11 @@ export function cycles(nodes: string[], edges: Edge[]): string[][] {
       if (low.get(top.v) === index.get(top.v)) {
         const comp: string[] = [];
         let w: string;
-        do { w = stack.pop()!; onStack.delete(w); comp.push(w); } while (w !== top.v);
+        do {
+          w = stack.pop()!;
+          onStack.delete(w);
+          comp.push(w);
+        } while (w !== top.v);
         if (comp.length > 1) out.push(comp.sort());
       }
     }

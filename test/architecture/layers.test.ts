@@ -9,19 +9,25 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { LAYERS, cycles, importEdges, importSpecifiers, layerOf, rank, type Edge } from './imports.js';
 
-
 const root = join(import.meta.dirname, '..', '..');
 const graph = importEdges(root);
 const key = (e: Edge) => `${e.from} -> ${e.to}`;
 const isUpward = (e: Edge) => layerOf(e.from) !== layerOf(e.to) && rank(e.to) > rank(e.from);
 
 test('the import scan sees the tree and resolves every relative import', () => {
-  assert.ok(graph.files.length > 200 && graph.edges.length > 800, `${graph.files.length} files, ${graph.edges.length} edges`);
+  assert.ok(
+    graph.files.length > 200 && graph.edges.length > 800,
+    `${graph.files.length} files, ${graph.edges.length} edges`,
+  );
   assert.deepEqual(graph.unresolved.map(key), [], 'imports that name no file under src/');
 });
 
 test('src/ (what tsconfig.build.json ships in dist/) imports nothing from test/, bench/ or scripts/', () => {
-  assert.deepEqual(graph.edges.filter((e) => !e.to.startsWith('src/')).map(key), [], 'shipped code must not need test code (the native oracle lives in test/native/oracle/)');
+  assert.deepEqual(
+    graph.edges.filter((e) => !e.to.startsWith('src/')).map(key),
+    [],
+    'shipped code must not need test code (the native oracle lives in test/native/oracle/)',
+  );
 });
 
 test('every top-level folder of src/ has a place in the layer order', () => {
@@ -31,19 +37,28 @@ test('every top-level folder of src/ has a place in the layer order', () => {
 
 test('no upward import between top-level folders', () => {
   const upward = graph.edges.filter(isUpward).map(key);
-  assert.deepEqual(upward, [], `imports into a higher layer (order, bottom to top: ${LAYERS.join(', ')}); move the code down or invert the dependency`);
+  assert.deepEqual(
+    upward,
+    [],
+    `imports into a higher layer (order, bottom to top: ${LAYERS.join(', ')}); move the code down or invert the dependency`,
+  );
 });
 
 test('no import cycle (type-only imports included)', () => {
   const found = cycles(graph.files, graph.edges);
-  assert.deepEqual(found.map((c) => `${c.length} files: ${c.join(', ')}`), []);
+  assert.deepEqual(
+    found.map((c) => `${c.length} files: ${c.join(', ')}`),
+    [],
+  );
 });
 
 test('the checks catch what they are for (synthetic graphs)', () => {
   // a three-file cycle inside one folder (no upward edge) and a self-contained acyclic chain
   const files = ['src/a/x.ts', 'src/a/y.ts', 'src/a/z.ts', 'src/b/p.ts', 'src/b/q.ts'];
   const edges: Edge[] = [
-    { from: 'src/a/x.ts', to: 'src/a/y.ts' }, { from: 'src/a/y.ts', to: 'src/a/z.ts' }, { from: 'src/a/z.ts', to: 'src/a/x.ts' },
+    { from: 'src/a/x.ts', to: 'src/a/y.ts' },
+    { from: 'src/a/y.ts', to: 'src/a/z.ts' },
+    { from: 'src/a/z.ts', to: 'src/a/x.ts' },
     { from: 'src/b/p.ts', to: 'src/b/q.ts' },
   ];
   assert.deepEqual(cycles(files, edges), [['src/a/x.ts', 'src/a/y.ts', 'src/a/z.ts']]);
@@ -76,5 +91,14 @@ test('type-only, re-export, side-effect and dynamic imports are all edges; comme
     '  I,',
     "} from './i.js';",
   ].join('\n');
-  assert.deepEqual(importSpecifiers(text).sort(), ['../b/c.js', './a.js', './d.js', './e.js', './f.js', './g.js', './h.js', './i.js']);
+  assert.deepEqual(importSpecifiers(text).sort(), [
+    '../b/c.js',
+    './a.js',
+    './d.js',
+    './e.js',
+    './f.js',
+    './g.js',
+    './h.js',
+    './i.js',
+  ]);
 });

@@ -20,7 +20,14 @@ import { defaultWeightGradForm } from '../../src/autodiff/rules/conv-weight.js';
 import { Rng } from '../../src/util/rng.js';
 import { OPSET } from './helpers.js';
 
-interface Shape { x: number[]; w: number[]; strides: number[]; pads: number[]; dilations: number[]; group: number }
+interface Shape {
+  x: number[];
+  w: number[];
+  strides: number[];
+  pads: number[];
+  dilations: number[];
+  group: number;
+}
 
 function randomShape(rng: Rng, i: number): Shape {
   const rank = i % 4 === 3 ? 1 : 2;
@@ -36,7 +43,14 @@ function randomShape(rng: Rng, i: number): Shape {
   const pads = [...kernel, ...kernel].map((k, j) => rng.int((k - 1) * dilations[j % rank] + 1));
   if (i % 7 === 6) pads[0] = (kernel[0] - 1) * dilations[0] + 1;
   const spatial = kernel.map((k, j) => (k - 1) * dilations[j] + 1 + rng.int(5));
-  return { x: [1 + rng.int(3), cin, ...spatial], w: [cout, kind === 2 ? 1 : cg, ...kernel], strides, pads, dilations, group };
+  return {
+    x: [1 + rng.int(3), cin, ...spatial],
+    w: [cout, kind === 2 ? 1 : cg, ...kernel],
+    strides,
+    pads,
+    dilations,
+    group,
+  };
 }
 
 function gradGraph(s: Shape): { graph: Graph; outputs: string[] } {
@@ -54,8 +68,21 @@ function gradGraph(s: Shape): { graph: Graph; outputs: string[] } {
 }
 
 async function run(graph: Graph, outputs: string[], feeds: Record<string, ort.Tensor>): Promise<Float32Array[]> {
-  const model = { irVersion: 8, opset: new Map([['', OPSET]]), producerName: 'gymnos-test', producerVersion: '', domain: '', modelVersion: 0, docString: '', metadata: {}, graph };
-  const session = await ort.InferenceSession.create(encodeModel(model), { intraOpNumThreads: 1, graphOptimizationLevel: 'all' });
+  const model = {
+    irVersion: 8,
+    opset: new Map([['', OPSET]]),
+    producerName: 'gymnos-test',
+    producerVersion: '',
+    domain: '',
+    modelVersion: 0,
+    docString: '',
+    metadata: {},
+    graph,
+  };
+  const session = await ort.InferenceSession.create(encodeModel(model), {
+    intraOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+  });
   try {
     const out = await session.run(feeds);
     return outputs.map((o) => out[o].data as Float32Array);
@@ -71,35 +98,73 @@ test('Conv dX and dW: the flipped-weight and batch-as-channels Convs equal ConvT
   for (let i = 0; i < 40; i++) {
     const s = randomShape(rng, i);
     const what = `case ${i}: X [${s.x}], W [${s.w}], strides [${s.strides}], pads [${s.pads}], dilations [${s.dilations}], group ${s.group}`;
-    const rand = (dims: number[]) => new ort.Tensor('float32', Float32Array.from({ length: dims.reduce((a, d) => a * d, 1) }, () => rng.uniform(-1, 1)), dims);
+    const rand = (dims: number[]) =>
+      new ort.Tensor(
+        'float32',
+        Float32Array.from({ length: dims.reduce((a, d) => a * d, 1) }, () => rng.uniform(-1, 1)),
+        dims,
+      );
     const feeds = { X: rand(s.x), W: rand(s.w) };
     const next = withRuleOverride('Conv', convGradWith('flipped', 'batch-conv'), () => gradGraph(s));
     const old = withRuleOverride('Conv', convGradWith('transpose', 'im2col'), () => gradGraph(s));
     if (!next.graph.nodes.some((n) => n.opType === 'ConvTranspose')) flippedUsed++;
     if (s.x.length === 4 && s.group === 1 && s.w[2] * s.w[3] > 1) batchConvUsed++;
-    assert.ok(!old.graph.nodes.some((n) => n.opType === 'Conv' && n.name.startsWith('grad/')), `${what}: the old formulation has no backward Conv`);
+    assert.ok(
+      !old.graph.nodes.some((n) => n.opType === 'Conv' && n.name.startsWith('grad/')),
+      `${what}: the old formulation has no backward Conv`,
+    );
     const [a, b] = await Promise.all([run(next.graph, next.outputs, feeds), run(old.graph, old.outputs, feeds)]);
     for (const k of [0, 1]) {
       assert.equal(a[k].length, b[k].length, `${what}: ${k ? 'dW' : 'dX'} sizes differ`);
       for (let j = 0; j < a[k].length; j++) {
-        assert.ok(Math.abs(a[k][j] - b[k][j]) <= 1e-4 * Math.max(1, Math.abs(b[k][j])), `${what}: ${k ? 'dW' : 'dX'}[${j}] ${a[k][j]} vs ${b[k][j]}`);
+        assert.ok(
+          Math.abs(a[k][j] - b[k][j]) <= 1e-4 * Math.max(1, Math.abs(b[k][j])),
+          `${what}: ${k ? 'dW' : 'dX'}[${j}] ${a[k][j]} vs ${b[k][j]}`,
+        );
       }
     }
   }
   // the draw must exercise the new path, not only the fallback
   assert.ok(flippedUsed >= 15, `only ${flippedUsed} of 40 cases used the flipped-weight Conv`);
-  assert.ok(batchConvUsed >= 6, `only ${batchConvUsed} of 40 cases were 2-D group-1 with a kernel > 1x1 (the batch-as-channels dW)`);
+  assert.ok(
+    batchConvUsed >= 6,
+    `only ${batchConvUsed} of 40 cases were 2-D group-1 with a kernel > 1x1 (the batch-as-channels dW)`,
+  );
 });
 
 test('Conv dX: strides other than 1 and pads past the kernel reach keep ConvTranspose; dW picks its form by platform', () => {
-  const strided = gradGraph({ x: [1, 2, 6, 6], w: [3, 2, 3, 3], strides: [2, 2], pads: [1, 1, 1, 1], dilations: [1, 1], group: 1 });
+  const strided = gradGraph({
+    x: [1, 2, 6, 6],
+    w: [3, 2, 3, 3],
+    strides: [2, 2],
+    pads: [1, 1, 1, 1],
+    dilations: [1, 1],
+    group: 1,
+  });
   assert.ok(strided.graph.nodes.some((n) => n.opType === 'ConvTranspose'));
-  const farPad = gradGraph({ x: [1, 2, 6, 6], w: [3, 2, 3, 3], strides: [1, 1], pads: [3, 1, 1, 1], dilations: [1, 1], group: 1 });
+  const farPad = gradGraph({
+    x: [1, 2, 6, 6],
+    w: [3, 2, 3, 3],
+    strides: [1, 1],
+    pads: [3, 1, 1, 1],
+    dilations: [1, 1],
+    group: 1,
+  });
   assert.ok(farPad.graph.nodes.some((n) => n.opType === 'ConvTranspose'));
-  const plain = withRuleOverride('Conv', convGradWith('flipped', 'batch-conv'), () => gradGraph({ x: [1, 2, 6, 6], w: [3, 2, 3, 3], strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1], group: 1 }));
+  const plain = withRuleOverride('Conv', convGradWith('flipped', 'batch-conv'), () =>
+    gradGraph({ x: [1, 2, 6, 6], w: [3, 2, 3, 3], strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1], group: 1 }),
+  );
   assert.ok(!plain.graph.nodes.some((n) => n.opType === 'ConvTranspose'));
-  assert.equal(plain.graph.nodes.filter((n) => n.opType === 'Conv').length, 3, 'the forward Conv, the dX Conv and the dW Conv');
+  assert.equal(
+    plain.graph.nodes.filter((n) => n.opType === 'Conv').length,
+    3,
+    'the forward Conv, the dX Conv and the dW Conv',
+  );
   assert.equal(defaultWeightGradForm(), process.arch === 'x64' ? 'batch-conv' : 'im2col');
   process.env.GYMNOS_NCHWC = '0';
-  try { assert.equal(defaultWeightGradForm(), 'im2col'); } finally { delete process.env.GYMNOS_NCHWC; }
+  try {
+    assert.equal(defaultWeightGradForm(), 'im2col');
+  } finally {
+    delete process.env.GYMNOS_NCHWC;
+  }
 });

@@ -1,4 +1,7 @@
-/** gradcheck on real-model situations: ReLU kinks are reported apart from failures, zero loss and zero gradients warn, the worst element is named. */
+/**
+ * gradcheck on real-model situations: ReLU kinks are reported apart from failures, zero loss and zero gradients warn,
+ * the worst element is named.
+ */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { emptyGraph, type Graph, type Model } from '../../src/onnx/ir.js';
@@ -6,7 +9,12 @@ import { tensor } from '../../src/onnx/tensor.js';
 import { gradCheck } from '../../src/autodiff/gradcheck.js';
 import { formatGradCheck, gradCheckPasses, modelGradCheck } from '../../src/autodiff/model-gradcheck.js';
 
-const w = (dims: number[], v: number, step = 0.01) => tensor('float32', dims, Array.from({ length: dims.reduce((a, b) => a * b, 1) }, (_, i) => v + step * i));
+const w = (dims: number[], v: number, step = 0.01) =>
+  tensor(
+    'float32',
+    dims,
+    Array.from({ length: dims.reduce((a, b) => a * b, 1) }, (_, i) => v + step * i),
+  );
 
 /** Relu(x - x + b1) @ W2 with b1 = 0: every pre-activation sits exactly on the ReLU kink. */
 function kinkModel(): Model {
@@ -24,7 +32,17 @@ function kinkModel(): Model {
     { name: 'sum', opType: 'Add', domain: '', inputs: ['h', 'h3'], outputs: ['y'], attrs: {} },
   );
   g.outputs.push({ name: 'y', dtype: 'float32', shape: ['N', 3] });
-  return { irVersion: 8, opset: new Map([['', 17]]), producerName: 'test', producerVersion: '', domain: '', modelVersion: 0, docString: '', metadata: {}, graph: g };
+  return {
+    irVersion: 8,
+    opset: new Map([['', 17]]),
+    producerName: 'test',
+    producerVersion: '',
+    domain: '',
+    modelVersion: 0,
+    docString: '',
+    metadata: {},
+    graph: g,
+  };
 }
 
 test('gradcheck: elements at ReLU kinks are reported apart from failures and the check passes', () => {
@@ -37,7 +55,10 @@ test('gradcheck: elements at ReLU kinks are reported apart from failures and the
   assert.ok(w3.maxRelError < 1e-6 && w3.worstElement >= 0);
   assert.ok(gradCheckPasses(r, 1e-4));
   const text = formatGradCheck(r, 1e-4);
-  assert.match(text, /ok {3}b1: .* over 0 of 4 elements; 4 at non-differentiable points \(one-sided differences disagree/);
+  assert.match(
+    text,
+    /ok {3}b1: .* over 0 of 4 elements; 4 at non-differentiable points \(one-sided differences disagree/,
+  );
   assert.match(text, /non-differentiable points: 4 checked elements skipped/);
   assert.match(text, /worst: W[23]\[\d+\], relative error .* \(analytic .*, numeric .*\)/);
   assert.match(text, /-> PASS/);
@@ -54,7 +75,11 @@ test('gradcheck: an identically zero output warns and fails; a zero gradient is 
   );
   g.outputs.push({ name: 'y', dtype: 'float32' });
   const r = gradCheck({ graph: g, opset: 17, feeds: { x: w([2, 4], -0.5, 0.1) }, params: ['W'], output: 'y' });
-  assert.equal(r.worstRelError, 0, 'all zero gradients agree with all zero differences: exactly the silent pass the warning is for');
+  assert.equal(
+    r.worstRelError,
+    0,
+    'all zero gradients agree with all zero differences: exactly the silent pass the warning is for',
+  );
   assert.ok(r.zeroOutput);
   assert.ok(r.params[0].zeroGradient);
   assert.ok(!gradCheckPasses(r, 1e-4));

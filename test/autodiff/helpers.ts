@@ -15,7 +15,11 @@ export const OPSET = 18;
 
 /** Random float32 tensor with values in [lo, hi). */
 export function randTensor(rng: Rng, dims: number[], lo = -1, hi = 1): Tensor {
-  return tensor('float32', dims, Float32Array.from({ length: sizeOf(dims) }, () => rng.uniform(lo, hi)));
+  return tensor(
+    'float32',
+    dims,
+    Float32Array.from({ length: sizeOf(dims) }, () => rng.uniform(lo, hi)),
+  );
 }
 
 export interface OpCase {
@@ -32,33 +36,67 @@ export interface OpCase {
 }
 
 /** Builds a graph holding one node of `c.op`; inputs are graph inputs x0, x1, ... or initializers. */
-export function singleOpGraph(c: OpCase): { graph: Graph; feeds: Record<string, Tensor>; params: string[]; output: string } {
+export function singleOpGraph(c: OpCase): {
+  graph: Graph;
+  feeds: Record<string, Tensor>;
+  params: string[];
+  output: string;
+} {
   const graph = emptyGraph('single');
   const feeds: Record<string, Tensor> = {};
   const names: string[] = [];
   c.inputs.forEach((inp, i) => {
-    if (inp === '') { names.push(''); return; }
+    if (inp === '') {
+      names.push('');
+      return;
+    }
     const name = `x${i}`;
     names.push(name);
     if ('const' in inp) graph.initializers.set(name, inp.const);
-    else { graph.inputs.push({ name, dtype: inp.dtype, shape: [...inp.dims] }); feeds[name] = inp; }
+    else {
+      graph.inputs.push({ name, dtype: inp.dtype, shape: [...inp.dims] });
+      feeds[name] = inp;
+    }
   });
   const outs = Array.from({ length: c.outputs ?? 1 }, (_, i) => `y${i}`);
-  const node: Node = { name: `${c.op}_under_test`, opType: c.op, domain: '', inputs: names, outputs: outs, attrs: c.attrs ?? {} };
+  const node: Node = {
+    name: `${c.op}_under_test`,
+    opType: c.op,
+    domain: '',
+    inputs: names,
+    outputs: outs,
+    attrs: c.attrs ?? {},
+  };
   graph.nodes.push(node);
   const output = outs[c.lossOutput ?? 0];
   graph.outputs = [{ name: output, dtype: 'float32' }];
-  const wrt = c.wrt ?? c.inputs.map((inp, i) => (inp !== '' && !('const' in inp) && (inp.dtype === 'float32' || inp.dtype === 'float64') ? i : -1)).filter((i) => i >= 0);
+  const wrt =
+    c.wrt ??
+    c.inputs
+      .map((inp, i) =>
+        inp !== '' && !('const' in inp) && (inp.dtype === 'float32' || inp.dtype === 'float64') ? i : -1,
+      )
+      .filter((i) => i >= 0);
   return { graph, feeds, params: wrt.map((i) => names[i]), output };
 }
 
 /** Runs the gradient graph of a gradCheck result in ONNX Runtime and returns the float32 gradients. */
 export async function runGradGraphInOrt(r: GradCheckResult, opset = OPSET): Promise<Map<string, Float32Array>> {
   const model = {
-    irVersion: opset >= 19 ? 9 : 8, opset: new Map([['', opset]]), producerName: 'gymnos-test', producerVersion: '', domain: '',
-    modelVersion: 0, docString: '', metadata: {}, graph: r.gradGraph,
+    irVersion: opset >= 19 ? 9 : 8,
+    opset: new Map([['', opset]]),
+    producerName: 'gymnos-test',
+    producerVersion: '',
+    domain: '',
+    modelVersion: 0,
+    docString: '',
+    metadata: {},
+    graph: r.gradGraph,
   };
-  const session = await ort.InferenceSession.create(encodeModel(model), { intraOpNumThreads: 1, graphOptimizationLevel: 'all' });
+  const session = await ort.InferenceSession.create(encodeModel(model), {
+    intraOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+  });
   try {
     const feeds: Record<string, ort.Tensor> = {};
     for (const inp of session.inputNames) {
@@ -81,24 +119,48 @@ export function toOrt(t: Tensor): ort.Tensor {
   return new ort.Tensor(t.dtype as 'float32', t.data as Float32Array, t.dims);
 }
 
-export interface CheckOptions { seed?: number; tol?: number; ortTol?: number; maxElements?: number; skipOrt?: boolean; opset?: number }
+export interface CheckOptions {
+  seed?: number;
+  tol?: number;
+  ortTol?: number;
+  maxElements?: number;
+  skipOrt?: boolean;
+  opset?: number;
+}
 
 /**
  * The full check for one case: float64 analytic vs finite differences (tol, default 1e-6) and ORT
  * float32 vs float64 analytic (ortTol, default 2e-3). Returns the result for further assertions.
  */
-export async function checkGradient(c: OpCase | { graph: Graph; feeds: Record<string, Tensor>; params: string[]; output: string }, opts: CheckOptions = {}): Promise<GradCheckResult> {
+export async function checkGradient(
+  c: OpCase | { graph: Graph; feeds: Record<string, Tensor>; params: string[]; output: string },
+  opts: CheckOptions = {},
+): Promise<GradCheckResult> {
   const g = 'op' in c ? singleOpGraph(c) : c;
-  const r = gradCheck({ graph: g.graph, opset: opts.opset ?? OPSET, feeds: g.feeds, params: g.params, output: g.output, seed: opts.seed ?? 7, maxElements: opts.maxElements ?? 12 });
+  const r = gradCheck({
+    graph: g.graph,
+    opset: opts.opset ?? OPSET,
+    feeds: g.feeds,
+    params: g.params,
+    output: g.output,
+    seed: opts.seed ?? 7,
+    maxElements: opts.maxElements ?? 12,
+  });
   const label = 'op' in c ? c.op : g.graph.name;
-  assert.ok(r.worstRelError < (opts.tol ?? 1e-6), `${label}: float64 gradient check failed: ${JSON.stringify(r.params)}`);
+  assert.ok(
+    r.worstRelError < (opts.tol ?? 1e-6),
+    `${label}: float64 gradient check failed: ${JSON.stringify(r.params)}`,
+  );
   if (!opts.skipOrt) {
     const got = await runGradGraphInOrt(r, opts.opset ?? OPSET);
     for (const [name, a] of r.analytic) {
       const f = got.get(name)!;
       let worst = 0;
       for (let i = 0; i < a.length; i++) worst = Math.max(worst, relError(f[i], a[i]));
-      assert.ok(worst < (opts.ortTol ?? 2e-3), `${label}: ORT float32 gradient of ${name} differs from float64 by ${worst}`);
+      assert.ok(
+        worst < (opts.ortTol ?? 2e-3),
+        `${label}: ORT float32 gradient of ${name} differs from float64 by ${worst}`,
+      );
     }
   }
   return r;

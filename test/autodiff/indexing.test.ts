@@ -17,22 +17,45 @@ test('Gather axis 0 as an embedding lookup: repeated and negative indices accumu
 });
 
 test('Gather on inner axes (scalar and matrix indices)', async () => {
-  await checkGradient({ op: 'Gather', inputs: [x(3, 5, 2), idx([2, 2], [4, -1, 0, 4])], attrs: { axis: A.int(1) } }, { maxElements: 30 });
+  await checkGradient(
+    { op: 'Gather', inputs: [x(3, 5, 2), idx([2, 2], [4, -1, 0, 4])], attrs: { axis: A.int(1) } },
+    { maxElements: 30 },
+  );
   await checkGradient({ op: 'Gather', inputs: [x(3, 5), idx([], [-1])], attrs: { axis: A.int(-1) } });
-  await checkGradient({ op: 'Gather', inputs: [x(3, 5), { const: tensor('int32', [3], [1, 1, -5]) }], attrs: { axis: A.int(1) } });
+  await checkGradient({
+    op: 'Gather',
+    inputs: [x(3, 5), { const: tensor('int32', [3], [1, 1, -5]) }],
+    attrs: { axis: A.int(1) },
+  });
 });
 
 test('Gather with a symbolic batch of token ids (runtime indices, negative ones included)', async () => {
   // indices come from the data path: Cast of a float input rounded to ints in [-4, 3]
-  await checkSymbolic('Gather', [[5, 3], ['N', 2]], (b, [table, ids]) => {
-    const i = b.op('Cast', [b.op('Floor', [b.op('Mul', [ids, b.constant('float32', 3.99)])])], { to: 7 });
-    return b.op('Gather', [table, i], { axis: 0 });
-  }, { wrt: [0] });
+  await checkSymbolic(
+    'Gather',
+    [
+      [5, 3],
+      ['N', 2],
+    ],
+    (b, [table, ids]) => {
+      const i = b.op('Cast', [b.op('Floor', [b.op('Mul', [ids, b.constant('float32', 3.99)])])], { to: 7 });
+      return b.op('Gather', [table, i], { axis: 0 });
+    },
+    { wrt: [0] },
+  );
 });
 
 test('GatherElements scatters back along its axis, negative indices included', async () => {
-  await checkGradient({ op: 'GatherElements', inputs: [x(3, 4), idx([3, 2], [0, 3, -1, -1, 2, 0])], attrs: { axis: A.int(1) } });
-  await checkGradient({ op: 'GatherElements', inputs: [x(3, 4), idx([2, 4], [0, 1, 2, -3, 2, 2, 0, 1])], attrs: { axis: A.int(0) } });
+  await checkGradient({
+    op: 'GatherElements',
+    inputs: [x(3, 4), idx([3, 2], [0, 3, -1, -1, 2, 0])],
+    attrs: { axis: A.int(1) },
+  });
+  await checkGradient({
+    op: 'GatherElements',
+    inputs: [x(3, 4), idx([2, 4], [0, 1, 2, -3, 2, 2, 0, 1])],
+    attrs: { axis: A.int(0) },
+  });
 });
 
 test('GatherND (batch_dims 0)', async () => {
@@ -45,7 +68,10 @@ test('GatherND (batch_dims 0)', async () => {
  */
 function scatterGraph(op: string, data: Tensor, indices: Tensor, updates: Tensor, attrs: Record<string, Attr>) {
   const g = emptyGraph(op);
-  g.inputs.push({ name: 'data', dtype: 'float32', shape: data.dims }, { name: 'updates', dtype: 'float32', shape: updates.dims });
+  g.inputs.push(
+    { name: 'data', dtype: 'float32', shape: data.dims },
+    { name: 'updates', dtype: 'float32', shape: updates.dims },
+  );
   g.initializers.set('indices', indices);
   const b = new GraphBuilder(g, 't');
   const y = b.op(op, [b.op('Cast', ['data'], { to: 1 }), 'indices', b.op('Cast', ['updates'], { to: 1 })], attrs);
@@ -56,7 +82,14 @@ function scatterGraph(op: string, data: Tensor, indices: Tensor, updates: Tensor
 test('ScatterND and ScatterElements: data and updates gradients (reduction none and add)', async () => {
   const i = (dims: number[], v: number[]) => tensor('int64', dims, v);
   await checkGradient(scatterGraph('ScatterND', x(4, 3), i([2, 1], [1, 3]), x(2, 3), {}));
-  await checkGradient(scatterGraph('ScatterND', x(4, 3), i([3, 1], [1, 3, 1]), x(3, 3), { reduction: A.string('add') }));
+  await checkGradient(
+    scatterGraph('ScatterND', x(4, 3), i([3, 1], [1, 3, 1]), x(3, 3), { reduction: A.string('add') }),
+  );
   await checkGradient(scatterGraph('ScatterElements', x(3, 4), i([2, 2], [0, 3, 1, 2]), x(2, 2), { axis: A.int(1) }));
-  await checkGradient(scatterGraph('ScatterElements', x(3, 4), i([2, 2], [0, 0, 1, 0]), x(2, 2), { axis: A.int(1), reduction: A.string('add') }));
+  await checkGradient(
+    scatterGraph('ScatterElements', x(3, 4), i([2, 2], [0, 0, 1, 0]), x(2, 2), {
+      axis: A.int(1),
+      reduction: A.string('add'),
+    }),
+  );
 });

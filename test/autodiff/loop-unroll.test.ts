@@ -24,7 +24,11 @@ import { checkGradient, randTensor } from './helpers.js';
 /** v <- tanh(v @ W) + 0.1 * i, scanning tanh(v @ W); y = v_final + sum over iterations of the scan. */
 function loopGraph(trips: string): Graph {
   const body = emptyGraph('body');
-  body.inputs.push({ name: 'i', dtype: 'int64', shape: [] }, { name: 'c', dtype: 'bool', shape: [] }, { name: 'v', dtype: 'float32', shape: [2, 3] });
+  body.inputs.push(
+    { name: 'i', dtype: 'int64', shape: [] },
+    { name: 'c', dtype: 'bool', shape: [] },
+    { name: 'v', dtype: 'float32', shape: [2, 3] },
+  );
   body.initializers.set('tenth', tensor('float32', [], [0.1]));
   body.nodes.push(
     { name: 'mm', opType: 'MatMul', domain: '', inputs: ['v', 'W'], outputs: ['m'], attrs: {} },
@@ -34,15 +38,33 @@ function loopGraph(trips: string): Graph {
     { name: 'add', opType: 'Add', domain: '', inputs: ['h', 's'], outputs: ['v2'], attrs: {} },
     { name: 'keep', opType: 'Identity', domain: '', inputs: ['c'], outputs: ['c2'], attrs: {} },
   );
-  body.outputs.push({ name: 'c2', dtype: 'bool', shape: [] }, { name: 'v2', dtype: 'float32', shape: [2, 3] }, { name: 'h', dtype: 'float32', shape: [2, 3] });
+  body.outputs.push(
+    { name: 'c2', dtype: 'bool', shape: [] },
+    { name: 'v2', dtype: 'float32', shape: [2, 3] },
+    { name: 'h', dtype: 'float32', shape: [2, 3] },
+  );
   const g = emptyGraph('loop');
   g.inputs.push({ name: 'x', dtype: 'float32', shape: [2, 3] }, { name: 'W', dtype: 'float32', shape: [3, 3] });
   if (trips === 'M') g.initializers.set('M', tensor('int64', [], [3]));
   else g.inputs.push({ name: 'M', dtype: 'int64', shape: [] });
   g.initializers.set('axes0', tensor('int64', [1], [0]));
   g.nodes.push(
-    { name: 'loop', opType: 'Loop', domain: '', inputs: ['M', '', 'x'], outputs: ['vf', 'hs'], attrs: { body: A.graph(body) } },
-    { name: 'sum', opType: 'ReduceSum', domain: '', inputs: ['hs', 'axes0'], outputs: ['hsum'], attrs: { keepdims: A.int(0) } },
+    {
+      name: 'loop',
+      opType: 'Loop',
+      domain: '',
+      inputs: ['M', '', 'x'],
+      outputs: ['vf', 'hs'],
+      attrs: { body: A.graph(body) },
+    },
+    {
+      name: 'sum',
+      opType: 'ReduceSum',
+      domain: '',
+      inputs: ['hs', 'axes0'],
+      outputs: ['hsum'],
+      attrs: { keepdims: A.int(0) },
+    },
     { name: 'out', opType: 'Add', domain: '', inputs: ['vf', 'hsum'], outputs: ['y'], attrs: {} },
   );
   g.outputs.push({ name: 'y', dtype: 'float32', shape: [2, 3] }, { name: 'hs', dtype: 'float32', shape: [3, 2, 3] });
@@ -70,7 +92,10 @@ test('the unrolled Loop trains: gradients of x and W pass the float64 check', as
   const g = loopGraph('M');
   unrollStaticLoops(g);
   g.outputs = [g.outputs[0]];
-  await checkGradient({ graph: g, feeds: { x: randTensor(rng, [2, 3]), W: randTensor(rng, [3, 3]) }, params: ['x', 'W'], output: 'y' }, { maxElements: 15 });
+  await checkGradient(
+    { graph: g, feeds: { x: randTensor(rng, [2, 3]), W: randTensor(rng, [3, 3]) }, params: ['x', 'W'], output: 'y' },
+    { maxElements: 15 },
+  );
 });
 
 test('a Loop whose trip count is fed at run time stays a Loop', () => {
@@ -96,9 +121,22 @@ function shapeTripGraph(t: number | string): Graph {
 
 test('shape inference of Loop: carried values keep their shape, scan outputs get the trip count (symbolic or unknown when it is)', () => {
   const known = inferShapes(loopGraph('M'), 18).info;
-  assert.deepEqual([known.get('vf')?.shape, known.get('hs')?.shape], [[2, 3], [3, 2, 3]]);
+  assert.deepEqual(
+    [known.get('vf')?.shape, known.get('hs')?.shape],
+    [
+      [2, 3],
+      [3, 2, 3],
+    ],
+  );
   const fed = inferShapes(loopGraph('input'), 18).info;
-  assert.deepEqual([fed.get('vf')?.shape, fed.get('hs')?.shape, fed.get('y')?.shape], [[2, 3], [null, 2, 3], [2, 3]]);
+  assert.deepEqual(
+    [fed.get('vf')?.shape, fed.get('hs')?.shape, fed.get('y')?.shape],
+    [
+      [2, 3],
+      [null, 2, 3],
+      [2, 3],
+    ],
+  );
   assert.deepEqual(inferShapes(shapeTripGraph('T'), 18).info.get('hs')?.shape, ['T', 2, 3]); // the symbolic length flows through Shape -> Gather
 });
 
@@ -138,6 +176,10 @@ test('the unrolled Scan trains: gradients of its body weights and input pass the
   assert.equal(unrollShapedLoops(g, 16), 1);
   const rng = new Rng(8);
   const feeds: Record<string, ReturnType<typeof randTensor>> = { x: randTensor(rng, [2, 6, 4]) };
-  for (const w of ['W', 'U', 'b']) { feeds[w] = g.initializers.get(w)! as ReturnType<typeof randTensor>; g.initializers.delete(w); g.inputs.push({ name: w, dtype: 'float32', shape: [...feeds[w].dims] }); }
+  for (const w of ['W', 'U', 'b']) {
+    feeds[w] = g.initializers.get(w)! as ReturnType<typeof randTensor>;
+    g.initializers.delete(w);
+    g.inputs.push({ name: w, dtype: 'float32', shape: [...feeds[w].dims] });
+  }
   await checkGradient({ graph: g, feeds, params: ['x', 'W', 'U', 'b'], output: 'y' }, { maxElements: 12 });
 });

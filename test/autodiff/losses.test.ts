@@ -38,7 +38,10 @@ const refCrossEntropy: Ref = (spec, x, shape, y) => {
   const wc = (c: number) => (w ? w[c] : 1);
   const ignore = spec.ignore_index === undefined ? -100 : (spec.ignore_index as number | null);
   const soft = spec.labels === 'probabilities';
-  let nll = 0; let smooth = 0; let den = 0; let positions = 0;
+  let nll = 0;
+  let smooth = 0;
+  let den = 0;
+  let positions = 0;
   for (let n = 0; n < N; n++) {
     for (let s = 0; s < S; s++) {
       const at = (c: number) => (n * C + c) * S + s;
@@ -67,21 +70,35 @@ const refCrossEntropy: Ref = (spec, x, shape, y) => {
 
 const refBce: Ref = (spec, x, shape, y) => {
   const last = shape[shape.length - 1];
-  return reduce(spec, [...x].map((v, i) => {
-    const p = lastAxis(spec.pos_weight as number | number[] | undefined, i, last) ?? 1;
-    const w = lastAxis(spec.weight as number | number[] | undefined, i, last) ?? 1;
-    return w * ((1 - y[i]) * v + (1 + (p - 1) * y[i]) * softplus(-v));
-  }));
+  return reduce(
+    spec,
+    [...x].map((v, i) => {
+      const p = lastAxis(spec.pos_weight as number | number[] | undefined, i, last) ?? 1;
+      const w = lastAxis(spec.weight as number | number[] | undefined, i, last) ?? 1;
+      return w * ((1 - y[i]) * v + (1 + (p - 1) * y[i]) * softplus(-v));
+    }),
+  );
 };
 
-const refMse: Ref = (spec, x, _s, y) => reduce(spec, [...x].map((v, i) => (v - y[i]) ** 2));
-const refL1: Ref = (spec, x, _s, y) => reduce(spec, [...x].map((v, i) => Math.abs(v - y[i])));
+const refMse: Ref = (spec, x, _s, y) =>
+  reduce(
+    spec,
+    [...x].map((v, i) => (v - y[i]) ** 2),
+  );
+const refL1: Ref = (spec, x, _s, y) =>
+  reduce(
+    spec,
+    [...x].map((v, i) => Math.abs(v - y[i])),
+  );
 const refHuber: Ref = (spec, x, _s, y) => {
   const delta = (spec.delta as number | undefined) ?? 1;
-  return reduce(spec, [...x].map((v, i) => {
-    const d = Math.abs(v - y[i]);
-    return d < delta ? 0.5 * d * d : delta * (d - 0.5 * delta);
-  }));
+  return reduce(
+    spec,
+    [...x].map((v, i) => {
+      const d = Math.abs(v - y[i]);
+      return d < delta ? 0.5 * d * d : delta * (d - 0.5 * delta);
+    }),
+  );
 };
 
 /** torch.nn.functional.cosine_embedding_loss(x, t, ones(N)): 1 - x.t / sqrt((|x|^2 + 1e-12)(|t|^2 + 1e-12)) per row. */
@@ -89,15 +106,25 @@ const refCosine: Ref = (spec, x, shape, y) => {
   const D = shape[shape.length - 1];
   const terms: number[] = [];
   for (let r = 0; r < x.length / D; r++) {
-    let dot = 0; let xx = 0; let tt = 0;
-    for (let j = r * D; j < (r + 1) * D; j++) { dot += x[j] * y[j]; xx += x[j] * x[j]; tt += y[j] * y[j]; }
+    let dot = 0;
+    let xx = 0;
+    let tt = 0;
+    for (let j = r * D; j < (r + 1) * D; j++) {
+      dot += x[j] * y[j];
+      xx += x[j] * x[j];
+      tt += y[j] * y[j];
+    }
     terms.push(1 - dot / Math.sqrt((xx + 1e-12) * (tt + 1e-12)));
   }
   return reduce(spec, terms);
 };
 
 const REFS: Record<string, Ref> = {
-  softmax_cross_entropy: refCrossEntropy, binary_cross_entropy_with_logits: refBce, mse: refMse, l1: refL1, huber: refHuber,
+  softmax_cross_entropy: refCrossEntropy,
+  binary_cross_entropy_with_logits: refBce,
+  mse: refMse,
+  l1: refL1,
+  huber: refHuber,
   cosine_embedding: refCosine,
 };
 
@@ -124,14 +151,31 @@ function lossGraph(spec: LossSpec, shape: Dim[], dtype: 'float32' | 'float64' = 
   return { graph: g, build: lb };
 }
 
-async function ortRun(graph: Graph, feeds: Record<string, Tensor>, outputs: string[]): Promise<Record<string, ort.Tensor>> {
-  const model = { irVersion: 8, opset: new Map([['', OPSET]]), producerName: 'gymnos-test', producerVersion: '', domain: '', modelVersion: 0, docString: '', metadata: {}, graph: { ...graph, outputs: outputs.map((name) => ({ name, dtype: 'float32' as const })) } };
+async function ortRun(
+  graph: Graph,
+  feeds: Record<string, Tensor>,
+  outputs: string[],
+): Promise<Record<string, ort.Tensor>> {
+  const model = {
+    irVersion: 8,
+    opset: new Map([['', OPSET]]),
+    producerName: 'gymnos-test',
+    producerVersion: '',
+    domain: '',
+    modelVersion: 0,
+    docString: '',
+    metadata: {},
+    graph: { ...graph, outputs: outputs.map((name) => ({ name, dtype: 'float32' as const })) },
+  };
   const sess = await ort.InferenceSession.create(encodeModel(model), { intraOpNumThreads: 1 });
   try {
     const f: Record<string, ort.Tensor> = {};
     for (const name of sess.inputNames) {
       const t = feeds[name];
-      f[name] = t.dtype === 'float64' ? new ort.Tensor('float32', Float32Array.from(t.data as Float64Array), t.dims) : new ort.Tensor(t.dtype as 'float32', t.data as Float32Array, t.dims);
+      f[name] =
+        t.dtype === 'float64'
+          ? new ort.Tensor('float32', Float32Array.from(t.data as Float64Array), t.dims)
+          : new ort.Tensor(t.dtype as 'float32', t.data as Float32Array, t.dims);
     }
     return await sess.run(f);
   } finally {
@@ -141,7 +185,11 @@ async function ortRun(graph: Graph, feeds: Record<string, Tensor>, outputs: stri
 
 function makeFeeds(c: Case, rng: Rng, labelInfo: { dtype: string; shape?: Dim[] }, shape: number[]) {
   const [lo, hi] = c.range ?? [-3, 3];
-  const pred = tensor('float32', shape, Array.from({ length: sizeOf(shape) }, () => rng.uniform(lo, hi)));
+  const pred = tensor(
+    'float32',
+    shape,
+    Array.from({ length: sizeOf(shape) }, () => rng.uniform(lo, hi)),
+  );
   const labelShape = labelInfo.shape!.map((d, i) => (typeof d === 'number' ? d : shape[i]));
   const label = tensor(labelInfo.dtype as 'int64', labelShape, c.labels(rng, labelShape));
   return { pred, label };
@@ -157,7 +205,10 @@ async function checkCase(c: Case, seed: number) {
   // value: float64 reference interpreter (float64 graph) and ORT float32
   const g64 = lossGraph(c.spec, c.shape, 'float64');
   const ref = f64(evaluateGraph(g64.graph, feeds, { opset: OPSET })[g64.build.loss])[0];
-  assert.ok(Math.abs(ref - want) <= 1e-12 * Math.max(1, Math.abs(want)), `float64 loss ${ref}, PyTorch formula ${want}`);
+  assert.ok(
+    Math.abs(ref - want) <= 1e-12 * Math.max(1, Math.abs(want)),
+    `float64 loss ${ref}, PyTorch formula ${want}`,
+  );
   const got = (await ortRun(graph, feeds, [build.loss]))[build.loss].data as Float32Array;
   assert.ok(relError(got[0], want) < 1e-5, `ORT float32 loss ${got[0]}, PyTorch formula ${want}`);
   // gradient: float64 finite differences and ORT float32
@@ -167,20 +218,25 @@ async function checkCase(c: Case, seed: number) {
 
 // ---------------------------------------------------------------- cases
 
-const classes = (C: number, ignore?: number, pIgnore = 0.25) => (rng: Rng, shape: number[]) =>
-  Array.from({ length: sizeOf(shape) }, () => (ignore !== undefined && rng.next() < pIgnore ? ignore : rng.int(C)));
+const classes =
+  (C: number, ignore?: number, pIgnore = 0.25) =>
+  (rng: Rng, shape: number[]) =>
+    Array.from({ length: sizeOf(shape) }, () => (ignore !== undefined && rng.next() < pIgnore ? ignore : rng.int(C)));
 const probabilities = (rng: Rng, shape: number[]) => {
   // a distribution over axis 1 at every position
-  const [N, C] = shape; const S = sizeOf(shape.slice(2));
+  const [N, C] = shape;
+  const S = sizeOf(shape.slice(2));
   const out = Array.from({ length: sizeOf(shape) }, () => rng.uniform(0, 1));
-  for (let n = 0; n < N; n++) for (let s = 0; s < S; s++) {
-    let z = 0;
-    for (let c = 0; c < C; c++) z += out[(n * C + c) * S + s];
-    for (let c = 0; c < C; c++) out[(n * C + c) * S + s] /= z;
-  }
+  for (let n = 0; n < N; n++)
+    for (let s = 0; s < S; s++) {
+      let z = 0;
+      for (let c = 0; c < C; c++) z += out[(n * C + c) * S + s];
+      for (let c = 0; c < C; c++) out[(n * C + c) * S + s] /= z;
+    }
   return out;
 };
-const uniform = (lo: number, hi: number) => (rng: Rng, shape: number[]) => Array.from({ length: sizeOf(shape) }, () => rng.uniform(lo, hi));
+const uniform = (lo: number, hi: number) => (rng: Rng, shape: number[]) =>
+  Array.from({ length: sizeOf(shape) }, () => rng.uniform(lo, hi));
 const bits = (rng: Rng, shape: number[]) => Array.from({ length: sizeOf(shape) }, () => (rng.next() < 0.5 ? 0 : 1));
 
 const W5 = [0.5, 2, 1, 0.25, 3];
@@ -197,18 +253,38 @@ const CASES: Case[] = [
   { spec: { type: CE, label_smoothing: 0.2, weight: W5 }, shape: [8, 5], labels: classes(5, -100) },
   { spec: { type: CE, label_smoothing: 0.3, weight: W5, ignore_index: null }, shape: [8, 5], labels: classes(5) },
   { spec: { type: CE, label_smoothing: 0.2, weight: W5, reduction: 'sum' }, shape: [8, 5], labels: classes(5, -100) },
-  { spec: { type: CE, label_smoothing: 0.15, weight: [1, 2, 0.5], ignore_index: 1 }, shape: [3, 3, 2, 3], labels: classes(3) },
+  {
+    spec: { type: CE, label_smoothing: 0.15, weight: [1, 2, 0.5], ignore_index: 1 },
+    shape: [3, 3, 2, 3],
+    labels: classes(3),
+  },
   { spec: { type: CE }, shape: [2, 4, 3], labels: classes(4, -100) },
-  { spec: { type: CE, label_dtype: 'int32', weight: [1, 2, 3, 4], label_smoothing: 0.1 }, shape: [5, 4], labels: classes(4, -100) },
+  {
+    spec: { type: CE, label_dtype: 'int32', weight: [1, 2, 3, 4], label_smoothing: 0.1 },
+    shape: [5, 4],
+    labels: classes(4, -100),
+  },
   { spec: { type: CE }, shape: [4, 6], labels: classes(6), range: [-60, 60], tol: 1e-5 },
   { spec: { type: CE, labels: 'probabilities' }, shape: [6, 5], labels: probabilities },
-  { spec: { type: CE, labels: 'probabilities', reduction: 'sum', label_smoothing: 0.1 }, shape: [6, 5], labels: probabilities },
-  { spec: { type: CE, labels: 'probabilities', weight: W5, label_smoothing: 0.2 }, shape: [6, 5], labels: probabilities },
+  {
+    spec: { type: CE, labels: 'probabilities', reduction: 'sum', label_smoothing: 0.1 },
+    shape: [6, 5],
+    labels: probabilities,
+  },
+  {
+    spec: { type: CE, labels: 'probabilities', weight: W5, label_smoothing: 0.2 },
+    shape: [6, 5],
+    labels: probabilities,
+  },
   { spec: { type: CE, labels: 'probabilities', weight: [2, 1, 0.5] }, shape: [2, 3, 2, 2], labels: probabilities },
   { spec: { type: 'binary_cross_entropy_with_logits' }, shape: [4, 3], labels: bits },
   { spec: { type: 'binary_cross_entropy_with_logits', reduction: 'sum' }, shape: [4, 3], labels: uniform(0, 1) },
   { spec: { type: 'binary_cross_entropy_with_logits', pos_weight: [0.5, 2, 3] }, shape: [5, 3], labels: bits },
-  { spec: { type: 'binary_cross_entropy_with_logits', pos_weight: 4, weight: [1, 0.2, 2] }, shape: [2, 2, 3], labels: uniform(0, 1) },
+  {
+    spec: { type: 'binary_cross_entropy_with_logits', pos_weight: 4, weight: [1, 0.2, 2] },
+    shape: [2, 2, 3],
+    labels: uniform(0, 1),
+  },
   { spec: { type: 'binary_cross_entropy_with_logits', weight: 0.5 }, shape: [7], labels: bits },
   { spec: { type: 'binary_cross_entropy_with_logits' }, shape: [4, 3], labels: bits, range: [-40, 40] },
   { spec: { type: 'mse' }, shape: [4, 3], labels: uniform(-2, 2) },
@@ -230,21 +306,32 @@ CASES.forEach((c, i) => {
 });
 
 test('every registered loss has a test case', () => {
-  for (const name of LOSSES.types()) assert.ok(CASES.some((c) => c.spec.type === name), name);
+  for (const name of LOSSES.types())
+    assert.ok(
+      CASES.some((c) => c.spec.type === name),
+      name,
+    );
 });
 
 test('the value check can fail: a wrong formula is caught', async () => {
   const saved = REFS.huber;
   REFS.huber = (spec, x, s, y) => refHuber({ ...spec, delta: 1.1 }, x, s, y);
   try {
-    await assert.rejects(checkCase({ spec: { type: 'huber' }, shape: [4, 5], labels: uniform(-2, 2) }, 1), /PyTorch formula/);
+    await assert.rejects(
+      checkCase({ spec: { type: 'huber' }, shape: [4, 5], labels: uniform(-2, 2) }, 1),
+      /PyTorch formula/,
+    );
   } finally {
     REFS.huber = saved;
   }
 });
 
 test('cross-entropy with every target ignored gives 0 and a zero gradient, not NaN', async () => {
-  const c: Case = { spec: { type: CE, weight: W5, label_smoothing: 0.1 }, shape: [3, 5], labels: (_r, s) => Array(sizeOf(s)).fill(-100) };
+  const c: Case = {
+    spec: { type: CE, weight: W5, label_smoothing: 0.1 },
+    shape: [3, 5],
+    labels: (_r, s) => Array(sizeOf(s)).fill(-100),
+  };
   const rng = new Rng(5);
   const { graph, build } = lossGraph(c.spec, c.shape);
   const feeds = makeFeeds(c, rng, build.labelInput, c.shape);
@@ -262,7 +349,9 @@ test('BCE with logits: gradient at x = 0 is sigmoid(0) - y (the softplus form, n
   const [, rTensor] = [...r.gradGraph.initializers].find(([k]) => k.includes('loss_weights'))!;
   const R = f64(rTensor)[0];
   const a = r.analytic.get('pred')!;
-  [0, 1, 0.25, 1].forEach((y, i) => assert.ok(Math.abs(a[i] - (0.5 - y) * R) < 1e-12, `grad[${i}] = ${a[i]}, want ${(0.5 - y) * R}`));
+  [0, 1, 0.25, 1].forEach((y, i) =>
+    assert.ok(Math.abs(a[i] - (0.5 - y) * R) < 1e-12, `grad[${i}] = ${a[i]}, want ${(0.5 - y) * R}`),
+  );
 });
 
 // ---------------------------------------------------------------- symbolic batch
@@ -281,20 +370,29 @@ for (const c of SYMBOLIC) {
   test(`${JSON.stringify(c.spec)} with a symbolic batch [N, ${c.shape.slice(1)}]: one graph, two batch sizes, loss and gradient in ORT`, async () => {
     const shape: Dim[] = ['N', ...c.shape.slice(1)];
     const { graph, build } = lossGraph(c.spec, shape);
-    const { grads } = differentiate(graph, inferShapes(graph, OPSET), { loss: build.loss, wrt: ['pred'], opset: OPSET });
+    const { grads } = differentiate(graph, inferShapes(graph, OPSET), {
+      loss: build.loss,
+      wrt: ['pred'],
+      opset: OPSET,
+    });
     const grad = grads.get('pred')!;
     for (const n of [3, 7]) {
       const rng = new Rng(40 + n);
       const concrete = [n, ...c.shape.slice(1)];
       const feeds = makeFeeds(c, rng, build.labelInput, concrete);
       const out = await ortRun(graph, feeds, [build.loss, grad]);
-      const x = f64(feeds.pred); const y = f64(feeds.label);
+      const x = f64(feeds.pred);
+      const y = f64(feeds.label);
       const want = REFS[c.spec.type](c.spec, x, concrete, y);
       assert.ok(relError((out[build.loss].data as Float32Array)[0], want) < 1e-5, `N=${n}: loss`);
       const g = out[grad].data as Float32Array;
       assert.deepEqual([...out[grad].dims], concrete);
       for (let k = 0; k < x.length; k++) {
-        const at = (v: number) => { const d = x.slice(); d[k] = v; return REFS[c.spec.type](c.spec, d, concrete, y); };
+        const at = (v: number) => {
+          const d = x.slice();
+          d[k] = v;
+          return REFS[c.spec.type](c.spec, d, concrete, y);
+        };
         const num = (at(x[k] + 1e-6) - at(x[k] - 1e-6)) / 2e-6;
         assert.ok(relError(g[k], num) < 2e-3, `N=${n}: d loss / d pred[${k}] = ${g[k]}, finite differences ${num}`);
       }
@@ -305,18 +403,45 @@ for (const c of SYMBOLIC) {
 // ---------------------------------------------------------------- validation
 
 test('loss options are validated with the key and the remedy', () => {
-  assert.throws(() => validateLoss({ type: 'cross_entropy' }), /expected one of 'softmax_cross_entropy', .* for loss.type but got 'cross_entropy'/);
-  assert.throws(() => validateLoss({ type: CE, smoothing: 0.1 }), /unknown key loss.smoothing; valid keys of loss: type, reduction, ignore_index/);
-  assert.throws(() => validateLoss({ type: CE, reduction: 'none' }), /expected one of 'mean', 'sum' for loss.reduction but got 'none'/);
+  assert.throws(
+    () => validateLoss({ type: 'cross_entropy' }),
+    /expected one of 'softmax_cross_entropy', .* for loss.type but got 'cross_entropy'/,
+  );
+  assert.throws(
+    () => validateLoss({ type: CE, smoothing: 0.1 }),
+    /unknown key loss.smoothing; valid keys of loss: type, reduction, ignore_index/,
+  );
+  assert.throws(
+    () => validateLoss({ type: CE, reduction: 'none' }),
+    /expected one of 'mean', 'sum' for loss.reduction but got 'none'/,
+  );
   assert.throws(() => validateLoss({ type: CE, label_smoothing: 1.5 }), /label_smoothing/);
   assert.throws(() => validateLoss({ type: CE, labels: 'probabilities', ignore_index: 0 }), /ignore_index/);
   assert.throws(() => validateLoss({ type: CE, ignore_index: 0.5 }), /an integer or null for loss.ignore_index/);
-  assert.throws(() => validateLoss({ type: 'huber', delta: 0 }), (e: unknown) => e instanceof ConfigError && /loss.delta but got 0/.test(e.message));
+  assert.throws(
+    () => validateLoss({ type: 'huber', delta: 0 }),
+    (e: unknown) => e instanceof ConfigError && /loss.delta but got 0/.test(e.message),
+  );
   assert.throws(() => validateLoss({ type: 'binary_cross_entropy_with_logits', pos_weight: 'x' }), /pos_weight/);
-  assert.throws(() => lossGraph({ type: CE, weight: [1, 2] }, ['N', 5]), /weight has 2 entries but the logits have 5 classes/);
+  assert.throws(
+    () => lossGraph({ type: CE, weight: [1, 2] }, ['N', 5]),
+    /weight has 2 entries but the logits have 5 classes/,
+  );
   assert.throws(() => lossGraph({ type: CE }, [5]), /\[N, C\]/);
-  assert.throws(() => lossGraph({ type: 'binary_cross_entropy_with_logits', pos_weight: [1, 2] }, ['N', 3]), /pos_weight has 2 entries/);
-  assert.deepEqual(validateLoss({ type: CE }), { type: CE, reduction: 'mean', label_smoothing: 0, labels: 'index', label_dtype: 'int64' });
+  assert.throws(
+    () => lossGraph({ type: 'binary_cross_entropy_with_logits', pos_weight: [1, 2] }, ['N', 3]),
+    /pos_weight has 2 entries/,
+  );
+  assert.deepEqual(validateLoss({ type: CE }), {
+    type: CE,
+    reduction: 'mean',
+    label_smoothing: 0,
+    labels: 'index',
+    label_dtype: 'int64',
+  });
   // every mistake of one spec is reported at once
-  assert.throws(() => validateLoss({ type: CE, reduction: 'none', label_smoothing: 2, labels: 'onehot' }), (e: unknown) => e instanceof ConfigError && e.issues.length === 3);
+  assert.throws(
+    () => validateLoss({ type: CE, reduction: 'none', label_smoothing: 2, labels: 'onehot' }),
+    (e: unknown) => e instanceof ConfigError && e.issues.length === 3,
+  );
 });

@@ -11,7 +11,14 @@ const pos = (...dims: number[]) => randTensor(rng, dims, 0.5, 1.5);
 
 test('LayerNormalization: last axis, inner axis, axis 0; with and without bias', async () => {
   await checkGradient({ op: 'LayerNormalization', inputs: [x(3, 5), x(5), x(5)] }, { maxElements: 15 });
-  await checkGradient({ op: 'LayerNormalization', inputs: [x(2, 3, 4), x(3, 4), x(3, 4)], attrs: { axis: A.int(1), epsilon: A.float(1e-3) } }, { maxElements: 24 });
+  await checkGradient(
+    {
+      op: 'LayerNormalization',
+      inputs: [x(2, 3, 4), x(3, 4), x(3, 4)],
+      attrs: { axis: A.int(1), epsilon: A.float(1e-3) },
+    },
+    { maxElements: 24 },
+  );
   await checkGradient({ op: 'LayerNormalization', inputs: [x(2, 3, 4), x(3, 4)], attrs: { axis: A.int(-2) } });
   await checkGradient({ op: 'LayerNormalization', inputs: [x(2, 3), x(2, 3), x(2, 3)], attrs: { axis: A.int(0) } });
   // scale broadcast from a shorter shape
@@ -20,21 +27,32 @@ test('LayerNormalization: last axis, inner axis, axis 0; with and without bias',
 
 test('LayerNormalization with Mean and InvStdDev outputs, gradients flowing through each', async () => {
   for (const lossOutput of [0, 1, 2]) {
-    await checkGradient({ op: 'LayerNormalization', inputs: [x(3, 4), x(4), x(4)], outputs: 3, lossOutput, wrt: [0] }, { tol: 1e-6 });
+    await checkGradient(
+      { op: 'LayerNormalization', inputs: [x(3, 4), x(4), x(4)], outputs: 3, lossOutput, wrt: [0] },
+      { tol: 1e-6 },
+    );
   }
 });
 
 test('LayerNormalization with a symbolic batch', async () => {
-  await checkSymbolic('LayerNormalization', [['N', 4], [4], [4]], (b, [a, s, bias]) => b.op('LayerNormalization', [a, s, bias], { axis: -1 }));
+  await checkSymbolic('LayerNormalization', [['N', 4], [4], [4]], (b, [a, s, bias]) =>
+    b.op('LayerNormalization', [a, s, bias], { axis: -1 }),
+  );
 });
 
 test('InstanceNormalization (2-D and 1-D spatial)', async () => {
-  await checkGradient({ op: 'InstanceNormalization', inputs: [x(2, 3, 2, 3), x(3), x(3)], attrs: { epsilon: A.float(1e-3) } }, { maxElements: 24 });
+  await checkGradient(
+    { op: 'InstanceNormalization', inputs: [x(2, 3, 2, 3), x(3), x(3)], attrs: { epsilon: A.float(1e-3) } },
+    { maxElements: 24 },
+  );
   await checkGradient({ op: 'InstanceNormalization', inputs: [x(2, 2, 5), x(2), x(2)] });
 });
 
 test('BatchNormalization (inference form): statistics as trainable inputs, 4-D and 2-D', async () => {
-  await checkGradient({ op: 'BatchNormalization', inputs: [x(2, 3, 2, 2), x(3), x(3), x(3), pos(3)], attrs: { epsilon: A.float(1e-3) } }, { maxElements: 24 });
+  await checkGradient(
+    { op: 'BatchNormalization', inputs: [x(2, 3, 2, 2), x(3), x(3), x(3), pos(3)], attrs: { epsilon: A.float(1e-3) } },
+    { maxElements: 24 },
+  );
   await checkGradient({ op: 'BatchNormalization', inputs: [x(4, 3), x(3), x(3), x(3), pos(3)] });
 });
 

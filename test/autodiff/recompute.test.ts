@@ -18,17 +18,27 @@ import { tensor } from '../../src/onnx/tensor.js';
 import type { Model } from '../../src/onnx/ir.js';
 
 const managers: SessionManager[] = [];
-test.after(async () => { await Promise.all(managers.map((m) => m.close())); });
+test.after(async () => {
+  await Promise.all(managers.map((m) => m.close()));
+});
 
-const resnet = (): Model => zooModel('resnet')!.build({ depth: 8, width: 4, inputShape: [3, 8, 8], classes: 5 } as never, { seed: 3 } as never);
-const base: TrainingSpec = { loss: { type: 'softmax_cross_entropy', label_dtype: 'int32' }, optimizer: { type: 'adam', lr: 0.01 } };
+const resnet = (): Model =>
+  zooModel('resnet')!.build({ depth: 8, width: 4, inputShape: [3, 8, 8], classes: 5 } as never, { seed: 3 } as never);
+const base: TrainingSpec = {
+  loss: { type: 'softmax_cross_entropy', label_dtype: 'int32' },
+  optimizer: { type: 'adam', lr: 0.01 },
+};
 
 function batches(n: number) {
   let s = 11;
-  const r = () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const r = () => (s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32;
   return Array.from({ length: n }, () => ({
     inputs: { input: tensor('float32', [6, 3, 8, 8], Float32Array.from({ length: 6 * 192 }, r)) },
-    label: tensor('int32', [6], Int32Array.from({ length: 6 }, () => Math.floor(r() * 5))),
+    label: tensor(
+      'int32',
+      [6],
+      Int32Array.from({ length: 6 }, () => Math.floor(r() * 5)),
+    ),
   }));
 }
 
@@ -61,10 +71,15 @@ test('recompute "auto" keeps only the convolution outputs of conv-BN-ReLU blocks
   const auto = buildTrainingArtifacts(resnet(), { ...base, recompute: 'auto' });
   const f0 = trainingMemoryFloor(none, 64);
   const f1 = trainingMemoryFloor(auto, 64);
-  assert.ok(f1.parts.savedActivations < 0.5 * f0.parts.savedActivations, `${f1.parts.savedActivations} vs ${f0.parts.savedActivations}`);
+  assert.ok(
+    f1.parts.savedActivations < 0.5 * f0.parts.savedActivations,
+    `${f1.parts.savedActivations} vs ${f0.parts.savedActivations}`,
+  );
   assert.equal(f1.parts.parameters, f0.parts.parameters);
   const producer = (m: Model, v: string) => m.graph.nodes.find((n) => n.outputs.includes(v))?.opType ?? 'input';
-  const bigKept = new Set(f1.saved.filter((v) => producer(auto.trainStep, v) !== 'input').map((v) => producer(auto.trainStep, v)));
+  const bigKept = new Set(
+    f1.saved.filter((v) => producer(auto.trainStep, v) !== 'input').map((v) => producer(auto.trainStep, v)),
+  );
   assert.ok(bigKept.has('Conv'));
   assert.ok(!bigKept.has('Relu') && !bigKept.has('BatchNormalization'), [...bigKept].join(', '));
   assert.deepEqual(disabledOptimizers(encodeModel(auto.trainStep)), ['CommonSubexpressionElimination']);
@@ -75,16 +90,25 @@ test('recompute patterns: matching nodes are recomputed; a pattern matching noth
   const art = buildTrainingArtifacts(resnet(), { ...base, recompute: ['*Relu*'] });
   const copies = art.trainStep.graph.nodes.filter((n) => n.name.endsWith('/recompute'));
   assert.ok(copies.length > 0 && copies.every((n) => n.opType === 'Relu'), copies.map((n) => n.opType).join(', '));
-  assert.throws(() => buildTrainingArtifacts(resnet(), { ...base, recompute: ['nope*'] }),
-    /training\.recompute\[0\]: pattern 'nope\*' matches no forward node whose output the backward pass keeps; such nodes are: .*Conv/);
+  assert.throws(
+    () => buildTrainingArtifacts(resnet(), { ...base, recompute: ['nope*'] }),
+    /training\.recompute\[0\]: pattern 'nope\*' matches no forward node whose output the backward pass keeps; such nodes are: .*Conv/,
+  );
 });
 
 test('training.recompute in the experiment: "none" by default, "auto" or patterns accepted, anything else named', async () => {
   const { parseExperiment } = await import('../../src/experiment/index.js');
-  const exp = (recompute?: unknown) => ({ dataset: { type: 'iris' }, model: { type: 'mlp' }, training: recompute === undefined ? {} : { recompute } });
+  const exp = (recompute?: unknown) => ({
+    dataset: { type: 'iris' },
+    model: { type: 'mlp' },
+    training: recompute === undefined ? {} : { recompute },
+  });
   assert.equal(parseExperiment(exp()).training.recompute, 'none');
   assert.equal(parseExperiment(exp('auto')).training.recompute, 'auto');
   assert.deepEqual(parseExperiment(exp(['block*'])).training.recompute, ['block*']);
-  assert.throws(() => parseExperiment(exp('always')), /expected "none", "auto" or a non-empty array of node name patterns for training\.recompute but got 'always'/);
+  assert.throws(
+    () => parseExperiment(exp('always')),
+    /expected "none", "auto" or a non-empty array of node name patterns for training\.recompute but got 'always'/,
+  );
   assert.throws(() => parseExperiment(exp([])), /training\.recompute/);
 });

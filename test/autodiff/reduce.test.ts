@@ -10,7 +10,11 @@ import { checkSymbolic } from './symbolic-helpers.js';
 const rng = new Rng(41);
 const axes = (v: number[]) => ({ const: tensor('int64', [v.length], v) });
 
-interface Variant { name: string; axes?: number[]; attrs: Record<string, Attr> }
+interface Variant {
+  name: string;
+  axes?: number[];
+  attrs: Record<string, Attr>;
+}
 const VARIANTS: Variant[] = [
   { name: 'axes [1], keepdims 1', axes: [1], attrs: {} },
   { name: 'axes [0, -1], keepdims 0', axes: [0, -1], attrs: { keepdims: A.int(0) } },
@@ -21,8 +25,15 @@ const VARIANTS: Variant[] = [
 
 // strictly positive inputs keep ReduceL2/LogSum smooth; random values make max/min ties impossible
 const OPS: Array<[string, number, number]> = [
-  ['ReduceSum', -1, 1], ['ReduceMean', -1, 1], ['ReduceSumSquare', -1, 1], ['ReduceMax', -1, 1], ['ReduceMin', -1, 1],
-  ['ReduceL2', -1, 1], ['ReduceL1', 0.1, 1], ['ReduceLogSumExp', -2, 2], ['ReduceLogSum', 0.5, 1.5],
+  ['ReduceSum', -1, 1],
+  ['ReduceMean', -1, 1],
+  ['ReduceSumSquare', -1, 1],
+  ['ReduceMax', -1, 1],
+  ['ReduceMin', -1, 1],
+  ['ReduceL2', -1, 1],
+  ['ReduceL1', 0.1, 1],
+  ['ReduceLogSumExp', -2, 2],
+  ['ReduceLogSum', 0.5, 1.5],
 ];
 
 for (const [op, lo, hi] of OPS) {

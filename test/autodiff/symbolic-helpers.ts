@@ -19,7 +19,12 @@ import { OPSET, toOrt } from './helpers.js';
 const f64 = (t: { data: ArrayLike<number> | unknown }) => Float64Array.from(t.data as ArrayLike<number>);
 
 /** Checks d(sum(y * R))/d(inputs) for `build` over inputs of the given (symbolic) shapes. */
-export async function checkSymbolic(label: string, shapes: Dim[][], build: (b: GraphBuilder, inputs: string[]) => string, opts: { batches?: number[]; wrt?: number[] } = {}): Promise<void> {
+export async function checkSymbolic(
+  label: string,
+  shapes: Dim[][],
+  build: (b: GraphBuilder, inputs: string[]) => string,
+  opts: { batches?: number[]; wrt?: number[] } = {},
+): Promise<void> {
   const batches = opts.batches ?? [2, 3];
   const g = emptyGraph(label);
   const all = shapes.map((_, i) => `a${i}`);
@@ -34,17 +39,38 @@ export async function checkSymbolic(label: string, shapes: Dim[][], build: (b: G
   const forwardCount = g.nodes.length;
   const { grads } = differentiate(g, inferShapes(g, OPSET), { loss, wrt: names, opset: OPSET });
   const gradNames = names.map((n) => grads.get(n)!);
-  g.outputs = [{ name: loss, dtype: 'float32', shape: [] }, ...gradNames.map((n, i) => ({ name: n, dtype: 'float32' as const, shape: shapes[all.indexOf(names[i])] }))];
-  const model = { irVersion: 8, opset: new Map([['', OPSET]]), producerName: 'test', producerVersion: '', domain: '', modelVersion: 0, docString: '', metadata: {}, graph: g };
+  g.outputs = [
+    { name: loss, dtype: 'float32', shape: [] },
+    ...gradNames.map((n, i) => ({ name: n, dtype: 'float32' as const, shape: shapes[all.indexOf(names[i])] })),
+  ];
+  const model = {
+    irVersion: 8,
+    opset: new Map([['', OPSET]]),
+    producerName: 'test',
+    producerVersion: '',
+    domain: '',
+    modelVersion: 0,
+    docString: '',
+    metadata: {},
+    graph: g,
+  };
   const session = await ort.InferenceSession.create(encodeModel(model), { intraOpNumThreads: 1 });
   const fwd = { ...g, nodes: g.nodes.slice(0, forwardCount), outputs: [g.outputs[0]] };
   try {
     for (const n of batches) {
       const rng = new Rng(100 + n);
-      const rand = (dims: number[]): Tensor => tensor('float64', dims, Float64Array.from({ length: sizeOf(dims) }, () => rng.uniform(-1, 1)));
+      const rand = (dims: number[]): Tensor =>
+        tensor(
+          'float64',
+          dims,
+          Float64Array.from({ length: sizeOf(dims) }, () => rng.uniform(-1, 1)),
+        );
       const feeds: Record<string, Tensor> = {};
-      shapes.forEach((s, i) => { feeds[all[i]] = rand(s.map((d) => (typeof d === 'number' ? d : n))); });
-      const yShape = (evaluateGraph(fwd, { ...feeds, R: tensor('float64', [], [0]) }, { opset: OPSET, outputs: [y] })[y]).dims;
+      shapes.forEach((s, i) => {
+        feeds[all[i]] = rand(s.map((d) => (typeof d === 'number' ? d : n)));
+      });
+      const yShape = evaluateGraph(fwd, { ...feeds, R: tensor('float64', [], [0]) }, { opset: OPSET, outputs: [y] })[y]
+        .dims;
       feeds.R = rand(yShape);
       const ref = evaluateGraph(g, feeds, { opset: OPSET, outputs: gradNames });
       const out = await session.run(Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, toOrt(t)])));
@@ -54,8 +80,15 @@ export async function checkSymbolic(label: string, shapes: Dim[][], build: (b: G
         let worst = 0;
         for (let k = 0; k < base.length; k++) {
           const at = (v: number) => {
-            const d = base.slice(); d[k] = v;
-            return f64(evaluateGraph(fwd, { ...feeds, [p]: tensor('float64', feeds[p].dims, d) }, { opset: OPSET, outputs: [loss] })[loss])[0];
+            const d = base.slice();
+            d[k] = v;
+            return f64(
+              evaluateGraph(
+                fwd,
+                { ...feeds, [p]: tensor('float64', feeds[p].dims, d) },
+                { opset: OPSET, outputs: [loss] },
+              )[loss],
+            )[0];
           };
           const num = (at(base[k] + 1e-6) - at(base[k] - 1e-6)) / 2e-6;
           worst = Math.max(worst, relError(a[k], num));

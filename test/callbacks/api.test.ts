@@ -10,13 +10,22 @@ import type { Callback, Decision } from '../../src/index.js';
 test('a user callback is an object of typed, optional hooks', () => {
   const cb: Callback = {
     name: 'typed',
-    onEpochEnd: (e) => (e.validation?.loss !== undefined && e.epoch > 2 ? { stop: { reason: `val_loss ${String(e.validation.loss)}` } } : undefined),
-    onBatchEnd: (e): Decision | void => { if (!Number.isFinite(e.loss)) return { stop: { reason: 'nan' } }; },
+    onEpochEnd: (e) =>
+      e.validation?.loss !== undefined && e.epoch > 2
+        ? { stop: { reason: `val_loss ${String(e.validation.loss)}` } }
+        : undefined,
+    onBatchEnd: (e): Decision | void => {
+      if (!Number.isFinite(e.loss)) return { stop: { reason: 'nan' } };
+    },
     // @ts-expect-error a hook receives only its own event type
     onTestEnd: (e: { type: 'epochEnd' }) => void e,
   };
   assert.equal(cb.name, 'typed');
-  assert.deepEqual(gymnos.CALLBACKS.types().slice(0, 3), ['early_stopping', 'reduce_lr_on_plateau', 'model_checkpoint']);
+  assert.deepEqual(gymnos.CALLBACKS.types().slice(0, 3), [
+    'early_stopping',
+    'reduce_lr_on_plateau',
+    'model_checkpoint',
+  ]);
   assert.deepEqual(gymnos.TRACKERS.types(), ['metrics_jsonl', 'metrics_csv', 'tensorboard', 'mlflow']);
   assert.equal(typeof gymnos.renderReport, 'function');
   assert.equal(typeof gymnos.TrackerManager, 'function');

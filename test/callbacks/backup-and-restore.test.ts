@@ -14,8 +14,19 @@ test('an aborted run resumes from its backup folder and ends like the uninterrup
   const whole = await fit(c, { ...scripted({}), output: out() });
   assert.ok(!existsSync(backup), 'a completed run deletes its backup');
   const controller = new AbortController();
-  const a = await fit(c, { ...scripted({}), output: out(), signal: controller.signal,
-    callbacks: [{ name: 'abort', onBatchEnd: (e) => { if (e.step === 17) controller.abort(); } }] });
+  const a = await fit(c, {
+    ...scripted({}),
+    output: out(),
+    signal: controller.signal,
+    callbacks: [
+      {
+        name: 'abort',
+        onBatchEnd: (e) => {
+          if (e.step === 17) controller.abort();
+        },
+      },
+    ],
+  });
   assert.equal(a.result.status, 'aborted');
   assert.deepEqual(readdirSync(join(backup, 'checkpoints')), ['step-000000016.gck']);
   const b = await fit(runConfig(backup) as ReturnType<typeof cfg>, { ...scripted({}), resume: backup });
@@ -24,12 +35,32 @@ test('an aborted run resumes from its backup folder and ends like the uninterrup
   assert.ok(existsSync(join(backup, 'model.onnx')), 'the backup, resumed, is a run directory of its own');
 });
 
-test('resumed in place, the backup keeps the trainer\'s own checkpoints', async () => {
+test("resumed in place, the backup keeps the trainer's own checkpoints", async () => {
   const backup = join(out(), 'backup2');
-  const c = cfg({ epochs: 3, checkpoint: { everySteps: 0, keepLast: 3 }, callbacks: [{ type: 'backup_and_restore', backupDir: backup }] });
+  const c = cfg({
+    epochs: 3,
+    checkpoint: { everySteps: 0, keepLast: 3 },
+    callbacks: [{ type: 'backup_and_restore', backupDir: backup }],
+  });
   const controller = new AbortController();
-  await fit(c, { ...scripted({}), output: out(), signal: controller.signal, callbacks: [{ name: 'abort', onBatchEnd: (e) => { if (e.step === 8) controller.abort(); } }] });
+  await fit(c, {
+    ...scripted({}),
+    output: out(),
+    signal: controller.signal,
+    callbacks: [
+      {
+        name: 'abort',
+        onBatchEnd: (e) => {
+          if (e.step === 8) controller.abort();
+        },
+      },
+    ],
+  });
   const b = await fit(runConfig(backup) as ReturnType<typeof cfg>, { ...scripted({}), resume: backup });
   assert.equal(b.result.step, 18);
-  assert.deepEqual(readdirSync(join(backup, 'checkpoints')), ['step-000000006.gck', 'step-000000012.gck', 'step-000000018.gck']);
+  assert.deepEqual(readdirSync(join(backup, 'checkpoints')), [
+    'step-000000006.gck',
+    'step-000000012.gck',
+    'step-000000018.gck',
+  ]);
 });

@@ -13,12 +13,23 @@ import { loadModel } from '../../src/onnx/io.js';
 import { cfg, epochEnd, fit, only, scripted, STEPS_PER_EPOCH, tempDir, WEIGHT_BASE } from './helpers.js';
 
 const out = tempDir('gymnos-es-');
-const es = (o: Record<string, unknown> = {}) => new EarlyStopping({ monitor: 'val_loss', mode: 'auto', minDelta: 0, patience: 2, startFromEpoch: 0, restoreBestWeights: true, ...o });
+const es = (o: Record<string, unknown> = {}) =>
+  new EarlyStopping({
+    monitor: 'val_loss',
+    mode: 'auto',
+    minDelta: 0,
+    patience: 2,
+    startFromEpoch: 0,
+    restoreBestWeights: true,
+    ...o,
+  });
 
 /** Feeds val_loss values; returns the epoch index whose decision stopped (or -1). */
 function drive(cb: EarlyStopping, values: number[], key = 'val_loss'): number {
   for (const [i, v] of values.entries()) {
-    const d = cb.onEpochEnd(key.startsWith('val_') ? epochEnd(i + 1, { loss: 0 }, { [key.slice(4)]: v }) : epochEnd(i + 1, { [key]: v }));
+    const d = cb.onEpochEnd(
+      key.startsWith('val_') ? epochEnd(i + 1, { loss: 0 }, { [key.slice(4)]: v }) : epochEnd(i + 1, { [key]: v }),
+    );
     if (d?.stop) return i;
   }
   return -1;
@@ -35,7 +46,9 @@ test('patience counts epochs without improvement; min_delta, baseline, start_fro
   assert.equal(drive(es(), [1, NaN, NaN]), 2); // NaN is never an improvement
   const cb = es();
   cb.onEpochEnd(epochEnd(1, { loss: 0 }, { loss: 1 }));
-  assert.deepEqual(cb.onEpochEnd(epochEnd(2, { loss: 0 }, { loss: 0.5 })), { snapshot: { tag: 'early_stopping#0', restoreAtEnd: true } });
+  assert.deepEqual(cb.onEpochEnd(epochEnd(2, { loss: 0 }, { loss: 0.5 })), {
+    snapshot: { tag: 'early_stopping#0', restoreAtEnd: true },
+  });
   assert.deepEqual(cb.onEpochEnd(epochEnd(3, { loss: 0 }, { loss: 0.7 })), {});
 });
 
@@ -46,14 +59,22 @@ const valLoss = (e: number) => VAL[e] ?? 1;
 function exportedWeightSteps(path: string): Set<number> {
   const m = loadModel(path);
   const out = new Set<number>();
-  for (const t of m.graph.initializers.values()) if (t.dtype === 'float32' && t.data.length > 1 && Number(t.data[0]) >= WEIGHT_BASE) out.add(Number(t.data[0]) - WEIGHT_BASE);
+  for (const t of m.graph.initializers.values())
+    if (t.dtype === 'float32' && t.data.length > 1 && Number(t.data[0]) >= WEIGHT_BASE)
+      out.add(Number(t.data[0]) - WEIGHT_BASE);
   return out;
 }
 
 test('patience stop ends with the best weights (model.onnx and the result say which)', async () => {
-  const { result, events } = await fit(cfg({ epochs: 8, callbacks: [{ type: 'early_stopping', patience: 2 }] }), { ...scripted({ valLoss }), output: out() });
+  const { result, events } = await fit(cfg({ epochs: 8, callbacks: [{ type: 'early_stopping', patience: 2 }] }), {
+    ...scripted({ valLoss }),
+    output: out(),
+  });
   assert.equal(result.status, 'stopped');
-  assert.match(result.message!, /^early_stopping#0: val_loss did not improve for 2 epoch\(s\) \(best 0\.4 at epoch 3\)/);
+  assert.match(
+    result.message!,
+    /^early_stopping#0: val_loss did not improve for 2 epoch\(s\) \(best 0\.4 at epoch 3\)/,
+  );
   assert.equal(only(events, 'epochEnd').length, 5);
   assert.deepEqual(result.restoredWeights, { tag: 'early_stopping#0', step: 3 * STEPS_PER_EPOCH });
   assert.deepEqual([...exportedWeightSteps(result.modelPath!)], [18]);
@@ -61,13 +82,17 @@ test('patience stop ends with the best weights (model.onnx and the result say wh
   assert.match(log, /weights restored/);
 });
 
-test('restore-best however training ends: last epoch, another callback\'s stop, an abort', async () => {
-  const last = await fit(cfg({ epochs: 5, callbacks: [{ type: 'early_stopping', patience: 10 }] }), { ...scripted({ valLoss }), output: out() });
+test("restore-best however training ends: last epoch, another callback's stop, an abort", async () => {
+  const last = await fit(cfg({ epochs: 5, callbacks: [{ type: 'early_stopping', patience: 10 }] }), {
+    ...scripted({ valLoss }),
+    output: out(),
+  });
   assert.equal(last.result.status, 'completed');
   assert.deepEqual([...exportedWeightSteps(last.result.modelPath!)], [18]);
 
   const other = await fit(cfg({ epochs: 8, callbacks: [{ type: 'early_stopping', patience: 10 }] }), {
-    ...scripted({ valLoss }), output: out(),
+    ...scripted({ valLoss }),
+    output: out(),
     callbacks: [{ name: 'stopper', onEpochEnd: (e) => (e.epoch === 3 ? { stop: { reason: 'user' } } : undefined) }],
   });
   assert.equal(other.result.message, 'stopper: user');
@@ -75,8 +100,17 @@ test('restore-best however training ends: last epoch, another callback\'s stop, 
 
   const controller = new AbortController();
   const aborted = await fit(cfg({ epochs: 8, callbacks: [{ type: 'early_stopping', patience: 10 }] }), {
-    ...scripted({ valLoss }), output: out(), signal: controller.signal,
-    callbacks: [{ name: 'abort', onBatchEnd: (e) => { if (e.step === 27) controller.abort(); } }],
+    ...scripted({ valLoss }),
+    output: out(),
+    signal: controller.signal,
+    callbacks: [
+      {
+        name: 'abort',
+        onBatchEnd: (e) => {
+          if (e.step === 27) controller.abort();
+        },
+      },
+    ],
   });
   assert.equal(aborted.result.status, 'aborted');
   assert.deepEqual(aborted.result.restoredWeights, { tag: 'early_stopping#0', step: 18 });
@@ -92,19 +126,43 @@ test('resume restores the wait counter: the resumed run stops where the uninterr
   const c = cfg({ epochs: 8, callbacks: [{ type: 'early_stopping', patience: 3 }] });
   const whole = await fit(c, { ...scripted({ valLoss }), output: out() });
   const controller = new AbortController();
-  const a = await fit(c, { ...scripted({ valLoss }), output: out(), signal: controller.signal,
-    callbacks: [{ name: 'abort', onBatchEnd: (e) => { if (e.step === 26) controller.abort(); } }] });
+  const a = await fit(c, {
+    ...scripted({ valLoss }),
+    output: out(),
+    signal: controller.signal,
+    callbacks: [
+      {
+        name: 'abort',
+        onBatchEnd: (e) => {
+          if (e.step === 26) controller.abort();
+        },
+      },
+    ],
+  });
   const b = await fit(c, { ...scripted({ valLoss }), resume: a.result.runDir });
-  assert.deepEqual([b.result.status, b.result.step, b.result.message], [whole.result.status, whole.result.step, whole.result.message]);
+  assert.deepEqual(
+    [b.result.status, b.result.step, b.result.message],
+    [whole.result.status, whole.result.step, whole.result.message],
+  );
   assert.equal(whole.result.step, 6 * STEPS_PER_EPOCH);
 });
 
 test('a monitor the run does not produce fails before the first batch, listing those it does', async () => {
   const o = out();
-  await assert.rejects(fit(cfg({ callbacks: [{ type: 'early_stopping', monitor: 'val_acc' }] }), { ...scripted({}), output: o }),
-    /expected one of 'loss', 'accuracy', 'val_loss', 'val_accuracy' for training\.callbacks\[0\]\.monitor but got 'val_acc'/);
-  await assert.rejects(fit(cfg({ callbacks: [{ type: 'early_stopping' }] }, { dataset: { type: 'iris', split: { validation: 0, test: 0.2 } } }), { ...scripted({}), output: out() }),
-    /got 'val_loss' \(this run has no validation split/);
+  await assert.rejects(
+    fit(cfg({ callbacks: [{ type: 'early_stopping', monitor: 'val_acc' }] }), { ...scripted({}), output: o }),
+    /expected one of 'loss', 'accuracy', 'val_loss', 'val_accuracy' for training\.callbacks\[0\]\.monitor but got 'val_acc'/,
+  );
+  await assert.rejects(
+    fit(
+      cfg(
+        { callbacks: [{ type: 'early_stopping' }] },
+        { dataset: { type: 'iris', split: { validation: 0, test: 0.2 } } },
+      ),
+      { ...scripted({}), output: out() },
+    ),
+    /got 'val_loss' \(this run has no validation split/,
+  );
   const state = JSON.parse(readFileSync(join(o, 'state.json'), 'utf8'));
   assert.deepEqual([state.status, state.step], ['failed', 0]);
 });

@@ -26,13 +26,14 @@ export function tempDir(prefix: string): () => string {
   return () => join(dir, `run-${n++}`);
 }
 
-export const cfg = (training: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) => parseExperiment({
-  experiment: { name: 'callbacks' },
-  dataset: { type: 'iris', split: { validation: 0.2, test: 0.2 } },
-  model: { type: 'mlp', hidden: [4] },
-  training: { epochs: 6, batchSize: 16, optimizer: { type: 'sgd', lr: 0.1 }, ...training },
-  ...extra,
-});
+export const cfg = (training: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) =>
+  parseExperiment({
+    experiment: { name: 'callbacks' },
+    dataset: { type: 'iris', split: { validation: 0.2, test: 0.2 } },
+    model: { type: 'mlp', hidden: [4] },
+    training: { epochs: 6, batchSize: 16, optimizer: { type: 'sgd', lr: 0.1 }, ...training },
+    ...extra,
+  });
 
 /** The step that produced the weights fed to an eval run (0 before any training). */
 export function weightStep(feeds: Record<string, Tensor>): number {
@@ -56,12 +57,13 @@ export interface Script {
 export function scripted(script: Script): TrainerOptions {
   const fn: NullOutputFn = (feeds, ctx) => {
     const label = feeds['gymnos.label'];
-    const dims = (ctx.info.shape ?? []).map((d) => (typeof d === 'number' ? d : label?.dims[0] ?? 1));
+    const dims = (ctx.info.shape ?? []).map((d) => (typeof d === 'number' ? d : (label?.dims[0] ?? 1)));
     const t = tensor(ctx.info.dtype as 'float32', dims);
     const training = 'gymnos.step' in feeds;
     const step = training ? Number((feeds['gymnos.step'].data as BigInt64Array)[0]) : 0;
     let v = 0;
-    if (ctx.info.name === 'gymnos.loss') v = training ? script.trainLoss?.(step) ?? 1 : script.valLoss?.(weightStep(feeds) / STEPS_PER_EPOCH - 1) ?? 1;
+    if (ctx.info.name === 'gymnos.loss')
+      v = training ? (script.trainLoss?.(step) ?? 1) : (script.valLoss?.(weightStep(feeds) / STEPS_PER_EPOCH - 1) ?? 1);
     else if (training && ctx.info.name !== 'gymnos.grad_norm' && !isPrediction(ctx.info.shape)) v = WEIGHT_BASE + step;
     if (t.dtype === 'int64') (t.data as BigInt64Array).fill(BigInt(Math.round(v)));
     else (t.data as Float32Array).fill(v);
@@ -74,14 +76,38 @@ const isPrediction = (shape?: ReadonlyArray<unknown>) => !!shape?.some((d) => ty
 
 export async function fit(config: ReturnType<typeof cfg>, opts: TrainerOptions) {
   const events: TrainerEvent[] = [];
-  const trainer = new Trainer(config, { callbackSource: CallbackProvider, ...opts, onEvent: (e) => { events.push(e); opts.onEvent?.(e); } });
+  const trainer = new Trainer(config, {
+    callbackSource: CallbackProvider,
+    ...opts,
+    onEvent: (e) => {
+      events.push(e);
+      opts.onEvent?.(e);
+    },
+  });
   return { result: await trainer.fit(), events };
 }
 
 /** Events of one type. */
-export const only = <K extends TrainerEvent['type']>(events: TrainerEvent[], type: K) => events.filter((e) => e.type === type) as Array<Extract<TrainerEvent, { type: K }>>;
+export const only = <K extends TrainerEvent['type']>(events: TrainerEvent[], type: K) =>
+  events.filter((e) => e.type === type) as Array<Extract<TrainerEvent, { type: K }>>;
 
 /** A scripted epochEnd event of `epoch` (1-based) for unit tests of a callback. */
-export function epochEnd(epoch: number, train: Record<string, number>, validation?: Record<string, number>, lr = 0.1): Extract<TrainerEvent, { type: 'epochEnd' }> {
-  return { type: 'epochEnd', epoch, epochs: 6, step: epoch * STEPS_PER_EPOCH, lr, train, validation, seconds: 0, sessionSeconds: 0, samples: 90 };
+export function epochEnd(
+  epoch: number,
+  train: Record<string, number>,
+  validation?: Record<string, number>,
+  lr = 0.1,
+): Extract<TrainerEvent, { type: 'epochEnd' }> {
+  return {
+    type: 'epochEnd',
+    epoch,
+    epochs: 6,
+    step: epoch * STEPS_PER_EPOCH,
+    lr,
+    train,
+    validation,
+    seconds: 0,
+    sessionSeconds: 0,
+    samples: 90,
+  };
 }

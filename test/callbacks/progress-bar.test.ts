@@ -13,7 +13,15 @@ import { cfg, fit, scripted, tempDir } from './helpers.js';
 const out = tempDir('gymnos-pb-');
 
 function term(isTTY: boolean, columns?: number) {
-  return { isTTY, columns, text: '', write(s: string) { this.text += s; return true; } };
+  return {
+    isTTY,
+    columns,
+    text: '',
+    write(s: string) {
+      this.text += s;
+      return true;
+    },
+  };
 }
 
 /** A clock and a ticker the test drives: `advance(ms)` moves time and runs due ticks. */
@@ -23,7 +31,9 @@ function fakeTime() {
   const ticker: Ticker = (ms, f) => {
     const k = { ms, next: t + ms, f, on: true };
     ticks.push(k);
-    return () => { k.on = false; };
+    return () => {
+      k.on = false;
+    };
   };
   const advance = (ms: number) => {
     const end = t + ms;
@@ -39,9 +49,30 @@ function fakeTime() {
   return { now: () => t, ticker, advance, active: () => ticks.filter((k) => k.on).length };
 }
 
-const batchEnd = (batch: number, o: Partial<Extract<TrainerEvent, { type: 'batchEnd' }>> = {}): TrainerEvent =>
-  ({ type: 'batchEnd', epoch: 2, batch, batches: 40, step: 40 + batch, samples: 32, loss: 0.5, lr: 0.1, ...o });
-const epochEnd: TrainerEvent = { type: 'epochEnd', epoch: 2, epochs: 8, step: 80, lr: 0.1, train: { loss: 0.41234, accuracy: 0.9, top3_accuracy: 0.99, precision_macro: 0.9 }, validation: { loss: 0.5, accuracy: 0.88, top3_accuracy: 1 }, seconds: 4, sessionSeconds: 3, samples: 1280, peakRssBytes: 85 * 2 ** 20 };
+const batchEnd = (batch: number, o: Partial<Extract<TrainerEvent, { type: 'batchEnd' }>> = {}): TrainerEvent => ({
+  type: 'batchEnd',
+  epoch: 2,
+  batch,
+  batches: 40,
+  step: 40 + batch,
+  samples: 32,
+  loss: 0.5,
+  lr: 0.1,
+  ...o,
+});
+const epochEnd: TrainerEvent = {
+  type: 'epochEnd',
+  epoch: 2,
+  epochs: 8,
+  step: 80,
+  lr: 0.1,
+  train: { loss: 0.41234, accuracy: 0.9, top3_accuracy: 0.99, precision_macro: 0.9 },
+  validation: { loss: 0.5, accuracy: 0.88, top3_accuracy: 1 },
+  seconds: 4,
+  sessionSeconds: 3,
+  samples: 1280,
+  peakRssBytes: 85 * 2 ** 20,
+};
 
 test('speed and ETA arithmetic', () => {
   // 10 of 40 batches in 2 s: 0.2 s per batch, 30 left -> 6 s; 320 samples in 2 s -> 160/s
@@ -60,16 +91,26 @@ test('on a TTY: one bar line redrawn in place with elapsed<ETA and samples/s, th
   const pb = new ProgressBar({ refreshMs: 100, width: 10 }, 0, { out: tty, now: time.now, ticker: time.ticker });
   pb.onEvent({ type: 'fitStart', runDir: '/r', epochs: 8, stepsPerEpoch: 40, totalSteps: 320 });
   pb.onEvent({ type: 'epochStart', epoch: 2, step: 40, batches: 40, batch: 0 });
-  for (let b = 1; b <= 10; b++) { time.advance(200); pb.onEvent(batchEnd(b)); }
+  for (let b = 1; b <= 10; b++) {
+    time.advance(200);
+    pb.onEvent(batchEnd(b));
+  }
   // 10 batches of 32 in 2 s: 160 samples/s; 30 batches left at 0.2 s -> 0:06
-  assert.ok(tty.text.endsWith('\r\x1b[2Kepoch 2/8 [==>       ] 10/40 0:02<0:06 160 samples/s loss 0.5000'), JSON.stringify(tty.text.slice(-90)));
+  assert.ok(
+    tty.text.endsWith('\r\x1b[2Kepoch 2/8 [==>       ] 10/40 0:02<0:06 160 samples/s loss 0.5000'),
+    JSON.stringify(tty.text.slice(-90)),
+  );
   assert.equal(tty.text.split('\r\x1b[2K').length - 1, 10); // every 200 ms >= refreshMs: each batch redrew
   tty.text = '';
-  time.advance(50); pb.onEvent(batchEnd(11)); // 50 ms after the last draw: skipped
+  time.advance(50);
+  pb.onEvent(batchEnd(11)); // 50 ms after the last draw: skipped
   assert.equal(tty.text, '');
   pb.onEvent(epochEnd);
   const text: string = tty.text;
-  assert.equal(text, '\r\x1b[2Kepoch 2/8 loss 0.4123 accuracy 0.9000 val_loss 0.5000 val_accuracy 0.8800 4.0s 320 samples/s mem 85M\n');
+  assert.equal(
+    text,
+    '\r\x1b[2Kepoch 2/8 loss 0.4123 accuracy 0.9000 val_loss 0.5000 val_accuracy 0.8800 4.0s 320 samples/s mem 85M\n',
+  );
   const line = text.slice(5, -1);
   assert.ok(line.length <= 100, `${line.length} characters`);
 });
@@ -109,7 +150,10 @@ test('set-up phases: silent under a second; past it a spinner (TTY) or one plain
   assert.equal(time.active(), 0);
   pb.onEvent({ type: 'setupPhase', phase: 'graphs', done: false, seconds: 0 });
   time.advance(1200); // ticks at 1.0, 1.1, 1.2 s draw
-  assert.equal(tty.text, ['- ', '\\ ', '| '].map((f, i) => `\r\x1b[2K${f}building the training graphs 1.${i}s`).join(''));
+  assert.equal(
+    tty.text,
+    ['- ', '\\ ', '| '].map((f, i) => `\r\x1b[2K${f}building the training graphs 1.${i}s`).join(''),
+  );
   tty.text = '';
   pb.onEvent({ type: 'setupPhase', phase: 'graphs', done: true, seconds: 1.25 });
   assert.equal(tty.text, '\r\x1b[2Kbuilding the training graphs: done in 1.3 s\n');
@@ -140,13 +184,21 @@ test('not a TTY: plain progress lines at most every 10 s inside an epoch, no con
   const pb = new ProgressBar({ refreshMs: 0, width: 10 }, 0, { out: pipe, now: time.now, ticker: time.ticker });
   pb.onEvent({ type: 'fitStart', runDir: '/r', epochs: 8, stepsPerEpoch: 40, totalSteps: 320 });
   pb.onEvent({ type: 'epochStart', epoch: 2, step: 40, batches: 40, batch: 0 });
-  for (let b = 1; b <= 40; b++) { time.advance(1000); pb.onEvent(batchEnd(b)); }
+  for (let b = 1; b <= 40; b++) {
+    time.advance(1000);
+    pb.onEvent(batchEnd(b));
+  }
   // lines at 10 s (batch 10) and 20 s, 30 s; the last batch ends the epoch instead
-  assert.equal(pipe.text, [
-    'epoch 2/8 10/40 0:10<0:30 32.0 samples/s loss 0.5000',
-    'epoch 2/8 20/40 0:20<0:20 32.0 samples/s loss 0.5000',
-    'epoch 2/8 30/40 0:30<0:10 32.0 samples/s loss 0.5000',
-  ].map((l) => `${l}\n`).join(''));
+  assert.equal(
+    pipe.text,
+    [
+      'epoch 2/8 10/40 0:10<0:30 32.0 samples/s loss 0.5000',
+      'epoch 2/8 20/40 0:20<0:20 32.0 samples/s loss 0.5000',
+      'epoch 2/8 30/40 0:30<0:10 32.0 samples/s loss 0.5000',
+    ]
+      .map((l) => `${l}\n`)
+      .join(''),
+  );
   pipe.text = '';
   pb.onEvent(epochEnd);
   assert.equal(pipe.text, ''); // the log's epoch line is the record off a TTY
@@ -157,18 +209,28 @@ test('with the Trainer: a TTY gets the bar and a line per epoch; a pipe gets no 
   const pipe = term(false);
   const time = fakeTime();
   const bars = [
-    new ProgressBar({ refreshMs: 0, width: 10 }, 0, { out: tty, now: () => { time.advance(100); return time.now(); }, ticker: time.ticker }),
+    new ProgressBar({ refreshMs: 0, width: 10 }, 0, {
+      out: tty,
+      now: () => {
+        time.advance(100);
+        return time.now();
+      },
+      ticker: time.ticker,
+    }),
     new ProgressBar({ refreshMs: 0, width: 10 }, 1, { out: pipe }),
   ];
   await fit(cfg({ epochs: 2 }), { ...scripted({ valLoss: () => 0.5 }), output: out(), callbacks: bars });
   assert.doesNotMatch(pipe.text, /[\r\x1b]/);
   const lines = tty.text.split('\n');
-  assert.match(lines[0], /\r\x1b\[2Kepoch 1\/2 \[==========\] 6\/6 \d+:\d\d<0:00 [\d.]+ samples\/s loss 1\.0000\r\x1b\[2Kepoch 1\/2 loss 1\.0000 accuracy [\d.]+ val_loss 0\.5000 val_accuracy [\d.]+ [\d.]+s \d+ samples\/s( mem \d+M)?$/);
+  assert.match(
+    lines[0],
+    /\r\x1b\[2Kepoch 1\/2 \[==========\] 6\/6 \d+:\d\d<0:00 [\d.]+ samples\/s loss 1\.0000\r\x1b\[2Kepoch 1\/2 loss 1\.0000 accuracy [\d.]+ val_loss 0\.5000 val_accuracy [\d.]+ [\d.]+s \d+ samples\/s( mem \d+M)?$/,
+  );
   assert.match(lines[1], /epoch 2\/2 loss/);
   assert.match(lines[2], /^test: loss/);
 });
 
-test('gymnosd\'s printer: no epoch lines of its own, log lines pass through', () => {
+test("gymnosd's printer: no epoch lines of its own, log lines pass through", () => {
   const pipe = term(false);
   const p = progressPrinter(pipe);
   p.onEvent(epochEnd);

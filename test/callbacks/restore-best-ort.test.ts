@@ -11,20 +11,30 @@ import { cfg, fit, tempDir } from './helpers.js';
 
 const out = tempDir('gymnos-ort-es-');
 
-test('ORT: model.onnx holds the best epoch\'s weights after the run goes bad', async () => {
+test("ORT: model.onnx holds the best epoch's weights after the run goes bad", async () => {
   let weights: () => ReadonlyMap<string, Tensor> = () => new Map();
   const seen: Array<{ loss: number; weights: Map<string, Float32Array> }> = [];
-  const c = cfg({ epochs: 7, seed: 3, optimizer: { type: 'sgd', lr: 0.05 }, callbacks: [{ type: 'early_stopping', patience: 20 }] }, { session: { device: 'cpu', intraOpThreads: 1 } });
+  const c = cfg(
+    { epochs: 7, seed: 3, optimizer: { type: 'sgd', lr: 0.05 }, callbacks: [{ type: 'early_stopping', patience: 20 }] },
+    { session: { device: 'cpu', intraOpThreads: 1 } },
+  );
   const { result } = await fit(c, {
     output: out(),
-    callbacks: [{
-      name: 'recorder',
-      setup: (ctx) => { weights = ctx.weights; },
-      onEpochEnd: (e) => {
-        seen.push({ loss: e.validation!.loss as number, weights: new Map([...weights()].map(([k, t]) => [k, Float32Array.from(t.data as Float32Array)])) });
-        if (e.epoch === 2) return { lrFactor: 200 }; // diverge from here on
+    callbacks: [
+      {
+        name: 'recorder',
+        setup: (ctx) => {
+          weights = ctx.weights;
+        },
+        onEpochEnd: (e) => {
+          seen.push({
+            loss: e.validation!.loss as number,
+            weights: new Map([...weights()].map(([k, t]) => [k, Float32Array.from(t.data as Float32Array)])),
+          });
+          if (e.epoch === 2) return { lrFactor: 200 }; // diverge from here on
+        },
       },
-    }],
+    ],
   });
   assert.equal(result.status, 'completed');
   const losses = seen.map((s) => s.loss);

@@ -17,13 +17,33 @@ test.after(() => rmSync(dir, { recursive: true, force: true }));
 writeFileSync(join(dir, 'logging.json'), JSON.stringify({ console: { enabled: false } }));
 writeFileSync(join(dir, 'system.json'), JSON.stringify({ cacheDir: 'cache', runsDir: 'runs' }));
 
-async function train(example: string, out: string, ...set: string[]): Promise<{ code: number; state: { status: string } }> {
-  const args = ['train', `examples/${example}`, '--output', join(dir, out), '--system', join(dir, 'system.json'), '--logging', join(dir, 'logging.json'),
-    '--set', 'training.epochs=1', ...set.flatMap((s) => ['--set', s])];
+async function train(
+  example: string,
+  out: string,
+  ...set: string[]
+): Promise<{ code: number; state: { status: string } }> {
+  const args = [
+    'train',
+    `examples/${example}`,
+    '--output',
+    join(dir, out),
+    '--system',
+    join(dir, 'system.json'),
+    '--logging',
+    join(dir, 'logging.json'),
+    '--set',
+    'training.epochs=1',
+    ...set.flatMap((s) => ['--set', s]),
+  ];
   const ow = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((s: string | Uint8Array, ...rest: never[]) => (typeof s === 'string' ? true : ow(s, ...rest))) as typeof process.stdout.write;
+  process.stdout.write = ((s: string | Uint8Array, ...rest: never[]) =>
+    typeof s === 'string' ? true : ow(s, ...rest)) as typeof process.stdout.write;
   let code: number;
-  try { code = await runCli(args); } finally { process.stdout.write = ow; }
+  try {
+    code = await runCli(args);
+  } finally {
+    process.stdout.write = ow;
+  }
   return { code, state: JSON.parse(readFileSync(join(dir, out, 'state.json'), 'utf8')) };
 }
 
@@ -37,7 +57,11 @@ test('examples/image-folder.json: CNN with augmentation on a generated shapes fo
 test('examples/csv-regression.json: MSE on the committed CSV', async () => {
   const r = await train('csv-regression.json', 'reg');
   assert.deepEqual([r.code, r.state.status], [0, 'completed']);
-  const last = readFileSync(join(dir, 'reg', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).at(-1);
+  const last = readFileSync(join(dir, 'reg', 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
+    .at(-1);
   assert.equal(last.kind, 'test');
   assert.ok(Number.isFinite(last.test.mse));
 });

@@ -23,10 +23,16 @@ const cli = (args: string[]) => captureCli(args);
 
 test('images in, JSON and CSV out, through the baked preprocessing', async () => {
   await makeShapes(join(dir, 'shapes'), { perClass: 6, size: 24 });
-  const cfg = parseExperiment({ dataset: { type: 'image_folder', path: 'shapes', size: [16, 16], preprocess: [{ type: 'image_normalize' }] },
-    model: { type: 'cnn', channels: [4], hidden: 8 }, training: { epochs: 1, batchSize: 8 }, session: { device: 'cpu', intraOpThreads: 1 } });
+  const cfg = parseExperiment({
+    dataset: { type: 'image_folder', path: 'shapes', size: [16, 16], preprocess: [{ type: 'image_normalize' }] },
+    model: { type: 'cnn', channels: [4], hidden: 8 },
+    training: { epochs: 1, batchSize: 8 },
+    session: { device: 'cpu', intraOpThreads: 1 },
+  });
   const r = await new Trainer(cfg, { system, baseDir: dir, output: join(dir, 'img') }).fit();
-  const files = readdirSync(join(dir, 'shapes', 'circle')).slice(0, 3).map((f) => join(dir, 'shapes', 'circle', f));
+  const files = readdirSync(join(dir, 'shapes', 'circle'))
+    .slice(0, 3)
+    .map((f) => join(dir, 'shapes', 'circle', f));
   const json = await cli(['predict', r.modelPath!, ...files]);
   assert.equal(json.code, 0);
   const recs = JSON.parse(json.out) as Array<Record<string, unknown>>;
@@ -43,10 +49,24 @@ test('images in, JSON and CSV out, through the baked preprocessing', async () =>
 test('CSV rows in: raw features through the baked standardize', async () => {
   const rows = ['a,b,y', ...Array.from({ length: 40 }, (_, i) => `${i},${(i * 7) % 5},${2 * i + 1}`)];
   writeFileSync(join(dir, 'r.csv'), `${rows.join('\n')}\n`);
-  const cfg = parseExperiment({ dataset: { type: 'csv', path: 'r.csv', label: 'y', task: 'regression', preprocess: [{ type: 'standardize' }] },
-    model: { type: 'mlp', hidden: [4] }, training: { epochs: 1, batchSize: 8, loss: { type: 'mse' } }, session: { device: 'cpu', intraOpThreads: 1 } });
+  const cfg = parseExperiment({
+    dataset: { type: 'csv', path: 'r.csv', label: 'y', task: 'regression', preprocess: [{ type: 'standardize' }] },
+    model: { type: 'mlp', hidden: [4] },
+    training: { epochs: 1, batchSize: 8, loss: { type: 'mse' } },
+    session: { device: 'cpu', intraOpThreads: 1 },
+  });
   const r = await new Trainer(cfg, { system, baseDir: dir, output: join(dir, 'reg') }).fit();
-  const p = await cli(['predict', r.modelPath!, join(dir, 'r.csv'), '--columns', 'a,b', '--device', 'cpu', '--threads', '1']);
+  const p = await cli([
+    'predict',
+    r.modelPath!,
+    join(dir, 'r.csv'),
+    '--columns',
+    'a,b',
+    '--device',
+    'cpu',
+    '--threads',
+    '1',
+  ]);
   assert.equal(p.code, 0);
   const recs = JSON.parse(p.out) as Array<Record<string, unknown>>;
   assert.equal(recs.length, 40);

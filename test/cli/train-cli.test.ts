@@ -20,11 +20,21 @@ test.after(() => rmSync(dir, { recursive: true, force: true }));
 const quiet = join(dir, 'logging.json');
 writeFileSync(quiet, JSON.stringify({ console: { enabled: false } }));
 const exp = join(dir, 'iris.json');
-writeFileSync(exp, JSON.stringify({
-  dataset: { type: 'iris' }, model: { type: 'mlp', hidden: [16] },
-  training: { epochs: 4, batchSize: 16, seed: 3, optimizer: { type: 'adam', lr: 0.02 }, checkpoint: { everySteps: 1, keepLast: 2 } },
-  session: { device: 'cpu', intraOpThreads: 1 },
-}));
+writeFileSync(
+  exp,
+  JSON.stringify({
+    dataset: { type: 'iris' },
+    model: { type: 'mlp', hidden: [16] },
+    training: {
+      epochs: 4,
+      batchSize: 16,
+      seed: 3,
+      optimizer: { type: 'adam', lr: 0.02 },
+      checkpoint: { everySteps: 1, keepLast: 2 },
+    },
+    session: { device: 'cpu', intraOpThreads: 1 },
+  }),
+);
 
 test('validate prints the resolved config with overrides; every error exits 2', async () => {
   const ok = await cli(['validate', exp, '--set', 'training.epochs=9', '--seed', '5']);
@@ -33,7 +43,10 @@ test('validate prints the resolved config with overrides; every error exits 2', 
   assert.deepEqual([c.experiment.name, c.training.epochs, c.training.seed, c.training.batchSize], ['iris', 9, 5, 16]);
   const bad = await cli(['validate', exp, '--set', 'training.epochs=0', '--set', 'model.type=mpl']);
   assert.equal(bad.code, 2);
-  assert.equal(bad.err, `gymnosd: ${exp}: 2 problems:\n  - expected one of 'mlp', 'cnn', 'lenet5', 'resnet', 'mobilenet_v2', 'vgg', 'text_classifier', 'transformer_encoder', 'onnx' for model.type but got 'mpl'\n  - expected an integer >= 1 for training.epochs but got 0\n`);
+  assert.equal(
+    bad.err,
+    `gymnosd: ${exp}: 2 problems:\n  - expected one of 'mlp', 'cnn', 'lenet5', 'resnet', 'mobilenet_v2', 'vgg', 'text_classifier', 'transformer_encoder', 'onnx' for model.type but got 'mpl'\n  - expected an integer >= 1 for training.epochs but got 0\n`,
+  );
 });
 
 test('schema prints a JSON Schema with docs and defaults', async () => {
@@ -42,7 +55,10 @@ test('schema prints a JSON Schema with docs and defaults', async () => {
   assert.equal(s.title, 'Gymnos experiment');
   assert.equal(s.properties.training.properties.epochs.default, 10);
   assert.match(s.properties.training.properties.epochs.description, /passes over the training data/);
-  assert.deepEqual(s.properties.model.oneOf.map((v: { properties: { type: { const: string } } }) => v.properties.type.const), ['mlp', 'cnn', 'lenet5', 'resnet', 'mobilenet_v2', 'vgg', 'text_classifier', 'transformer_encoder', 'onnx']);
+  assert.deepEqual(
+    s.properties.model.oneOf.map((v: { properties: { type: { const: string } } }) => v.properties.type.const),
+    ['mlp', 'cnn', 'lenet5', 'resnet', 'mobilenet_v2', 'vgg', 'text_classifier', 'transformer_encoder', 'onnx'],
+  );
   assert.equal(JSON.parse((await cli(['schema', '--of', 'logging'])).out).properties.level.default, 'info');
 });
 
@@ -76,7 +92,9 @@ test('doctor reports ONNX Runtime, its providers, cores and directories', async 
   assert.equal(r.code, 0, r.err);
   const d = JSON.parse(r.out);
   assert.match(d.onnxruntime['onnxruntime-node'], /^\d+\.\d+\.\d+/);
-  assert.ok(d.executionProviders.some((p: { provider: string; available: boolean }) => p.provider === 'cpu' && p.available));
+  assert.ok(
+    d.executionProviders.some((p: { provider: string; available: boolean }) => p.provider === 'cpu' && p.available),
+  );
   assert.ok(d.cpu.cores >= 1);
   assert.ok(Array.isArray(d.directories.runsDir));
   assert.ok('ok' in d.nativeAddon);
@@ -87,14 +105,26 @@ test('kill -9 during training, then --resume: the final weights equal an uninter
   assert.equal((await cli(['train', exp, '--output', ref, '--logging', quiet])).code, 0);
   const killed = join(dir, 'killed');
   const root = new URL('../..', import.meta.url).pathname;
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/bin.ts'), 'train', exp, '--output', killed, '--logging', quiet], { cwd: root, stdio: 'ignore' });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(root, 'src/cli/bin.ts'), 'train', exp, '--output', killed, '--logging', quiet],
+    { cwd: root, stdio: 'ignore' },
+  );
   const exited = once(child, 'exit');
   // kill as soon as a few checkpoints exist (whenever that is; the run may even finish first)
   await new Promise<void>((resolve) => {
     const poll = setInterval(() => {
       let step = 0;
-      try { step = JSON.parse(readFileSync(join(killed, 'state.json'), 'utf8')).step; } catch { /* not yet */ }
-      if (step >= 5 || child.exitCode !== null) { clearInterval(poll); child.kill('SIGKILL'); resolve(); }
+      try {
+        step = JSON.parse(readFileSync(join(killed, 'state.json'), 'utf8')).step;
+      } catch {
+        /* not yet */
+      }
+      if (step >= 5 || child.exitCode !== null) {
+        clearInterval(poll);
+        child.kill('SIGKILL');
+        resolve();
+      }
     }, 5);
   });
   await exited;
@@ -106,5 +136,10 @@ test('kill -9 during training, then --resume: the final weights equal an uninter
   assert.ok(existsSync(join(killed, 'model.onnx')));
   const a = loadCheckpoint(new RunDir(ref).checkpoints()[0]).tensors;
   const b = loadCheckpoint(new RunDir(killed).checkpoints()[0]).tensors;
-  for (const [k, v] of a) assert.deepEqual(Buffer.from((b.get(k)!.data as Float32Array).buffer), Buffer.from((v.data as Float32Array).buffer), `tensor ${k}`);
+  for (const [k, v] of a)
+    assert.deepEqual(
+      Buffer.from((b.get(k)!.data as Float32Array).buffer),
+      Buffer.from((v.data as Float32Array).buffer),
+      `tensor ${k}`,
+    );
 });

@@ -1,4 +1,7 @@
-/** The Arrow cache: keyed by content and options only, reused, safe under concurrent ingests, readable by the native loader. */
+/**
+ * The Arrow cache: keyed by content and options only, reused, safe under concurrent ingests, readable by the native
+ * loader.
+ */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { renameSync, utimesSync, writeFileSync, readdirSync, readFileSync, cpSync } from 'node:fs';
@@ -46,10 +49,20 @@ test('cache key: changes with content, options and class names; not with mtime, 
   const c0 = await key({ type: 'csv', path: csv, label: 'l' });
   writeFileSync(csv, 'x,l\n3,a\n2,b\n');
   utimesSync(csv, 1e6, 1e6);
-  assert.notEqual(await key({ type: 'csv', path: csv, label: 'l' }), c0, 'size and mtime equal, content differs: new key');
+  assert.notEqual(
+    await key({ type: 'csv', path: csv, label: 'l' }),
+    c0,
+    'size and mtime equal, content differs: new key',
+  );
   const cache = t.path('k', 'cache');
-  const p1 = await dm.prepare({ type: 'csv', path: csv, label: 'l', split: { validation: 1, seed: 1 } }, { cacheDir: cache });
-  const p2 = await dm.prepare({ type: 'csv', path: csv, label: 'l', split: { validation: 1, seed: 2 }, preprocess: [{ type: 'standardize' }] }, { cacheDir: cache });
+  const p1 = await dm.prepare(
+    { type: 'csv', path: csv, label: 'l', split: { validation: 1, seed: 1 } },
+    { cacheDir: cache },
+  );
+  const p2 = await dm.prepare(
+    { type: 'csv', path: csv, label: 'l', split: { validation: 1, seed: 2 }, preprocess: [{ type: 'standardize' }] },
+    { cacheDir: cache },
+  );
   assert.equal(p2.cacheKey, p1.cacheKey);
   assert.equal(p2.cacheHit, true);
 });
@@ -64,9 +77,22 @@ test('prepare: first run ingests, second reuses; metadata beside the file', asyn
   assert.equal(b.cacheHit, true);
   assert.equal(b.cacheFile, a.cacheFile);
   const meta = JSON.parse(readFileSync(a.cacheFile.replace(/\.arrow$/, '.json'), 'utf8'));
-  assert.deepEqual({ count: meta.count, classes: meta.classes, classCounts: meta.classCounts, shape: meta.shape, skipped: meta.skipped }, { count: 9, classes: ['x', 'y', 'z'], classCounts: [3, 3, 3], shape: [5, 6, 3], skipped: [] });
+  assert.deepEqual(
+    {
+      count: meta.count,
+      classes: meta.classes,
+      classCounts: meta.classCounts,
+      shape: meta.shape,
+      skipped: meta.skipped,
+    },
+    { count: 9, classes: ['x', 'y', 'z'], classCounts: [3, 3, 3], shape: [5, 6, 3], skipped: [] },
+  );
   assert.equal(meta.spec.path, root);
-  assert.deepEqual(readdirSync(cache).sort(), [a.cacheFile.replace(/^.*\//, ''), meta.key && a.cacheFile.replace(/^.*\//, '').replace('.arrow', '.json')].sort(), 'no temp or lock files left');
+  assert.deepEqual(
+    readdirSync(cache).sort(),
+    [a.cacheFile.replace(/^.*\//, ''), meta.key && a.cacheFile.replace(/^.*\//, '').replace('.arrow', '.json')].sort(),
+    'no temp or lock files left',
+  );
 });
 
 test('two async ingests of one key race: one ingests, the other reuses, the file is intact', async () => {
@@ -77,7 +103,10 @@ test('two async ingests of one key race: one ingests, the other reuses, the file
   const [a, b] = await Promise.all([dm.prepare(spec, { cacheDir: cache }), dm.prepare(spec, { cacheDir: cache })]);
   assert.deepEqual([a.cacheHit, b.cacheHit].sort(), [false, true]);
   assert.equal(a.data().count, 12);
-  assert.deepEqual(readdirSync(cache).filter((f) => !/\.(arrow|json)$/.test(f)), []);
+  assert.deepEqual(
+    readdirSync(cache).filter((f) => !/\.(arrow|json)$/.test(f)),
+    [],
+  );
 });
 
 test('two processes ingest the same dataset at once without corrupting the cache', async () => {
@@ -85,27 +114,46 @@ test('two processes ingest the same dataset at once without corrupting the cache
   await imageFolder(root, ['a', 'b'], 20);
   const cache = t.path('proc', 'cache');
   const script = fileURLToPath(new URL('./ingest-child.ts', import.meta.url));
-  const child = () => new Promise<string>((res, rej) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', script, root, cache], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    p.stdout.on('data', (d) => { out += d; });
-    p.on('exit', (code) => (code === 0 ? res(out.trim()) : rej(new Error(`child exited ${code}`))));
-  });
+  const child = () =>
+    new Promise<string>((res, rej) => {
+      const p = spawn(process.execPath, ['--import', 'tsx', script, root, cache], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let out = '';
+      p.stdout.on('data', (d) => {
+        out += d;
+      });
+      p.on('exit', (code) => (code === 0 ? res(out.trim()) : rej(new Error(`child exited ${code}`))));
+    });
   const outs = await Promise.all([child(), child()]);
   const parsed = outs.map((o) => JSON.parse(o) as { hit: boolean; count: number; file: string });
-  assert.deepEqual(parsed.map((p) => p.count), [40, 40]);
+  assert.deepEqual(
+    parsed.map((p) => p.count),
+    [40, 40],
+  );
   assert.equal(parsed[0].file, parsed[1].file);
   const again = await dm.prepare({ type: 'image_folder', path: root }, { cacheDir: cache });
   assert.equal(again.cacheHit, true);
   assert.equal(again.data().count, 40);
-  assert.deepEqual(readdirSync(cache).filter((f) => !/\.(arrow|json)$/.test(f)), []);
+  assert.deepEqual(
+    readdirSync(cache).filter((f) => !/\.(arrow|json)$/.test(f)),
+    [],
+  );
 });
 
 test('the native loader streams a cache file and a split part as a row selection of it', async () => {
   const root = t.path('native', 'imgs');
   await imageFolder(root, ['a', 'b'], 5);
   const cache = t.path('native', 'cache');
-  const p = await dm.prepare({ type: 'image_folder', path: root, split: { validation: 0.2, stratify: true }, preprocess: [{ type: 'image_normalize' }] }, { cacheDir: cache, seed: 3 });
+  const p = await dm.prepare(
+    {
+      type: 'image_folder',
+      path: root,
+      split: { validation: 0.2, stratify: true },
+      preprocess: [{ type: 'image_normalize' }],
+    },
+    { cacheDir: cache, seed: 3 },
+  );
   const parts = dm.loaderPlanParts(p);
   const loader = NativeLoader.open({ path: p.cacheFile, ...parts, batchSize: 4, shuffle: false });
   let rows = 0;
@@ -118,6 +166,9 @@ test('the native loader streams a cache file and a split part as a row selection
   const only = await tl.next();
   assert.ok(only);
   assert.equal(only.size, p.split.train.length);
-  assert.deepEqual([...(only.labels as Int32Array)], p.split.train.map((r) => p.data().labels[r]));
+  assert.deepEqual(
+    [...(only.labels as Int32Array)],
+    p.split.train.map((r) => p.data().labels[r]),
+  );
   tl.close();
 });

@@ -22,7 +22,10 @@ test('datasets ingest (built-in and spec file), list, info, clear', async () => 
   r = await cli(['datasets', 'ingest', spec, '--cache-dir', cache, '--json']);
   assert.equal(JSON.parse(r.out).count, 1797);
   r = await cli(['datasets', 'list', '--cache-dir', cache]);
-  assert.match(r.out, /^sources: image_folder, csv, arrow, idx, digits, iris\ncached in .*:\n(digits|iris) .*\n(digits|iris) /);
+  assert.match(
+    r.out,
+    /^sources: image_folder, csv, arrow, idx, digits, iris\ncached in .*:\n(digits|iris) .*\n(digits|iris) /,
+  );
   r = await cli(['datasets', 'info', 'iris', '--cache-dir', cache]);
   assert.match(r.out, /classes: +setosa \(50\), versicolor \(50\), virginica \(50\)/);
   r = await cli(['datasets', 'info', 'mnist', '--cache-dir', cache]);

@@ -12,7 +12,14 @@ export function tempDir(prefix = 'gymnos-ds-'): { dir: string; path: (...p: stri
 }
 
 /** Writes an image of solid-ish colour (a gradient keyed by `seed`) with sharp. */
-export async function writeImage(path: string, w: number, h: number, seed: number, format: 'png' | 'jpeg' = 'png', channels: 1 | 3 = 3): Promise<void> {
+export async function writeImage(
+  path: string,
+  w: number,
+  h: number,
+  seed: number,
+  format: 'png' | 'jpeg' = 'png',
+  channels: 1 | 3 = 3,
+): Promise<void> {
   mkdirSync(dirname(path), { recursive: true });
   const px = Buffer.alloc(w * h * channels);
   for (let i = 0; i < px.length; i++) px[i] = (seed * 37 + i * 11) & 0xff;

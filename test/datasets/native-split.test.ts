@@ -17,21 +17,38 @@ const t = tempDir('gymnos-native-split-');
 test.after(() => t.cleanup());
 const system = parseSystem({ cacheDir: 'cache', runsDir: 'runs' }, 'test', t.dir);
 
-const config = (epochs: number) => parseExperiment({
-  experiment: { name: 'shapes' },
-  dataset: { type: 'image_folder', path: 'shapes', size: [12, 12], split: { validation: 0.25, test: 0.25 }, augment: [{ type: 'horizontalFlip' }] },
-  model: { type: 'cnn', channels: [2], hidden: 4 },
-  training: { epochs, batchSize: 4, evalBatchSize: 3, seed: 5, optimizer: { type: 'sgd', lr: 0.01 } },
-});
+const config = (epochs: number) =>
+  parseExperiment({
+    experiment: { name: 'shapes' },
+    dataset: {
+      type: 'image_folder',
+      path: 'shapes',
+      size: [12, 12],
+      split: { validation: 0.25, test: 0.25 },
+      augment: [{ type: 'horizontalFlip' }],
+    },
+    model: { type: 'cnn', channels: [2], hidden: 4 },
+    training: { epochs, batchSize: 4, evalBatchSize: 3, seed: 5, optimizer: { type: 'sgd', lr: 0.01 } },
+  });
 
-const data = (epochs: number) => createTrainingData(config(epochs).dataset, { batchSize: 4, evalBatchSize: 3, seed: 5, dropLast: false, baseDir: t.dir, cacheDir: system.cacheDir });
+const data = (epochs: number) =>
+  createTrainingData(config(epochs).dataset, {
+    batchSize: 4,
+    evalBatchSize: 3,
+    seed: 5,
+    dropLast: false,
+    baseDir: t.dir,
+    cacheDir: system.cacheDir,
+  });
 
 /** Every batch of one pass: labels and a digest of the features. */
 async function pass(split: DataSplit, epoch = 0, from = 0): Promise<string[]> {
   const out: string[] = [];
   for await (const b of split.batches(epoch, from)) {
     const f = b.features.data as Float32Array;
-    out.push(`${[...(b.target.data as BigInt64Array)].join(',')}|${f.length}|${f.reduce((a, x, i) => a + x * (i % 7 + 1), 0).toFixed(3)}`);
+    out.push(
+      `${[...(b.target.data as BigInt64Array)].join(',')}|${f.length}|${f.reduce((a, x, i) => a + x * ((i % 7) + 1), 0).toFixed(3)}`,
+    );
     b.release?.();
   }
   return out;
@@ -49,7 +66,10 @@ test('an evaluation split serves every pass from its one open loader, with the s
     for (let i = 0; i < 3; i++) assert.deepEqual(await pass(val), first);
     assert.equal(val.opens, 1);
     // a pass broken off early leaves the loader mid-epoch: the next full pass reopens it once, same batches
-    for await (const b of val.batches(0, 0)) { b.release?.(); break; }
+    for await (const b of val.batches(0, 0)) {
+      b.release?.();
+      break;
+    }
     assert.deepEqual(await pass(val), first);
     assert.equal(val.opens, 2);
     // the training split continues across epochs without reopening; a cursor it did not stop at reopens
@@ -67,8 +87,18 @@ test('an evaluation split serves every pass from its one open loader, with the s
 
 test('the Trainer validates after every epoch without reopening the validation loader', async () => {
   const d: TrainingData = await data(3);
-  const r = await new Trainer(config(3), { system, baseDir: t.dir, data: d, backend: 'null', inWorker: false, output: join(t.dir, 'run') }).fit();
+  const r = await new Trainer(config(3), {
+    system,
+    baseDir: t.dir,
+    data: d,
+    backend: 'null',
+    inWorker: false,
+    output: join(t.dir, 'run'),
+  }).fit();
   assert.equal(r.status, 'completed');
   assert.equal(r.epochs, 3);
-  assert.deepEqual([(d.train as NativeSplit).opens, (d.validation as NativeSplit).opens, (d.test as NativeSplit).opens], [1, 1, 1]);
+  assert.deepEqual(
+    [(d.train as NativeSplit).opens, (d.validation as NativeSplit).opens, (d.test as NativeSplit).opens],
+    [1, 1, 1],
+  );
 });

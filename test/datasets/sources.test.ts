@@ -18,7 +18,11 @@ import { writeImageFile, writeTabularFile } from '../native/fixtures.js';
 const t = tempDir();
 test.after(t.cleanup);
 
-async function run<O>(s: DatasetSource<O>, spec: Record<string, unknown>, onProgress?: (p: { done: number; total: number }) => void): Promise<IngestedData> {
+async function run<O>(
+  s: DatasetSource<O>,
+  spec: Record<string, unknown>,
+  onProgress?: (p: { done: number; total: number }) => void,
+): Promise<IngestedData> {
   return s.ingest(new DatasetManager().resolve({ type: s.type, ...spec }).options as O, { onProgress });
 }
 
@@ -26,7 +30,10 @@ test('image_folder: classes from sorted folder names, exact pixels, progress to 
   const root = t.path('img');
   await imageFolder(root, ['dog', 'cat'], 3, 6, 5);
   const seen: number[] = [];
-  const d = await run(imageFolderSource, { path: root }, (p) => { seen.push(p.done); assert.equal(p.total, 6); });
+  const d = await run(imageFolderSource, { path: root }, (p) => {
+    seen.push(p.done);
+    assert.equal(p.total, 6);
+  });
   assert.equal(d.kind, 'image');
   if (d.kind !== 'image') return;
   assert.deepEqual(d.classes, ['cat', 'dog']);
@@ -59,7 +66,10 @@ test('csv parser: RFC 4180 quoting, doubled quotes, newlines in quotes, CRLF, re
     { line: 4, fields: ['multi\nline', '2', '3'] },
     { line: 6, fields: ['4', '', ''] },
   ]);
-  assert.deepEqual(parseCsv('a;b\n1;2', 'f.csv', ';'), [{ line: 1, fields: ['a', 'b'] }, { line: 2, fields: ['1', '2'] }]);
+  assert.deepEqual(parseCsv('a;b\n1;2', 'f.csv', ';'), [
+    { line: 1, fields: ['a', 'b'] },
+    { line: 2, fields: ['1', '2'] },
+  ]);
 });
 
 test('csv: features, categorical labels sorted, quoted header and values', async () => {
@@ -72,7 +82,12 @@ test('csv: features, categorical labels sorted, quoted header and values', async
   assert.deepEqual(d.classes, ['setosa', 'virginica']);
   assert.deepEqual([...d.labels], [1, 0, 1]);
   assert.deepEqual([...d.features], [1.5, 2, 2.5, 3, 3, 4]);
-  const ordered = await run(csvSource, { path, label: 'species', classes: ['virginica', 'setosa'], features: ['width'] });
+  const ordered = await run(csvSource, {
+    path,
+    label: 'species',
+    classes: ['virginica', 'setosa'],
+    features: ['width'],
+  });
   assert.deepEqual([...ordered.labels], [0, 1, 0]);
   if (ordered.kind === 'tabular') assert.deepEqual([...ordered.features], [2, 3, 4]);
 });
@@ -83,7 +98,10 @@ test('csv: numeric labels sort numerically; missing values: skip_row, fill_mean,
   const skip = await run(csvSource, { path, label: 'label', missing: 'skip_row' });
   assert.deepEqual(skip.classes, ['2', '10']);
   assert.equal(skip.count, 3);
-  assert.deepEqual(skip.skipped, [{ file: 'missing.csv', line: 2, reason: "missing value in column 'y'" }, { file: 'missing.csv', line: 4, reason: "missing value in column 'x'" }]);
+  assert.deepEqual(skip.skipped, [
+    { file: 'missing.csv', line: 2, reason: "missing value in column 'y'" },
+    { file: 'missing.csv', line: 4, reason: "missing value in column 'x'" },
+  ]);
   const mean = await run(csvSource, { path, label: 'label', missing: 'fill_mean' });
   if (mean.kind === 'tabular') assert.deepEqual([...mean.features], [1, 6.75, 3, 4, 4, 6, 5, 8, 7, 9]);
   const zero = await run(csvSource, { path, label: 'label', missing: 'fill_zero' });
@@ -95,19 +113,28 @@ test('csv: malformed rows skipped with file and line when onError is skip', asyn
   writeFileSync(path, 'x,label\n1,a\n2\nfoo,b\n"4",b\n5,\n');
   const d = await run(csvSource, { path, label: 'label', onError: 'skip' });
   assert.equal(d.count, 2);
-  assert.deepEqual(d.skipped.map((s) => `${s.file}:${s.line}: ${s.reason}`), [
-    'bad-rows.csv:3: expected 2 fields (as in the header) but got 1',
-    'bad-rows.csv:4: column \'x\' should be a number but is "foo"',
-    "bad-rows.csv:6: the label column 'label' is empty",
-  ]);
+  assert.deepEqual(
+    d.skipped.map((s) => `${s.file}:${s.line}: ${s.reason}`),
+    [
+      'bad-rows.csv:3: expected 2 fields (as in the header) but got 1',
+      'bad-rows.csv:4: column \'x\' should be a number but is "foo"',
+      "bad-rows.csv:6: the label column 'label' is empty",
+    ],
+  );
 });
 
 test('arrow: image (FixedSizeList and FixedSizeBinary) and tabular files (list and scalar columns)', async () => {
   const img = writeImageFile(t.path('img.arrow'), { rows: 5, shape: [2, 3, 1], batchRows: 2 });
   const d = await run(arrowSource, { path: img.path, image: 'image' });
   assert.equal(d.count, 5);
-  if (d.kind === 'image') { assert.deepEqual(d.pixels, img.pixels); assert.deepEqual(d.shape, [2, 3, 1]); }
-  assert.deepEqual([...d.labels].map((l) => Number(d.classes[l])), img.labels);
+  if (d.kind === 'image') {
+    assert.deepEqual(d.pixels, img.pixels);
+    assert.deepEqual(d.shape, [2, 3, 1]);
+  }
+  assert.deepEqual(
+    [...d.labels].map((l) => Number(d.classes[l])),
+    img.labels,
+  );
   const bin = writeImageFile(t.path('bin.arrow'), { rows: 3, shape: [2, 2, 3], layout: 'binary' });
   const b = await run(arrowSource, { path: bin.path, image: 'image' });
   if (b.kind === 'image') assert.deepEqual(b.pixels, bin.pixels);
@@ -121,12 +148,24 @@ test('arrow: image (FixedSizeList and FixedSizeBinary) and tabular files (list a
 });
 
 test('arrow cache format round-trips, whole and by rows', () => {
-  const d = { kind: 'tabular' as const, featureNames: ['a', 'b'], features: Float32Array.from([1, 2, 3, 4, 5, 6]), labels: Int32Array.from([0, 1, 0]), classes: ['x', 'y'], count: 3 };
+  const d = {
+    kind: 'tabular' as const,
+    featureNames: ['a', 'b'],
+    features: Float32Array.from([1, 2, 3, 4, 5, 6]),
+    labels: Int32Array.from([0, 1, 0]),
+    classes: ['x', 'y'],
+    count: 3,
+  };
   const path = t.path('rt.arrow');
   writeFileSync(path, encodeArrow(d));
   assert.deepEqual(decodeArrow(path), d);
   writeFileSync(path, encodeArrow(d, [2, 0]));
-  assert.deepEqual(decodeArrow(path), { ...d, features: Float32Array.from([5, 6, 1, 2]), labels: Int32Array.from([0, 0]), count: 2 });
+  assert.deepEqual(decodeArrow(path), {
+    ...d,
+    features: Float32Array.from([5, 6, 1, 2]),
+    labels: Int32Array.from([0, 0]),
+    count: 2,
+  });
 });
 
 test('idx: MNIST-format images and labels, gzipped and plain', async () => {
@@ -136,7 +175,10 @@ test('idx: MNIST-format images and labels, gzipped and plain', async () => {
   const d = await run(idxSource, { images: t.path('img.idx.gz'), labels: t.path('lab.idx') });
   assert.deepEqual(d.classes, ['0', '1', '2']);
   assert.deepEqual([...d.labels], [1, 0, 2, 1]);
-  if (d.kind === 'image') { assert.deepEqual(d.shape, [3, 2, 1]); assert.deepEqual(d.pixels, px); }
+  if (d.kind === 'image') {
+    assert.deepEqual(d.shape, [3, 2, 1]);
+    assert.deepEqual(d.pixels, px);
+  }
 });
 
 test('built-in digits and iris', async () => {

@@ -13,10 +13,17 @@ import type { Registry } from '../../src/config/component.js';
 import type { JsonSchema } from '../../src/config/schema.js';
 
 /** A JSON Schema node says what type its value has. */
-const typed = (j: JsonSchema): boolean => j.type !== undefined || Array.isArray(j.enum) || j.const !== undefined
-  || (Array.isArray(j.oneOf) && (j.oneOf as JsonSchema[]).every(typed));
+const typed = (j: JsonSchema): boolean =>
+  j.type !== undefined ||
+  Array.isArray(j.enum) ||
+  j.const !== undefined ||
+  (Array.isArray(j.oneOf) && (j.oneOf as JsonSchema[]).every(typed));
 
-const ALL: Array<[string, Registry]> = [...Object.entries(REGISTRIES) as Array<[string, Registry]>, ['dataset', SOURCES as unknown as Registry], ['dataset.preprocess[]', PREPROCESSORS as unknown as Registry]];
+const ALL: Array<[string, Registry]> = [
+  ...(Object.entries(REGISTRIES) as Array<[string, Registry]>),
+  ['dataset', SOURCES as unknown as Registry],
+  ['dataset.preprocess[]', PREPROCESSORS as unknown as Registry],
+];
 
 test('every option of every registered component has a description and a type', () => {
   const problems: string[] = [];
@@ -28,7 +35,8 @@ test('every option of every registered component has a description and a type', 
       for (const [k, s] of Object.entries(c.options)) {
         options++;
         const j = s.json();
-        if (typeof j.description !== 'string' || !j.description.trim()) problems.push(`${where} ${c.type}.${k}: no description`);
+        if (typeof j.description !== 'string' || !j.description.trim())
+          problems.push(`${where} ${c.type}.${k}: no description`);
         if (!typed(j)) problems.push(`${where} ${c.type}.${k}: no type`);
       }
     }
@@ -63,9 +71,11 @@ test('gymnosd schema documents every key of the experiment file, components incl
   assert.deepEqual(problems, []);
   // the optimizer is documented option by option (it used to be a bare enum)
   const training = (s.properties as Record<string, JsonSchema>).training.properties as Record<string, JsonSchema>;
-  const adam = (training.optimizer.oneOf as JsonSchema[]).find((v) => (v.properties as Record<string, JsonSchema>).type.const === 'adam')!;
+  const adam = (training.optimizer.oneOf as JsonSchema[]).find(
+    (v) => (v.properties as Record<string, JsonSchema>).type.const === 'adam',
+  )!;
   assert.deepEqual(Object.keys(adam.properties as object), ['type', 'lr', 'betas', 'eps', 'weight_decay', 'amsgrad']);
-  assert.equal(((adam.properties as Record<string, JsonSchema>).betas).default instanceof Array, true);
+  assert.equal((adam.properties as Record<string, JsonSchema>).betas.default instanceof Array, true);
 });
 
 test('mistakes in many components of one file are reported together, each with its path', () => {
@@ -83,16 +93,29 @@ test('mistakes in many components of one file are reported together, each with i
     session: { intraOpThreads: 0, device: 'gpu' },
     tracking: { trackers: [{ type: 'mlflow' }] },
   };
-  assert.throws(() => parseExperiment(raw, 'bad.json'), (e: unknown) => {
-    assert.ok(e instanceof ConfigError);
-    const paths = e.issues.map((i) => i.path).sort();
-    assert.deepEqual(paths, [
-      'dataset.sise', 'dataset.split.validation', 'model.dropout', 'session.device', 'session.intraOpThreads',
-      'tracking.trackers[0].trackingUri', 'training.callbacks[0].patience', 'training.epochs', 'training.loss.reduction',
-      'training.lrSchedule.gamma', 'training.metrics[0].k', 'training.optimizer.betas', 'training.optimizer.lr',
-    ]);
-    assert.match(e.message, /^bad\.json: 13 problems:\n/);
-    for (const i of e.issues) assert.ok(i.message.includes(i.path), `${i.path}: ${i.message}`);
-    return true;
-  });
+  assert.throws(
+    () => parseExperiment(raw, 'bad.json'),
+    (e: unknown) => {
+      assert.ok(e instanceof ConfigError);
+      const paths = e.issues.map((i) => i.path).sort();
+      assert.deepEqual(paths, [
+        'dataset.sise',
+        'dataset.split.validation',
+        'model.dropout',
+        'session.device',
+        'session.intraOpThreads',
+        'tracking.trackers[0].trackingUri',
+        'training.callbacks[0].patience',
+        'training.epochs',
+        'training.loss.reduction',
+        'training.lrSchedule.gamma',
+        'training.metrics[0].k',
+        'training.optimizer.betas',
+        'training.optimizer.lr',
+      ]);
+      assert.match(e.message, /^bad\.json: 13 problems:\n/);
+      for (const i of e.issues) assert.ok(i.message.includes(i.path), `${i.path}: ${i.message}`);
+      return true;
+    },
+  );
 });

@@ -11,9 +11,17 @@ import { decodeCheckpoint } from '../../src/trainer/checkpoint.js';
 import { isUserError } from '../../src/cli/errors.js';
 
 /** One case: which entry point, on which file. */
-export interface FuzzCase { kind: 'onnx' | 'arrow' | 'csv' | 'checkpoint'; path: string; spec?: Record<string, unknown> }
+export interface FuzzCase {
+  kind: 'onnx' | 'arrow' | 'csv' | 'checkpoint';
+  path: string;
+  spec?: Record<string, unknown>;
+}
 /** What the worker reports for case `i`. */
-export interface FuzzResult { i: number; outcome: 'userError' | 'success' | 'internal'; detail?: string }
+export interface FuzzResult {
+  i: number;
+  outcome: 'userError' | 'success' | 'internal';
+  detail?: string;
+}
 
 /** Whether an error is what the user should see: a user code and one printable line (undefined), else why not. */
 export function unclean(e: unknown): string | undefined {
@@ -26,9 +34,14 @@ export function unclean(e: unknown): string | undefined {
 
 async function run(c: FuzzCase, cacheDir: string): Promise<void> {
   switch (c.kind) {
-    case 'onnx': inspectModel(decodeModel(readFileSync(c.path), c.path), c.path); return;
-    case 'checkpoint': decodeCheckpoint(readFileSync(c.path), c.path); return;
-    default: await new DatasetManager().prepare({ ...c.spec, path: c.path }, { cacheDir });
+    case 'onnx':
+      inspectModel(decodeModel(readFileSync(c.path), c.path), c.path);
+      return;
+    case 'checkpoint':
+      decodeCheckpoint(readFileSync(c.path), c.path);
+      return;
+    default:
+      await new DatasetManager().prepare({ ...c.spec, path: c.path }, { cacheDir });
   }
 }
 

@@ -21,7 +21,11 @@ const system = parseSystem({ cacheDir: 'cache', runsDir: 'runs' }, 'test', dir);
 const session = { device: 'cpu', intraOpThreads: 1 };
 
 // the raw digits, read here without Gymnos: 64 pixels 0..16 and the class
-const rows = gunzipSync(readFileSync(join(import.meta.dirname, '..', '..', 'data', 'builtin', 'digits.csv.gz'))).toString('utf8').trim().split('\n').map((l) => l.split(',').map(Number));
+const rows = gunzipSync(readFileSync(join(import.meta.dirname, '..', '..', 'data', 'builtin', 'digits.csv.gz')))
+  .toString('utf8')
+  .trim()
+  .split('\n')
+  .map((l) => l.split(',').map(Number));
 const x = Float32Array.from(rows.flatMap((r) => r.slice(0, 64).map((v) => v / 16)));
 const labels = rows.map((r) => r[64]);
 
@@ -42,18 +46,31 @@ test('accuracy and confusion matrices over the three splits add up to the hand-c
   let right = 0;
   const confusion = Array.from({ length: 10 }, () => new Array(10).fill(0));
   for (const split of ['train', 'validation', 'test'] as const) {
-    const r = await evaluate(model, { data: 'digits', split, session, system, baseDir: dir, metrics: [{ type: 'accuracy' }, { type: 'confusion_matrix' }] });
+    const r = await evaluate(model, {
+      data: 'digits',
+      split,
+      session,
+      system,
+      baseDir: dir,
+      metrics: [{ type: 'accuracy' }, { type: 'confusion_matrix' }],
+    });
     assert.equal(r.split, split);
     assert.equal(r.model, 'model');
     samples += r.samples;
     right += Math.round((r.metrics.accuracy as number) * r.samples);
     const m = r.metrics.confusion_matrix as number[][];
-    m.forEach((row, i) => row.forEach((v, j) => { confusion[i][j] += v; }));
+    m.forEach((row, i) =>
+      row.forEach((v, j) => {
+        confusion[i][j] += v;
+      }),
+    );
   }
   assert.equal(samples, rows.length);
   assert.equal(right, correct);
   const want = Array.from({ length: 10 }, () => new Array(10).fill(0));
-  ref.classes.forEach((c, i) => { want[labels[i]][c]++; });
+  ref.classes.forEach((c, i) => {
+    want[labels[i]][c]++;
+  });
   assert.deepEqual(confusion, want);
 });
 
@@ -61,13 +78,28 @@ test('the default metrics of a classification, the split sizes of the default sp
   const r = await evaluate(linearModel([1, 8, 8], W, b), { data: { type: 'digits' }, session, system, baseDir: dir });
   assert.equal(r.split, 'test');
   assert.ok(Math.abs(r.samples - rows.length * 0.2) <= 1, `test split of ${r.samples}`);
-  for (const k of ['accuracy', 'precision', 'recall', 'f1', 'confusion_matrix']) assert.ok(k in r.metrics, `missing ${k} in ${Object.keys(r.metrics)}`);
+  for (const k of ['accuracy', 'precision', 'recall', 'f1', 'confusion_matrix'])
+    assert.ok(k in r.metrics, `missing ${k} in ${Object.keys(r.metrics)}`);
 });
 
 test('bad data and models are user errors naming what to fix', async () => {
   const model = linearModel([1, 8, 8], W, b);
-  await assert.rejects(evaluate(model, { session, system, baseDir: dir }), (e) => isUserError(e) && /needs data/.test((e as Error).message));
-  await assert.rejects(evaluate(model, { data: 'digitz', session, system, baseDir: dir }), (e) => isUserError(e) && /did you mean 'digits'.*dataset\.type/.test((e as Error).message));
-  await assert.rejects(evaluate(linearModel([3], W.subarray(0, 30), b), { data: 'digits', session, system, baseDir: dir }), (e) => isUserError(e) && /samples are \[1,8,8\] \(64 values\) but model input 'x' takes \[3\]/.test((e as Error).message));
-  await assert.rejects(evaluate(model, { data: 'digits', session, system, baseDir: dir, metrics: [{ type: 'acuracy' }] }), (e) => isUserError(e) && /metrics\[0\]\.type: expected one of .*accuracy/.test((e as Error).message));
+  await assert.rejects(
+    evaluate(model, { session, system, baseDir: dir }),
+    (e) => isUserError(e) && /needs data/.test((e as Error).message),
+  );
+  await assert.rejects(
+    evaluate(model, { data: 'digitz', session, system, baseDir: dir }),
+    (e) => isUserError(e) && /did you mean 'digits'.*dataset\.type/.test((e as Error).message),
+  );
+  await assert.rejects(
+    evaluate(linearModel([3], W.subarray(0, 30), b), { data: 'digits', session, system, baseDir: dir }),
+    (e) =>
+      isUserError(e) &&
+      /samples are \[1,8,8\] \(64 values\) but model input 'x' takes \[3\]/.test((e as Error).message),
+  );
+  await assert.rejects(
+    evaluate(model, { data: 'digits', session, system, baseDir: dir, metrics: [{ type: 'acuracy' }] }),
+    (e) => isUserError(e) && /metrics\[0\]\.type: expected one of .*accuracy/.test((e as Error).message),
+  );
 });

@@ -3,7 +3,17 @@ import { GraphBuilder } from '../../src/onnx/builder.js';
 import { emptyGraph, type Model } from '../../src/onnx/ir.js';
 
 function model(graph: ReturnType<typeof emptyGraph>): Model {
-  return { irVersion: 8, opset: new Map([['', 17]]), producerName: 'test', producerVersion: '0', domain: '', modelVersion: 1, docString: '', metadata: {}, graph };
+  return {
+    irVersion: 8,
+    opset: new Map([['', 17]]),
+    producerName: 'test',
+    producerVersion: '0',
+    domain: '',
+    modelVersion: 1,
+    docString: '',
+    metadata: {},
+    graph,
+  };
 }
 
 /** x [N, ...in] -> Flatten -> Gemm(W, b) -> logits [N, out], and ArgMax -> class [N] (int64). */
@@ -18,19 +28,29 @@ export function linearModel(inShape: number[], W: Float32Array, b: Float32Array)
   const bias = gb.initializer({ dtype: 'float32', dims: [out], data: b }, 'b');
   gb.emit('Gemm', [flat, w, bias], ['logits']);
   gb.emit('ArgMax', ['logits'], ['class'], { axis: 1, keepdims: 0 });
-  g.outputs.push({ name: 'logits', dtype: 'float32', shape: ['N', out] }, { name: 'class', dtype: 'int64', shape: ['N'] });
+  g.outputs.push(
+    { name: 'logits', dtype: 'float32', shape: ['N', out] },
+    { name: 'class', dtype: 'int64', shape: ['N'] },
+  );
   return model(g);
 }
 
 /** What linearModel computes, in plain loops: logits and the arg max of each row. */
-export function linearReference(x: ArrayLike<number>, n: number, W: Float32Array, b: Float32Array): { logits: number[][]; classes: number[] } {
+export function linearReference(
+  x: ArrayLike<number>,
+  n: number,
+  W: Float32Array,
+  b: Float32Array,
+): { logits: number[][]; classes: number[] } {
   const out = b.length;
   const f = W.length / out;
-  const logits = Array.from({ length: n }, (_, i) => Array.from({ length: out }, (_, j) => {
-    let s = b[j];
-    for (let k = 0; k < f; k++) s += x[i * f + k] * W[k * out + j];
-    return s;
-  }));
+  const logits = Array.from({ length: n }, (_, i) =>
+    Array.from({ length: out }, (_, j) => {
+      let s = b[j];
+      for (let k = 0; k < f; k++) s += x[i * f + k] * W[k * out + j];
+      return s;
+    }),
+  );
   return { logits, classes: logits.map((r) => r.indexOf(Math.max(...r))) };
 }
 

@@ -27,61 +27,126 @@ async function assertSameAfterConversion(m: Model, dims: number[], check?: (c: M
   assert.equal(converted.opset.get(''), 18);
   check?.(converted);
   const after = await run(converted, x, dims);
-  for (const k of Object.keys(before)) assert.deepEqual(Array.from(after[k]), Array.from(before[k]), `output ${k} differs`);
+  for (const k of Object.keys(before))
+    assert.deepEqual(Array.from(after[k]), Array.from(before[k]), `output ${k} differs`);
 }
 
-const noOp = (c: Model, op: string) => assert.ok(!c.graph.nodes.some((n) => Object.keys(n.attrs).some((a) => ['min', 'max', 'starts', 'pads', 'ratio', 'axes', 'split', 'value'].includes(a))), `${op}: attribute left behind`);
+const noOp = (c: Model, op: string) =>
+  assert.ok(
+    !c.graph.nodes.some((n) =>
+      Object.keys(n.attrs).some((a) => ['min', 'max', 'starts', 'pads', 'ratio', 'axes', 'split', 'value'].includes(a)),
+    ),
+    `${op}: attribute left behind`,
+  );
 
 test('Clip-6 min/max attributes become inputs (opset 9 and 10)', async () => {
-  await assertSameAfterConversion(singleOp(9, 'Clip', [2, 5], { min: float(0), max: float(6) }), [2, 5], (c) => noOp(c, 'Clip'));
+  await assertSameAfterConversion(singleOp(9, 'Clip', [2, 5], { min: float(0), max: float(6) }), [2, 5], (c) =>
+    noOp(c, 'Clip'),
+  );
   await assertSameAfterConversion(singleOp(10, 'Clip', [2, 5], { max: float(1.5) }), [2, 5]);
 });
 
 test('Slice-1 starts/ends/axes attributes become inputs (opset 9)', async () => {
-  await assertSameAfterConversion(singleOp(9, 'Slice', [3, 6], { starts: ints([1]), ends: ints([5]), axes: ints([1]) }), [3, 6], (c) => noOp(c, 'Slice'));
-  await assertSameAfterConversion(singleOp(9, 'Slice', [3, 6], { starts: ints([0, 2]), ends: ints([2, 1000]) }), [3, 6]);
+  await assertSameAfterConversion(
+    singleOp(9, 'Slice', [3, 6], { starts: ints([1]), ends: ints([5]), axes: ints([1]) }),
+    [3, 6],
+    (c) => noOp(c, 'Slice'),
+  );
+  await assertSameAfterConversion(
+    singleOp(9, 'Slice', [3, 6], { starts: ints([0, 2]), ends: ints([2, 1000]) }),
+    [3, 6],
+  );
 });
 
 test('Pad-2 pads/value attributes become inputs (opset 9, 10), modes kept', async () => {
-  await assertSameAfterConversion(singleOp(9, 'Pad', [1, 2, 3, 3], { pads: ints([0, 0, 1, 2, 0, 0, 1, 0]), value: float(0.5) }), [1, 2, 3, 3], (c) => noOp(c, 'Pad'));
-  await assertSameAfterConversion(singleOp(10, 'Pad', [1, 2, 3, 3], { pads: ints([0, 0, 1, 1, 0, 0, 1, 1]), mode: str('reflect') }), [1, 2, 3, 3]);
+  await assertSameAfterConversion(
+    singleOp(9, 'Pad', [1, 2, 3, 3], { pads: ints([0, 0, 1, 2, 0, 0, 1, 0]), value: float(0.5) }),
+    [1, 2, 3, 3],
+    (c) => noOp(c, 'Pad'),
+  );
+  await assertSameAfterConversion(
+    singleOp(10, 'Pad', [1, 2, 3, 3], { pads: ints([0, 0, 1, 1, 0, 0, 1, 1]), mode: str('reflect') }),
+    [1, 2, 3, 3],
+  );
 });
 
 test('Dropout ratio attribute becomes an input (opset 10); inference output unchanged', async () => {
-  await assertSameAfterConversion(singleOp(10, 'Dropout', [4, 3], { ratio: float(0.3) }), [4, 3], (c) => noOp(c, 'Dropout'));
+  await assertSameAfterConversion(singleOp(10, 'Dropout', [4, 3], { ratio: float(0.3) }), [4, 3], (c) =>
+    noOp(c, 'Dropout'),
+  );
 });
 
 test('Squeeze/Unsqueeze/Split/ReduceSum axes attributes become inputs (opset 11)', async () => {
-  await assertSameAfterConversion(singleOp(11, 'Squeeze', [2, 1, 3, 1], { axes: ints([1, -1]) }), [2, 1, 3, 1], (c) => noOp(c, 'Squeeze'));
+  await assertSameAfterConversion(singleOp(11, 'Squeeze', [2, 1, 3, 1], { axes: ints([1, -1]) }), [2, 1, 3, 1], (c) =>
+    noOp(c, 'Squeeze'),
+  );
   await assertSameAfterConversion(singleOp(11, 'Unsqueeze', [2, 3], { axes: ints([0, 3]) }), [2, 3]);
-  await assertSameAfterConversion(singleOp(11, 'Split', [2, 6], { axis: int(1), split: ints([2, 4]) }, [], 2), [2, 6], (c) => noOp(c, 'Split'));
-  await assertSameAfterConversion(singleOp(11, 'ReduceSum', [2, 3, 4], { axes: ints([1]), keepdims: int(0) }), [2, 3, 4]);
+  await assertSameAfterConversion(
+    singleOp(11, 'Split', [2, 6], { axis: int(1), split: ints([2, 4]) }, [], 2),
+    [2, 6],
+    (c) => noOp(c, 'Split'),
+  );
+  await assertSameAfterConversion(
+    singleOp(11, 'ReduceSum', [2, 3, 4], { axes: ints([1]), keepdims: int(0) }),
+    [2, 3, 4],
+  );
   await assertSameAfterConversion(singleOp(12, 'ReduceMean', [2, 3, 4], { axes: ints([0, 2]) }), [2, 3, 4]);
 });
 
 test('Softmax/LogSoftmax before 13 keep their coerce-to-2D semantics (axis 1 of rank 3, default axis, last axis)', async () => {
-  await assertSameAfterConversion(singleOp(11, 'Softmax', [2, 3, 4], { axis: int(1) }), [2, 3, 4], (c) => assert.ok(c.graph.nodes.some((n) => n.opType === 'Flatten')));
+  await assertSameAfterConversion(singleOp(11, 'Softmax', [2, 3, 4], { axis: int(1) }), [2, 3, 4], (c) =>
+    assert.ok(c.graph.nodes.some((n) => n.opType === 'Flatten')),
+  );
   await assertSameAfterConversion(singleOp(9, 'LogSoftmax', [2, 3, 4], {}), [2, 3, 4]);
   await assertSameAfterConversion(singleOp(12, 'Softmax', [2, 3, 4], { axis: int(2) }), [2, 3, 4], (c) => {
-    assert.deepEqual(c.graph.nodes.map((n) => n.opType), ['Softmax']);
+    assert.deepEqual(
+      c.graph.nodes.map((n) => n.opType),
+      ['Softmax'],
+    );
   });
-  await assertSameAfterConversion(singleOp(9, 'Softmax', [5, 4], {}), [5, 4], (c) => assert.deepEqual(c.graph.nodes.map((n) => n.opType), ['Softmax']));
+  await assertSameAfterConversion(singleOp(9, 'Softmax', [5, 4], {}), [5, 4], (c) =>
+    assert.deepEqual(
+      c.graph.nodes.map((n) => n.opType),
+      ['Softmax'],
+    ),
+  );
 });
 
 test('Upsample (opset 9) becomes Resize with Upsample coordinates; Resize-10 gains its roi slot', async () => {
   const scales = tensor('float32', [4], [1, 1, 2, 3]);
-  await assertSameAfterConversion(singleOp(9, 'Upsample', [1, 2, 3, 3], { mode: str('nearest') }, [['scales', scales]]), [1, 2, 3, 3],
-    (c) => assert.deepEqual(c.graph.nodes.map((n) => n.opType), ['Resize']));
-  await assertSameAfterConversion(singleOp(9, 'Upsample', [1, 1, 3, 3], { mode: str('linear') }, [['scales', tensor('float32', [4], [1, 1, 2, 2])]]), [1, 1, 3, 3]);
-  await assertSameAfterConversion(singleOp(10, 'Resize', [1, 2, 3, 3], { mode: str('nearest') }, [['scales', scales]]), [1, 2, 3, 3]);
+  await assertSameAfterConversion(
+    singleOp(9, 'Upsample', [1, 2, 3, 3], { mode: str('nearest') }, [['scales', scales]]),
+    [1, 2, 3, 3],
+    (c) =>
+      assert.deepEqual(
+        c.graph.nodes.map((n) => n.opType),
+        ['Resize'],
+      ),
+  );
+  await assertSameAfterConversion(
+    singleOp(9, 'Upsample', [1, 1, 3, 3], { mode: str('linear') }, [['scales', tensor('float32', [4], [1, 1, 2, 2])]]),
+    [1, 1, 3, 3],
+  );
+  await assertSameAfterConversion(
+    singleOp(10, 'Resize', [1, 2, 3, 3], { mode: str('nearest') }, [['scales', scales]]),
+    [1, 2, 3, 3],
+  );
 });
 
 test('BatchNormalization (opset 9) with unread training outputs converts; read ones are refused naming the node', async () => {
   const c = 3;
   const p = (v: number[]) => tensor('float32', [c], v);
-  const params: Array<[string, ReturnType<typeof tensor>]> = [['s', p([1, 2, 0.5])], ['b', p([0, 1, -1])], ['m', p([0.1, 0.2, 0.3])], ['v', p([1, 2, 3])]];
+  const params: Array<[string, ReturnType<typeof tensor>]> = [
+    ['s', p([1, 2, 0.5])],
+    ['b', p([0, 1, -1])],
+    ['m', p([0.1, 0.2, 0.3])],
+    ['v', p([1, 2, 3])],
+  ];
   const m = singleOp(9, 'BatchNormalization', [2, c, 2, 2], { epsilon: float(1e-5), momentum: float(0.9) }, params);
   await assertSameAfterConversion(m, [2, c, 2, 2]);
   const read = singleOp(9, 'BatchNormalization', [2, c, 2, 2], {}, params, 3);
-  assert.throws(() => canonicalize(read), /node 'BatchNormalization_0' \(BatchNormalization\): its running-statistics outputs \(y1, y2\) are read/);
+  assert.throws(
+    () => canonicalize(read),
+    /node 'BatchNormalization_0' \(BatchNormalization\): its running-statistics outputs \(y1, y2\) are read/,
+  );
 });

@@ -26,6 +26,12 @@ test('If on a constant condition is inlined: the taken branch trains, the dead b
 
 test('gymnosd check finds the weights inside If branches and calls the model trainable', () => {
   const report = checkModelFile(join(FIXTURES, 'if-data-then', 'model.onnx'));
-  assert.deepEqual(report.parameters.filter((p) => p.trainable).map((p) => p.name).sort(), ['fc_in.bias', 'fc_in.weight', 'neg.bias', 'neg.weight', 'pos.bias', 'pos.weight']);
+  assert.deepEqual(
+    report.parameters
+      .filter((p) => p.trainable)
+      .map((p) => p.name)
+      .sort(),
+    ['fc_in.bias', 'fc_in.weight', 'neg.bias', 'neg.weight', 'pos.bias', 'pos.weight'],
+  );
   assert.equal(report.trainable, true, JSON.stringify(report.problems));
 });

@@ -7,14 +7,22 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkAgainstTorch } from './torch-reference.js';
 
-for (const [name, loss] of [['embed-mse', 'mse'], ['embed-huber', 'huber'], ['embed-cosine', 'cosine_embedding']]) {
+for (const [name, loss] of [
+  ['embed-mse', 'mse'],
+  ['embed-huber', 'huber'],
+  ['embed-cosine', 'cosine_embedding'],
+]) {
   test(`embedding export toward float target vectors, ${loss}: one SGD step matches PyTorch`, async () => {
     const r = await checkAgainstTorch(name, { batchSizes: [3] });
     assert.equal(r.reference.loss, loss);
     assert.equal(r.reference.target.kind, 'float');
     assert.deepEqual(r.reference.target.dims, [5, 8]);
     // one symbolic-batch graph stepped at batch 5 and at batch 3 (embed-mse)
-    if (name === 'embed-mse') assert.deepEqual(r.reference.moreBatches?.map((b) => b.target.dims), [[3, 8]]);
+    if (name === 'embed-mse')
+      assert.deepEqual(
+        r.reference.moreBatches?.map((b) => b.target.dims),
+        [[3, 8]],
+      );
     assert.ok(r.maxRelError.rel <= 1e-5);
   });
 }

@@ -19,15 +19,35 @@ export function randomBatch(model: Model, n: number, classes: number, seed: numb
   const v = input ? model.graph.inputs.find((i) => i.name === input)! : model.graph.inputs[0];
   const dims = v.shape!.map((d, i) => (typeof d === 'number' ? d : i === 0 ? n : NaN));
   const count = sizeOf(dims);
-  const x: Tensor = v.dtype === 'int64'
-    ? tensor('int64', dims, BigInt64Array.from({ length: count }, () => BigInt(rng.int(vocab))))
-    : tensor('float32', dims, Float32Array.from({ length: count }, () => rng.uniform(-1, 1)));
-  const label = tensor('int64', [n], BigInt64Array.from({ length: n }, () => BigInt(rng.int(classes))));
+  const x: Tensor =
+    v.dtype === 'int64'
+      ? tensor(
+          'int64',
+          dims,
+          BigInt64Array.from({ length: count }, () => BigInt(rng.int(vocab))),
+        )
+      : tensor(
+          'float32',
+          dims,
+          Float32Array.from({ length: count }, () => rng.uniform(-1, 1)),
+        );
+  const label = tensor(
+    'int64',
+    [n],
+    BigInt64Array.from({ length: n }, () => BigInt(rng.int(classes))),
+  );
   return { inputs: { [v.name]: x }, label };
 }
 
 /** Builds artifacts and runs `steps` steps on one fixed batch; returns the losses and the runner. */
-export async function trainSteps(model: Model, spec: TrainingSpec, batch: Batch, steps: number, factory: SessionFactory, lr?: number) {
+export async function trainSteps(
+  model: Model,
+  spec: TrainingSpec,
+  batch: Batch,
+  steps: number,
+  factory: SessionFactory,
+  lr?: number,
+) {
   const art = buildTrainingArtifacts(model, spec);
   const runner = new StepRunner(art, factory, 7);
   const losses: number[] = [];

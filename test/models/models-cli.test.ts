@@ -21,13 +21,38 @@ const cli = (args: string[]) => captureCli(args);
 test('models list names every architecture with its options, and the presets', async () => {
   const r = await cli(['models', 'list']);
   assert.equal(r.code, 0);
-  for (const name of ['mlp', 'lenet5', 'resnet', 'mobilenet_v2', 'vgg', 'text_classifier', 'transformer_encoder', 'resnet20', 'resnet56']) assert.match(r.out, new RegExp(`\\n  ${name} `));
+  for (const name of [
+    'mlp',
+    'lenet5',
+    'resnet',
+    'mobilenet_v2',
+    'vgg',
+    'text_classifier',
+    'transformer_encoder',
+    'resnet20',
+    'resnet56',
+  ])
+    assert.match(r.out, new RegExp(`\\n  ${name} `));
   assert.match(r.out, /options: depth, width, classes\?, inputShape\?, seed\?/);
 });
 
 test('models show prints layers, parameters and FLOPs; --set overrides; --out writes a model ONNX Runtime runs', async () => {
   const out = join(dir, 'te.onnx');
-  const r = await cli(['models', 'show', 'transformer_encoder', '--set', 'vocabSize=100', '--set', 'layers=1', '--input-shape', '16', '--classes', '3', '--out', out]);
+  const r = await cli([
+    'models',
+    'show',
+    'transformer_encoder',
+    '--set',
+    'vocabSize=100',
+    '--set',
+    'layers=1',
+    '--input-shape',
+    '16',
+    '--classes',
+    '3',
+    '--out',
+    out,
+  ]);
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /layers0\.attn\.q\s+MatMul\s+\[1, 16, 64\]\s+4,096\s/);
   assert.match(r.out, /forward FLOPs per sample: [\d,]+ \([\d.]+ MFLOPs\)/);
@@ -51,7 +76,10 @@ test('every preset builds; ResNet-20/32/56 and MobileNetV2 have their published 
     const def = zooModel(p.spec.type)!;
     const { type: _t, ...o } = p.spec;
     const shape = p.name.endsWith('imagenet') ? [3, 224, 224] : def.example.inputShape;
-    const m = def.build(def.validate(o, `models/${p.name}.json`), { seed: 1, datasetInfo: { inputShape: shape, numClasses: p.name.endsWith('imagenet') ? 1000 : def.example.numClasses } });
+    const m = def.build(def.validate(o, `models/${p.name}.json`), {
+      seed: 1,
+      datasetInfo: { inputShape: shape, numClasses: p.name.endsWith('imagenet') ? 1000 : def.example.numClasses },
+    });
     counts[p.name] = summarizeModel(m).parameters;
   }
   // He et al. 2016 table 6: 0.27M, 0.46M, 0.85M with option-A (zero-padding) shortcuts; the zoo's

@@ -9,6 +9,8 @@ import { checkAgainstTorch } from './torch-reference.js';
 for (const name of ['lstm-text', 'bilstm-text', 'gru-text', 'bigru-text']) {
   test(`${name}: one step matches PyTorch, exports and reloads`, async (t) => {
     const r = await checkAgainstTorch(name, { batchSizes: [1, 3] });
-    t.diagnostic(`${name}: worst weight ${r.maxRelError.param}[${r.maxRelError.index}] rel ${r.maxRelError.rel.toExponential(2)}; worst step error ${r.maxStepError.rel.toExponential(2)}`);
+    t.diagnostic(
+      `${name}: worst weight ${r.maxRelError.param}[${r.maxRelError.index}] rel ${r.maxRelError.rel.toExponential(2)}; worst step error ${r.maxStepError.rel.toExponential(2)}`,
+    );
   });
 }

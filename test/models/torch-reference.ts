@@ -27,7 +27,10 @@ import { sessions } from './helpers.js';
 
 export const FIXTURES = fileURLToPath(new URL('../fixtures/exports/', import.meta.url));
 
-interface RefTensor { dims: number[]; data: number[] }
+interface RefTensor {
+  dims: number[];
+  data: number[];
+}
 
 /** reference.json, as scripts/fixtures/common.py writes it. */
 export interface TorchReference {
@@ -62,7 +65,13 @@ export interface CheckOptions {
   batchSizes?: number[];
 }
 
-export interface WeightError { param: string; index: number; got: number; want: number; rel: number }
+export interface WeightError {
+  param: string;
+  index: number;
+  got: number;
+  want: number;
+  rel: number;
+}
 
 export interface CheckResult {
   /** Worst relative error of a weight after the step (see `relError`). */
@@ -93,7 +102,9 @@ export function readReference(name: string): TorchReference {
 const fixtureDir = (name: string) => name.replace(/ \(.*$/, '');
 
 function refTensor(t: RefTensor, float: boolean): Tensor {
-  return float ? tensor('float32', t.dims, Float32Array.from(t.data)) : tensor('int64', t.dims, BigInt64Array.from(t.data.map((v) => BigInt(v))));
+  return float
+    ? tensor('float32', t.dims, Float32Array.from(t.data))
+    : tensor('int64', t.dims, BigInt64Array.from(t.data.map((v) => BigInt(v))));
 }
 
 /** A fresh batch (feeds may be handed over to a session and detached, so never reuse one). */
@@ -111,13 +122,18 @@ async function ortRun(bytes: Uint8Array, feeds: Record<string, Tensor>): Promise
   const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1 });
   try {
     return await session.run(Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, toOrt(v)])));
-  } finally { await session.release(); }
+  } finally {
+    await session.release();
+  }
 }
 
 function closeTo(got: ArrayLike<number>, want: ArrayLike<number>, tol: number, what: string): void {
   assert.equal(got.length, want.length, `${what}: ${got.length} values, expected ${want.length}`);
   for (let i = 0; i < want.length; i++) {
-    assert.ok(Math.abs(got[i] - want[i]) <= tol * Math.max(1, Math.abs(want[i])), `${what} differs at ${i}: ${got[i]} vs ${want[i]}`);
+    assert.ok(
+      Math.abs(got[i] - want[i]) <= tol * Math.max(1, Math.abs(want[i])),
+      `${what} differs at ${i}: ${got[i]} vs ${want[i]}`,
+    );
   }
 }
 
@@ -131,7 +147,12 @@ export async function checkAgainstTorch(name: string, opts: CheckOptions = {}): 
   const r = await checkPart(name, ref, opts, true);
   for (const [i, more] of (ref.moreBatches ?? []).entries()) {
     const n = more.target.dims[0];
-    const again = await checkPart(`${name} (batch ${n}, moreBatches[${i}])`, { ...ref, ...more, target: { ...more.target, kind: ref.target.kind } }, opts, false);
+    const again = await checkPart(
+      `${name} (batch ${n}, moreBatches[${i}])`,
+      { ...ref, ...more, target: { ...more.target, kind: ref.target.kind } },
+      opts,
+      false,
+    );
     assert.notEqual(n, ref.target.dims[0], `${name}: moreBatches[${i}] has the first batch's size`);
     if (again.maxRelError.rel > r.maxRelError.rel) r.maxRelError = again.maxRelError;
     if (again.maxStepError.rel > r.maxStepError.rel) r.maxStepError = again.maxStepError;
@@ -152,31 +173,48 @@ async function checkPart(name: string, ref: TorchReference, opts: CheckOptions, 
     // a head Gymnos added starts from PyTorch's starting values
     for (const [p, t] of Object.entries(ref.init ?? {})) {
       const have = loaded.model.graph.initializers.get(p);
-      assert.ok(have, `${name}: reference.json gives a starting value for '${p}', which the loaded model does not have`);
+      assert.ok(
+        have,
+        `${name}: reference.json gives a starting value for '${p}', which the loaded model does not have`,
+      );
       assert.deepEqual(have.dims, t.dims, `${name}: '${p}' is [${have.dims}] in Gymnos, [${t.dims}] in PyTorch`);
       loaded.model.graph.initializers.set(p, tensor('float32', t.dims, Float32Array.from(t.data)));
     }
     // (with user options that change the graph, such as a batch made symbolic, the loaded model runs)
     if (first) {
       const before = await ortRun(opts.model ? encodeModel(loaded.model) : raw, batchOf(ref, dtypes).inputs);
-      // (the export's own output: with a head added, PyTorch's outputBefore is the embedding, the export's first output)
-      closeTo(before[Object.keys(before)[0]].data as Float32Array, ref.outputBefore.data, 1e-4, `${name}: the export's output before training (ONNX Runtime vs PyTorch)`);
+      // (the export's own output: with a head added, PyTorch's outputBefore is the embedding, the export's first
+      // output)
+      closeTo(
+        before[Object.keys(before)[0]].data as Float32Array,
+        ref.outputBefore.data,
+        1e-4,
+        `${name}: the export's output before training (ONNX Runtime vs PyTorch)`,
+      );
     }
 
     // 2. one SGD step, same loss and learning rate
     const art = buildTrainingArtifacts(loaded.model, {
-      inputs: loaded.inputs, output: loaded.output, trainable: loaded.trainable,
-      loss: { ...ref.lossOptions, type: ref.loss }, optimizer: { type: 'sgd', lr: ref.lr },
+      inputs: loaded.inputs,
+      output: loaded.output,
+      trainable: loaded.trainable,
+      loss: { ...ref.lossOptions, type: ref.loss },
+      optimizer: { type: 'sgd', lr: ref.lr },
     });
     // weights of a branch that can never run (an If on a constant condition, inlined) are gone
     const dead = (ref.untouched ?? []).filter((p) => !art.trainable.includes(p) && !art.base.graph.initializers.has(p));
-    const expected = Object.keys(ref.weightsAfterOneStep).filter((p) => !dead.includes(p)).sort();
+    const expected = Object.keys(ref.weightsAfterOneStep)
+      .filter((p) => !dead.includes(p))
+      .sort();
     assert.deepEqual([...art.trainable].sort(), expected, `${name}: Gymnos trains other parameters than PyTorch has`);
     const start = new Map(art.carried.map((c) => [c.input, Float32Array.from(c.init.data as Float32Array)]));
     const runner = new StepRunner(art, s.factory, 0);
     const step = await runner.runSteps([batchOf(ref, dtypes)], [ref.lr]);
     const loss = step.losses[0];
-    assert.ok(Math.abs(loss - ref.lossBefore) <= 1e-5 * Math.max(1, Math.abs(ref.lossBefore)), `${name}: loss ${loss} vs PyTorch ${ref.lossBefore}`);
+    assert.ok(
+      Math.abs(loss - ref.lossBefore) <= 1e-5 * Math.max(1, Math.abs(ref.lossBefore)),
+      `${name}: loss ${loss} vs PyTorch ${ref.lossBefore}`,
+    );
 
     // 3. every weight and every weight's change against PyTorch's
     const exported = runner.exportModel();
@@ -191,19 +229,28 @@ async function checkPart(name: string, ref: TorchReference, opts: CheckOptions, 
       let maxDelta = 0;
       for (let i = 0; i < want.length; i++) maxDelta = Math.max(maxDelta, Math.abs(want[i] - w0[i]));
       // (a parameter of an If branch not taken keeps its value in PyTorch: listed in `untouched`)
-      if (!ref.untouched?.includes(p)) assert.ok(maxDelta > 0, `${name}: PyTorch's step leaves ${p} unchanged; the fixture cannot check its gradient`);
+      if (!ref.untouched?.includes(p))
+        assert.ok(maxDelta > 0, `${name}: PyTorch's step leaves ${p} unchanged; the fixture cannot check its gradient`);
       if (maxDelta === 0) maxDelta = 1;
       for (let i = 0; i < want.length; i++) {
         const rel = relError(got[i], want[i]);
         if (rel > worst.rel || worst.index < 0) worst = { param: p, index: i, got: got[i], want: want[i], rel };
-        const srel = Math.abs((got[i] - w0[i]) - (want[i] - w0[i])) / maxDelta;
-        if (srel > worstStep.rel || worstStep.index < 0) worstStep = { param: p, index: i, got: got[i] - w0[i], want: want[i] - w0[i], rel: srel };
+        const srel = Math.abs(got[i] - w0[i] - (want[i] - w0[i])) / maxDelta;
+        if (srel > worstStep.rel || worstStep.index < 0)
+          worstStep = { param: p, index: i, got: got[i] - w0[i], want: want[i] - w0[i], rel: srel };
       }
     }
     const rtol = opts.rtol ?? 1e-5;
-    assert.ok(worst.rel <= rtol, `${name}: weight ${worst.param}[${worst.index}] after one step is ${worst.got}, PyTorch ${worst.want} (relative error ${worst.rel.toExponential(2)} > ${rtol})`);
-    // the step itself (lr * grad) within 1e-3 of the tensor's largest step: a wrong gradient cannot hide behind a small lr
-    assert.ok(worstStep.rel <= 1e-3, `${name}: the step of ${worstStep.param}[${worstStep.index}] is ${worstStep.got}, PyTorch ${worstStep.want} (error ${worstStep.rel.toExponential(2)} of the largest step)`);
+    assert.ok(
+      worst.rel <= rtol,
+      `${name}: weight ${worst.param}[${worst.index}] after one step is ${worst.got}, PyTorch ${worst.want} (relative error ${worst.rel.toExponential(2)} > ${rtol})`,
+    );
+    // the step itself (lr * grad) within 1e-3 of the tensor's largest step: a wrong gradient cannot hide behind a small
+    // lr
+    assert.ok(
+      worstStep.rel <= 1e-3,
+      `${name}: the step of ${worstStep.param}[${worstStep.index}] is ${worstStep.got}, PyTorch ${worstStep.want} (error ${worstStep.rel.toExponential(2)} of the largest step)`,
+    );
 
     if (!first) {
       await runner.close();
@@ -217,7 +264,12 @@ async function checkPart(name: string, ref: TorchReference, opts: CheckOptions, 
     const reloaded = new ModelManager().load({ type: 'onnx', path: out, ...(opts.reload ?? opts.model) }, { seed: 0 });
     assert.ok(reloaded.model.graph.initializers.size > 0, `${name}: reloaded export has no initializers`);
     const again = await ortRun(encodeModel(reloaded.model), batchOf(ref, dtypes).inputs);
-    closeTo(again[outName].data as Float32Array, ev.prediction.data as Float32Array, 1e-4, `${name}: reloaded export vs the eval graph`);
+    closeTo(
+      again[outName].data as Float32Array,
+      ev.prediction.data as Float32Array,
+      1e-4,
+      `${name}: reloaded export vs the eval graph`,
+    );
     for (const n of opts.batchSizes ?? []) await runBatchSize(encodeModel(reloaded.model), ref, dtypes, n, name);
     return { maxRelError: worst, maxStepError: worstStep, loss, reference: ref };
   } finally {
@@ -227,7 +279,13 @@ async function checkPart(name: string, ref: TorchReference, opts: CheckOptions, 
 }
 
 /** Runs a model on the fixture's first sample repeated `n` times; every row must equal row 0's output. */
-async function runBatchSize(bytes: Uint8Array, ref: TorchReference, dtypes: Map<string, string>, n: number, name: string): Promise<void> {
+async function runBatchSize(
+  bytes: Uint8Array,
+  ref: TorchReference,
+  dtypes: Map<string, string>,
+  n: number,
+  name: string,
+): Promise<void> {
   const feeds: Record<string, Tensor> = {};
   for (const [k, v] of Object.entries(ref.inputs)) {
     const per = v.data.length / v.dims[0];
@@ -239,5 +297,11 @@ async function runBatchSize(bytes: Uint8Array, ref: TorchReference, dtypes: Map<
   assert.equal(y.dims[0], n, `${name}: batch of ${n} gave an output of batch ${y.dims[0]}`);
   const per = (y.data as Float32Array).length / n;
   const data = y.data as Float32Array;
-  for (let r = 1; r < n; r++) closeTo(data.subarray(r * per, (r + 1) * per), data.subarray(0, per), 1e-5, `${name}: batch ${n}, row ${r} vs row 0`);
+  for (let r = 1; r < n; r++)
+    closeTo(
+      data.subarray(r * per, (r + 1) * per),
+      data.subarray(0, per),
+      1e-5,
+      `${name}: batch ${n}, row ${r} vs row 0`,
+    );
 }

@@ -20,9 +20,18 @@ const shape = [1, 8, 8];
 
 async function fit(spec: ModelSpec, epochs: number, lr: number): Promise<number> {
   const { model } = new ModelManager().load(spec, { seed: 1, datasetInfo: { inputShape: shape, numClasses: 10 } });
-  const runner = new StepRunner(buildTrainingArtifacts(model, { loss: { type: 'softmax_cross_entropy' }, optimizer: { type: 'adam', lr } }), s.factory, 3);
+  const runner = new StepRunner(
+    buildTrainingArtifacts(model, { loss: { type: 'softmax_cross_entropy' }, optimizer: { type: 'adam', lr } }),
+    s.factory,
+    3,
+  );
   for (let e = 0; e < epochs; e++) {
-    for (const b of memoryBatches(digits, split.train, e, { batchSize: 32, shuffle: true, seed: 5, sampleShape: shape })) {
+    for (const b of memoryBatches(digits, split.train, e, {
+      batchSize: 32,
+      shuffle: true,
+      seed: 5,
+      sampleShape: shape,
+    })) {
       await runner.runSteps([{ inputs: { input: b.input }, label: b.label }], [lr]);
     }
   }

@@ -19,7 +19,13 @@ async function attempt(bytes: Uint8Array, name: string): Promise<'opened' | 'rej
   writeFileSync(path, bytes);
   let loader: NativeLoader;
   try {
-    loader = NativeLoader.open({ path, data: { kind: 'image', column: 'image', transforms: [{ type: 'randomCrop', size: 4, padding: 1 }] }, label: { column: 'label' }, batchSize: 4, threads: 2 });
+    loader = NativeLoader.open({
+      path,
+      data: { kind: 'image', column: 'image', transforms: [{ type: 'randomCrop', size: 4, padding: 1 }] },
+      label: { column: 'label' },
+      batchSize: 4,
+      threads: 2,
+    });
   } catch (e) {
     assert.ok(e instanceof NativeLoaderError, `open threw a non-loader error: ${e}`);
     assert.match(e.code, /^ERR_(ARROW|PLAN|IO)$/);
@@ -35,18 +41,38 @@ async function attempt(bytes: Uint8Array, name: string): Promise<'opened' | 'rej
 }
 
 test('truncated files are rejected with a clear error', async () => {
-  for (let len = 0; len < orig.length; len += 7) assert.equal(await attempt(orig.subarray(0, len), `t${len}.arrow`), 'rejected', `truncated to ${len}`);
+  for (let len = 0; len < orig.length; len += 7)
+    assert.equal(await attempt(orig.subarray(0, len), `t${len}.arrow`), 'rejected', `truncated to ${len}`);
 });
 
 test('specific corruptions name the problem', async () => {
   const bad = orig.slice();
   bad.set([0x41, 0x52, 0x52, 0x4f, 0x57, 0x32], 0);
-  assert.throws(() => NativeLoader.open({ path: (writeFileSync(tmp.file('magic.arrow'), bad), tmp.file('magic.arrow')), data: { kind: 'image', column: 'image' }, batchSize: 1 }), /missing leading ARROW1 magic/);
+  assert.throws(
+    () =>
+      NativeLoader.open({
+        path: (writeFileSync(tmp.file('magic.arrow'), bad), tmp.file('magic.arrow')),
+        data: { kind: 'image', column: 'image' },
+        batchSize: 1,
+      }),
+    /missing leading ARROW1 magic/,
+  );
   writeFileSync(tmp.file('empty.arrow'), new Uint8Array(0));
-  assert.throws(() => NativeLoader.open({ path: tmp.file('empty.arrow'), data: { kind: 'image', column: 'image' }, batchSize: 1 }), /is empty \(0 bytes\)/);
+  assert.throws(
+    () => NativeLoader.open({ path: tmp.file('empty.arrow'), data: { kind: 'image', column: 'image' }, batchSize: 1 }),
+    /is empty \(0 bytes\)/,
+  );
   const footer = orig.slice();
   new DataView(footer.buffer).setInt32(footer.length - 10, 0x7fffffff, true);
-  assert.throws(() => NativeLoader.open({ path: (writeFileSync(tmp.file('footer.arrow'), footer), tmp.file('footer.arrow')), data: { kind: 'image', column: 'image' }, batchSize: 1 }), /footer length 2147483647 does not fit/);
+  assert.throws(
+    () =>
+      NativeLoader.open({
+        path: (writeFileSync(tmp.file('footer.arrow'), footer), tmp.file('footer.arrow')),
+        data: { kind: 'image', column: 'image' },
+        batchSize: 1,
+      }),
+    /footer length 2147483647 does not fit/,
+  );
 });
 
 test('300 randomly mutated files: errors or valid batches, never a crash', async () => {
@@ -61,7 +87,12 @@ test('300 randomly mutated files: errors or valid batches, never a crash', async
     for (let k = 0, edits = 1 + rand(4); k < edits; k++) {
       const pos = rand(b.length);
       if (rand(2)) b[pos] ^= 1 << rand(8);
-      else new DataView(b.buffer).setUint32(Math.min(pos, b.length - 4), [0, 0xffffffff, 0x7fffffff, rand(1 << 30)][rand(4)], true);
+      else
+        new DataView(b.buffer).setUint32(
+          Math.min(pos, b.length - 4),
+          [0, 0xffffffff, 0x7fffffff, rand(1 << 30)][rand(4)],
+          true,
+        );
     }
     counts[await attempt(rand(5) === 0 ? b.subarray(0, rand(b.length)) : b, `m${i}.arrow`)]++;
   }

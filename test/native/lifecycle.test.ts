@@ -19,8 +19,21 @@ const tmp = tempDir();
 after(() => tmp.cleanup());
 const file = writeImageFile(tmp.file('img.arrow'), { rows: 400, shape: [32, 32, 3], batchRows: 100 }).path;
 const plan: LoaderPlan = {
-  path: file, data: { kind: 'image', column: 'image', transforms: [{ type: 'rotation', degrees: 30 }, { type: 'colorJitter', brightness: 0.5, contrast: 0.5, saturation: 0.5, hue: 0.2 }, { type: 'toFloat' }] },
-  label: { column: 'label' }, batchSize: 32, threads: 2, prefetch: 8, epochs: null,
+  path: file,
+  data: {
+    kind: 'image',
+    column: 'image',
+    transforms: [
+      { type: 'rotation', degrees: 30 },
+      { type: 'colorJitter', brightness: 0.5, contrast: 0.5, saturation: 0.5, hue: 0.2 },
+      { type: 'toFloat' },
+    ],
+  },
+  label: { column: 'label' },
+  batchSize: 32,
+  threads: 2,
+  prefetch: 8,
+  epochs: null,
 };
 const stats = () => loadBinding().stats();
 
@@ -45,7 +58,10 @@ test('close() with next() calls pending rejects them and joins the workers', asy
   for (const r of results) {
     if (r.status === 'rejected') assert.equal((r.reason as NativeLoaderError).code, 'ERR_LOADER_CLOSED');
   }
-  assert.ok(results.some((r) => r.status === 'rejected'), 'at least the last pending next() is rejected');
+  assert.ok(
+    results.some((r) => r.status === 'rejected'),
+    'at least the last pending next() is rejected',
+  );
   loader.close(); // idempotent
 });
 
@@ -56,8 +72,12 @@ test('AbortSignal stops the loader and rejects with AbortError', async () => {
   const inFlight = [loader.next(), loader.next(), loader.next()];
   ac.abort(new Error('user stop'));
   assert.equal(loader.closed, true);
-  for (const r of await Promise.allSettled(inFlight)) if (r.status === 'rejected') assert.equal((r.reason as Error).name, 'AbortError');
-  await assert.rejects(loader.next(), (e: Error) => e.name === 'AbortError' && (e.cause as Error).message === 'user stop');
+  for (const r of await Promise.allSettled(inFlight))
+    if (r.status === 'rejected') assert.equal((r.reason as Error).name, 'AbortError');
+  await assert.rejects(
+    loader.next(),
+    (e: Error) => e.name === 'AbortError' && (e.cause as Error).message === 'user stop',
+  );
   assert.throws(() => NativeLoader.open(plan, { signal: ac.signal }), { name: 'AbortError' });
 });
 
@@ -68,7 +88,10 @@ test('a loader dropped with work in flight is collected and its pool shut down',
     void loader; // prefetching 16 batches starts at open; drop every reference
   })();
   assert.equal(stats().liveLoaders, before.liveLoaders + 1);
-  assert.ok(await eventually(() => stats().liveLoaders === before.liveLoaders && stats().liveThreads === before.liveThreads), `finalizer ran: ${JSON.stringify(stats())}`);
+  assert.ok(
+    await eventually(() => stats().liveLoaders === before.liveLoaders && stats().liveThreads === before.liveThreads),
+    `finalizer ran: ${JSON.stringify(stats())}`,
+  );
 });
 
 test('a pending next() keeps the loader alive until it settles', async () => {
@@ -83,7 +106,10 @@ test('a pending next() keeps the loader alive until it settles', async () => {
 
 test('batch memory is Rust-owned, zero-copy, and freed when collected', async () => {
   // Let earlier tests' garbage batches be collected first, so the counter only moves because of us.
-  assert.ok(await eventually(() => stats().liveBatchBytes === 0), `earlier batches collected: ${JSON.stringify(stats())}`);
+  assert.ok(
+    await eventually(() => stats().liveBatchBytes === 0),
+    `earlier batches collected: ${JSON.stringify(stats())}`,
+  );
   const base = 0;
   const loader = NativeLoader.open({ ...plan, epochs: 1 });
   let b = await loader.next();

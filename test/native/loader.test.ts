@@ -12,14 +12,34 @@ after(() => tmp.cleanup());
 const ROWS = 103;
 const file = writeImageFile(tmp.file('img.arrow'), { rows: ROWS, shape: [8, 8, 3], batchRows: 30 }).path;
 const AUG: LoaderPlan['data'] = {
-  kind: 'image', column: 'image',
-  transforms: [{ type: 'randomResizedCrop', size: 6 }, { type: 'horizontalFlip' }, { type: 'rotation', degrees: 15 }, { type: 'colorJitter', brightness: 0.3, hue: 0.1 }, { type: 'toFloat' }],
+  kind: 'image',
+  column: 'image',
+  transforms: [
+    { type: 'randomResizedCrop', size: 6 },
+    { type: 'horizontalFlip' },
+    { type: 'rotation', degrees: 15 },
+    { type: 'colorJitter', brightness: 0.3, hue: 0.1 },
+    { type: 'toFloat' },
+  ],
 };
-const base = (extra: Partial<LoaderPlan> = {}): LoaderPlan => ({ path: file, data: AUG, label: { column: 'label', oneHot: 10 }, batchTransforms: [{ type: 'mixup' }], batchSize: 10, seed: 99, epochs: 3, ...extra });
+const base = (extra: Partial<LoaderPlan> = {}): LoaderPlan => ({
+  path: file,
+  data: AUG,
+  label: { column: 'label', oneHot: 10 },
+  batchTransforms: [{ type: 'mixup' }],
+  batchSize: 10,
+  seed: 99,
+  epochs: 3,
+  ...extra,
+});
 
 test('same seed gives identical batches with 1, 2 and 4 threads and any prefetch', async () => {
   const ref = await collect(base({ threads: 1, prefetch: 1 }));
-  for (const [threads, prefetch] of [[2, 2], [4, 8], [4, 1]]) {
+  for (const [threads, prefetch] of [
+    [2, 2],
+    [4, 8],
+    [4, 1],
+  ]) {
     const got = await collect(base({ threads, prefetch }));
     assert.equal(got.length, ref.length);
     got.forEach((b, i) => {
@@ -39,12 +59,19 @@ test('every row exactly once per epoch, a new permutation each epoch', async () 
   for (const b of batches) perEpoch.set(b.epoch, [...(perEpoch.get(b.epoch) ?? []), ...b.rows]);
   assert.deepEqual([...perEpoch.keys()], [0, 1, 2]);
   const orders = [...perEpoch.values()];
-  for (const rows of orders) assert.deepEqual([...rows].sort((a, b) => a - b), Array.from({ length: ROWS }, (_, i) => i));
+  for (const rows of orders)
+    assert.deepEqual(
+      [...rows].sort((a, b) => a - b),
+      Array.from({ length: ROWS }, (_, i) => i),
+    );
   assert.notDeepEqual(orders[0], orders[1]);
   assert.notDeepEqual(orders[1], orders[2]);
   assert.equal(batches.filter((b) => b.epoch === 0).at(-1)!.size, 3, 'last partial batch kept without dropLast');
   const unshuffled = await collect(base({ shuffle: false, epochs: 1 }));
-  assert.deepEqual(unshuffled.flatMap((b) => [...b.rows]), Array.from({ length: ROWS }, (_, i) => i));
+  assert.deepEqual(
+    unshuffled.flatMap((b) => [...b.rows]),
+    Array.from({ length: ROWS }, (_, i) => i),
+  );
 });
 
 test('dropLast drops the partial batch; shapes and cursors are reported', async () => {
@@ -61,7 +88,9 @@ test('shards cover the data without overlap, for every shard count', async () =>
   for (const count of [1, 2, 3, 7]) {
     const seen: number[] = [];
     for (let index = 0; index < count; index++) {
-      const rows = (await collect(base({ shard: { index, count }, epochs: 1, threads: 2 }))).flatMap((b) => [...b.rows]);
+      const rows = (await collect(base({ shard: { index, count }, epochs: 1, threads: 2 }))).flatMap((b) => [
+        ...b.rows,
+      ]);
       seen.push(...rows);
     }
     assert.equal(seen.length, ROWS, `${count} shards: total rows`);
@@ -97,20 +126,73 @@ test('unbounded epochs keep going; info describes the loader', async () => {
 });
 
 test('data errors reject next() with the row, column and remedy; schema errors fail open()', async () => {
-  const bad = writeImageFile(tmp.file('bad-labels.arrow'), { rows: 6, shape: [2, 2, 3], labels: [0, 1, 2, 12, 3, 4] }).path;
-  const loader = NativeLoader.open({ path: bad, data: { kind: 'image', column: 'image' }, label: { column: 'label', oneHot: 10 }, batchSize: 3, shuffle: false });
+  const bad = writeImageFile(tmp.file('bad-labels.arrow'), {
+    rows: 6,
+    shape: [2, 2, 3],
+    labels: [0, 1, 2, 12, 3, 4],
+  }).path;
+  const loader = NativeLoader.open({
+    path: bad,
+    data: { kind: 'image', column: 'image' },
+    label: { column: 'label', oneHot: 10 },
+    batchSize: 3,
+    shuffle: false,
+  });
   assert.ok(await loader.next());
-  await assert.rejects(loader.next(), (e: NativeLoaderError) => e.code === 'ERR_DATA' && /label Int\(12\) at row 3 of column 'label'.*outside \[0, 10\)/.test(e.message) && e.cause instanceof Error);
+  await assert.rejects(
+    loader.next(),
+    (e: NativeLoaderError) =>
+      e.code === 'ERR_DATA' &&
+      /label Int\(12\) at row 3 of column 'label'.*outside \[0, 10\)/.test(e.message) &&
+      e.cause instanceof Error,
+  );
   loader.close();
-  assert.throws(() => NativeLoader.open({ ...base(), data: { kind: 'image', column: 'pixels' } }), (e: NativeLoaderError) => e.code === 'ERR_PLAN' && /no column 'pixels'; its columns are \["image", "label"\]/.test(e.message));
-  assert.throws(() => NativeLoader.open({ ...base(), data: { kind: 'image', column: 'image', transforms: [{ type: 'randomCrop', size: 20, padding: 2 }] } }), /crop 20x20 is larger than the padded image 12x12/);
-  assert.throws(() => NativeLoader.open({ ...base(), data: { kind: 'image', column: 'image', transforms: [{ type: 'normalize', mean: [1, 2], std: [1, 1] }] } }), /mean\/std have 2 values but the images have 3 channels/);
-  assert.throws(() => NativeLoader.open({ ...base(), data: { kind: 'tabular', columns: ['label'] } }), /feature column 'label' .* has type Int32; expected Float32/);
-  assert.throws(() => NativeLoader.open({ ...base(), batchSize: 200, dropLast: true }), /no batch of 200 can be formed with dropLast/);
-  assert.throws(() => NativeLoader.open({ ...base(), cursor: { epoch: 0, position: 12 } }), /cursor.position is 12 but an epoch has only 11 batches/);
+  assert.throws(
+    () => NativeLoader.open({ ...base(), data: { kind: 'image', column: 'pixels' } }),
+    (e: NativeLoaderError) =>
+      e.code === 'ERR_PLAN' && /no column 'pixels'; its columns are \["image", "label"\]/.test(e.message),
+  );
+  assert.throws(
+    () =>
+      NativeLoader.open({
+        ...base(),
+        data: { kind: 'image', column: 'image', transforms: [{ type: 'randomCrop', size: 20, padding: 2 }] },
+      }),
+    /crop 20x20 is larger than the padded image 12x12/,
+  );
+  assert.throws(
+    () =>
+      NativeLoader.open({
+        ...base(),
+        data: { kind: 'image', column: 'image', transforms: [{ type: 'normalize', mean: [1, 2], std: [1, 1] }] },
+      }),
+    /mean\/std have 2 values but the images have 3 channels/,
+  );
+  assert.throws(
+    () => NativeLoader.open({ ...base(), data: { kind: 'tabular', columns: ['label'] } }),
+    /feature column 'label' .* has type Int32; expected Float32/,
+  );
+  assert.throws(
+    () => NativeLoader.open({ ...base(), batchSize: 200, dropLast: true }),
+    /no batch of 200 can be formed with dropLast/,
+  );
+  assert.throws(
+    () => NativeLoader.open({ ...base(), cursor: { epoch: 0, position: 12 } }),
+    /cursor.position is 12 but an epoch has only 11 batches/,
+  );
   const noMeta = writeImageFile(tmp.file('nometa.arrow'), { rows: 2, shape: [2, 2, 3], shapeMeta: null }).path;
-  assert.throws(() => NativeLoader.open({ ...base(), path: noMeta }), (e: NativeLoaderError) => e.code === 'ERR_ARROW' && /no 'gymnos.shape' field metadata/.test(e.message));
-  const wrongMeta = writeImageFile(tmp.file('wrongmeta.arrow'), { rows: 2, shape: [2, 2, 3], shapeMeta: '[3,3,3]' }).path;
+  assert.throws(
+    () => NativeLoader.open({ ...base(), path: noMeta }),
+    (e: NativeLoaderError) => e.code === 'ERR_ARROW' && /no 'gymnos.shape' field metadata/.test(e.message),
+  );
+  const wrongMeta = writeImageFile(tmp.file('wrongmeta.arrow'), {
+    rows: 2,
+    shape: [2, 2, 3],
+    shapeMeta: '[3,3,3]',
+  }).path;
   assert.throws(() => NativeLoader.open({ ...base(), path: wrongMeta }), /'\[3,3,3\]' but each value holds 12 bytes/);
-  assert.throws(() => NativeLoader.open({ ...base(), path: tmp.file('missing.arrow') }), (e: NativeLoaderError) => e.code === 'ERR_IO' && /missing.arrow/.test(e.message));
+  assert.throws(
+    () => NativeLoader.open({ ...base(), path: tmp.file('missing.arrow') }),
+    (e: NativeLoaderError) => e.code === 'ERR_IO' && /missing.arrow/.test(e.message),
+  );
 });

@@ -8,7 +8,15 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PREBUILT_TAGS, addonCandidates, isInstalledCopy, missingAddonMessage, packageRoot, platformPackage, type AddonCandidate } from '../../src/native/locate.js';
+import {
+  PREBUILT_TAGS,
+  addonCandidates,
+  isInstalledCopy,
+  missingAddonMessage,
+  packageRoot,
+  platformPackage,
+  type AddonCandidate,
+} from '../../src/native/locate.js';
 import { addonPath, loadBinding } from '../../src/native/binding.js';
 
 const root = packageRoot();
@@ -46,7 +54,10 @@ test('GYMNOS_NATIVE_ADDON comes first, and addonPath() is the file that loads', 
   try {
     process.env.GYMNOS_NATIVE_ADDON = file;
     const c = addonCandidates();
-    assert.deepEqual(c.map((x) => x.source), ['GYMNOS_NATIVE_ADDON', 'build from source', 'platform package']);
+    assert.deepEqual(
+      c.map((x) => x.source),
+      ['GYMNOS_NATIVE_ADDON', 'build from source', 'platform package'],
+    );
     assert.equal(c[0].path, file);
     assert.equal(addonPath(), file);
     process.env.GYMNOS_NATIVE_ADDON = `${file}.absent`;
@@ -61,9 +72,11 @@ test('GYMNOS_NATIVE_ADDON comes first, and addonPath() is the file that loads', 
   assert.equal(typeof loadBinding().open, 'function');
 });
 
-test('the platform packages in npm/ are the loader\'s PREBUILT_TAGS, each with a manifest that fits its tag and the main version', () => {
+test("the platform packages in npm/ are the loader's PREBUILT_TAGS, each with a manifest that fits its tag and the main version", () => {
   const main = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string; files: string[] };
-  const dirs = readdirSync(join(root, 'npm')).filter((d) => existsSync(join(root, 'npm', d, 'package.json'))).sort();
+  const dirs = readdirSync(join(root, 'npm'))
+    .filter((d) => existsSync(join(root, 'npm', d, 'package.json')))
+    .sort();
   assert.deepEqual(dirs, [...PREBUILT_TAGS].sort());
   for (const tag of dirs) {
     const pkg = JSON.parse(readFileSync(join(root, 'npm', tag, 'package.json'), 'utf8')) as Record<string, unknown>;

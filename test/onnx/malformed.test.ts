@@ -33,19 +33,29 @@ test('a node reading a value that nothing produces is refused at load, naming no
   const node = m.graph.nodes.find((n) => n.opType === 'Relu')!;
   node.name = 'relu\x07bell';
   node.inputs[0] = 'ghost\x1b[31m';
-  assert.throws(() => decodeModel(encodeModel(m), 'bad.onnx'), userError(
-    /^bad\.onnx: node 'relu\\x07bell' \(Relu\) reads 'ghost\\x1b\[31m', which no node, input or initializer defines; the file is corrupt or was edited: repair the graph or export the model again$/));
+  assert.throws(
+    () => decodeModel(encodeModel(m), 'bad.onnx'),
+    userError(
+      /^bad\.onnx: node 'relu\\x07bell' \(Relu\) reads 'ghost\\x1b\[31m', which no node, input or initializer defines; the file is corrupt or was edited: repair the graph or export the model again$/,
+    ),
+  );
 });
 
 test('a graph output that nothing produces, and a cycle, are refused at load', () => {
   const m = cnn();
   m.graph.outputs[0] = { ...m.graph.outputs[0], name: 'nowhere' };
-  assert.throws(() => decodeModel(encodeModel(m), 'out.onnx'), userError(/^out\.onnx: graph output 'nowhere' is produced by no node, input or initializer;/));
+  assert.throws(
+    () => decodeModel(encodeModel(m), 'out.onnx'),
+    userError(/^out\.onnx: graph output 'nowhere' is produced by no node, input or initializer;/),
+  );
   const c = cnn();
   const relu = c.graph.nodes.find((n) => n.opType === 'Relu')!;
   const after = c.graph.nodes[c.graph.nodes.indexOf(relu) + 1];
   relu.inputs[0] = after.outputs[0];
-  assert.throws(() => decodeModel(encodeModel(c), 'cycle.onnx'), userError(/^cycle\.onnx: graph has a cycle through node '.*'/));
+  assert.throws(
+    () => decodeModel(encodeModel(c), 'cycle.onnx'),
+    userError(/^cycle\.onnx: graph has a cycle through node '.*'/),
+  );
 });
 
 /** A CNN whose first Conv has a kxk kernel (weights and kernel_shape agree), on 8x8 inputs with pads 1. */
@@ -54,7 +64,11 @@ function bigKernel(k: number): Model {
   const conv = m.graph.nodes.find((n) => n.opType === 'Conv')!;
   const w = m.graph.initializers.get(conv.inputs[1])!;
   const dims = [w.dims[0], w.dims[1], k, k];
-  m.graph.initializers.set(conv.inputs[1], { dtype: 'float32', dims, data: new Float32Array(dims.reduce((a, b) => a * b, 1)).fill(0.01) });
+  m.graph.initializers.set(conv.inputs[1], {
+    dtype: 'float32',
+    dims,
+    data: new Float32Array(dims.reduce((a, b) => a * b, 1)).fill(0.01),
+  });
   conv.attrs.kernel_shape = { type: 'ints', value: [k, k] };
   return m;
 }
@@ -65,14 +79,18 @@ test('a Conv kernel larger than its padded input fails shape inference naming th
   assert.deepEqual(inferShapes(ok.graph, 18).info.get(ok.graph.nodes[0].outputs[0])?.shape, ['N', 2, 2, 2]);
   const m = bigKernel(11);
   canonicalize(m, 'm');
-  assert.throws(() => inferShapes(m.graph, 18), userError(
-    /^node '.*Conv.*' \(Conv\): the kernel \(11\) is larger than its padded input along spatial axis 0 \(8 \+ pads 1 \+ 1 = 10\); use a smaller kernel, more padding or a larger input$/));
+  assert.throws(
+    () => inferShapes(m.graph, 18),
+    userError(
+      /^node '.*Conv.*' \(Conv\): the kernel \(11\) is larger than its padded input along spatial axis 0 \(8 \+ pads 1 \+ 1 = 10\); use a smaller kernel, more padding or a larger input$/,
+    ),
+  );
   const r = inspectModel(bigKernel(11), 'x.onnx');
   assert.equal(r.trainable, false);
   assert.match(r.problems.join('\n'), /the kernel \(11\) is larger than its padded input/);
 });
 
-test('gymnosd check and gradcheck: one-line user errors (exit 2), or check\'s report of the problem (exit 1)', async () => {
+test("gymnosd check and gradcheck: one-line user errors (exit 2), or check's report of the problem (exit 1)", async () => {
   const ghost = cnn();
   ghost.graph.nodes.find((n) => n.opType === 'Relu')!.inputs[0] = 'ghost\x1b]0;title\x07';
   saveModel(ghost, join(dir, 'ghost.onnx'));
@@ -85,7 +103,10 @@ test('gymnosd check and gradcheck: one-line user errors (exit 2), or check\'s re
   saveModel(bigKernel(11), join(dir, 'bigk.onnx'));
   const c = await captureCli(['check', join(dir, 'bigk.onnx')]);
   assert.equal(c.code, 1, c.err);
-  assert.match(c.out, /problem: shape inference failed: node '.*' \(Conv\): the kernel \(11\) is larger than its padded input/);
+  assert.match(
+    c.out,
+    /problem: shape inference failed: node '.*' \(Conv\): the kernel \(11\) is larger than its padded input/,
+  );
   const g = await captureCli(['gradcheck', join(dir, 'bigk.onnx')]);
   assert.equal(g.code, 2, g.err);
   assert.match(g.err, /^gymnosd: node '.*' \(Conv\): the kernel \(11\) is larger than its padded input[^\n]*\n$/);

@@ -20,11 +20,22 @@ const out = tempDir('gymnos-report-');
 const VAL = [1.2, 0.8, 0.5, 0.45];
 
 async function makeRun(): Promise<string> {
-  const { result } = await fit(cfg({ epochs: 4, metrics: [{ type: 'accuracy' }, { type: 'confusion_matrix' }], lrSchedule: { type: 'step', stepSize: 1, gamma: 0.5 } }), { ...scripted({ valLoss: (e) => VAL[e], trainLoss: (s) => 2 / s }), output: out() });
+  const { result } = await fit(
+    cfg({
+      epochs: 4,
+      metrics: [{ type: 'accuracy' }, { type: 'confusion_matrix' }],
+      lrSchedule: { type: 'step', stepSize: 1, gamma: 0.5 },
+    }),
+    { ...scripted({ valLoss: (e) => VAL[e], trainLoss: (s) => 2 / s }), output: out() },
+  );
   return result.runDir;
 }
 
-const rows = (dir: string) => readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const rows = (dir: string) =>
+  readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
 
 /** data-value of every point of a series in chart `id`, from HTML text. */
 function seriesValues(html: string, id: string, series: string): number[] {
@@ -37,18 +48,32 @@ function checkNumbers(html: string, dir: string): void {
   const r = rows(dir);
   const epochs = r.filter((x) => x.kind === 'epoch');
   const test = r.find((x) => x.kind === 'test');
-  assert.deepEqual(seriesValues(html, 'chart-loss', 'train loss'), epochs.map((e) => e.train.loss));
-  assert.deepEqual(seriesValues(html, 'chart-loss', 'validation loss'), epochs.map((e) => e.validation.loss));
-  assert.deepEqual(seriesValues(html, 'chart-accuracy', 'validation accuracy'), epochs.map((e) => e.validation.accuracy));
-  assert.deepEqual(seriesValues(html, 'chart-lr', 'lr'), epochs.map((e) => e.lr));
-  const cells = [...(/<table class="confusion">([\s\S]*?)<\/table>/.exec(html)?.[1] ?? '').matchAll(/data-value="(\d+)"/g)].map((m) => Number(m[1]));
+  assert.deepEqual(
+    seriesValues(html, 'chart-loss', 'train loss'),
+    epochs.map((e) => e.train.loss),
+  );
+  assert.deepEqual(
+    seriesValues(html, 'chart-loss', 'validation loss'),
+    epochs.map((e) => e.validation.loss),
+  );
+  assert.deepEqual(
+    seriesValues(html, 'chart-accuracy', 'validation accuracy'),
+    epochs.map((e) => e.validation.accuracy),
+  );
+  assert.deepEqual(
+    seriesValues(html, 'chart-lr', 'lr'),
+    epochs.map((e) => e.lr),
+  );
+  const cells = [
+    ...(/<table class="confusion">([\s\S]*?)<\/table>/.exec(html)?.[1] ?? '').matchAll(/data-value="(\d+)"/g),
+  ].map((m) => Number(m[1]));
   assert.deepEqual(cells, test.test.confusion_matrix.flat());
   assert.ok(html.includes(`data-value="${test.test.accuracy}"`));
   assert.match(html, /"optimizer": \{\s*"type": "sgd"/);
   assert.match(html, /id="platform"/);
 }
 
-test('the page holds the run\'s numbers and references nothing outside itself', async () => {
+test("the page holds the run's numbers and references nothing outside itself", async () => {
   const dir = await makeRun();
   assert.equal(await runCli(['report', dir]), 0);
   const html = readFileSync(join(dir, 'report.html'), 'utf8');
@@ -61,9 +86,20 @@ test('the page holds the run\'s numbers and references nothing outside itself', 
 });
 
 test('what callbacks decided is on the page: the stop, learning-rate factors, restored weights', async () => {
-  const { result } = await fit(cfg({ epochs: 8, callbacks: [{ type: 'early_stopping', patience: 2 }, { type: 'reduce_lr_on_plateau', patience: 1, factor: 0.5 }] }), { ...scripted({ valLoss: (e) => [1, 0.5, 0.7, 0.8, 0.9][e] ?? 1 }), output: out() });
+  const { result } = await fit(
+    cfg({
+      epochs: 8,
+      callbacks: [
+        { type: 'early_stopping', patience: 2 },
+        { type: 'reduce_lr_on_plateau', patience: 1, factor: 0.5 },
+      ],
+    }),
+    { ...scripted({ valLoss: (e) => [1, 0.5, 0.7, 0.8, 0.9][e] ?? 1 }), output: out() },
+  );
   const html = renderReport(readRun(result.runDir));
-  const notes = [...(/<ul id="notes">([\s\S]*?)<\/ul>/.exec(html)?.[1] ?? '').matchAll(/<li>(.*?)<\/li>/g)].map((m) => m[1]);
+  const notes = [...(/<ul id="notes">([\s\S]*?)<\/ul>/.exec(html)?.[1] ?? '').matchAll(/<li>(.*?)<\/li>/g)].map(
+    (m) => m[1],
+  );
   assert.deepEqual(notes, [
     'reduce_lr_on_plateau#1 set its learning-rate factor to 0.5 (overall 0.5)',
     'stop requested by early_stopping#0: val_loss did not improve for 2 epoch(s) (best 0.5 at epoch 2)',
@@ -84,21 +120,38 @@ function findChromium(): string | undefined {
 test('headless Chromium renders it: the parsed DOM holds the numbers; a screenshot is taken', async (t) => {
   const bin = findChromium();
   if (!bin) {
-    if (process.env.GYMNOS_SKIP_CHROMIUM === '1') { t.skip('chromium not installed and GYMNOS_SKIP_CHROMIUM=1'); return; }
-    assert.fail('chromium is not installed: run `apt-get install -y chromium` (Debian; .ci/run does this), or set GYMNOS_SKIP_CHROMIUM=1 to skip this check');
+    if (process.env.GYMNOS_SKIP_CHROMIUM === '1') {
+      t.skip('chromium not installed and GYMNOS_SKIP_CHROMIUM=1');
+      return;
+    }
+    assert.fail(
+      'chromium is not installed: run `apt-get install -y chromium` (Debian; .ci/run does this), or set GYMNOS_SKIP_CHROMIUM=1 to skip this check',
+    );
   }
   const dir = await makeRun();
   assert.equal(await runCli(['report', dir, '--out', join(dir, 'page.html')]), 0);
   const profile = mkdtempSync(join(tmpdir(), 'gymnos-chromium-'));
   t.after(() => rmSync(profile, { recursive: true, force: true }));
-  const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`];
+  const flags = [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    `--user-data-dir=${profile}`,
+  ];
   const url = `file://${join(dir, 'page.html')}`;
   const dom = spawnSync(bin, [...flags, '--dump-dom', url], { encoding: 'utf8', timeout: 60_000, maxBuffer: 64 << 20 });
   assert.equal(dom.status, 0, dom.stderr);
   assert.match(dom.stdout, /<svg[^>]*role="img"/);
   checkNumbers(dom.stdout, dir);
   const png = join(dir, 'report.png');
-  const shot = spawnSync(bin, [...flags, `--screenshot=${png}`, '--window-size=1200,1600', '--hide-scrollbars', url], { encoding: 'utf8', timeout: 60_000 });
+  const shot = spawnSync(bin, [...flags, `--screenshot=${png}`, '--window-size=1200,1600', '--hide-scrollbars', url], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   assert.equal(shot.status, 0, shot.stderr);
   const bytes = readFileSync(png);
   assert.equal(bytes.subarray(1, 4).toString(), 'PNG');
@@ -108,9 +161,19 @@ test('headless Chromium renders it: the parsed DOM holds the numbers; a screensh
 });
 
 test('the per-epoch peak resident memory from metrics.jsonl is charted, and no chart appears without it', () => {
-  const rows = [0, 1, 2].map((epoch) => ({ kind: 'epoch' as const, epoch, step: epoch + 1, lr: 0.1, train: { loss: 1 / (epoch + 1) }, peak_rss_mb: 100 + 10 * epoch }));
+  const rows = [0, 1, 2].map((epoch) => ({
+    kind: 'epoch' as const,
+    epoch,
+    step: epoch + 1,
+    lr: 0.1,
+    train: { loss: 1 / (epoch + 1) },
+    peak_rss_mb: 100 + 10 * epoch,
+  }));
   const html = renderReport({ name: 'mem', rows });
   assert.match(html, /id="chart-peak-rss"/);
   assert.match(html, /peak resident memory \(MiB\)/);
-  assert.doesNotMatch(renderReport({ name: 'mem', rows: rows.map(({ peak_rss_mb: _p, ...r }) => r) }), /chart-peak-rss/);
+  assert.doesNotMatch(
+    renderReport({ name: 'mem', rows: rows.map(({ peak_rss_mb: _p, ...r }) => r) }),
+    /chart-peak-rss/,
+  );
 });

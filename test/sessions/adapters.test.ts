@@ -32,32 +32,59 @@ test('the device-select list: name, ids, software for CPU devices, the PCI addre
   assert.deepEqual(parseDeviceSelectList('no devices here'), []);
 });
 
-const doctor = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli/bin.ts'), 'doctor', ...args], { cwd: root, encoding: 'utf8', timeout: 180_000 });
+const doctor = (...args: string[]) =>
+  spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli/bin.ts'), 'doctor', ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 180_000,
+  });
 
-test('gymnosd doctor lists the WebGPU adapter and keeps Dawn/Vulkan warnings off stderr unless --verbose', { skip: gate.skip }, () => {
-  assertWebgpu(gate);
-  const quiet = doctor('--json');
-  assert.equal(quiet.status, 0, quiet.stderr);
-  assert.doesNotMatch(quiet.stderr, /Warning:|artificially reduced|vulkan|lavapipe|dawn/i, 'nothing from the native code on stderr');
-  const report = JSON.parse(quiet.stdout) as { executionProviders: Array<{ provider: string; available: boolean; log?: string }>; webgpuAdapters: { via: string; adapters: Array<{ name: string; backend: string; kind: string }> } };
-  assert.ok(report.executionProviders.find((p) => p.provider === 'webgpu')?.available);
-  assert.equal(report.executionProviders.find((p) => p.provider === 'webgpu')?.log, undefined, 'the probe log only with --verbose');
-  assert.equal(report.webgpuAdapters.via, 'mesa-device-select');
-  assert.ok(report.webgpuAdapters.adapters.length >= 1);
-  for (const a of report.webgpuAdapters.adapters) assert.equal(a.backend, 'vulkan');
-  const verbose = doctor('--verbose');
-  assert.equal(verbose.status, 0, verbose.stderr);
-  assert.match(verbose.stdout, /webgpu adapters \(Vulkan devices\):\n {2}\S.* backend vulkan, (software|hardware) \(/);
-  // lavapipe's limits make Dawn warn (measured with Mesa 25 and ONNX Runtime 1.30); hardware drivers may print nothing
-  if (report.webgpuAdapters.adapters.every((a) => a.kind === 'software' && /llvmpipe/.test(a.name))) {
-    assert.match(verbose.stdout, /webgpu {2}loads\n {10}\| Warning: .*artificially reduced/);
-  }
-});
+test(
+  'gymnosd doctor lists the WebGPU adapter and keeps Dawn/Vulkan warnings off stderr unless --verbose',
+  { skip: gate.skip },
+  () => {
+    assertWebgpu(gate);
+    const quiet = doctor('--json');
+    assert.equal(quiet.status, 0, quiet.stderr);
+    assert.doesNotMatch(
+      quiet.stderr,
+      /Warning:|artificially reduced|vulkan|lavapipe|dawn/i,
+      'nothing from the native code on stderr',
+    );
+    const report = JSON.parse(quiet.stdout) as {
+      executionProviders: Array<{ provider: string; available: boolean; log?: string }>;
+      webgpuAdapters: { via: string; adapters: Array<{ name: string; backend: string; kind: string }> };
+    };
+    assert.ok(report.executionProviders.find((p) => p.provider === 'webgpu')?.available);
+    assert.equal(
+      report.executionProviders.find((p) => p.provider === 'webgpu')?.log,
+      undefined,
+      'the probe log only with --verbose',
+    );
+    assert.equal(report.webgpuAdapters.via, 'mesa-device-select');
+    assert.ok(report.webgpuAdapters.adapters.length >= 1);
+    for (const a of report.webgpuAdapters.adapters) assert.equal(a.backend, 'vulkan');
+    const verbose = doctor('--verbose');
+    assert.equal(verbose.status, 0, verbose.stderr);
+    assert.match(
+      verbose.stdout,
+      /webgpu adapters \(Vulkan devices\):\n {2}\S.* backend vulkan, (software|hardware) \(/,
+    );
+    // lavapipe's limits make Dawn warn (measured with Mesa 25 and ONNX Runtime 1.30); hardware drivers may print
+    // nothing
+    if (report.webgpuAdapters.adapters.every((a) => a.kind === 'software' && /llvmpipe/.test(a.name))) {
+      assert.match(verbose.stdout, /webgpu {2}loads\n {10}\| Warning: .*artificially reduced/);
+    }
+  },
+);
 
 test('no WebGPU adapter: the error names the software driver to install and the other devices', () => {
   const m = webgpuUnavailableMessage('Failed to get a WebGPU adapter');
   assert.match(m, /^session\.device 'webgpu' cannot be used: no WebGPU adapter was found\. /);
   assert.match(m, /apt-get install -t bookworm-backports mesa-vulkan-drivers/);
   assert.match(m, /XDG_RUNTIME_DIR/);
-  assert.match(m, /Or set session\.device to 'cpu', 'cuda' or 'auto'\. ONNX Runtime said: Failed to get a WebGPU adapter$/);
+  assert.match(
+    m,
+    /Or set session\.device to 'cpu', 'cuda' or 'auto'\. ONNX Runtime said: Failed to get a WebGPU adapter$/,
+  );
 });

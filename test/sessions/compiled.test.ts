@@ -19,13 +19,35 @@ test('compiled JS: SessionWorker starts worker-main.js and runs a session withou
   mkdirSync(out, { recursive: true });
   try {
     const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-    execFileSync(process.execPath, [tsc, '--outDir', out, '--rootDir', root, '--module', 'nodenext', '--moduleResolution', 'nodenext',
-      '--target', 'es2022', '--strict', '--skipLibCheck', '--types', 'node', join(root, 'src/sessions/index.ts'),
-      // worker-main is loaded by path, not imported; `tsc -p .` compiles it through tsconfig's include.
-      join(root, 'src/sessions/worker-main.ts'), join(root, 'test/sessions/models.ts')],
-    { cwd: root, stdio: 'pipe' });
+    execFileSync(
+      process.execPath,
+      [
+        tsc,
+        '--outDir',
+        out,
+        '--rootDir',
+        root,
+        '--module',
+        'nodenext',
+        '--moduleResolution',
+        'nodenext',
+        '--target',
+        'es2022',
+        '--strict',
+        '--skipLibCheck',
+        '--types',
+        'node',
+        join(root, 'src/sessions/index.ts'),
+        // worker-main is loaded by path, not imported; `tsc -p .` compiles it through tsconfig's include.
+        join(root, 'src/sessions/worker-main.ts'),
+        join(root, 'test/sessions/models.ts'),
+      ],
+      { cwd: root, stdio: 'pipe' },
+    );
     writeFileSync(join(out, 'package.json'), '{"type":"module"}');
-    writeFileSync(join(out, 'check.js'), `
+    writeFileSync(
+      join(out, 'check.js'),
+      `
       import { SessionManager } from './src/sessions/index.js';
       import { workerEntry } from './src/sessions/worker-host.js';
       import { affineModel } from './test/sessions/models.js';
@@ -35,8 +57,13 @@ test('compiled JS: SessionWorker starts worker-main.js and runs a session withou
       const y = await s.run({ x: { dtype: 'float32', dims: [1, 2], data: new Float32Array([1, 1]) } });
       console.log(JSON.stringify({ eval: entry.eval, source: String(entry.source), y: Array.from(y.y.data) }));
       await m.close();
-    `);
-    const stdout = execFileSync(process.execPath, [join(out, 'check.js')], { cwd: root, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+    `,
+    );
+    const stdout = execFileSync(process.execPath, [join(out, 'check.js')], {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, NODE_OPTIONS: '' },
+    });
     const r = JSON.parse(stdout.trim().split('\n').pop()!) as { eval: boolean; source: string; y: number[] };
     assert.equal(r.eval, false);
     assert.match(r.source, /worker-main\.js$/);

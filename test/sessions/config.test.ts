@@ -18,15 +18,25 @@ function rejects(fn: () => unknown, message: string | RegExp): void {
 test('defaults fill every field', () => {
   const c = validateSessionConfig({});
   assert.deepEqual(c, {
-    device: { kind: 'device', provider: 'cpu', deviceId: 0 }, intraOpThreads: defaultIntraOpThreads(), interOpThreads: 1,
-    graphOptimization: 'all', executionMode: 'sequential', enableProfiling: false, profileFilePrefix: 'gymnos-ort-profile',
-    memoryPattern: false, allowSpinning: false, cpuMemArena: true,
+    device: { kind: 'device', provider: 'cpu', deviceId: 0 },
+    intraOpThreads: defaultIntraOpThreads(),
+    interOpThreads: 1,
+    graphOptimization: 'all',
+    executionMode: 'sequential',
+    enableProfiling: false,
+    profileFilePrefix: 'gymnos-ort-profile',
+    memoryPattern: false,
+    allowSpinning: false,
+    cpuMemArena: true,
   });
   assert.deepEqual(validateSessionConfig(undefined), c);
 });
 
 test('default intra-op threads: half the CPUs, 1 to 8', () => {
-  assert.deepEqual([1, 2, 3, 4, 8, 16, 64].map((n) => defaultIntraOpThreads(n)), [1, 1, 1, 2, 4, 8, 8]);
+  assert.deepEqual(
+    [1, 2, 3, 4, 8, 16, 64].map((n) => defaultIntraOpThreads(n)),
+    [1, 1, 1, 2, 4, 8, 8],
+  );
 });
 
 test('devices parse: cpu, cuda, cuda:N, webgpu, auto', () => {
@@ -38,41 +48,83 @@ test('devices parse: cpu, cuda, cuda:N, webgpu, auto', () => {
 });
 
 test('bad devices name the path and the choices', () => {
-  rejects(() => validateSessionConfig({ device: 'gpu' }),
-    "expected cpu, cuda, cuda:N, webgpu or auto for session.device but got \"gpu\" (for an NVIDIA GPU write 'cuda' or 'cuda:N')");
+  rejects(
+    () => validateSessionConfig({ device: 'gpu' }),
+    "expected cpu, cuda, cuda:N, webgpu or auto for session.device but got \"gpu\" (for an NVIDIA GPU write 'cuda' or 'cuda:N')",
+  );
   rejects(() => validateSessionConfig({ device: 'cuda:x' }), /for session\.device but got "cuda:x"/);
   rejects(() => validateSessionConfig({ device: 'CPU' }), /did you mean 'cpu'\?/);
   rejects(() => validateSessionConfig({ device: 3 }), /for session\.device but got 3$/);
-  rejects(() => validateSessionConfig({ device: 'tpu' }, 'experiments[0].session'), /for experiments\[0\]\.session\.device but got "tpu"$/);
+  rejects(
+    () => validateSessionConfig({ device: 'tpu' }, 'experiments[0].session'),
+    /for experiments\[0\]\.session\.device but got "tpu"$/,
+  );
 });
 
 test('threads must be positive integers', () => {
-  rejects(() => validateSessionConfig({ intraOpThreads: 0 }), 'expected an integer >= 1 for session.intraOpThreads but got 0');
-  rejects(() => validateSessionConfig({ interOpThreads: 1.5 }), 'expected an integer >= 1 for session.interOpThreads but got 1.5');
-  rejects(() => validateSessionConfig({ intraOpThreads: '2' }), "expected an integer >= 1 for session.intraOpThreads but got '2'");
-  rejects(() => validateSessionConfig({ intraOpThreads: 1000 }), /^expected an integer of at most 256 for session.intraOpThreads but got 1000 \(this machine has \d+ logical CPUs/);
+  rejects(
+    () => validateSessionConfig({ intraOpThreads: 0 }),
+    'expected an integer >= 1 for session.intraOpThreads but got 0',
+  );
+  rejects(
+    () => validateSessionConfig({ interOpThreads: 1.5 }),
+    'expected an integer >= 1 for session.interOpThreads but got 1.5',
+  );
+  rejects(
+    () => validateSessionConfig({ intraOpThreads: '2' }),
+    "expected an integer >= 1 for session.intraOpThreads but got '2'",
+  );
+  rejects(
+    () => validateSessionConfig({ intraOpThreads: 1000 }),
+    /^expected an integer of at most 256 for session.intraOpThreads but got 1000 \(this machine has \d+ logical CPUs/,
+  );
   assert.equal(validateSessionConfig({ intraOpThreads: 4 }).intraOpThreads, 4);
 });
 
 test('enumerations and booleans list their choices', () => {
-  rejects(() => validateSessionConfig({ graphOptimization: 'max' }),
-    "expected one of 'disabled', 'basic', 'extended', 'all' for session.graphOptimization but got 'max'");
-  rejects(() => validateSessionConfig({ executionMode: 'async' }), "expected one of 'sequential', 'parallel' for session.executionMode but got 'async'");
-  rejects(() => validateSessionConfig({ enableProfiling: 'yes' }), "expected true or false for session.enableProfiling but got 'yes'");
-  rejects(() => validateSessionConfig({ memoryPattern: 1 }), 'expected true or false for session.memoryPattern but got 1');
+  rejects(
+    () => validateSessionConfig({ graphOptimization: 'max' }),
+    "expected one of 'disabled', 'basic', 'extended', 'all' for session.graphOptimization but got 'max'",
+  );
+  rejects(
+    () => validateSessionConfig({ executionMode: 'async' }),
+    "expected one of 'sequential', 'parallel' for session.executionMode but got 'async'",
+  );
+  rejects(
+    () => validateSessionConfig({ enableProfiling: 'yes' }),
+    "expected true or false for session.enableProfiling but got 'yes'",
+  );
+  rejects(
+    () => validateSessionConfig({ memoryPattern: 1 }),
+    'expected true or false for session.memoryPattern but got 1',
+  );
   // every wrong field at once
-  rejects(() => validateSessionConfig({ memoryPattern: 1, executionMode: 'async' }), /^2 problems:\n  - expected one of 'sequential', 'parallel' for session.executionMode but got 'async'\n  - expected true or false for session.memoryPattern but got 1$/);
+  rejects(
+    () => validateSessionConfig({ memoryPattern: 1, executionMode: 'async' }),
+    /^2 problems:\n {2}- expected one of 'sequential', 'parallel' for session.executionMode but got 'async'\n {2}- expected true or false for session.memoryPattern but got 1$/,
+  );
 });
 
 test('unknown keys and non-objects are errors', () => {
-  rejects(() => validateSessionConfig({ intraOpNumThreads: 2 }), /^unknown key session\.intraOpNumThreads \(did you mean 'intraOpThreads'\?\); valid keys of session: device, intraOpThreads, /);
+  rejects(
+    () => validateSessionConfig({ intraOpNumThreads: 2 }),
+    /^unknown key session\.intraOpNumThreads \(did you mean 'intraOpThreads'\?\); valid keys of session: device, intraOpThreads, /,
+  );
   rejects(() => validateSessionConfig([]), 'expected an object for session but got []');
   rejects(() => validateSessionConfig('cpu'), "expected an object for session but got 'cpu'");
 });
 
 test('SessionManager validates before doing anything', () => {
-  rejects(() => new SessionManager({ intraOpThreads: 0 }, { backend: 'null' }), 'expected an integer >= 1 for session.intraOpThreads but got 0');
-  rejects(() => new SessionManager({}, { backend: 'tensorflow' }), "backend: expected one of 'ort', 'null' but got \"tensorflow\"");
-  rejects(() => new SessionManager({}, { backend: 'null', inWorker: true, backendOptions: { outputs: { y: () => null } } }),
-    /backendOptions cannot be sent to the session worker/);
+  rejects(
+    () => new SessionManager({ intraOpThreads: 0 }, { backend: 'null' }),
+    'expected an integer >= 1 for session.intraOpThreads but got 0',
+  );
+  rejects(
+    () => new SessionManager({}, { backend: 'tensorflow' }),
+    "backend: expected one of 'ort', 'null' but got \"tensorflow\"",
+  );
+  rejects(
+    () => new SessionManager({}, { backend: 'null', inWorker: true, backendOptions: { outputs: { y: () => null } } }),
+    /backendOptions cannot be sent to the session worker/,
+  );
 });

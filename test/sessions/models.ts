@@ -5,8 +5,15 @@ import { tensor } from '../../src/onnx/tensor.js';
 
 export function encode(graph: Graph): Uint8Array {
   return encodeModel({
-    irVersion: 8, opset: new Map([['', 18]]), producerName: 'gymnos-test', producerVersion: '', domain: '',
-    modelVersion: 0, docString: '', metadata: {}, graph,
+    irVersion: 8,
+    opset: new Map([['', 18]]),
+    producerName: 'gymnos-test',
+    producerVersion: '',
+    domain: '',
+    modelVersion: 0,
+    docString: '',
+    metadata: {},
+    graph,
   });
 }
 
@@ -24,9 +31,12 @@ export function affineModel(): Uint8Array {
 
 /** Plain TS reference of affineModel. */
 export function affineReference(x: Float32Array): Float32Array {
-  const W = [1, 2, 3, 4, 5, 6]; const b = [0.5, -1, 2];
-  const n = x.length / 2; const y = new Float32Array(n * 3);
-  for (let i = 0; i < n; i++) for (let j = 0; j < 3; j++) y[i * 3 + j] = x[i * 2] * W[j] + x[i * 2 + 1] * W[3 + j] + b[j];
+  const W = [1, 2, 3, 4, 5, 6];
+  const b = [0.5, -1, 2];
+  const n = x.length / 2;
+  const y = new Float32Array(n * 3);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < 3; j++) y[i * 3 + j] = x[i * 2] * W[j] + x[i * 2 + 1] * W[3 + j] + b[j];
   return y;
 }
 
@@ -34,7 +44,7 @@ export function affineReference(x: Float32Array): Float32Array {
 export function heavyModel(n: number, depth: number): Uint8Array {
   const g = emptyGraph('heavy');
   g.inputs.push({ name: 'x', dtype: 'float32', shape: [n, n] });
-  const w = new Float32Array(n * n).map((_, i) => ((i * 7919) % 13 - 6) / (6 * n));
+  const w = new Float32Array(n * n).map((_, i) => (((i * 7919) % 13) - 6) / (6 * n));
   g.initializers.set('W', tensor('float32', [n, n], w));
   let cur = 'x';
   for (let k = 0; k < depth; k++) {

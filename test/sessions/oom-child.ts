@@ -10,10 +10,28 @@ g.initializers.set('shape', tensor('int64', [1], BigInt64Array.of(5000000000n)))
 g.nodes.push({ name: 'expand', opType: 'Expand', domain: '', inputs: ['x', 'shape'], outputs: ['big'], attrs: {} });
 g.nodes.push({ name: 'sum', opType: 'ReduceSum', domain: '', inputs: ['big'], outputs: ['y'], attrs: {} });
 g.outputs.push({ name: 'y', dtype: 'float32', shape: [] });
-const model = encodeModel({ irVersion: 8, opset: new Map([['', 18]]), producerName: 't', producerVersion: '', domain: '', modelVersion: 0, docString: '', metadata: {}, graph: g });
+const model = encodeModel({
+  irVersion: 8,
+  opset: new Map([['', 18]]),
+  producerName: 't',
+  producerVersion: '',
+  domain: '',
+  modelVersion: 0,
+  docString: '',
+  metadata: {},
+  graph: g,
+});
 const s = await new OrtBackend().create(model, {
-  provider: 'cpu', deviceId: 0, intraOpThreads: 1, interOpThreads: 1, graphOptimization: 'all', executionMode: 'sequential',
-  enableProfiling: false, profileFilePrefix: 'p', memoryPattern: false, allowSpinning: false,
+  provider: 'cpu',
+  deviceId: 0,
+  intraOpThreads: 1,
+  interOpThreads: 1,
+  graphOptimization: 'all',
+  executionMode: 'sequential',
+  enableProfiling: false,
+  profileFilePrefix: 'p',
+  memoryPattern: false,
+  allowSpinning: false,
 });
 try {
   await s.run({ x: tensor('float32', [1], [1]) });

@@ -7,9 +7,10 @@
 import { OrtBackend } from '../../src/sessions/ort-backend.js';
 import type { ProviderReport } from '../../src/sessions/types.js';
 
-export const WEBGPU_REMEDY = 'install Mesa\'s Vulkan driver from Debian bookworm-backports ' +
+export const WEBGPU_REMEDY =
+  "install Mesa's Vulkan driver from Debian bookworm-backports " +
   '(echo "deb http://deb.debian.org/debian bookworm-backports main" > /etc/apt/sources.list.d/bookworm-backports.list; ' +
-  'apt-get update; apt-get install -t bookworm-backports mesa-vulkan-drivers; bookworm\'s own 22.3 is rejected by Dawn) ' +
+  "apt-get update; apt-get install -t bookworm-backports mesa-vulkan-drivers; bookworm's own 22.3 is rejected by Dawn) " +
   'or run on a machine with a GPU and its Vulkan driver, and set XDG_RUNTIME_DIR (.ci/run does all of this)';
 
 export interface WebgpuGate {
@@ -25,14 +26,17 @@ export interface WebgpuGate {
 
 /** Probes the WebGPU provider once per test file. */
 export async function webgpuGate(env: NodeJS.ProcessEnv = process.env): Promise<WebgpuGate> {
-  return decideGate(env, (await new OrtBackend().available()).find((r) => r.provider === 'webgpu'));
+  return decideGate(
+    env,
+    (await new OrtBackend().available()).find((r) => r.provider === 'webgpu'),
+  );
 }
 
 /** The gate from the environment and the provider probe's report. */
 export function decideGate(env: NodeJS.ProcessEnv, report: ProviderReport | undefined): WebgpuGate {
   const required = env.CI === 'true' || env.GYMNOS_REQUIRE_WEBGPU === '1';
   const available = report?.available === true;
-  const reason = available ? undefined : report?.reason ?? 'onnxruntime-node reported no webgpu provider';
+  const reason = available ? undefined : (report?.reason ?? 'onnxruntime-node reported no webgpu provider');
   const skip = available || required ? false : `no WebGPU adapter here (${reason}); to run it, ${WEBGPU_REMEDY}`;
   return { available, required, reason, skip };
 }
@@ -40,6 +44,8 @@ export function decideGate(env: NodeJS.ProcessEnv, report: ProviderReport | unde
 /** Throws the CI failure when the adapter is required but missing; call first in each WebGPU test. */
 export function assertWebgpu(gate: WebgpuGate): void {
   if (gate.available) return;
-  throw new Error(`a WebGPU adapter is required here (CI=true or GYMNOS_REQUIRE_WEBGPU=1) but none was found: ${gate.reason}. ` +
-    `To fix it, ${WEBGPU_REMEDY}.`);
+  throw new Error(
+    `a WebGPU adapter is required here (CI=true or GYMNOS_REQUIRE_WEBGPU=1) but none was found: ${gate.reason}. ` +
+      `To fix it, ${WEBGPU_REMEDY}.`,
+  );
 }

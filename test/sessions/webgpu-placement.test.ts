@@ -13,7 +13,13 @@ import { emptyGraph } from '../../src/onnx/ir.js';
 import { encodeModel, loadModel, saveModel } from '../../src/onnx/io.js';
 import { tensor } from '../../src/onnx/tensor.js';
 import { SessionManager } from '../../src/sessions/session-manager.js';
-import { formatPlacement, placementFromProfile, profilingSession, readPlacement, type PlacementReport } from '../../src/sessions/placement.js';
+import {
+  formatPlacement,
+  placementFromProfile,
+  profilingSession,
+  readPlacement,
+  type PlacementReport,
+} from '../../src/sessions/placement.js';
 import { checkTraining } from '../../src/trainer/check-training.js';
 import { buildMlp } from '../../src/models/zoo/small.js';
 import { parseExperiment } from '../../src/experiment/index.js';
@@ -25,8 +31,11 @@ const gate = await webgpuGate();
 const dir = mkdtempSync(join(tmpdir(), 'gymnos-placement-test-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
-const ev = (node: string, op: string, provider: string, out: Record<string, number[]>) =>
-  ({ cat: 'Node', name: `${node}_kernel_time`, args: { provider, op_name: op, output_type_shape: [out] } });
+const ev = (node: string, op: string, provider: string, out: Record<string, number[]>) => ({
+  cat: 'Node',
+  name: `${node}_kernel_time`,
+  args: { provider, op_name: op, output_type_shape: [out] },
+});
 
 test('the profile parser: providers, copies, loop nodes counted once, shape values apart from tensors', () => {
   const events = [
@@ -47,7 +56,10 @@ test('the profile parser: providers, copies, loop nodes counted once, shape valu
   assert.deepEqual(r.copies, { toDevice: 1, toHost: 1 });
   assert.equal(r.fallbackTensors, 2);
   assert.deepEqual(r.fallbackByOp, { 'BitwiseXor(int64)': 2, 'Size(int64)': 1 });
-  assert.match(formatPlacement(r), /^placement of the train step on webgpu: 2 of 5 nodes on WebGpuExecutionProvider, 3 on other providers \(2 computing tensors, 1 shape or scalar values\); 1 copies to the device and 1 to the host per run\n {2}fallback by op \(output types\): BitwiseXor\(int64\) x2, Size\(int64\) x1$/);
+  assert.match(
+    formatPlacement(r),
+    /^placement of the train step on webgpu: 2 of 5 nodes on WebGpuExecutionProvider, 3 on other providers \(2 computing tensors, 1 shape or scalar values\); 1 copies to the device and 1 to the host per run\n {2}fallback by op \(output types\): BitwiseXor\(int64\) x2, Size\(int64\) x1$/,
+  );
   assert.throws(() => placementFromProfile({}, 'webgpu'), /expected a JSON array/);
 });
 
@@ -59,7 +71,17 @@ test('a real CPU profile: every node of the graph, all on the CPU provider', asy
   g.nodes.push({ name: 'relu', opType: 'Relu', domain: '', inputs: ['a'], outputs: ['b'], attrs: {} });
   g.nodes.push({ name: 'neg', opType: 'Neg', domain: '', inputs: ['b'], outputs: ['y'], attrs: {} });
   g.outputs.push({ name: 'y', dtype: 'float32', shape: [2, 3] });
-  const model = encodeModel({ irVersion: 8, opset: new Map([['', 18]]), producerName: 't', producerVersion: '', domain: '', modelVersion: 0, docString: '', metadata: {}, graph: g });
+  const model = encodeModel({
+    irVersion: 8,
+    opset: new Map([['', 18]]),
+    producerName: 't',
+    producerVersion: '',
+    domain: '',
+    modelVersion: 0,
+    docString: '',
+    metadata: {},
+    graph: g,
+  });
   const p = profilingSession({ device: 'cpu', intraOpThreads: 1, graphOptimization: 'disabled' });
   const m = new SessionManager(p.config, { inWorker: false });
   try {
@@ -79,32 +101,42 @@ test('a real CPU profile: every node of the graph, all on the CPU provider', asy
 /** Fallback nodes of `r` by op type (ignoring output types). */
 const fallbackOps = (r: PlacementReport) => new Set(r.fallback.map((f) => f.opType));
 
-test('webgpu placement of an MLP train step: matmuls, loss and gradient sums on the GPU; the dropout hash (int64) on the CPU', { skip: gate.skip }, async () => {
-  assertWebgpu(gate);
-  const model = buildMlp({ inputs: 12, hidden: [16], classes: 4, dropout: 0.3, seed: 1 });
-  const c = await checkTraining(model, { step: true, batch: 8, device: 'webgpu', placement: true });
-  const r = c.placement!;
-  assert.equal(r.requested, 'webgpu');
-  assert.ok(c.step?.ok, 'the step itself passed');
-  assert.ok((r.byProvider.WebGpuExecutionProvider ?? 0) > 0);
-  const floatTensors = r.fallback.filter((f) => f.outputTypes.includes('float') && f.elements > 8);
-  assert.deepEqual(floatTensors.map((f) => `${f.opType} ${f.node}`), [], 'no float tensor is computed on the CPU');
-  const off = fallbackOps(r);
-  for (const op of ['Gemm', 'MatMul', 'Relu', 'LogSoftmax', 'Sum']) assert.ok(!off.has(op), `${op} is not a fallback (${[...off].join(', ')})`);
-  // ONNX Runtime 1.30's WebGPU provider has no int64 or bitwise kernels: the dropout mask's hash stays on the CPU
-  assert.ok(off.has('BitwiseXor') && off.has('BitwiseAnd'), 'the dropout hash is reported as running on the CPU');
-  assert.ok(r.copies.toDevice > 0, 'copies to the device are counted');
-});
+test(
+  'webgpu placement of an MLP train step: matmuls, loss and gradient sums on the GPU; the dropout hash (int64) on the CPU',
+  { skip: gate.skip },
+  async () => {
+    assertWebgpu(gate);
+    const model = buildMlp({ inputs: 12, hidden: [16], classes: 4, dropout: 0.3, seed: 1 });
+    const c = await checkTraining(model, { step: true, batch: 8, device: 'webgpu', placement: true });
+    const r = c.placement!;
+    assert.equal(r.requested, 'webgpu');
+    assert.ok(c.step?.ok, 'the step itself passed');
+    assert.ok((r.byProvider.WebGpuExecutionProvider ?? 0) > 0);
+    const floatTensors = r.fallback.filter((f) => f.outputTypes.includes('float') && f.elements > 8);
+    assert.deepEqual(
+      floatTensors.map((f) => `${f.opType} ${f.node}`),
+      [],
+      'no float tensor is computed on the CPU',
+    );
+    const off = fallbackOps(r);
+    for (const op of ['Gemm', 'MatMul', 'Relu', 'LogSoftmax', 'Sum'])
+      assert.ok(!off.has(op), `${op} is not a fallback (${[...off].join(', ')})`);
+    // ONNX Runtime 1.30's WebGPU provider has no int64 or bitwise kernels: the dropout mask's hash stays on the CPU
+    assert.ok(off.has('BitwiseXor') && off.has('BitwiseAnd'), 'the dropout hash is reported as running on the CPU');
+    assert.ok(r.copies.toDevice > 0, 'copies to the device are counted');
+  },
+);
 
 test('a webgpu training run writes placement.json; a cpu run does not', { skip: gate.skip }, async () => {
   assertWebgpu(gate);
-  const cfg = (device: string) => parseExperiment({
-    experiment: { name: `placement-${device}` },
-    dataset: { type: 'digits' },
-    model: { type: 'mlp', hidden: [8] },
-    training: { epochs: 1, batchSize: 512, seed: 1, optimizer: { type: 'sgd', lr: 0.1 } },
-    session: { device, intraOpThreads: 1 },
-  });
+  const cfg = (device: string) =>
+    parseExperiment({
+      experiment: { name: `placement-${device}` },
+      dataset: { type: 'digits' },
+      model: { type: 'mlp', hidden: [8] },
+      training: { epochs: 1, batchSize: 512, seed: 1, optimizer: { type: 'sgd', lr: 0.1 } },
+      session: { device, intraOpThreads: 1 },
+    });
   await new Trainer(cfg('webgpu'), { output: join(dir, 'webgpu') }).fit();
   const file = join(dir, 'webgpu', 'placement.json');
   assert.ok(existsSync(file), 'placement.json written');
@@ -124,11 +156,21 @@ test('gymnosd check --device webgpu runs the step there and prints its placement
   const text = await captureCli(['check', file, '--device', 'webgpu']);
   assert.equal(text.code, 0, text.err);
   assert.match(text.out, /one step on random inputs: loss \d/);
-  assert.match(text.out, /placement of the train step on webgpu: \d+ of \d+ nodes on WebGpuExecutionProvider, \d+ on other providers/);
+  assert.match(
+    text.out,
+    /placement of the train step on webgpu: \d+ of \d+ nodes on WebGpuExecutionProvider, \d+ on other providers/,
+  );
   const json = await captureCli(['check', file, '--device', 'webgpu', '--json']);
   const r = (JSON.parse(json.out) as { training: { placement: PlacementReport } }).training.placement;
   assert.equal(r.requested, 'webgpu');
-  assert.equal(r.nodes, Object.values(r.byProvider).reduce((a, b) => a + b, 0));
+  assert.equal(
+    r.nodes,
+    Object.values(r.byProvider).reduce((a, b) => a + b, 0),
+  );
   const plain = await captureCli(['check', file, '--json']);
-  assert.equal((JSON.parse(plain.out) as { training: { placement?: unknown } }).training.placement, undefined, 'no placement on the cpu');
+  assert.equal(
+    (JSON.parse(plain.out) as { training: { placement?: unknown } }).training.placement,
+    undefined,
+    'no placement on the cpu',
+  );
 });

@@ -47,12 +47,26 @@ function batches(inputDims: number[], classes: number, seed: number): Batch[] {
   const rng = new Rng(seed);
   const n = inputDims.reduce((p, d) => p * d, 1);
   return Array.from({ length: STEPS }, () => ({
-    inputs: { input: tensor('float32', inputDims, Float32Array.from({ length: n }, () => rng.uniform(-1, 1))) },
-    label: tensor('int32', [inputDims[0]], Int32Array.from({ length: inputDims[0] }, () => rng.int(classes))),
+    inputs: {
+      input: tensor(
+        'float32',
+        inputDims,
+        Float32Array.from({ length: n }, () => rng.uniform(-1, 1)),
+      ),
+    },
+    label: tensor(
+      'int32',
+      [inputDims[0]],
+      Int32Array.from({ length: inputDims[0] }, () => rng.int(classes)),
+    ),
   }));
 }
 
-async function train(art: TrainingArtifacts, device: 'cpu' | 'webgpu', data: Batch[]): Promise<{ state: Map<string, Tensor>; losses: number[] }> {
+async function train(
+  art: TrainingArtifacts,
+  device: 'cpu' | 'webgpu',
+  data: Batch[],
+): Promise<{ state: Map<string, Tensor>; losses: number[] }> {
   const m = new SessionManager({ device, intraOpThreads: 1 }, { inWorker: false });
   const runner = new StepRunner(art, (name, bytes) => m.createSession(name, bytes), 5);
   try {
@@ -66,7 +80,11 @@ async function train(art: TrainingArtifacts, device: 'cpu' | 'webgpu', data: Bat
 }
 
 /** Worst error of `gpu` against `cpu`, in units of the tolerance (<= 1 passes), per carried tensor. */
-function compare(art: TrainingArtifacts, cpu: Map<string, Tensor>, gpu: Map<string, Tensor>): { worst: number; name: string; relToUpdate: number } {
+function compare(
+  art: TrainingArtifacts,
+  cpu: Map<string, Tensor>,
+  gpu: Map<string, Tensor>,
+): { worst: number; name: string; relToUpdate: number } {
   let worst = { worst: 0, name: '', relToUpdate: 0 };
   for (const c of art.carried) {
     const a = cpu.get(c.input)!.data as Float32Array;
@@ -78,16 +96,41 @@ function compare(art: TrainingArtifacts, cpu: Map<string, Tensor>, gpu: Map<stri
     for (let i = 0; i < a.length; i++) {
       const err = Math.abs(a[i] - b[i]);
       const units = err / (RTOL * update + ATOL);
-      if (!(units <= worst.worst) ) worst = { worst: Number.isNaN(units) ? Infinity : units, name: `${c.input}[${i}]`, relToUpdate: update ? err / update : err };
+      if (!(units <= worst.worst))
+        worst = {
+          worst: Number.isNaN(units) ? Infinity : units,
+          name: `${c.input}[${i}]`,
+          relToUpdate: update ? err / update : err,
+        };
     }
   }
   return worst;
 }
 
 const models: Array<[string, () => Model, number[], number]> = [
-  ['MLP (Gemm, ReLU, Dropout)', () => buildMlp({ inputs: 20, hidden: [16], classes: 5, dropout: 0.3, seed: 2 }), [8, 20], 5],
-  ['CNN (Conv, BatchNorm, ReLU, MaxPool, Dropout)', () => buildCnn({ input: [1, 8, 8], channels: [4, 8], classes: 4, batchNorm: true, dropout: 0.25, hidden: 16, seed: 3 }), [6, 1, 8, 8], 4],
-  ['ResNet-8 (basic blocks, projection shortcuts, global pooling)', () => zooModel('resnet')!.build({ depth: 8, width: 4, inputShape: [3, 8, 8], classes: 5 } as never, { seed: 4 } as never), [4, 3, 8, 8], 5],
+  [
+    'MLP (Gemm, ReLU, Dropout)',
+    () => buildMlp({ inputs: 20, hidden: [16], classes: 5, dropout: 0.3, seed: 2 }),
+    [8, 20],
+    5,
+  ],
+  [
+    'CNN (Conv, BatchNorm, ReLU, MaxPool, Dropout)',
+    () =>
+      buildCnn({ input: [1, 8, 8], channels: [4, 8], classes: 4, batchNorm: true, dropout: 0.25, hidden: 16, seed: 3 }),
+    [6, 1, 8, 8],
+    4,
+  ],
+  [
+    'ResNet-8 (basic blocks, projection shortcuts, global pooling)',
+    () =>
+      zooModel('resnet')!.build(
+        { depth: 8, width: 4, inputShape: [3, 8, 8], classes: 5 } as never,
+        { seed: 4 } as never,
+      ),
+    [4, 3, 8, 8],
+    5,
+  ],
 ];
 
 for (const [label, build, dims, classes] of models) {
@@ -97,10 +140,17 @@ for (const [label, build, dims, classes] of models) {
     const data = batches(dims, classes, 9);
     const cpu = await train(art, 'cpu', data);
     const gpu = await train(art, 'webgpu', data);
-    for (let i = 0; i < STEPS; i++) assert.ok(Math.abs(cpu.losses[i] - gpu.losses[i]) <= 1e-4 * Math.max(1, Math.abs(cpu.losses[i])), `loss of step ${i + 1}: cpu ${cpu.losses[i]}, webgpu ${gpu.losses[i]}`);
+    for (let i = 0; i < STEPS; i++)
+      assert.ok(
+        Math.abs(cpu.losses[i] - gpu.losses[i]) <= 1e-4 * Math.max(1, Math.abs(cpu.losses[i])),
+        `loss of step ${i + 1}: cpu ${cpu.losses[i]}, webgpu ${gpu.losses[i]}`,
+      );
     assert.ok(cpu.losses[STEPS - 1] !== cpu.losses[0], 'the steps changed the model');
     const w = compare(art, cpu.state, gpu.state);
-    assert.ok(w.worst <= 1, `${w.name}: webgpu differs from cpu by ${w.relToUpdate.toExponential(2)} of the tensor's update (tolerance ${RTOL})`);
+    assert.ok(
+      w.worst <= 1,
+      `${w.name}: webgpu differs from cpu by ${w.relToUpdate.toExponential(2)} of the tensor's update (tolerance ${RTOL})`,
+    );
     t.diagnostic(`worst difference ${w.relToUpdate.toExponential(2)} of the update (${w.name})`);
   });
 }

@@ -9,8 +9,16 @@ import type { ResolvedSessionConfig } from '../../src/sessions/types.js';
 import { affineModel, affineReference, heavyModel } from './models.js';
 
 const CPU: ResolvedSessionConfig = {
-  provider: 'cpu', deviceId: 0, intraOpThreads: 1, interOpThreads: 1, graphOptimization: 'all', executionMode: 'sequential',
-  enableProfiling: false, profileFilePrefix: 'p', memoryPattern: true, allowSpinning: false,
+  provider: 'cpu',
+  deviceId: 0,
+  intraOpThreads: 1,
+  interOpThreads: 1,
+  graphOptimization: 'all',
+  executionMode: 'sequential',
+  enableProfiling: false,
+  profileFilePrefix: 'p',
+  memoryPattern: true,
+  allowSpinning: false,
 };
 
 const isCode = (code: string, re?: RegExp) => (e: unknown) => {
@@ -27,7 +35,7 @@ test('worker: ORT round trip; feeds copied by default, outputs arrive owning the
     assert.deepEqual(names, { inputNames: ['x'], outputNames: ['y'] });
     const x = new Float32Array([1, 2, 3, 4]);
     const out = await w.run('a', { x: tensor('float32', [2, 2], x) });
-    assert.deepEqual([...out.y.data as Float32Array], [...affineReference(x)]);
+    assert.deepEqual([...(out.y.data as Float32Array)], [...affineReference(x)]);
     assert.equal(x.length, 4, 'copied feeds stay usable');
     const y = out.y.data as Float32Array;
     assert.equal(y.byteOffset, 0);
@@ -44,7 +52,7 @@ test('worker: transferFeeds moves whole buffers and compacts partial views', asy
     const x = new Float32Array([1, 2, 3, 4]);
     const out = await w.run('a', { x: tensor('float32', [2, 2], x) });
     assert.equal(x.length, 0, 'transferred feed is detached');
-    assert.deepEqual([...out.y.data as Float32Array], [...affineReference(new Float32Array([1, 2, 3, 4]))]);
+    assert.deepEqual([...(out.y.data as Float32Array)], [...affineReference(new Float32Array([1, 2, 3, 4]))]);
     const big = new Float32Array(100).fill(1);
     const view = big.subarray(10, 12);
     await w.run('a', { x: tensor('float32', [1, 2], view) });
@@ -63,7 +71,10 @@ test('worker: errors come back with the original message, a stable code and the 
     await w.createSession('a', affineModel(), CPU);
     const local = await new OrtBackend().create(affineModel(), CPU);
     const bad = { x: tensor('int32', [1, 2]) };
-    const inProcess = await local.run(bad).then(() => undefined, (e: unknown) => e as SessionError);
+    const inProcess = await local.run(bad).then(
+      () => undefined,
+      (e: unknown) => e as SessionError,
+    );
     await local.release();
     await assert.rejects(w.run('a', bad), (e: unknown) => {
       isCode('ERR_SESSION_RUN')(e);
@@ -74,11 +85,21 @@ test('worker: errors come back with the original message, a stable code and the 
       assert.match(err.stack ?? '', /worker\.test\.ts/, 'the stack shows the caller');
       return true;
     });
-    await assert.rejects(w.run('nope', {}), isCode('ERR_SESSION_NOT_FOUND', /no session 'nope' in the worker \(created: a\)/));
+    await assert.rejects(
+      w.run('nope', {}),
+      isCode('ERR_SESSION_NOT_FOUND', /no session 'nope' in the worker \(created: a\)/),
+    );
     await assert.rejects(w.createSession('a', affineModel(), CPU), isCode('ERR_SESSION_EXISTS'));
     await assert.rejects(w.createSession('b', new Uint8Array([1, 2, 3]), CPU), isCode('ERR_SESSION_CREATE'));
-    await assert.rejects(w.createSession('c', affineModel(), { ...CPU, provider: 'cuda' }), isCode('ERR_PROVIDER_UNAVAILABLE', /cuda/));
-    assert.deepEqual(Object.keys(await w.run('a', { x: tensor('float32', [1, 2]) })), ['y'], 'the worker survives errors');
+    await assert.rejects(
+      w.createSession('c', affineModel(), { ...CPU, provider: 'cuda' }),
+      isCode('ERR_PROVIDER_UNAVAILABLE', /cuda/),
+    );
+    assert.deepEqual(
+      Object.keys(await w.run('a', { x: tensor('float32', [1, 2]) })),
+      ['y'],
+      'the worker survives errors',
+    );
     await w.release('a');
     await assert.rejects(w.run('a', { x: tensor('float32', [1, 2]) }), isCode('ERR_SESSION_NOT_FOUND'));
   } finally {
@@ -90,7 +111,10 @@ test('worker: process.exit inside the worker rejects pending and later calls', a
   const w = new SessionWorker({ backend: 'null' });
   await w.createSession('a', affineModel(), CPU);
   w.crashForTesting('exit');
-  await assert.rejects(w.run('a', { x: tensor('float32', [1, 2]) }), isCode('ERR_WORKER_EXITED', /exited unexpectedly with code 7/));
+  await assert.rejects(
+    w.run('a', { x: tensor('float32', [1, 2]) }),
+    isCode('ERR_WORKER_EXITED', /exited unexpectedly with code 7/),
+  );
   await assert.rejects(w.run('a', { x: tensor('float32', [1, 2]) }), isCode('ERR_WORKER_EXITED'));
   assert.equal(w.closed, true);
   await w.terminate();
@@ -102,7 +126,10 @@ test('worker: an uncaught error in the worker rejects pending calls', async () =
   w.crashForTesting('throw');
   await assert.rejects(w.run('a', { x: tensor('float32', [1, 2]) }), (e: unknown) => {
     // The error event or the exit that follows it, whichever the pending call meets first.
-    assert.ok(e instanceof SessionError && (e.code === 'ERR_WORKER_CRASHED' || e.code === 'ERR_WORKER_EXITED'), String(e));
+    assert.ok(
+      e instanceof SessionError && (e.code === 'ERR_WORKER_CRASHED' || e.code === 'ERR_WORKER_EXITED'),
+      String(e),
+    );
     return true;
   });
   await assert.rejects(w.available(), isCode('ERR_WORKER_CRASHED', /deliberate crash/));
@@ -125,14 +152,16 @@ test('worker: terminate during a run rejects pending calls without crashing; abo
   await w.terminate(); // twice is harmless
 });
 
-test('worker: the caller\'s event loop keeps ticking during a long run', async () => {
+test("worker: the caller's event loop keeps ticking during a long run", async () => {
   const w = new SessionWorker();
   try {
     await w.createSession('h', heavyModel(512, 40), CPU);
     const x = { x: tensor('float32', [512, 512], new Float32Array(512 * 512).fill(0.01)) };
     await w.run('h', x); // warm up
     let ticks = 0;
-    const timer = setInterval(() => { ticks++; }, 1);
+    const timer = setInterval(() => {
+      ticks++;
+    }, 1);
     const t0 = performance.now();
     const out = await w.run('h', x);
     const ms = performance.now() - t0;
@@ -149,7 +178,7 @@ test('SessionManager: ort sessions run in a worker by default; null backend can 
   assert.equal(m.inWorker, true);
   const s = await m.createSession('train', affineModel());
   const out = await s.run({ x: tensor('float32', [1, 2], [1, 1]) });
-  assert.deepEqual([...out.y.data as Float32Array], [5.5, 6, 11]);
+  assert.deepEqual([...(out.y.data as Float32Array)], [5.5, 6, 11]);
   const p = await m.platform();
   assert.equal(p.inWorker, true);
   assert.equal(p.versions.backend, 'onnxruntime-node');
@@ -159,6 +188,6 @@ test('SessionManager: ort sessions run in a worker by default; null backend can 
 
   const n = new SessionManager({}, { backend: 'null', inWorker: true, backendOptions: { fill: 1 } });
   const ns = await n.createSession('t', affineModel());
-  assert.deepEqual([...(await ns.run({ x: tensor('float32', [1, 2]) })).y.data as Float32Array], [1, 1, 1]);
+  assert.deepEqual([...((await ns.run({ x: tensor('float32', [1, 2]) })).y.data as Float32Array)], [1, 1, 1]);
   await n.close();
 });

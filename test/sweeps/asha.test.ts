@@ -29,19 +29,39 @@ test('only the top floor(n/eta) continue; fewer than eta values all continue; Na
   assert.equal(ashaDecision([NaN, 0.2, 0.3], 0.2, 3, 'min').promote, true);
 });
 
-const epochEnd = (epoch: number, acc: number): Extract<TrainerEvent, { type: 'epochEnd' }> => ({ type: 'epochEnd', epoch, epochs: 4, step: epoch * 10, samples: 10, lr: 0.1, train: { loss: 1 }, validation: { accuracy: acc }, seconds: 0, sessionSeconds: 0 });
+const epochEnd = (epoch: number, acc: number): Extract<TrainerEvent, { type: 'epochEnd' }> => ({
+  type: 'epochEnd',
+  epoch,
+  epochs: 4,
+  step: epoch * 10,
+  samples: 10,
+  lr: 0.1,
+  train: { loss: 1 },
+  validation: { accuracy: acc },
+  seconds: 0,
+  sessionSeconds: 0,
+});
 
 test('the callback stops a trial that is not in the top 1/eta at its rung, and only at rungs', async () => {
   const store = new MemoryRungStore();
-  const make = (trial: string) => ashaCallback({ eta: 2, minEpochs: 1, metric: 'val_accuracy', mode: 'max', maxEpochs: 4, trial, store });
-  const arrivals: Array<[string, number, boolean]> = [['a', 0.5, true], ['b', 0.4, false], ['c', 0.9, true], ['d', 0.45, false]];
+  const make = (trial: string) =>
+    ashaCallback({ eta: 2, minEpochs: 1, metric: 'val_accuracy', mode: 'max', maxEpochs: 4, trial, store });
+  const arrivals: Array<[string, number, boolean]> = [
+    ['a', 0.5, true],
+    ['b', 0.4, false],
+    ['c', 0.9, true],
+    ['d', 0.45, false],
+  ];
   for (const [trial, acc, survives] of arrivals) {
     const cb = make(trial);
     assert.equal(await cb.onEpochEnd!(epochEnd(3, acc)), undefined, 'epoch 3 is no rung');
     const d = await cb.onEpochEnd!(epochEnd(1, acc));
     assert.equal(d === undefined, survives, `${trial} at ${acc}`);
     if (!survives) {
-      assert.match(String((d as { stop: { reason: string } }).stop.reason), /ASHA: val_accuracy .* at the epoch-1 rung/);
+      assert.match(
+        String((d as { stop: { reason: string } }).stop.reason),
+        /ASHA: val_accuracy .* at the epoch-1 rung/,
+      );
       assert.equal(cb.pruned?.epoch, 1);
     }
   }

@@ -16,15 +16,37 @@ import { ROOT } from './helpers.js';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each manifest kind has its own spec shape
 type Doc = { apiVersion: string; kind: string; metadata: { name: string }; spec: any; data?: Record<string, string> };
 
-const docs = (p: string): Doc[] => readFileSync(p, 'utf8').replace(/^#.*\n/, '').split('\n---\n').map((d) => JSON.parse(d));
+const docs = (p: string): Doc[] =>
+  readFileSync(p, 'utf8')
+    .replace(/^#.*\n/, '')
+    .split('\n---\n')
+    .map((d) => JSON.parse(d));
 const out = mkdtempSync(join(tmpdir(), 'gymnos-k8s-'));
 test.after(() => rmSync(out, { recursive: true, force: true }));
 
 test('manifests: Redis, workers and the start job, parsed back and checked', async () => {
   const dir = join(out, 'cpu');
-  assert.equal(await runCli(['sweep', 'manifests', join(ROOT, 'examples/sweep-quickstart.json'), '--out', dir, '--image', 'localhost/gymnos:test', '--replicas', '3', '--memory', '3Gi']), 0);
+  assert.equal(
+    await runCli([
+      'sweep',
+      'manifests',
+      join(ROOT, 'examples/sweep-quickstart.json'),
+      '--out',
+      dir,
+      '--image',
+      'localhost/gymnos:test',
+      '--replicas',
+      '3',
+      '--memory',
+      '3Gi',
+    ]),
+    0,
+  );
   const redis = docs(join(dir, 'redis.yaml'));
-  assert.deepEqual(redis.map((d) => `${d.kind}/${d.metadata.name}`), ['PersistentVolumeClaim/gymnos-redis-data', 'Deployment/gymnos-redis', 'Service/gymnos-redis']);
+  assert.deepEqual(
+    redis.map((d) => `${d.kind}/${d.metadata.name}`),
+    ['PersistentVolumeClaim/gymnos-redis-data', 'Deployment/gymnos-redis', 'Service/gymnos-redis'],
+  );
   const rc = redis[1].spec.template.spec.containers[0];
   assert.deepEqual(rc.command.slice(0, 3), ['redis-server', '--appendonly', 'yes']);
   assert.deepEqual(redis[2].spec.selector, redis[1].spec.template.metadata.labels);
@@ -32,7 +54,10 @@ test('manifests: Redis, workers and the start job, parsed back and checked', asy
   assert.equal(redis[2].spec.ports[0].port, 6379);
 
   const workers = docs(join(dir, 'workers.yaml'));
-  assert.deepEqual(workers.map((d) => d.kind), ['PersistentVolumeClaim', 'ConfigMap', 'Deployment']);
+  assert.deepEqual(
+    workers.map((d) => d.kind),
+    ['PersistentVolumeClaim', 'ConfigMap', 'Deployment'],
+  );
   assert.deepEqual(workers[0].spec.accessModes, ['ReadWriteMany']);
   const dep = workers[2];
   assert.equal(dep.spec.replicas, 3);
@@ -42,10 +67,17 @@ test('manifests: Redis, workers and the start job, parsed back and checked', asy
   assert.deepEqual(c.command, ['gymnosd', 'worker', '--redis', 'redis://gymnos-redis:6379', '--concurrency', '1']);
   assert.deepEqual(c.resources, { requests: { cpu: '1', memory: '3Gi' }, limits: { cpu: '1', memory: '3Gi' } });
   assert.deepEqual(c.volumeMounts, [{ name: 'runs', mountPath: '/runs' }]);
-  assert.deepEqual(dep.spec.template.spec.volumes, [{ name: 'runs', persistentVolumeClaim: { claimName: 'gymnos-runs' } }]);
+  assert.deepEqual(dep.spec.template.spec.volumes, [
+    { name: 'runs', persistentVolumeClaim: { claimName: 'gymnos-runs' } },
+  ]);
   // the images run as uid 10001 (docker/Dockerfile.cpu's GYMNOS_UID): the pods writing the volume too
   const uid = Number(/^ARG GYMNOS_UID=(\d+)$/m.exec(readFileSync(join(ROOT, 'docker/Dockerfile.cpu'), 'utf8'))![1]);
-  assert.deepEqual(dep.spec.template.spec.securityContext, { runAsNonRoot: true, runAsUser: uid, runAsGroup: uid, fsGroup: uid });
+  assert.deepEqual(dep.spec.template.spec.securityContext, {
+    runAsNonRoot: true,
+    runAsUser: uid,
+    runAsGroup: uid,
+    fsGroup: uid,
+  });
   // the ConfigMap's sweep is a valid sweep on its own: the experiment is inlined, output on the volume
   const sweepJson = JSON.parse(workers[1].data!['sweep.json']);
   assert.equal(typeof sweepJson.experiment, 'object');
@@ -55,14 +87,33 @@ test('manifests: Redis, workers and the start job, parsed back and checked', asy
   const [job] = docs(join(dir, 'start-job.yaml'));
   assert.equal(job.kind, 'Job');
   const jc = job.spec.template.spec.containers[0];
-  assert.deepEqual(jc.command, ['gymnosd', 'sweep', 'start', '/sweep/sweep.json', '--redis', 'redis://gymnos-redis:6379']);
+  assert.deepEqual(jc.command, [
+    'gymnosd',
+    'sweep',
+    'start',
+    '/sweep/sweep.json',
+    '--redis',
+    'redis://gymnos-redis:6379',
+  ]);
   assert.deepEqual(job.spec.template.spec.volumes[1], { name: 'sweep', configMap: { name: 'gymnos-sweep' } });
   assert.equal(job.spec.template.spec.securityContext.runAsUser, uid);
 });
 
 test('--cuda: the CUDA image and a GPU request per worker', async () => {
   const dir = join(out, 'cuda');
-  assert.equal(await runCli(['sweep', 'manifests', join(ROOT, 'examples/sweep-quickstart.json'), '--out', dir, '--cuda', '--gpus', '2']), 0);
+  assert.equal(
+    await runCli([
+      'sweep',
+      'manifests',
+      join(ROOT, 'examples/sweep-quickstart.json'),
+      '--out',
+      dir,
+      '--cuda',
+      '--gpus',
+      '2',
+    ]),
+    0,
+  );
   const c = docs(join(dir, 'workers.yaml'))[2].spec.template.spec.containers[0];
   assert.equal(c.image, 'gymnos:cuda');
   assert.equal(c.resources.limits['nvidia.com/gpu'], '2');

@@ -20,22 +20,35 @@ export async function resolve(s, c, next) { const r = await next(s, c); appendFi
 function loaded(trackers: unknown[]): string[] {
   const log = join(dir, `log-${trackers.length}.txt`);
   writeFileSync(join(dir, 'hook.mjs'), HOOK);
-  writeFileSync(join(dir, 'register.mjs'), `import { register } from 'node:module'; register(${JSON.stringify(`file://${join(dir, 'hook.mjs')}`)});`);
+  writeFileSync(
+    join(dir, 'register.mjs'),
+    `import { register } from 'node:module'; register(${JSON.stringify(`file://${join(dir, 'hook.mjs')}`)});`,
+  );
   const child = `import { Trainer } from ${JSON.stringify(join(root, 'src/trainer/trainer.ts'))};
 import { CallbackProvider } from ${JSON.stringify(join(root, 'src/callbacks/provider.ts'))};
 import { parseExperiment } from ${JSON.stringify(join(root, 'src/experiment/index.ts'))};
 const c = parseExperiment({ dataset: { type: 'iris' }, model: { type: 'mlp', hidden: [4] }, training: { epochs: 1 }, tracking: { trackers: ${JSON.stringify(trackers)} } });
 await new Trainer(c, { backend: 'null', callbackSource: CallbackProvider, output: ${JSON.stringify(join(dir, `run-${trackers.length}`))} }).fit();`;
   writeFileSync(join(dir, 'child.mts'), child);
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--import', join(dir, 'register.mjs'), join(dir, 'child.mts')], { cwd: root, env: { ...process.env, GYMNOS_LOAD_LOG: log }, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', '--import', join(dir, 'register.mjs'), join(dir, 'child.mts')],
+    { cwd: root, env: { ...process.env, GYMNOS_LOAD_LOG: log }, encoding: 'utf8', timeout: 60_000 },
+  );
   assert.equal(r.status, 0, r.stderr);
-  return readFileSync(log, 'utf8').split('\n').filter((u) => u.includes('/src/trackers/')).map((u) => u.replace(/^.*\/src\/trackers\//, ''));
+  return readFileSync(log, 'utf8')
+    .split('\n')
+    .filter((u) => u.includes('/src/trackers/'))
+    .map((u) => u.replace(/^.*\/src\/trackers\//, ''));
 }
 
 test('tracker modules are imported only when an experiment names them', () => {
   const none = loaded([{ type: 'metrics_jsonl' }]);
   assert.ok(none.includes('index.ts'), none.join(', '));
-  assert.ok(!none.includes('tensorboard.ts') && !none.includes('mlflow.ts') && !none.includes('tfrecord.ts'), none.join(', '));
+  assert.ok(
+    !none.includes('tensorboard.ts') && !none.includes('mlflow.ts') && !none.includes('tfrecord.ts'),
+    none.join(', '),
+  );
   const tb = loaded([{ type: 'metrics_jsonl' }, { type: 'tensorboard' }]);
   assert.ok(tb.includes('tensorboard.ts') && tb.includes('tfrecord.ts') && !tb.includes('mlflow.ts'), tb.join(', '));
 });

@@ -13,7 +13,9 @@ import { memoryBatches } from '../../src/datasets/memory-batches.js';
 import { tensor, type Tensor } from '../../src/onnx/tensor.js';
 
 const managers: SessionManager[] = [];
-test.after(async () => { await Promise.all(managers.map((m) => m.close())); });
+test.after(async () => {
+  await Promise.all(managers.map((m) => m.close()));
+});
 function runner(spec: TrainingSpec, model = buildMlp({ inputs: 64, hidden: [32], classes: 10, seed: 3 })) {
   const m = new SessionManager({ device: 'cpu', intraOpThreads: 1 });
   managers.push(m);
@@ -24,10 +26,14 @@ const idx = Array.from({ length: 64 }, (_, i) => i);
 const big = memoryBatches(digits, idx, 0, { batchSize: 32, sampleShape: [64] }).next().value!;
 const slice = (t: Tensor, from: number, to: number, per: number): Tensor =>
   tensor(t.dtype, [to - from, ...t.dims.slice(1)], (t.data as Float32Array).slice(from * per, to * per));
-const micro = (k: number): Batch[] => Array.from({ length: 4 }, (_, i) => {
-  const n = 32 / 4;
-  return { inputs: { input: slice(big.input, i * n, (i + 1) * n, 64) }, label: slice(big.label, i * n, (i + 1) * n, 1) };
-}).slice(0, k);
+const micro = (k: number): Batch[] =>
+  Array.from({ length: 4 }, (_, i) => {
+    const n = 32 / 4;
+    return {
+      inputs: { input: slice(big.input, i * n, (i + 1) * n, 64) },
+      label: slice(big.label, i * n, (i + 1) * n, 1),
+    };
+  }).slice(0, k);
 const maxRel = (a: Float32Array, b: Float32Array) => {
   let w = 0;
   for (let i = 0; i < a.length; i++) w = Math.max(w, Math.abs(a[i] - b[i]) / Math.max(1e-3, Math.abs(b[i])));
@@ -35,7 +41,12 @@ const maxRel = (a: Float32Array, b: Float32Array) => {
 };
 
 test('one accumulated micro-batch then apply equals a plain step bit for bit', async () => {
-  const spec: TrainingSpec = { loss: { type: 'softmax_cross_entropy' }, optimizer: { type: 'adam', lr: 0.01 }, clipGradNorm: 1, accumulation: true };
+  const spec: TrainingSpec = {
+    loss: { type: 'softmax_cross_entropy' },
+    optimizer: { type: 'adam', lr: 0.01 },
+    clipGradNorm: 1,
+    accumulation: true,
+  };
   const plain = runner(spec);
   const acc = runner(spec);
   const batch = { inputs: { input: big.input }, label: big.label };
@@ -44,12 +55,17 @@ test('one accumulated micro-batch then apply equals a plain step bit for bit', a
     await acc.accumulate(batch);
     await acc.applyAccumulated(0.01);
   }
-  for (const c of plain.art.carried) assert.deepEqual(acc.state.get(c.input)!.data, plain.state.get(c.input)!.data, c.input);
+  for (const c of plain.art.carried)
+    assert.deepEqual(acc.state.get(c.input)!.data, plain.state.get(c.input)!.data, c.input);
   assert.equal(acc.step, 3);
 });
 
 test('four accumulated micro-batches give the step of the joined batch (mean loss)', async () => {
-  const spec: TrainingSpec = { loss: { type: 'softmax_cross_entropy' }, optimizer: { type: 'sgd', lr: 0.1, momentum: 0.9 }, accumulation: true };
+  const spec: TrainingSpec = {
+    loss: { type: 'softmax_cross_entropy' },
+    optimizer: { type: 'sgd', lr: 0.1, momentum: 0.9 },
+    accumulation: true,
+  };
   const plain = runner(spec);
   const acc = runner(spec);
   for (let s = 0; s < 2; s++) {
@@ -71,9 +87,16 @@ test('four accumulated micro-batches give the step of the joined batch (mean los
 
 test('accumulation updates BatchNormalization running statistics per micro-batch; checkpoints keep the accumulators', async () => {
   const model = buildCnn({ input: [1, 8, 8], channels: [4], classes: 10, batchNorm: true, dropout: 0.2, seed: 1 });
-  const spec: TrainingSpec = { loss: { type: 'softmax_cross_entropy' }, optimizer: { type: 'adamw', lr: 0.01 }, accumulation: true };
+  const spec: TrainingSpec = {
+    loss: { type: 'softmax_cross_entropy' },
+    optimizer: { type: 'adamw', lr: 0.01 },
+    accumulation: true,
+  };
   const r = runner(spec, model);
-  const img = (b: Batch): Batch => ({ inputs: { input: { ...b.inputs.input, dims: [b.inputs.input.dims[0], 1, 8, 8] } }, label: b.label });
+  const img = (b: Batch): Batch => ({
+    inputs: { input: { ...b.inputs.input, dims: [b.inputs.input.dims[0], 1, 8, 8] } },
+    label: b.label,
+  });
   const running = r.art.carried.find((c) => c.kind === 'running')!;
   await r.accumulate(img(micro(1)[0]));
   const after1 = Float32Array.from(r.state.get(running.input)!.data as Float32Array);
@@ -91,11 +114,27 @@ test('accumulation updates BatchNormalization running statistics per micro-batch
 });
 
 test('misuse is a clear error', async () => {
-  const r = runner({ loss: { type: 'softmax_cross_entropy' }, optimizer: { type: 'sgd', lr: 0.1 }, accumulation: true });
+  const r = runner({
+    loss: { type: 'softmax_cross_entropy' },
+    optimizer: { type: 'sgd', lr: 0.1 },
+    accumulation: true,
+  });
   await assert.rejects(() => r.applyAccumulated(0.1), /no micro-batch has been accumulated/);
   const plain = runner({ loss: { type: 'softmax_cross_entropy' }, optimizer: { type: 'sgd', lr: 0.1 } });
-  await assert.rejects(() => plain.accumulate({ inputs: { input: big.input }, label: big.label }), /built with `accumulation: true`/);
-  assert.throws(() => buildTrainingArtifacts(buildMlp({ inputs: 64, hidden: [8], classes: 10 }), { loss: { type: 'softmax_cross_entropy' }, optimizer: { type: 'sgd', lr: 0.1 }, accumulation: true, stepsPerRun: 4 }), /cannot be combined/);
+  await assert.rejects(
+    () => plain.accumulate({ inputs: { input: big.input }, label: big.label }),
+    /built with `accumulation: true`/,
+  );
+  assert.throws(
+    () =>
+      buildTrainingArtifacts(buildMlp({ inputs: 64, hidden: [8], classes: 10 }), {
+        loss: { type: 'softmax_cross_entropy' },
+        optimizer: { type: 'sgd', lr: 0.1 },
+        accumulation: true,
+        stepsPerRun: 4,
+      }),
+    /cannot be combined/,
+  );
 });
 
 test('the Trainer with gradientAccumulation: 4 steps once per 4 batches and still learns the digits', async () => {
@@ -105,13 +144,16 @@ test('the Trainer with gradientAccumulation: 4 steps once per 4 batches and stil
   const { train } = await import('../../src/experiment/train.js');
   const dir = mkdtempSync(join(tmpdir(), 'gymnos-accum-'));
   try {
-    const run = train({
-      experiment: { name: 'accum' },
-      dataset: { type: 'digits', split: { test: 0.2, validation: 0 } },
-      model: { type: 'mlp', hidden: [64] },
-      training: { epochs: 4, batchSize: 16, seed: 1, gradientAccumulation: 4, optimizer: { type: 'adam', lr: 0.01 } },
-      session: { device: 'cpu', intraOpThreads: 1 },
-    }, { output: join(dir, 'run') });
+    const run = train(
+      {
+        experiment: { name: 'accum' },
+        dataset: { type: 'digits', split: { test: 0.2, validation: 0 } },
+        model: { type: 'mlp', hidden: [64] },
+        training: { epochs: 4, batchSize: 16, seed: 1, gradientAccumulation: 4, optimizer: { type: 'adam', lr: 0.01 } },
+        session: { device: 'cpu', intraOpThreads: 1 },
+      },
+      { output: join(dir, 'run') },
+    );
     let batchEnds = 0;
     for await (const e of run) if (e.type === 'batchEnd') batchEnds++;
     const r = await run.result;

@@ -14,7 +14,10 @@ const raw = (training: Record<string, unknown>) => JSON.parse(JSON.stringify(cfg
 
 async function collect(it: AsyncIterable<TrainerEvent>, limit = Infinity): Promise<TrainerEvent[]> {
   const got: TrainerEvent[] = [];
-  for await (const e of it) { got.push(e); if (got.length >= limit) break; }
+  for await (const e of it) {
+    got.push(e);
+    if (got.length >= limit) break;
+  }
   return got;
 }
 
@@ -36,12 +39,22 @@ test('a consumer that does not read holds at most the bound of batchEnd events a
   // 300 epochs of 6 steps: 1800 batchEnd events, over the bound of 1000
   assert.equal(MAX_UNREAD_BATCH_EVENTS, 1000);
   const all: TrainerEvent[] = [];
-  const h = train(raw({ epochs: 300, checkpoint: { everySteps: 0, keepLast: 1 } }), { ...scripted({}), output: out(), onEvent: (e) => all.push(e) });
+  const h = train(raw({ epochs: 300, checkpoint: { everySteps: 0, keepLast: 1 } }), {
+    ...scripted({}),
+    output: out(),
+    onEvent: (e) => all.push(e),
+  });
   const idle = h.events(); // subscribed at once, read only after the run
   await h.result;
   const got = await collect(idle);
   const batches = got.filter((e) => e.type === 'batchEnd') as Array<Extract<TrainerEvent, { type: 'batchEnd' }>>;
   assert.equal(batches.length, MAX_UNREAD_BATCH_EVENTS);
-  assert.deepEqual(batches.map((e) => e.step), Array.from({ length: 1000 }, (_, i) => 801 + i)); // the newest kept
-  assert.deepEqual(got.filter((e) => e.type !== 'batchEnd'), all.filter((e) => e.type !== 'batchEnd'));
+  assert.deepEqual(
+    batches.map((e) => e.step),
+    Array.from({ length: 1000 }, (_, i) => 801 + i),
+  ); // the newest kept
+  assert.deepEqual(
+    got.filter((e) => e.type !== 'batchEnd'),
+    all.filter((e) => e.type !== 'batchEnd'),
+  );
 });

@@ -33,13 +33,19 @@ const state = (run: string) => JSON.parse(readFileSync(join(run, 'state.json'), 
 test('a NaN loss fails the run: exit-2 error naming epoch and step, state failed, no model, finite checkpoints kept', async () => {
   const run = out();
   const config = cfg({ checkpoint: { everySteps: 1, keepLast: 3 } });
-  const err = await fit(config, { ...scripted({ trainLoss: (s) => (s >= 8 ? NaN : 1) }), output: run }).then(() => undefined, (e: unknown) => e);
+  const err = await fit(config, { ...scripted({ trainLoss: (s) => (s >= 8 ? NaN : 1) }), output: run }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   assert.ok(err instanceof GymnosError, String(err));
   assert.equal(err.code, 'ERR_DIVERGED');
   assert.ok(isUserError(err));
   // iris: 6 steps per epoch, so step 8 is in the second epoch
   assert.match(err.message, /^training diverged: the loss is NaN at epoch 2, step 8;/);
-  assert.match(userErrorLine(err), /\(hint: lower the learning rate \(training\.optimizer\.lr is 0\.1\) or set training\.clipGradNorm/);
+  assert.match(
+    userErrorLine(err),
+    /\(hint: lower the learning rate \(training\.optimizer\.lr is 0\.1\) or set training\.clipGradNorm/,
+  );
   assert.doesNotMatch(userErrorLine(err), /\n/);
   const s = state(run);
   assert.deepEqual([s.status, s.errorCode, s.step], ['failed', 'ERR_DIVERGED', 8]);
@@ -50,7 +56,10 @@ test('a NaN loss fails the run: exit-2 error naming epoch and step, state failed
 });
 
 test('terminateOnNan: false trains on through a NaN loss (the old behaviour, now opt-in)', async () => {
-  const { result } = await fit(cfg({ terminateOnNan: false, epochs: 2 }), { ...scripted({ trainLoss: (s) => (s >= 3 ? NaN : 1) }), output: out() });
+  const { result } = await fit(cfg({ terminateOnNan: false, epochs: 2 }), {
+    ...scripted({ trainLoss: (s) => (s >= 3 ? NaN : 1) }),
+    output: out(),
+  });
   assert.equal(result.status, 'completed');
   assert.equal(result.step, 12);
 });
@@ -58,9 +67,27 @@ test('terminateOnNan: false trains on through a NaN loss (the old behaviour, now
 test('non-finite weights are found and named before they are saved', () => {
   const config = cfg();
   const pos = { epoch: 1, batch: 2, step: 8 };
-  assertFinite([['w', tensor('float32', [2], [1, 2])], ['step', tensor('int64', [1], BigInt64Array.of(3n))]], pos, config);
-  assert.throws(() => assertFinite([['w', tensor('float32', [2], [1, 2])], ['b', tensor('float32', [3], [0, Infinity, NaN])]], pos, config),
-    (e: GymnosError) => e.code === 'ERR_DIVERGED' && /parameter 'b' holds Infinity after step 8 \(epoch 2\)/.test(e.message));
+  assertFinite(
+    [
+      ['w', tensor('float32', [2], [1, 2])],
+      ['step', tensor('int64', [1], BigInt64Array.of(3n))],
+    ],
+    pos,
+    config,
+  );
+  assert.throws(
+    () =>
+      assertFinite(
+        [
+          ['w', tensor('float32', [2], [1, 2])],
+          ['b', tensor('float32', [3], [0, Infinity, NaN])],
+        ],
+        pos,
+        config,
+      ),
+    (e: GymnosError) =>
+      e.code === 'ERR_DIVERGED' && /parameter 'b' holds Infinity after step 8 \(epoch 2\)/.test(e.message),
+  );
 });
 
 /** A finished 2-epoch run whose config.json then asks for 4 epochs: a resume has 2 epochs to go. */
@@ -85,9 +112,15 @@ test('--resume with every checkpoint unreadable is a user error naming the files
     writeFileSync(ck, b);
   }
   const metricsBefore = readFileSync(join(run, 'metrics.jsonl'), 'utf8');
-  const err = await resume(run).then(() => undefined, (e: unknown) => e) as GymnosError;
+  const err = (await resume(run).then(
+    () => undefined,
+    (e: unknown) => e,
+  )) as GymnosError;
   assert.equal(err?.code, 'ERR_CHECKPOINT', String(err));
-  assert.match(err.message, new RegExp(`^cannot resume ${run}: none of its ${cks.length} checkpoint\\(s\\) is usable: `));
+  assert.match(
+    err.message,
+    new RegExp(`^cannot resume ${run}: none of its ${cks.length} checkpoint\\(s\\) is usable: `),
+  );
   for (const ck of cks) assert.ok(err.message.includes(`${ck}: tensor '`), `${ck} named`);
   assert.equal(readFileSync(join(run, 'metrics.jsonl'), 'utf8'), metricsBefore, 'nothing was retrained');
 });
@@ -106,20 +139,38 @@ test('a checkpoint with valid checksums but foreign shapes: the older matching o
   const only2 = await resumable();
   for (const ck of new RunDir(only2).checkpoints()) rmSync(ck);
   copyFileSync(new RunDir(foreign).checkpoints()[0], join(only2, 'checkpoints', 'step-000000012.gck'));
-  const err = await resume(only2).then(() => undefined, (e: unknown) => e) as GymnosError;
+  const err = (await resume(only2).then(
+    () => undefined,
+    (e: unknown) => e,
+  )) as GymnosError;
   assert.equal(err?.code, 'ERR_CHECKPOINT', String(err));
-  const w = [...loadCheckpoint(new RunDir(foreign).checkpoints()[0]).tensors].find(([, t]) => t.dims.join() === '4,5' || t.dims.join() === '5,4');
+  const w = [...loadCheckpoint(new RunDir(foreign).checkpoints()[0]).tensors].find(
+    ([, t]) => t.dims.join() === '4,5' || t.dims.join() === '5,4',
+  );
   assert.ok(w, 'the foreign run has a [4,5] or [5,4] weight');
-  assert.match(err.message, new RegExp(`parameter '${w[0].replace(/[.[\]]/g, '\\$&')}' is float32 \\[${w[1].dims.join(',')}\\] in the checkpoint but the model needs float32 \\[\\d+,\\d+\\]`));
+  assert.match(
+    err.message,
+    new RegExp(
+      `parameter '${w[0].replace(/[.[\]]/g, '\\$&')}' is float32 \\[${w[1].dims.join(',')}\\] in the checkpoint but the model needs float32 \\[\\d+,\\d+\\]`,
+    ),
+  );
 });
 
 test('the run-directory lock: a live holder is refused by name, a dead one on this host is taken over', async () => {
   const run = await resumable();
   const lockPath = join(run, '.lock');
   const held = RunLock.acquire(lockPath, run).lock;
-  const err = await resume(run).then(() => undefined, (e: unknown) => e) as GymnosError;
+  const err = (await resume(run).then(
+    () => undefined,
+    (e: unknown) => e,
+  )) as GymnosError;
   assert.equal(err?.code, 'ERR_LOCKED', String(err));
-  assert.match(userErrorLine(err), new RegExp(`^gymnosd: run directory ${run} is in use by pid ${process.pid} on host ${hostname()} \\(since .*\\); wait for it to finish or stop it \\(hint: if no such process runs any more, delete ${lockPath}\\)$`));
+  assert.match(
+    userErrorLine(err),
+    new RegExp(
+      `^gymnosd: run directory ${run} is in use by pid ${process.pid} on host ${hostname()} \\(since .*\\); wait for it to finish or stop it \\(hint: if no such process runs any more, delete ${lockPath}\\)$`,
+    ),
+  );
   assert.equal(state(run).status, 'completed', "the holder's state.json is left alone");
   held.release();
   assert.ok(!existsSync(lockPath));
@@ -130,7 +181,10 @@ test('the run-directory lock: a live holder is refused by name, a dead one on th
   assert.ok(deadPid > 0);
   writeFileSync(lockPath, JSON.stringify({ pid: deadPid, host: hostname(), startedAt: '2026-01-01T00:00:00.000Z' }));
   // and the leftovers of interrupted atomic writes
-  const tmps = [join(run, '.state.json.123.0badc0de.tmp'), join(run, 'checkpoints', '.step-000000013.gck.123.deadbeef.tmp')];
+  const tmps = [
+    join(run, '.state.json.123.0badc0de.tmp'),
+    join(run, 'checkpoints', '.step-000000013.gck.123.deadbeef.tmp'),
+  ];
   for (const t of tmps) writeFileSync(t, 'half');
   const { result } = await resume(run);
   assert.equal(result.status, 'completed');
@@ -140,16 +194,27 @@ test('the run-directory lock: a live holder is refused by name, a dead one on th
   assert.match(log, /removed temporary files of interrupted writes/);
   assert.ok(!existsSync(lockPath));
 
-  writeFileSync(lockPath, JSON.stringify({ pid: deadPid, host: 'another-host.example', startedAt: '2026-01-01T00:00:00.000Z' }));
+  writeFileSync(
+    lockPath,
+    JSON.stringify({ pid: deadPid, host: 'another-host.example', startedAt: '2026-01-01T00:00:00.000Z' }),
+  );
   assert.throws(() => RunLock.acquire(lockPath, run), /in use by pid \d+ on host another-host\.example/);
 });
 
 test('a log write that fails (full disk) is thrown once as a user-facing error, not retried forever', () => {
   const dir = out();
   let calls = 0;
-  const full = (() => { calls++; throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', syscall: 'write' }); }) as never;
+  const full = (() => {
+    calls++;
+    throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', syscall: 'write' });
+  }) as never;
   const logs = createLogger(parseLogging({ console: { enabled: false } }, 'test'), dir, undefined, full);
-  assert.throws(() => logs.logger.info('hello'), (e: GymnosError) => e.code === 'ERR_ENVIRONMENT' && e.message === `cannot write ${join(dir, 'gymnos.log')}: no space left on device (ENOSPC)`);
+  assert.throws(
+    () => logs.logger.info('hello'),
+    (e: GymnosError) =>
+      e.code === 'ERR_ENVIRONMENT' &&
+      e.message === `cannot write ${join(dir, 'gymnos.log')}: no space left on device (ENOSPC)`,
+  );
   logs.logger.info('again'); // the sink is quiet now: no second throw, no retry
   logs.close();
   assert.equal(calls, 1);
@@ -163,12 +228,21 @@ test('a model exported with a fixed batch size is refused before the first step,
   const path = `${run}-fixed.onnx`;
   saveModel(m, path);
   const config = cfg({ epochs: 1, batchSize: 16 }, { model: { type: 'onnx', path }, dataset: { type: 'iris' } });
-  const err = await fit(config, { ...scripted({}), output: run }).then(() => undefined, (e: unknown) => e) as GymnosError;
+  const err = (await fit(config, { ...scripted({}), output: run }).then(
+    () => undefined,
+    (e: unknown) => e,
+  )) as GymnosError;
   assert.equal(err?.code, 'ERR_USER', String(err));
   assert.ok(isUserError(err));
-  assert.equal(userErrorLine(err), "gymnosd: model input 'input' is fixed at batch size 1 (its first dimension is 1, not symbolic) but training.batchSize is 16 and training.evalBatchSize is 256 (hint: re-export the model with a dynamic batch dimension (PyTorch: torch.onnx.export(..., dynamic_axes={'input': {0: 'batch'}})), or set training.batchSize and training.evalBatchSize to 1)");
+  assert.equal(
+    userErrorLine(err),
+    "gymnosd: model input 'input' is fixed at batch size 1 (its first dimension is 1, not symbolic) but training.batchSize is 16 and training.evalBatchSize is 256 (hint: re-export the model with a dynamic batch dimension (PyTorch: torch.onnx.export(..., dynamic_axes={'input': {0: 'batch'}})), or set training.batchSize and training.evalBatchSize to 1)",
+  );
   assert.equal(state(run).step, 0);
   // the remedy works: batches of exactly 1 train
-  const { result } = await fit(cfg({ epochs: 1, batchSize: 1, evalBatchSize: 1 }, { model: { type: 'onnx', path }, dataset: { type: 'iris' } }), { ...scripted({}), output: out() });
+  const { result } = await fit(
+    cfg({ epochs: 1, batchSize: 1, evalBatchSize: 1 }, { model: { type: 'onnx', path }, dataset: { type: 'iris' } }),
+    { ...scripted({}), output: out() },
+  );
   assert.equal(result.status, 'completed');
 });

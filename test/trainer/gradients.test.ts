@@ -9,9 +9,15 @@ import { tensor } from '../../src/onnx/tensor.js';
 import { Rng } from '../../src/util/rng.js';
 
 test('raw gradients of a linear layer under MSE equal 2/(NC) (y - t)^T x, before clipping', async () => {
-  const N = 5, I = 4, C = 3;
+  const N = 5,
+    I = 4,
+    C = 3;
   const model = buildMlp({ inputs: I, hidden: [], classes: C, seed: 7 });
-  const art = buildTrainingArtifacts(model, { loss: { type: 'mse' }, optimizer: { type: 'sgd', lr: 0.1 }, clipGradNorm: 1e-3 });
+  const art = buildTrainingArtifacts(model, {
+    loss: { type: 'mse' },
+    optimizer: { type: 'sgd', lr: 0.1 },
+    clipGradNorm: 1e-3,
+  });
   const sessions = new SessionManager({ device: 'cpu', intraOpThreads: 1 });
   try {
     const runner = new StepRunner(art, (n, b) => sessions.createSession(n, b), 0);
@@ -27,18 +33,23 @@ test('raw gradients of a linear layer under MSE equal 2/(NC) (y - t)^T x, before
     const r = await runner.runSteps([batch], [0.1], { gradients: true });
     const dW = new Float64Array(C * I);
     const db = new Float64Array(C);
-    for (let n = 0; n < N; n++) for (let c = 0; c < C; c++) {
-      let y = b[c];
-      for (let i = 0; i < I; i++) y += x[n * I + i] * W[c * I + i];
-      const d = (2 * (y - t[n * C + c])) / (N * C);
-      db[c] += d;
-      for (let i = 0; i < I; i++) dW[c * I + i] += d * x[n * I + i];
-    }
+    for (let n = 0; n < N; n++)
+      for (let c = 0; c < C; c++) {
+        let y = b[c];
+        for (let i = 0; i < I; i++) y += x[n * I + i] * W[c * I + i];
+        const d = (2 * (y - t[n * C + c])) / (N * C);
+        db[c] += d;
+        for (let i = 0; i < I; i++) dW[c * I + i] += d * x[n * I + i];
+      }
     const got = r.gradients!;
-    const close = (a: ArrayLike<number>, e: Float64Array) => e.forEach((v, i) => assert.ok(Math.abs(a[i] - v) <= 1e-5 * Math.max(1, Math.abs(v)), `${a[i]} vs ${v}`));
+    const close = (a: ArrayLike<number>, e: Float64Array) =>
+      e.forEach((v, i) => assert.ok(Math.abs(a[i] - v) <= 1e-5 * Math.max(1, Math.abs(v)), `${a[i]} vs ${v}`));
     close(got.get('fc0.weight')!.data as Float32Array, dW);
     close(got.get('fc0.bias')!.data as Float32Array, db);
-    assert.ok(Math.hypot(...dW, ...db) > 1e-3, 'raw gradients are larger than the clipping threshold, so they were not clipped');
+    assert.ok(
+      Math.hypot(...dW, ...db) > 1e-3,
+      'raw gradients are larger than the clipping threshold, so they were not clipped',
+    );
   } finally {
     await sessions.close();
   }

@@ -29,7 +29,13 @@ test('300 epochs: resident memory stays flat after warm-up, and each epoch recor
     experiment: { name: 'memory-growth' },
     dataset: { type: 'iris', split: { validation: 0.2, test: 0.2 } },
     model: { type: 'mlp', hidden: [512, 512] },
-    training: { epochs: 300, batchSize: 45, seed: 1, optimizer: { type: 'adam', lr: 1e-3 }, checkpoint: { keepLast: 1, everySteps: 0 } },
+    training: {
+      epochs: 300,
+      batchSize: 45,
+      seed: 1,
+      optimizer: { type: 'adam', lr: 1e-3 },
+      checkpoint: { keepLast: 1, everySteps: 0 },
+    },
     session: { device: 'cpu', intraOpThreads: 1 },
   });
   const rss: number[] = [];
@@ -47,20 +53,32 @@ test('300 epochs: resident memory stays flat after warm-up, and each epoch recor
   const early = median(rss.slice(40, 60));
   const late = median(rss.slice(280, 300));
   const mb = (b: number) => (b / 2 ** 20).toFixed(1);
-  assert.ok(late - early < 16 * 2 ** 20, `RSS grew from ${mb(early)} MB (epochs 40-59) to ${mb(late)} MB (epochs 280-299)`);
+  assert.ok(
+    late - early < 16 * 2 ** 20,
+    `RSS grew from ${mb(early)} MB (epochs 40-59) to ${mb(late)} MB (epochs 280-299)`,
+  );
   // every epoch has a peak, about the resident size at its end (metrics and trackers are written
   // between the two readings, so the sample may be a few MB above the peak taken before them)
   assert.equal(peaks.length, 300);
-  peaks.forEach((p, i) => assert.ok(p >= rss[i] - 16 * 2 ** 20 && p < 2 ** 33, `epoch ${i}: peak ${mb(p)} MB vs RSS ${mb(rss[i])} MB`));
+  peaks.forEach((p, i) =>
+    assert.ok(p >= rss[i] - 16 * 2 ** 20 && p < 2 ** 33, `epoch ${i}: peak ${mb(p)} MB vs RSS ${mb(rss[i])} MB`),
+  );
   // per-epoch peaks (reset at each epoch start on Linux), not a running maximum that never falls
   // (observable only when the resident size fell well below an earlier epoch's peak: then a later
   // epoch's peak must be below it too; a run whose memory only grew cannot tell the two apart)
   const top = Math.max(...peaks);
   const at = peaks.indexOf(top);
   const fell = rss.slice(at + 1).some((r) => r < top - 8 * 2 ** 20);
-  if (process.platform === 'linux' && fell) assert.ok(peaks.slice(at + 1).some((p) => p < top), `after epoch ${at + 1}'s peak of ${mb(top)} MB the resident size fell, but no later epoch's peak did: the peak was not reset`);
-  const rows = readFileSync(join(result.runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; peak_rss_mb?: number });
+  if (process.platform === 'linux' && fell)
+    assert.ok(
+      peaks.slice(at + 1).some((p) => p < top),
+      `after epoch ${at + 1}'s peak of ${mb(top)} MB the resident size fell, but no later epoch's peak did: the peak was not reset`,
+    );
+  const rows = readFileSync(join(result.runDir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { kind: string; peak_rss_mb?: number });
   const epochRows = rows.filter((r) => r.kind === 'epoch');
   assert.equal(epochRows.length, 300);
-  epochRows.forEach((r, i) => assert.equal(r.peak_rss_mb, Math.round(peaks[i] / 2 ** 20 * 10) / 10));
+  epochRows.forEach((r, i) => assert.equal(r.peak_rss_mb, Math.round((peaks[i] / 2 ** 20) * 10) / 10));
 });

@@ -15,20 +15,30 @@ test('artifacts built in a worker thread equal those built in place', async () =
   assert.deepEqual(encodeModel(there.trainStep), encodeModel(here.trainStep));
   assert.deepEqual(encodeModel(there.evalStep), encodeModel(here.evalStep));
   assert.deepEqual(encodeModel(there.accumulation!.applyStep), encodeModel(here.accumulation!.applyStep));
-  assert.deepEqual(there.carried.map((c) => [c.input, c.output, c.kind, Array.from(c.init.data as Float32Array)]), here.carried.map((c) => [c.input, c.output, c.kind, Array.from(c.init.data as Float32Array)]));
+  assert.deepEqual(
+    there.carried.map((c) => [c.input, c.output, c.kind, Array.from(c.init.data as Float32Array)]),
+    here.carried.map((c) => [c.input, c.output, c.kind, Array.from(c.init.data as Float32Array)]),
+  );
 });
 
 test('the event loop runs while the worker builds', async () => {
   let ranWhileBuilding = false;
   let done = false;
-  setImmediate(() => { ranWhileBuilding = !done; });
+  setImmediate(() => {
+    ranWhileBuilding = !done;
+  });
   await buildTrainingArtifactsOffThread(model, spec);
   done = true;
   assert.ok(ranWhileBuilding, 'a setImmediate callback queued before the build should run before it finishes');
 });
 
 test('errors from the worker keep their message and code (user errors stay user errors)', async () => {
-  await assert.rejects(() => buildTrainingArtifactsOffThread(model, { ...spec, trainable: { freeze: ['nothing*'] } }),
-    (e: Error) => /pattern 'nothing\*' matches no parameter/.test(e.message) && isUserError(e));
-  await assert.rejects(() => buildTrainingArtifactsOffThread(model, { ...spec, optimizer: { type: 'adamm' } }), /expected one of .*'adam'.* for training\.optimizer\.type but got 'adamm'/);
+  await assert.rejects(
+    () => buildTrainingArtifactsOffThread(model, { ...spec, trainable: { freeze: ['nothing*'] } }),
+    (e: Error) => /pattern 'nothing\*' matches no parameter/.test(e.message) && isUserError(e),
+  );
+  await assert.rejects(
+    () => buildTrainingArtifactsOffThread(model, { ...spec, optimizer: { type: 'adamm' } }),
+    /expected one of .*'adam'.* for training\.optimizer\.type but got 'adamm'/,
+  );
 });

@@ -3,11 +3,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSchedule } from '../../src/schedules/index.js';
 
-const at = (spec: { type: string } & Record<string, unknown>, base: number, steps: number[], perEpoch = 10, total = 100) => {
+const at = (
+  spec: { type: string } & Record<string, unknown>,
+  base: number,
+  steps: number[],
+  perEpoch = 10,
+  total = 100,
+) => {
   const s = createSchedule(spec, base);
   return steps.map((step) => s({ step, stepsPerEpoch: perEpoch, totalSteps: total }));
 };
-const close = (a: number[], b: number[]) => a.forEach((v, i) => assert.ok(Math.abs(v - b[i]) < 1e-12, `${i}: ${v} vs ${b[i]}`));
+const close = (a: number[], b: number[]) =>
+  a.forEach((v, i) => assert.ok(Math.abs(v - b[i]) < 1e-12, `${i}: ${v} vs ${b[i]}`));
 
 test('constant, step and exponential (per epoch and per step)', () => {
   assert.deepEqual(at({ type: 'constant' }, 0.1, [0, 50, 99]), [0.1, 0.1, 0.1]);
@@ -28,9 +35,17 @@ test('linear warmup and decay to endLr', () => {
 });
 
 test('one-cycle: starts at maxLr/divFactor, peaks at pctStart, ends at start/finalDivFactor', () => {
-  const [s0, peak, last] = at({ type: 'one_cycle', pctStart: 0.3, divFactor: 25, finalDivFactor: 1e4 }, 0.1, [0, 29, 99]);
+  const [s0, peak, last] = at(
+    { type: 'one_cycle', pctStart: 0.3, divFactor: 25, finalDivFactor: 1e4 },
+    0.1,
+    [0, 29, 99],
+  );
   close([s0, peak, last], [0.1 / 25, 0.1, 0.1 / 25 / 1e4]);
-  const v = at({ type: 'one_cycle', maxLr: 1, pctStart: 0.3, divFactor: 25, finalDivFactor: 1e4 }, 0.1, Array.from({ length: 100 }, (_, i) => i));
+  const v = at(
+    { type: 'one_cycle', maxLr: 1, pctStart: 0.3, divFactor: 25, finalDivFactor: 1e4 },
+    0.1,
+    Array.from({ length: 100 }, (_, i) => i),
+  );
   for (let i = 1; i <= 29; i++) assert.ok(v[i] >= v[i - 1]);
   for (let i = 30; i < 100; i++) assert.ok(v[i] <= v[i - 1]);
 });

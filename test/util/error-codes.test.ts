@@ -7,7 +7,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { ERROR_CODE_PATTERN, USER_CODES, GymnosError, UserError, ForwardedError, isUserError } from '../../src/util/errors.js';
+import {
+  ERROR_CODE_PATTERN,
+  USER_CODES,
+  GymnosError,
+  UserError,
+  ForwardedError,
+  isUserError,
+} from '../../src/util/errors.js';
 import { NATIVE_ERROR_CODES, wrapNativeError } from '../../src/native/errors.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -21,24 +28,46 @@ function files(dir: string, ext: string, out: string[] = []): string[] {
   return out;
 }
 
-const sources = files(join(root, 'src'), '.ts').map((p) => ({ path: relative(root, p), text: readFileSync(p, 'utf8') }));
-const rust = files(join(root, 'native', 'src'), '.rs').map((p) => ({ path: relative(root, p), text: readFileSync(p, 'utf8') }));
+const sources = files(join(root, 'src'), '.ts').map((p) => ({
+  path: relative(root, p),
+  text: readFileSync(p, 'utf8'),
+}));
+const rust = files(join(root, 'native', 'src'), '.rs').map((p) => ({
+  path: relative(root, p),
+  text: readFileSync(p, 'utf8'),
+}));
 
 /** Environment variables share the GYMNOS_ prefix; they are names, not error codes. */
-const ENV_NAMES = new Set(['GYMNOS_HOME', ...sources.flatMap((f) => [...f.text.matchAll(/process\.env\.([A-Z0-9_]+)/g)].map((m) => m[1]))]);
+const ENV_NAMES = new Set([
+  'GYMNOS_HOME',
+  ...sources.flatMap((f) => [...f.text.matchAll(/process\.env\.([A-Z0-9_]+)/g)].map((m) => m[1])),
+]);
 
-/** The base itself, and internal sentinels that never leave their module (caught and rethrown as a GymnosError there). */
+/**
+ * The base itself, and internal sentinels that never leave their module (caught and rethrown as a GymnosError there).
+ */
 const INTERNAL_ERROR_CLASSES = new Set(['src/util/errors.ts:GymnosError', 'src/datasets/arrow-check.ts:Damage']);
 
 test('the scan sees the tree (a scan of nothing would pass anything)', () => {
   assert.ok(sources.length > 200, `only ${sources.length} .ts files under src/`);
-  assert.ok(rust.some((f) => f.path.endsWith('error.rs')), 'native/src/error.rs not found');
-  assert.ok(sources.some((f) => f.text.includes("'ERR_SESSION_RUN'")), 'no error code literal found at all');
+  assert.ok(
+    rust.some((f) => f.path.endsWith('error.rs')),
+    'native/src/error.rs not found',
+  );
+  assert.ok(
+    sources.some((f) => f.text.includes("'ERR_SESSION_RUN'")),
+    'no error code literal found at all',
+  );
 });
 
 test('no ad-hoc coded errors: throw a GymnosError subclass instead of Object.assign(new Error(...), { code })', () => {
-  const bad = sources.flatMap((f) => f.text.split('\n').flatMap((line, i) => (
-    /Object\.assign\(\s*new \w*Error\(/.test(line) || /\)\.code = ['"]/.test(line) ? [`${f.path}:${i + 1}`] : [])));
+  const bad = sources.flatMap((f) =>
+    f.text
+      .split('\n')
+      .flatMap((line, i) =>
+        /Object\.assign\(\s*new \w*Error\(/.test(line) || /\)\.code = ['"]/.test(line) ? [`${f.path}:${i + 1}`] : [],
+      ),
+  );
   assert.deepEqual(bad, []);
 });
 
@@ -62,7 +91,9 @@ test('every error code in src/ and native/src/ has the one spelling ERR_X', () =
     }
   }
   assert.ok(codes.size >= 20, `found only ${codes.size} codes`);
-  const bad = [...codes].filter(([c]) => c !== 'ERR_X' && (!ERROR_CODE_PATTERN.test(c) || c.startsWith('ERR_GYMNOS_'))).map(([c, p]) => `${p}: ${c}`);
+  const bad = [...codes]
+    .filter(([c]) => c !== 'ERR_X' && (!ERROR_CODE_PATTERN.test(c) || c.startsWith('ERR_GYMNOS_')))
+    .map(([c, p]) => `${p}: ${c}`);
   assert.deepEqual(bad, []);
   for (const c of [...USER_CODES, ...NATIVE_ERROR_CODES]) assert.match(c, ERROR_CODE_PATTERN);
 });
@@ -84,5 +115,9 @@ test('user-facing is decided by the code, for thrown, forwarded and native error
   assert.equal((arrow as GymnosError).code, 'ERR_ARROW');
   assert.ok(isUserError(arrow));
   assert.equal((wrapNativeError(new Error('panic'), 'next') as GymnosError).code, 'ERR_INTERNAL');
-  assert.equal((wrapNativeError({ code: 'ERR_GYMNOS_ARROW', message: 'old' }, 'x') as GymnosError).code, 'ERR_INTERNAL', 'only the addon\'s own codes pass through');
+  assert.equal(
+    (wrapNativeError({ code: 'ERR_GYMNOS_ARROW', message: 'old' }, 'x') as GymnosError).code,
+    'ERR_INTERNAL',
+    "only the addon's own codes pass through",
+  );
 });

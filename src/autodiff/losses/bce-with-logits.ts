@@ -7,7 +7,16 @@
  */
 import { arr, num, opt, type Schema } from '../../config/schema.js';
 import { component } from '../../config/component.js';
-import { labelLikePrediction, lastAxisConstant, reductionOption, reduceAll, requireFloat, type LossBuild, type LossContext, type Reduction } from './loss.js';
+import {
+  labelLikePrediction,
+  lastAxisConstant,
+  reductionOption,
+  reduceAll,
+  requireFloat,
+  type LossBuild,
+  type LossContext,
+  type Reduction,
+} from './loss.js';
 
 export interface BceWithLogitsOptions {
   reduction: Reduction;
@@ -22,8 +31,14 @@ function weights(doc: string): Schema<number[] | undefined> {
   const list = arr(num({ min: 0 }), { minItems: 1 });
   const one = num({ min: 0 });
   return opt({
-    doc, optional: true,
-    parse: (v, path, issues) => (typeof v === 'number' ? (one.parse(v, path, issues) === undefined ? undefined : [v]) : list.parse(v, path, issues)),
+    doc,
+    optional: true,
+    parse: (v, path, issues) =>
+      typeof v === 'number'
+        ? one.parse(v, path, issues) === undefined
+          ? undefined
+          : [v]
+        : list.parse(v, path, issues),
     json: () => ({ description: doc, oneOf: [one.json(), list.json()] }),
   });
 }
@@ -45,12 +60,19 @@ export const bceWithLogits = component({
     const sp = b.op('Softplus', [b.op('Neg', [x])], {}, 'bce_softplus');
     let logTerm = sp;
     if (options.posWeight) {
-      const pm1 = lastAxisConstant(b, name, 'pos_weight', options.posWeight.map((p) => p - 1), input);
+      const pm1 = lastAxisConstant(
+        b,
+        name,
+        'pos_weight',
+        options.posWeight.map((p) => p - 1),
+        input,
+      );
       const lw = b.op('Add', [b.op('Mul', [pm1, y]), one], {}, 'bce_log_weight');
       logTerm = b.op('Mul', [lw, sp]);
     }
     let l = b.op('Add', [b.op('Mul', [b.op('Sub', [one, y]), x]), logTerm], {}, 'bce');
-    if (options.weight) l = b.op('Mul', [l, lastAxisConstant(b, name, 'weight', options.weight, input)], {}, 'bce_weighted');
+    if (options.weight)
+      l = b.op('Mul', [l, lastAxisConstant(b, name, 'weight', options.weight, input)], {}, 'bce_weighted');
     return { loss: reduceAll(b, l, options.reduction), labelInput: labelLikePrediction(input) };
   },
 });

@@ -6,20 +6,35 @@
  * direction toward its target's and ignores its length.
  */
 import { component } from '../../config/component.js';
-import { labelLikePrediction, OptionError, reductionOption, reduceAll, requireFloat, type LossBuild, type LossContext, type Reduction } from './loss.js';
+import {
+  labelLikePrediction,
+  OptionError,
+  reductionOption,
+  reduceAll,
+  requireFloat,
+  type LossBuild,
+  type LossContext,
+  type Reduction,
+} from './loss.js';
 
-export interface CosineEmbeddingOptions { reduction: Reduction }
+export interface CosineEmbeddingOptions {
+  reduction: Reduction;
+}
 
 /** PyTorch's EPSILON in cosine_embedding_loss (aten/src/ATen/native/Loss.cpp). */
 const EPS = 1e-12;
 
 export const cosineEmbedding = component({
   type: 'cosine_embedding',
-  description: "1 - cosine similarity to a target vector over the last axis (PyTorch's CosineEmbeddingLoss, similar pairs); for embedding outputs",
+  description:
+    "1 - cosine similarity to a target vector over the last axis (PyTorch's CosineEmbeddingLoss, similar pairs); for embedding outputs",
   options: { reduction: reductionOption },
   create(options, { b, input }: LossContext): LossBuild {
     requireFloat('cosine_embedding', input);
-    if (input.shape.length === 0) throw new OptionError(`loss 'cosine_embedding' compares vectors along the last axis, but the prediction '${input.prediction}' is a scalar; train a vector output ([N, D])`);
+    if (input.shape.length === 0)
+      throw new OptionError(
+        `loss 'cosine_embedding' compares vectors along the last axis, but the prediction '${input.prediction}' is a scalar; train a vector output ([N, D])`,
+      );
     const axis = b.ints([-1]);
     const sum = (x: string, name: string) => b.op('ReduceSum', [x, axis], { keepdims: 0 }, name);
     const eps = b.constant(input.dtype, EPS, []);

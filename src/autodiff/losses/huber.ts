@@ -5,9 +5,20 @@
  */
 import { num } from '../../config/schema.js';
 import { component } from '../../config/component.js';
-import { labelLikePrediction, reductionOption, reduceAll, requireFloat, type LossBuild, type LossContext, type Reduction } from './loss.js';
+import {
+  labelLikePrediction,
+  reductionOption,
+  reduceAll,
+  requireFloat,
+  type LossBuild,
+  type LossContext,
+  type Reduction,
+} from './loss.js';
 
-export interface HuberOptions { reduction: Reduction; delta: number }
+export interface HuberOptions {
+  reduction: Reduction;
+  delta: number;
+}
 
 export const huber = component({
   type: 'huber',
@@ -23,6 +34,9 @@ export const huber = component({
     const q = b.op('Min', [a, c(options.delta)], {}, 'huber_q');
     const quad = b.op('Mul', [b.op('Mul', [q, q]), c(0.5)], {}, 'huber_quad');
     const lin = b.op('Mul', [b.op('Sub', [a, q]), c(options.delta)], {}, 'huber_lin');
-    return { loss: reduceAll(b, b.op('Add', [quad, lin], {}, 'huber'), options.reduction), labelInput: labelLikePrediction(input) };
+    return {
+      loss: reduceAll(b, b.op('Add', [quad, lin], {}, 'huber'), options.reduction),
+      labelInput: labelLikePrediction(input),
+    };
   },
 });

@@ -24,12 +24,22 @@ export type { CosineEmbeddingOptions } from './cosine-embedding.js';
 export { OptionError } from './loss.js';
 
 /** Losses by registered type. */
-export const LOSSES = new Registry<LossDef>('loss', [softmaxCrossEntropy, bceWithLogits, mse, l1, huber, cosineEmbedding]);
+export const LOSSES = new Registry<LossDef>('loss', [
+  softmaxCrossEntropy,
+  bceWithLogits,
+  mse,
+  l1,
+  huber,
+  cosineEmbedding,
+]);
 
 /** A loss as written in the experiment config: `{ "type": "<name>", ...options }`. */
 export type LossSpec = ComponentSpec;
 
-/** Validates a raw loss spec (name and options) and returns it resolved (defaults filled); throws a ConfigError listing every issue. */
+/**
+ * Validates a raw loss spec (name and options) and returns it resolved (defaults filled); throws a ConfigError listing
+ * every issue.
+ */
 export function validateLoss(spec: unknown, where = 'loss'): LossSpec {
   return LOSSES.resolve(spec, where);
 }
@@ -39,6 +49,14 @@ export function validateLoss(spec: unknown, where = 'loss'): LossSpec {
  * raw specs with `validateLoss` first). The caller adds `labelInput` (and any `extraInputs`) to the
  * graph's inputs.
  */
-export function buildLoss(b: GraphBuilder, spec: LossSpec, prediction: string, predictionShape: Dim[], dtype: DType, labelName: string, where = 'loss'): LossBuild {
+export function buildLoss(
+  b: GraphBuilder,
+  spec: LossSpec,
+  prediction: string,
+  predictionShape: Dim[],
+  dtype: DType,
+  labelName: string,
+  where = 'loss',
+): LossBuild {
   return LOSSES.create(spec, { b, input: { prediction, shape: predictionShape, dtype, label: labelName } }, where);
 }

@@ -1,8 +1,18 @@
 /** Mean absolute error, PyTorch's `L1Loss`: |x - y|, reduced by mean or sum. */
 import { component } from '../../config/component.js';
-import { labelLikePrediction, reductionOption, reduceAll, requireFloat, type LossBuild, type LossContext, type Reduction } from './loss.js';
+import {
+  labelLikePrediction,
+  reductionOption,
+  reduceAll,
+  requireFloat,
+  type LossBuild,
+  type LossContext,
+  type Reduction,
+} from './loss.js';
 
-export interface L1Options { reduction: Reduction }
+export interface L1Options {
+  reduction: Reduction;
+}
 
 export const l1 = component({
   type: 'l1',

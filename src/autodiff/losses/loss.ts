@@ -13,7 +13,10 @@ import { GymnosError } from '../../util/errors.js';
 /** A loss's options do not fit the model it is built on (class count, prediction type). */
 export class OptionError extends GymnosError {
   readonly code = 'ERR_CONFIG';
-  constructor(message: string) { super(message); this.name = 'OptionError'; }
+  constructor(message: string) {
+    super(message);
+    this.name = 'OptionError';
+  }
 }
 
 /** How per-element losses become one scalar. */
@@ -43,7 +46,10 @@ export interface LossBuild {
 }
 
 /** What a loss is created in: the graph builder and the prediction it is computed on. */
-export interface LossContext { b: GraphBuilder; input: LossInput }
+export interface LossContext {
+  b: GraphBuilder;
+  input: LossInput;
+}
 
 /** One loss: a component whose `create` emits its nodes through `ctx.b` from resolved options. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -55,12 +61,17 @@ export function reduceAll(b: GraphBuilder, x: string, reduction: Reduction): str
 }
 
 /** The `reduction` option every loss takes. */
-export const reductionOption = oneOf(REDUCTIONS, { default: 'mean', doc: "how per-element losses become one number: 'mean' or 'sum'" });
+export const reductionOption = oneOf(REDUCTIONS, {
+  default: 'mean',
+  doc: "how per-element losses become one number: 'mean' or 'sum'",
+});
 
 /** Checks that the prediction has a floating element type. */
 export function requireFloat(name: string, input: LossInput): void {
   if (input.dtype !== 'float32' && input.dtype !== 'float64' && input.dtype !== 'float16') {
-    throw new OptionError(`loss '${name}' needs a floating-point prediction, but '${input.prediction}' is ${input.dtype}`);
+    throw new OptionError(
+      `loss '${name}' needs a floating-point prediction, but '${input.prediction}' is ${input.dtype}`,
+    );
   }
 }
 
@@ -74,11 +85,19 @@ export function labelLikePrediction(input: LossInput): ValueInfo {
  * returns a constant shaped [k] (numpy broadcasting aligns it with the last axis) after checking
  * that k matches that axis where it is known.
  */
-export function lastAxisConstant(b: GraphBuilder, lossName: string, key: string, values: number[], input: LossInput): string {
+export function lastAxisConstant(
+  b: GraphBuilder,
+  lossName: string,
+  key: string,
+  values: number[],
+  input: LossInput,
+): string {
   if (values.length > 1) {
     const last = input.shape[input.shape.length - 1];
     if (input.shape.length === 0 || (typeof last === 'number' && last !== values.length)) {
-      throw new OptionError(`loss '${lossName}': ${key} has ${values.length} entries but the prediction's last axis is ${last ?? 'absent'} ([${input.shape.join(', ')}]); give one entry per element of that axis or a single number`);
+      throw new OptionError(
+        `loss '${lossName}': ${key} has ${values.length} entries but the prediction's last axis is ${last ?? 'absent'} ([${input.shape.join(', ')}]); give one entry per element of that axis or a single number`,
+      );
     }
   }
   return b.constant(input.dtype, values, values.length === 1 ? [] : [values.length]);

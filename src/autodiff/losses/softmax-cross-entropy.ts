@@ -16,7 +16,15 @@ import type { GraphBuilder } from '../../onnx/builder.js';
 import { DTYPE_CODE, type DType } from '../../onnx/tensor.js';
 import { arr, num, oneOf, opt, show, type Schema } from '../../config/schema.js';
 import { component } from '../../config/component.js';
-import { OptionError, reductionOption, requireFloat, type LossBuild, type LossContext, type LossInput, type Reduction } from './loss.js';
+import {
+  OptionError,
+  reductionOption,
+  requireFloat,
+  type LossBuild,
+  type LossContext,
+  type LossInput,
+  type Reduction,
+} from './loss.js';
 
 export interface SoftmaxCrossEntropyOptions {
   reduction: Reduction;
@@ -33,12 +41,18 @@ export interface SoftmaxCrossEntropyOptions {
 }
 
 /** Smallest normal number per float type: the denominator guard. */
-const TINY: Partial<Record<DType, number>> = { float16: 6.103515625e-5, float32: 1.1754943508222875e-38, float64: 2.2250738585072014e-308 };
+const TINY: Partial<Record<DType, number>> = {
+  float16: 6.103515625e-5,
+  float32: 1.1754943508222875e-38,
+  float64: 2.2250738585072014e-308,
+};
 
-const IGNORE_DOC = "targets with this class index are skipped (null: none; default -100 as in PyTorch); not with labels: 'probabilities'";
+const IGNORE_DOC =
+  "targets with this class index are skipped (null: none; default -100 as in PyTorch); not with labels: 'probabilities'";
 /** `ignore_index`: an integer or null; absent means -100 for index labels. */
 const ignoreIndex: Schema<number | null | undefined> = {
-  doc: IGNORE_DOC, optional: true,
+  doc: IGNORE_DOC,
+  optional: true,
   parse(v, path, issues) {
     if (v === null || (typeof v === 'number' && Number.isInteger(v))) return v;
     issues.push({ path, message: `expected an integer or null for ${path} but got ${show(v)}` });
@@ -55,28 +69,43 @@ export const softmaxCrossEntropy = component({
     ignore_index: ignoreIndex,
     label_smoothing: num({ min: 0, max: 1, default: 0, doc: "PyTorch's label smoothing epsilon in [0, 1]" }),
     weight: opt(arr(num({ min: 0 }), { minItems: 1, doc: 'one weight per class' })),
-    labels: oneOf(['index', 'probabilities'] as const, { default: 'index', doc: "'index': integer class labels; 'probabilities': a distribution per position, shaped like the logits (mixup, cutmix)" }),
+    labels: oneOf(['index', 'probabilities'] as const, {
+      default: 'index',
+      doc: "'index': integer class labels; 'probabilities': a distribution per position, shaped like the logits (mixup, cutmix)",
+    }),
     label_dtype: oneOf(['int64', 'int32'] as const, { default: 'int64', doc: 'element type of index labels' }),
   },
-  check: (o, path) => (o.labels === 'probabilities' && o.ignore_index !== undefined
-    ? `expected no ignore_index with labels: 'probabilities' for ${path}.ignore_index (PyTorch ignores it for probability targets) but got ${o.ignore_index}; remove it` : undefined),
+  check: (o, path) =>
+    o.labels === 'probabilities' && o.ignore_index !== undefined
+      ? `expected no ignore_index with labels: 'probabilities' for ${path}.ignore_index (PyTorch ignores it for probability targets) but got ${o.ignore_index}; remove it`
+      : undefined,
   create(r, { b, input }: LossContext): LossBuild {
     const o: SoftmaxCrossEntropyOptions = {
-      reduction: r.reduction, ignoreIndex: r.labels === 'index' ? (r.ignore_index === undefined ? -100 : r.ignore_index) : null,
-      labelSmoothing: r.label_smoothing, weight: r.weight, labels: r.labels, labelDtype: r.label_dtype,
+      reduction: r.reduction,
+      ignoreIndex: r.labels === 'index' ? (r.ignore_index === undefined ? -100 : r.ignore_index) : null,
+      labelSmoothing: r.label_smoothing,
+      weight: r.weight,
+      labels: r.labels,
+      labelDtype: r.label_dtype,
     };
     const name = 'softmax_cross_entropy';
     requireFloat(name, input);
     const { shape } = input;
     if (shape.length < 2) {
-      throw new OptionError(`loss '${name}' needs logits shaped [N, C] or [N, C, d1, ...], but '${input.prediction}' is [${shape.join(', ')}]`);
+      throw new OptionError(
+        `loss '${name}' needs logits shaped [N, C] or [N, C, d1, ...], but '${input.prediction}' is [${shape.join(', ')}]`,
+      );
     }
     const C = shape[1];
     if (typeof C !== 'number' && (o.weight || o.labelSmoothing > 0)) {
-      throw new OptionError(`loss '${name}': class weights and label smoothing need a known class count, but axis 1 of '${input.prediction}' is '${C}'`);
+      throw new OptionError(
+        `loss '${name}': class weights and label smoothing need a known class count, but axis 1 of '${input.prediction}' is '${C}'`,
+      );
     }
     if (o.weight && o.weight.length !== C) {
-      throw new OptionError(`loss '${name}': weight has ${o.weight.length} entries but the logits have ${C} classes on axis 1; give one weight per class`);
+      throw new OptionError(
+        `loss '${name}': weight has ${o.weight.length} entries but the logits have ${C} classes on axis 1; give one weight per class`,
+      );
     }
     const logp = b.op('LogSoftmax', [input.prediction], { axis: 1 }, 'log_prob');
     return o.labels === 'probabilities' ? probabilityLoss(b, o, input, logp) : indexLoss(b, o, input, logp);
@@ -113,14 +142,32 @@ function indexLoss(b: GraphBuilder, o: SoftmaxCrossEntropyOptions, input: LossIn
   if (eps === 0) {
     // O(N) forward: pick log p of the target; the gradient scatters into the class axis
     const picked = b.op('GatherElements', [logp, lab], { axis: 1 }, 'picked_log_prob');
-    total = b.op(plainMean ? 'ReduceMean' : 'ReduceSum', [coef ? b.op('Mul', [picked, coef]) : picked], { keepdims: 0 });
+    total = b.op(plainMean ? 'ReduceMean' : 'ReduceSum', [coef ? b.op('Mul', [picked, coef]) : picked], {
+      keepdims: 0,
+    });
   } else {
     // smoothed targets as one Where over a class-index comparison: w_c ((1 - e) [c = y] + e / C);
     // cheaper than gather + a separate smoothing sum, whose gradients would meet in a full-size Sum
-    const classes = b.constant(o.labelDtype, Array.from({ length: C }, (_, i) => i), shape.map((_, i) => (i === 1 ? C : 1)));
+    const classes = b.constant(
+      o.labelDtype,
+      Array.from({ length: C }, (_, i) => i),
+      shape.map((_, i) => (i === 1 ? C : 1)),
+    );
     const isTarget = b.op('Equal', [lab, classes], {}, 'is_target');
-    const hi = o.weight ? classConstant(b, o.weight.map((w) => w * (1 - eps + eps / C)), input) : c(1 - eps + eps / C);
-    const lo = o.weight ? classConstant(b, o.weight.map((w) => (w * eps) / C), input) : c(eps / C);
+    const hi = o.weight
+      ? classConstant(
+          b,
+          o.weight.map((w) => w * (1 - eps + eps / C)),
+          input,
+        )
+      : c(1 - eps + eps / C);
+    const lo = o.weight
+      ? classConstant(
+          b,
+          o.weight.map((w) => (w * eps) / C),
+          input,
+        )
+      : c(eps / C);
     const prod = b.op('Mul', [logp, b.op('Where', [isTarget, hi, lo], {}, 'smoothed_target')], {}, 'target_log_prob');
     if (keep) {
       const perPos = b.op('ReduceSum', [prod, b.ints([1])], { keepdims: 1 }, 'per_position');
@@ -146,8 +193,23 @@ function probabilityLoss(b: GraphBuilder, o: SoftmaxCrossEntropyOptions, input: 
   // q' = q (1 - e) w + e w / C, folded into one multiply and one add
   let q = input.label;
   if (o.weight) {
-    q = b.op('Mul', [q, classConstant(b, o.weight.map((w) => w * (1 - eps)), input)]);
-    if (eps > 0) q = b.op('Add', [q, classConstant(b, o.weight.map((w) => (w * eps) / (C as number)), input)]);
+    q = b.op('Mul', [
+      q,
+      classConstant(
+        b,
+        o.weight.map((w) => w * (1 - eps)),
+        input,
+      ),
+    ]);
+    if (eps > 0)
+      q = b.op('Add', [
+        q,
+        classConstant(
+          b,
+          o.weight.map((w) => (w * eps) / (C as number)),
+          input,
+        ),
+      ]);
   } else if (eps > 0) {
     q = b.op('Add', [b.op('Mul', [q, c(1 - eps)]), c(eps / (C as number))]);
   }
@@ -156,5 +218,8 @@ function probabilityLoss(b: GraphBuilder, o: SoftmaxCrossEntropyOptions, input: 
   if (o.reduction === 'sum') total = b.op('ReduceSum', [prod], { keepdims: 0 });
   else if (typeof C === 'number') total = b.op('Mul', [b.op('ReduceMean', [prod], { keepdims: 0 }), c(C)]);
   else total = b.op('ReduceMean', [b.op('ReduceSum', [prod, b.ints([1])], { keepdims: 0 })], { keepdims: 0 });
-  return { loss: b.op('Neg', [total], {}, 'cross_entropy'), labelInput: { name: input.label, dtype, shape: [...shape] } };
+  return {
+    loss: b.op('Neg', [total], {}, 'cross_entropy'),
+    labelInput: { name: input.label, dtype, shape: [...shape] },
+  };
 }

@@ -9,7 +9,18 @@
 import type { GraphBuilder } from '../../onnx/builder.js';
 import { arr, bool, check, num, type Props } from '../../config/schema.js';
 import { component } from '../../config/component.js';
-import { Elementwise, Scalars, lrOption, requireFloatParam, stateInput, weightDecayOption, type OptimizerBuild, type ParamUpdate, type ResolvedOptimizer, type UpdateContext } from './optimizer.js';
+import {
+  Elementwise,
+  Scalars,
+  lrOption,
+  requireFloatParam,
+  stateInput,
+  weightDecayOption,
+  type OptimizerBuild,
+  type ParamUpdate,
+  type ResolvedOptimizer,
+  type UpdateContext,
+} from './optimizer.js';
 
 export interface AdamOptions {
   lr: number;
@@ -23,8 +34,16 @@ export interface AdamOptions {
 export function adamOptions(weightDecay: number, decayDoc: string) {
   return {
     lr: lrOption(1e-3),
-    betas: check(arr(num({ min: 0 }), { default: [0.9, 0.999], doc: 'decay rates of the first and second moment estimates, e.g. [0.9, 0.999]' }),
-      (v, path) => (v.length === 2 && v.every((x) => x < 1) ? undefined : `expected two numbers in [0, 1), e.g. [0.9, 0.999], for ${path} but got ${JSON.stringify(v)}`)),
+    betas: check(
+      arr(num({ min: 0 }), {
+        default: [0.9, 0.999],
+        doc: 'decay rates of the first and second moment estimates, e.g. [0.9, 0.999]',
+      }),
+      (v, path) =>
+        v.length === 2 && v.every((x) => x < 1)
+          ? undefined
+          : `expected two numbers in [0, 1), e.g. [0.9, 0.999], for ${path} but got ${JSON.stringify(v)}`,
+    ),
     eps: num({ min: 0, default: 1e-8, doc: 'added to the denominator for numerical stability' }),
     weight_decay: weightDecayOption(weightDecay, decayDoc),
     amsgrad: bool({ default: false, doc: 'use the maximum of past second moments (AMSGrad)' }),
@@ -32,13 +51,30 @@ export function adamOptions(weightDecay: number, decayDoc: string) {
 }
 
 /** Adam (or AdamW when `decoupled`) from resolved options. */
-export function createAdam(r: { lr: number; betas: number[]; eps: number; weight_decay: number; amsgrad: boolean }, decoupled: boolean, type: string): ResolvedOptimizer<AdamOptions> {
-  const o: AdamOptions = { lr: r.lr, betas: [r.betas[0], r.betas[1]], eps: r.eps, weightDecay: r.weight_decay, amsgrad: r.amsgrad };
+export function createAdam(
+  r: { lr: number; betas: number[]; eps: number; weight_decay: number; amsgrad: boolean },
+  decoupled: boolean,
+  type: string,
+): ResolvedOptimizer<AdamOptions> {
+  const o: AdamOptions = {
+    lr: r.lr,
+    betas: [r.betas[0], r.betas[1]],
+    eps: r.eps,
+    weightDecay: r.weight_decay,
+    amsgrad: r.amsgrad,
+  };
   return { type, options: o, build: (b, p, ctx) => buildAdam(b, o, p, ctx, decoupled, type) };
 }
 
 /** The Adam update of one parameter; `decoupled` applies weight decay AdamW's way. */
-export function buildAdam(b: GraphBuilder, o: AdamOptions, p: ParamUpdate, ctx: UpdateContext, decoupled: boolean, name: string): OptimizerBuild {
+export function buildAdam(
+  b: GraphBuilder,
+  o: AdamOptions,
+  p: ParamUpdate,
+  ctx: UpdateContext,
+  decoupled: boolean,
+  name: string,
+): OptimizerBuild {
   requireFloatParam(name, p);
   const e = new Elementwise(b, p.dtype);
   const s = new Scalars(b, ctx);
@@ -55,7 +91,10 @@ export function buildAdam(b: GraphBuilder, o: AdamOptions, p: ParamUpdate, ctx: 
   const v = stateInput(ctx, p, 'exp_avg_sq');
   const mNext = e.lerp(m.name, b1, g, 1 - b1, 'exp_avg');
   const vNext = e.lerp(v.name, b2, e.mul(g, g), 1 - b2, 'exp_avg_sq');
-  const state = [{ ...m, next: mNext }, { ...v, next: vNext }];
+  const state = [
+    { ...m, next: mNext },
+    { ...v, next: vNext },
+  ];
   let second = vNext;
   if (o.amsgrad) {
     const vmax = stateInput(ctx, p, 'max_exp_avg_sq');

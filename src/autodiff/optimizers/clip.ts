@@ -17,8 +17,13 @@ export interface ClipNormResult {
 }
 
 /** Scales all gradients together so that their global 2-norm is at most `maxNorm`. */
-export function clipGradNorm(b: GraphBuilder, grads: Array<{ name: string; dtype: DType }>, maxNorm: number): ClipNormResult {
-  if (!(Number.isFinite(maxNorm) && maxNorm > 0)) throw new OptionError(`expected a number > 0 for max_norm but got ${maxNorm}`);
+export function clipGradNorm(
+  b: GraphBuilder,
+  grads: Array<{ name: string; dtype: DType }>,
+  maxNorm: number,
+): ClipNormResult {
+  if (!(Number.isFinite(maxNorm) && maxNorm > 0))
+    throw new OptionError(`expected a number > 0 for max_norm but got ${maxNorm}`);
   if (grads.length === 0) throw new OptionError('clipGradNorm needs at least one gradient');
   const acc: DType = grads.some((g) => g.dtype === 'float64') ? 'float64' : 'float32';
   const squares = grads.map((g) => {
@@ -32,14 +37,24 @@ export function clipGradNorm(b: GraphBuilder, grads: Array<{ name: string; dtype
   const casts = new Map<DType, string>([[acc, scale]]);
   const out = grads.map((g) => {
     let s = casts.get(g.dtype);
-    if (!s) { s = b.op('Cast', [scale], { to: DTYPE_CODE[g.dtype] }); casts.set(g.dtype, s); }
+    if (!s) {
+      s = b.op('Cast', [scale], { to: DTYPE_CODE[g.dtype] });
+      casts.set(g.dtype, s);
+    }
     return b.op('Mul', [g.name, s], {}, 'grad_clipped');
   });
   return { grads: out, totalNorm };
 }
 
 /** Clamps every gradient element to [-clipValue, clipValue]. */
-export function clipGradValue(b: GraphBuilder, grads: Array<{ name: string; dtype: DType }>, clipValue: number): string[] {
-  if (!(Number.isFinite(clipValue) && clipValue > 0)) throw new OptionError(`expected a number > 0 for clip_value but got ${clipValue}`);
-  return grads.map((g) => b.op('Clip', [g.name, b.constant(g.dtype, -clipValue, []), b.constant(g.dtype, clipValue, [])], {}, 'grad_clipped'));
+export function clipGradValue(
+  b: GraphBuilder,
+  grads: Array<{ name: string; dtype: DType }>,
+  clipValue: number,
+): string[] {
+  if (!(Number.isFinite(clipValue) && clipValue > 0))
+    throw new OptionError(`expected a number > 0 for clip_value but got ${clipValue}`);
+  return grads.map((g) =>
+    b.op('Clip', [g.name, b.constant(g.dtype, -clipValue, []), b.constant(g.dtype, clipValue, [])], {}, 'grad_clipped'),
+  );
 }

@@ -10,7 +10,14 @@ import { adamw } from './adamw.js';
 import { rmsprop } from './rmsprop.js';
 import { adagrad } from './adagrad.js';
 
-export type { OptimizerBuild, OptimizerDef, OptimizerState, ParamUpdate, ResolvedOptimizer, UpdateContext } from './optimizer.js';
+export type {
+  OptimizerBuild,
+  OptimizerDef,
+  OptimizerState,
+  ParamUpdate,
+  ResolvedOptimizer,
+  UpdateContext,
+} from './optimizer.js';
 export { MAX_LR } from './optimizer.js';
 export type { SgdOptions } from './sgd.js';
 export type { AdamOptions } from './adam.js';
@@ -21,7 +28,9 @@ export { clipGradNorm, clipGradValue, type ClipNormResult } from './clip.js';
 /** Optimizers by registered type. */
 export const OPTIMIZERS = new Registry<OptimizerDef>('optimizer', [sgd, adam, adamw, rmsprop, adagrad]);
 
-/** An optimizer as written in the experiment config: `{ "type": "<name>", ...options }` (resolved: every option filled). */
+/**
+ * An optimizer as written in the experiment config: `{ "type": "<name>", ...options }` (resolved: every option filled).
+ */
 export type OptimizerSpec = ComponentSpec;
 
 /** Validates a raw spec (throws a ConfigError listing every issue) and makes its optimizer. */

@@ -54,7 +54,9 @@ export interface OptimizerBuild {
 }
 
 /** An optimizer made from resolved options: emits the update of each parameter. */
-export interface ResolvedOptimizer<O extends { lr: number; weightDecay: number } = { lr: number; weightDecay: number }> {
+export interface ResolvedOptimizer<
+  O extends { lr: number; weightDecay: number } = { lr: number; weightDecay: number },
+> {
   readonly type: string;
   /** Options in the update's terms (`lr` the base learning rate, `weightDecay` the default decay). */
   readonly options: O;
@@ -75,21 +77,33 @@ export const MAX_LR = 10;
 
 /** The `lr` option every optimizer takes (at most MAX_LR). */
 export function lrOption(dflt: number): Schema<number> {
-  return check(num({ min: 0, default: dflt, doc: `base learning rate (at most ${MAX_LR}; schedules and callbacks scale it)` }), (lr, path) => (lr <= MAX_LR ? undefined
-    : `expected a learning rate <= ${MAX_LR} for ${path} but got ${lr}; such a rate diverges (typical rates: 1e-4 to 1e-1${lr >= 1000 ? `; did you mean ${lr.toExponential().replace('e+', 'e-')}?` : ''})`));
+  return check(
+    num({ min: 0, default: dflt, doc: `base learning rate (at most ${MAX_LR}; schedules and callbacks scale it)` }),
+    (lr, path) =>
+      lr <= MAX_LR
+        ? undefined
+        : `expected a learning rate <= ${MAX_LR} for ${path} but got ${lr}; such a rate diverges (typical rates: 1e-4 to 1e-1${lr >= 1000 ? `; did you mean ${lr.toExponential().replace('e+', 'e-')}?` : ''})`,
+  );
 }
 
 /** The `weight_decay` option (L2 penalty, or decoupled decay for AdamW). */
-export const weightDecayOption = (dflt: number, doc = 'L2 penalty added to the gradient (wd * param)') => num({ min: 0, default: dflt, doc });
+export const weightDecayOption = (dflt: number, doc = 'L2 penalty added to the gradient (wd * param)') =>
+  num({ min: 0, default: dflt, doc });
 
 const memo = new WeakMap<GraphBuilder, Map<string, string>>();
 
 /** Emits `make()` once per builder and key; later calls return the same value name. */
 export function shared(b: GraphBuilder, key: string, make: () => string): string {
   let m = memo.get(b);
-  if (!m) { m = new Map(); memo.set(b, m); }
+  if (!m) {
+    m = new Map();
+    memo.set(b, m);
+  }
   let v = m.get(key);
-  if (v === undefined) { v = make(); m.set(key, v); }
+  if (v === undefined) {
+    v = make();
+    m.set(key, v);
+  }
   return v;
 }
 
@@ -98,18 +112,27 @@ export function shared(b: GraphBuilder, key: string, make: () => string): string
  * name of a float64 scalar; `cast` converts one to the parameter type.
  */
 export class Scalars {
-  constructor(readonly b: GraphBuilder, readonly ctx: UpdateContext) {}
+  constructor(
+    readonly b: GraphBuilder,
+    readonly ctx: UpdateContext,
+  ) {}
 
-  const(v: number): string { return this.b.constant('float64', v, []); }
+  const(v: number): string {
+    return this.b.constant('float64', v, []);
+  }
 
   /** The step count as float64. */
   step(): string {
-    return shared(this.b, `step64|${this.ctx.step}`, () => this.b.op('Cast', [this.ctx.step], { to: DTYPE_CODE.float64 }, 'step_f64'));
+    return shared(this.b, `step64|${this.ctx.step}`, () =>
+      this.b.op('Cast', [this.ctx.step], { to: DTYPE_CODE.float64 }, 'step_f64'),
+    );
   }
 
   /** lr * lrScale as float64. */
   lr(lrScale = 1): string {
-    const lr = shared(this.b, `lr64|${this.ctx.lr}`, () => this.b.op('Cast', [this.ctx.lr], { to: DTYPE_CODE.float64 }, 'lr_f64'));
+    const lr = shared(this.b, `lr64|${this.ctx.lr}`, () =>
+      this.b.op('Cast', [this.ctx.lr], { to: DTYPE_CODE.float64 }, 'lr_f64'),
+    );
     return lrScale === 1 ? lr : this.op('Mul', lr, this.const(lrScale));
   }
 
@@ -136,13 +159,28 @@ export class Scalars {
 
 /** Elementwise helpers over one parameter's tensors. */
 export class Elementwise {
-  constructor(readonly b: GraphBuilder, readonly dtype: DType) {}
-  c(v: number): string { return this.b.constant(this.dtype, v, []); }
-  mul(x: string, y: string, hint?: string): string { return this.b.op('Mul', [x, y], {}, hint); }
-  add(x: string, y: string, hint?: string): string { return this.b.op('Add', [x, y], {}, hint); }
-  sub(x: string, y: string, hint?: string): string { return this.b.op('Sub', [x, y], {}, hint); }
-  div(x: string, y: string, hint?: string): string { return this.b.op('Div', [x, y], {}, hint); }
-  sqrt(x: string, hint?: string): string { return this.b.op('Sqrt', [x], {}, hint); }
+  constructor(
+    readonly b: GraphBuilder,
+    readonly dtype: DType,
+  ) {}
+  c(v: number): string {
+    return this.b.constant(this.dtype, v, []);
+  }
+  mul(x: string, y: string, hint?: string): string {
+    return this.b.op('Mul', [x, y], {}, hint);
+  }
+  add(x: string, y: string, hint?: string): string {
+    return this.b.op('Add', [x, y], {}, hint);
+  }
+  sub(x: string, y: string, hint?: string): string {
+    return this.b.op('Sub', [x, y], {}, hint);
+  }
+  div(x: string, y: string, hint?: string): string {
+    return this.b.op('Div', [x, y], {}, hint);
+  }
+  sqrt(x: string, hint?: string): string {
+    return this.b.op('Sqrt', [x], {}, hint);
+  }
   /** x * a + y * c for tensors x, y and constant factors a, c (c = 1 skips a multiply). */
   lerp(x: string, a: number, y: string, c: number, hint?: string): string {
     const yc = c === 1 ? y : this.mul(y, this.c(c));
@@ -157,13 +195,17 @@ export class Elementwise {
 /** Checks the parameter type an optimizer supports. */
 export function requireFloatParam(name: string, p: ParamUpdate): void {
   if (p.dtype !== 'float32' && p.dtype !== 'float64') {
-    throw new OptionError(`optimizer '${name}' updates float32 or float64 parameters, but '${p.param}' is ${p.dtype}; keep master weights in float32`);
+    throw new OptionError(
+      `optimizer '${name}' updates float32 or float64 parameters, but '${p.param}' is ${p.dtype}; keep master weights in float32`,
+    );
   }
   if (p.lrScale !== undefined && !(Number.isFinite(p.lrScale) && p.lrScale >= 0)) {
     throw new OptionError(`expected a number >= 0 for the lr scale of parameter '${p.param}' but got ${p.lrScale}`);
   }
   if (p.weightDecay !== undefined && !(Number.isFinite(p.weightDecay) && p.weightDecay >= 0)) {
-    throw new OptionError(`expected a number >= 0 for the weight decay of parameter '${p.param}' but got ${p.weightDecay}`);
+    throw new OptionError(
+      `expected a number >= 0 for the weight decay of parameter '${p.param}' but got ${p.weightDecay}`,
+    );
   }
 }
 
@@ -176,6 +218,11 @@ export function stateTensor(p: ParamUpdate, value = 0): Tensor {
 }
 
 /** Declares one state: its input name and its initial value; the caller fills `next`. */
-export function stateInput(ctx: UpdateContext, p: ParamUpdate, key: string, value = 0): { name: string; key: string; init: Tensor } {
+export function stateInput(
+  ctx: UpdateContext,
+  p: ParamUpdate,
+  key: string,
+  value = 0,
+): { name: string; key: string; init: Tensor } {
   return { name: `${ctx.prefix}/${key}`, key, init: stateTensor(p, value) };
 }

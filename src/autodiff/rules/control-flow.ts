@@ -24,7 +24,9 @@ function renamedCopy(g: Graph, prefix: string): Graph {
   const r = (v: string) => defined.get(v) ?? v;
   for (const n of c.nodes) {
     if (Object.values(n.attrs).some((a) => a.type === 'graph' || a.type === 'graphs')) {
-      throw new AutodiffError(`node '${n.name}' (${n.opType}) inside an If branch has subgraphs of its own; nested control flow is not differentiated`);
+      throw new AutodiffError(
+        `node '${n.name}' (${n.opType}) inside an If branch has subgraphs of its own; nested control flow is not differentiated`,
+      );
     }
     n.inputs = n.inputs.map(r);
     n.outputs = n.outputs.map(r);
@@ -62,9 +64,16 @@ function ifGrad(c: GradContext): Array<string | undefined> {
     });
     return g;
   });
-  const outs = b.opN('If', [node.inputs[0]], wrt.length, {
-    then_branch: { type: 'graph', value: grads[0] }, else_branch: { type: 'graph', value: grads[1] },
-  }, 'if_grad');
+  const outs = b.opN(
+    'If',
+    [node.inputs[0]],
+    wrt.length,
+    {
+      then_branch: { type: 'graph', value: grads[0] },
+      else_branch: { type: 'graph', value: grads[1] },
+    },
+    'if_grad',
+  );
   wrt.forEach((v, i) => c.addGrad(v, outs[i]));
   return [];
 }

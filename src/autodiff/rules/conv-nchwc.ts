@@ -39,7 +39,14 @@ export function nchwcExpected(): boolean {
   return process.arch === 'x64' && process.env.GYMNOS_NCHWC !== '0';
 }
 
-type Layout = { filter: 'OIHWBiBo' | 'OIHWBo'; reorderInput: boolean; /** input channels symbolic (the batch of a weight-gradient Conv): padded to a block multiple at run time */ dynamic?: boolean };
+type Layout = {
+  filter: 'OIHWBiBo' | 'OIHWBo';
+  reorderInput: boolean;
+  /**
+   * input channels symbolic (the batch of a weight-gradient Conv): padded to a block multiple at run time
+   */
+  dynamic?: boolean;
+};
 
 function layoutOf(n: Node, table: ShapeTable, block: number): Layout | undefined {
   if (n.domain !== '' || n.opType !== 'Conv' || n.inputs.length < 2) return undefined;
@@ -53,7 +60,9 @@ function layoutOf(n: Node, table: ShapeTable, block: number): Layout | undefined
   const group = attrInt(n, 'group', 1);
   if (typeof c !== 'number' || typeof cig !== 'number') {
     // a Conv over the batch as channels (the weight gradient): group 1, channels known only at run time
-    return group === 1 && n.inputs.length === 2 && !n.attrs.auto_pad ? { filter: 'OIHWBiBo', reorderInput: true, dynamic: true } : undefined;
+    return group === 1 && n.inputs.length === 2 && !n.attrs.auto_pad
+      ? { filter: 'OIHWBiBo', reorderInput: true, dynamic: true }
+      : undefined;
   }
   if (group === 1 && c % block === 0) return { filter: 'OIHWBiBo', reorderInput: true };
   if (group === 1 && c < block) return { filter: 'OIHWBo', reorderInput: false };
@@ -66,7 +75,8 @@ function layoutOf(n: Node, table: ShapeTable, block: number): Layout | undefined
  * block size `block`, in place; returns how many were rewritten.
  */
 export function lowerConvsToNchwc(graph: Graph, table: ShapeTable, block: number): number {
-  if (!(block === 8 || block === 16)) throw new Error(`NCHWc block size must be 8 or 16 (the MLAS blocks), got ${block}`);
+  if (!(block === 8 || block === 16))
+    throw new Error(`NCHWc block size must be 8 or 16 (the MLAS blocks), got ${block}`);
   const out: Node[] = [];
   const b = new GraphBuilder(graph, 'nchwc', out);
   let count = 0;
@@ -81,7 +91,10 @@ export function lowerConvsToNchwc(graph: Graph, table: ShapeTable, block: number
   const bypassed = new Set<Node>();
   for (const n of graph.nodes) {
     const layout = layoutOf(n, table, block);
-    if (!layout) { out.push(n); continue; }
+    if (!layout) {
+      out.push(n);
+      continue;
+    }
     let [x, w] = n.inputs;
     const bias = n.inputs[2];
     const [co, cigDim, kh, kw] = table.info.get(w)!.shape!;
@@ -103,22 +116,40 @@ export function lowerConvsToNchwc(graph: Graph, table: ShapeTable, block: number
       // W = Transpose(T, [1, 0, 2, 3]) with T = dY [N, Co, kh, kw]: ReorderInput blocks Co
       // (MLAS), then one Transpose that keeps the 8 or 16 blocked floats together gives
       // [Co/b, N/b, kh, kw, b_N, b_Co]; the element-wise Transpose of W was ~17% of ResNet-20's step
-      const t = b.op('Pad', [swapped.inputs[0], b.op('Concat', [b.ints([0, 0, 0, 0]), extra, b.ints([0, 0, 0])], { axis: 0 })]);
+      const t = b.op('Pad', [
+        swapped.inputs[0],
+        b.op('Concat', [b.ints([0, 0, 0, 0]), extra, b.ints([0, 0, 0])], { axis: 0 }),
+      ]);
       const blocked = b.fresh('w');
       b.emit('ReorderInput', [t], [blocked], { channels_last: 0 }, NCHWC_DOMAIN);
-      const split = b.op('Reshape', [blocked, b.ints([-1, block, co as number / block, kh as number, kw as number, block])]);
-      filter = b.op('Reshape', [b.op('Transpose', [split], { perm: [2, 0, 3, 4, 1, 5] }), b.ints([co as number, -1, kh as number, kw as number])]);
+      const split = b.op('Reshape', [
+        blocked,
+        b.ints([-1, block, (co as number) / block, kh as number, kw as number, block]),
+      ]);
+      filter = b.op('Reshape', [
+        b.op('Transpose', [split], { perm: [2, 0, 3, 4, 1, 5] }),
+        b.ints([co as number, -1, kh as number, kw as number]),
+      ]);
       bypassed.add(swapped.node);
     } else if (layout.filter === 'OIHWBiBo') {
-      const split = b.op('Reshape', [w, b.ints([co as number / block, block, cig < 0 ? -1 : cig / block, block, kh as number, kw as number])]);
-      filter = b.op('Reshape', [b.op('Transpose', [split], { perm: [0, 2, 4, 5, 3, 1] }), b.ints([co as number, cig, kh as number, kw as number])]);
+      const split = b.op('Reshape', [
+        w,
+        b.ints([(co as number) / block, block, cig < 0 ? -1 : cig / block, block, kh as number, kw as number]),
+      ]);
+      filter = b.op('Reshape', [
+        b.op('Transpose', [split], { perm: [0, 2, 4, 5, 3, 1] }),
+        b.ints([co as number, cig, kh as number, kw as number]),
+      ]);
     } else {
       const dims = [co, cig, kh, kw] as number[];
       const split = b.op('Reshape', [w, b.ints([dims[0] / block, block, cig, dims[2], dims[3]])]);
       filter = b.op('Reshape', [b.op('Transpose', [split], { perm: [0, 2, 3, 4, 1] }), b.ints(dims)]);
     }
     let xin = x;
-    if (layout.reorderInput) { xin = b.fresh('x'); b.emit('ReorderInput', [x], [xin], { channels_last: 0 }, NCHWC_DOMAIN); }
+    if (layout.reorderInput) {
+      xin = b.fresh('x');
+      b.emit('ReorderInput', [x], [xin], { channels_last: 0 }, NCHWC_DOMAIN);
+    }
     const attrs: Record<string, number[] | number> = { group: attrInt(n, 'group', 1) };
     for (const k of ['strides', 'pads', 'dilations', 'kernel_shape']) if (n.attrs[k]) attrs[k] = attrInts(n, k, []);
     const y = b.fresh('y');

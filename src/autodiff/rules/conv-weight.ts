@@ -40,7 +40,10 @@ export interface Window {
  */
 export function staticSpatial(c: GradContext, name: string, why: string): number[] {
   const s = c.shape(name);
-  if (s.length < 3) throw new AutodiffError(`${c.where}: '${name}' must have rank >= 3 (N, C, spatial...), but has shape [${s.join(', ')}]`);
+  if (s.length < 3)
+    throw new AutodiffError(
+      `${c.where}: '${name}' must have rank >= 3 (N, C, spatial...), but has shape [${s.join(', ')}]`,
+    );
   const spatial = s.slice(2);
   if (spatial.some((d) => typeof d !== 'number')) c.staticShape(name, why);
   return spatial as number[];
@@ -49,7 +52,10 @@ export function staticSpatial(c: GradContext, name: string, why: string): number
 /** A static channel count (axis 1), or an error saying it must be known. */
 export function staticChannels(c: GradContext, name: string, why: string): number {
   const ch = c.shape(name)[1];
-  if (typeof ch !== 'number') throw new AutodiffError(`${c.where}: ${why} needs the channel count (axis 1) of '${name}' to be static, but it is '${ch}'`);
+  if (typeof ch !== 'number')
+    throw new AutodiffError(
+      `${c.where}: ${why} needs the channel count (axis 1) of '${name}' to be static, but it is '${ch}'`,
+    );
   return ch;
 }
 
@@ -111,8 +117,15 @@ export function weightGrad(c: GradContext, s: WeightGradSpec, form: WeightGradFo
   const taps = prod(win.kernel);
   const L = prod(win.outSpatial);
   // pad only as far as the windows reach (the end pad may cover positions no window reads)
-  const padEnd = win.inSpatial.map((d, i) => Math.max(0, Math.min(win.padsEnd[i],
-    (win.outSpatial[i] - 1) * win.strides[i] + (win.kernel[i] - 1) * win.dilations[i] + 1 - d - win.padsBegin[i])));
+  const padEnd = win.inSpatial.map((d, i) =>
+    Math.max(
+      0,
+      Math.min(
+        win.padsEnd[i],
+        (win.outSpatial[i] - 1) * win.strides[i] + (win.kernel[i] - 1) * win.dilations[i] + 1 - d - win.padsBegin[i],
+      ),
+    ),
+  );
   const xp = padSpatial(c, s.x, win.padsBegin, padEnd);
   const padded = win.inSpatial.map((d, i) => d + win.padsBegin[i] + padEnd[i]);
   // 1x1 kernels: im2col is the input itself and dW one MatMul (the batch Conv lost there: MobileNet)
@@ -125,7 +138,10 @@ export function weightGrad(c: GradContext, s: WeightGradSpec, form: WeightGradFo
     const ends = starts.map((st, i) => st + (win.outSpatial[i] - 1) * win.strides[i] + 1);
     const whole = starts.every((st, i) => st === 0 && ends[i] === padded[i] && win.strides[i] === 1);
     slices.push(whole ? xp : b.op('Slice', [xp, b.ints(starts), b.ints(ends), b.ints(axes), b.ints(win.strides)]));
-    for (let i = n - 1; i >= 0; i--) { if (++tap[i] < win.kernel[i]) break; tap[i] = 0; }
+    for (let i = n - 1; i >= 0; i--) {
+      if (++tap[i] < win.kernel[i]) break;
+      tap[i] = 0;
+    }
   }
   const cg = s.channels / group;
   const cog = s.outChannels / group;
@@ -147,7 +163,14 @@ export function weightGrad(c: GradContext, s: WeightGradSpec, form: WeightGradFo
     return b.op('Transpose', [tapMajor], { perm: [0, n + 1, ...axes.map((a) => a - 1)] });
   }
   // grouped: cols [N, C, taps, L] -> [N, G, Cg*taps, L]; dY: [N, G, Cog, L]
-  const stacked = taps === 1 ? slices[0] : b.op('Concat', slices.map((t) => b.op('Unsqueeze', [t, b.ints([2])])), { axis: 2 });
+  const stacked =
+    taps === 1
+      ? slices[0]
+      : b.op(
+          'Concat',
+          slices.map((t) => b.op('Unsqueeze', [t, b.ints([2])])),
+          { axis: 2 },
+        );
   const cols = reshapeKeep(c, stacked, 1, [group, cg * taps, L]);
   const dy = reshapeKeep(c, s.dy, 1, [group, cog, L]);
   const perSample = b.op('MatMul', [dy, b.op('Transpose', [cols], { perm: swapLast(4) })]);
@@ -167,10 +190,16 @@ function batchConvWeightGrad(c: GradContext, xp: string, dy: string, padded: num
   const { b } = c;
   const axes = padded.map((_, i) => i + 2);
   const swap = [1, 0, ...axes];
-  const o = b.op('Conv', [b.op('Transpose', [xp], { perm: swap }), b.op('Transpose', [dy], { perm: swap })], { strides: win.dilations, dilations: win.strides });
-  const reached = padded.map((p, i) => Math.floor((p - (win.outSpatial[i] - 1) * win.strides[i] - 1) / win.dilations[i]) + 1);
+  const o = b.op('Conv', [b.op('Transpose', [xp], { perm: swap }), b.op('Transpose', [dy], { perm: swap })], {
+    strides: win.dilations,
+    dilations: win.strides,
+  });
+  const reached = padded.map(
+    (p, i) => Math.floor((p - (win.outSpatial[i] - 1) * win.strides[i] - 1) / win.dilations[i]) + 1,
+  );
   const cropped = reached.some((r, i) => r !== win.kernel[i])
-    ? b.op('Slice', [o, b.ints(axes.map(() => 0)), b.ints(win.kernel), b.ints(axes)]) : o;
+    ? b.op('Slice', [o, b.ints(axes.map(() => 0)), b.ints(win.kernel), b.ints(axes)])
+    : o;
   return b.op('Transpose', [cropped], { perm: swap });
 }
 
@@ -184,7 +213,12 @@ export function transposeFit(win: Window, target: number[]): { padsEnd: number[]
   const padsEnd: number[] = [];
   const outputPadding: number[] = [];
   target.forEach((t, i) => {
-    const natural = win.strides[i] * (win.outSpatial[i] - 1) + (win.kernel[i] - 1) * win.dilations[i] + 1 - win.padsBegin[i] - win.padsEnd[i];
+    const natural =
+      win.strides[i] * (win.outSpatial[i] - 1) +
+      (win.kernel[i] - 1) * win.dilations[i] +
+      1 -
+      win.padsBegin[i] -
+      win.padsEnd[i];
     padsEnd.push(win.padsEnd[i] + Math.max(0, natural - t));
     outputPadding.push(Math.max(0, t - natural));
   });
@@ -195,13 +229,24 @@ export function transposeFit(win: Window, target: number[]): { padsEnd: number[]
  * Transposed window op: ConvTranspose(g, w) sized to `target` spatial dims. `pads` are the forward
  * op's; the output padding is computed so odd sizes come out right.
  */
-export function windowTranspose(c: GradContext, g: string, w: string, win: Window, group: number, target: number[]): string {
+export function windowTranspose(
+  c: GradContext,
+  g: string,
+  w: string,
+  win: Window,
+  group: number,
+  target: number[],
+): string {
   const fit = transposeFit(win, target);
   const bad = fit.outputPadding.findIndex((p, i) => p >= Math.max(win.strides[i], win.dilations[i]));
   let out: string;
   const attrs = { strides: win.strides, dilations: win.dilations, group, pads: [...win.padsBegin, ...fit.padsEnd] };
   if (bad < 0) {
-    out = c.b.op('ConvTranspose', [g, w], fit.outputPadding.some((p) => p > 0) ? { ...attrs, output_padding: fit.outputPadding } : attrs);
+    out = c.b.op(
+      'ConvTranspose',
+      [g, w],
+      fit.outputPadding.some((p) => p > 0) ? { ...attrs, output_padding: fit.outputPadding } : attrs,
+    );
   } else {
     // input positions no window reads (large trailing remainder): zero-pad instead of output_padding
     out = padSpatial(c, c.b.op('ConvTranspose', [g, w], attrs), Array(target.length).fill(0), fit.outputPadding);
@@ -211,5 +256,7 @@ export function windowTranspose(c: GradContext, g: string, w: string, win: Windo
 
 /** Sum over every axis but the channel axis (bias gradients). */
 export function sumButChannels(c: GradContext, dy: string, rank: number): string {
-  return c.b.op('ReduceSum', [dy, c.b.ints([0, ...Array.from({ length: rank - 2 }, (_, i) => i + 2)])], { keepdims: 0 });
+  return c.b.op('ReduceSum', [dy, c.b.ints([0, ...Array.from({ length: rank - 2 }, (_, i) => i + 2)])], {
+    keepdims: 0,
+  });
 }

@@ -9,8 +9,12 @@ import type { GradRuleFamily } from '../rule.js';
 export const cumsumFamily: GradRuleFamily = {
   family: 'cumsum',
   rules: {
-    CumSum: (c) => [c.b.op('CumSum', [c.dy(0)!, c.x(1)], {
-      exclusive: attrInt(c.node, 'exclusive', 0), reverse: 1 - attrInt(c.node, 'reverse', 0),
-    }), undefined],
+    CumSum: (c) => [
+      c.b.op('CumSum', [c.dy(0)!, c.x(1)], {
+        exclusive: attrInt(c.node, 'exclusive', 0),
+        reverse: 1 - attrInt(c.node, 'reverse', 0),
+      }),
+      undefined,
+    ],
   },
 };

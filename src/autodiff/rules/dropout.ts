@@ -11,7 +11,9 @@ export const dropoutFamily: GradRuleFamily = {
     Dropout: (c) => {
       const mode = c.x(2) ? c.value(c.x(2)) : [0];
       if (!mode || mode[0] !== 0) {
-        throw new AutodiffError(`${c.where}: a Dropout in training mode must be rewritten with rewriteForTraining before autodiff (its mask is random)`);
+        throw new AutodiffError(
+          `${c.where}: a Dropout in training mode must be rewritten with rewriteForTraining before autodiff (its mask is random)`,
+        );
       }
       return [c.dy(0), undefined, undefined];
     },

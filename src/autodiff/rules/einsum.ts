@@ -17,12 +17,16 @@ function einsumGrad(c: GradContext): Array<string | undefined> {
     if (!c.needs(k)) return undefined;
     const labels = eq.inputs[k];
     if (new Set(labels).size !== labels.length) {
-      throw new AutodiffError(`${c.where}: Einsum '${attrString(node, 'equation')}' repeats a label within input ${k} (a diagonal); no gradient rule for that form`);
+      throw new AutodiffError(
+        `${c.where}: Einsum '${attrString(node, 'equation')}' repeats a label within input ${k} (a diagonal); no gradient rule for that form`,
+      );
     }
     const others = eq.inputs.filter((_, i) => i !== k);
     const reachable = new Set([...eq.output, ...others.flat()]);
     const kept = labels.filter((l) => reachable.has(l));
-    let g = b.op('Einsum', [dy, ...node.inputs.filter((_, i) => i !== k)], { equation: formatEinsum([eq.output, ...others], kept) });
+    let g = b.op('Einsum', [dy, ...node.inputs.filter((_, i) => i !== k)], {
+      equation: formatEinsum([eq.output, ...others], kept),
+    });
     const missing = labels.map((l, i) => (reachable.has(l) ? -1 : i)).filter((i) => i >= 0);
     if (missing.length) g = b.op('Unsqueeze', [g, b.ints(missing)]);
     // labels summed only inside input k, and ellipsis axes broadcast from 1, are restored/reduced
@@ -32,7 +36,11 @@ function einsumGrad(c: GradContext): Array<string | undefined> {
     c.setShape(g, gShape, c.dtype(name));
     if (missing.length) {
       g = b.op('Expand', [g, b.op('Shape', [name])]);
-      c.setShape(g, labels.map((l, i) => (missing.includes(i) ? xs[i] : gShape[i])), c.dtype(name));
+      c.setShape(
+        g,
+        labels.map((l, i) => (missing.includes(i) ? xs[i] : gShape[i])),
+        c.dtype(name),
+      );
     }
     return c.unbroadcast(g, g, name);
   });
@@ -41,11 +49,13 @@ function einsumGrad(c: GradContext): Array<string | undefined> {
 /** The size a label takes in the output (the largest of its sizes across inputs). */
 function broadcastDim(c: GradContext, eq: ReturnType<typeof parseEinsum>, label: string) {
   let d: number | string | null = 1;
-  eq.inputs.forEach((labels, i) => labels.forEach((l, a) => {
-    if (l !== label) return;
-    const s = c.shape(c.node.inputs[i])[a];
-    if (s !== 1) d = s;
-  }));
+  eq.inputs.forEach((labels, i) =>
+    labels.forEach((l, a) => {
+      if (l !== label) return;
+      const s = c.shape(c.node.inputs[i])[a];
+      if (s !== 1) d = s;
+    }),
+  );
   return d;
 }
 

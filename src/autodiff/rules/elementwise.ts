@@ -12,10 +12,15 @@ function selectGrad(c: GradContext): Array<string | undefined> {
   const n = node.inputs.length;
   if (n === 1) return [dy];
   const masks = node.inputs.map((x) => b.op('Cast', [b.op('Equal', [x, c.y(0)])], { to: 1 }));
-  if (c.dtype(c.y(0)) !== 'float32') masks.forEach((m, i) => { masks[i] = b.op('CastLike', [m, c.y(0)]); });
+  if (c.dtype(c.y(0)) !== 'float32')
+    masks.forEach((m, i) => {
+      masks[i] = b.op('CastLike', [m, c.y(0)]);
+    });
   const count = b.op('Sum', masks);
   const share = b.op('Div', [dy, count]);
-  return node.inputs.map((_, i) => (c.needs(i) ? c.unbroadcast(b.op('Mul', [share, masks[i]]), c.y(0), c.x(i)) : undefined));
+  return node.inputs.map((_, i) =>
+    c.needs(i) ? c.unbroadcast(b.op('Mul', [share, masks[i]]), c.y(0), c.x(i)) : undefined,
+  );
 }
 
 export const elementwiseFamily: GradRuleFamily = {
@@ -23,7 +28,10 @@ export const elementwiseFamily: GradRuleFamily = {
   rules: {
     Identity: (c) => [c.dy(0)],
     Add: (c) => [unb(c, c.dy(0)!, 0), unb(c, c.dy(0)!, 1)],
-    Sub: (c) => [unb(c, c.dy(0)!, 0), c.needs(1) ? c.unbroadcast(c.b.op('Neg', [c.dy(0)!]), c.y(0), c.x(1)) : undefined],
+    Sub: (c) => [
+      unb(c, c.dy(0)!, 0),
+      c.needs(1) ? c.unbroadcast(c.b.op('Neg', [c.dy(0)!]), c.y(0), c.x(1)) : undefined,
+    ],
     Sum: (c) => c.node.inputs.map((_, i) => unb(c, c.dy(0)!, i)),
     Mean: (c) => {
       const g = c.b.op('Mul', [c.dy(0)!, c.scalar(1 / c.node.inputs.length, c.y(0))]);
@@ -42,7 +50,9 @@ export const elementwiseFamily: GradRuleFamily = {
       const dy = c.dy(0)!;
       const da = c.needs(0) ? c.unbroadcast(b.op('Div', [dy, c.x(1)]), c.y(0), c.x(0)) : undefined;
       // d(a/b)/db = -y / b
-      const db = c.needs(1) ? c.unbroadcast(b.op('Neg', [b.op('Div', [b.op('Mul', [dy, c.y(0)]), c.x(1)])]), c.y(0), c.x(1)) : undefined;
+      const db = c.needs(1)
+        ? c.unbroadcast(b.op('Neg', [b.op('Div', [b.op('Mul', [dy, c.y(0)]), c.x(1)])]), c.y(0), c.x(1))
+        : undefined;
       return [da, db];
     },
     Neg: (c) => [c.b.op('Neg', [c.dy(0)!])],
@@ -61,7 +71,9 @@ export const elementwiseFamily: GradRuleFamily = {
         }
         dx = c.unbroadcast(b.op('Mul', [dy, local]), c.y(0), x);
       }
-      const dp = c.needs(1) ? c.unbroadcast(b.op('Mul', [dy, b.op('Mul', [c.y(0), b.op('Log', [x])])]), c.y(0), p) : undefined;
+      const dp = c.needs(1)
+        ? c.unbroadcast(b.op('Mul', [dy, b.op('Mul', [c.y(0), b.op('Log', [x])])]), c.y(0), p)
+        : undefined;
       return [dx, dp];
     },
     Sqrt: (c) => [c.b.op('Div', [c.b.op('Mul', [c.dy(0)!, c.scalar(0.5, c.y(0))]), c.y(0)])],

@@ -34,16 +34,25 @@ function gatherGrad(c: GradContext): Array<string | undefined> {
     return [b.op('ScatterND', [zerosLike(c, data), nd, c.dy(0)!], { reduction: 'add' }, 'gather_grad'), undefined];
   }
   // move the gathered axis first, scatter along it, move it back
-  const dyPerm = [...Array.from({ length: q }, (_, i) => axis + i), ...Array.from({ length: axis }, (_, i) => i),
-    ...Array.from({ length: rank - axis - 1 }, (_, i) => axis + q + i)];
+  const dyPerm = [
+    ...Array.from({ length: q }, (_, i) => axis + i),
+    ...Array.from({ length: axis }, (_, i) => i),
+    ...Array.from({ length: rank - axis - 1 }, (_, i) => axis + q + i),
+  ];
   const dyT = b.op('Transpose', [c.dy(0)!], { perm: dyPerm });
-  const dataPerm = [axis, ...Array.from({ length: axis }, (_, i) => i), ...Array.from({ length: rank - axis - 1 }, (_, i) => axis + 1 + i)];
+  const dataPerm = [
+    axis,
+    ...Array.from({ length: axis }, (_, i) => i),
+    ...Array.from({ length: rank - axis - 1 }, (_, i) => axis + 1 + i),
+  ];
   const tShape = dataPerm.map((p) => ds[p]);
   const shape = isStatic(tShape) ? b.ints(tShape) : b.op('Gather', [b.op('Shape', [data]), b.ints(dataPerm)]);
   const zeros = zerosOfShape(c, shape, c.dtype(data));
   const scattered = b.op('ScatterND', [zeros, nd, dyT], { reduction: 'add' });
   const inv = Array<number>(rank);
-  dataPerm.forEach((p, i) => { inv[p] = i; });
+  dataPerm.forEach((p, i) => {
+    inv[p] = i;
+  });
   return [b.op('Transpose', [scattered], { perm: inv }, 'gather_grad'), undefined];
 }
 
@@ -52,13 +61,18 @@ function gatherElementsGrad(c: GradContext): Array<string | undefined> {
   const data = c.x(0);
   const axis = axisOf(c, attrInt(c.node, 'axis', 0), c.shape(data).length);
   const idx = wrapNegative(c, int64(c, c.x(1)), dimOf(c, data, axis));
-  return [c.b.op('ScatterElements', [zerosLike(c, data), idx, c.dy(0)!], { axis, reduction: 'add' }, 'gather_elements_grad'), undefined];
+  return [
+    c.b.op('ScatterElements', [zerosLike(c, data), idx, c.dy(0)!], { axis, reduction: 'add' }, 'gather_elements_grad'),
+    undefined,
+  ];
 }
 
 function gatherNDGrad(c: GradContext): Array<string | undefined> {
   if (!c.needs(0)) return [undefined, undefined];
   if (attrInt(c.node, 'batch_dims', 0) !== 0) {
-    throw new AutodiffError(`${c.where}: GatherND with batch_dims != 0 has no gradient rule; use batch_dims = 0 (index the batch explicitly)`);
+    throw new AutodiffError(
+      `${c.where}: GatherND with batch_dims != 0 has no gradient rule; use batch_dims = 0 (index the batch explicitly)`,
+    );
   }
   const { b } = c;
   const data = c.x(0);
@@ -75,7 +89,9 @@ function gatherNDGrad(c: GradContext): Array<string | undefined> {
 function scatterReduction(c: GradContext): 'none' | 'add' {
   const r = attrString(c.node, 'reduction', 'none');
   if (r !== 'none' && r !== 'add') {
-    throw new AutodiffError(`${c.where}: no gradient for ${c.node.opType} with reduction '${r}'; Gymnos differentiates reduction 'none' and 'add'`);
+    throw new AutodiffError(
+      `${c.where}: no gradient for ${c.node.opType} with reduction '${r}'; Gymnos differentiates reduction 'none' and 'add'`,
+    );
   }
   return r;
 }
@@ -98,7 +114,9 @@ function scatterElementsGrad(c: GradContext): Array<string | undefined> {
   const [idx, upd] = [c.x(1), c.x(2)];
   const dy = c.dy(0)!;
   let dData: string | undefined;
-  if (c.needs(0)) dData = red === 'add' ? dy : b.op('ScatterElements', [dy, idx, zerosLike(c, upd)], { axis }, 'scatter_elements_grad');
+  if (c.needs(0))
+    dData =
+      red === 'add' ? dy : b.op('ScatterElements', [dy, idx, zerosLike(c, upd)], { axis }, 'scatter_elements_grad');
   const dUpd = c.needs(2) ? b.op('GatherElements', [dy, idx], { axis }, 'scatter_elements_updates_grad') : undefined;
   return [dData, undefined, dUpd];
 }

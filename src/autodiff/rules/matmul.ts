@@ -19,8 +19,14 @@ function matmulGrad(c: GradContext): Array<string | undefined> {
   const aVec = as.length === 1;
   const wVec = ws.length === 1;
   // 1-D operands behave as [1, K] and [K, 1]; restore those axes in dY too
-  if (aVec) { a = b.op('Unsqueeze', [a, b.ints([0])]); as = [1, as[0]]; }
-  if (wVec) { w = b.op('Unsqueeze', [w, b.ints([1])]); ws = [ws[0], 1]; }
+  if (aVec) {
+    a = b.op('Unsqueeze', [a, b.ints([0])]);
+    as = [1, as[0]];
+  }
+  if (wVec) {
+    w = b.op('Unsqueeze', [w, b.ints([1])]);
+    ws = [ws[0], 1];
+  }
   if (aVec) dy = b.op('Unsqueeze', [dy, b.ints([-2])]);
   if (wVec) dy = b.op('Unsqueeze', [dy, b.ints([-1])]);
   const batch = broadcastShapes([as.slice(0, -2), ws.slice(0, -2)], c.where);
@@ -65,12 +71,16 @@ function gemmGrad(c: GradContext): Array<string | undefined> {
   const beta = attrFloat(c.node, 'beta', 1);
   const ta = attrInt(c.node, 'transA', 0);
   const tb = attrInt(c.node, 'transB', 0);
-  const da = !c.needs(0) ? undefined : ta === 0
-    ? b.op('Gemm', [dy, w], { alpha: A.float(alpha), transB: 1 - tb })
-    : b.op('Gemm', [w, dy], { alpha: A.float(alpha), transA: tb, transB: 1 });
-  const dw = !c.needs(1) ? undefined : tb === 0
-    ? b.op('Gemm', [a, dy], { alpha: A.float(alpha), transA: 1 - ta })
-    : b.op('Gemm', [dy, a], { alpha: A.float(alpha), transA: 1, transB: ta });
+  const da = !c.needs(0)
+    ? undefined
+    : ta === 0
+      ? b.op('Gemm', [dy, w], { alpha: A.float(alpha), transB: 1 - tb })
+      : b.op('Gemm', [w, dy], { alpha: A.float(alpha), transA: tb, transB: 1 });
+  const dw = !c.needs(1)
+    ? undefined
+    : tb === 0
+      ? b.op('Gemm', [a, dy], { alpha: A.float(alpha), transA: 1 - ta })
+      : b.op('Gemm', [dy, a], { alpha: A.float(alpha), transA: 1, transB: ta });
   let dc: string | undefined;
   if (bias && c.needs(2)) {
     const scaled = beta === 1 ? dy : b.op('Mul', [dy, c.scalar(beta, dy)]);

@@ -18,7 +18,14 @@ const mul = (c: GradContext, a: string, b: string) => c.b.op('Mul', [a, b]);
  * dX of y = xhat * gamma (+ beta) where xhat normalizes over `axes` (M elements each).
  * `gamma` must broadcast against X; `invstd` has size-1 normalized axes.
  */
-export function normalizedInputGrad(c: GradContext, dy: string, xhat: string, invstd: string, gamma: string | undefined, axes: number[]): string {
+export function normalizedInputGrad(
+  c: GradContext,
+  dy: string,
+  xhat: string,
+  invstd: string,
+  gamma: string | undefined,
+  axes: number[],
+): string {
   const { b } = c;
   const g = gamma ? mul(c, dy, gamma) : dy;
   const ax = b.ints(axes);
@@ -61,7 +68,10 @@ function layerNormGrad(c: GradContext): Array<string | undefined> {
     }
   }
   let [mean, invstd] = stats ?? [node.outputs[1], node.outputs[2]];
-  if (c.dtype(mean) !== c.dtype(x)) { mean = b.op('CastLike', [mean, x]); invstd = b.op('CastLike', [invstd, x]); }
+  if (c.dtype(mean) !== c.dtype(x)) {
+    mean = b.op('CastLike', [mean, x]);
+    invstd = b.op('CastLike', [invstd, x]);
+  }
   const xhat = mul(c, b.op('Sub', [x, mean]), invstd);
   c.setShape(xhat, xs, c.dtype(x));
   const dy = c.dy(0);
@@ -93,7 +103,14 @@ function perChannel(c: GradContext, t: string, r: number): string {
 }
 
 /** Gradients of scale and bias over all axes but 1: sum(dY * xhat), sum(dY). */
-function channelParamGrads(c: GradContext, dy: string, xhat: string, axes: number[], si: number, bi: number): [string | undefined, string | undefined] {
+function channelParamGrads(
+  c: GradContext,
+  dy: string,
+  xhat: string,
+  axes: number[],
+  si: number,
+  bi: number,
+): [string | undefined, string | undefined] {
   const { b } = c;
   const ax = b.ints(axes);
   const ds = c.needs(si) ? b.op('ReduceSum', [mul(c, dy, xhat), ax], { keepdims: 0 }, 'scale_grad') : undefined;
@@ -108,7 +125,8 @@ function instanceNormGrad(c: GradContext): Array<string | undefined> {
   const r = xs.length;
   const spatial = Array.from({ length: r - 2 }, (_, i) => i + 2);
   const sdims = spatial.map((a) => xs[a]);
-  if (sdims.some((d) => typeof d !== 'number')) throw new AutodiffError(`${c.where}: spatial sizes [${sdims.join(', ')}] must be static`);
+  if (sdims.some((d) => typeof d !== 'number'))
+    throw new AutodiffError(`${c.where}: spatial sizes [${sdims.join(', ')}] must be static`);
   const eps = attrFloat(c.node, 'epsilon', 1e-5);
   const ax = b.ints(spatial);
   const mean = b.op('ReduceMean', [x, ax], { keepdims: 1 });
@@ -142,12 +160,19 @@ export function batchStatsOf(c: GradContext, bn: Node): string | undefined {
   const [x, mean, vari] = [bn.inputs[0], bn.inputs[3], bn.inputs[4]];
   const axes = batchAxes(c.shape(x).length);
   const isMean = (n: Node | undefined, of: string, keep: number) =>
-    !!n && n.opType === 'ReduceMean' && n.inputs[0] === of && attrInt(n, 'keepdims', 1) === keep && sameInts(c, n.inputs[1] ?? '', axes);
+    !!n &&
+    n.opType === 'ReduceMean' &&
+    n.inputs[0] === of &&
+    attrInt(n, 'keepdims', 1) === keep &&
+    sameInts(c, n.inputs[1] ?? '', axes);
   const mp = prod.get(mean);
   const viaReshape = mp && mp.opType === 'Reshape' && isMean(prod.get(mp.inputs[0]), x, 1);
   if (!viaReshape && !isMean(mp, x, 0)) return undefined;
   const vn = prod.get(vari);
-  const sq = vn && vn.opType === 'ReduceMean' && attrInt(vn, 'keepdims', 1) === 0 && sameInts(c, vn.inputs[1] ?? '', axes) ? prod.get(vn.inputs[0]) : undefined;
+  const sq =
+    vn && vn.opType === 'ReduceMean' && attrInt(vn, 'keepdims', 1) === 0 && sameInts(c, vn.inputs[1] ?? '', axes)
+      ? prod.get(vn.inputs[0])
+      : undefined;
   if (!sq || sq.opType !== 'Mul' || sq.inputs[0] !== sq.inputs[1]) return undefined;
   const sub = prod.get(sq.inputs[0]);
   if (!sub || sub.opType !== 'Sub' || sub.inputs[0] !== x || !isMean(prod.get(sub.inputs[1]), x, 1)) return undefined;
@@ -163,13 +188,23 @@ export function batchStatsOf(c: GradContext, bn: Node): string | undefined {
  * map of xc is one BatchNormalization node (mean 0, var 1, epsilon 0: exactly xc a + b): five
  * passes over X-sized tensors plus two reductions, where the textbook form took seven plus two.
  */
-function batchStatsGrad(c: GradContext, dy: string, xc: string, invstd: string, gammaInv: string, axes: number[]): Array<string | undefined> {
+function batchStatsGrad(
+  c: GradContext,
+  dy: string,
+  xc: string,
+  invstd: string,
+  gammaInv: string,
+  axes: number[],
+): Array<string | undefined> {
   const { b } = c;
   const x = c.x(0);
   const xs = c.shape(x);
   const r = xs.length;
   const ch = xs[1];
-  if (typeof ch !== 'number') throw new AutodiffError(`${c.where}: the batch-statistics gradient needs a static channel count, but '${x}' has shape [${xs.map((d) => d ?? '?').join(', ')}]`);
+  if (typeof ch !== 'number')
+    throw new AutodiffError(
+      `${c.where}: the batch-statistics gradient needs a static channel count, but '${x}' has shape [${xs.map((d) => d ?? '?').join(', ')}]`,
+    );
   let negInvM: string;
   if (xs.every((d) => typeof d === 'number')) {
     negInvM = c.scalar(-1 / axes.reduce((p, a) => p * (xs[a] as number), 1), x);
@@ -198,10 +233,14 @@ function batchStatsGrad(c: GradContext, dy: string, xc: string, invstd: string, 
 function batchNormGrad(c: GradContext): Array<string | undefined> {
   const { b, node } = c;
   if (attrInt(node, 'training_mode', 0) !== 0) {
-    throw new AutodiffError(`${c.where}: BatchNormalization with training_mode = 1 is not differentiated directly; run rewriteForTraining first, which turns it into batch statistics + an inference-form node`);
+    throw new AutodiffError(
+      `${c.where}: BatchNormalization with training_mode = 1 is not differentiated directly; run rewriteForTraining first, which turns it into batch statistics + an inference-form node`,
+    );
   }
   if (c.dy(1) || c.dy(2)) {
-    throw new AutodiffError(`${c.where}: gradients through BatchNormalization's running-statistics outputs are not supported`);
+    throw new AutodiffError(
+      `${c.where}: gradients through BatchNormalization's running-statistics outputs are not supported`,
+    );
   }
   const x = c.x(0);
   const r = c.shape(x).length;
@@ -216,7 +255,9 @@ function batchNormGrad(c: GradContext): Array<string | undefined> {
   const [ds, db] = channelParamGrads(c, dy, xhat, axes, 1, 2);
   const dx = c.needs(0) ? mul(c, dy, perChannel(c, gammaInv, r)) : undefined;
   // statistics as inputs: y = (x - mean) * gamma * invstd + beta
-  const dMean = c.needs(3) ? b.op('Neg', [mul(c, db ?? b.op('ReduceSum', [dy, b.ints(axes)], { keepdims: 0 }), gammaInv)]) : undefined;
+  const dMean = c.needs(3)
+    ? b.op('Neg', [mul(c, db ?? b.op('ReduceSum', [dy, b.ints(axes)], { keepdims: 0 }), gammaInv)])
+    : undefined;
   let dVar: string | undefined;
   if (c.needs(4)) {
     const sumDyX = ds ?? b.op('ReduceSum', [mul(c, dy, xhat), b.ints(axes)], { keepdims: 0 });

@@ -26,7 +26,8 @@ function chunkOf(w: number): number {
 function upMatrix(t: number, k: number, fold: number, scale: number): number[] {
   const W = k * t;
   const e = new Array<number>(t * fold * W).fill(0);
-  for (let j = 0; j < t; j++) for (let a = 0; a < fold; a++) for (let b = 0; b < k; b++) e[j * fold * W + a * W + k * j + b] = scale;
+  for (let j = 0; j < t; j++)
+    for (let a = 0; a < fold; a++) for (let b = 0; b < k; b++) e[j * fold * W + a * W + k * j + b] = scale;
   return e;
 }
 
@@ -47,7 +48,10 @@ export function upsample(c: GradContext, t: string, out: number[], kernel: numbe
   // replicate the remaining outer spatial axes (from the innermost outwards)
   let inner = kw * w;
   let a = n - 2;
-  if (fold > 1) { inner *= fold * out[a]; a--; }
+  if (fold > 1) {
+    inner *= fold * out[a];
+    a--;
+  }
   for (; a >= 0; a--) {
     const copy = b.op('Reshape', [cur, b.ints([-1, 1, inner])]);
     cur = b.op('Concat', Array(kernel[a]).fill(copy), { axis: 1 });

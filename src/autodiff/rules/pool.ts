@@ -31,7 +31,10 @@ function shapeLike(c: GradContext, x: string, spatial: number[]): string {
   return b.op('Concat', [b.op('Shape', [x], { start: 0, end: 2 }), b.ints(spatial)], { axis: 0 });
 }
 
-/** Undoes a spatial pad-or-crop from `inSpatial` to `target` (begin pads `pb`): slice back, then zero-pad a cropped tail. */
+/**
+ * Undoes a spatial pad-or-crop from `inSpatial` to `target` (begin pads `pb`): slice back, then zero-pad a cropped
+ * tail.
+ */
 function unpad(c: GradContext, t: string, inSpatial: number[], target: number[], pb: number[]): string {
   const { b } = c;
   const n = inSpatial.length;
@@ -41,7 +44,12 @@ function unpad(c: GradContext, t: string, inSpatial: number[], target: number[],
     const axes = inSpatial.map((_, i) => i + 2);
     out = b.op('Slice', [out, b.ints(pb), b.ints(pb.map((p, i) => p + kept[i])), b.ints(axes)]);
   }
-  return padSpatial(c, out, Array(n).fill(0), inSpatial.map((d, i) => d - kept[i]));
+  return padSpatial(
+    c,
+    out,
+    Array(n).fill(0),
+    inSpatial.map((d, i) => d - kept[i]),
+  );
 }
 
 /** Pads (with `fill`) or crops X's spatial axes so that they are exactly `target`, `pb` in front. */
@@ -53,7 +61,13 @@ function padTo(c: GradContext, x: string, inSpatial: number[], target: number[],
     const axes = inSpatial.map((_, i) => i + 2);
     out = b.op('Slice', [out, b.ints(kept.map(() => 0)), b.ints(kept), b.ints(axes)]);
   }
-  return padSpatial(c, out, pb, target.map((t, i) => t - pb[i] - kept[i]), fill);
+  return padSpatial(
+    c,
+    out,
+    pb,
+    target.map((t, i) => t - pb[i] - kept[i]),
+    fill,
+  );
 }
 
 function nonOverlapping(win: Window): boolean {
@@ -89,14 +103,21 @@ export function maxPoolScatterGrad(c: GradContext): string {
   }
   const xs = c.shape(x);
   const dtype = c.dtype(x);
-  const zero = { type: 'tensor' as const, value: { dtype, dims: [1], data: dtype === 'float64' ? new Float64Array(1) : new Float32Array(1) } };
+  const zero = {
+    type: 'tensor' as const,
+    value: { dtype, dims: [1], data: dtype === 'float64' ? new Float64Array(1) : new Float32Array(1) },
+  };
   const allStatic = xs.every((d) => typeof d === 'number');
   const size = allStatic ? b.ints([prod(xs as number[])]) : b.op('Reshape', [b.op('Size', [x]), b.ints([1])]);
-  const flat = b.op('ScatterElements', [
-    b.op('ConstantOfShape', [size], { value: zero }),
-    b.op('Reshape', [idx, b.ints([-1])]),
-    b.op('Reshape', [c.dy(0)!, b.ints([-1])]),
-  ], { axis: 0, reduction: 'add' });
+  const flat = b.op(
+    'ScatterElements',
+    [
+      b.op('ConstantOfShape', [size], { value: zero }),
+      b.op('Reshape', [idx, b.ints([-1])]),
+      b.op('Reshape', [c.dy(0)!, b.ints([-1])]),
+    ],
+    { axis: 0, reduction: 'add' },
+  );
   return b.op('Reshape', [flat, allStatic ? b.ints(xs as number[]) : b.op('Shape', [x])]);
 }
 
@@ -109,21 +130,26 @@ function maxPoolGrad(c: GradContext): Array<string | undefined> {
 /** 1 / divisor of each output position (row-major over the output spatial dims). */
 function averageScales(win: Window, includePad: boolean): number[] {
   const n = win.inSpatial.length;
-  const perAxis = win.outSpatial.map((o, i) => Array.from({ length: o }, (_, p) => {
-    let cnt = 0;
-    for (let k = 0; k < win.kernel[i]; k++) {
-      const pos = p * win.strides[i] - win.padsBegin[i] + k * win.dilations[i];
-      const lo = includePad ? -win.padsBegin[i] : 0;
-      const hi = includePad ? win.inSpatial[i] + win.padsEnd[i] : win.inSpatial[i];
-      if (pos >= lo && pos < hi) cnt++;
-    }
-    return cnt;
-  }));
+  const perAxis = win.outSpatial.map((o, i) =>
+    Array.from({ length: o }, (_, p) => {
+      let cnt = 0;
+      for (let k = 0; k < win.kernel[i]; k++) {
+        const pos = p * win.strides[i] - win.padsBegin[i] + k * win.dilations[i];
+        const lo = includePad ? -win.padsBegin[i] : 0;
+        const hi = includePad ? win.inSpatial[i] + win.padsEnd[i] : win.inSpatial[i];
+        if (pos >= lo && pos < hi) cnt++;
+      }
+      return cnt;
+    }),
+  );
   const out: number[] = [];
   const idx = Array(n).fill(0);
   for (let o = 0; o < prod(win.outSpatial); o++) {
     out.push(1 / idx.reduce((p, v, i) => p * perAxis[i][v], 1));
-    for (let i = n - 1; i >= 0; i--) { if (++idx[i] < win.outSpatial[i]) break; idx[i] = 0; }
+    for (let i = n - 1; i >= 0; i--) {
+      if (++idx[i] < win.outSpatial[i]) break;
+      idx[i] = 0;
+    }
   }
   return out;
 }

@@ -25,7 +25,9 @@ function recurrentGrad(c: GradContext): Array<string | undefined> {
   const xs = c.shape(x);
   const T = xs[spec.layout ? 1 : 0];
   if (typeof T !== 'number') {
-    throw new AutodiffError(`${c.where}: the sequence length (axis ${spec.layout ? 1 : 0} of '${x}') must be static to train through ${node.opType}, but it is '${T}'; pin the input's sequence length`);
+    throw new AutodiffError(
+      `${c.where}: the sequence length (axis ${spec.layout ? 1 : 0} of '${x}') must be static to train through ${node.opType}, but it is '${T}'; pin the input's sequence length`,
+    );
   }
   const H = spec.hidden ?? c.staticShape(c.x(2), 'the hidden size')[2];
   const dtype = c.dtype(x);
@@ -38,7 +40,16 @@ function recurrentGrad(c: GradContext): Array<string | undefined> {
   };
   node.inputs.forEach(declare);
   const b = new GraphBuilder(sub, `${c.b.prefix}/${node.name}/unroll`);
-  const inp: RecurrentInputs = { X: x, W: c.x(1), R: c.x(2), B: c.x(3), lens: c.x(4), h0: c.x(5), c0: c.x(6), P: spec.op === 'LSTM' ? c.x(7) : '' };
+  const inp: RecurrentInputs = {
+    X: x,
+    W: c.x(1),
+    R: c.x(2),
+    B: c.x(3),
+    lens: c.x(4),
+    h0: c.x(5),
+    c0: c.x(6),
+    P: spec.op === 'LSTM' ? c.x(7) : '',
+  };
   const out = unrollRecurrent(b, spec, inp, T, H, dtype);
   // loss = sum_k <output_k, dY_k>: its gradient is the vector-Jacobian product of the node
   const terms: string[] = [];
@@ -59,4 +70,7 @@ function recurrentGrad(c: GradContext): Array<string | undefined> {
   });
 }
 
-export const recurrentFamily: GradRuleFamily = { family: 'recurrent', rules: { LSTM: recurrentGrad, GRU: recurrentGrad } };
+export const recurrentFamily: GradRuleFamily = {
+  family: 'recurrent',
+  rules: { LSTM: recurrentGrad, GRU: recurrentGrad },
+};

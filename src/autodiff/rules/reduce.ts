@@ -45,9 +45,15 @@ function broadcastTo(c: GradContext, g: string, x: string, axes: number[], scale
   const xs = c.shape(x);
   const dtype = c.dtype(x);
   const trivial = axes.every((a) => xs[a] === 1);
-  if (trivial) return typeof scale === 'string' ? b.op('Div', [g, scale]) : scale === 1 ? g : b.op('Mul', [g, c.scalar(scale, x)]);
+  if (trivial)
+    return typeof scale === 'string' ? b.op('Div', [g, scale]) : scale === 1 ? g : b.op('Mul', [g, c.scalar(scale, x)]);
   const fill = typeof scale === 'number' ? scale : 1;
-  const ones = b.op('ConstantOfShape', [shapeOf(c, x)], { value: { type: 'tensor', value: tensor(dtype, [1], [fill]) } }, 'broadcast');
+  const ones = b.op(
+    'ConstantOfShape',
+    [shapeOf(c, x)],
+    { value: { type: 'tensor', value: tensor(dtype, [1], [fill]) } },
+    'broadcast',
+  );
   const scaled = typeof scale === 'string' ? b.op('Div', [g, scale]) : g;
   return b.op('Mul', [scaled, ones], {}, 'reduce_grad');
 }
@@ -62,7 +68,10 @@ function count(c: GradContext, x: string, axes: number[]): number | string {
 }
 
 /** A rule from the per-element local derivative, given the restored dyk/yk. */
-function rule(local: (c: GradContext, r: Reduced & { axes: number[] }) => string, noop: (c: GradContext) => string | undefined): GradRule {
+function rule(
+  local: (c: GradContext, r: Reduced & { axes: number[] }) => string,
+  noop: (c: GradContext) => string | undefined,
+): GradRule {
   return (c) => {
     if (!c.needs(0)) return [undefined, undefined];
     const r = reduced(c);
@@ -74,7 +83,9 @@ function rule(local: (c: GradContext, r: Reduced & { axes: number[] }) => string
 const identity = (c: GradContext) => c.dy(0);
 
 function noopUnsupported(c: GradContext): string {
-  throw new AutodiffError(`${c.where}: ${c.node.opType} with empty axes and noop_with_empty_axes = 1 has no gradient rule; give the axes explicitly`);
+  throw new AutodiffError(
+    `${c.where}: ${c.node.opType} with empty axes and noop_with_empty_axes = 1 has no gradient rule; give the axes explicitly`,
+  );
 }
 
 export const reduceFamily: GradRuleFamily = {
@@ -85,7 +96,10 @@ export const reduceFamily: GradRuleFamily = {
       const n = count(c, r.x, r.axes);
       return broadcastTo(c, r.dyk, r.x, r.axes, typeof n === 'number' ? 1 / n : n);
     }, identity),
-    ReduceSumSquare: rule((c, r) => c.b.op('Mul', [c.b.op('Mul', [r.dyk, c.scalar(2, r.x)]), r.x], {}, 'reduce_grad'), noopUnsupported),
+    ReduceSumSquare: rule(
+      (c, r) => c.b.op('Mul', [c.b.op('Mul', [r.dyk, c.scalar(2, r.x)]), r.x], {}, 'reduce_grad'),
+      noopUnsupported,
+    ),
     ReduceL1: rule((c, r) => c.b.op('Mul', [r.dyk, c.b.op('Sign', [r.x])], {}, 'reduce_grad'), noopUnsupported),
     ReduceL2: rule((c, r) => {
       const { b } = c;
@@ -96,8 +110,14 @@ export const reduceFamily: GradRuleFamily = {
       const g = b.op('Where', [isZero, zero, b.op('Div', [r.dyk, safe])]);
       return b.op('Mul', [g, r.x], {}, 'reduce_grad');
     }, noopUnsupported),
-    ReduceLogSumExp: rule((c, r) => c.b.op('Mul', [r.dyk, c.b.op('Exp', [c.b.op('Sub', [r.x, r.yk])])], {}, 'reduce_grad'), noopUnsupported),
-    ReduceLogSum: rule((c, r) => broadcastTo(c, c.b.op('Mul', [r.dyk, c.b.op('Exp', [c.b.op('Neg', [r.yk])])]), r.x, r.axes, 1), noopUnsupported),
+    ReduceLogSumExp: rule(
+      (c, r) => c.b.op('Mul', [r.dyk, c.b.op('Exp', [c.b.op('Sub', [r.x, r.yk])])], {}, 'reduce_grad'),
+      noopUnsupported,
+    ),
+    ReduceLogSum: rule(
+      (c, r) => broadcastTo(c, c.b.op('Mul', [r.dyk, c.b.op('Exp', [c.b.op('Neg', [r.yk])])]), r.x, r.axes, 1),
+      noopUnsupported,
+    ),
     ReduceMax: rule(extremumGrad, identity),
     ReduceMin: rule(extremumGrad, identity),
   },

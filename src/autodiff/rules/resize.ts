@@ -29,12 +29,16 @@ function resizeGrad(c: GradContext): Array<string | undefined> {
     const scales = c.x(2) ? c.value(c.x(2)) : undefined;
     const sizes = c.x(3) ? c.value(c.x(3)) : undefined;
     axes = resizeAxes(node, xs, scales, sizes, where);
-  } catch (e) { throw new AutodiffError((e as Error).message); }
+  } catch (e) {
+    throw new AutodiffError((e as Error).message);
+  }
   const resized = axes.map((a, k) => ({ ...a, k })).filter((a) => !(a.in === a.out && a.scale === 1));
   if (resized.some((a) => a.k === 0)) throw fail('does not support resizing the batch axis (0)');
   const rest = xs.slice(1);
   if (rest.some((d) => typeof d !== 'number') || resized.some((a) => typeof a.out !== 'number')) {
-    throw fail(`needs static sizes of every axis but the batch, but the input is [${xs.map((d) => d ?? '?').join(', ')}]; pin them with the model option inputShapes`);
+    throw fail(
+      `needs static sizes of every axis but the batch, but the input is [${xs.map((d) => d ?? '?').join(', ')}]; pin them with the model option inputShapes`,
+    );
   }
   const r = xs.length;
   // current gradient dims (axis 0 stays symbolic as -1); start from dY's dims

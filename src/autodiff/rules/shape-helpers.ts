@@ -73,12 +73,20 @@ export function reduceAxes(c: GradContext, rank: number): number[] | null {
     return Array.from({ length: rank }, (_, i) => i);
   }
   const norm = axes.map((a) => {
-    try { return normAxis(a, rank, c.where); } catch (e) { throw new AutodiffError((e as Error).message); }
+    try {
+      return normAxis(a, rank, c.where);
+    } catch (e) {
+      throw new AutodiffError((e as Error).message);
+    }
   });
   return [...new Set(norm)].sort((a, b) => a - b);
 }
 
 /** Normalizes an axis, rethrowing as an AutodiffError naming the node. */
 export function axisOf(c: GradContext, axis: number, rank: number): number {
-  try { return normAxis(axis, rank, c.where); } catch (e) { throw new AutodiffError((e as Error).message); }
+  try {
+    return normAxis(axis, rank, c.where);
+  } catch (e) {
+    throw new AutodiffError((e as Error).message);
+  }
 }

@@ -14,7 +14,11 @@ const reshapeBack = (c: GradContext) => [c.needs(0) ? reshapeLike(c, c.dy(0)!, c
 function sizesAlong(c: GradContext, names: string[], axis: number): string {
   const dims = names.map((n) => c.shape(n)[axis]);
   if (isStatic(dims)) return c.b.ints(dims);
-  return c.b.op('Concat', names.map((n) => c.b.op('Shape', [n], { start: axis, end: axis + 1 })), { axis: 0 });
+  return c.b.op(
+    'Concat',
+    names.map((n) => c.b.op('Shape', [n], { start: axis, end: axis + 1 })),
+    { axis: 0 },
+  );
 }
 
 function concatGrad(c: GradContext): Array<string | undefined> {
@@ -76,7 +80,9 @@ function sliceGrad(c: GradContext): Array<string | undefined> {
     const d = xs[a];
     if (typeof d !== 'number') {
       if (starts[k] === 0 && ends[k] >= 2 ** 31 - 1 && steps[k] === 1) continue;
-      throw new AutodiffError(`${c.where}: slicing axis ${a} of '${x}' needs its static size, but it is '${d}'; slice only axes whose size is fixed`);
+      throw new AutodiffError(
+        `${c.where}: slicing axis ${a} of '${x}' needs its static size, but it is '${d}'; slice only axes whose size is fixed`,
+      );
     }
     const [s, e, st] = clampSlice(starts[k], ends[k], steps[k], d);
     const m = st > 0 ? Math.max(0, Math.ceil((e - s) / st)) : Math.max(0, Math.ceil((s - e) / -st));
@@ -102,9 +108,15 @@ function sliceGrad(c: GradContext): Array<string | undefined> {
 
 function transposeGrad(c: GradContext): Array<string | undefined> {
   const rank = c.shape(c.x(0)).length;
-  const perm = attrInts(c.node, 'perm', Array.from({ length: rank }, (_, i) => rank - 1 - i));
+  const perm = attrInts(
+    c.node,
+    'perm',
+    Array.from({ length: rank }, (_, i) => rank - 1 - i),
+  );
   const inv = Array<number>(rank);
-  perm.forEach((p, i) => { inv[p] = i; });
+  perm.forEach((p, i) => {
+    inv[p] = i;
+  });
   return [c.b.op('Transpose', [c.dy(0)!], { perm: inv })];
 }
 
@@ -118,7 +130,10 @@ function tileGrad(c: GradContext): Array<string | undefined> {
   const split: Dim[] = [];
   const sumAxes: number[] = [];
   xs.forEach((d, i) => {
-    if (reps[i] !== 1) { sumAxes.push(split.length); split.push(reps[i]); }
+    if (reps[i] !== 1) {
+      sumAxes.push(split.length);
+      split.push(reps[i]);
+    }
     split.push(d);
   });
   let target: string;
@@ -139,10 +154,15 @@ function tileGrad(c: GradContext): Array<string | undefined> {
 /** Per-axis (begin, end) pads of a Pad node over all axes of the input. */
 function padAmounts(c: GradContext, rank: number): [number[], number[]] {
   const pads = c.constInts(1, 'Pad pads');
-  const axes = c.node.inputs[3] ? c.constInts(3, 'Pad axes').map((a) => axisOf(c, a, rank)) : Array.from({ length: rank }, (_, i) => i);
+  const axes = c.node.inputs[3]
+    ? c.constInts(3, 'Pad axes').map((a) => axisOf(c, a, rank))
+    : Array.from({ length: rank }, (_, i) => i);
   const begin = Array(rank).fill(0);
   const end = Array(rank).fill(0);
-  axes.forEach((a, k) => { begin[a] = pads[k]; end[a] = pads[k + axes.length]; });
+  axes.forEach((a, k) => {
+    begin[a] = pads[k];
+    end[a] = pads[k + axes.length];
+  });
   return [begin, end];
 }
 
@@ -159,7 +179,17 @@ function padGrad(c: GradContext): Array<string | undefined> {
     const axes = xs.map((_, i) => i).filter((i) => begin[i] > 0 || end[i] > 0);
     let g = dy;
     if (axes.length) {
-      g = b.op('Slice', [dy, b.ints(axes.map((a) => Math.max(begin[a], 0))), b.ints(axes.map((a) => (end[a] > 0 ? -end[a] : BIG))), b.ints(axes)], {}, 'pad_grad');
+      g = b.op(
+        'Slice',
+        [
+          dy,
+          b.ints(axes.map((a) => Math.max(begin[a], 0))),
+          b.ints(axes.map((a) => (end[a] > 0 ? -end[a] : BIG))),
+          b.ints(axes),
+        ],
+        {},
+        'pad_grad',
+      );
     }
     const neg = [...begin, ...end].map((p) => Math.max(0, -p));
     const dx = neg.some((p) => p > 0) ? b.op('Pad', [g, b.ints(neg)]) : g;
@@ -170,10 +200,14 @@ function padGrad(c: GradContext): Array<string | undefined> {
     return [c.needs(0) ? dx : undefined, undefined, dv, undefined];
   }
   if (mode !== 'edge' && mode !== 'reflect') {
-    throw new AutodiffError(`${c.where}: no gradient for Pad mode '${mode}'; Gymnos differentiates modes constant, edge and reflect`);
+    throw new AutodiffError(
+      `${c.where}: no gradient for Pad mode '${mode}'; Gymnos differentiates modes constant, edge and reflect`,
+    );
   }
   if ([...begin, ...end].some((p) => p < 0)) {
-    throw new AutodiffError(`${c.where}: Pad mode '${mode}' with negative (cropping) pads has no gradient rule; crop with a Slice instead`);
+    throw new AutodiffError(
+      `${c.where}: Pad mode '${mode}' with negative (cropping) pads has no gradient rule; crop with a Slice instead`,
+    );
   }
   let g = dy;
   let shape: Dim[] = [...c.shape(c.y(0))];
@@ -181,7 +215,8 @@ function padGrad(c: GradContext): Array<string | undefined> {
     const [p0, p1] = [begin[a], end[a]];
     if (p0 === 0 && p1 === 0) continue;
     const d = xs[a];
-    if (typeof d !== 'number') throw new AutodiffError(`${c.where}: Pad mode '${mode}' needs the static size of axis ${a}, but it is '${d}'`);
+    if (typeof d !== 'number')
+      throw new AutodiffError(`${c.where}: Pad mode '${mode}' needs the static size of axis ${a}, but it is '${d}'`);
     g = foldBorder(c, g, a, d, p0, p1, mode, rank);
     shape = [...shape];
     shape[a] = d;
@@ -191,7 +226,16 @@ function padGrad(c: GradContext): Array<string | undefined> {
 }
 
 /** Undoes edge/reflect padding along one axis: the border slices are summed back onto the rows they copied. */
-function foldBorder(c: GradContext, g: string, a: number, d: number, p0: number, p1: number, mode: string, rank: number): string {
+function foldBorder(
+  c: GradContext,
+  g: string,
+  a: number,
+  d: number,
+  p0: number,
+  p1: number,
+  mode: string,
+  rank: number,
+): string {
   const { b } = c;
   const slice = (s: number, e: number) => b.op('Slice', [g, b.ints([s]), b.ints([e]), b.ints([a])]);
   const padAxis = (t: string, lo: number, hi: number) => {
@@ -203,9 +247,11 @@ function foldBorder(c: GradContext, g: string, a: number, d: number, p0: number,
   const terms = [slice(p0, p0 + d)];
   if (mode === 'edge') {
     if (p0 > 0) terms.push(padAxis(b.op('ReduceSum', [slice(0, p0), b.ints([a])], { keepdims: 1 }), 0, d - 1));
-    if (p1 > 0) terms.push(padAxis(b.op('ReduceSum', [slice(p0 + d, p0 + d + p1), b.ints([a])], { keepdims: 1 }), d - 1, 0));
+    if (p1 > 0)
+      terms.push(padAxis(b.op('ReduceSum', [slice(p0 + d, p0 + d + p1), b.ints([a])], { keepdims: 1 }), d - 1, 0));
   } else {
-    if (p0 >= d || p1 >= d) throw new AutodiffError(`${c.where}: reflect pads (${p0}, ${p1}) must be smaller than the axis size ${d}`);
+    if (p0 >= d || p1 >= d)
+      throw new AutodiffError(`${c.where}: reflect pads (${p0}, ${p1}) must be smaller than the axis size ${d}`);
     const rev = (t: string) => b.op('Slice', [t, b.ints([-1]), b.ints([-BIG]), b.ints([a]), b.ints([-1])]);
     if (p0 > 0) terms.push(padAxis(rev(slice(0, p0)), 1, d - 1 - p0));
     if (p1 > 0) terms.push(padAxis(rev(slice(p0 + d, p0 + d + p1)), d - 1 - p1, 1));

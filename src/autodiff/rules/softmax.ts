@@ -10,7 +10,9 @@ import { axisOf } from './shape-helpers.js';
 /** The softmax axis, refusing the pre-13 "flatten to 2-D" semantics. */
 function softmaxAxis(c: Parameters<GradRuleFamily['rules'][string]>[0]): number {
   if (c.opset < 13) {
-    throw new AutodiffError(`${c.where}: ${c.node.opType} before opset 13 normalizes over flattened trailing axes; canonicalize the model to opset 18 first`);
+    throw new AutodiffError(
+      `${c.where}: ${c.node.opType} before opset 13 normalizes over flattened trailing axes; canonicalize the model to opset 18 first`,
+    );
   }
   return axisOf(c, attrInt(c.node, 'axis', -1), c.shape(c.x(0)).length);
 }

@@ -6,10 +6,12 @@ import { writeFileAtomic } from '../../util/atomic.js';
 
 export const reportCommand = {
   command: 'report <run>',
-  describe: 'Write an HTML report of a run (loss and metric curves, learning rate, confusion matrix, resolved config, platform); it opens offline in any browser',
-  builder: (y: Argv) => y
-    .positional('run', { type: 'string', demandOption: true, describe: 'the run directory' })
-    .option('out', { type: 'string', describe: 'the HTML file to write (default <run>/report.html)' }),
+  describe:
+    'Write an HTML report of a run (loss and metric curves, learning rate, confusion matrix, resolved config, platform); it opens offline in any browser',
+  builder: (y: Argv) =>
+    y
+      .positional('run', { type: 'string', demandOption: true, describe: 'the run directory' })
+      .option('out', { type: 'string', describe: 'the HTML file to write (default <run>/report.html)' }),
   handler: async (a: { run: string; out?: string }): Promise<number> => {
     const dir = resolve(a.run);
     const out = resolve(a.out ?? join(dir, 'report.html'));

@@ -23,7 +23,12 @@ function renameUses(g: Graph, from: string, to: string): void {
 function renameUsesUnlessShadowed(g: Graph, from: string, to: string): void {
   if (g.inputs.some((v) => v.name === from) || g.initializers.has(from)) return;
   renameUses(g, from, to);
-  g.outputs.forEach((o) => { if (o.name === from) throw new DatasetError(`a subgraph returns the input '${from}' directly; bake preprocessing before such a rewrite`); });
+  g.outputs.forEach((o) => {
+    if (o.name === from)
+      throw new DatasetError(
+        `a subgraph returns the input '${from}' directly; bake preprocessing before such a rewrite`,
+      );
+  });
 }
 
 /** Model metadata key listing the preprocessing steps baked into an exported model. */
@@ -38,9 +43,16 @@ export function bakePreprocessing(model: Model, fitted: Fitted[], inputName: str
   const m = cloneModel(model);
   const g = m.graph;
   const input = g.inputs.find((v) => v.name === inputName);
-  if (!input) throw new DatasetError(`bakePreprocessing: the model has no input '${inputName}'; its inputs are ${g.inputs.map((v) => v.name).join(', ')}`);
-  if (g.outputs.some((o) => o.name === inputName)) throw new DatasetError(`bakePreprocessing: input '${inputName}' is also a graph output; nothing to prepend to`);
-  const steps = fitted.map((f, i) => ({ f, kind: preprocessorKind(f.type, `preprocessors[${i}]`) as PreprocessorKind<unknown, Fitted> }));
+  if (!input)
+    throw new DatasetError(
+      `bakePreprocessing: the model has no input '${inputName}'; its inputs are ${g.inputs.map((v) => v.name).join(', ')}`,
+    );
+  if (g.outputs.some((o) => o.name === inputName))
+    throw new DatasetError(`bakePreprocessing: input '${inputName}' is also a graph output; nothing to prepend to`);
+  const steps = fitted.map((f, i) => ({
+    f,
+    kind: preprocessorKind(f.type, `preprocessors[${i}]`) as PreprocessorKind<unknown, Fitted>,
+  }));
   const b = new GraphBuilder(g, 'preprocess', []);
   // Work out the raw input by walking the steps backwards from what the model takes.
   let raw: RawInput = { dtype: input.dtype, sampleShape: (input.shape ?? []).slice(1) };
@@ -67,7 +79,10 @@ export function bakePreprocessing(model: Model, fitted: Fitted[], inputName: str
     const ob = new GraphBuilder(g, 'postprocess');
     for (const { f, kind } of outputSteps) {
       for (const o of kind.bakeOutput!(f, ob, scores)) {
-        if (g.outputs.some((v) => v.name === o.name)) throw new DatasetError(`bakePreprocessing: the model already has an output named '${o.name}'; choose another label_encoding output name`);
+        if (g.outputs.some((v) => v.name === o.name))
+          throw new DatasetError(
+            `bakePreprocessing: the model already has an output named '${o.name}'; choose another label_encoding output name`,
+          );
         g.outputs.push(o);
       }
     }

@@ -32,7 +32,8 @@ export function samplesOf(d: DatasetData, rows?: ArrayLike<number>): Samples {
   const count = rows ? rows.length : d.count;
   if (rows) {
     values = d.kind === 'image' ? new Uint8Array(count * width) : new Float32Array(count * width);
-    for (let k = 0; k < count; k++) (values as Uint8Array).set(src.subarray(rows[k] * width, (rows[k] + 1) * width) as Uint8Array, k * width);
+    for (let k = 0; k < count; k++)
+      (values as Uint8Array).set(src.subarray(rows[k] * width, (rows[k] + 1) * width) as Uint8Array, k * width);
   }
   return d.kind === 'image'
     ? { kind: 'image', count, shape: d.shape, pixels: values as Uint8Array }

@@ -8,7 +8,11 @@ import { DatasetError } from '../errors.js';
 import { tensor } from '../../onnx/tensor.js';
 import type { Fitted, PreprocessorKind } from './preprocessor.js';
 
-export interface LabelEncodingFitted extends Fitted { type: 'label_encoding'; classes: string[]; output: string }
+export interface LabelEncodingFitted extends Fitted {
+  type: 'label_encoding';
+  classes: string[];
+  output: string;
+}
 
 export const labelEncoding: PreprocessorKind<{ output: string }, LabelEncodingFitted> = {
   type: 'label_encoding',
@@ -30,7 +34,8 @@ export function encodeLabels(p: LabelEncodingFitted, names: string[]): Int32Arra
   const index = new Map(p.classes.map((c, i) => [c, i]));
   return Int32Array.from(names, (n) => {
     const i = index.get(n);
-    if (i === undefined) throw new DatasetError(`label ${JSON.stringify(n)} is not one of the classes ${JSON.stringify(p.classes)}`);
+    if (i === undefined)
+      throw new DatasetError(`label ${JSON.stringify(n)} is not one of the classes ${JSON.stringify(p.classes)}`);
     return i;
   });
 }

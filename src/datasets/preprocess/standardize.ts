@@ -3,7 +3,11 @@ import { asFloat, type Fitted, type PreprocessorKind, type Samples } from './pre
 
 const f = Math.fround;
 
-export interface StandardizeFitted extends Fitted { type: 'standardize'; mean: number[]; std: number[] }
+export interface StandardizeFitted extends Fitted {
+  type: 'standardize';
+  mean: number[];
+  std: number[];
+}
 
 /** Per-feature mean and population std in float64, std 1 where the feature is constant. */
 export function featureStats(x: Samples): { mean: number[]; std: number[]; min: number[]; max: number[] } {
@@ -44,6 +48,11 @@ export const standardize: PreprocessorKind<Record<string, never>, StandardizeFit
   },
   bakeInput(p, b, input) {
     const shape = [p.mean.length];
-    return b.op('Div', [b.op('Sub', [input, b.constant('float32', p.mean, shape)]), b.constant('float32', p.std, shape)], {}, 'standardize');
+    return b.op(
+      'Div',
+      [b.op('Sub', [input, b.constant('float32', p.mean, shape)]), b.constant('float32', p.std, shape)],
+      {},
+      'standardize',
+    );
   },
 };

@@ -30,10 +30,17 @@ export function parseCsv(text: string, file: string, delimiter = ','): CsvRecord
       if (text.charCodeAt(i) === 34 /* " */) {
         i++;
         for (;;) {
-          if (i >= n) throw new DatasetError(`${file}:${start}: a quoted field is never closed; close it with '"' (write a quote inside a field as "")`);
+          if (i >= n)
+            throw new DatasetError(
+              `${file}:${start}: a quoted field is never closed; close it with '"' (write a quote inside a field as "")`,
+            );
           const c = text.charCodeAt(i);
           if (c === 34) {
-            if (text.charCodeAt(i + 1) === 34) { value += '"'; i += 2; continue; }
+            if (text.charCodeAt(i + 1) === 34) {
+              value += '"';
+              i += 2;
+              continue;
+            }
             i++;
             break;
           }
@@ -42,14 +49,19 @@ export function parseCsv(text: string, file: string, delimiter = ','): CsvRecord
         }
         const c = text.charCodeAt(i);
         if (i < n && c !== d && c !== 10 && c !== 13) {
-          throw new DatasetError(`${file}:${line}: unexpected text after a closing quote; quote the whole field and write inner quotes as ""`);
+          throw new DatasetError(
+            `${file}:${line}: unexpected text after a closing quote; quote the whole field and write inner quotes as ""`,
+          );
         }
       } else {
         const s = i;
         while (i < n) {
           const c = text.charCodeAt(i);
           if (c === d || c === 10 || c === 13) break;
-          if (c === 34) throw new DatasetError(`${file}:${line}: a quote inside an unquoted field; quote the field ("...") and double the inner quotes`);
+          if (c === 34)
+            throw new DatasetError(
+              `${file}:${line}: a quote inside an unquoted field; quote the field ("...") and double the inner quotes`,
+            );
           i++;
         }
         value = text.slice(s, i);
@@ -83,7 +95,10 @@ export function csvHeader(record: CsvRecord | undefined, file: string): string[]
   const first = new Map<string, number>();
   header.forEach((h, k) => {
     const j = first.get(h);
-    if (j !== undefined) throw new DatasetError(`${file}:${record!.line}: the header names column '${h}' twice (columns ${j + 1} and ${k + 1}); rename one of them`);
+    if (j !== undefined)
+      throw new DatasetError(
+        `${file}:${record!.line}: the header names column '${h}' twice (columns ${j + 1} and ${k + 1}); rename one of them`,
+      );
     first.set(h, k);
   });
   return header;

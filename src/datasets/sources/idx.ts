@@ -28,17 +28,25 @@ const options = {
 export function parseIdx(bytes: Uint8Array, file: string): { dims: number[]; data: Uint8Array } {
   const raw = bytes[0] === 0x1f && bytes[1] === 0x8b ? new Uint8Array(gunzipSync(bytes)) : bytes;
   if (raw.length < 4 || raw[0] !== 0 || raw[1] !== 0) {
-    throw new DatasetError(`'${file}' is not an IDX file (it should start with two zero bytes, a type byte and a dimension count, as MNIST's train-images-idx3-ubyte does)`);
+    throw new DatasetError(
+      `'${file}' is not an IDX file (it should start with two zero bytes, a type byte and a dimension count, as MNIST's train-images-idx3-ubyte does)`,
+    );
   }
-  if (raw[2] !== 0x08) throw new DatasetError(`'${file}' holds IDX element type 0x${raw[2].toString(16)}; Gymnos reads unsigned bytes (0x08) only`);
+  if (raw[2] !== 0x08)
+    throw new DatasetError(
+      `'${file}' holds IDX element type 0x${raw[2].toString(16)}; Gymnos reads unsigned bytes (0x08) only`,
+    );
   const rank = raw[3];
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-  if (rank === 0 || raw.length < 4 + 4 * rank) throw new DatasetError(`'${file}': IDX header declares ${rank} dimensions but the file is too short to hold them`);
+  if (rank === 0 || raw.length < 4 + 4 * rank)
+    throw new DatasetError(`'${file}': IDX header declares ${rank} dimensions but the file is too short to hold them`);
   const dims = Array.from({ length: rank }, (_, i) => view.getUint32(4 + 4 * i, false));
   const n = dims.reduce((a, b) => a * b, 1);
   const start = 4 + 4 * rank;
   if (raw.length - start !== n) {
-    throw new DatasetError(`'${file}': IDX header says [${dims.join(', ')}] (${n} bytes of data) but the file holds ${raw.length - start}; the file is truncated or not IDX`);
+    throw new DatasetError(
+      `'${file}': IDX header says [${dims.join(', ')}] (${n} bytes of data) but the file holds ${raw.length - start}; the file is truncated or not IDX`,
+    );
   }
   return { dims, data: raw.subarray(start) };
 }
@@ -46,19 +54,34 @@ export function parseIdx(bytes: Uint8Array, file: string): { dims: number[]; dat
 async function ingest(o: IdxOptions): Promise<IngestedData> {
   const img = parseIdx(await readFile(o.images), o.images);
   const lab = parseIdx(await readFile(o.labels), o.labels);
-  if (img.dims.length !== 3 && img.dims.length !== 4) throw new DatasetError(`'${o.images}' has shape [${img.dims.join(', ')}]; expected images [N, H, W] or [N, H, W, C]`);
-  if (lab.dims.length !== 1) throw new DatasetError(`'${o.labels}' has shape [${lab.dims.join(', ')}]; expected labels [N]`);
+  if (img.dims.length !== 3 && img.dims.length !== 4)
+    throw new DatasetError(
+      `'${o.images}' has shape [${img.dims.join(', ')}]; expected images [N, H, W] or [N, H, W, C]`,
+    );
+  if (lab.dims.length !== 1)
+    throw new DatasetError(`'${o.labels}' has shape [${lab.dims.join(', ')}]; expected labels [N]`);
   const [count, h, w] = img.dims;
   const ch = img.dims[3] ?? 1;
-  if (lab.dims[0] !== count) throw new DatasetError(`'${o.images}' holds ${count} images but '${o.labels}' holds ${lab.dims[0]} labels; pass the matching pair of files`);
+  if (lab.dims[0] !== count)
+    throw new DatasetError(
+      `'${o.images}' holds ${count} images but '${o.labels}' holds ${lab.dims[0]} labels; pass the matching pair of files`,
+    );
   if (count === 0) throw new DatasetError(`'${o.images}' holds no images`);
   let max = 0;
   for (const l of lab.data) max = Math.max(max, l);
   const classes = o.classes ?? Array.from({ length: max + 1 }, (_, i) => String(i));
-  if (max >= classes.length) throw new DatasetError(`'${o.labels}' has label ${max} but only ${classes.length} classes are named; name every class`);
+  if (max >= classes.length)
+    throw new DatasetError(
+      `'${o.labels}' has label ${max} but only ${classes.length} classes are named; name every class`,
+    );
   return {
-    kind: 'image', shape: [h, w, ch], pixels: new Uint8Array(img.data), labels: Int32Array.from(lab.data),
-    classes, count, skipped: [],
+    kind: 'image',
+    shape: [h, w, ch],
+    pixels: new Uint8Array(img.data),
+    labels: Int32Array.from(lab.data),
+    classes,
+    count,
+    skipped: [],
   };
 }
 
@@ -66,11 +89,18 @@ export const idxSource: DatasetSource<IdxOptions> = {
   type: 'idx',
   description: 'MNIST-format IDX image and label files, gzipped or not',
   options,
-  create: (r: { images: string; labels: string; classes?: string[] }): IdxOptions => ({ images: resolve(r.images), labels: resolve(r.labels), classes: r.classes }),
+  create: (r: { images: string; labels: string; classes?: string[] }): IdxOptions => ({
+    images: resolve(r.images),
+    labels: resolve(r.labels),
+    classes: r.classes,
+  }),
   files: async (o) => {
     await requireFile(o.images, 'the IDX images file');
     await requireFile(o.labels, 'the IDX labels file');
-    return [{ key: 'images', path: o.images }, { key: 'labels', path: o.labels }];
+    return [
+      { key: 'images', path: o.images },
+      { key: 'labels', path: o.labels },
+    ];
   },
   keyOptions: ({ images: _i, labels: _l, ...rest }) => rest,
   ingest,

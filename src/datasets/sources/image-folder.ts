@@ -7,7 +7,7 @@ import { readdir } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { DatasetError } from '../errors.js';
-import { arr, check, int, oneOf, opt, str, type Schema } from '../../config/schema.js';
+import { arr, check, int, oneOf, str, type Schema } from '../../config/schema.js';
 import type { DatasetSource, IngestContext, IngestedData, OnError, SkippedItem } from '../types.js';
 import { requireDir } from './fs-helpers.js';
 
@@ -29,27 +29,46 @@ export interface ImageFolderOptions {
 
 const EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif'];
 
-const SIZE_DOC = '[height, width] (or one number for a square) every image is resized to; without it all images must share one size';
+const SIZE_DOC =
+  '[height, width] (or one number for a square) every image is resized to; without it all images must share one size';
 const sizeOk = (x: unknown) => typeof x === 'number' && Number.isInteger(x) && x >= 1 && x <= 16384;
 
 /** `size`: n or [height, width], each 1..16384. */
 const size: Schema<number | number[] | undefined> = {
-  doc: SIZE_DOC, optional: true,
+  doc: SIZE_DOC,
+  optional: true,
   parse(v, path, issues) {
     if (sizeOk(v) || (Array.isArray(v) && v.length === 2 && v.every(sizeOk))) return v as number | number[];
-    issues.push({ path, message: `expected a positive integer or [height, width] for ${path} but got ${JSON.stringify(v)}` });
+    issues.push({
+      path,
+      message: `expected a positive integer or [height, width] for ${path} but got ${JSON.stringify(v)}`,
+    });
     return undefined;
   },
-  json: () => ({ description: SIZE_DOC, oneOf: [{ type: 'integer', minimum: 1, maximum: 16384 }, { type: 'array', items: { type: 'integer', minimum: 1, maximum: 16384 }, minItems: 2, maxItems: 2 }] }),
+  json: () => ({
+    description: SIZE_DOC,
+    oneOf: [
+      { type: 'integer', minimum: 1, maximum: 16384 },
+      { type: 'array', items: { type: 'integer', minimum: 1, maximum: 16384 }, minItems: 2, maxItems: 2 },
+    ],
+  }),
 };
 
 const options = {
   path: str({ minLength: 1, doc: 'a folder with one subfolder of images per class' }),
   size,
-  channels: check(int({ default: 3, doc: '1 (grayscale) or 3 (RGB); alpha is dropped' }), (v, path) => (v === 1 || v === 3 ? undefined : `expected one of 1, 3 for ${path} but got ${v}`)),
-  fit: oneOf(['fill', 'cover', 'contain'] as const, { default: 'fill', doc: 'how a resize keeps the aspect ratio: fill stretches, cover crops, contain pads' }),
+  channels: check(int({ default: 3, doc: '1 (grayscale) or 3 (RGB); alpha is dropped' }), (v, path) =>
+    v === 1 || v === 3 ? undefined : `expected one of 1, 3 for ${path} but got ${v}`,
+  ),
+  fit: oneOf(['fill', 'cover', 'contain'] as const, {
+    default: 'fill',
+    doc: 'how a resize keeps the aspect ratio: fill stretches, cover crops, contain pads',
+  }),
   extensions: arr(str({ minLength: 1 }), { default: EXTENSIONS, doc: 'file extensions read as images' }),
-  onError: oneOf(['fail', 'skip'] as const, { default: 'fail', doc: "an unreadable image: 'fail' stops, 'skip' leaves it out and lists it" }),
+  onError: oneOf(['fail', 'skip'] as const, {
+    default: 'fail',
+    doc: "an unreadable image: 'fail' stops, 'skip' leaves it out and lists it",
+  }),
   concurrency: int({ min: 1, max: 256, default: 8, doc: 'images decoded at once' }),
 };
 
@@ -57,12 +76,19 @@ const options = {
 async function scan(o: ImageFolderOptions): Promise<{ classes: string[]; files: string[][] }> {
   await requireDir(o.path, 'image folder');
   const entries = (await readdir(o.path, { withFileTypes: true })).filter((e) => !e.name.startsWith('.'));
-  const classes = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const classes = entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
   if (classes.length === 0) {
-    throw new DatasetError(`image folder '${o.path}' has no class subfolders; expected one subfolder per class, e.g. '${join(o.path, 'cat', '0001.jpg')}'`);
+    throw new DatasetError(
+      `image folder '${o.path}' has no class subfolders; expected one subfolder per class, e.g. '${join(o.path, 'cat', '0001.jpg')}'`,
+    );
   }
   if (classes.length === 1) {
-    throw new DatasetError(`image folder '${o.path}' has only one class folder ('${classes[0]}'); a classifier needs at least two: add one subfolder per class`);
+    throw new DatasetError(
+      `image folder '${o.path}' has only one class folder ('${classes[0]}'); a classifier needs at least two: add one subfolder per class`,
+    );
   }
   const files: string[][] = [];
   for (const cls of classes) {
@@ -71,7 +97,9 @@ async function scan(o: ImageFolderOptions): Promise<{ classes: string[]; files: 
       .map((e) => `${cls}/${e.name}`)
       .sort();
     if (names.length === 0) {
-      throw new DatasetError(`class folder '${join(o.path, cls)}' has no images (extensions ${o.extensions.join(' ')}); add images or remove the folder`);
+      throw new DatasetError(
+        `class folder '${join(o.path, cls)}' has no images (extensions ${o.extensions.join(' ')}); add images or remove the folder`,
+      );
     }
     files.push(names);
   }
@@ -79,7 +107,10 @@ async function scan(o: ImageFolderOptions): Promise<{ classes: string[]; files: 
 }
 
 /** Decodes one image as ingest does (also used by predict, so a model sees the pixels it trained on). */
-export async function decode(file: string, o: Pick<ImageFolderOptions, 'channels' | 'size' | 'fit'>): Promise<{ data: Buffer; h: number; w: number }> {
+export async function decode(
+  file: string,
+  o: Pick<ImageFolderOptions, 'channels' | 'size' | 'fit'>,
+): Promise<{ data: Buffer; h: number; w: number }> {
   let img = sharp(file, { failOn: 'error' }).removeAlpha();
   img = o.channels === 1 ? img.toColourspace('b-w') : img.toColourspace('srgb');
   if (o.size) img = img.resize(o.size[1], o.size[0], { fit: o.fit });
@@ -106,7 +137,10 @@ async function ingest(o: ImageFolderOptions, ctx: IngestContext): Promise<Ingest
       } catch (e) {
         const why = (e as Error).message.split('\n')[0];
         if (o.onError === 'fail') {
-          throw new DatasetError(`cannot read image '${file}' (${why}); replace or remove the file, or set onError: "skip" to leave unreadable images out`, { cause: e });
+          throw new DatasetError(
+            `cannot read image '${file}' (${why}); replace or remove the file, or set onError: "skip" to leave unreadable images out`,
+            { cause: e },
+          );
         }
         skipped.push({ file: all[k].name, reason: `cannot read image: ${why}` });
       }
@@ -120,7 +154,9 @@ async function ingest(o: ImageFolderOptions, ctx: IngestContext): Promise<Ingest
   for (const a of kept) counts[a.label]++;
   const emptied = classes.filter((_, i) => counts[i] === 0);
   if (emptied.length) {
-    throw new DatasetError(`class folder(s) ${emptied.map((c) => `'${join(o.path, c)}'`).join(', ')} have no readable images left after skipping ${skipped.length} unreadable one(s); add readable images or remove the folder`);
+    throw new DatasetError(
+      `class folder(s) ${emptied.map((c) => `'${join(o.path, c)}'`).join(', ')} have no readable images left after skipping ${skipped.length} unreadable one(s); add readable images or remove the folder`,
+    );
   }
   const first = kept[0];
   const [h, w] = [first.img!.h, first.img!.w];
@@ -129,12 +165,23 @@ async function ingest(o: ImageFolderOptions, ctx: IngestContext): Promise<Ingest
   const labels = new Int32Array(kept.length);
   kept.forEach((a, i) => {
     if (a.img!.h !== h || a.img!.w !== w) {
-      throw new DatasetError(`image '${join(o.path, a.name)}' is ${a.img!.w}x${a.img!.h} (width x height) but '${join(o.path, first.name)}' is ${w}x${h}; set "size": [height, width] to resize every image, or make them the same size`);
+      throw new DatasetError(
+        `image '${join(o.path, a.name)}' is ${a.img!.w}x${a.img!.h} (width x height) but '${join(o.path, first.name)}' is ${w}x${h}; set "size": [height, width] to resize every image, or make them the same size`,
+      );
     }
     pixels.set(a.img!.data, i * width);
     labels[i] = a.label;
   });
-  return { kind: 'image', shape: [h, w, o.channels], pixels, labels, classes, count: kept.length, items: kept.map((a) => a.name), skipped };
+  return {
+    kind: 'image',
+    shape: [h, w, o.channels],
+    pixels,
+    labels,
+    classes,
+    count: kept.length,
+    items: kept.map((a) => a.name),
+    skipped,
+  };
 }
 
 export const imageFolderSource: DatasetSource<ImageFolderOptions> = {

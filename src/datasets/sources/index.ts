@@ -8,4 +8,11 @@ import { idxSource } from './idx.js';
 import { imageFolderSource } from './image-folder.js';
 
 /** Every registered source by type. */
-export const SOURCES = new Registry<DatasetSource<unknown>>('dataset', [imageFolderSource, csvSource, arrowSource, idxSource, digitsSource, irisSource] as DatasetSource<unknown>[]);
+export const SOURCES = new Registry<DatasetSource<unknown>>('dataset', [
+  imageFolderSource,
+  csvSource,
+  arrowSource,
+  idxSource,
+  digitsSource,
+  irisSource,
+] as DatasetSource<unknown>[]);

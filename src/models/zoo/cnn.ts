@@ -5,7 +5,8 @@ import { defineZooModel, ioOptions, resolveClasses, resolveInputShape } from './
 
 export const cnn = defineZooModel({
   name: 'cnn',
-  describe: 'small CNN: 3x3 conv blocks (conv, [batchnorm], relu, maxpool 2), then dense layers; needs [C, H, W] inputs',
+  describe:
+    'small CNN: 3x3 conv blocks (conv, [batchnorm], relu, maxpool 2), then dense layers; needs [C, H, W] inputs',
   example: { inputShape: [1, 28, 28], numClasses: 10 },
   options: {
     channels: arr(int({ min: 1 }), { default: [16, 32], minItems: 1, doc: 'output channels of each conv block' }),
@@ -16,6 +17,14 @@ export const cnn = defineZooModel({
   },
   build: (o, ctx) => {
     const [c, h, w] = resolveInputShape(o, ctx, { rank: 3, example: '[channels, height, width]' });
-    return buildCnn({ input: [c, h, w], channels: o.channels, classes: resolveClasses(o, ctx), batchNorm: o.batchNorm, dropout: o.dropout, hidden: o.hidden, seed: ctx.seed });
+    return buildCnn({
+      input: [c, h, w],
+      channels: o.channels,
+      classes: resolveClasses(o, ctx),
+      batchNorm: o.batchNorm,
+      dropout: o.dropout,
+      hidden: o.hidden,
+      seed: ctx.seed,
+    });
   },
 });

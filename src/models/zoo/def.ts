@@ -41,18 +41,29 @@ export interface ZooModel<O = unknown> {
 /** The `classes` and `inputShape` options every classifier takes. */
 export const ioOptions = {
   classes: opt(int({ min: 1, doc: 'number of classes (default: from the dataset)' })),
-  inputShape: opt(arr(int({ min: 1 }), { minItems: 1, doc: 'per-sample input shape without the batch axis (default: from the dataset)' })),
+  inputShape: opt(
+    arr(int({ min: 1 }), {
+      minItems: 1,
+      doc: 'per-sample input shape without the batch axis (default: from the dataset)',
+    }),
+  ),
   seed: opt(int({ doc: 'seed of the weight initialization (default: training.seed)' })),
 };
 
 /** Defines a zoo model from its schema and builder; `validate` comes from the schema. */
 export function defineZooModel<P extends Props>(d: {
-  name: string; describe: string; options: P; build(o: ObjectOf<P>, ctx: BuildContext): Model;
+  name: string;
+  describe: string;
+  options: P;
+  build(o: ObjectOf<P>, ctx: BuildContext): Model;
   example: ZooModel['example'];
 }): ZooModel<ObjectOf<P>> {
   const schema = obj(d.options);
   return {
-    name: d.name, describe: d.describe, options: d.options, example: d.example,
+    name: d.name,
+    describe: d.describe,
+    options: d.options,
+    example: d.example,
     build: (o, ctx) => d.build(o, { ...ctx, seed: (o as { seed?: number }).seed ?? ctx.seed }),
     validate(options: unknown, path: string): ObjectOf<P> {
       const issues: Issue[] = [];
@@ -66,7 +77,10 @@ export function defineZooModel<P extends Props>(d: {
 /** Resolves `classes` from the options or the dataset, naming the config path when neither has it. */
 export function resolveClasses(o: { classes?: number }, ctx: BuildContext): number {
   const c = o.classes ?? ctx.datasetInfo?.numClasses;
-  if (c === undefined) throw new ModelError(`${ctx.path ?? 'model'}.classes: not set and no dataset to take the number of classes from; set it`);
+  if (c === undefined)
+    throw new ModelError(
+      `${ctx.path ?? 'model'}.classes: not set and no dataset to take the number of classes from; set it`,
+    );
   return c;
 }
 
@@ -74,16 +88,24 @@ export function resolveClasses(o: { classes?: number }, ctx: BuildContext): numb
  * Resolves the per-sample input shape from the options or the dataset, checking its rank (`rank`
  * dims, or any when undefined) and that an explicit shape agrees with the dataset.
  */
-export function resolveInputShape(o: { inputShape?: number[] }, ctx: BuildContext, what: { rank?: number; example: string; fallback?: number[] }): number[] {
+export function resolveInputShape(
+  o: { inputShape?: number[] },
+  ctx: BuildContext,
+  what: { rank?: number; example: string; fallback?: number[] },
+): number[] {
   const path = `${ctx.path ?? 'model'}.inputShape`;
   const data = ctx.datasetInfo?.inputShape;
   if (o.inputShape && data && (o.inputShape.length !== data.length || o.inputShape.some((d, i) => d !== data[i]))) {
-    throw new ModelError(`expected the dataset's input shape [${data.join(', ')}] for ${path} but got [${o.inputShape.join(', ')}]; remove ${path} or fix it`);
+    throw new ModelError(
+      `expected the dataset's input shape [${data.join(', ')}] for ${path} but got [${o.inputShape.join(', ')}]; remove ${path} or fix it`,
+    );
   }
   const shape = o.inputShape ?? data ?? what.fallback;
   if (!shape) throw new ModelError(`${path}: not set and no dataset to take it from; set it (e.g. ${what.example})`);
   if (what.rank !== undefined && shape.length !== what.rank) {
-    throw new ModelError(`expected ${what.example} (${what.rank} dims, no batch axis) for ${path} but got [${shape.join(', ')}]${o.inputShape ? '' : ' from the dataset'}`);
+    throw new ModelError(
+      `expected ${what.example} (${what.rank} dims, no batch axis) for ${path} but got [${shape.join(', ')}]${o.inputShape ? '' : ' from the dataset'}`,
+    );
   }
   return shape;
 }

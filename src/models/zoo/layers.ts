@@ -48,14 +48,26 @@ export class LayerBuilder {
   }
 
   /** 2-D convolution, square kernel, 'same' padding when `pad` is omitted and the stride is 1. */
-  conv2d(x: string, cin: number, cout: number, k: number, opts: { stride?: number; pad?: number; group?: number; bias?: boolean } = {}, name = this.next('conv')): string {
+  conv2d(
+    x: string,
+    cin: number,
+    cout: number,
+    k: number,
+    opts: { stride?: number; pad?: number; group?: number; bias?: boolean } = {},
+    name = this.next('conv'),
+  ): string {
     const group = opts.group ?? 1;
     const fanIn = (cin / group) * k * k;
     const w = this.param(`${name}.weight`, [cout, cin / group, k, k], Math.sqrt(6 / fanIn));
     const pad = opts.pad ?? (k - 1) / 2;
     const inputs = [x, w];
     if (opts.bias ?? true) inputs.push(this.constParam(`${name}.bias`, [cout], 0));
-    return this.b.op('Conv', inputs, { kernel_shape: [k, k], strides: [opts.stride ?? 1, opts.stride ?? 1], pads: [pad, pad, pad, pad], group }, name);
+    return this.b.op(
+      'Conv',
+      inputs,
+      { kernel_shape: [k, k], strides: [opts.stride ?? 1, opts.stride ?? 1], pads: [pad, pad, pad, pad], group },
+      name,
+    );
   }
 
   /** BatchNormalization (inference form; Gymnos rewrites it to training mode when training). */
@@ -64,10 +76,17 @@ export class LayerBuilder {
     const bias = this.constParam(`${name}.bias`, [channels], 0);
     const mean = this.constParam(`${name}.running_mean`, [channels], 0);
     const variance = this.constParam(`${name}.running_var`, [channels], 1);
-    return this.b.op('BatchNormalization', [x, scale, bias, mean, variance], { epsilon: A.float(1e-5), momentum: A.float(0.9) }, name);
+    return this.b.op(
+      'BatchNormalization',
+      [x, scale, bias, mean, variance],
+      { epsilon: A.float(1e-5), momentum: A.float(0.9) },
+      name,
+    );
   }
 
-  relu(x: string): string { return this.b.op('Relu', [x]); }
+  relu(x: string): string {
+    return this.b.op('Relu', [x]);
+  }
 
   maxPool(x: string, k: number, stride = k): string {
     return this.b.op('MaxPool', [x], { kernel_shape: [k, k], strides: [stride, stride] });
@@ -77,19 +96,27 @@ export class LayerBuilder {
     return this.b.op('Dropout', [x, this.b.constant('float32', ratio, [])]);
   }
 
-  flatten(x: string): string { return this.b.op('Flatten', [x], { axis: 1 }); }
+  flatten(x: string): string {
+    return this.b.op('Flatten', [x], { axis: 1 });
+  }
 
-  add(a: string, b: string): string { return this.b.op('Add', [a, b]); }
+  add(a: string, b: string): string {
+    return this.b.op('Add', [a, b]);
+  }
 
   /** ReLU6 as ONNX exporters write it: Clip(x, 0, 6) with the bounds as inputs. */
   relu6(x: string): string {
     return this.b.op('Clip', [x, this.b.constant('float32', 0, []), this.b.constant('float32', 6, [])]);
   }
 
-  globalAvgPool(x: string): string { return this.b.op('GlobalAveragePool', [x]); }
+  globalAvgPool(x: string): string {
+    return this.b.op('GlobalAveragePool', [x]);
+  }
 
   /** BatchNormalization then ReLU (the usual conv block tail). */
-  bnRelu(x: string, channels: number, name?: string): string { return this.relu(this.batchNorm(x, channels, name)); }
+  bnRelu(x: string, channels: number, name?: string): string {
+    return this.relu(this.batchNorm(x, channels, name));
+  }
 
   /**
    * Linear layer on the last axis of an N-D input: MatMul(x, W) + b with W stored [in, out]
@@ -113,7 +140,12 @@ export class LayerBuilder {
   gelu(x: string): string {
     const b = this.b;
     const erf = b.op('Erf', [b.op('Mul', [x, b.constant('float32', Math.SQRT1_2, [])])]);
-    return b.op('Mul', [b.op('Mul', [x, b.constant('float32', 0.5, [])]), b.op('Add', [erf, b.constant('float32', 1, [])])], {}, 'gelu');
+    return b.op(
+      'Mul',
+      [b.op('Mul', [x, b.constant('float32', 0.5, [])]), b.op('Add', [erf, b.constant('float32', 1, [])])],
+      {},
+      'gelu',
+    );
   }
 
   /** Embedding lookup: Gather(table [vocab, dim], ids), table ~ U(-bound, bound). */
@@ -122,9 +154,13 @@ export class LayerBuilder {
     return this.b.op('Gather', [table, ids], { axis: 0 }, name);
   }
 
-  reshape(x: string, shape: number[]): string { return this.b.op('Reshape', [x, this.b.ints(shape)]); }
+  reshape(x: string, shape: number[]): string {
+    return this.b.op('Reshape', [x, this.b.ints(shape)]);
+  }
 
-  transpose(x: string, perm: number[]): string { return this.b.op('Transpose', [x], { perm }); }
+  transpose(x: string, perm: number[]): string {
+    return this.b.op('Transpose', [x], { perm });
+  }
 
   /** Mean over `axes`, dropping them unless `keepdims`. */
   mean(x: string, axes: number[], keepdims = false): string {
@@ -132,15 +168,26 @@ export class LayerBuilder {
   }
 
   /** Finishes the graph: declares the input and the output, returns the model. */
-  finish(input: { name: string; shape: Array<number | string>; dtype?: 'float32' | 'int64' }, output: string, outputName = 'logits'): Model {
+  finish(
+    input: { name: string; shape: Array<number | string>; dtype?: 'float32' | 'int64' },
+    output: string,
+    outputName = 'logits',
+  ): Model {
     this.graph.inputs = [{ name: input.name, dtype: input.dtype ?? 'float32', shape: input.shape }];
     this.b.emit('Identity', [output], [outputName]);
     // declare the output's shape (its rank at least), so exports say what they return
     const shape = inferShapes(this.graph, CANONICAL_OPSET).info.get(outputName)?.shape;
     this.graph.outputs = [{ name: outputName, dtype: 'float32', ...(shape ? { shape } : {}) }];
     return {
-      irVersion: CANONICAL_IR_VERSION, opset: new Map([['', CANONICAL_OPSET]]), producerName: 'gymnos',
-      producerVersion: GYMNOS_VERSION, domain: '', modelVersion: 1, docString: this.graph.name, metadata: {}, graph: this.graph,
+      irVersion: CANONICAL_IR_VERSION,
+      opset: new Map([['', CANONICAL_OPSET]]),
+      producerName: 'gymnos',
+      producerVersion: GYMNOS_VERSION,
+      domain: '',
+      modelVersion: 1,
+      docString: this.graph.name,
+      metadata: {},
+      graph: this.graph,
     };
   }
 }

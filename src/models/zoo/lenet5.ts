@@ -24,12 +24,14 @@ export const lenet5 = defineZooModel({
     const classes = resolveClasses(o, ctx);
     const l = new LayerBuilder('lenet5', ctx.seed);
     const act = (x: string) => (o.activation === 'relu' ? l.relu(x) : l.b.op('Tanh', [x]));
-    const pool = (x: string) => (o.pool === 'max' ? l.maxPool(x, 2) : l.b.op('AveragePool', [x], { kernel_shape: [2, 2], strides: [2, 2] }));
+    const pool = (x: string) =>
+      o.pool === 'max' ? l.maxPool(x, 2) : l.b.op('AveragePool', [x], { kernel_shape: [2, 2], strides: [2, 2] });
     let x = pool(act(l.conv2d('input', c, 6, 5, { pad: 2 }, 'conv1')));
     let [h, w] = [Math.floor(h0 / 2), Math.floor(w0 / 2)];
     const pad2 = Math.min(h, w) < 10 ? 2 : 0;
     x = pool(act(l.conv2d(x, 6, 16, 5, { pad: pad2 }, 'conv2')));
-    h = Math.floor((h + 2 * pad2 - 4) / 2); w = Math.floor((w + 2 * pad2 - 4) / 2);
+    h = Math.floor((h + 2 * pad2 - 4) / 2);
+    w = Math.floor((w + 2 * pad2 - 4) / 2);
     if (h < 1 || w < 1) throw new Error(`lenet5 needs inputs of at least 4x4, got [${c}, ${h0}, ${w0}]`);
     x = l.flatten(x);
     if (o.dropout) x = l.dropout(x, o.dropout);

@@ -14,6 +14,12 @@ export const mlp = defineZooModel({
   },
   build: (o, ctx) => {
     const shape = resolveInputShape(o, ctx, { example: '[784] or [1, 28, 28]' });
-    return buildMlp({ inputs: shape.reduce((a, b) => a * b, 1), hidden: o.hidden, classes: resolveClasses(o, ctx), dropout: o.dropout, seed: ctx.seed });
+    return buildMlp({
+      inputs: shape.reduce((a, b) => a * b, 1),
+      hidden: o.hidden,
+      classes: resolveClasses(o, ctx),
+      dropout: o.dropout,
+      seed: ctx.seed,
+    });
   },
 });

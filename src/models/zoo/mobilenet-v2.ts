@@ -10,7 +10,15 @@ import { LayerBuilder } from './layers.js';
 import { defineZooModel, ioOptions, resolveClasses, resolveInputShape } from './def.js';
 
 /** torchvision's [expansion t, channels c, repeats n, stride s] table. */
-export const MOBILENET_V2_BLOCKS = [[1, 16, 1, 1], [6, 24, 2, 2], [6, 32, 3, 2], [6, 64, 4, 2], [6, 96, 3, 1], [6, 160, 3, 2], [6, 320, 1, 1]];
+export const MOBILENET_V2_BLOCKS = [
+  [1, 16, 1, 1],
+  [6, 24, 2, 2],
+  [6, 32, 3, 2],
+  [6, 64, 4, 2],
+  [6, 96, 3, 1],
+  [6, 160, 3, 2],
+  [6, 320, 1, 1],
+];
 
 /** torchvision's `_make_divisible`: nearest multiple of `d`, never below 90% of `v`. */
 function divisible(v: number, d: number): number {
@@ -18,7 +26,11 @@ function divisible(v: number, d: number): number {
   return r < 0.9 * v ? r + d : r;
 }
 
-const blockRow = check(arr(int({ min: 1 })), (v, path) => (v.length === 4 ? undefined : `expected [expansion, channels, repeats, stride] for ${path} but got ${JSON.stringify(v)}`));
+const blockRow = check(arr(int({ min: 1 })), (v, path) =>
+  v.length === 4
+    ? undefined
+    : `expected [expansion, channels, repeats, stride] for ${path} but got ${JSON.stringify(v)}`,
+);
 
 export const mobilenetV2 = defineZooModel({
   name: 'mobilenet_v2',
@@ -27,7 +39,11 @@ export const mobilenetV2 = defineZooModel({
   options: {
     widthMultiplier: num({ exclusiveMin: 0, max: 4, default: 1, doc: 'scales every channel count' }),
     divisor: int({ min: 1, default: 8, doc: 'channel counts are rounded to multiples of this' }),
-    blocks: arr(blockRow, { default: MOBILENET_V2_BLOCKS, minItems: 1, doc: 'inverted residual stages: [expansion, channels, repeats, stride]' }),
+    blocks: arr(blockRow, {
+      default: MOBILENET_V2_BLOCKS,
+      minItems: 1,
+      doc: 'inverted residual stages: [expansion, channels, repeats, stride]',
+    }),
     stemChannels: int({ min: 1, default: 32, doc: 'channels of the stem conv (before the multiplier)' }),
     stemStride: int({ min: 1, max: 4, default: 1, doc: 'stride of the stem conv (2 for 224x224 inputs)' }),
     lastChannels: int({ min: 1, default: 1280, doc: 'channels of the last 1x1 conv' }),
@@ -39,8 +55,26 @@ export const mobilenetV2 = defineZooModel({
     const classes = resolveClasses(o, ctx);
     const l = new LayerBuilder('mobilenet_v2', ctx.seed);
     const ch = (v: number) => divisible(v * o.widthMultiplier, o.divisor);
-    const convBn = (x: string, cin: number, cout: number, k: number, name: string, opts: { stride?: number; group?: number; act?: boolean } = {}) => {
-      const y = l.batchNorm(l.conv2d(x, cin, cout, k, { stride: opts.stride ?? 1, pad: (k - 1) / 2, group: opts.group, bias: false }, `${name}.conv`), cout, `${name}.bn`);
+    const convBn = (
+      x: string,
+      cin: number,
+      cout: number,
+      k: number,
+      name: string,
+      opts: { stride?: number; group?: number; act?: boolean } = {},
+    ) => {
+      const y = l.batchNorm(
+        l.conv2d(
+          x,
+          cin,
+          cout,
+          k,
+          { stride: opts.stride ?? 1, pad: (k - 1) / 2, group: opts.group, bias: false },
+          `${name}.conv`,
+        ),
+        cout,
+        `${name}.bn`,
+      );
       return opts.act === false ? y : l.relu6(y);
     };
     let cin = ch(o.stemChannels);

@@ -13,8 +13,11 @@ export const resnet = defineZooModel({
   describe: 'CIFAR ResNet (depth 6n+2: 20, 32, 56, ...) with BatchNormalization; [C, H, W] inputs',
   example: { inputShape: [3, 32, 32], numClasses: 10 },
   options: {
-    depth: check(int({ min: 8, default: 20, doc: 'layers: 6n+2 (20, 32, 44, 56, 110)' }),
-      (v, path) => ((v - 2) % 6 === 0 ? undefined : `expected a depth of the form 6n+2 (20, 32, 44, 56, 110) for ${path} but got ${v}`)),
+    depth: check(int({ min: 8, default: 20, doc: 'layers: 6n+2 (20, 32, 44, 56, 110)' }), (v, path) =>
+      (v - 2) % 6 === 0
+        ? undefined
+        : `expected a depth of the form 6n+2 (20, 32, 44, 56, 110) for ${path} but got ${v}`,
+    ),
     width: int({ min: 1, default: 16, doc: 'channels of the first stage (doubled per stage)' }),
     ...ioOptions,
   },
@@ -32,8 +35,14 @@ export const resnet = defineZooModel({
         const stride = s > 0 && i === 0 ? 2 : 1;
         let y = l.bnRelu(l.conv2d(x, cin, cout, 3, { stride, pad: 1, bias: false }, `${p}.conv1`), cout, `${p}.bn1`);
         y = l.batchNorm(l.conv2d(y, cout, cout, 3, { bias: false }, `${p}.conv2`), cout, `${p}.bn2`);
-        const short = stride === 1 && cin === cout ? x
-          : l.batchNorm(l.conv2d(x, cin, cout, 1, { stride, pad: 0, bias: false }, `${p}.shortcut.conv`), cout, `${p}.shortcut.bn`);
+        const short =
+          stride === 1 && cin === cout
+            ? x
+            : l.batchNorm(
+                l.conv2d(x, cin, cout, 1, { stride, pad: 0, bias: false }, `${p}.shortcut.conv`),
+                cout,
+                `${p}.shortcut.bn`,
+              );
         x = l.relu(l.add(y, short));
         cin = cout;
       }

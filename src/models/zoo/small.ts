@@ -2,7 +2,13 @@
 import type { Model } from '../../onnx/ir.js';
 import { LayerBuilder } from './layers.js';
 
-export interface MlpOptions { inputs: number; hidden: number[]; classes: number; dropout?: number; seed?: number }
+export interface MlpOptions {
+  inputs: number;
+  hidden: number[];
+  classes: number;
+  dropout?: number;
+  seed?: number;
+}
 
 /** Multi-layer perceptron: Gemm + ReLU (+ Dropout) per hidden layer, then a Gemm to the classes. */
 export function buildMlp(o: MlpOptions): Model {
@@ -39,11 +45,16 @@ export function buildCnn(o: CnnOptions): Model {
     x = l.conv2d(x, c, out, 3, { bias: !o.batchNorm });
     if (o.batchNorm) x = l.batchNorm(x, out);
     x = l.maxPool(l.relu(x), 2);
-    c = out; h = Math.floor(h / 2); w = Math.floor(w / 2);
+    c = out;
+    h = Math.floor(h / 2);
+    w = Math.floor(w / 2);
   }
   x = l.flatten(x);
   let width = c * h * w;
   if (o.dropout) x = l.dropout(x, o.dropout);
-  if (o.hidden) { x = l.relu(l.dense(x, width, o.hidden)); width = o.hidden; }
+  if (o.hidden) {
+    x = l.relu(l.dense(x, width, o.hidden));
+    width = o.hidden;
+  }
   return l.finish({ name: 'input', shape: ['N', ...o.input] }, l.dense(x, width, o.classes));
 }

@@ -16,7 +16,12 @@ export const textClassifier = defineZooModel({
     embedDim: int({ min: 1, default: 64, doc: 'embedding width' }),
     hidden: arr(int({ min: 1 }), { default: [64], doc: 'widths of the hidden dense layers' }),
     dropout: num({ min: 0, max: 0.95, default: 0, doc: 'dropout after the pooling and each hidden layer' }),
-    padId: opt(int({ min: 0, doc: 'token id of padding: those positions are left out of the mean (default: none, every position counts)' })),
+    padId: opt(
+      int({
+        min: 0,
+        doc: 'token id of padding: those positions are left out of the mean (default: none, every position counts)',
+      }),
+    ),
     ...ioOptions,
   },
   build: (o, ctx) => {
@@ -30,8 +35,13 @@ export const textClassifier = defineZooModel({
       // masked mean: sum(emb * keep) / max(count(keep), 1) over the sequence
       const { b } = l;
       const keep = b.op('Cast', [b.op('Not', [b.op('Equal', ['input', b.constant('int64', o.padId, [])])])], { to: 1 });
-      const summed = b.op('ReduceSum', [b.op('Mul', [emb, b.op('Unsqueeze', [keep, b.ints([2])])]), b.ints([1])], { keepdims: 0 });
-      const count = b.op('Max', [b.op('ReduceSum', [keep, b.ints([1])], { keepdims: 1 }), b.constant('float32', 1, [])]);
+      const summed = b.op('ReduceSum', [b.op('Mul', [emb, b.op('Unsqueeze', [keep, b.ints([2])])]), b.ints([1])], {
+        keepdims: 0,
+      });
+      const count = b.op('Max', [
+        b.op('ReduceSum', [keep, b.ints([1])], { keepdims: 1 }),
+        b.constant('float32', 1, []),
+      ]);
       x = b.op('Div', [summed, count], {}, 'masked_mean');
     }
     let width = o.embedDim;

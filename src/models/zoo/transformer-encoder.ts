@@ -25,7 +25,8 @@ export function selfAttention(l: LayerBuilder, x: string, d: number, heads: numb
 
 export const transformerEncoder = defineZooModel({
   name: 'transformer_encoder',
-  describe: 'token ids [T] (int64) -> embeddings + learned positions -> pre-norm Transformer encoder layers -> mean pooling -> classes',
+  describe:
+    'token ids [T] (int64) -> embeddings + learned positions -> pre-norm Transformer encoder layers -> mean pooling -> classes',
   example: { inputShape: [64], numClasses: 4, options: { vocabSize: 10000 } },
   options: {
     vocabSize: int({ min: 2, doc: 'number of token ids (ids must lie in [0, vocabSize))' }),
@@ -38,7 +39,8 @@ export const transformerEncoder = defineZooModel({
   },
   build: (o, ctx) => {
     const path = ctx.path ?? 'model';
-    if (o.dModel % o.heads) throw new ModelError(`expected ${path}.heads to divide ${path}.dModel (${o.dModel}) but got ${o.heads}`);
+    if (o.dModel % o.heads)
+      throw new ModelError(`expected ${path}.heads to divide ${path}.dModel (${o.dModel}) but got ${o.heads}`);
     const [t] = resolveInputShape(o, ctx, { rank: 1, example: '[sequence length]' });
     const classes = resolveClasses(o, ctx);
     const l = new LayerBuilder('transformer_encoder', ctx.seed);

@@ -12,7 +12,15 @@ export const vgg = defineZooModel({
   describe: 'VGG-style CNN: stages of 3x3 convs (+BN) and ReLU, max pooling per stage, dense layers; [C, H, W] inputs',
   example: { inputShape: [3, 32, 32], numClasses: 10 },
   options: {
-    stages: arr(arr(int({ min: 1 }), { minItems: 1 }), { default: [[32, 32], [64, 64], [128, 128]], minItems: 1, doc: 'conv output channels, one list per stage (each stage ends in a 2x2 max pool)' }),
+    stages: arr(arr(int({ min: 1 }), { minItems: 1 }), {
+      default: [
+        [32, 32],
+        [64, 64],
+        [128, 128],
+      ],
+      minItems: 1,
+      doc: 'conv output channels, one list per stage (each stage ends in a 2x2 max pool)',
+    }),
     batchNorm: bool({ default: true, doc: 'BatchNormalization after each conv' }),
     hidden: arr(int({ min: 1 }), { default: [256], doc: 'dense layer widths before the head' }),
     dropout: num({ min: 0, max: 0.95, default: 0.5, doc: 'dropout before each dense layer' }),
@@ -32,7 +40,11 @@ export const vgg = defineZooModel({
         x = l.relu(x);
         cin = cout;
       });
-      if (h >= 2 && w >= 2) { x = l.maxPool(x, 2); h = Math.floor(h / 2); w = Math.floor(w / 2); }
+      if (h >= 2 && w >= 2) {
+        x = l.maxPool(x, 2);
+        h = Math.floor(h / 2);
+        w = Math.floor(w / 2);
+      }
     });
     x = l.flatten(x);
     let width = cin * h * w;

@@ -31,7 +31,11 @@ export function upgradeToOpset13(g: Graph, from: number): void {
   if (!coercing.length) return;
   // ranks from shape inference on the upgraded graph (softmax keeps its input's shape either way)
   let table: ShapeTable | undefined;
-  try { table = inferShapes(g, 13); } catch { table = undefined; }
+  try {
+    table = inferShapes(g, 13);
+  } catch {
+    table = undefined;
+  }
   const replaced = new Map(coercing.map((n) => [n, upgradeSoftmax(g, n, table)]));
   g.nodes = g.nodes.flatMap((n) => replaced.get(n) ?? [n]);
 }
@@ -43,7 +47,10 @@ function dropUnusedBatchNormOutputs(g: Graph): void {
   for (const n of g.nodes) {
     if (n.opType !== 'BatchNormalization' || n.outputs.length <= 1) continue;
     const extra = n.outputs.slice(1).filter((o) => o && read.has(o));
-    if (extra.length) throw new ConvertError(`node '${n.name}' (BatchNormalization): its running-statistics outputs (${extra.join(', ')}) are read; Gymnos trains BatchNormalization itself: export the model in eval mode`);
+    if (extra.length)
+      throw new ConvertError(
+        `node '${n.name}' (BatchNormalization): its running-statistics outputs (${extra.join(', ')}) are read; Gymnos trains BatchNormalization itself: export the model in eval mode`,
+      );
     n.outputs = [n.outputs[0]];
   }
 }

@@ -26,7 +26,14 @@ export function upgradeSoftmax(g: Graph, n: Node, table: ShapeTable | undefined)
   const out = n.outputs[0];
   void g;
   return [
-    { name: `${n.name}/Flatten`, opType: 'Flatten', domain: '', inputs: [x], outputs: [flat], attrs: { axis: { type: 'int', value: axis } } },
+    {
+      name: `${n.name}/Flatten`,
+      opType: 'Flatten',
+      domain: '',
+      inputs: [x],
+      outputs: [flat],
+      attrs: { axis: { type: 'int', value: axis } },
+    },
     { ...n, inputs: [flat], outputs: [inner], attrs: { axis: { type: 'int', value: 1 } } },
     { name: `${n.name}/Shape`, opType: 'Shape', domain: '', inputs: [x], outputs: [shape], attrs: {} },
     { name: `${n.name}/Reshape`, opType: 'Reshape', domain: '', inputs: [inner, shape], outputs: [out], attrs: {} },

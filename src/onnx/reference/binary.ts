@@ -9,7 +9,16 @@ import type { Kernel } from './kernel.js';
 import { need } from './kernel.js';
 import type { RefTensor } from './tensor-util.js';
 import {
-  allocData, broadcastMap, broadcastShapes, fromNumber, intBits, isUnsigned, kindOf, makeTensor, sizeOf, wrapInt,
+  allocData,
+  broadcastMap,
+  broadcastShapes,
+  fromNumber,
+  intBits,
+  isUnsigned,
+  kindOf,
+  makeTensor,
+  sizeOf,
+  wrapInt,
 } from './tensor-util.js';
 
 type Elem = number | bigint;
@@ -17,10 +26,12 @@ type Elem = number | bigint;
 /** Applies `f` elementwise over the broadcast of `a` and `b`, writing storage of `outDtype`. */
 function zip(a: RefTensor, b: RefTensor, outDtype: DType, f: (x: never, y: never) => Elem): RefTensor {
   const dims = broadcastShapes(a.dims, b.dims);
-  const ma = broadcastMap(a.dims, dims), mb = broadcastMap(b.dims, dims);
+  const ma = broadcastMap(a.dims, dims),
+    mb = broadcastMap(b.dims, dims);
   const n = sizeOf(dims);
   const out = allocData(outDtype, n) as unknown as { [i: number]: Elem };
-  const A = a.data as unknown as ArrayLike<never>, B = b.data as unknown as ArrayLike<never>;
+  const A = a.data as unknown as ArrayLike<never>,
+    B = b.data as unknown as ArrayLike<never>;
   if (!ma && !mb) for (let i = 0; i < n; i++) out[i] = f(A[i], B[i]);
   else for (let i = 0; i < n; i++) out[i] = f(A[ma ? ma[i] : i], B[mb ? mb[i] : i]);
   return makeTensor(outDtype, dims, out as unknown as RefTensor['data']);
@@ -36,7 +47,8 @@ type IntOp = (x: bigint, y: bigint) => bigint;
 /** Arithmetic with the type of input A. */
 function arith(op: string, ff: FloatOp, fi: IntOp): Kernel {
   return (_node, inputs) => {
-    const a = need(inputs, 0, 'A'), b = need(inputs, 1, 'B');
+    const a = need(inputs, 0, 'A'),
+      b = need(inputs, 1, 'B');
     sameKind(op, a, b);
     if (a.data instanceof Float64Array) return [zip(a, b, a.dtype, ff as (x: never, y: never) => Elem)];
     if (a.data instanceof BigInt64Array) {
@@ -54,35 +66,50 @@ function intDiv(x: bigint, y: bigint): bigint {
 
 function pyModFloat(x: number, y: number): number {
   const r = x % y;
-  return r !== 0 && (r < 0) !== (y < 0) ? r + y : r;
+  return r !== 0 && r < 0 !== y < 0 ? r + y : r;
 }
 
 function pyModInt(x: bigint, y: bigint): bigint {
   if (y === 0n) throw new Error('integer modulo by zero');
   const r = x % y;
-  return r !== 0n && (r < 0n) !== (y < 0n) ? r + y : r;
+  return r !== 0n && r < 0n !== y < 0n ? r + y : r;
 }
 
 const mod: Kernel = (node, inputs) => {
-  const a = need(inputs, 0, 'A'), b = need(inputs, 1, 'B');
+  const a = need(inputs, 0, 'A'),
+    b = need(inputs, 1, 'B');
   sameKind('Mod', a, b);
   const fmod = attrInt(node, 'fmod', 0);
-  if (a.data instanceof Float64Array) return [zip(a, b, a.dtype, (fmod ? (x: number, y: number) => x % y : pyModFloat) as (x: never, y: never) => Elem)];
+  if (a.data instanceof Float64Array)
+    return [zip(a, b, a.dtype, (fmod ? (x: number, y: number) => x % y : pyModFloat) as (x: never, y: never) => Elem)];
   const t = a.dtype;
-  const f = fmod ? (x: bigint, y: bigint) => { if (y === 0n) throw new Error('integer modulo by zero'); return x % y; } : pyModInt;
+  const f = fmod
+    ? (x: bigint, y: bigint) => {
+        if (y === 0n) throw new Error('integer modulo by zero');
+        return x % y;
+      }
+    : pyModInt;
   return [zip(a, b, t, ((x: bigint, y: bigint) => wrapInt(t, f(x, y))) as (x: never, y: never) => Elem)];
 };
 
 const pow: Kernel = (_node, inputs) => {
-  const a = need(inputs, 0, 'X'), b = need(inputs, 1, 'Y');
-  if (a.data instanceof Float64Array) return [zip(a, b, a.dtype, ((x: number, y: Elem) => Math.pow(x, Number(y))) as (x: never, y: never) => Elem)];
+  const a = need(inputs, 0, 'X'),
+    b = need(inputs, 1, 'Y');
+  if (a.data instanceof Float64Array)
+    return [zip(a, b, a.dtype, ((x: number, y: Elem) => Math.pow(x, Number(y))) as (x: never, y: never) => Elem)];
   const t = a.dtype;
-  return [zip(a, b, t, ((x: bigint, y: Elem) => fromNumber(t, Math.pow(Number(x), Number(y)))) as (x: never, y: never) => Elem)];
+  return [
+    zip(a, b, t, ((x: bigint, y: Elem) => fromNumber(t, Math.pow(Number(x), Number(y)))) as (
+      x: never,
+      y: never,
+    ) => Elem),
+  ];
 };
 
 function compare(op: string, f: (x: number | bigint, y: number | bigint) => boolean): Kernel {
   return (_node, inputs) => {
-    const a = need(inputs, 0, 'A'), b = need(inputs, 1, 'B');
+    const a = need(inputs, 0, 'A'),
+      b = need(inputs, 1, 'B');
     sameKind(op, a, b);
     return [zip(a, b, 'bool', ((x: Elem, y: Elem) => (f(x, y) ? 1 : 0)) as (x: never, y: never) => Elem)];
   };
@@ -90,29 +117,37 @@ function compare(op: string, f: (x: number | bigint, y: number | bigint) => bool
 
 function logic(op: string, f: (x: number, y: number) => boolean): Kernel {
   return (_node, inputs) => {
-    const a = need(inputs, 0, 'A'), b = need(inputs, 1, 'B');
-    if (a.dtype !== 'bool' || b.dtype !== 'bool') throw new Error(`${op} needs bool inputs, got ${a.dtype} and ${b.dtype}`);
+    const a = need(inputs, 0, 'A'),
+      b = need(inputs, 1, 'B');
+    if (a.dtype !== 'bool' || b.dtype !== 'bool')
+      throw new Error(`${op} needs bool inputs, got ${a.dtype} and ${b.dtype}`);
     return [zip(a, b, 'bool', ((x: number, y: number) => (f(x, y) ? 1 : 0)) as (x: never, y: never) => Elem)];
   };
 }
 
 function bitwise(op: string, f: IntOp): Kernel {
   return (_node, inputs) => {
-    const a = need(inputs, 0, 'A'), b = need(inputs, 1, 'B');
-    if (!(a.data instanceof BigInt64Array) || a.dtype !== b.dtype) throw new Error(`${op} needs two integer inputs of one type, got ${a.dtype} and ${b.dtype}`);
+    const a = need(inputs, 0, 'A'),
+      b = need(inputs, 1, 'B');
+    if (!(a.data instanceof BigInt64Array) || a.dtype !== b.dtype)
+      throw new Error(`${op} needs two integer inputs of one type, got ${a.dtype} and ${b.dtype}`);
     const t = a.dtype;
     return [zip(a, b, t, ((x: bigint, y: bigint) => wrapInt(t, f(x, y))) as (x: never, y: never) => Elem)];
   };
 }
 
 const bitShift: Kernel = (node, inputs) => {
-  const a = need(inputs, 0, 'X'), b = need(inputs, 1, 'Y');
-  if (!(a.data instanceof BigInt64Array) || !isUnsigned(a.dtype)) throw new Error(`BitShift needs unsigned integer inputs, got ${a.dtype}`);
+  const a = need(inputs, 0, 'X'),
+    b = need(inputs, 1, 'Y');
+  if (!(a.data instanceof BigInt64Array) || !isUnsigned(a.dtype))
+    throw new Error(`BitShift needs unsigned integer inputs, got ${a.dtype}`);
   const dir = attrString(node, 'direction');
   if (dir !== 'LEFT' && dir !== 'RIGHT') throw new Error(`direction must be LEFT or RIGHT, got '${dir}'`);
-  const t = a.dtype, bits = intBits(t);
+  const t = a.dtype,
+    bits = intBits(t);
   const f = (x: bigint, y: bigint): bigint => {
-    const ux = BigInt.asUintN(bits, x), s = BigInt.asUintN(bits, y);
+    const ux = BigInt.asUintN(bits, x),
+      s = BigInt.asUintN(bits, y);
     const r = s >= BigInt(bits) ? 0n : dir === 'LEFT' ? ux << s : ux >> s;
     return wrapInt(t, BigInt.asUintN(bits, r));
   };
@@ -129,7 +164,8 @@ function variadic(op: string, ff: FloatOp, fi: IntOp, mean = false): Kernel {
     for (let i = 1; i < ts.length; i++) acc = pair(node, [acc, ts[i]], ctx)[0]!;
     if (mean) {
       if (!(acc.data instanceof Float64Array)) throw new Error(`Mean needs floating inputs, got ${acc.dtype}`);
-      const d = acc.data, k = ts.length;
+      const d = acc.data,
+        k = ts.length;
       for (let i = 0; i < d.length; i++) d[i] /= k;
     }
     return [acc];
@@ -137,14 +173,20 @@ function variadic(op: string, ff: FloatOp, fi: IntOp, mean = false): Kernel {
 }
 
 const where: Kernel = (_node, inputs) => {
-  const c = need(inputs, 0, 'condition'), x = need(inputs, 1, 'X'), y = need(inputs, 2, 'Y');
+  const c = need(inputs, 0, 'condition'),
+    x = need(inputs, 1, 'X'),
+    y = need(inputs, 2, 'Y');
   if (c.dtype !== 'bool') throw new Error(`condition must be bool, got ${c.dtype}`);
   sameKind('Where', x, y);
   const dims = broadcastShapes(c.dims, x.dims, y.dims);
-  const mc = broadcastMap(c.dims, dims), mx = broadcastMap(x.dims, dims), my = broadcastMap(y.dims, dims);
+  const mc = broadcastMap(c.dims, dims),
+    mx = broadcastMap(x.dims, dims),
+    my = broadcastMap(y.dims, dims);
   const n = sizeOf(dims);
   const out = allocData(x.dtype, n) as unknown as { [i: number]: Elem };
-  const C = c.data, X = x.data as unknown as ArrayLike<Elem>, Y = y.data as unknown as ArrayLike<Elem>;
+  const C = c.data,
+    X = x.data as unknown as ArrayLike<Elem>,
+    Y = y.data as unknown as ArrayLike<Elem>;
   for (let i = 0; i < n; i++) out[i] = C[mc ? mc[i] : i] ? X[mx ? mx[i] : i] : Y[my ? my[i] : i];
   return [makeTensor(x.dtype, dims, out as unknown as RefTensor['data'])];
 };
@@ -159,39 +201,66 @@ function clipBound(node: Node, t: RefTensor | undefined, attr: string, dflt: num
 
 const clip: Kernel = (node, inputs) => {
   const x = need(inputs, 0, 'input');
-  const lo = clipBound(node, inputs[1], 'min', -Infinity), hi = clipBound(node, inputs[2], 'max', Infinity);
+  const lo = clipBound(node, inputs[1], 'min', -Infinity),
+    hi = clipBound(node, inputs[2], 'max', Infinity);
   const n = x.data.length;
   if (x.data instanceof Float64Array) {
-    const src = x.data, out = new Float64Array(n), l = Number(lo), h = Number(hi);
-    for (let i = 0; i < n; i++) { const v = src[i]; out[i] = v < l ? (l > h ? h : l) : v > h ? h : v; }
+    const src = x.data,
+      out = new Float64Array(n),
+      l = Number(lo),
+      h = Number(hi);
+    for (let i = 0; i < n; i++) {
+      const v = src[i];
+      out[i] = v < l ? (l > h ? h : l) : v > h ? h : v;
+    }
     return [makeTensor(x.dtype, [...x.dims], out)];
   }
   if (x.data instanceof BigInt64Array) {
-    const src = x.data, out = new BigInt64Array(n);
+    const src = x.data,
+      out = new BigInt64Array(n);
     const l = typeof lo === 'bigint' ? lo : Number.isFinite(lo) ? BigInt(Math.ceil(lo)) : null;
     const h = typeof hi === 'bigint' ? hi : Number.isFinite(hi) ? BigInt(Math.floor(hi)) : null;
-    for (let i = 0; i < n; i++) { let v = src[i]; if (l !== null && v < l) v = l; if (h !== null && v > h) v = h; out[i] = v; } // min > max gives max, as in ORT
+    for (let i = 0; i < n; i++) {
+      let v = src[i];
+      if (l !== null && v < l) v = l;
+      if (h !== null && v > h) v = h;
+      out[i] = v;
+    } // min > max gives max, as in ORT
     return [makeTensor(x.dtype, [...x.dims], out)];
   }
   throw new Error(`Clip does not take ${x.dtype}`);
 };
 
 const prelu: Kernel = (_node, inputs) => {
-  const x = need(inputs, 0, 'X'), s = need(inputs, 1, 'slope');
+  const x = need(inputs, 0, 'X'),
+    s = need(inputs, 1, 'slope');
   const dims = broadcastShapes(x.dims, s.dims);
   if (dims.length !== x.dims.length || dims.some((d, i) => d !== x.dims[i])) {
     throw new Error(`slope [${s.dims}] does not broadcast unidirectionally to X [${x.dims}]`);
   }
-  if (x.data instanceof Float64Array) return [zip(x, s, x.dtype, ((a: number, b: number) => (a < 0 ? a * b : a)) as (x: never, y: never) => Elem)];
+  if (x.data instanceof Float64Array)
+    return [zip(x, s, x.dtype, ((a: number, b: number) => (a < 0 ? a * b : a)) as (x: never, y: never) => Elem)];
   const t = x.dtype;
   return [zip(x, s, t, ((a: bigint, b: bigint) => (a < 0n ? wrapInt(t, a * b) : a)) as (x: never, y: never) => Elem)];
 };
 
 const lt = (x: Elem, y: Elem) => x < y;
 export const kernels: Record<string, Kernel> = {
-  Add: arith('Add', (x, y) => x + y, (x, y) => x + y),
-  Sub: arith('Sub', (x, y) => x - y, (x, y) => x - y),
-  Mul: arith('Mul', (x, y) => x * y, (x, y) => x * y),
+  Add: arith(
+    'Add',
+    (x, y) => x + y,
+    (x, y) => x + y,
+  ),
+  Sub: arith(
+    'Sub',
+    (x, y) => x - y,
+    (x, y) => x - y,
+  ),
+  Mul: arith(
+    'Mul',
+    (x, y) => x * y,
+    (x, y) => x * y,
+  ),
   Div: arith('Div', (x, y) => x / y, intDiv),
   Mod: mod,
   Pow: pow,
@@ -209,8 +278,17 @@ export const kernels: Record<string, Kernel> = {
   BitShift: bitShift,
   Min: variadic('Min', Math.min, (x, y) => (x < y ? x : y)),
   Max: variadic('Max', Math.max, (x, y) => (x > y ? x : y)),
-  Sum: variadic('Sum', (x, y) => x + y, (x, y) => x + y),
-  Mean: variadic('Mean', (x, y) => x + y, (x, y) => x + y, true),
+  Sum: variadic(
+    'Sum',
+    (x, y) => x + y,
+    (x, y) => x + y,
+  ),
+  Mean: variadic(
+    'Mean',
+    (x, y) => x + y,
+    (x, y) => x + y,
+    true,
+  ),
   Where: where,
   Clip: clip,
   PRelu: prelu,

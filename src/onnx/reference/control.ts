@@ -18,17 +18,20 @@ const ifKernel: Kernel = (node, inputs, ctx) => {
   const cond = scalarOf(need(inputs, 0, 'cond'), 'cond') !== 0;
   const g = graphAttr(node, cond ? 'then_branch' : 'else_branch');
   const outs = ctx.runSubgraph(g, []);
-  if (outs.length !== node.outputs.length) throw new Error(`branch '${g.name}' has ${outs.length} outputs, the node ${node.outputs.length}`);
+  if (outs.length !== node.outputs.length)
+    throw new Error(`branch '${g.name}' has ${outs.length} outputs, the node ${node.outputs.length}`);
   return outs;
 };
 
 /** Stacks per-iteration tensors along a new leading axis. */
 function stack(parts: RefTensor[], template: Graph['outputs'][number]): RefTensor {
   if (parts.length === 0) {
-    const dims = template.shape && template.shape.every((d): d is number => typeof d === 'number') ? template.shape : [];
+    const dims =
+      template.shape && template.shape.every((d): d is number => typeof d === 'number') ? template.shape : [];
     return makeTensor(template.dtype, [0, ...dims]);
   }
-  const dims = parts[0].dims, each = sizeOf(dims);
+  const dims = parts[0].dims,
+    each = sizeOf(dims);
   for (const p of parts) {
     if (p.dims.length !== dims.length || p.dims.some((d, i) => d !== dims[i])) {
       throw new Error(`scan output '${template.name}' changes shape across iterations ([${dims}] then [${p.dims}])`);
@@ -51,8 +54,10 @@ const loop: Kernel = (node, inputs, ctx) => {
   });
   const nCarried = carried.length;
   const nScan = body.outputs.length - 1 - nCarried;
-  if (nScan < 0) throw new Error(`body has ${body.outputs.length} outputs but the loop carries ${nCarried} values (plus cond)`);
-  if (node.outputs.length > nCarried + nScan) throw new Error(`node has ${node.outputs.length} outputs, the body gives ${nCarried + nScan}`);
+  if (nScan < 0)
+    throw new Error(`body has ${body.outputs.length} outputs but the loop carries ${nCarried} values (plus cond)`);
+  if (node.outputs.length > nCarried + nScan)
+    throw new Error(`node has ${node.outputs.length} outputs, the body gives ${nCarried + nScan}`);
   const scans: RefTensor[][] = Array.from({ length: nScan }, () => []);
   let i = 0;
   while (i < M && cond) {

@@ -7,13 +7,20 @@ import { makeTensor, type RefTensor } from './tensor-util.js';
 const einsum: Kernel = (node, inputs) => {
   const ts = inputs.filter((t): t is RefTensor => t !== undefined);
   const where = `node '${node.name}' (Einsum)`;
-  const eq = parseEinsum(attrString(node, 'equation'), ts.map((t) => t.dims.length), where);
+  const eq = parseEinsum(
+    attrString(node, 'equation'),
+    ts.map((t) => t.dims.length),
+    where,
+  );
   const size = new Map<string, number>();
-  eq.inputs.forEach((labels, i) => labels.forEach((l, k) => {
-    const d = ts[i].dims[k], seen = size.get(l);
-    if (seen === undefined || seen === 1) size.set(l, d);
-    else if (d !== 1 && d !== seen) throw new Error(`${where}: label '${l}' has sizes ${seen} and ${d}`);
-  }));
+  eq.inputs.forEach((labels, i) =>
+    labels.forEach((l, k) => {
+      const d = ts[i].dims[k],
+        seen = size.get(l);
+      if (seen === undefined || seen === 1) size.set(l, d);
+      else if (d !== 1 && d !== seen) throw new Error(`${where}: label '${l}' has sizes ${seen} and ${d}`);
+    }),
+  );
   const all = [...size.keys()];
   const outLabels = eq.output;
   const sumLabels = all.filter((l) => !outLabels.includes(l));
@@ -29,7 +36,9 @@ const einsum: Kernel = (node, inputs) => {
     }
     return s;
   });
-  const data = ts.map((t) => (t.data instanceof Float64Array ? t.data : Float64Array.from(t.data as ArrayLike<number | bigint>, Number)));
+  const data = ts.map((t) =>
+    t.data instanceof Float64Array ? t.data : Float64Array.from(t.data as ArrayLike<number | bigint>, Number),
+  );
   const dims = order.map((l) => size.get(l)!);
   const nOut = outLabels.reduce((a, l) => a * size.get(l)!, 1);
   const nSum = sumLabels.reduce((a, l) => a * size.get(l)!, 1);
@@ -45,12 +54,24 @@ const einsum: Kernel = (node, inputs) => {
         prod *= data[i][off];
       }
       acc += prod;
-      for (let a = order.length - 1; a >= outLabels.length; a--) { if (++idx[a] < dims[a]) break; idx[a] = 0; }
+      for (let a = order.length - 1; a >= outLabels.length; a--) {
+        if (++idx[a] < dims[a]) break;
+        idx[a] = 0;
+      }
     }
     out[o] = acc;
-    for (let a = outLabels.length - 1; a >= 0; a--) { if (++idx[a] < dims[a]) break; idx[a] = 0; }
+    for (let a = outLabels.length - 1; a >= 0; a--) {
+      if (++idx[a] < dims[a]) break;
+      idx[a] = 0;
+    }
   }
-  return [makeTensor(ts[0].dtype, outLabels.map((l) => size.get(l)!), out)];
+  return [
+    makeTensor(
+      ts[0].dtype,
+      outLabels.map((l) => size.get(l)!),
+      out,
+    ),
+  ];
 };
 
 export const kernels: Record<string, Kernel> = { Einsum: einsum };

@@ -45,7 +45,9 @@ class Scope {
   get(name: string): RefTensor | undefined {
     return this.vals.get(name) ?? this.parent?.get(name);
   }
-  set(name: string, v: RefTensor): void { this.vals.set(name, v); }
+  set(name: string, v: RefTensor): void {
+    this.vals.set(name, v);
+  }
   names(out: Set<string> = new Set()): Set<string> {
     this.parent?.names(out);
     for (const k of this.vals.keys()) out.add(k);
@@ -74,7 +76,8 @@ class Evaluation {
       const inputs = node.inputs.map((name) => {
         if (name === '') return undefined;
         const v = scope.get(name);
-        if (v === undefined) throw new Error(`node '${node.name}' (${node.opType}) reads '${name}', which has no value`);
+        if (v === undefined)
+          throw new Error(`node '${node.name}' (${node.opType}) reads '${name}', which has no value`);
         return v;
       });
       const outs = runNode(node, inputs, ctx);
@@ -103,17 +106,21 @@ class Evaluation {
 
 function runNode(node: Node, inputs: Array<RefTensor | undefined>, ctx: KernelContext) {
   if (node.domain !== '' && node.domain !== 'ai.onnx') {
-    throw new Error(`node '${node.name}': op ${node.domain}::${node.opType} is not supported by the reference interpreter (only the ai.onnx domain is)`);
+    throw new Error(
+      `node '${node.name}': op ${node.domain}::${node.opType} is not supported by the reference interpreter (only the ai.onnx domain is)`,
+    );
   }
   const kernel = REGISTRY.get(node.opType);
   if (!kernel) {
-    throw new Error(`node '${node.name}': op ${node.opType} is not supported by the reference interpreter; supported: ${supportedReferenceOps().join(', ')}`);
+    throw new Error(
+      `node '${node.name}': op ${node.opType} is not supported by the reference interpreter; supported: ${supportedReferenceOps().join(', ')}`,
+    );
   }
   try {
     return kernel(node, inputs, ctx);
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
-    if (msg.startsWith('node \'')) throw e;
+    if (msg.startsWith("node '")) throw e;
     throw new Error(`node '${node.name}' (${node.opType}): ${msg}`, { cause: e });
   }
 }

@@ -20,7 +20,11 @@ export interface KernelContext {
  * Computes a node. `inputs[i]` is undefined where the node omits an optional input (or has
  * fewer inputs). Returns one entry per node output (optional outputs may be undefined).
  */
-export type Kernel = (node: Node, inputs: Array<RefTensor | undefined>, ctx: KernelContext) => Array<RefTensor | undefined>;
+export type Kernel = (
+  node: Node,
+  inputs: Array<RefTensor | undefined>,
+  ctx: KernelContext,
+) => Array<RefTensor | undefined>;
 
 /** The input at `i`, or an error naming it when it is missing. */
 export function need(inputs: Array<RefTensor | undefined>, i: number, name: string): RefTensor {

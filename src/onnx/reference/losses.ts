@@ -10,11 +10,22 @@ import type { RefTensor } from './tensor-util.js';
 import { floatData, makeTensor, numbersOf, sizeOf } from './tensor-util.js';
 
 /** NLL over log-probabilities `L` [N, C, d...] and targets [N, d...]. */
-function nll(node: Node, lp: Float64Array, dims: number[], target: RefTensor, weight: RefTensor | undefined, dtype: RefTensor['dtype']): RefTensor {
-  const N = dims[0], C = dims[1], D = sizeOf(dims.slice(2));
+function nll(
+  node: Node,
+  lp: Float64Array,
+  dims: number[],
+  target: RefTensor,
+  weight: RefTensor | undefined,
+  dtype: RefTensor['dtype'],
+): RefTensor {
+  const N = dims[0],
+    C = dims[1],
+    D = sizeOf(dims.slice(2));
   const tdims = [N, ...dims.slice(2)];
-  if (target.dims.length !== tdims.length || target.dims.some((d, i) => d !== tdims[i])) throw new Error(`target [${target.dims}] should be [${tdims}]`);
-  const T = numbersOf(target), W = weight ? floatData(weight, 'weight') : null;
+  if (target.dims.length !== tdims.length || target.dims.some((d, i) => d !== tdims[i]))
+    throw new Error(`target [${target.dims}] should be [${tdims}]`);
+  const T = numbersOf(target),
+    W = weight ? floatData(weight, 'weight') : null;
   const ignore = node.attrs.ignore_index ? attrInt(node, 'ignore_index') : null;
   const reduction = attrString(node, 'reduction', 'mean');
   const loss = new Float64Array(N * D);
@@ -43,9 +54,12 @@ const nllLoss: Kernel = (node, inputs) => {
 };
 
 const softmaxCrossEntropy: Kernel = (node, inputs) => {
-  const x = need(inputs, 0, 'scores'), X = floatData(x, 'scores');
+  const x = need(inputs, 0, 'scores'),
+    X = floatData(x, 'scores');
   if (x.dims.length < 2) throw new Error(`scores must have rank >= 2, got [${x.dims}]`);
-  const N = x.dims[0], C = x.dims[1], D = sizeOf(x.dims.slice(2));
+  const N = x.dims[0],
+    C = x.dims[1],
+    D = sizeOf(x.dims.slice(2));
   const lp = new Float64Array(X.length);
   for (let n = 0; n < N; n++) {
     for (let d = 0; d < D; d++) {

@@ -13,22 +13,31 @@ import { windowGeometry, windowTable } from './nn-geometry.js';
 function checkKernelShape(node: Node, kernel: number[]): void {
   if (node.attrs.kernel_shape) {
     const ks = attrInts(node, 'kernel_shape');
-    if (ks.length !== kernel.length || ks.some((k, i) => k !== kernel[i])) throw new Error(`kernel_shape [${ks}] does not match W spatial dims [${kernel}]`);
+    if (ks.length !== kernel.length || ks.some((k, i) => k !== kernel[i]))
+      throw new Error(`kernel_shape [${ks}] does not match W spatial dims [${kernel}]`);
   }
 }
 
 const conv: Kernel = (node, inputs) => {
-  const x = need(inputs, 0, 'X'), w = need(inputs, 1, 'W'), b = inputs[2];
-  const X = floatData(x, 'X'), Wd = floatData(w, 'W');
-  if (x.dims.length < 3 || w.dims.length !== x.dims.length) throw new Error(`X [${x.dims}] and W [${w.dims}] must have the same rank >= 3`);
+  const x = need(inputs, 0, 'X'),
+    w = need(inputs, 1, 'W'),
+    b = inputs[2];
+  const X = floatData(x, 'X'),
+    Wd = floatData(w, 'W');
+  if (x.dims.length < 3 || w.dims.length !== x.dims.length)
+    throw new Error(`X [${x.dims}] and W [${w.dims}] must have the same rank >= 3`);
   const G = attrInt(node, 'group', 1);
-  const [N, C] = x.dims, M = w.dims[0], Cg = w.dims[1];
+  const [N, C] = x.dims,
+    M = w.dims[0],
+    Cg = w.dims[1];
   if (C !== Cg * G || M % G !== 0) throw new Error(`channels do not match: X has ${C}, W [${w.dims}] with group ${G}`);
   const kernel = w.dims.slice(2);
   checkKernelShape(node, kernel);
   const g = windowGeometry(node, x.dims.slice(2), kernel, false);
   const table = windowTable(g);
-  const inSize = sizeOf(g.inSpatial), outSize = sizeOf(g.outSpatial), kSize = sizeOf(kernel);
+  const inSize = sizeOf(g.inSpatial),
+    outSize = sizeOf(g.outSpatial),
+    kSize = sizeOf(kernel);
   const Mg = M / G;
   const B = b ? floatData(b, 'B') : null;
   const out = new Float64Array(N * M * outSize);
@@ -39,7 +48,8 @@ const conv: Kernel = (node, inputs) => {
       const bias = B ? B[m] : 0;
       for (let o = 0; o < outSize; o++) out[ob + o] = bias;
       for (let c = 0; c < Cg; c++) {
-        const xb = (n * C + grp * Cg + c) * inSize, wb = (m * Cg + c) * kSize;
+        const xb = (n * C + grp * Cg + c) * inSize,
+          wb = (m * Cg + c) * kSize;
         for (let o = 0; o < outSize; o++) {
           const tb = o * kSize;
           let acc = 0;
@@ -61,7 +71,11 @@ const conv: Kernel = (node, inputs) => {
  * split as the ONNX spec and ORT 1.30 do: SAME_UPPER puts the odd unit at the end, NOTSET and
  * SAME_LOWER at the begin. Explicit `pads` are then ignored (checked against ORT).
  */
-export function convTransposeGeometry(node: Node, inSpatial: number[], kernel: number[]): WindowGeometry & { outputPadding: number[] } {
+export function convTransposeGeometry(
+  node: Node,
+  inSpatial: number[],
+  kernel: number[],
+): WindowGeometry & { outputPadding: number[] } {
   const n = inSpatial.length;
   const strides = attrInts(node, 'strides', new Array<number>(n).fill(1));
   const dilations = attrInts(node, 'dilations', new Array<number>(n).fill(1));
@@ -77,17 +91,28 @@ export function convTransposeGeometry(node: Node, inSpatial: number[], kernel: n
     outShape = os.length === n + 2 ? os.slice(2) : os;
     if (outShape.length !== n) throw new Error(`output_shape [${os}] does not match ${n} spatial dims`);
   }
-  const padsBegin = pads.slice(0, n), padsEnd = pads.slice(n), outSpatial: number[] = [];
+  const padsBegin = pads.slice(0, n),
+    padsEnd = pads.slice(n),
+    outSpatial: number[] = [];
   for (let i = 0; i < n; i++) {
     const eff = (kernel[i] - 1) * dilations[i] + 1;
     const full = strides[i] * (inSpatial[i] - 1) + outputPadding[i] + eff;
-    if (autoPad === 'VALID') { padsBegin[i] = 0; padsEnd[i] = 0; }
+    if (autoPad === 'VALID') {
+      padsBegin[i] = 0;
+      padsEnd[i] = 0;
+    }
     const same = autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER';
     if (outShape !== null || same) {
       const out = outShape !== null ? outShape[i] : inSpatial[i] * strides[i];
       const total = Math.max(0, full - out);
       const half = Math.floor(total / 2);
-      if (autoPad === 'SAME_UPPER') { padsBegin[i] = half; padsEnd[i] = total - half; } else { padsBegin[i] = total - half; padsEnd[i] = half; }
+      if (autoPad === 'SAME_UPPER') {
+        padsBegin[i] = half;
+        padsEnd[i] = total - half;
+      } else {
+        padsBegin[i] = total - half;
+        padsEnd[i] = half;
+      }
       outSpatial.push(out);
     } else {
       if (autoPad !== 'NOTSET' && autoPad !== 'VALID') throw new Error(`unknown auto_pad '${autoPad}'`);
@@ -98,31 +123,43 @@ export function convTransposeGeometry(node: Node, inSpatial: number[], kernel: n
 }
 
 const convTranspose: Kernel = (node, inputs) => {
-  const x = need(inputs, 0, 'X'), w = need(inputs, 1, 'W'), b = inputs[2];
-  const X = floatData(x, 'X'), Wd = floatData(w, 'W');
-  if (x.dims.length < 3 || w.dims.length !== x.dims.length) throw new Error(`X [${x.dims}] and W [${w.dims}] must have the same rank >= 3`);
+  const x = need(inputs, 0, 'X'),
+    w = need(inputs, 1, 'W'),
+    b = inputs[2];
+  const X = floatData(x, 'X'),
+    Wd = floatData(w, 'W');
+  if (x.dims.length < 3 || w.dims.length !== x.dims.length)
+    throw new Error(`X [${x.dims}] and W [${w.dims}] must have the same rank >= 3`);
   const G = attrInt(node, 'group', 1);
-  const [N, C] = x.dims, Mg = w.dims[1], M = Mg * G;
-  if (w.dims[0] !== C || C % G !== 0) throw new Error(`channels do not match: X has ${C}, W [${w.dims}] with group ${G}`);
+  const [N, C] = x.dims,
+    Mg = w.dims[1],
+    M = Mg * G;
+  if (w.dims[0] !== C || C % G !== 0)
+    throw new Error(`channels do not match: X has ${C}, W [${w.dims}] with group ${G}`);
   const Cg = C / G;
   const kernel = w.dims.slice(2);
   checkKernelShape(node, kernel);
   const g = convTransposeGeometry(node, x.dims.slice(2), kernel);
   // Scatter table: for each input position and tap, the output offset it adds to (or -1).
   const table = windowTable({ ...g, inSpatial: g.outSpatial, outSpatial: g.inSpatial });
-  const inSize = sizeOf(g.inSpatial), outSize = sizeOf(g.outSpatial), kSize = sizeOf(kernel);
+  const inSize = sizeOf(g.inSpatial),
+    outSize = sizeOf(g.outSpatial),
+    kSize = sizeOf(kernel);
   const B = b ? floatData(b, 'B') : null;
   const out = new Float64Array(N * M * outSize);
   for (let n = 0; n < N; n++) {
     for (let m = 0; m < M; m++) {
-      const grp = Math.floor(m / Mg), mm = m % Mg;
+      const grp = Math.floor(m / Mg),
+        mm = m % Mg;
       const ob = (n * M + m) * outSize;
       if (B) for (let o = 0; o < outSize; o++) out[ob + o] = B[m];
       for (let c = 0; c < Cg; c++) {
         const ci = grp * Cg + c;
-        const xb = (n * C + ci) * inSize, wb = (ci * Mg + mm) * kSize;
+        const xb = (n * C + ci) * inSize,
+          wb = (ci * Mg + mm) * kSize;
         for (let i = 0; i < inSize; i++) {
-          const xv = X[xb + i], tb = i * kSize;
+          const xv = X[xb + i],
+            tb = i * kSize;
           for (let k = 0; k < kSize; k++) {
             const t = table[tb + k];
             if (t >= 0) out[ob + t] += xv * Wd[wb + k];

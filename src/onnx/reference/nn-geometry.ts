@@ -33,11 +33,13 @@ export function windowGeometry(node: Node, inSpatial: number[], kernel: number[]
   if (strides.length !== n || dilations.length !== n || pads.length !== 2 * n || kernel.length !== n) {
     throw new Error(`strides/dilations/pads/kernel lengths do not match ${n} spatial dims`);
   }
-  const padsBegin = pads.slice(0, n), padsEnd = pads.slice(n);
+  const padsBegin = pads.slice(0, n),
+    padsEnd = pads.slice(n);
   const outSpatial: number[] = [];
   for (let i = 0; i < n; i++) {
     const eff = (kernel[i] - 1) * dilations[i] + 1;
-    const inn = inSpatial[i], s = strides[i];
+    const inn = inSpatial[i],
+      s = strides[i];
     if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
       const out = Math.ceil(inn / s);
       const total = Math.max(0, (out - 1) * s + eff - inn);
@@ -47,9 +49,15 @@ export function windowGeometry(node: Node, inSpatial: number[], kernel: number[]
       outSpatial.push(out);
       continue;
     }
-    if (autoPad === 'VALID') { padsBegin[i] = 0; padsEnd[i] = 0; } else if (autoPad !== 'NOTSET') throw new Error(`unknown auto_pad '${autoPad}'`);
+    if (autoPad === 'VALID') {
+      padsBegin[i] = 0;
+      padsEnd[i] = 0;
+    } else if (autoPad !== 'NOTSET') throw new Error(`unknown auto_pad '${autoPad}'`);
     const span = inn + padsBegin[i] + padsEnd[i] - eff;
-    if (span < 0) throw new Error(`kernel (effective size ${eff}) is larger than the padded input (${inn + padsBegin[i] + padsEnd[i]}) on spatial axis ${i}`);
+    if (span < 0)
+      throw new Error(
+        `kernel (effective size ${eff}) is larger than the padded input (${inn + padsBegin[i] + padsEnd[i]}) on spatial axis ${i}`,
+      );
     let out = (ceil ? Math.ceil(span / s) : Math.floor(span / s)) + 1;
     if (ceil && (out - 1) * s >= inn + padsBegin[i]) out--;
     outSpatial.push(out);
@@ -63,7 +71,8 @@ export function windowGeometry(node: Node, inSpatial: number[], kernel: number[]
  */
 export function windowTable(g: WindowGeometry): Int32Array {
   const n = g.inSpatial.length;
-  const outSize = sizeOf(g.outSpatial), kSize = sizeOf(g.kernel);
+  const outSize = sizeOf(g.outSpatial),
+    kSize = sizeOf(g.kernel);
   const inStr = stridesOf(g.inSpatial);
   const table = new Int32Array(outSize * kSize);
   const oc = new Array<number>(n).fill(0);
@@ -73,13 +82,22 @@ export function windowTable(g: WindowGeometry): Int32Array {
       let p = 0;
       for (let d = 0; d < n; d++) {
         const c = oc[d] * g.strides[d] - g.padsBegin[d] + kc[d] * g.dilations[d];
-        if (c < 0 || c >= g.inSpatial[d]) { p = -1; break; }
+        if (c < 0 || c >= g.inSpatial[d]) {
+          p = -1;
+          break;
+        }
         p += c * inStr[d];
       }
       table[o * kSize + k] = p;
-      for (let d = n - 1; d >= 0; d--) { if (++kc[d] < g.kernel[d]) break; kc[d] = 0; }
+      for (let d = n - 1; d >= 0; d--) {
+        if (++kc[d] < g.kernel[d]) break;
+        kc[d] = 0;
+      }
     }
-    for (let d = n - 1; d >= 0; d--) { if (++oc[d] < g.outSpatial[d]) break; oc[d] = 0; }
+    for (let d = n - 1; d >= 0; d--) {
+      if (++oc[d] < g.outSpatial[d]) break;
+      oc[d] = 0;
+    }
   }
   return table;
 }
@@ -104,7 +122,10 @@ export function paddedWindowCounts(g: WindowGeometry): Float64Array {
       prod *= c;
     }
     counts[o] = prod;
-    for (let d = n - 1; d >= 0; d--) { if (++oc[d] < g.outSpatial[d]) break; oc[d] = 0; }
+    for (let d = n - 1; d >= 0; d--) {
+      if (++oc[d] < g.outSpatial[d]) break;
+      oc[d] = 0;
+    }
   }
   return counts;
 }

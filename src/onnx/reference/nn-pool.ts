@@ -20,26 +20,36 @@ function planes(dims: number[]): { NC: number; inSize: number; spatial: number[]
 
 /** Column-major offset of each row-major position of a plane with dims `spatial`. */
 function columnMajor(spatial: number[]): Int32Array {
-  const n = sizeOf(spatial), r = spatial.length, out = new Int32Array(n);
+  const n = sizeOf(spatial),
+    r = spatial.length,
+    out = new Int32Array(n);
   const cs = new Array<number>(r);
   let acc = 1;
-  for (let d = 0; d < r; d++) { cs[d] = acc; acc *= spatial[d]; }
+  for (let d = 0; d < r; d++) {
+    cs[d] = acc;
+    acc *= spatial[d];
+  }
   const c = new Array<number>(r).fill(0);
   for (let i = 0; i < n; i++) {
     let p = 0;
     for (let d = 0; d < r; d++) p += c[d] * cs[d];
     out[i] = p;
-    for (let d = r - 1; d >= 0; d--) { if (++c[d] < spatial[d]) break; c[d] = 0; }
+    for (let d = r - 1; d >= 0; d--) {
+      if (++c[d] < spatial[d]) break;
+      c[d] = 0;
+    }
   }
   return out;
 }
 
 const maxPool: Kernel = (node, inputs) => {
-  const x = need(inputs, 0, 'X'), X = floatData(x, 'X');
+  const x = need(inputs, 0, 'X'),
+    X = floatData(x, 'X');
   const { NC, inSize, spatial } = planes(x.dims);
   const g = windowGeometry(node, spatial, attrInts(node, 'kernel_shape'), true);
   const table = windowTable(g);
-  const outSize = sizeOf(g.outSpatial), kSize = sizeOf(g.kernel);
+  const outSize = sizeOf(g.outSpatial),
+    kSize = sizeOf(g.kernel);
   const wantIdx = node.outputs.length > 1 && node.outputs[1] !== '';
   const col = attrInt(node, 'storage_order', 0) !== 0 ? columnMajor(spatial) : null;
   const out = new Float64Array(NC * outSize);
@@ -47,10 +57,14 @@ const maxPool: Kernel = (node, inputs) => {
   for (let p = 0; p < NC; p++) {
     const xb = p * inSize;
     for (let o = 0; o < outSize; o++) {
-      let best = -Infinity, bi = -1;
+      let best = -Infinity,
+        bi = -1;
       for (let k = 0; k < kSize; k++) {
         const t = table[o * kSize + k];
-        if (t >= 0 && (X[xb + t] > best || (bi < 0 && X[xb + t] === best))) { best = X[xb + t]; bi = t; }
+        if (t >= 0 && (X[xb + t] > best || (bi < 0 && X[xb + t] === best))) {
+          best = X[xb + t];
+          bi = t;
+        }
       }
       out[p * outSize + o] = best;
       if (idx) idx[p * outSize + o] = bi < 0 ? -1n : BigInt(xb + (col ? col[bi] : bi));
@@ -62,11 +76,13 @@ const maxPool: Kernel = (node, inputs) => {
 
 function windowPool(kind: 'avg' | 'lp'): Kernel {
   return (node, inputs) => {
-    const x = need(inputs, 0, 'X'), X = floatData(x, 'X');
+    const x = need(inputs, 0, 'X'),
+      X = floatData(x, 'X');
     const { NC, inSize, spatial } = planes(x.dims);
     const g = windowGeometry(node, spatial, attrInts(node, 'kernel_shape'), true);
     const table = windowTable(g);
-    const outSize = sizeOf(g.outSpatial), kSize = sizeOf(g.kernel);
+    const outSize = sizeOf(g.outSpatial),
+      kSize = sizeOf(g.kernel);
     const includePad = kind === 'avg' && attrInt(node, 'count_include_pad', 0) !== 0;
     const padCounts = includePad ? paddedWindowCounts(g) : null;
     const p = kind === 'lp' ? attrFloat(node, 'p', 2) : 1;
@@ -74,7 +90,8 @@ function windowPool(kind: 'avg' | 'lp'): Kernel {
     for (let c = 0; c < NC; c++) {
       const xb = c * inSize;
       for (let o = 0; o < outSize; o++) {
-        let s = 0, cnt = 0;
+        let s = 0,
+          cnt = 0;
         for (let k = 0; k < kSize; k++) {
           const t = table[o * kSize + k];
           if (t < 0) continue;
@@ -90,12 +107,16 @@ function windowPool(kind: 'avg' | 'lp'): Kernel {
 
 function globalPool(max: boolean): Kernel {
   return (_node, inputs) => {
-    const x = need(inputs, 0, 'X'), X = floatData(x, 'X');
+    const x = need(inputs, 0, 'X'),
+      X = floatData(x, 'X');
     const { NC, inSize, spatial } = planes(x.dims);
     const out = new Float64Array(NC);
     for (let c = 0; c < NC; c++) {
       let s = max ? -Infinity : 0;
-      for (let i = 0; i < inSize; i++) { const v = X[c * inSize + i]; s = max ? (v > s ? v : s) : s + v; }
+      for (let i = 0; i < inSize; i++) {
+        const v = X[c * inSize + i];
+        s = max ? (v > s ? v : s) : s + v;
+      }
       out[c] = max ? s : s / inSize;
     }
     return [makeTensor(x.dtype, [x.dims[0], x.dims[1], ...spatial.map(() => 1)], out)];
@@ -103,7 +124,9 @@ function globalPool(max: boolean): Kernel {
 }
 
 const maxUnpool: Kernel = (node, inputs) => {
-  const x = need(inputs, 0, 'X'), X = floatData(x, 'X'), ind = need(inputs, 1, 'I');
+  const x = need(inputs, 0, 'X'),
+    X = floatData(x, 'X'),
+    ind = need(inputs, 1, 'I');
   const { spatial } = planes(x.dims);
   const n = spatial.length;
   const kernel = attrInts(node, 'kernel_shape');
@@ -111,11 +134,18 @@ const maxUnpool: Kernel = (node, inputs) => {
   const pads = attrInts(node, 'pads', new Array<number>(2 * n).fill(0));
   let outDims: number[];
   if (inputs[2] !== undefined) outDims = numbersOf(inputs[2]);
-  else outDims = [x.dims[0], x.dims[1], ...spatial.map((d, i) => (d - 1) * strides[i] + kernel[i] - pads[i] - pads[i + n])];
-  if (outDims.length !== x.dims.length) throw new Error(`output_shape [${outDims}] does not match the rank of X [${x.dims}]`);
+  else
+    outDims = [
+      x.dims[0],
+      x.dims[1],
+      ...spatial.map((d, i) => (d - 1) * strides[i] + kernel[i] - pads[i] - pads[i + n]),
+    ];
+  if (outDims.length !== x.dims.length)
+    throw new Error(`output_shape [${outDims}] does not match the rank of X [${x.dims}]`);
   const I = numbersOf(ind);
   if (I.length !== X.length) throw new Error(`I [${ind.dims}] does not match X [${x.dims}]`);
-  const total = sizeOf(outDims), out = new Float64Array(total);
+  const total = sizeOf(outDims),
+    out = new Float64Array(total);
   for (let i = 0; i < X.length; i++) {
     if (!(I[i] >= 0 && I[i] < total)) throw new Error(`index ${I[i]} is out of range for output [${outDims}]`);
     out[I[i]] = X[i];

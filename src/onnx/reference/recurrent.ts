@@ -14,7 +14,12 @@ function f64(t: RefTensor): Float64Array {
   return t.data instanceof Float64Array ? t.data : Float64Array.from(t.data as ArrayLike<number | bigint>, Number);
 }
 
-interface Dims { T: number; N: number; I: number; H: number }
+interface Dims {
+  T: number;
+  N: number;
+  I: number;
+  H: number;
+}
 
 /** x[t, b, :] for either layout. */
 function xAt(X: Float64Array, spec: RecurrentSpec, d: Dims, t: number, b: number): Float64Array {
@@ -38,13 +43,20 @@ function matvec(M: Float64Array, cols: number, row0: number, rows: number, v: Ar
 type F = Float64Array<ArrayBufferLike>;
 type Cell = (x: F, h: F, c: F, dir: number) => { h: F; c: F };
 
-function lstmCell(W: Float64Array, R: Float64Array, B: Float64Array | undefined, P: Float64Array | undefined, d: Dims): Cell {
+function lstmCell(
+  W: Float64Array,
+  R: Float64Array,
+  B: Float64Array | undefined,
+  P: Float64Array | undefined,
+  d: Dims,
+): Cell {
   const { I, H } = d;
   return (x, h, c, dir) => {
     const g = matvec(W, I, dir * 4 * H, 4 * H, x);
     const r = matvec(R, H, dir * 4 * H, 4 * H, h);
     for (let k = 0; k < 4 * H; k++) g[k] += r[k] + (B ? B[dir * 8 * H + k] + B[dir * 8 * H + 4 * H + k] : 0);
-    const hn = new Float64Array(H), cn = new Float64Array(H);
+    const hn = new Float64Array(H),
+      cn = new Float64Array(H);
     for (let k = 0; k < H; k++) {
       const p = (j: number) => (P ? P[dir * 3 * H + j * H + k] : 0);
       const i = sigmoid(g[k] + p(0) * c[k]);
@@ -64,7 +76,8 @@ function gruCell(W: Float64Array, R: Float64Array, B: Float64Array | undefined, 
     const wb = (k: number) => (B ? B[dir * 6 * H + k] : 0);
     const rb = (k: number) => (B ? B[dir * 6 * H + 3 * H + k] : 0);
     const rzr = matvec(R, H, dir * 3 * H, 2 * H, h);
-    const z = new Float64Array(H), r = new Float64Array(H);
+    const z = new Float64Array(H),
+      r = new Float64Array(H);
     for (let k = 0; k < H; k++) {
       z[k] = sigmoid(g[k] + rzr[k] + wb(k) + rb(k));
       r[k] = sigmoid(g[H + k] + rzr[H + k] + wb(H + k) + rb(H + k));
@@ -74,7 +87,13 @@ function gruCell(W: Float64Array, R: Float64Array, B: Float64Array | undefined, 
       rh = matvec(R, H, dir * 3 * H + 2 * H, H, h);
       for (let k = 0; k < H; k++) rh[k] = r[k] * (rh[k] + rb(2 * H + k));
     } else {
-      rh = matvec(R, H, dir * 3 * H + 2 * H, H, Float64Array.from(h, (v, k) => v * r[k]));
+      rh = matvec(
+        R,
+        H,
+        dir * 3 * H + 2 * H,
+        H,
+        Float64Array.from(h, (v, k) => v * r[k]),
+      );
       for (let k = 0; k < H; k++) rh[k] += rb(2 * H + k);
     }
     const hn = new Float64Array(H);
@@ -88,18 +107,24 @@ function gruCell(W: Float64Array, R: Float64Array, B: Float64Array | undefined, 
 
 const recurrent: Kernel = (node, inputs) => {
   const spec = recurrentSpec(node);
-  const x = need(inputs, 0, 'X'), w = need(inputs, 1, 'W'), r = need(inputs, 2, 'R');
+  const x = need(inputs, 0, 'X'),
+    w = need(inputs, 1, 'W'),
+    r = need(inputs, 2, 'R');
   const [b, lens, h0, c0, p] = [inputs[3], inputs[4], inputs[5], inputs[6], inputs[7]];
   const [s0, s1, I] = x.dims;
   const d: Dims = { T: spec.layout === 0 ? s0 : s1, N: spec.layout === 0 ? s1 : s0, I, H: r.dims[2] };
   const { T, N, H } = d;
   const nd = spec.numDirections;
   const X = f64(x);
-  const cell = spec.op === 'LSTM'
-    ? lstmCell(f64(w), f64(r), b && f64(b), p && f64(p), d)
-    : gruCell(f64(w), f64(r), b && f64(b), d, spec.linearBeforeReset);
-  const Y = new Float64Array(T * nd * N * H), Yh = new Float64Array(nd * N * H), Yc = new Float64Array(nd * N * H);
-  const H0 = h0 && f64(h0), C0 = c0 && f64(c0);
+  const cell =
+    spec.op === 'LSTM'
+      ? lstmCell(f64(w), f64(r), b && f64(b), p && f64(p), d)
+      : gruCell(f64(w), f64(r), b && f64(b), d, spec.linearBeforeReset);
+  const Y = new Float64Array(T * nd * N * H),
+    Yh = new Float64Array(nd * N * H),
+    Yc = new Float64Array(nd * N * H);
+  const H0 = h0 && f64(h0),
+    C0 = c0 && f64(c0);
   for (let dir = 0; dir < nd; dir++) {
     const reverse = spec.direction === 'reverse' || dir === 1;
     for (let bi = 0; bi < N; bi++) {

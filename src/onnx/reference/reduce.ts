@@ -8,7 +8,16 @@ import { attrInt, attrInts } from '../ir.js';
 import type { Kernel, KernelContext } from './kernel.js';
 import { need } from './kernel.js';
 import type { RefTensor } from './tensor-util.js';
-import { dataFromNumbers, makeTensor, normAxis, numbersOf, scalarOf, sizeOf, stridedMap, stridesOf } from './tensor-util.js';
+import {
+  dataFromNumbers,
+  makeTensor,
+  normAxis,
+  numbersOf,
+  scalarOf,
+  sizeOf,
+  stridedMap,
+  stridesOf,
+} from './tensor-util.js';
 
 type ReduceKind = 'Sum' | 'Mean' | 'Max' | 'Min' | 'Prod' | 'SumSquare' | 'L1' | 'L2' | 'LogSumExp' | 'LogSum';
 
@@ -29,11 +38,18 @@ function reduceAxes(node: Node, inputs: Array<RefTensor | undefined>, rank: numb
 }
 
 /** For each input element, the flat index of its output element; plus the output dims. */
-export function reductionMap(dims: number[], axes: number[], keepdims: boolean): { map: Int32Array; outDims: number[]; outSize: number } {
+export function reductionMap(
+  dims: number[],
+  axes: number[],
+  keepdims: boolean,
+): { map: Int32Array; outDims: number[]; outSize: number } {
   const red = dims.map((_, i) => axes.includes(i));
   const kept = dims.map((d, i) => (red[i] ? 1 : d));
   const ks = stridesOf(kept);
-  const map = stridedMap(dims, ks.map((s, i) => (red[i] ? 0 : s)));
+  const map = stridedMap(
+    dims,
+    ks.map((s, i) => (red[i] ? 0 : s)),
+  );
   const outDims = keepdims ? kept : dims.filter((_, i) => !red[i]);
   return { map, outDims, outSize: sizeOf(kept) };
 }
@@ -41,26 +57,60 @@ export function reductionMap(dims: number[], axes: number[], keepdims: boolean):
 /** Reduces `x` over `axes` (normalized). */
 export function reduce(kind: ReduceKind, x: RefTensor, axes: number[], keepdims: boolean): RefTensor {
   const { map, outDims, outSize } = reductionMap(x.dims, axes, keepdims);
-  const X = asF64(x), n = X.length;
+  const X = asF64(x),
+    n = X.length;
   const out = new Float64Array(outSize);
   const init = kind === 'Max' || kind === 'LogSumExp' ? -Infinity : kind === 'Min' ? Infinity : kind === 'Prod' ? 1 : 0;
   out.fill(init);
   switch (kind) {
-    case 'Sum': case 'Mean': case 'LogSum': for (let i = 0; i < n; i++) out[map[i]] += X[i]; break;
-    case 'Max': for (let i = 0; i < n; i++) { const v = X[i], o = map[i]; if (v > out[o]) out[o] = v; } break;
-    case 'Min': for (let i = 0; i < n; i++) { const v = X[i], o = map[i]; if (v < out[o]) out[o] = v; } break;
-    case 'Prod': for (let i = 0; i < n; i++) out[map[i]] *= X[i]; break;
-    case 'SumSquare': case 'L2': for (let i = 0; i < n; i++) out[map[i]] += X[i] * X[i]; break;
-    case 'L1': for (let i = 0; i < n; i++) out[map[i]] += Math.abs(X[i]); break;
+    case 'Sum':
+    case 'Mean':
+    case 'LogSum':
+      for (let i = 0; i < n; i++) out[map[i]] += X[i];
+      break;
+    case 'Max':
+      for (let i = 0; i < n; i++) {
+        const v = X[i],
+          o = map[i];
+        if (v > out[o]) out[o] = v;
+      }
+      break;
+    case 'Min':
+      for (let i = 0; i < n; i++) {
+        const v = X[i],
+          o = map[i];
+        if (v < out[o]) out[o] = v;
+      }
+      break;
+    case 'Prod':
+      for (let i = 0; i < n; i++) out[map[i]] *= X[i];
+      break;
+    case 'SumSquare':
+    case 'L2':
+      for (let i = 0; i < n; i++) out[map[i]] += X[i] * X[i];
+      break;
+    case 'L1':
+      for (let i = 0; i < n; i++) out[map[i]] += Math.abs(X[i]);
+      break;
     case 'LogSumExp': {
-      for (let i = 0; i < n; i++) { const o = map[i]; if (X[i] > out[o]) out[o] = X[i]; }
+      for (let i = 0; i < n; i++) {
+        const o = map[i];
+        if (X[i] > out[o]) out[o] = X[i];
+      }
       const s = new Float64Array(outSize);
-      for (let i = 0; i < n; i++) { const m = out[map[i]]; s[map[i]] += m === -Infinity ? 0 : Math.exp(X[i] - m); }
-      for (let o = 0; o < outSize; o++) out[o] = out[o] === -Infinity || out[o] === Infinity ? out[o] : out[o] + Math.log(s[o]);
+      for (let i = 0; i < n; i++) {
+        const m = out[map[i]];
+        s[map[i]] += m === -Infinity ? 0 : Math.exp(X[i] - m);
+      }
+      for (let o = 0; o < outSize; o++)
+        out[o] = out[o] === -Infinity || out[o] === Infinity ? out[o] : out[o] + Math.log(s[o]);
       break;
     }
   }
-  if (kind === 'Mean') { const c = outSize === 0 ? 1 : n / outSize; for (let o = 0; o < outSize; o++) out[o] /= c; }
+  if (kind === 'Mean') {
+    const c = outSize === 0 ? 1 : n / outSize;
+    for (let o = 0; o < outSize; o++) out[o] /= c;
+  }
   if (kind === 'L2') for (let o = 0; o < outSize; o++) out[o] = Math.sqrt(out[o]);
   if (kind === 'LogSum') for (let o = 0; o < outSize; o++) out[o] = Math.log(out[o]);
   const data = x.data instanceof Float64Array ? out : dataFromNumbers(x.dtype, out);
@@ -73,9 +123,17 @@ export function reduce(kind: ReduceKind, x: RefTensor, axes: number[], keepdims:
  * the others return x unchanged.
  */
 function noop(kind: ReduceKind, x: RefTensor): RefTensor {
-  const f = kind === 'SumSquare' ? (v: number) => v * v : kind === 'L1' || kind === 'L2' ? Math.abs : kind === 'LogSum' ? Math.log : null;
+  const f =
+    kind === 'SumSquare'
+      ? (v: number) => v * v
+      : kind === 'L1' || kind === 'L2'
+        ? Math.abs
+        : kind === 'LogSum'
+          ? Math.log
+          : null;
   if (f === null) return x;
-  const X = asF64(x), out = new Float64Array(X.length);
+  const X = asF64(x),
+    out = new Float64Array(X.length);
   for (let i = 0; i < X.length; i++) out[i] = f(X[i]);
   return makeTensor(x.dtype, [...x.dims], x.data instanceof Float64Array ? out : dataFromNumbers(x.dtype, out));
 }
@@ -98,17 +156,23 @@ function argKernel(max: boolean): Kernel {
   return (node, inputs) => {
     const x = need(inputs, 0, 'data');
     const axis = normAxis(attrInt(node, 'axis', 0), x.dims.length);
-    const keep = attrInt(node, 'keepdims', 1) !== 0, last = attrInt(node, 'select_last_index', 0) !== 0;
+    const keep = attrInt(node, 'keepdims', 1) !== 0,
+      last = attrInt(node, 'select_last_index', 0) !== 0;
     const [outer, len, inner] = around(x.dims, axis);
-    const X = asF64(x), out = new BigInt64Array(outer * inner);
+    const X = asF64(x),
+      out = new BigInt64Array(outer * inner);
     for (let o = 0; o < outer; o++) {
       for (let i = 0; i < inner; i++) {
         const base = o * len * inner + i;
-        let best = X[base], bi = 0;
+        let best = X[base],
+          bi = 0;
         for (let k = 1; k < len; k++) {
           const v = X[base + k * inner];
-          const better = max ? (last ? v >= best : v > best) : (last ? v <= best : v < best);
-          if (better) { best = v; bi = k; }
+          const better = max ? (last ? v >= best : v > best) : last ? v <= best : v < best;
+          if (better) {
+            best = v;
+            bi = k;
+          }
         }
         out[o * inner + i] = BigInt(bi);
       }
@@ -131,17 +195,32 @@ function softmaxKernel(mode: 'softmax' | 'log' | 'hard'): Kernel {
     const x = need(inputs, 0, 'input');
     if (!(x.data instanceof Float64Array)) throw new Error(`needs a floating input, got ${x.dtype}`);
     const [outer, len, inner] = softmaxGeometry(node, x, ctx);
-    const X = x.data, out = new Float64Array(X.length);
+    const X = x.data,
+      out = new Float64Array(X.length);
     for (let o = 0; o < outer; o++) {
       for (let i = 0; i < inner; i++) {
         const base = o * len * inner + i;
-        let m = -Infinity, mi = 0;
-        for (let k = 0; k < len; k++) { const v = X[base + k * inner]; if (v > m) { m = v; mi = k; } }
-        if (mode === 'hard') { if (len > 0) out[base + mi * inner] = 1; continue; }
+        let m = -Infinity,
+          mi = 0;
+        for (let k = 0; k < len; k++) {
+          const v = X[base + k * inner];
+          if (v > m) {
+            m = v;
+            mi = k;
+          }
+        }
+        if (mode === 'hard') {
+          if (len > 0) out[base + mi * inner] = 1;
+          continue;
+        }
         let s = 0;
         for (let k = 0; k < len; k++) s += Math.exp(X[base + k * inner] - m);
-        if (mode === 'softmax') for (let k = 0; k < len; k++) out[base + k * inner] = Math.exp(X[base + k * inner] - m) / s;
-        else { const ls = Math.log(s); for (let k = 0; k < len; k++) out[base + k * inner] = X[base + k * inner] - m - ls; }
+        if (mode === 'softmax')
+          for (let k = 0; k < len; k++) out[base + k * inner] = Math.exp(X[base + k * inner] - m) / s;
+        else {
+          const ls = Math.log(s);
+          for (let k = 0; k < len; k++) out[base + k * inner] = X[base + k * inner] - m - ls;
+        }
       }
     }
     return [makeTensor(x.dtype, [...x.dims], out)];
@@ -151,16 +230,25 @@ function softmaxKernel(mode: 'softmax' | 'log' | 'hard'): Kernel {
 const cumsum: Kernel = (node, inputs) => {
   const x = need(inputs, 0, 'x');
   const axis = normAxis(scalarOf(need(inputs, 1, 'axis'), 'axis'), x.dims.length);
-  const excl = attrInt(node, 'exclusive', 0) !== 0, rev = attrInt(node, 'reverse', 0) !== 0;
+  const excl = attrInt(node, 'exclusive', 0) !== 0,
+    rev = attrInt(node, 'reverse', 0) !== 0;
   const [outer, len, inner] = around(x.dims, axis);
-  const X = asF64(x), out = new Float64Array(X.length);
+  const X = asF64(x),
+    out = new Float64Array(X.length);
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < inner; i++) {
       const base = o * len * inner + i;
       let s = 0;
       for (let j = 0; j < len; j++) {
-        const k = rev ? len - 1 - j : j, p = base + k * inner;
-        if (excl) { out[p] = s; s += X[p]; } else { s += X[p]; out[p] = s; }
+        const k = rev ? len - 1 - j : j,
+          p = base + k * inner;
+        if (excl) {
+          out[p] = s;
+          s += X[p];
+        } else {
+          s += X[p];
+          out[p] = s;
+        }
       }
     }
   }

@@ -21,8 +21,22 @@ import { kernels as recurrent } from './recurrent.js';
 import { kernels as einsum } from './einsum.js';
 
 const families: Array<Record<string, Kernel>> = [
-  unary, binary, matmul, reduce, shape, slice, generate, indexing, nnconv, nnpool, norm, control, losses, resize,
-  recurrent, einsum,
+  unary,
+  binary,
+  matmul,
+  reduce,
+  shape,
+  slice,
+  generate,
+  indexing,
+  nnconv,
+  nnpool,
+  norm,
+  control,
+  losses,
+  resize,
+  recurrent,
+  einsum,
 ];
 
 /** Op type (ai.onnx domain) -> kernel. */

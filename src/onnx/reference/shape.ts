@@ -7,7 +7,16 @@ import type { Kernel } from './kernel.js';
 import { need } from './kernel.js';
 import type { RefTensor } from './tensor-util.js';
 import {
-  broadcastMap, broadcastShapes, gatherData, int64Tensor, makeTensor, normAxis, numbersOf, sizeOf, stridedMap, stridesOf,
+  broadcastMap,
+  broadcastShapes,
+  gatherData,
+  int64Tensor,
+  makeTensor,
+  normAxis,
+  numbersOf,
+  sizeOf,
+  stridedMap,
+  stridesOf,
 } from './tensor-util.js';
 
 const view = (x: RefTensor, dims: number[]): RefTensor => makeTensor(x.dtype, dims, x.data);
@@ -36,10 +45,21 @@ export function reshapeDims(inDims: number[], shape: number[], allowzero: boolea
 
 export function transpose(x: RefTensor, perm: number[]): RefTensor {
   const r = x.dims.length;
-  if (perm.length !== r || new Set(perm.map((p) => normAxis(p, r, 'perm entry'))).size !== r) throw new Error(`perm [${perm}] is not a permutation of rank ${r}`);
+  if (perm.length !== r || new Set(perm.map((p) => normAxis(p, r, 'perm entry'))).size !== r)
+    throw new Error(`perm [${perm}] is not a permutation of rank ${r}`);
   const st = stridesOf(x.dims);
   const outDims = perm.map((p) => x.dims[p]);
-  return makeTensor(x.dtype, outDims, gatherData(x.data, stridedMap(outDims, perm.map((p) => st[p]))));
+  return makeTensor(
+    x.dtype,
+    outDims,
+    gatherData(
+      x.data,
+      stridedMap(
+        outDims,
+        perm.map((p) => st[p]),
+      ),
+    ),
+  );
 }
 
 function axesFrom(node: Parameters<Kernel>[0], t: RefTensor | undefined): number[] | undefined {
@@ -51,10 +71,21 @@ const squeeze: Kernel = (node, inputs) => {
   const x = need(inputs, 0, 'data');
   const axes = axesFrom(node, inputs[1]);
   const r = x.dims.length;
-  if (axes === undefined) return [view(x, x.dims.filter((d) => d !== 1))];
+  if (axes === undefined)
+    return [
+      view(
+        x,
+        x.dims.filter((d) => d !== 1),
+      ),
+    ];
   const ax = new Set(axes.map((a) => normAxis(a, r, 'axes entry')));
   for (const a of ax) if (x.dims[a] !== 1) throw new Error(`cannot squeeze axis ${a} of size ${x.dims[a]}`);
-  return [view(x, x.dims.filter((_, i) => !ax.has(i)))];
+  return [
+    view(
+      x,
+      x.dims.filter((_, i) => !ax.has(i)),
+    ),
+  ];
 };
 
 const unsqueeze: Kernel = (node, inputs) => {
@@ -88,14 +119,21 @@ const expand: Kernel = (_node, inputs) => {
 
 const depthToSpace: Kernel = (node, inputs) => {
   const x = need(inputs, 0, 'input');
-  const b = attrInt(node, 'blocksize'), mode = attrString(node, 'mode', 'DCR');
+  const b = attrInt(node, 'blocksize'),
+    mode = attrString(node, 'mode', 'DCR');
   if (x.dims.length !== 4) throw new Error(`input must be 4-D, got [${x.dims}]`);
   const [N, C, H, W] = x.dims;
   if (C % (b * b) !== 0) throw new Error(`channels ${C} are not divisible by blocksize^2 = ${b * b}`);
   const c = C / (b * b);
   // View the input as 6-D, then permute to [N, c, H, b, W, b].
   let tmp: number[], perm: number[];
-  if (mode === 'DCR') { tmp = [N, b, b, c, H, W]; perm = [0, 3, 4, 1, 5, 2]; } else if (mode === 'CRD') { tmp = [N, c, b, b, H, W]; perm = [0, 1, 4, 2, 5, 3]; } else throw new Error(`mode must be DCR or CRD, got '${mode}'`);
+  if (mode === 'DCR') {
+    tmp = [N, b, b, c, H, W];
+    perm = [0, 3, 4, 1, 5, 2];
+  } else if (mode === 'CRD') {
+    tmp = [N, c, b, b, H, W];
+    perm = [0, 1, 4, 2, 5, 3];
+  } else throw new Error(`mode must be DCR or CRD, got '${mode}'`);
   const t = transpose(view(x, tmp), perm);
   return [view(t, [N, c, H * b, W * b])];
 };
@@ -112,7 +150,8 @@ const spaceToDepth: Kernel = (node, inputs) => {
 
 export const kernels: Record<string, Kernel> = {
   Shape: (node, inputs) => {
-    const x = need(inputs, 0, 'data'), r = x.dims.length;
+    const x = need(inputs, 0, 'data'),
+      r = x.dims.length;
     const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + r : v, 0), r);
     const start = clamp(attrInt(node, 'start', 0));
     const end = node.attrs.end ? clamp(attrInt(node, 'end')) : r;

@@ -128,7 +128,10 @@ export function scalarOf(t: RefTensor, what = 'input'): number {
 export function stridesOf(dims: readonly number[]): number[] {
   const s = new Array<number>(dims.length);
   let acc = 1;
-  for (let i = dims.length - 1; i >= 0; i--) { s[i] = acc; acc *= dims[i]; }
+  for (let i = dims.length - 1; i >= 0; i--) {
+    s[i] = acc;
+    acc *= dims[i];
+  }
   return s;
 }
 
@@ -146,7 +149,8 @@ export function broadcastShapes(...shapes: number[][]): number[] {
   for (const s of shapes) {
     const off = rank - s.length;
     for (let i = 0; i < s.length; i++) {
-      const d = s[i], o = out[off + i];
+      const d = s[i],
+        o = out[off + i];
       if (d === o || d === 1) continue;
       if (o === 1) out[off + i] = d;
       else throw new Error(`shapes ${shapes.map((x) => `[${x}]`).join(', ')} do not broadcast`);
@@ -229,23 +233,37 @@ export function gatherData(src: RefData, map: Int32Array): RefData {
 /** Wraps a bigint to the value range of an integer dtype (two's complement). */
 export function wrapInt(dtype: DType, v: bigint): bigint {
   switch (dtype) {
-    case 'int8': return BigInt.asIntN(8, v);
-    case 'uint8': return BigInt.asUintN(8, v);
-    case 'int16': return BigInt.asIntN(16, v);
-    case 'uint16': return BigInt.asUintN(16, v);
-    case 'int32': return BigInt.asIntN(32, v);
-    case 'uint32': return BigInt.asUintN(32, v);
-    default: return BigInt.asIntN(64, v);
+    case 'int8':
+      return BigInt.asIntN(8, v);
+    case 'uint8':
+      return BigInt.asUintN(8, v);
+    case 'int16':
+      return BigInt.asIntN(16, v);
+    case 'uint16':
+      return BigInt.asUintN(16, v);
+    case 'int32':
+      return BigInt.asIntN(32, v);
+    case 'uint32':
+      return BigInt.asUintN(32, v);
+    default:
+      return BigInt.asIntN(64, v);
   }
 }
 
 /** Bit width of an integer dtype. */
 export function intBits(dtype: DType): number {
   switch (dtype) {
-    case 'int8': case 'uint8': return 8;
-    case 'int16': case 'uint16': return 16;
-    case 'int32': case 'uint32': return 32;
-    default: return 64;
+    case 'int8':
+    case 'uint8':
+      return 8;
+    case 'int16':
+    case 'uint16':
+      return 16;
+    case 'int32':
+    case 'uint32':
+      return 32;
+    default:
+      return 64;
   }
 }
 

@@ -20,7 +20,8 @@ export function erf(x: number): number {
   const ax = Math.abs(x);
   if (ax >= 6) return x > 0 ? 1 : -1;
   const x2 = ax * ax;
-  let term = ax, sum = ax;
+  let term = ax,
+    sum = ax;
   for (let n = 0; n < 500; n++) {
     term *= (2 * x2) / (2 * n + 3);
     sum += term;
@@ -74,19 +75,33 @@ const FLOAT_UNARY: Record<string, (node: Node) => FloatFn> = {
   Erf: () => erf,
   Sigmoid: () => sigmoid,
   Relu: () => (x) => (x < 0 ? 0 : x),
-  LeakyRelu: (n) => { const a = attrFloat(n, 'alpha', 0.01); return (x) => (x >= 0 ? x : a * x); },
-  Elu: (n) => { const a = attrFloat(n, 'alpha', 1); return (x) => (x >= 0 ? x : a * (Math.exp(x) - 1)); },
+  LeakyRelu: (n) => {
+    const a = attrFloat(n, 'alpha', 0.01);
+    return (x) => (x >= 0 ? x : a * x);
+  },
+  Elu: (n) => {
+    const a = attrFloat(n, 'alpha', 1);
+    return (x) => (x >= 0 ? x : a * (Math.exp(x) - 1));
+  },
   Selu: (n) => {
-    const a = attrFloat(n, 'alpha', 1.67326319217681884765625), g = attrFloat(n, 'gamma', 1.05070102214813232421875);
+    const a = attrFloat(n, 'alpha', 1.67326319217681884765625),
+      g = attrFloat(n, 'gamma', 1.05070102214813232421875);
     return (x) => (x > 0 ? g * x : g * a * (Math.exp(x) - 1));
   },
-  Celu: (n) => { const a = attrFloat(n, 'alpha', 1); return (x) => Math.max(0, x) + Math.min(0, a * (Math.exp(x / a) - 1)); },
-  ThresholdedRelu: (n) => { const a = attrFloat(n, 'alpha', 1); return (x) => (x > a ? x : 0); },
+  Celu: (n) => {
+    const a = attrFloat(n, 'alpha', 1);
+    return (x) => Math.max(0, x) + Math.min(0, a * (Math.exp(x / a) - 1));
+  },
+  ThresholdedRelu: (n) => {
+    const a = attrFloat(n, 'alpha', 1);
+    return (x) => (x > a ? x : 0);
+  },
   Softplus: () => softplus,
   Softsign: () => (x) => x / (1 + Math.abs(x)),
   Mish: () => (x) => x * Math.tanh(softplus(x)),
   HardSigmoid: (n) => {
-    const a = attrFloat(n, 'alpha', 0.2), b = attrFloat(n, 'beta', 0.5);
+    const a = attrFloat(n, 'alpha', 0.2),
+      b = attrFloat(n, 'beta', 0.5);
     return (x) => Math.max(0, Math.min(1, a * x + b));
   },
   HardSwish: () => (x) => x * Math.max(0, Math.min(1, x / 6 + 0.5)),
@@ -110,7 +125,9 @@ const INT_UNARY: Record<string, (x: bigint) => bigint> = {
   Abs: (x) => (x < 0n ? -x : x),
   Sign: (x) => (x > 0n ? 1n : x < 0n ? -1n : 0n),
   Relu: (x) => (x > 0n ? x : 0n),
-  Floor: (x) => x, Ceil: (x) => x, Round: (x) => x,
+  Floor: (x) => x,
+  Ceil: (x) => x,
+  Round: (x) => x,
 };
 
 function floatUnary(op: string): Kernel {
@@ -118,12 +135,16 @@ function floatUnary(op: string): Kernel {
   return (node, inputs) => {
     const x = need(inputs, 0, 'X');
     if (x.data instanceof BigInt64Array && INT_UNARY[op]) {
-      const f = INT_UNARY[op], src = x.data, out = new BigInt64Array(src.length);
+      const f = INT_UNARY[op],
+        src = x.data,
+        out = new BigInt64Array(src.length);
       for (let i = 0; i < src.length; i++) out[i] = wrapInt(x.dtype, f(src[i]));
       return [makeTensor(x.dtype, [...x.dims], out)];
     }
     if (!(x.data instanceof Float64Array)) throw new Error(`${op} needs a floating input, got ${x.dtype}`);
-    const f = make(node), src = x.data, out = new Float64Array(src.length);
+    const f = make(node),
+      src = x.data,
+      out = new Float64Array(src.length);
     for (let i = 0; i < src.length; i++) out[i] = f(src[i]);
     return [makeTensor(x.dtype, [...x.dims], out)];
   };
@@ -131,7 +152,8 @@ function floatUnary(op: string): Kernel {
 
 /** Converts a tensor to `to`, following ORT: float->int truncates toward zero, then wraps. */
 export function castTo(x: RefTensor, to: DType): RefTensor {
-  const src = x.data, n = src.length;
+  const src = x.data,
+    n = src.length;
   const kt = kindOf(to);
   if (kt === 'float') {
     const out = new Float64Array(n);
@@ -175,13 +197,16 @@ const other: Record<string, Kernel> = {
     return [makeTensor(x.dtype, [...x.dims], out)];
   },
   IsNaN: (_n, inputs) => {
-    const x = need(inputs, 0, 'X'), out = new Uint8Array(x.data.length);
+    const x = need(inputs, 0, 'X'),
+      out = new Uint8Array(x.data.length);
     if (x.data instanceof Float64Array) for (let i = 0; i < out.length; i++) out[i] = Number.isNaN(x.data[i]) ? 1 : 0;
     return [makeTensor('bool', [...x.dims], out)];
   },
   IsInf: (node, inputs) => {
-    const x = need(inputs, 0, 'X'), out = new Uint8Array(x.data.length);
-    const pos = attrInt(node, 'detect_positive', 1), neg = attrInt(node, 'detect_negative', 1);
+    const x = need(inputs, 0, 'X'),
+      out = new Uint8Array(x.data.length);
+    const pos = attrInt(node, 'detect_positive', 1),
+      neg = attrInt(node, 'detect_negative', 1);
     if (x.data instanceof Float64Array) {
       for (let i = 0; i < out.length; i++) {
         const v = x.data[i];

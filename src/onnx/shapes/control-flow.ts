@@ -21,16 +21,25 @@ export function ifShapes(node: Node, where: string, infer: InferBranch): OutputI
   });
   return node.outputs.map((_, i) => {
     const [t, e] = [results[0][i], results[1][i]];
-    if (!t || !e) throw new Error(`${where}: If branches give ${results[0].length} and ${results[1].length} outputs; the node has ${node.outputs.length}`);
+    if (!t || !e)
+      throw new Error(
+        `${where}: If branches give ${results[0].length} and ${results[1].length} outputs; the node has ${node.outputs.length}`,
+      );
     let shape: Dim[] | undefined;
-    if (t.shape && e.shape && t.shape.length === e.shape.length) shape = t.shape.map((d, k) => (d === e.shape![k] ? d : null));
+    if (t.shape && e.shape && t.shape.length === e.shape.length)
+      shape = t.shape.map((d, k) => (d === e.shape![k] ? d : null));
     return { dtype: t.dtype, shape };
   });
 }
 
 /** A body graph whose inputs take the given shapes (the body's own declarations are often empty). */
 function withInputs(body: Graph, shapes: Array<{ dtype: DType; shape?: Dim[] } | undefined>): Graph {
-  return { ...body, inputs: body.inputs.map((v, i) => (shapes[i] ? { ...v, dtype: shapes[i]!.dtype, shape: shapes[i]!.shape ? [...shapes[i]!.shape!] : v.shape } : v)) };
+  return {
+    ...body,
+    inputs: body.inputs.map((v, i) =>
+      shapes[i] ? { ...v, dtype: shapes[i]!.dtype, shape: shapes[i]!.shape ? [...shapes[i]!.shape!] : v.shape } : v,
+    ),
+  };
 }
 
 /** Two shapes of one value (a loop-carried one before and after an iteration): dims that differ become unknown. */
@@ -52,15 +61,28 @@ type InputInfo = (i: number) => { dtype: DType; shape?: Dim[] } | undefined;
  * Loop: carried values keep their shape where the body keeps it; a scan output is the body's
  * per-iteration value with a leading axis of the trip count (`trips`, when known before training).
  */
-export function loopShapes(node: Node, where: string, infer: InferBranch, input: InputInfo, trips: Dim | undefined): OutputInfo[] {
+export function loopShapes(
+  node: Node,
+  where: string,
+  infer: InferBranch,
+  input: InputInfo,
+  trips: Dim | undefined,
+): OutputInfo[] {
   const body = bodyOf(node, where);
   const carried = node.inputs.length - 2;
-  const shapes = [{ dtype: 'int64' as DType, shape: [] }, { dtype: 'bool' as DType, shape: [] }, ...node.inputs.slice(2).map((_, k) => input(2 + k))];
+  const shapes = [
+    { dtype: 'int64' as DType, shape: [] },
+    { dtype: 'bool' as DType, shape: [] },
+    ...node.inputs.slice(2).map((_, k) => input(2 + k)),
+  ];
   const b = withInputs(body, shapes);
   const info = infer(b);
   return node.outputs.map((_, k) => {
     const o = body.outputs[1 + k];
-    if (!o) throw new Error(`${where}: the Loop body gives ${body.outputs.length - 1} values after its condition; the node has ${node.outputs.length} outputs`);
+    if (!o)
+      throw new Error(
+        `${where}: the Loop body gives ${body.outputs.length - 1} values after its condition; the node has ${node.outputs.length} outputs`,
+      );
     const got = info.get(o.name) ?? { dtype: o.dtype, shape: o.shape };
     if (k < carried) return { dtype: got.dtype, shape: merge(input(2 + k)?.shape, got.shape) };
     return { dtype: got.dtype, shape: got.shape ? [trips ?? null, ...got.shape] : undefined };
@@ -99,7 +121,10 @@ export function scanShapes(node: Node, where: string, infer: InferBranch, input:
   const info = infer(withInputs(body, shapes));
   return node.outputs.map((_, k) => {
     const o = body.outputs[k];
-    if (!o) throw new Error(`${where}: the Scan body gives ${body.outputs.length} values; the node has ${node.outputs.length} outputs`);
+    if (!o)
+      throw new Error(
+        `${where}: the Scan body gives ${body.outputs.length} values; the node has ${node.outputs.length} outputs`,
+      );
     const got = info.get(o.name) ?? { dtype: o.dtype, shape: o.shape };
     if (k < n) return { dtype: got.dtype, shape: merge(input(k)?.shape, got.shape) };
     if (!got.shape) return { dtype: got.dtype };

@@ -4,7 +4,10 @@
  */
 import type { Dim } from '../ir.js';
 
-interface Monomial { c: number; s: string[] }
+interface Monomial {
+  c: number;
+  s: string[];
+}
 
 function toMono(d: Dim): Monomial | null {
   if (d === null) return null;
@@ -66,9 +69,14 @@ export function broadcastShapes(shapes: Dim[][], where: string): Dim[] {
       if (k < 0) continue;
       const e = s[k];
       if (e === 1) continue;
-      if (d === 1) { d = e; continue; }
+      if (d === 1) {
+        d = e;
+        continue;
+      }
       if (typeof d === 'number' && typeof e === 'number' && d !== e) {
-        throw new Error(`${where}: shapes [${shapes.map((x) => x.join(',')).join('] and [')}] do not broadcast (axis ${i}: ${d} vs ${e})`);
+        throw new Error(
+          `${where}: shapes [${shapes.map((x) => x.join(',')).join('] and [')}] do not broadcast (axis ${i}: ${d} vs ${e})`,
+        );
       }
       if (e === null) d = d ?? null;
       else if (d === null) d = e;
@@ -87,7 +95,15 @@ export function normAxis(axis: number, rank: number, where: string): number {
 }
 
 /** Output size of a pooling/convolution window along one axis. */
-export function windowOut(input: Dim, k: number, stride: number, padBegin: number, padEnd: number, dilation: number, ceil: boolean): Dim {
+export function windowOut(
+  input: Dim,
+  k: number,
+  stride: number,
+  padBegin: number,
+  padEnd: number,
+  dilation: number,
+  ceil: boolean,
+): Dim {
   if (typeof input !== 'number') return null;
   const eff = (k - 1) * dilation + 1;
   const span = input + padBegin + padEnd - eff;

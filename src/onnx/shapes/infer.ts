@@ -12,7 +12,13 @@ import { resizeRules } from './resize.js';
 import { ifShapes, loopShapes, scanShapes } from './control-flow.js';
 import { recurrentOpRules } from './recurrent-ops.js';
 
-const RULES: Record<string, ShapeRule> = { ...elementwiseRules, ...shapeOpRules, ...nnRules, ...resizeRules, ...recurrentOpRules };
+const RULES: Record<string, ShapeRule> = {
+  ...elementwiseRules,
+  ...shapeOpRules,
+  ...nnRules,
+  ...resizeRules,
+  ...recurrentOpRules,
+};
 
 /** Ops shape inference understands. */
 export function shapeInferenceOps(): string[] {
@@ -36,7 +42,11 @@ function smallValue(t: Tensor): Dim[] | undefined {
  * Infers every value's type and shape. Unknown ops get unknown shapes unless `strict`, where they
  * throw. Errors name the node. `opset` is the ai.onnx opset the graph uses.
  */
-export function inferShapes(graph: Graph, opset: number, options: { strict?: boolean; outer?: ShapeTable } = {}): ShapeTable {
+export function inferShapes(
+  graph: Graph,
+  opset: number,
+  options: { strict?: boolean; outer?: ShapeTable } = {},
+): ShapeTable {
   const info = new Map<string, ValueInfo>(options.outer?.info);
   const values = new Map<string, Dim[]>(options.outer?.values);
   for (const v of graph.inputs) info.set(v.name, { ...v, shape: v.shape ? [...v.shape] : undefined });
@@ -52,17 +62,24 @@ export function inferShapes(graph: Graph, opset: number, options: { strict?: boo
     let count = node.inputs.length;
     while (count > 0 && !present[count - 1]) count--;
     const ctx: ShapeCtx = {
-      node, where, opset, count,
+      node,
+      where,
+      opset,
+      count,
       has: (i) => i < node.inputs.length && node.inputs[i] !== '',
       info: (i) => {
         const name = node.inputs[i];
         const vi = name ? info.get(name) : undefined;
-        if (!vi) throw new Error(`${where}: input ${i} ('${name ?? ''}') has no known type; is it defined before this node?`);
+        if (!vi)
+          throw new Error(`${where}: input ${i} ('${name ?? ''}') has no known type; is it defined before this node?`);
         return vi;
       },
       shape: (i) => {
         const s = ctx.info(i).shape;
-        if (!s) throw new Error(`${where}: the rank of input ${i} ('${node.inputs[i]}') is unknown; give the model input a shape`);
+        if (!s)
+          throw new Error(
+            `${where}: the rank of input ${i} ('${node.inputs[i]}') is unknown; give the model input a shape`,
+          );
         return s;
       },
       dtype: (i) => ctx.info(i).dtype,
@@ -71,26 +88,42 @@ export function inferShapes(graph: Graph, opset: number, options: { strict?: boo
       staticInts: (i, why) => {
         const v = ctx.value(i);
         if (!v || v.some((d) => typeof d !== 'number')) {
-          throw new Error(`${where}: input ${i} ('${node.inputs[i]}', ${why}) must be a constant known before training; it is computed at run time`);
+          throw new Error(
+            `${where}: input ${i} ('${node.inputs[i]}', ${why}) must be a constant known before training; it is computed at run time`,
+          );
         }
         return v as number[];
       },
     };
     let outs: OutputInfo[];
     if (node.opType === 'If' && (node.domain === '' || node.domain === 'ai.onnx')) {
-      outs = ifShapes(node, where, (sub) => inferShapes(sub, opset, { strict: options.strict, outer: { info, values } }).info);
-    } else if ((node.opType === 'Loop' || node.opType === 'Scan') && (node.domain === '' || node.domain === 'ai.onnx') && opset >= 9) {
+      outs = ifShapes(
+        node,
+        where,
+        (sub) => inferShapes(sub, opset, { strict: options.strict, outer: { info, values } }).info,
+      );
+    } else if (
+      (node.opType === 'Loop' || node.opType === 'Scan') &&
+      (node.domain === '' || node.domain === 'ai.onnx') &&
+      opset >= 9
+    ) {
       const sub = (g: Graph) => inferShapes(g, opset, { strict: options.strict, outer: { info, values } }).info;
       const input = (i: number) => (ctx.has(i) ? info.get(node.inputs[i]) : undefined);
       const m = ctx.value(0);
       try {
-        outs = node.opType === 'Loop' ? loopShapes(node, where, sub, input, m?.length === 1 ? m[0] : undefined) : scanShapes(node, where, sub, input);
+        outs =
+          node.opType === 'Loop'
+            ? loopShapes(node, where, sub, input, m?.length === 1 ? m[0] : undefined)
+            : scanShapes(node, where, sub, input);
       } catch (e) {
         if (options.strict) throw e;
         outs = node.outputs.map(() => ({ dtype: 'float32' as const }));
       }
     } else if (!rule) {
-      if (options.strict) throw new Error(`${where}: no shape inference for op '${node.opType}'${node.domain ? ` in domain '${node.domain}'` : ''}`);
+      if (options.strict)
+        throw new Error(
+          `${where}: no shape inference for op '${node.opType}'${node.domain ? ` in domain '${node.domain}'` : ''}`,
+        );
       outs = node.outputs.map(() => ({ dtype: 'float32' as const }));
     } else {
       try {

@@ -19,7 +19,11 @@ function matmul(c: ShapeCtx): OutputInfo[] {
 
 /** Spatial pads [begin..., end...] for a window op, resolving auto_pad. */
 export function resolvePads(
-  c: { node: ShapeCtx['node']; where: string }, spatial: Dim[], kernel: number[], strides: number[], dilations: number[],
+  c: { node: ShapeCtx['node']; where: string },
+  spatial: Dim[],
+  kernel: number[],
+  strides: number[],
+  dilations: number[],
 ): number[] {
   const autoPad = attrString(c.node, 'auto_pad', 'NOTSET');
   const n = kernel.length;
@@ -32,11 +36,18 @@ export function resolvePads(
   const end: number[] = [];
   for (let i = 0; i < n; i++) {
     const d = spatial[i];
-    if (typeof d !== 'number') throw new Error(`${c.where}: auto_pad=${autoPad} needs a static spatial size, but axis ${i + 2} is '${d}'`);
+    if (typeof d !== 'number')
+      throw new Error(`${c.where}: auto_pad=${autoPad} needs a static spatial size, but axis ${i + 2} is '${d}'`);
     const out = Math.ceil(d / strides[i]);
     const total = Math.max(0, (out - 1) * strides[i] + (kernel[i] - 1) * dilations[i] + 1 - d);
     const small = Math.floor(total / 2);
-    if (autoPad === 'SAME_UPPER') { begin.push(small); end.push(total - small); } else { begin.push(total - small); end.push(small); }
+    if (autoPad === 'SAME_UPPER') {
+      begin.push(small);
+      end.push(total - small);
+    } else {
+      begin.push(total - small);
+      end.push(small);
+    }
   }
   return [...begin, ...end];
 }
@@ -45,14 +56,25 @@ export function resolvePads(
  * Window output sizes, refusing a window that does not fit its padded input (an output size below
  * 1), which ONNX Runtime and the reference interpreter would otherwise hit at run time.
  */
-function windows(c: ShapeCtx, spatial: Dim[], kernel: number[], strides: number[], pads: number[], dil: number[], ceil: boolean): Dim[] {
+function windows(
+  c: ShapeCtx,
+  spatial: Dim[],
+  kernel: number[],
+  strides: number[],
+  pads: number[],
+  dil: number[],
+  ceil: boolean,
+): Dim[] {
   const n = spatial.length;
   return spatial.map((d, i) => {
-    if (!(strides[i] >= 1 && dil[i] >= 1)) throw new Error(`${c.where}: strides [${strides}] and dilations [${dil}] must be >= 1`);
+    if (!(strides[i] >= 1 && dil[i] >= 1))
+      throw new Error(`${c.where}: strides [${strides}] and dilations [${dil}] must be >= 1`);
     const out = windowOut(d, kernel[i], strides[i], pads[i], pads[i + n], dil[i], ceil);
     if (typeof out === 'number' && out < 1) {
       const eff = (kernel[i] - 1) * dil[i] + 1;
-      throw new Error(`${c.where}: the kernel (${kernel[i]}${dil[i] > 1 ? `, dilated to ${eff}` : ''}) is larger than its padded input along spatial axis ${i} (${d} + pads ${pads[i]} + ${pads[i + n]} = ${(d as number) + pads[i] + pads[i + n]}); use a smaller kernel, more padding or a larger input`);
+      throw new Error(
+        `${c.where}: the kernel (${kernel[i]}${dil[i] > 1 ? `, dilated to ${eff}` : ''}) is larger than its padded input along spatial axis ${i} (${d} + pads ${pads[i]} + ${pads[i + n]} = ${(d as number) + pads[i] + pads[i + n]}); use a smaller kernel, more padding or a larger input`,
+      );
     }
     return out;
   });
@@ -63,9 +85,14 @@ function conv(c: ShapeCtx): OutputInfo[] {
   const w = c.shape(1);
   const spatial = x.slice(2);
   const n = spatial.length;
-  if (w.length !== x.length) throw new Error(`${c.where}: the weight has rank ${w.length} but the input has rank ${x.length}; they must match`);
+  if (w.length !== x.length)
+    throw new Error(`${c.where}: the weight has rank ${w.length} but the input has rank ${x.length}; they must match`);
   const wk = w.slice(2);
-  const kernel = attrInts(c.node, 'kernel_shape', wk.map((d) => (typeof d === 'number' ? d : 0)));
+  const kernel = attrInts(
+    c.node,
+    'kernel_shape',
+    wk.map((d) => (typeof d === 'number' ? d : 0)),
+  );
   if (kernel.length !== n || kernel.some((k, i) => k < 1 || (typeof wk[i] === 'number' && wk[i] !== k))) {
     throw new Error(`${c.where}: kernel_shape [${kernel}] does not match the weight's spatial dims [${wk}]`);
   }
@@ -82,7 +109,11 @@ function convTranspose(c: ShapeCtx): OutputInfo[] {
   const group = attrInt(c.node, 'group', 1);
   const spatial = x.slice(2);
   const n = spatial.length;
-  const kernel = attrInts(c.node, 'kernel_shape', w.slice(2).map((d) => (typeof d === 'number' ? d : 0)));
+  const kernel = attrInts(
+    c.node,
+    'kernel_shape',
+    w.slice(2).map((d) => (typeof d === 'number' ? d : 0)),
+  );
   const strides = attrInts(c.node, 'strides', Array(n).fill(1));
   const dil = attrInts(c.node, 'dilations', Array(n).fill(1));
   const outPad = attrInts(c.node, 'output_padding', Array(n).fill(0));
@@ -111,10 +142,14 @@ function pool(c: ShapeCtx): OutputInfo[] {
   const dil = attrInts(c.node, 'dilations', Array(n).fill(1));
   const pads = resolvePads(c, spatial, kernel, strides, dil);
   const ceil = attrInt(c.node, 'ceil_mode', 0) === 1;
-  if (kernel.length !== n || kernel.some((k) => k < 1)) throw new Error(`${c.where}: kernel_shape [${kernel}] must give one size >= 1 per spatial axis (${n})`);
+  if (kernel.length !== n || kernel.some((k) => k < 1))
+    throw new Error(`${c.where}: kernel_shape [${kernel}] must give one size >= 1 per spatial axis (${n})`);
   const out = windows(c, spatial, kernel, strides, pads, dil, ceil);
   const shape = [x[0], x[1], ...out];
-  return [{ dtype: c.dtype(0), shape }, { dtype: 'int64', shape }];
+  return [
+    { dtype: c.dtype(0), shape },
+    { dtype: 'int64', shape },
+  ];
 }
 
 function reduce(c: ShapeCtx): OutputInfo[] {
@@ -144,7 +179,18 @@ function argReduce(c: ShapeCtx): OutputInfo[] {
   return [{ dtype: 'int64', shape: keep ? x.map((d, i) => (i === axis ? 1 : d)) : x.filter((_, i) => i !== axis) }];
 }
 
-const REDUCE = ['ReduceSum', 'ReduceMean', 'ReduceMax', 'ReduceMin', 'ReduceProd', 'ReduceSumSquare', 'ReduceL1', 'ReduceL2', 'ReduceLogSum', 'ReduceLogSumExp'];
+const REDUCE = [
+  'ReduceSum',
+  'ReduceMean',
+  'ReduceMax',
+  'ReduceMin',
+  'ReduceProd',
+  'ReduceSumSquare',
+  'ReduceL1',
+  'ReduceL2',
+  'ReduceLogSum',
+  'ReduceLogSumExp',
+];
 
 export const nnRules: Record<string, ShapeRule> = {
   MatMul: matmul,
@@ -172,7 +218,18 @@ export const nnRules: Record<string, ShapeRule> = {
     const n = kernel.length;
     const strides = attrInts(c.node, 'strides', Array(n).fill(1));
     const pads = attrInts(c.node, 'pads', Array(2 * n).fill(0));
-    return [{ dtype: c.dtype(0), shape: [x[0], x[1], ...x.slice(2).map((d, i) => (typeof d === 'number' ? (d - 1) * strides[i] + kernel[i] - pads[i] - pads[i + n] : null))] }];
+    return [
+      {
+        dtype: c.dtype(0),
+        shape: [
+          x[0],
+          x[1],
+          ...x
+            .slice(2)
+            .map((d, i) => (typeof d === 'number' ? (d - 1) * strides[i] + kernel[i] - pads[i] - pads[i + n] : null)),
+        ],
+      },
+    ];
   },
   ...Object.fromEntries(REDUCE.map((op) => [op, reduce])),
   ArgMax: argReduce,
@@ -182,6 +239,9 @@ export const nnRules: Record<string, ShapeRule> = {
     const axis = normAxis(attrInt(c.node, 'axis', -1), x.length, c.where);
     const k = c.value(1);
     const shape = x.map((d, i) => (i === axis ? (k ? k[0] : null) : d));
-    return [{ dtype: c.dtype(0), shape }, { dtype: 'int64', shape }];
+    return [
+      { dtype: c.dtype(0), shape },
+      { dtype: 'int64', shape },
+    ];
   },
 };

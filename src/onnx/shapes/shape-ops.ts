@@ -22,7 +22,7 @@ function reshape(c: ShapeCtx): OutputInfo[] {
   const target = c.value(1) ?? unknownOfLength(c, 1);
   if (!target) return [{ dtype: c.dtype(0) }];
   const allowZero = attrInt(c.node, 'allowzero', 0) === 1;
-  const out: Dim[] = target.map((d, i) => (d === 0 && !allowZero ? (x ? x[i] ?? null : null) : d));
+  const out: Dim[] = target.map((d, i) => (d === 0 && !allowZero ? (x ? (x[i] ?? null) : null) : d));
   const neg = out.findIndex((d) => d === -1);
   if (neg >= 0) {
     const rest = out.filter((_, i) => i !== neg);
@@ -109,7 +109,11 @@ export const shapeOpRules: Record<string, ShapeRule> = {
   },
   Transpose: (c) => {
     const s = c.shape(0);
-    const perm = attrInts(c.node, 'perm', s.map((_, i) => s.length - 1 - i));
+    const perm = attrInts(
+      c.node,
+      'perm',
+      s.map((_, i) => s.length - 1 - i),
+    );
     return [{ dtype: c.dtype(0), shape: perm.map((p) => s[p]) }];
   },
   Squeeze: (c) => {
@@ -134,7 +138,10 @@ export const shapeOpRules: Record<string, ShapeRule> = {
     for (let i = 0; i < c.count; i++) shapes.push(c.shape(i));
     const axis = normAxis(attrInt(c.node, 'axis'), shapes[0].length, c.where);
     const out = [...shapes[0]];
-    out[axis] = shapes.reduce<Dim>((acc, s) => (typeof acc === 'number' && typeof s[axis] === 'number' ? acc + (s[axis] as number) : null), 0);
+    out[axis] = shapes.reduce<Dim>(
+      (acc, s) => (typeof acc === 'number' && typeof s[axis] === 'number' ? acc + (s[axis] as number) : null),
+      0,
+    );
     if (shapes.length === 1) out[axis] = shapes[0][axis];
     let value: Dim[] | undefined;
     if (shapes[0].length === 1) {
@@ -179,7 +186,12 @@ export const shapeOpRules: Record<string, ShapeRule> = {
     const out = [...s];
     axes.forEach((a, k) => {
       const d = s[a];
-      out[a] = typeof d === 'number' ? d + pads[k] + pads[k + axes.length] : pads[k] === 0 && pads[k + axes.length] === 0 ? d : null;
+      out[a] =
+        typeof d === 'number'
+          ? d + pads[k] + pads[k + axes.length]
+          : pads[k] === 0 && pads[k + axes.length] === 0
+            ? d
+            : null;
     });
     return [{ dtype: c.dtype(0), shape: out }];
   },
@@ -189,10 +201,28 @@ export const shapeOpRules: Record<string, ShapeRule> = {
     const target = c.value(0);
     // a small integer fill (a shape being built) keeps its values
     let value: Dim[] | undefined;
-    if (v && v.type === 'tensor' && !v.value.dtype.startsWith('float') && target && target.length <= 1 && target.every((d) => typeof d === 'number') && (target[0] ?? 1) as number <= 64) {
+    if (
+      v &&
+      v.type === 'tensor' &&
+      !v.value.dtype.startsWith('float') &&
+      target &&
+      target.length <= 1 &&
+      target.every((d) => typeof d === 'number') &&
+      ((target[0] ?? 1) as number) <= 64
+    ) {
       value = Array((target[0] ?? 1) as number).fill(Number(v.value.data[0] ?? 0));
     }
-    return [{ dtype, shape: target ?? (c.info(0).shape && typeof c.shape(0)[0] === 'number' ? Array(c.shape(0)[0] as number).fill(null) : undefined), value }];
+    return [
+      {
+        dtype,
+        shape:
+          target ??
+          (c.info(0).shape && typeof c.shape(0)[0] === 'number'
+            ? Array(c.shape(0)[0] as number).fill(null)
+            : undefined),
+        value,
+      },
+    ];
   },
   Range: (c) => {
     const [s, l, d] = [c.value(0), c.value(1), c.value(2)];
@@ -241,13 +271,18 @@ export const shapeOpRules: Record<string, ShapeRule> = {
     const [k, v] = a;
     if (v.type === 'tensor') {
       const t = v.value;
-      const value = t.dims.length <= 1 && ['int64', 'int32', 'float32', 'float64'].includes(t.dtype) && t.data.length <= 64 ? toNumbers(t) : undefined;
+      const value =
+        t.dims.length <= 1 && ['int64', 'int32', 'float32', 'float64'].includes(t.dtype) && t.data.length <= 64
+          ? toNumbers(t)
+          : undefined;
       return [{ dtype: t.dtype, shape: t.dims, value }];
     }
     if (k === 'value_int') return [{ dtype: 'int64', shape: [], value: [v.value as number] }];
-    if (k === 'value_ints') return [{ dtype: 'int64', shape: [(v.value as number[]).length], value: v.value as number[] }];
+    if (k === 'value_ints')
+      return [{ dtype: 'int64', shape: [(v.value as number[]).length], value: v.value as number[] }];
     if (k === 'value_float') return [{ dtype: 'float32', shape: [], value: [v.value as number] }];
-    if (k === 'value_floats') return [{ dtype: 'float32', shape: [(v.value as number[]).length], value: v.value as number[] }];
+    if (k === 'value_floats')
+      return [{ dtype: 'float32', shape: [(v.value as number[]).length], value: v.value as number[] }];
     return [{ dtype: dtypeFromCode(8) }];
   },
 };

@@ -14,13 +14,20 @@ const COMPARE = new Set(['Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEq
 function arith(op: string, x: Dim, y: Dim, float: boolean): Dim {
   if (typeof x === 'number' && typeof y === 'number') {
     switch (op) {
-      case 'Add': return x + y;
-      case 'Sub': return x - y;
-      case 'Mul': return x * y;
-      case 'Div': return y === 0 ? null : float ? x / y : Math.trunc(x / y);
-      case 'Max': return Math.max(x, y);
-      case 'Min': return Math.min(x, y);
-      default: return y === 0 ? null : ((x % y) + y) % y;
+      case 'Add':
+        return x + y;
+      case 'Sub':
+        return x - y;
+      case 'Mul':
+        return x * y;
+      case 'Div':
+        return y === 0 ? null : float ? x / y : Math.trunc(x / y);
+      case 'Max':
+        return Math.max(x, y);
+      case 'Min':
+        return Math.min(x, y);
+      default:
+        return y === 0 ? null : ((x % y) + y) % y;
     }
   }
   if (x === null || y === null) return null;
@@ -41,13 +48,20 @@ function arith(op: string, x: Dim, y: Dim, float: boolean): Dim {
 function compare(op: string, x: Dim, y: Dim): Dim {
   if (typeof x === 'number' && typeof y === 'number') {
     switch (op) {
-      case 'Equal': return +(x === y);
-      case 'Less': return +(x < y);
-      case 'Greater': return +(x > y);
-      case 'LessOrEqual': return +(x <= y);
-      case 'GreaterOrEqual': return +(x >= y);
-      case 'And': return +(x !== 0 && y !== 0);
-      default: return +(x !== 0 || y !== 0);
+      case 'Equal':
+        return +(x === y);
+      case 'Less':
+        return +(x < y);
+      case 'Greater':
+        return +(x > y);
+      case 'LessOrEqual':
+        return +(x <= y);
+      case 'GreaterOrEqual':
+        return +(x >= y);
+      case 'And':
+        return +(x !== 0 && y !== 0);
+      default:
+        return +(x !== 0 || y !== 0);
     }
   }
   if (x === null || y === null) return null;
@@ -72,7 +86,9 @@ export function elementwiseValue(c: ShapeCtx): Dim[] | undefined {
   if (op === 'Neg' || op === 'Not' || op === 'Abs') {
     const a = c.value(0);
     if (!a) return undefined;
-    return a.map((x) => (typeof x !== 'number' ? (op === 'Abs' ? x : null) : op === 'Neg' ? -x : op === 'Not' ? +(x === 0) : Math.abs(x)));
+    return a.map((x) =>
+      typeof x !== 'number' ? (op === 'Abs' ? x : null) : op === 'Neg' ? -x : op === 'Not' ? +(x === 0) : Math.abs(x),
+    );
   }
   if (op === 'Where') {
     const [cond, a, b] = [c.value(0), c.value(1), c.value(2)];

@@ -34,7 +34,8 @@ export function randomCrop(rng: Rng, src: Img, th: number, tw: number, pad: numb
       const sy = y + top - pad;
       const sx = x + left - pad;
       for (let ch = 0; ch < src.c; ch++) {
-        out.data[(y * tw + x) * src.c + ch] = sy >= 0 && sy < src.h && sx >= 0 && sx < src.w ? src.data[(sy * src.w + sx) * src.c + ch] : fill;
+        out.data[(y * tw + x) * src.c + ch] =
+          sy >= 0 && sy < src.h && sx >= 0 && sx < src.w ? src.data[(sy * src.w + sx) * src.c + ch] : fill;
       }
     }
   }
@@ -49,7 +50,8 @@ export function flip(rng: Rng, src: Img, p: number, horizontal: boolean): Img {
     for (let x = 0; x < src.w; x++) {
       const sy = horizontal ? y : src.h - 1 - y;
       const sx = horizontal ? src.w - 1 - x : x;
-      for (let ch = 0; ch < src.c; ch++) out.data[(y * src.w + x) * src.c + ch] = src.data[(sy * src.w + sx) * src.c + ch];
+      for (let ch = 0; ch < src.c; ch++)
+        out.data[(y * src.w + x) * src.c + ch] = src.data[(sy * src.w + sx) * src.c + ch];
     }
   }
   return out;
@@ -90,7 +92,13 @@ export function resizeRegion(src: Img, top: number, left: number, rh: number, rw
 }
 
 /** torchvision RandomResizedCrop region: [top, left, height, width]. */
-export function rrcRegion(rng: Rng, h: number, w: number, scale: [number, number], ratio: [number, number]): [number, number, number, number] {
+export function rrcRegion(
+  rng: Rng,
+  h: number,
+  w: number,
+  scale: [number, number],
+  ratio: [number, number],
+): [number, number, number, number] {
   const area = h * w;
   const lr0 = ln(ratio[0]);
   const lr1 = ln(ratio[1]);
@@ -124,7 +132,8 @@ export function rotate(rng: Rng, src: Img, degrees: number, fill: number): Img {
   const out = img(h, w, c);
   const cx = f(f(w - 1) * 0.5);
   const cy = f(f(h - 1) * 0.5);
-  const fetch = (yy: number, xx: number, ch: number) => (yy >= 0 && xx >= 0 && yy < h && xx < w ? src.data[(yy * w + xx) * c + ch] : fill);
+  const fetch = (yy: number, xx: number, ch: number) =>
+    yy >= 0 && xx >= 0 && yy < h && xx < w ? src.data[(yy * w + xx) * c + ch] : fill;
   for (let y = 0; y < h; y++) {
     const dy = f(y - cy);
     for (let x = 0; x < w; x++) {
@@ -177,12 +186,18 @@ function hsvToRgb(h: number, s: number, v: number): [number, number, number] {
   const q = c1(f(v * f(1 - f(s * fr))));
   const t = c1(f(v * f(1 - f(s * f(1 - fr)))));
   switch (i) {
-    case 0: return [v, t, p];
-    case 1: return [q, v, p];
-    case 2: return [p, v, t];
-    case 3: return [p, q, v];
-    case 4: return [t, p, v];
-    default: return [v, p, q];
+    case 0:
+      return [v, t, p];
+    case 1:
+      return [q, v, p];
+    case 2:
+      return [p, v, t];
+    case 3:
+      return [p, q, v];
+    case 4:
+      return [t, p, v];
+    default:
+      return [v, p, q];
   }
 }
 
@@ -236,7 +251,14 @@ export function grayscale(rng: Rng, im: Img, p: number): void {
 }
 
 /** torchvision RandomErasing with a constant value. Mutates. */
-export function randomErasing(rng: Rng, im: Img, p: number, scale: [number, number], ratio: [number, number], value: number): void {
+export function randomErasing(
+  rng: Rng,
+  im: Img,
+  p: number,
+  scale: [number, number],
+  ratio: [number, number],
+  value: number,
+): void {
   if (!rng.coin(p)) return;
   const { h, w, c } = im;
   const area = h * w;
@@ -259,25 +281,48 @@ export function randomErasing(rng: Rng, im: Img, p: number, scale: [number, numb
  * Runs `transforms` on one HWC uint8 image exactly as the native pipeline does for
  * (seed, epoch, row); returns the float32 HWC result.
  */
-export function runImagePipeline(src: Uint8Array, shape: [number, number, number], transforms: NormalizedTransform[], seed: number, epoch: number, row: number): Img {
+export function runImagePipeline(
+  src: Uint8Array,
+  shape: [number, number, number],
+  transforms: NormalizedTransform[],
+  seed: number,
+  epoch: number,
+  row: number,
+): Img {
   let im: Img = { h: shape[0], w: shape[1], c: shape[2], data: Float32Array.from(src) };
   let max = 255;
   transforms.forEach((t, stage) => {
     const rng = new Rng(seed, epoch, row, stage);
     switch (t.type) {
-      case 'randomCrop': im = randomCrop(rng, im, t.size[0], t.size[1], t.padding, f(t.fill)); break;
-      case 'horizontalFlip': im = flip(rng, im, t.p, true); break;
-      case 'verticalFlip': im = flip(rng, im, t.p, false); break;
+      case 'randomCrop':
+        im = randomCrop(rng, im, t.size[0], t.size[1], t.padding, f(t.fill));
+        break;
+      case 'horizontalFlip':
+        im = flip(rng, im, t.p, true);
+        break;
+      case 'verticalFlip':
+        im = flip(rng, im, t.p, false);
+        break;
       case 'randomResizedCrop': {
         const [top, left, rh, rw] = rrcRegion(rng, im.h, im.w, t.scale, t.ratio);
         im = resizeRegion(im, top, left, rh, rw, t.size[0], t.size[1]);
         break;
       }
-      case 'resize': im = resizeRegion(im, 0, 0, im.h, im.w, t.size[0], t.size[1]); break;
-      case 'rotation': im = rotate(rng, im, t.degrees, f(t.fill)); break;
-      case 'colorJitter': colorJitter(rng, im, t.brightness, t.contrast, t.saturation, t.hue, max); break;
-      case 'grayscale': grayscale(rng, im, t.p); break;
-      case 'randomErasing': randomErasing(rng, im, t.p, t.scale, t.ratio, f(t.value)); break;
+      case 'resize':
+        im = resizeRegion(im, 0, 0, im.h, im.w, t.size[0], t.size[1]);
+        break;
+      case 'rotation':
+        im = rotate(rng, im, t.degrees, f(t.fill));
+        break;
+      case 'colorJitter':
+        colorJitter(rng, im, t.brightness, t.contrast, t.saturation, t.hue, max);
+        break;
+      case 'grayscale':
+        grayscale(rng, im, t.p);
+        break;
+      case 'randomErasing':
+        randomErasing(rng, im, t.p, t.scale, t.ratio, f(t.value));
+        break;
       case 'toFloat': {
         const s = f(t.scale);
         for (let i = 0; i < im.data.length; i++) im.data[i] = f(im.data[i] * s);
@@ -305,5 +350,7 @@ export function writeLayout(im: Img, out: Float32Array, offset: number, nchw: bo
     out.set(im.data, offset);
     return;
   }
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let ch = 0; ch < c; ch++) out[offset + (ch * h + y) * w + x] = im.data[(y * w + x) * c + ch];
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++)
+      for (let ch = 0; ch < c; ch++) out[offset + (ch * h + y) * w + x] = im.data[(y * w + x) * c + ch];
 }

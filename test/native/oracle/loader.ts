@@ -66,10 +66,12 @@ export function readOracleSource(plan: NormalizedPlan, table?: Table): OracleSou
     if (!field || !col) throw new Error(`oracle: no column '${plan.data.column}'`);
     src.shape = JSON.parse(field.metadata.get(SHAPE_KEY) ?? 'null') as [number, number, number];
     const width = src.shape[0] * src.shape[1] * src.shape[2];
-    src.image = chunkAccessor(col.data.map((d) => {
-      const values: Uint8Array = d.children.length ? (d.children[0].values as Uint8Array) : (d.values as Uint8Array);
-      return { length: d.length, get: (i: number) => values.subarray(i * width, (i + 1) * width) };
-    }));
+    src.image = chunkAccessor(
+      col.data.map((d) => {
+        const values: Uint8Array = d.children.length ? (d.children[0].values as Uint8Array) : (d.values as Uint8Array);
+        return { length: d.length, get: (i: number) => values.subarray(i * width, (i + 1) * width) };
+      }),
+    );
   } else {
     const cols = plan.data.columns.map((name) => {
       const c = t.getChild(name);
@@ -78,10 +80,12 @@ export function readOracleSource(plan: NormalizedPlan, table?: Table): OracleSou
     });
     if (cols.length === 1 && cols[0].data[0]?.children.length) {
       const n = (cols[0].type as { listSize: number }).listSize;
-      src.features = chunkAccessor(cols[0].data.map((d) => {
-        const values = d.children[0].values as Float32Array;
-        return { length: d.length, get: (i: number) => values.slice(i * n, (i + 1) * n) };
-      }));
+      src.features = chunkAccessor(
+        cols[0].data.map((d) => {
+          const values = d.children[0].values as Float32Array;
+          return { length: d.length, get: (i: number) => values.slice(i * n, (i + 1) * n) };
+        }),
+      );
     } else {
       src.features = (row) => Float32Array.from(cols, (c) => c.get(row) as number);
     }
@@ -102,15 +106,27 @@ export class OracleLoader {
   readonly sampleLen: number;
   #perms = new Map<number, Uint32Array>();
 
-  constructor(readonly plan: NormalizedPlan, readonly source: OracleSource) {
+  constructor(
+    readonly plan: NormalizedPlan,
+    readonly source: OracleSource,
+  ) {
     const { index, count } = plan.shard;
     const bad = plan.rows?.findIndex((r) => r >= source.rows) ?? -1;
     if (bad >= 0) throw new Error(`plan.rows[${bad}] is ${plan.rows![bad]} but the file has ${source.rows} rows`);
     const rows = plan.rows?.length ?? source.rows;
     this.shardRows = rows > index ? Math.ceil((rows - index) / count) : 0;
-    this.batchesPerEpoch = plan.dropLast ? Math.floor(this.shardRows / plan.batchSize) : Math.ceil(this.shardRows / plan.batchSize);
+    this.batchesPerEpoch = plan.dropLast
+      ? Math.floor(this.shardRows / plan.batchSize)
+      : Math.ceil(this.shardRows / plan.batchSize);
     if (plan.data.kind === 'image') {
-      const probe = runImagePipeline(new Uint8Array(source.shape![0] * source.shape![1] * source.shape![2]), source.shape!, plan.data.transforms, plan.seed, 0, 0);
+      const probe = runImagePipeline(
+        new Uint8Array(source.shape![0] * source.shape![1] * source.shape![2]),
+        source.shape!,
+        plan.data.transforms,
+        plan.seed,
+        0,
+        0,
+      );
       this.sampleLen = probe.data.length;
     } else this.sampleLen = source.features!(0).length;
   }
@@ -159,10 +175,14 @@ export class OracleLoader {
         labels = new Float32Array(n * k);
         rows.forEach((row, i) => {
           const v = source.label!(row);
-          if (!(Number.isInteger(v) && v >= 0 && v < k)) throw new Error(`oracle: label ${v} at row ${row} outside [0, ${k})`);
+          if (!(Number.isInteger(v) && v >= 0 && v < k))
+            throw new Error(`oracle: label ${v} at row ${row} outside [0, ${k})`);
           labels![i * k + v] = 1;
         });
-      } else labels = source.labelIsInt ? Int32Array.from(rows, (r) => source.label!(r)) : Float32Array.from(rows, (r) => source.label!(r));
+      } else
+        labels = source.labelIsInt
+          ? Int32Array.from(rows, (r) => source.label!(r))
+          : Float32Array.from(rows, (r) => source.label!(r));
     }
     plan.batchTransforms.forEach((bt, s) => {
       const rng = new Rng(plan.seed, epoch, index, STAGE_BATCH + s);
@@ -202,7 +222,16 @@ function mixLabels(labels: Float32Array, n: number, k: number, lam: number): voi
 }
 
 /** Mixup with the batch rolled by one (mirrors native/src/batch.rs). */
-export function mixup(rng: Rng, alpha: number, p: number, n: number, l: number, data: Float32Array, labels: Float32Array, k: number): void {
+export function mixup(
+  rng: Rng,
+  alpha: number,
+  p: number,
+  n: number,
+  l: number,
+  data: Float32Array,
+  labels: Float32Array,
+  k: number,
+): void {
   if (!rng.coin(p)) return;
   const lam = f(rng.betaSym(alpha));
   const oml = f(1 - lam);
@@ -215,7 +244,16 @@ export function mixup(rng: Rng, alpha: number, p: number, n: number, l: number, 
 }
 
 /** CutMix with the batch rolled by one (mirrors native/src/batch.rs). */
-export function cutmix(rng: Rng, alpha: number, p: number, n: number, [c, h, w, nchw]: [number, number, number, boolean], data: Float32Array, labels: Float32Array, k: number): void {
+export function cutmix(
+  rng: Rng,
+  alpha: number,
+  p: number,
+  n: number,
+  [c, h, w, nchw]: [number, number, number, boolean],
+  data: Float32Array,
+  labels: Float32Array,
+  k: number,
+): void {
   if (!rng.coin(p)) return;
   const lam = rng.betaSym(alpha);
   const rx = rng.below(w);

@@ -35,7 +35,12 @@ export function randT(dims: number[], seed = 1, lo = -1, hi = 1): Tensor {
 export const f32 = (dims: number[], data: number[]): Tensor => tensor('float32', dims, data);
 export const i64 = (dims: number[], data: number[]): Tensor => tensor('int64', dims, data);
 export const i32 = (dims: number[], data: number[]): Tensor => tensor('int32', dims, data);
-export const bool = (dims: number[], data: number[]): Tensor => tensor('bool', dims, data.map((v) => (v ? 1 : 0)));
+export const bool = (dims: number[], data: number[]): Tensor =>
+  tensor(
+    'bool',
+    dims,
+    data.map((v) => (v ? 1 : 0)),
+  );
 
 /** One graph input: a tensor, or null for an omitted optional input. */
 export type CaseInput = Tensor | null;
@@ -57,12 +62,20 @@ export function opGraph(c: OpCase): { graph: Graph; feeds: Record<string, Tensor
   while (names.length && names[names.length - 1] === '') names.pop();
   const outTypes = c.outputs ?? ['float32'];
   const node: Node = {
-    name: `${c.op}_0`, opType: c.op, domain: '', inputs: names,
-    outputs: outTypes.map((_, i) => `out${i}`), attrs: c.attrs ?? {},
+    name: `${c.op}_0`,
+    opType: c.op,
+    domain: '',
+    inputs: names,
+    outputs: outTypes.map((_, i) => `out${i}`),
+    attrs: c.attrs ?? {},
   };
   const graph: Graph = {
-    name: `${c.op}_graph`, nodes: [node], inputs: [], outputs: outTypes.map((dtype, i) => ({ name: `out${i}`, dtype })),
-    initializers: new Map(), valueInfo: new Map(),
+    name: `${c.op}_graph`,
+    nodes: [node],
+    inputs: [],
+    outputs: outTypes.map((dtype, i) => ({ name: `out${i}`, dtype })),
+    initializers: new Map(),
+    valueInfo: new Map(),
   };
   const feeds: Record<string, Tensor> = {};
   c.inputs.forEach((t, i) => {
@@ -78,16 +91,28 @@ export function opGraph(c: OpCase): { graph: Graph; feeds: Record<string, Tensor
 
 export function modelOf(graph: Graph, opset = 18): Model {
   return {
-    irVersion: 9, opset: new Map([['', opset]]), producerName: 'gymnos-test', producerVersion: '0',
-    domain: '', modelVersion: 1, docString: '', metadata: {}, graph,
+    irVersion: 9,
+    opset: new Map([['', opset]]),
+    producerName: 'gymnos-test',
+    producerVersion: '0',
+    domain: '',
+    modelVersion: 1,
+    docString: '',
+    metadata: {},
+    graph,
   };
 }
 
 /** Runs a graph in onnxruntime-node. */
-export async function runOrt(graph: Graph, feeds: Record<string, Tensor>, opset = 18): Promise<Record<string, { dims: number[]; data: ArrayLike<number | bigint> }>> {
+export async function runOrt(
+  graph: Graph,
+  feeds: Record<string, Tensor>,
+  opset = 18,
+): Promise<Record<string, { dims: number[]; data: ArrayLike<number | bigint> }>> {
   const session = await ort.InferenceSession.create(encodeModel(modelOf(graph, opset)), { logSeverityLevel: 3 });
   const ortFeeds: Record<string, ort.Tensor> = {};
-  for (const [k, t] of Object.entries(feeds)) ortFeeds[k] = new ort.Tensor(t.dtype as 'float32', t.data as Float32Array, t.dims);
+  for (const [k, t] of Object.entries(feeds))
+    ortFeeds[k] = new ort.Tensor(t.dtype as 'float32', t.data as Float32Array, t.dims);
   const res = await session.run(ortFeeds);
   await session.release();
   const out: Record<string, { dims: number[]; data: ArrayLike<number | bigint> }> = {};
@@ -96,10 +121,16 @@ export async function runOrt(graph: Graph, feeds: Record<string, Tensor>, opset 
 }
 
 /** Asserts two flat arrays agree: floats within atol + rtol*|expected|, others exactly. */
-export function assertClose(actual: ArrayLike<number | bigint>, expected: ArrayLike<number | bigint>, what: string, tol = 1e-5): void {
+export function assertClose(
+  actual: ArrayLike<number | bigint>,
+  expected: ArrayLike<number | bigint>,
+  what: string,
+  tol = 1e-5,
+): void {
   assert.equal(actual.length, expected.length, `${what}: length`);
   for (let i = 0; i < actual.length; i++) {
-    const a = Number(actual[i]), e = Number(expected[i]);
+    const a = Number(actual[i]),
+      e = Number(expected[i]);
     if (Number.isNaN(e) && Number.isNaN(a)) continue;
     if (a === e) continue;
     const ok = Math.abs(a - e) <= tol + tol * Math.abs(e);
@@ -114,7 +145,8 @@ export async function checkOp(c: OpCase, tol = 1e-5): Promise<Record<string, Ref
   const ref = evaluateGraph(graph, feeds, { opset });
   const got = await runOrt(graph, feeds, opset);
   for (const vi of graph.outputs) {
-    const r = ref[vi.name], o = got[vi.name];
+    const r = ref[vi.name],
+      o = got[vi.name];
     const label = `${c.op} ${vi.name} ${JSON.stringify(Object.fromEntries(Object.entries(c.attrs ?? {}).map(([k, a]) => [k, a.type === 'tensor' ? `tensor[${a.value.dims}]` : a.type === 'graph' ? 'graph' : a.value])))}`;
     assert.deepEqual(r.dims, o.dims, `${label}: dims`);
     assert.equal(r.dtype, vi.dtype, `${label}: dtype`);

@@ -6,7 +6,12 @@ import { evaluateGraph, refToTensor, supportedReferenceOps } from '../../../src/
 import { assertClose, f32, i64, randT, runOrt, toNums } from './helpers.js';
 
 const node = (opType: string, inputs: string[], outputs: string[], attrs: Node['attrs'] = {}): Node => ({
-  name: `n_${outputs[0]}`, opType, domain: '', inputs, outputs, attrs,
+  name: `n_${outputs[0]}`,
+  opType,
+  domain: '',
+  inputs,
+  outputs,
+  attrs,
 });
 
 /** A small CNN: Conv -> Relu -> MaxPool -> Flatten -> Gemm -> LogSoftmax -> loss. */
@@ -14,9 +19,15 @@ function cnn(): Graph {
   return {
     name: 'cnn',
     inputs: [{ name: 'x', dtype: 'float32', shape: [2, 3, 5, 5] }],
-    outputs: [{ name: 'logp', dtype: 'float32' }, { name: 'loss', dtype: 'float32' }],
+    outputs: [
+      { name: 'logp', dtype: 'float32' },
+      { name: 'loss', dtype: 'float32' },
+    ],
     initializers: new Map([
-      ['w', randT([4, 3, 3, 3], 2)], ['b', randT([4], 3)], ['fc', randT([4 * 2 * 2, 5], 4)], ['fcb', randT([5], 5)],
+      ['w', randT([4, 3, 3, 3], 2)],
+      ['b', randT([4], 3)],
+      ['fc', randT([4 * 2 * 2, 5], 4)],
+      ['fcb', randT([5], 5)],
       ['onehot', f32([2, 5], [1, 0, 0, 0, 0, 0, 0, 1, 0, 0])],
     ]),
     valueInfo: new Map(),
@@ -52,7 +63,10 @@ test('opts.outputs returns intermediate values and only runs the nodes they need
   assert.deepEqual(Object.keys(r).sort(), ['f', 'p', 'x']);
   assert.deepEqual(r.p.dims, [2, 4, 2, 2]);
   assert.deepEqual(r.f.dims, [2, 16]);
-  assert.throws(() => evaluateGraph(g, { x: randT([2, 3, 5, 5], 1) }, { outputs: ['unused'] }), /NoSuchOp.*n_unused|n_unused.*NoSuchOp/);
+  assert.throws(
+    () => evaluateGraph(g, { x: randT([2, 3, 5, 5], 1) }, { outputs: ['unused'] }),
+    /NoSuchOp.*n_unused|n_unused.*NoSuchOp/,
+  );
   assert.throws(() => evaluateGraph(g, { x: randT([2, 3, 5, 5], 1) }, { outputs: ['nope'] }), /'nope'/);
 });
 
@@ -68,8 +82,12 @@ test('feeds override initializers; missing inputs are named', () => {
 
 test('errors name the op and the node', () => {
   const g: Graph = {
-    name: 'bad', inputs: [{ name: 'a', dtype: 'float32' }], outputs: [{ name: 'b', dtype: 'float32' }],
-    nodes: [node('Reshape', ['a', 'shape'], ['b'])], initializers: new Map([['shape', i64([1], [7])]]), valueInfo: new Map(),
+    name: 'bad',
+    inputs: [{ name: 'a', dtype: 'float32' }],
+    outputs: [{ name: 'b', dtype: 'float32' }],
+    nodes: [node('Reshape', ['a', 'shape'], ['b'])],
+    initializers: new Map([['shape', i64([1], [7])]]),
+    valueInfo: new Map(),
   };
   assert.throws(() => evaluateGraph(g, { a: randT([2, 3], 1) }), /node 'n_b' \(Reshape\): cannot reshape \[2,3\]/);
   const h: Graph = { ...g, nodes: [{ ...node('Frobnicate', ['a'], ['b']), name: 'frob1' }] };
@@ -80,10 +98,22 @@ test('errors name the op and the node', () => {
 
 test('float16, float64 and int32 tensors are promoted; refToTensor converts back', () => {
   const g: Graph = {
-    name: 'types', inputs: [{ name: 'a', dtype: 'float64' }, { name: 'n', dtype: 'int32' }],
-    outputs: [{ name: 'c', dtype: 'float64' }, { name: 'm', dtype: 'int32' }],
-    nodes: [node('Cast', ['h'], ['hc'], { to: A.int(11) }), node('Add', ['a', 'hc'], ['c']), node('Add', ['n', 'n'], ['m'])],
-    initializers: new Map([['h', tensor('float16', [2], new Uint16Array([0x3c00, 0xc100]))]]), valueInfo: new Map(),
+    name: 'types',
+    inputs: [
+      { name: 'a', dtype: 'float64' },
+      { name: 'n', dtype: 'int32' },
+    ],
+    outputs: [
+      { name: 'c', dtype: 'float64' },
+      { name: 'm', dtype: 'int32' },
+    ],
+    nodes: [
+      node('Cast', ['h'], ['hc'], { to: A.int(11) }),
+      node('Add', ['a', 'hc'], ['c']),
+      node('Add', ['n', 'n'], ['m']),
+    ],
+    initializers: new Map([['h', tensor('float16', [2], new Uint16Array([0x3c00, 0xc100]))]]),
+    valueInfo: new Map(),
   };
   const r = evaluateGraph(g, { a: tensor('float64', [2], [0.5, 1e-12]), n: tensor('int32', [1], [21]) });
   assert.deepEqual(toNums(r.c), [1.5, -2.5 + 1e-12]);
@@ -96,7 +126,8 @@ test('float16, float64 and int32 tensors are promoted; refToTensor converts back
 });
 
 test('supportedReferenceOps covers the required op list', () => {
-  const required = `Add Sub Mul Div Pow Neg Abs Sqrt Exp Log Reciprocal Sin Cos Tanh Erf Sigmoid Relu LeakyRelu Elu Softplus
+  const required =
+    `Add Sub Mul Div Pow Neg Abs Sqrt Exp Log Reciprocal Sin Cos Tanh Erf Sigmoid Relu LeakyRelu Elu Softplus
     HardSigmoid HardSwish Gelu Min Max Sum Mean Clip Where Cast CastLike Identity Floor Ceil Round Sign Equal Less LessOrEqual
     Greater GreaterOrEqual Not And Or Xor Mod BitwiseXor BitShift PRelu MatMul Gemm ReduceSum ReduceMean ReduceMax ReduceMin
     ReduceProd ReduceSumSquare ReduceL1 ReduceL2 ReduceLogSumExp ArgMax ArgMin Softmax LogSoftmax Shape Size Reshape Transpose
@@ -105,7 +136,10 @@ test('supportedReferenceOps covers the required op list', () => {
     AveragePool GlobalAveragePool GlobalMaxPool MaxUnpool BatchNormalization LayerNormalization InstanceNormalization Dropout
     Loop If`.split(/\s+/);
   const have = new Set(supportedReferenceOps());
-  assert.deepEqual(required.filter((op) => !have.has(op)), []);
+  assert.deepEqual(
+    required.filter((op) => !have.has(op)),
+    [],
+  );
 });
 
 test('per-call overhead stays low on gradient-check sized graphs', () => {

@@ -5,8 +5,29 @@ import { checkOp, f32, i64, randT, refOp, toNums } from './helpers.js';
 
 test('MatMul: 2-D, batched, broadcast batch dims and 1-D operands match ORT', async () => {
   const cases: Array<[number[], number[]]> = [
-    [[3, 4], [4, 5]], [[2, 3, 4], [4, 5]], [[2, 1, 3, 4], [3, 4, 2]], [[4], [4, 5]], [[2, 3, 4], [4]], [[4], [4]],
-    [[1, 3, 4], [2, 4, 6]], [[0, 4], [4, 3]],
+    [
+      [3, 4],
+      [4, 5],
+    ],
+    [
+      [2, 3, 4],
+      [4, 5],
+    ],
+    [
+      [2, 1, 3, 4],
+      [3, 4, 2],
+    ],
+    [[4], [4, 5]],
+    [[2, 3, 4], [4]],
+    [[4], [4]],
+    [
+      [1, 3, 4],
+      [2, 4, 6],
+    ],
+    [
+      [0, 4],
+      [4, 3],
+    ],
   ];
   for (const [a, b] of cases) await checkOp({ op: 'MatMul', inputs: [randT(a, 1), randT(b, 2)] });
   const r = refOp({ op: 'MatMul', inputs: [f32([2, 2], [1, 2, 3, 4]), f32([2, 1], [5, 6])] });
@@ -16,16 +37,32 @@ test('MatMul: 2-D, batched, broadcast batch dims and 1-D operands match ORT', as
 test('Gemm: transposes, alpha/beta, C broadcasting and no C', async () => {
   for (const tA of [0, 1]) {
     for (const tB of [0, 1]) {
-      const a = randT(tA ? [4, 3] : [3, 4], 1), b = randT(tB ? [5, 4] : [4, 5], 2);
+      const a = randT(tA ? [4, 3] : [3, 4], 1),
+        b = randT(tB ? [5, 4] : [4, 5], 2);
       for (const c of [randT([3, 5], 3), randT([5], 4), randT([3, 1], 5), f32([], [0.5])]) {
-        await checkOp({ op: 'Gemm', attrs: { transA: A.int(tA), transB: A.int(tB), alpha: A.float(0.7), beta: A.float(1.3) }, inputs: [a, b, c] });
+        await checkOp({
+          op: 'Gemm',
+          attrs: { transA: A.int(tA), transB: A.int(tB), alpha: A.float(0.7), beta: A.float(1.3) },
+          inputs: [a, b, c],
+        });
       }
       await checkOp({ op: 'Gemm', attrs: { transA: A.int(tA), transB: A.int(tB) }, inputs: [a, b] });
     }
   }
 });
 
-const REDUCE = ['ReduceSum', 'ReduceMean', 'ReduceMax', 'ReduceMin', 'ReduceProd', 'ReduceSumSquare', 'ReduceL1', 'ReduceL2', 'ReduceLogSumExp', 'ReduceLogSum'];
+const REDUCE = [
+  'ReduceSum',
+  'ReduceMean',
+  'ReduceMax',
+  'ReduceMin',
+  'ReduceProd',
+  'ReduceSumSquare',
+  'ReduceL1',
+  'ReduceL2',
+  'ReduceLogSumExp',
+  'ReduceLogSum',
+];
 
 test('Reduce* with axes input (opset 18): subsets, negative axes, keepdims', async () => {
   const x = randT([2, 3, 4], 11, 0.2, 1.5);
@@ -72,7 +109,11 @@ test('Reduce* with the axes attribute (opset 13 form)', async () => {
 test('Reduce on integers and ReduceLogSumExp stability (hand values)', async () => {
   await checkOp({ op: 'ReduceSum', inputs: [i64([2, 3], [1, 2, 3, 4, 5, 6]), i64([1], [1])], outputs: ['int64'] });
   await checkOp({ op: 'ReduceMax', inputs: [i64([2, 3], [1, 9, 3, 4, 5, 6]), i64([1], [0])], outputs: ['int64'] });
-  const r = refOp({ op: 'ReduceLogSumExp', attrs: { keepdims: A.int(0) }, inputs: [f32([2], [1000, 1000]), i64([1], [0])] });
+  const r = refOp({
+    op: 'ReduceLogSumExp',
+    attrs: { keepdims: A.int(0) },
+    inputs: [f32([2], [1000, 1000]), i64([1], [0])],
+  });
   assert.ok(Math.abs(Number(r.out0.data[0]) - (1000 + Math.log(2))) < 1e-12);
 });
 
@@ -82,12 +123,22 @@ test('ArgMax / ArgMin: axis, keepdims, select_last_index with ties', async () =>
     for (const axis of [0, 1, -1]) {
       for (const keepdims of [0, 1]) {
         for (const last of [0, 1]) {
-          await checkOp({ op, attrs: { axis: A.int(axis), keepdims: A.int(keepdims), select_last_index: A.int(last) }, inputs: [x], outputs: ['int64'] });
+          await checkOp({
+            op,
+            attrs: { axis: A.int(axis), keepdims: A.int(keepdims), select_last_index: A.int(last) },
+            inputs: [x],
+            outputs: ['int64'],
+          });
         }
       }
     }
   }
-  const r = refOp({ op: 'ArgMax', attrs: { axis: A.int(1), select_last_index: A.int(1) }, inputs: [x], outputs: ['int64'] });
+  const r = refOp({
+    op: 'ArgMax',
+    attrs: { axis: A.int(1), select_last_index: A.int(1) },
+    inputs: [x],
+    outputs: ['int64'],
+  });
   assert.deepEqual(toNums(r.out0), [2, 3]);
   await checkOp({ op: 'ArgMax', attrs: { axis: A.int(1) }, inputs: [randT([2, 5, 3], 4)], outputs: ['int64'] });
 });
@@ -113,10 +164,18 @@ test('CumSum: axis, exclusive, reverse', async () => {
   for (const axis of [0, 1, -1]) {
     for (const exclusive of [0, 1]) {
       for (const reverse of [0, 1]) {
-        await checkOp({ op: 'CumSum', attrs: { exclusive: A.int(exclusive), reverse: A.int(reverse) }, inputs: [x, i64([], [axis])] });
+        await checkOp({
+          op: 'CumSum',
+          attrs: { exclusive: A.int(exclusive), reverse: A.int(reverse) },
+          inputs: [x, i64([], [axis])],
+        });
       }
     }
   }
-  const r = refOp({ op: 'CumSum', attrs: { exclusive: A.int(1), reverse: A.int(1) }, inputs: [f32([4], [1, 2, 3, 4]), i64([], [0])] });
+  const r = refOp({
+    op: 'CumSum',
+    attrs: { exclusive: A.int(1), reverse: A.int(1) },
+    inputs: [f32([4], [1, 2, 3, 4]), i64([], [0])],
+  });
   assert.deepEqual(toNums(r.out0), [9, 7, 4, 0]);
 });

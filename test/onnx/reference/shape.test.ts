@@ -6,7 +6,13 @@ import { checkOp, f32, i64, randT, refOp, toNums } from './helpers.js';
 test('Shape (start/end, negative, clamped) and Size', async () => {
   const x = randT([2, 3, 4, 5], 1);
   await checkOp({ op: 'Shape', inputs: [x], outputs: ['int64'] });
-  for (const [s, e] of [[1, 3], [-2, undefined], [0, -1], [-10, 10], [3, 1]] as Array<[number, number | undefined]>) {
+  for (const [s, e] of [
+    [1, 3],
+    [-2, undefined],
+    [0, -1],
+    [-10, 10],
+    [3, 1],
+  ] as Array<[number, number | undefined]>) {
     const attrs: Record<string, Attr> = e === undefined ? { start: A.int(s) } : { start: A.int(s), end: A.int(e) };
     await checkOp({ op: 'Shape', attrs, inputs: [x], outputs: ['int64'] });
   }
@@ -24,7 +30,12 @@ test('Reshape: 0 copies, -1 infers, allowzero', async () => {
 test('Transpose with default and explicit perms', async () => {
   const x = randT([2, 3, 4], 3);
   await checkOp({ op: 'Transpose', inputs: [x] });
-  for (const p of [[0, 2, 1], [2, 0, 1], [1, 0, 2]]) await checkOp({ op: 'Transpose', attrs: { perm: A.ints(p) }, inputs: [x] });
+  for (const p of [
+    [0, 2, 1],
+    [2, 0, 1],
+    [1, 0, 2],
+  ])
+    await checkOp({ op: 'Transpose', attrs: { perm: A.ints(p) }, inputs: [x] });
   await checkOp({ op: 'Transpose', attrs: { perm: A.ints([3, 1, 0, 2]) }, inputs: [randT([2, 1, 3, 2], 4)] });
 });
 
@@ -35,7 +46,8 @@ test('Squeeze / Unsqueeze with axes inputs (and opset 11 attributes)', async () 
   await checkOp({ op: 'Squeeze', inputs: [x, i64([2], [0, 2])] });
   await checkOp({ op: 'Squeeze', attrs: { axes: A.ints([0]) }, inputs: [x], opset: 11 });
   const y = randT([3, 2], 5);
-  for (const ax of [[0], [-1], [0, 3], [1, -1], [2]]) await checkOp({ op: 'Unsqueeze', inputs: [y, i64([ax.length], ax)] });
+  for (const ax of [[0], [-1], [0, 3], [1, -1], [2]])
+    await checkOp({ op: 'Unsqueeze', inputs: [y, i64([ax.length], ax)] });
   await checkOp({ op: 'Unsqueeze', attrs: { axes: A.ints([1]) }, inputs: [y], opset: 11 });
 });
 
@@ -50,17 +62,48 @@ test('Concat along each axis, negative axis, empty input', async () => {
   await checkOp({ op: 'Concat', attrs: { axis: A.int(1) }, inputs: [a, randT([2, 2, 4], 3), randT([2, 1, 4], 4)] });
   await checkOp({ op: 'Concat', attrs: { axis: A.int(-1) }, inputs: [a, randT([2, 3, 1], 5)] });
   await checkOp({ op: 'Concat', attrs: { axis: A.int(1) }, inputs: [a, f32([2, 0, 4], [])] });
-  await checkOp({ op: 'Concat', attrs: { axis: A.int(0) }, inputs: [i64([2], [1, 2]), i64([1], [3])], outputs: ['int64'] });
+  await checkOp({
+    op: 'Concat',
+    attrs: { axis: A.int(0) },
+    inputs: [i64([2], [1, 2]), i64([1], [3])],
+    outputs: ['int64'],
+  });
 });
 
 test('Split: equal, split input, num_outputs with a short last chunk, opset 11 attribute', async () => {
   const x = randT([2, 7, 3], 7);
   await checkOp({ op: 'Split', attrs: { axis: A.int(0) }, inputs: [x], outputs: ['float32', 'float32'], opset: 13 });
-  await checkOp({ op: 'Split', attrs: { axis: A.int(1) }, inputs: [x, i64([3], [2, 4, 1])], outputs: ['float32', 'float32', 'float32'] });
-  await checkOp({ op: 'Split', attrs: { axis: A.int(-2), num_outputs: A.int(3) }, inputs: [x], outputs: ['float32', 'float32', 'float32'] });
-  await checkOp({ op: 'Split', attrs: { axis: A.int(1), num_outputs: A.int(2) }, inputs: [x], outputs: ['float32', 'float32'] });
-  await checkOp({ op: 'Split', attrs: { axis: A.int(1), split: A.ints([3, 4]) }, inputs: [x], outputs: ['float32', 'float32'], opset: 11 });
-  const r = refOp({ op: 'Split', attrs: { axis: A.int(0), num_outputs: A.int(3) }, inputs: [f32([7], [0, 1, 2, 3, 4, 5, 6])], outputs: ['float32', 'float32', 'float32'] });
+  await checkOp({
+    op: 'Split',
+    attrs: { axis: A.int(1) },
+    inputs: [x, i64([3], [2, 4, 1])],
+    outputs: ['float32', 'float32', 'float32'],
+  });
+  await checkOp({
+    op: 'Split',
+    attrs: { axis: A.int(-2), num_outputs: A.int(3) },
+    inputs: [x],
+    outputs: ['float32', 'float32', 'float32'],
+  });
+  await checkOp({
+    op: 'Split',
+    attrs: { axis: A.int(1), num_outputs: A.int(2) },
+    inputs: [x],
+    outputs: ['float32', 'float32'],
+  });
+  await checkOp({
+    op: 'Split',
+    attrs: { axis: A.int(1), split: A.ints([3, 4]) },
+    inputs: [x],
+    outputs: ['float32', 'float32'],
+    opset: 11,
+  });
+  const r = refOp({
+    op: 'Split',
+    attrs: { axis: A.int(0), num_outputs: A.int(3) },
+    inputs: [f32([7], [0, 1, 2, 3, 4, 5, 6])],
+    outputs: ['float32', 'float32', 'float32'],
+  });
   assert.deepEqual([r.out0, r.out1, r.out2].map(toNums), [[0, 1, 2], [3, 4, 5], [6]]);
 });
 
@@ -73,17 +116,31 @@ test('Slice: starts/ends/axes/steps inputs, negative steps, clamping, omitted in
     [[-1], [-big], [2], [-1]],
     [[4], [0], [1], [-2]],
     [[big], [-big], [0], [-1]],
-    [[1, 5], [big, 1], [0, -1], [2, -3]],
+    [
+      [1, 5],
+      [big, 1],
+      [0, -1],
+      [2, -3],
+    ],
     [[-3], [big], [-1], [2]],
     [[2], [2], [1], null],
     [[5], [0], [2], [1]],
     [[-100], [100], [1], [3]],
   ];
   for (const [s, e, ax, st] of cases) {
-    const inputs = [x, i64([s.length], s), i64([e.length], e), ax ? i64([ax.length], ax) : null, st ? i64([st.length], st) : null];
+    const inputs = [
+      x,
+      i64([s.length], s),
+      i64([e.length], e),
+      ax ? i64([ax.length], ax) : null,
+      st ? i64([st.length], st) : null,
+    ];
     await checkOp({ op: 'Slice', inputs });
   }
-  const r = refOp({ op: 'Slice', inputs: [f32([5], [0, 1, 2, 3, 4]), i64([1], [-1]), i64([1], [-big]), i64([1], [0]), i64([1], [-2])] });
+  const r = refOp({
+    op: 'Slice',
+    inputs: [f32([5], [0, 1, 2, 3, 4]), i64([1], [-1]), i64([1], [-big]), i64([1], [0]), i64([1], [-2])],
+  });
   assert.deepEqual(toNums(r.out0), [4, 2, 0]);
 });
 
@@ -103,7 +160,11 @@ test('Pad: constant (value, negative pads, axes input), reflect, edge, wrap', as
   for (const mode of ['constant', 'reflect', 'edge']) {
     await checkOp({ op: 'Pad', attrs: { mode: A.string(mode) }, inputs: [x, i64([6], [0, 1, 2, 1, 2, 3])] });
     await checkOp({ op: 'Pad', attrs: { mode: A.string(mode) }, inputs: [x, i64([6], [1, 0, -1, 0, 2, -2])] });
-    await checkOp({ op: 'Pad', attrs: { mode: A.string(mode) }, inputs: [x, i64([4], [1, 2, 2, 0]), null, i64([2], [-1, 1])] });
+    await checkOp({
+      op: 'Pad',
+      attrs: { mode: A.string(mode) },
+      inputs: [x, i64([4], [1, 2, 2, 0]), null, i64([2], [-1, 1])],
+    });
   }
   await checkOp({ op: 'Pad', inputs: [x, i64([6], [1, 1, 1, 1, 1, 1]), f32([], [2.5])] });
   await checkOp({ op: 'Pad', attrs: { mode: A.string('wrap') }, inputs: [x, i64([6], [0, 2, 3, 0, 1, 2])], opset: 19 });

@@ -15,9 +15,14 @@ test('class token expand: Where(Equal(shape, -1 * ConstantOfShape), ones, shape)
   g.inputs.push({ name: 'x', dtype: 'float32', shape: ['N', 4, 16] });
   g.initializers.set('cls', tensor('float32', [1, 1, 16]));
   const b = new GraphBuilder(g, 't');
-  const batch = b.op('Unsqueeze', [b.op('Gather', [b.op('Shape', ['x']), b.constant('int64', 0, [])], { axis: 0 }), b.ints([0])]);
+  const batch = b.op('Unsqueeze', [
+    b.op('Gather', [b.op('Shape', ['x']), b.constant('int64', 0, [])], { axis: 0 }),
+    b.ints([0]),
+  ]);
   const wanted = b.op('Reshape', [b.op('Concat', [batch, b.ints([-1]), b.ints([-1])], { axis: 0 }), b.ints([-1])]);
-  const ones = b.op('ConstantOfShape', [b.op('Shape', [wanted])], { value: { type: 'tensor', value: tensor('int64', [1], [1]) } });
+  const ones = b.op('ConstantOfShape', [b.op('Shape', [wanted])], {
+    value: { type: 'tensor', value: tensor('int64', [1], [1]) },
+  });
   const minus = b.op('Mul', [ones, b.ints([-1])]);
   const target = b.op('Where', [b.op('Equal', [wanted, minus]), ones, wanted]);
   const cls = b.op('Expand', ['cls', target]);
