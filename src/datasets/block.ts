@@ -130,23 +130,24 @@ const block = datasetSpecSchema(
 
 /** Validates a dataset block, filling `split` (by task) and `shuffle` defaults. */
 export function parseDatasetBlock(v: unknown, path: string, issues: Issue[]): DatasetBlock | undefined {
+  const before = issues.length;
   const r = block.parse(v, path, issues);
-  if (!r) return undefined;
-  const tb = r.targets as TargetsBlock | undefined;
-  if (tb !== undefined) {
-    const before = issues.length;
-    if (r.task === 'classification')
+  // the targets' cross-key checks read the raw block, so they are reported with its other issues
+  const raw = typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : {};
+  const tb = raw.targets;
+  if (typeof tb === 'object' && tb !== null) {
+    if (raw.task === 'classification')
       issues.push({
         path: `${path}.task`,
         message: `${path}.targets gives float target vectors, but ${path}.task is 'classification'; drop one of them`,
       });
-    if (tb.path === undefined && !(typeof r.path === 'string' && r.path.length > 0))
+    if ((tb as TargetsBlock).path === undefined && !(typeof raw.path === 'string' && raw.path.length > 0))
       issues.push({
         path: `${path}.targets.path`,
         message: `missing ${path}.targets.path: this dataset source has no file of its own to read target columns from; give the targets file`,
       });
-    if (issues.length > before) return undefined;
   }
+  if (!r || issues.length > before) return undefined;
   const split = {
     ...DEFAULT_SPLIT,
     stratify: r.task !== 'regression' && r.targets === undefined,

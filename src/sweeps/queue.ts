@@ -148,11 +148,20 @@ export async function sweepStatus(
         error: job.failedReason || undefined,
       });
     }
-    return { ...rec, trials };
+    return { ...rec, status: sweepState(rec.status, trials), trials };
   } finally {
     await queue.close();
     redis.disconnect();
   }
+}
+
+/**
+ * A sweep's state for `status`: the record says 'running' from `start` until `stop`; once every
+ * trial has reached an end (completed, failed or removed) the sweep is 'finished'.
+ */
+export function sweepState(recorded: string, trials: readonly Pick<TrialState, 'state'>[]): string {
+  const ended = (s: string) => s === 'completed' || s === 'failed' || s === 'removed';
+  return recorded === 'running' && trials.length > 0 && trials.every((t) => ended(t.state)) ? 'finished' : recorded;
 }
 
 /** Stops a sweep: no new trials start, and workers abort its running ones after their current step. */

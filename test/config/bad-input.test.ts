@@ -19,7 +19,7 @@ const CASES: Array<[Kind, string, unknown, string]> = [
     'experiment',
     'missing dataset',
     { model: { type: 'mlp' } },
-    `missing dataset: expected an object { "type": 'image_folder' | 'csv' | 'arrow' | 'idx' | 'digits' | 'iris', ... } (the data: { "type": source, ...source options, split, preprocess, augment, loader, shuffle, task, shape } (gymnosd datasets list shows the sources))`,
+    `missing dataset: expected an object { "type": 'image_folder' | 'csv' | 'arrow' | 'idx' | 'digits' | 'iris', ... } (the data: { "type": source, ...source options, split, preprocess, augment, loader, shuffle, task, shape, targets } (gymnosd datasets list shows the sources))`,
   ],
   [
     'experiment',

@@ -128,6 +128,8 @@ test(
     );
     const st = await gymnosdRun(['sweep', 'status', id, '--redis', redis.url], env);
     assert.equal(st.stdout.split('\n').filter((l) => /^t\d{3}\tcompleted\t/.test(l)).length, 12, st.stdout);
+    // every trial ended: the sweep reads 'finished', not the record's 'running' (it said running forever)
+    assert.match(st.stdout.split('\n')[0], /: finished, /, st.stdout);
     const data = readSweepDir(dir);
     for (const o of data.outcomes.values()) {
       assert.ok(o.status === 'completed' || o.status === 'pruned', `${o.id}: ${o.status} ${o.error ?? ''}`);
