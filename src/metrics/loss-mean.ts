@@ -1,26 +1,11 @@
 /** Sample-weighted mean of the batch losses over an epoch. */
-import type { Metric, MetricDef, Observation } from './metric.js';
+import { RunningMean, type MetricDef, type Observation } from './metric.js';
 
-export class LossMean implements Metric {
+export class LossMean extends RunningMean {
   readonly name = 'loss';
-  private sum = 0;
-  private n = 0;
   update(o: Observation): void {
     this.sum += o.loss * o.count;
     this.n += o.count;
-  }
-  compute() {
-    return { loss: this.n ? this.sum / this.n : NaN };
-  }
-  reset(): void {
-    this.sum = 0;
-    this.n = 0;
-  }
-  state() {
-    return [this.sum, this.n];
-  }
-  load(s: unknown): void {
-    [this.sum, this.n] = s as [number, number];
   }
 }
 

@@ -71,3 +71,41 @@ export function floats(t: Tensor): Float32Array | Float64Array {
   if (t.dtype === 'float32' || t.dtype === 'float64') return t.data as Float32Array;
   return Float64Array.from(t.data as BigInt64Array, Number);
 }
+
+/**
+ * A mean accumulated over an epoch (`sum / n`), reported under the metric's name: the state, reset
+ * and checkpointing shared by the loss mean and the element-wise regression errors.
+ */
+export abstract class RunningMean implements Metric {
+  abstract readonly name: string;
+  protected sum = 0;
+  protected n = 0;
+  abstract update(o: Observation): void;
+  compute(): Record<string, MetricValue> {
+    return { [this.name]: this.n ? this.sum / this.n : NaN };
+  }
+  reset(): void {
+    this.sum = 0;
+    this.n = 0;
+  }
+  state() {
+    return [this.sum, this.n];
+  }
+  load(s: unknown): void {
+    [this.sum, this.n] = s as [number, number];
+  }
+}
+
+/** Prediction and label values of a regression metric, which must have as many of each. */
+export function regressionValues(
+  metric: string,
+  o: Observation,
+): [Float32Array | Float64Array, Float32Array | Float64Array] {
+  const p = floats(o.prediction);
+  const y = floats(o.label);
+  if (p.length !== y.length)
+    throw new Error(
+      `metric '${metric}': prediction has ${p.length} values but the label ${y.length}; it needs regression targets of the prediction's shape`,
+    );
+  return [p, y];
+}
