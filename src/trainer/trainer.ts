@@ -9,40 +9,27 @@
  * very updates the uninterrupted one would have.
  */
 import { performance } from 'node:perf_hooks';
-import { relative, resolve } from 'node:path';
-import { rmSync } from 'node:fs';
+import { relative } from 'node:path';
 import { saveModel } from '../onnx/io.js';
-import { cloneTensor, type Tensor } from '../onnx/tensor.js';
 import { saveCheckpoint } from './checkpoint.js';
-import { writeFileAtomic } from '../util/atomic.js';
 import { asEnvironmentError } from '../util/errors.js';
 import type { ExperimentConfig } from './experiment-config.js';
 import { parseSystem, type SystemConfig } from '../config/system.js';
-import { parseLogging, type LoggingConfig } from '../config/logging.js';
-import { createLogger, type Logger } from '../util/logger.js';
+import type { LoggingConfig } from '../config/logging.js';
+import type { Logger } from '../util/logger.js';
+import { openRun } from './run-open.js';
 import { computeAll, type Metric } from '../metrics/index.js';
 import { StepRunner } from './step-runner.js';
 import { RunDir, type MetricsRecord } from './run-dir.js';
-import { assertFinite, restoreNewest } from './faults.js';
-import {
-  packSnapshots,
-  readTrainerState,
-  unpackSnapshots,
-  TRAINER_STATE_VERSION,
-  type Snapshot,
-  type TrainerState,
-} from './trainer-state.js';
+import { CallbackDispatch, GIVEN_CALLBACKS_ONLY } from './callback-dispatch.js';
+import { RunCheckpoints, weightCopies } from './run-checkpoints.js';
 import { prepare, sessionBlock, type BackendChoice, type Prepared } from './setup.js';
 import type { TrainingData } from '../datasets/index.js';
 import { LearningRate } from './learning-rate.js';
 import { EpochLoop, stepsPerEpoch } from './epoch-loop.js';
 import {
-  describeEvent,
-  hookName,
   type Callback,
   type CallbackSource,
-  type CallbackContext,
-  type Decision,
   type FitResult,
   type Metrics,
   type Position,
@@ -81,34 +68,6 @@ export interface TrainerOptions extends BackendChoice {
   consoleOut?: { write(s: string): unknown };
 }
 
-/** Events logged at info level (the others at debug). */
-const INFO_EVENTS = new Set<TrainerEvent['type']>(['fitStart', 'epochEnd', 'testEnd', 'fitEnd']);
-
-/** `tracking.trackers` entries that add nothing to the run's own metrics record. */
-const RECORD_TRACKERS = new Set(['metrics_jsonl', 'metrics_csv']);
-
-/**
- * Without a CallbackSource: the caller's callbacks only; configured ones would be silently lost, so they are refused.
- */
-const GIVEN_ONLY: CallbackSource = {
-  async create(config, user) {
-    const named = [
-      ...config.training.callbacks.map((c) => `training.callbacks '${c.type}'`),
-      ...config.tracking.trackers
-        .filter((t) => !RECORD_TRACKERS.has(t.type))
-        .map((t) => `tracking.trackers '${t.type}'`),
-    ];
-    if (named.length)
-      throw new Error(
-        `the config names ${named.join(', ')} but this Trainer was created without a callbackSource; use train() from 'gymnos', or pass callbackSource: CallbackProvider`,
-      );
-    return user;
-  },
-};
-
-/** Library default: JSON lines in the run directory, nothing on the console. */
-const LIBRARY_LOGGING = parseLogging({ console: { enabled: false } }, 'defaults');
-
 export class Trainer {
   private readonly system: SystemConfig;
   private run!: RunDir;
@@ -120,13 +79,9 @@ export class Trainer {
   /** The learning-rate function: schedule times the callbacks' factors. */
   private lr?: LearningRate;
   private loop?: EpochLoop;
-  /** Weight copies callbacks asked for (`Decision.snapshot`), by tag. */
-  private snapshots = new Map<string, Snapshot>();
-  private callbacks: Callback[] = [];
-  private trainMetrics: Metric[] = [];
-  /** Where a checkpoint taken now resumes (after an epoch's end: the next epoch's start). */
-  private resumeAt?: Position;
-  private stopRequest?: string;
+  /** The callbacks, and what their decisions leave behind. */
+  private callbacks!: CallbackDispatch;
+  private checkpoints!: RunCheckpoints;
   private records: MetricsRecord[] = [];
   /** Batches a whole epoch trains (all of them; with stepsPerRun > 1 the full runs' worth). */
   private epochBatches = 0;
@@ -143,27 +98,14 @@ export class Trainer {
     const t0 = performance.now();
     const o = this.opts;
     const cfg = this.config;
-    this.run = o.resume
-      ? new RunDir(resolve(o.resume))
-      : RunDir.create(this.system.runsDir, cfg.experiment.name, o.output && resolve(o.output));
-    const locked = this.run.lock();
-    let logs;
-    try {
-      logs = createLogger(o.logging ?? LIBRARY_LOGGING, this.run.path, o.consoleOut);
-    } catch (e) {
-      this.run.unlock();
-      throw e;
-    }
+    const opened = openRun(o, this.system, cfg.experiment.name);
+    const logs = opened.logs;
+    this.run = opened.run;
     this.log = logs.logger;
+    this.callbacks = this.dispatchTo(o.onEvent);
     let trainMetrics: Metric[] = [];
     try {
-      if (locked.staleHolder)
-        this.log.warn(
-          { lock: this.run.file('.lock') },
-          `took over the lock of ${locked.staleHolder}, which no longer runs`,
-        );
-      if (locked.removedTemps.length)
-        this.log.info({ files: locked.removedTemps }, 'removed temporary files of interrupted writes');
+      opened.noteRecovery();
       if (!o.resume) this.run.writeJson('config.json', cfg);
       this.state('running');
       this.p = await prepare(cfg, this.system, o.baseDir ?? process.cwd(), o, o.data, o.signal, (ph, f) =>
@@ -186,13 +128,16 @@ export class Trainer {
           this.p.data.numClasses,
         );
       trainMetrics = this.p.newMetrics();
-      this.trainMetrics = trainMetrics;
-      this.callbacks = await (o.callbackSource ?? GIVEN_ONLY).create(cfg, o.callbacks ?? []);
+      this.callbacks.attach(await (o.callbackSource ?? GIVEN_CALLBACKS_ONLY).create(cfg, o.callbacks ?? []));
       const { train } = this.p.data;
       const perEpoch = stepsPerEpoch(train, cfg.training);
       const total = perEpoch * cfg.training.epochs;
       this.lr = new LearningRate(this.p.schedule, { stepsPerEpoch: perEpoch, totalSteps: total });
-      const resumed = o.resume ? this.restore(trainMetrics) : undefined;
+      this.checkpoints = new RunCheckpoints(this.run, this.runner, cfg, this.lr, this.callbacks, trainMetrics);
+      // resuming: the newest valid checkpoint's state, and the metrics records up to its step
+      const resume = o.resume ? this.checkpoints.restore(this.pos, this.log) : undefined;
+      if (resume) this.records = resume.records;
+      const resumed = resume?.resumed;
       this.epochBatches = cfg.training.stepsPerRun > 1 ? perEpoch : train.batchCount;
       const loop = new EpochLoop(
         cfg,
@@ -202,12 +147,12 @@ export class Trainer {
         {
           signal: o.signal,
           emit: (e) => this.emit(e),
-          stopRequested: () => !!this.stopRequest,
-          checkpoint: (reason, at) => this.checkpoint(reason, at, trainMetrics),
+          stopRequested: () => !!this.callbacks.stopRequest,
+          checkpoint: (reason, at) => this.checkpoint(reason, at),
         },
         this.pos,
         perEpoch,
-        this.callbacks.some((c) => c.wantsGradients),
+        this.callbacks.wantsGradients,
       );
       this.loop = loop;
       await this.setupCallbacks(trainMetrics, perEpoch, total);
@@ -237,7 +182,7 @@ export class Trainer {
         const stopped = await loop.trainEpoch(train, trainMetrics);
         if (stopped) {
           reason = stopped;
-          if (stopped === 'callback') await this.checkpoint('stop', this.pos, trainMetrics);
+          if (stopped === 'callback') await this.checkpoint('stop', this.pos);
           break;
         }
         const validation = this.p.data.validation ? await loop.evaluate(this.p.data.validation) : undefined;
@@ -274,8 +219,8 @@ export class Trainer {
           samples: loop.epochSamples,
           peakRssBytes: peakRss,
         });
-        await this.checkpoint('epoch', { epoch: this.pos.epoch + 1, batch: 0, step: this.pos.step }, trainMetrics);
-        if (this.stopRequest) {
+        await this.checkpoint('epoch', { epoch: this.pos.epoch + 1, batch: 0, step: this.pos.step });
+        if (this.callbacks.stopRequest) {
           reason = 'callback';
           this.pos.epoch++;
           this.pos.batch = 0;
@@ -293,7 +238,7 @@ export class Trainer {
       };
       if (reason === 'aborted') {
         result.status = 'aborted';
-        await this.checkpoint('abort', this.pos, trainMetrics);
+        await this.checkpoint('abort', this.pos);
         if (this.restoreAtEnd(result)) {
           result.modelPath = this.run.file('model.onnx');
           saveModel(this.exportModel(), result.modelPath);
@@ -302,7 +247,7 @@ export class Trainer {
         this.restoreAtEnd(result);
         if (reason === 'callback') {
           result.status = 'stopped';
-          result.message = this.stopRequest;
+          result.message = this.callbacks.stopRequest;
         }
         if (this.p.data.test) {
           result.test = await loop.evaluate(this.p.data.test);
@@ -348,57 +293,12 @@ export class Trainer {
   }
 
   /** Saves a checkpoint resuming at `at`, then hands on the checkpointSaved event (awaited, in order). */
-  private async checkpoint(
-    reason: 'epoch' | 'interval' | 'abort' | 'stop',
-    at: Position,
-    metrics: Metric[],
-  ): Promise<void> {
-    this.checkFinite();
-    const path = this.run.saveCheckpoint(
-      at.step,
-      this.buildCheckpoint(at, metrics),
-      this.config.training.checkpoint.keepLast,
-    );
+  private async checkpoint(reason: 'epoch' | 'interval' | 'abort' | 'stop', at: Position): Promise<void> {
+    this.checkpoints.checkFinite(this.pos);
+    const path = this.run.saveCheckpoint(at.step, this.checkpoints.build(at), this.config.training.checkpoint.keepLast);
     this.state('running', undefined, relative(this.run.path, path));
     this.log.debug({ path, reason, ...at }, 'checkpoint saved');
     await this.emit({ type: 'checkpointSaved', path, reason, position: this.shown(at) });
-  }
-
-  /** Weights, optimizer state, position, callback state and weight copies: all a resume needs. */
-  private buildCheckpoint(at: Position, metrics: Metric[]) {
-    const trainer: TrainerState = {
-      version: TRAINER_STATE_VERSION,
-      epoch: at.epoch,
-      batch: at.batch,
-      lrFactors: this.lr?.state() ?? {},
-      metrics: at.batch ? metrics.map((m) => m.state()) : undefined,
-      callbacks: Object.fromEntries(this.callbacks.filter((c) => c.state).map((c) => [c.name, c.state!()])),
-    };
-    const kept = new Map<string, Tensor>();
-    trainer.snapshots = packSnapshots(this.snapshots, kept);
-    const ck = this.runner.checkpoint({ trainer });
-    for (const [k, t] of kept) ck.tensors.set(k, t);
-    return ck;
-  }
-
-  /** Restores the newest valid checkpoint of the run being resumed. */
-  private restore(metrics: Metric[]): (Position & { checkpoint: string }) | undefined {
-    const { found, skipped } = restoreNewest(this.run, this.runner);
-    for (const s of skipped)
-      this.log.warn({ path: s.path, error: s.error }, 'checkpoint unusable; trying the previous one');
-    this.records = this.run.truncateMetrics(found ? Number(found.checkpoint.meta.step ?? 0) : 0);
-    if (!found) {
-      this.log.warn('no usable checkpoint; the run starts over');
-      return undefined;
-    }
-    const t = readTrainerState(found.checkpoint.meta, found.path);
-    Object.assign(this.pos, { epoch: t.epoch, batch: t.batch, step: this.runner.step });
-    this.lr!.load(t.lrFactors);
-    this.snapshots = unpackSnapshots(t, found.checkpoint.tensors);
-    if (t.metrics) metrics.forEach((m, i) => m.load(t.metrics![i]));
-    for (const c of this.callbacks) if (c.load && t.callbacks?.[c.name] !== undefined) c.load(t.callbacks[c.name]);
-    this.log.info({ checkpoint: found.path, ...this.pos }, 'resumed');
-    return { ...this.pos, checkpoint: found.path };
   }
 
   /** The run's own metrics record, written for every run (trackers are extra sinks). */
@@ -426,16 +326,6 @@ export class Trainer {
     });
   }
 
-  /** With terminateOnNan: fails before a checkpoint or model with NaN or infinite weights is written. */
-  private checkFinite(): void {
-    if (this.config.training.terminateOnNan)
-      assertFinite(
-        [...this.runner.state].filter(([k]) => this.isWeight(k)),
-        this.pos,
-        this.config,
-      );
-  }
-
   /**
    * `at`, a loop position (0-based epoch index, batch cursor; what checkpoints store), as users
    * see it (see `Position`): the 1-based epoch of the latest step and the batches done in it.
@@ -454,76 +344,36 @@ export class Trainer {
   }
 
   /** Hands an event to the callbacks (applying their decisions) and the listener. */
-  private async emit(e: TrainerEvent): Promise<void> {
-    if (e.type !== 'batchEnd')
-      this.log?.[INFO_EVENTS.has(e.type) ? 'info' : 'debug']({ event: e.type }, describeEvent(e));
-    // the loop's position after an epoch's end: the next epoch's (0-based) index, batch 0
-    this.resumeAt = e.type === 'epochEnd' ? { epoch: e.epoch, batch: 0, step: e.step } : undefined;
-    for (const c of this.callbacks) {
-      const d = await c.onEvent?.(e);
-      if (d) this.apply(c.name, d);
-      const hook = c[hookName(e.type)] as ((x: TrainerEvent) => Decision | void | Promise<Decision | void>) | undefined;
-      const h = await hook?.call(c, e);
-      if (h) this.apply(c.name, h);
-    }
-    this.opts.onEvent?.(e);
+  private emit(e: TrainerEvent): Promise<void> {
+    return this.callbacks.emit(e);
   }
 
-  private apply(from: string, d: Decision): void {
-    if (d.lrFactor !== undefined && this.lr?.setFactor(from, d.lrFactor)) {
-      this.log.info({ callback: from, lrFactor: d.lrFactor, total: this.lr.factor }, 'learning rate scaled');
-    }
-    if (d.stop && !this.stopRequest) {
-      this.stopRequest = `${from}: ${d.stop.reason}`;
-      this.log.info({ callback: from, reason: d.stop.reason }, 'stop requested');
-    }
-    if (d.snapshot) {
-      this.snapshots.set(d.snapshot.tag, {
-        step: this.pos.step,
-        restoreAtEnd: !!d.snapshot.restoreAtEnd,
-        tensors: this.weightCopies(),
-      });
-    }
-    for (const a of d.save ?? []) {
-      const path = resolve(this.run.path, a.path);
-      if (a.format === 'onnx') saveModel(this.exportModel(), path);
-      else saveCheckpoint(path, this.buildCheckpoint(this.resumeAt ?? this.pos, this.trainMetrics));
-      if (a.meta) writeFileAtomic(`${path}.json`, `${JSON.stringify(a.meta)}\n`);
-      this.log.debug({ callback: from, path }, 'callback file saved');
-    }
-    for (const p of d.delete ?? []) {
-      const path = resolve(this.run.path, p);
-      rmSync(path, { force: true });
-      rmSync(`${path}.json`, { force: true });
-    }
+  /** The dispatch of the run's events: callbacks act through it on this Trainer's run. */
+  private dispatchTo(onEvent: TrainerOptions['onEvent']): CallbackDispatch {
+    return new CallbackDispatch({
+      runDir: this.run.path,
+      log: this.log,
+      pos: this.pos,
+      lr: () => this.lr,
+      weightCopies: () => weightCopies(this.runner),
+      saveModel: (path) => saveModel(this.exportModel(), path),
+      saveCheckpoint: (path, at) => saveCheckpoint(path, this.checkpoints.build(at)),
+      onEvent,
+    });
   }
 
   /** The inference model, with the dataset's fitted preprocessing baked in (it takes raw inputs). */
   private exportModel() {
-    this.checkFinite();
+    this.checkpoints.checkFinite(this.pos);
     const m = this.runner.exportModel();
     return this.p.data.bake ? this.p.data.bake(m, this.p.art.dataInputs[0].name) : m;
   }
 
-  /** Copies of the current weights (not optimizer state). */
-  private weightCopies(): Map<string, Tensor> {
-    return new Map([...this.runner.state].filter(([k]) => this.isWeight(k)).map(([k, t]) => [k, cloneTensor(t)]));
-  }
-
-  private isWeight(name: string): boolean {
-    const c = this.runner.art.carried.find((x) => x.input === name);
-    return !!c && c.kind !== 'optimizer';
-  }
-
   /** Puts back the weight copy a callback asked to end with; true when one was restored. */
   private restoreAtEnd(result: FitResult): boolean {
-    const found = [...this.snapshots].find(([, s]) => s.restoreAtEnd);
-    if (!found) return false;
-    const [tag, s] = found;
-    for (const [k, t] of s.tensors) this.runner.state.set(k, t);
-    result.restoredWeights = { tag, step: s.step };
-    this.log.info({ tag, step: s.step }, "weights restored from a callback's copy");
-    return true;
+    const restored = this.callbacks.restoreAtEnd(this.runner.state);
+    if (restored) result.restoredWeights = restored;
+    return !!restored;
   }
 
   /** Hands each callback what it needs before the first batch; a bad monitor fails here. */
@@ -531,16 +381,15 @@ export class Trainer {
     const names = Object.entries(computeAll(metrics))
       .filter(([, v]) => typeof v === 'number')
       .map(([k]) => k);
-    const ctx: CallbackContext = {
+    await this.callbacks.setup({
       runDir: this.run.path,
       config: this.config,
       stepsPerEpoch,
       totalSteps,
       metrics: [...names, ...(this.p.data.validation ? names.map((k) => `val_${k}`) : [])],
       baseLr: this.config.training.optimizer.lr,
-      weights: () => this.weightCopies(),
+      weights: () => weightCopies(this.runner),
       gradients: () => this.loop?.lastGradients,
-    };
-    for (const c of this.callbacks) await c.setup?.(ctx);
+    });
   }
 }
