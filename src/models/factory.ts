@@ -1,14 +1,14 @@
 /**
  * The model factory the Trainer calls: `model` is `{ "type": "<zoo name>" | "onnx", ...options }`.
- * Its definitions come from the registry (zoo architectures, sized from the data) and the `onnx`
- * type; `create` goes through the ModelManager, which validates, builds or loads, and checks the
- * model against the dataset.
+ * Its components are the zoo's (each architecture's own type, description, options and checks,
+ * sized from the data) and the `onnx` type. The experiment schema validates a block once against
+ * them; `create` hands the resolved block to the ModelManager, which builds or loads the model and
+ * checks it against the dataset without validating the options again.
  */
-import type { Props } from '../config/schema.js';
 import { Registry, type Component } from '../config/component.js';
 import type { Model } from '../onnx/ir.js';
 import type { TrainableSelection } from '../autodiff/trainable.js';
-import { ZOO } from './registry.js';
+import { ZOO, type ZooModel } from './registry.js';
 import { ModelManager, type LoadedModel } from './model-manager.js';
 import { onnxModelOptions, type OnnxModelOptions } from './onnx-model.js';
 
@@ -40,14 +40,16 @@ export type ModelDef<O = any> = Component<O, BuiltModel, ModelContext>;
 
 const manager = new ModelManager();
 
-function def<O>(type: string, description: string, options: Props): ModelDef<O> {
+/** A model type the factory builds through the ModelManager: a zoo architecture (its component) or `onnx`. */
+function def<O>(d: Pick<ZooModel<O>, 'type' | 'description' | 'options' | 'check'>): ModelDef<O> {
   return {
-    type,
-    description,
-    options,
+    type: d.type,
+    description: d.description,
+    options: d.options,
+    ...(d.check && { check: d.check }),
     create: (o, ctx) => {
-      const loaded = manager.load(
-        { type, ...(o as Record<string, unknown>) },
+      const loaded = manager.build(
+        { type: d.type, ...(o as Record<string, unknown>) },
         {
           seed: ctx.seed,
           baseDir: ctx.baseDir,
@@ -68,12 +70,13 @@ function def<O>(type: string, description: string, options: Props): ModelDef<O> 
 
 /** Every model type: the zoo architectures, then `onnx`. */
 export const MODELS = new Registry<ModelDef>('model', [
-  ...ZOO.map((z) => def<never>(z.name, z.describe, z.options)),
-  def<OnnxModelOptions>(
-    'onnx',
-    'an exported ONNX model file: opset 9+ converted, optional new head, freezing and per-group learning rates',
-    onnxModelOptions,
-  ),
+  ...ZOO.list.map((z) => def(z)),
+  def<OnnxModelOptions>({
+    type: 'onnx',
+    description:
+      'an exported ONNX model file: opset 9+ converted, optional new head, freezing and per-group learning rates',
+    options: onnxModelOptions,
+  }),
 ]);
 
 export const mlp = MODELS.get('mlp')!;

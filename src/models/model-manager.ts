@@ -4,6 +4,9 @@
  * `{ "type": "onnx", "path": ... }` loads an exported graph as it comes, converts its opset,
  * replaces its head when asked, selects what trains, and checks it against the dataset. Every
  * failure is an error naming the config path, node or parameter, before the first batch.
+ *
+ * Options are validated once: `load` takes a raw block (gymnosd models show, scripts) and checks
+ * it; `build` takes a block the experiment schema already resolved and checks nothing again.
  */
 import { isAbsolute, resolve } from 'node:path';
 import type { Model } from '../onnx/ir.js';
@@ -14,13 +17,14 @@ import { inferShapes } from '../onnx/shapes/infer.js';
 import type { TrainableSelection } from '../autodiff/trainable.js';
 import { selectParameters } from '../autodiff/trainable.js';
 import { inspectModel, type ModelReport } from './inspect.js';
-import { ZOO, zooModel, type DatasetInfo } from './registry.js';
+import { ZOO, type DatasetInfo } from './registry.js';
 import { validateOnnxOptions, type OnnxModelOptions } from './onnx-model.js';
 import { untieInitializers } from './untie.js';
 import { bakedPreprocessingConstants, lastLayerParameters, replaceHead, type HeadReplacement } from './finetune.js';
 import { ModelError } from './errors.js';
 import { applyInputShapes } from './input-shapes.js';
 import { nearest } from '../config/schema.js';
+import { optionsOf, type ComponentSpec } from '../config/component.js';
 
 /** The experiment's `model` block. */
 export interface ModelSpec {
@@ -57,16 +61,15 @@ export interface LoadedModel {
 export class ModelManager {
   /** Names accepted in `model.type`. */
   static types(): string[] {
-    return [...ZOO.map((m) => m.name), 'onnx'];
+    return [...ZOO.types(), 'onnx'];
   }
 
-  /** Validates and builds or loads the model the spec describes. */
+  /** Validates a raw model block (at `ctx.path`, default 'model'), then builds or loads it. */
   load(spec: ModelSpec, ctx: LoadContext): LoadedModel {
     const path = ctx.path ?? 'model';
     const { type, ...options } = spec;
     if (type === 'onnx') return this.loadOnnx(validateOnnxOptions(options, path), ctx, path);
-    const def = typeof type === 'string' ? zooModel(type) : undefined;
-    if (!def) {
+    if (typeof type !== 'string' || !ZOO.has(type)) {
       const near = typeof type === 'string' ? nearest(type, ModelManager.types()) : undefined;
       throw new ModelError(
         `expected one of ${ModelManager.types()
@@ -74,11 +77,20 @@ export class ModelManager {
           .join(', ')} for ${path}.type but got ${JSON.stringify(type)}${near ? ` (did you mean '${near}'?)` : ''}`,
       );
     }
+    return this.build(ZOO.resolve(spec, path), ctx);
+  }
+
+  /** Builds or loads a resolved model block (from the experiment schema or `load`): no option is checked again. */
+  build(spec: ComponentSpec, ctx: LoadContext): LoadedModel {
+    const path = ctx.path ?? 'model';
+    const options = optionsOf(spec);
+    if (spec.type === 'onnx') return this.loadOnnx(options as OnnxModelOptions, ctx, path);
+    const zoo = ZOO.require(spec.type, `${path}.type`);
     const model = canonicalize(
-      def.build(def.validate(options, path), { seed: ctx.seed, datasetInfo: ctx.datasetInfo, path }),
-      `${path} (${type})`,
+      zoo.create(options, { seed: ctx.seed, datasetInfo: ctx.datasetInfo, path }),
+      `${path} (${spec.type})`,
     );
-    return { model, report: inspectModel(cloneModel(model), `zoo:${type}`) };
+    return { model, report: inspectModel(cloneModel(model), `zoo:${spec.type}`) };
   }
 
   private loadOnnx(o: OnnxModelOptions, ctx: LoadContext, path: string): LoadedModel {

@@ -119,3 +119,25 @@ test('mistakes in many components of one file are reported together, each with i
     },
   );
 });
+
+test("a zoo architecture's own checks run when the file is read, with the other mistakes, naming the JSON path", () => {
+  const raw = {
+    dataset: { type: 'iris' },
+    model: { type: 'transformer_encoder', vocabSize: 10, dModel: 10, heads: 4 },
+    training: { epochs: 0 },
+  };
+  assert.throws(
+    () => parseExperiment(raw, 'bad.json'),
+    (e: unknown) => {
+      assert.ok(e instanceof ConfigError);
+      assert.deepEqual(
+        e.issues.map((i) => [i.path, i.message]),
+        [
+          ['model', 'expected model.heads to divide model.dModel (10) but got 4'],
+          ['training.epochs', 'expected an integer >= 1 for training.epochs but got 0'],
+        ],
+      );
+      return true;
+    },
+  );
+});

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ModelManager } from '../../src/models/model-manager.js';
 import { MODELS } from '../../src/models/factory.js';
+import { optionsOf } from '../../src/config/component.js';
 import { ZOO } from '../../src/models/registry.js';
 import { saveModel } from '../../src/onnx/io.js';
 import { buildCnn } from '../../src/models/zoo/small.js';
@@ -118,7 +119,7 @@ test('an input shape that contradicts the dataset is named, for ONNX files and z
 test('options are validated against each schema: unknown keys, bad values, unknown types', () => {
   assert.throws(
     () => mm.load({ type: 'resnet', depht: 20, widt: 8 }, { seed: 1, datasetInfo: digits }),
-    /unknown key model\.depht; valid keys of model: depth, width, classes, inputShape, seed\n.*unknown key model\.widt \(did you mean 'width'\?\)/,
+    /unknown key model\.depht; valid keys of model: type, depth, width, classes, inputShape, seed\n.*unknown key model\.widt \(did you mean 'width'\?\)/,
   );
   assert.throws(
     () => mm.load({ type: 'resnet', depth: 21 }, { seed: 1, datasetInfo: digits }),
@@ -146,20 +147,22 @@ test('options are validated against each schema: unknown keys, bad values, unkno
 test('the factory builds every zoo type from the dataset through the ModelManager', () => {
   const ctx = { inputShape: [3, 16, 16], outputs: 4, seed: 2, baseDir: dir };
   const seq = { inputShape: [8], outputs: 4, seed: 2, baseDir: dir };
-  assert.deepEqual(MODELS.types(), [...ZOO.map((z) => z.name), 'onnx']);
+  assert.deepEqual(MODELS.types(), [...ZOO.types(), 'onnx']);
   for (const d of MODELS.list.filter((x) => x.type !== 'onnx')) {
     const text = d.type === 'text_classifier' || d.type === 'transformer_encoder';
-    const built = d.create(
-      (text ? { vocabSize: 20 } : d.type === 'resnet' ? { depth: 8 } : {}) as never,
-      text ? seq : ctx,
-    );
+    // create takes resolved options (the experiment schema's result), as the Trainer hands them
+    const spec = MODELS.resolve({
+      type: d.type,
+      ...(text ? { vocabSize: 20 } : d.type === 'resnet' ? { depth: 8 } : {}),
+    });
+    const built = MODELS.create(spec, text ? seq : ctx);
     assert.equal(built.model.graph.outputs[0].name, 'logits', d.type);
     assert.ok(built.loaded!.report.trainable, `${d.type}: ${built.loaded!.report.problems.join('; ')}`);
   }
   // an ONNX file with a new head: the trainer is told to train on the new logits
   const path = file('cnn-for-factory.onnx', () => buildCnn({ input: [1, 8, 8], channels: [4], classes: 10, seed: 1 }));
   const onnx = MODELS.get('onnx')!;
-  const b = onnx.create({ path, headReplace: { classes: 3 } } as never, {
+  const b = onnx.create(optionsOf(MODELS.resolve({ type: 'onnx', path, headReplace: { classes: 3 } })), {
     inputShape: [1, 8, 8],
     outputs: 3,
     seed: 1,
@@ -168,4 +171,19 @@ test('the factory builds every zoo type from the dataset through the ModelManage
   assert.equal(b.loaded!.head!.from, 10);
   assert.equal(b.loaded!.head!.to, 3);
   assert.deepEqual(b.model.graph.outputs[0].shape, ['N', 3]);
+});
+
+test("the factory's zoo types are the zoo's components: the same options and checks, so one schema validates them", () => {
+  for (const z of ZOO.list) {
+    const m = MODELS.get(z.type)!;
+    assert.equal(m.description, z.description, z.type);
+    assert.equal(m.options, z.options, z.type);
+    assert.equal(m.check, z.check, z.type);
+  }
+  assert.ok(ZOO.get('transformer_encoder')!.check, 'transformer_encoder checks heads against dModel');
+  // resolved once: defaults filled by the registry, and create takes the result as it is
+  const spec = ZOO.resolve({ type: 'mlp', inputShape: [4], classes: 3 }, 'model');
+  assert.deepEqual(spec, { type: 'mlp', hidden: [64], dropout: 0, inputShape: [4], classes: 3 });
+  const loaded = mm.build(spec, { seed: 1 });
+  assert.deepEqual(loaded.model.graph.outputs[0].shape, ['N', 3]);
 });

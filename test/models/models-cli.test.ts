@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { listPresets } from '../../src/models/presets.js';
-import { zooModel } from '../../src/models/registry.js';
+import { ZOO } from '../../src/models/registry.js';
 import { summarizeModel } from '../../src/models/summary.js';
 import { captureCli } from '../cli/capture.js';
 
@@ -73,10 +73,9 @@ test('models show prints layers, parameters and FLOPs; --set overrides; --out wr
 test('every preset builds; ResNet-20/32/56 and MobileNetV2 have their published parameter counts', () => {
   const counts: Record<string, number> = {};
   for (const p of listPresets()) {
-    const def = zooModel(p.spec.type)!;
-    const { type: _t, ...o } = p.spec;
+    const def = ZOO.get(p.spec.type)!;
     const shape = p.name.endsWith('imagenet') ? [3, 224, 224] : def.example.inputShape;
-    const m = def.build(def.validate(o, `models/${p.name}.json`), {
+    const m = ZOO.create(ZOO.resolve(p.spec, `models/${p.name}.json`), {
       seed: 1,
       datasetInfo: { inputShape: shape, numClasses: p.name.endsWith('imagenet') ? 1000 : def.example.numClasses },
     });

@@ -2,16 +2,24 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import ort from 'onnxruntime-node';
-import { textClassifier } from '../../src/models/zoo/text-classifier.js';
+import { ZOO } from '../../src/models/registry.js';
 import { encodeModel } from '../../src/onnx/io.js';
 import { modelGradCheck } from '../../src/autodiff/model-gradcheck.js';
 
 function build(t: number, padId?: number) {
-  const o = textClassifier.validate(
-    { vocabSize: 20, embedDim: 6, hidden: [5], classes: 3, inputShape: [t], ...(padId === undefined ? {} : { padId }) },
+  const spec = ZOO.resolve(
+    {
+      type: 'text_classifier',
+      vocabSize: 20,
+      embedDim: 6,
+      hidden: [5],
+      classes: 3,
+      inputShape: [t],
+      ...(padId === undefined ? {} : { padId }),
+    },
     'model',
   );
-  return textClassifier.build(o, { seed: 4 });
+  return ZOO.create(spec, { seed: 4 });
 }
 
 async function logits(t: number, ids: number[][], padId?: number): Promise<Float32Array> {

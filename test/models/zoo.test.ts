@@ -6,7 +6,7 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { ZOO, zooModel } from '../../src/models/registry.js';
+import { ZOO } from '../../src/models/registry.js';
 import { modelGradCheck } from '../../src/autodiff/model-gradcheck.js';
 import { randomBatch, sessions, trainSteps } from './helpers.js';
 
@@ -81,13 +81,12 @@ const CASES: Record<
 };
 
 test('every zoo architecture has a test case', () => {
-  assert.deepEqual(ZOO.map((m) => m.name).sort(), Object.keys(CASES).sort());
+  assert.deepEqual(ZOO.types().sort(), Object.keys(CASES).sort());
 });
 
 for (const [name, c] of Object.entries(CASES)) {
   test(`${name}: a few Adam steps on a fixed random batch make the loss fall`, async () => {
-    const def = zooModel(name)!;
-    const model = def.build(def.validate(c.small, 'model'), {
+    const model = ZOO.create(ZOO.resolve({ type: name, ...c.small }, 'model'), {
       seed: 3,
       datasetInfo: { inputShape: c.data, numClasses: 5 },
     });
@@ -108,8 +107,7 @@ for (const [name, c] of Object.entries(CASES)) {
   });
 
   test(`${name}: gradients of the tiny configuration match float64 finite differences`, () => {
-    const def = zooModel(name)!;
-    const model = def.build(def.validate(c.tiny, 'model'), {
+    const model = ZOO.create(ZOO.resolve({ type: name, ...c.tiny }, 'model'), {
       seed: 5,
       datasetInfo: { inputShape: c.tinyData, numClasses: 3 },
     });

@@ -4,7 +4,7 @@
  * `--out` writes the ONNX file.
  */
 import type { Argv } from 'yargs';
-import { ZOO, zooModel } from '../../models/registry.js';
+import { ZOO } from '../../models/registry.js';
 import { listPresets } from '../../models/presets.js';
 import { ModelManager } from '../../models/model-manager.js';
 import { summarizeModel, formatSummary, formatFlops } from '../../models/summary.js';
@@ -25,8 +25,8 @@ interface ShowArgs {
 
 function list(): number {
   const lines = ['architectures:'];
-  for (const m of ZOO) {
-    lines.push(`  ${m.name.padEnd(20)} ${m.describe}`);
+  for (const m of ZOO.list) {
+    lines.push(`  ${m.type.padEnd(20)} ${m.description}`);
     const opts = Object.entries(m.options)
       .map(([k, s]) => `${k}${s.optional ? '?' : ''}`)
       .join(', ');
@@ -43,10 +43,10 @@ function list(): number {
 function show(a: ShowArgs): number {
   const preset = listPresets().find((p) => p.name === a.name);
   const spec = preset ? { ...preset.spec } : { type: a.name };
-  const def = zooModel(spec.type);
+  const def = ZOO.get(spec.type);
   if (!def)
     throw new UserError(
-      `expected an architecture (${ZOO.map((m) => m.name).join(', ')}) or a preset (${listPresets()
+      `expected an architecture (${ZOO.types().join(', ')}) or a preset (${listPresets()
         .map((p) => p.name)
         .join(', ')}) but got '${a.name}'`,
     );

@@ -4,8 +4,8 @@ import { buildCnn } from './small.js';
 import { defineZooModel, ioOptions, resolveClasses, resolveInputShape } from './def.js';
 
 export const cnn = defineZooModel({
-  name: 'cnn',
-  describe:
+  type: 'cnn',
+  description:
     'small CNN: 3x3 conv blocks (conv, [batchnorm], relu, maxpool 2), then dense layers; needs [C, H, W] inputs',
   example: { inputShape: [1, 28, 28], numClasses: 10 },
   options: {
@@ -15,7 +15,7 @@ export const cnn = defineZooModel({
     hidden: int({ min: 0, default: 64, doc: 'width of the hidden dense layer (0: none)' }),
     ...ioOptions,
   },
-  build: (o, ctx) => {
+  create: (o, ctx) => {
     const [c, h, w] = resolveInputShape(o, ctx, { rank: 3, example: '[channels, height, width]' });
     return buildCnn({
       input: [c, h, w],

@@ -1,10 +1,11 @@
 /**
- * What a zoo architecture module exports: its name, a one-line description, its hyperparameter
- * schema (the same schema builder as the experiment file, so `gymnosd schema` documents it), a
- * validator that returns typed options, and a builder. The registry is the list of these exports.
+ * What a zoo architecture module exports: a Component (config/component.ts) with its type, a
+ * one-line description, its hyperparameter schema (the experiment file's schema toolkit, so
+ * `gymnosd schema` documents it) and `create`, which builds the model from resolved options; plus
+ * the example `gymnosd models show` builds. The zoo registry is the list of these exports.
  */
-import { int, arr, obj, opt, type Issue, type ObjectOf, type Props } from '../../config/schema.js';
-import { ConfigError } from '../../config/errors.js';
+import { int, arr, opt, type ObjectOf, type Props } from '../../config/schema.js';
+import type { Component } from '../../config/component.js';
 import type { Model } from '../../onnx/ir.js';
 import { ModelError } from '../errors.js';
 
@@ -25,15 +26,14 @@ export interface BuildContext {
   path?: string;
 }
 
-/** A built-in architecture, registered by construction. */
-export interface ZooModel<O = unknown> {
-  readonly name: string;
-  readonly describe: string;
-  /** Hyperparameter schema (without `type`). */
-  readonly options: Props;
-  /** Checks raw options at config path `path`; unknown keys and bad values throw a ConfigError naming each. */
-  validate(options: unknown, path: string): O;
-  build(options: O, ctx: BuildContext): Model;
+/**
+ * A built-in architecture: a Component whose `create` builds the ONNX model from resolved
+ * hyperparameters (validated once, by the registry's schema: the experiment file's `model` block,
+ * or `ZOO.resolve` for raw options), plus the example `gymnosd models show` builds.
+ */
+// `any` default: the zoo registry holds architectures with different option types
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export interface ZooModel<O = any> extends Component<O, Model, BuildContext> {
   /** Data and options `gymnosd models show` uses when given none (a typical use). */
   readonly example: { inputShape: number[]; numClasses: number; options?: Record<string, unknown> };
 }
@@ -50,27 +50,21 @@ export const ioOptions = {
   seed: opt(int({ doc: 'seed of the weight initialization (default: training.seed)' })),
 };
 
-/** Defines a zoo model from its schema and builder; `validate` comes from the schema. */
+/**
+ * Defines a zoo architecture from its options schema and builder; the `seed` option (from
+ * ioOptions), when set, replaces the run's seed for its weights.
+ */
 export function defineZooModel<P extends Props>(d: {
-  name: string;
-  describe: string;
+  type: string;
+  description: string;
   options: P;
-  build(o: ObjectOf<P>, ctx: BuildContext): Model;
+  check?(resolved: ObjectOf<P>, path: string): string | undefined;
+  create(o: ObjectOf<P>, ctx: BuildContext): Model;
   example: ZooModel['example'];
 }): ZooModel<ObjectOf<P>> {
-  const schema = obj(d.options);
   return {
-    name: d.name,
-    describe: d.describe,
-    options: d.options,
-    example: d.example,
-    build: (o, ctx) => d.build(o, { ...ctx, seed: (o as { seed?: number }).seed ?? ctx.seed }),
-    validate(options: unknown, path: string): ObjectOf<P> {
-      const issues: Issue[] = [];
-      const v = schema.parse(options ?? {}, path, issues);
-      if (v === undefined || issues.length) throw new ConfigError(`model '${d.name}'`, issues);
-      return v;
-    },
+    ...d,
+    create: (o, ctx) => d.create(o, { ...ctx, seed: (o as { seed?: number }).seed ?? ctx.seed }),
   };
 }
 

@@ -9,8 +9,8 @@ import { LayerBuilder } from './layers.js';
 import { defineZooModel, ioOptions, resolveClasses, resolveInputShape } from './def.js';
 
 export const lenet5 = defineZooModel({
-  name: 'lenet5',
-  describe: 'LeNet-5: conv 6@5x5, pool, conv 16@5x5, pool, dense 120-84-classes; [C, H, W] inputs',
+  type: 'lenet5',
+  description: 'LeNet-5: conv 6@5x5, pool, conv 16@5x5, pool, dense 120-84-classes; [C, H, W] inputs',
   example: { inputShape: [1, 28, 28], numClasses: 10 },
   options: {
     activation: oneOf(['relu', 'tanh'] as const, { default: 'relu', doc: 'activation after each layer' }),
@@ -19,7 +19,7 @@ export const lenet5 = defineZooModel({
     dropout: num({ min: 0, max: 0.95, default: 0, doc: 'dropout before the dense layers' }),
     ...ioOptions,
   },
-  build: (o, ctx) => {
+  create: (o, ctx) => {
     const [c, h0, w0] = resolveInputShape(o, ctx, { rank: 3, example: '[1, 28, 28]' });
     const classes = resolveClasses(o, ctx);
     const l = new LayerBuilder('lenet5', ctx.seed);

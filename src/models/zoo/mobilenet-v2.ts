@@ -33,8 +33,8 @@ const blockRow = check(arr(int({ min: 1 })), (v, path) =>
 );
 
 export const mobilenetV2 = defineZooModel({
-  name: 'mobilenet_v2',
-  describe: 'MobileNetV2: inverted residual blocks with depthwise convs and ReLU6; [C, H, W] inputs',
+  type: 'mobilenet_v2',
+  description: 'MobileNetV2: inverted residual blocks with depthwise convs and ReLU6; [C, H, W] inputs',
   example: { inputShape: [3, 32, 32], numClasses: 10 },
   options: {
     widthMultiplier: num({ exclusiveMin: 0, max: 4, default: 1, doc: 'scales every channel count' }),
@@ -50,7 +50,7 @@ export const mobilenetV2 = defineZooModel({
     dropout: num({ min: 0, max: 0.95, default: 0.2, doc: 'dropout before the head' }),
     ...ioOptions,
   },
-  build: (o, ctx) => {
+  create: (o, ctx) => {
     const [c, h, w] = resolveInputShape(o, ctx, { rank: 3, example: '[3, 32, 32]' });
     const classes = resolveClasses(o, ctx);
     const l = new LayerBuilder('mobilenet_v2', ctx.seed);

@@ -9,8 +9,8 @@ import { LayerBuilder } from './layers.js';
 import { defineZooModel, ioOptions, resolveClasses, resolveInputShape } from './def.js';
 
 export const resnet = defineZooModel({
-  name: 'resnet',
-  describe: 'CIFAR ResNet (depth 6n+2: 20, 32, 56, ...) with BatchNormalization; [C, H, W] inputs',
+  type: 'resnet',
+  description: 'CIFAR ResNet (depth 6n+2: 20, 32, 56, ...) with BatchNormalization; [C, H, W] inputs',
   example: { inputShape: [3, 32, 32], numClasses: 10 },
   options: {
     depth: check(int({ min: 8, default: 20, doc: 'layers: 6n+2 (20, 32, 44, 56, 110)' }), (v, path) =>
@@ -21,7 +21,7 @@ export const resnet = defineZooModel({
     width: int({ min: 1, default: 16, doc: 'channels of the first stage (doubled per stage)' }),
     ...ioOptions,
   },
-  build: (o, ctx) => {
+  create: (o, ctx) => {
     const [c, h, w] = resolveInputShape(o, ctx, { rank: 3, example: '[3, 32, 32]' });
     const classes = resolveClasses(o, ctx);
     const n = (o.depth - 2) / 6;

@@ -8,8 +8,8 @@ import { LayerBuilder } from './layers.js';
 import { defineZooModel, ioOptions, resolveClasses, resolveInputShape } from './def.js';
 
 export const textClassifier = defineZooModel({
-  name: 'text_classifier',
-  describe: 'token ids [T] (int64) -> embedding -> mean pooling -> MLP -> classes',
+  type: 'text_classifier',
+  description: 'token ids [T] (int64) -> embedding -> mean pooling -> MLP -> classes',
   example: { inputShape: [64], numClasses: 4, options: { vocabSize: 10000 } },
   options: {
     vocabSize: int({ min: 2, doc: 'number of token ids (ids must lie in [0, vocabSize))' }),
@@ -24,7 +24,7 @@ export const textClassifier = defineZooModel({
     ),
     ...ioOptions,
   },
-  build: (o, ctx) => {
+  create: (o, ctx) => {
     const [t] = resolveInputShape(o, ctx, { rank: 1, example: '[sequence length]' });
     const classes = resolveClasses(o, ctx);
     const l = new LayerBuilder('text_classifier', ctx.seed);

@@ -6,7 +6,6 @@
  * GELU is the exact erf form (the emitted graphs are opset 18, before Gelu became an op).
  */
 import { int, num } from '../../config/schema.js';
-import { ModelError } from '../errors.js';
 import { LayerBuilder } from './layers.js';
 import { defineZooModel, ioOptions, resolveClasses, resolveInputShape } from './def.js';
 
@@ -24,8 +23,8 @@ export function selfAttention(l: LayerBuilder, x: string, d: number, heads: numb
 }
 
 export const transformerEncoder = defineZooModel({
-  name: 'transformer_encoder',
-  describe:
+  type: 'transformer_encoder',
+  description:
     'token ids [T] (int64) -> embeddings + learned positions -> pre-norm Transformer encoder layers -> mean pooling -> classes',
   example: { inputShape: [64], numClasses: 4, options: { vocabSize: 10000 } },
   options: {
@@ -37,10 +36,9 @@ export const transformerEncoder = defineZooModel({
     dropout: num({ min: 0, max: 0.95, default: 0, doc: 'dropout after attention and feed-forward blocks' }),
     ...ioOptions,
   },
-  build: (o, ctx) => {
-    const path = ctx.path ?? 'model';
-    if (o.dModel % o.heads)
-      throw new ModelError(`expected ${path}.heads to divide ${path}.dModel (${o.dModel}) but got ${o.heads}`);
+  check: (o, path) =>
+    o.dModel % o.heads ? `expected ${path}.heads to divide ${path}.dModel (${o.dModel}) but got ${o.heads}` : undefined,
+  create: (o, ctx) => {
     const [t] = resolveInputShape(o, ctx, { rank: 1, example: '[sequence length]' });
     const classes = resolveClasses(o, ctx);
     const l = new LayerBuilder('transformer_encoder', ctx.seed);

@@ -8,8 +8,9 @@ import { LayerBuilder } from './layers.js';
 import { defineZooModel, ioOptions, resolveClasses, resolveInputShape } from './def.js';
 
 export const vgg = defineZooModel({
-  name: 'vgg',
-  describe: 'VGG-style CNN: stages of 3x3 convs (+BN) and ReLU, max pooling per stage, dense layers; [C, H, W] inputs',
+  type: 'vgg',
+  description:
+    'VGG-style CNN: stages of 3x3 convs (+BN) and ReLU, max pooling per stage, dense layers; [C, H, W] inputs',
   example: { inputShape: [3, 32, 32], numClasses: 10 },
   options: {
     stages: arr(arr(int({ min: 1 }), { minItems: 1 }), {
@@ -26,7 +27,7 @@ export const vgg = defineZooModel({
     dropout: num({ min: 0, max: 0.95, default: 0.5, doc: 'dropout before each dense layer' }),
     ...ioOptions,
   },
-  build: (o, ctx) => {
+  create: (o, ctx) => {
     const [c, h0, w0] = resolveInputShape(o, ctx, { rank: 3, example: '[3, 32, 32]' });
     const classes = resolveClasses(o, ctx);
     const l = new LayerBuilder('vgg', ctx.seed);
