@@ -5,44 +5,23 @@
  * channel) run natively when the loader opens, before the first batch.
  */
 import { GymnosError } from '../util/errors.js';
+import { isObj, show, PlanChecker } from './plan-checker.js';
+import {
+  batchTransform,
+  imageTransform,
+  type BatchTransform,
+  type ImageTransform,
+  type NormalizedBatchTransform,
+  type NormalizedTransform,
+} from './transforms.js';
 
-/** A `[height, width]` pair, or one number for a square. */
-export type Size = number | [number, number];
-
-/** Per-sample image transforms, applied in order to uint8 HWC images (values 0..255). */
-export type ImageTransform =
-  /** Pad by `padding` pixels of value `fill` on each side, then crop `size` at a random offset. */
-  | { type: 'randomCrop'; size: Size; padding?: number; fill?: number }
-  /** torchvision RandomResizedCrop: random area fraction `scale` and aspect `ratio`, bilinear resize to `size`. */
-  | { type: 'randomResizedCrop'; size: Size; scale?: [number, number]; ratio?: [number, number] }
-  /** Mirror left-right with probability `p` (default 0.5). */
-  | { type: 'horizontalFlip'; p?: number }
-  /** Mirror top-bottom with probability `p` (default 0.5). */
-  | { type: 'verticalFlip'; p?: number }
-  /** Rotate about the centre by a uniform angle in [-degrees, degrees], bilinear, `fill` outside. */
-  | { type: 'rotation'; degrees: number; fill?: number }
-  /**
-   * Random brightness, contrast, saturation factors in [max(0,1-x), 1+x] and hue shift in [-hue, hue] (hue <= 0.5),
-   * applied in that order.
-   */
-  | { type: 'colorJitter'; brightness?: number; contrast?: number; saturation?: number; hue?: number }
-  /** Replace RGB by its luma (0.299, 0.587, 0.114) in all 3 channels with probability `p` (default 1). */
-  | { type: 'grayscale'; p?: number }
-  /** torchvision RandomErasing with a constant `value`. */
-  | { type: 'randomErasing'; p?: number; scale?: [number, number]; ratio?: [number, number]; value?: number }
-  /** Bilinear resize (half-pixel centres, no antialias). */
-  | { type: 'resize'; size: Size }
-  /** Multiply by `scale` (default 1/255): uint8 range to float [0, 1]. */
-  | { type: 'toFloat'; scale?: number }
-  /** (x - mean[c]) / std[c], one value or one per channel. */
-  | { type: 'normalize'; mean: number[]; std: number[] };
-
-/** Batch-level transforms; both need `label.oneHot` and produce soft labels. */
-export type BatchTransform =
-  /** Mix each sample with its predecessor in the batch: lam ~ Beta(alpha, alpha), applied with probability `p`. */
-  | { type: 'mixup'; alpha?: number; p?: number }
-  /** Paste a box from each sample's predecessor; labels weighted by area. Images only. */
-  | { type: 'cutmix'; alpha?: number; p?: number };
+export type {
+  Size,
+  ImageTransform,
+  BatchTransform,
+  NormalizedTransform,
+  NormalizedBatchTransform,
+} from './transforms.js';
 
 /** Image data: one uint8 image column (see native/README.md for the schema contract). */
 export interface ImageDataPlan {
@@ -108,7 +87,7 @@ export interface NormalizedPlan {
     | { kind: 'image'; column: string; layout: 'NCHW' | 'NHWC'; transforms: NormalizedTransform[] }
     | { kind: 'tabular'; columns: string[]; standardize: { mean: number[]; std: number[] } | null };
   label: { column: string; oneHot: number | null } | null;
-  batchTransforms: { type: 'mixup' | 'cutmix'; alpha: number; p: number }[];
+  batchTransforms: NormalizedBatchTransform[];
   batchSize: number;
   shuffle: boolean;
   seed: number;
@@ -122,20 +101,6 @@ export interface NormalizedPlan {
   rows: number[] | null;
 }
 
-/** A transform with all parameters present and sizes as pairs. */
-export type NormalizedTransform =
-  | { type: 'randomCrop'; size: [number, number]; padding: number; fill: number }
-  | { type: 'randomResizedCrop'; size: [number, number]; scale: [number, number]; ratio: [number, number] }
-  | { type: 'horizontalFlip'; p: number }
-  | { type: 'verticalFlip'; p: number }
-  | { type: 'rotation'; degrees: number; fill: number }
-  | { type: 'colorJitter'; brightness: number; contrast: number; saturation: number; hue: number }
-  | { type: 'grayscale'; p: number }
-  | { type: 'randomErasing'; p: number; scale: [number, number]; ratio: [number, number]; value: number }
-  | { type: 'resize'; size: [number, number] }
-  | { type: 'toFloat'; scale: number }
-  | { type: 'normalize'; mean: number[]; std: number[] };
-
 /** Thrown by `validatePlan`; `issues` lists every problem found. */
 export class PlanError extends GymnosError {
   readonly code = 'ERR_PLAN';
@@ -145,168 +110,12 @@ export class PlanError extends GymnosError {
   }
 }
 
-type Rec = Record<string, unknown>;
-const show = (v: unknown): string => (v === undefined ? 'nothing' : (JSON.stringify(v) ?? String(v)));
-const isObj = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-class Checker {
-  issues: string[] = [];
-  fail(path: string, expected: string, got: unknown): void {
-    this.issues.push(`expected ${expected} for plan.${path} but got ${show(got)}`);
-  }
-  keys(o: Rec, path: string, allowed: string[]): void {
-    for (const k of Object.keys(o)) {
-      if (!allowed.includes(k))
-        this.issues.push(`unknown key plan.${path ? `${path}.` : ''}${k}; valid keys: ${allowed.join(', ')}`);
-    }
-  }
-  num(o: Rec, k: string, path: string, def: number | undefined, lo: number, hi: number, int = false): number {
-    const v = o[k] ?? def;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi || (int && !Number.isInteger(v))) {
-      this.fail(`${path}.${k}`.replace(/^\./, ''), `${int ? 'an integer' : 'a number'} in [${lo}, ${hi}]`, o[k]);
-      return def ?? lo;
-    }
-    return v;
-  }
-  bool(o: Rec, k: string, def: boolean): boolean {
-    const v = o[k] ?? def;
-    if (typeof v !== 'boolean') {
-      this.fail(k, 'a boolean', o[k]);
-      return def;
-    }
-    return v;
-  }
-  str(o: Rec, k: string, path: string): string {
-    const v = o[k];
-    if (typeof v !== 'string' || v.length === 0) {
-      this.fail(`${path}.${k}`.replace(/^\./, ''), 'a non-empty string', v);
-      return '';
-    }
-    return v;
-  }
-  pair(o: Rec, k: string, path: string, def: [number, number], lo: number, hi: number): [number, number] {
-    const v = o[k] ?? def;
-    if (
-      !Array.isArray(v) ||
-      v.length !== 2 ||
-      !v.every((x) => typeof x === 'number' && Number.isFinite(x)) ||
-      !(v[0] >= lo && v[0] <= v[1] && v[1] <= hi)
-    ) {
-      this.fail(`${path}.${k}`, `[min, max] with ${lo} <= min <= max <= ${hi}`, o[k]);
-      return def;
-    }
-    return [v[0], v[1]];
-  }
-  size(o: Rec, k: string, path: string): [number, number] {
-    const v = o[k];
-    const ok = (x: unknown) => typeof x === 'number' && Number.isInteger(x) && x >= 1 && x <= 65536;
-    if (ok(v)) return [v as number, v as number];
-    if (Array.isArray(v) && v.length === 2 && v.every(ok)) return [v[0], v[1]];
-    this.fail(`${path}.${k}`, 'a positive integer or [height, width]', v);
-    return [1, 1];
-  }
-  numbers(o: Rec, k: string, path: string, positive = false): number[] {
-    const v = o[k];
-    if (
-      !Array.isArray(v) ||
-      v.length === 0 ||
-      !v.every((x) => typeof x === 'number' && Number.isFinite(x) && (!positive || x > 0))
-    ) {
-      this.fail(`${path}.${k}`, `a non-empty array of ${positive ? 'positive ' : ''}finite numbers`, v);
-      return [positive ? 1 : 0];
-    }
-    return v as number[];
-  }
-}
-
-const TRANSFORM_KEYS: Record<NormalizedTransform['type'], string[]> = {
-  randomCrop: ['size', 'padding', 'fill'],
-  randomResizedCrop: ['size', 'scale', 'ratio'],
-  horizontalFlip: ['p'],
-  verticalFlip: ['p'],
-  rotation: ['degrees', 'fill'],
-  colorJitter: ['brightness', 'contrast', 'saturation', 'hue'],
-  grayscale: ['p'],
-  randomErasing: ['p', 'scale', 'ratio', 'value'],
-  resize: ['size'],
-  toFloat: ['scale'],
-  normalize: ['mean', 'std'],
-};
-const BIG = 1e9;
-
-function transform(c: Checker, t: unknown, path: string, state: { normalized: boolean }): NormalizedTransform | null {
-  if (!isObj(t) || typeof t.type !== 'string' || !(t.type in TRANSFORM_KEYS)) {
-    c.fail(`${path}.type`, `one of ${Object.keys(TRANSFORM_KEYS).join(', ')}`, isObj(t) ? t.type : t);
-    return null;
-  }
-  const type = t.type as NormalizedTransform['type'];
-  c.keys(t, path, ['type', ...TRANSFORM_KEYS[type]]);
-  const p = (def: number) => c.num(t, 'p', path, def, 0, 1);
-  switch (type) {
-    case 'randomCrop':
-      return {
-        type,
-        size: c.size(t, 'size', path),
-        padding: c.num(t, 'padding', path, 0, 0, 4096, true),
-        fill: c.num(t, 'fill', path, 0, -BIG, BIG),
-      };
-    case 'randomResizedCrop':
-      return {
-        type,
-        size: c.size(t, 'size', path),
-        scale: c.pair(t, 'scale', path, [0.08, 1], 1e-9, 1),
-        ratio: c.pair(t, 'ratio', path, [3 / 4, 4 / 3], 1e-6, 1e6),
-      };
-    case 'horizontalFlip':
-    case 'verticalFlip':
-      return { type, p: p(0.5) };
-    case 'rotation':
-      return {
-        type,
-        degrees: c.num(t, 'degrees', path, undefined, 0, 360),
-        fill: c.num(t, 'fill', path, 0, -BIG, BIG),
-      };
-    case 'colorJitter':
-      if (state.normalized)
-        c.issues.push(`plan.${path}: colorJitter must come before normalize (it clamps to the pixel range)`);
-      return {
-        type,
-        brightness: c.num(t, 'brightness', path, 0, 0, BIG),
-        contrast: c.num(t, 'contrast', path, 0, 0, BIG),
-        saturation: c.num(t, 'saturation', path, 0, 0, BIG),
-        hue: c.num(t, 'hue', path, 0, 0, 0.5),
-      };
-    case 'grayscale':
-      return { type, p: p(1) };
-    case 'randomErasing':
-      return {
-        type,
-        p: p(0.5),
-        scale: c.pair(t, 'scale', path, [0.02, 0.33], 0, 1),
-        ratio: c.pair(t, 'ratio', path, [0.3, 3.3], 1e-6, 1e6),
-        value: c.num(t, 'value', path, 0, -BIG, BIG),
-      };
-    case 'resize':
-      return { type, size: c.size(t, 'size', path) };
-    case 'toFloat':
-      return { type, scale: c.num(t, 'scale', path, 1 / 255, 1e-30, BIG) };
-    case 'normalize': {
-      state.normalized = true;
-      const mean = c.numbers(t, 'mean', path);
-      const std = c.numbers(t, 'std', path, true);
-      if (mean.length !== std.length)
-        c.issues.push(`plan.${path}: mean has ${mean.length} values but std has ${std.length}; give one per channel`);
-      return { type, mean, std };
-    }
-  }
-}
-
 /**
  * Validates a loader plan completely and returns it normalized (defaults filled).
  * @throws PlanError listing every problem, each as "expected ... for plan.<path> but got ...".
  */
 export function validatePlan(input: unknown): NormalizedPlan {
-  const c = new Checker();
+  const c = new PlanChecker();
   if (!isObj(input)) throw new PlanError([`expected an object for plan but got ${show(input)}`]);
   const o = input;
   c.keys(o, '', [
@@ -341,7 +150,7 @@ export function validatePlan(input: unknown): NormalizedPlan {
     else {
       const state = { normalized: false };
       ts.forEach((t, i) => {
-        const n = transform(c, t, `data.transforms[${i}]`, state);
+        const n = imageTransform(c, t, `data.transforms[${i}]`, state);
         if (n) transforms.push(n);
       });
     }
@@ -388,19 +197,11 @@ export function validatePlan(input: unknown): NormalizedPlan {
   if (!Array.isArray(bts)) c.fail('batchTransforms', 'an array', bts);
   else
     bts.forEach((t, i) => {
-      const p = `batchTransforms[${i}]`;
-      if (!isObj(t) || (t.type !== 'mixup' && t.type !== 'cutmix'))
-        return c.fail(`${p}.type`, "'mixup' or 'cutmix'", isObj(t) ? t.type : t);
-      c.keys(t, p, ['type', 'alpha', 'p']);
-      batchTransforms.push({
-        type: t.type,
-        alpha: c.num(t, 'alpha', p, t.type === 'mixup' ? 0.2 : 1, 1e-6, 1e6),
-        p: c.num(t, 'p', p, 1, 0, 1),
+      const n = batchTransform(c, t, `batchTransforms[${i}]`, {
+        oneHot: label?.oneHot != null,
+        image: data.kind === 'image',
       });
-      if (label?.oneHot == null)
-        c.issues.push(`plan.${p}: ${t.type} produces soft labels; set plan.label.oneHot to the number of classes`);
-      if (t.type === 'cutmix' && data.kind !== 'image')
-        c.issues.push(`plan.${p}: cutmix needs image data; use mixup for tabular data`);
+      if (n) batchTransforms.push(n);
     });
   const threads = c.num(o, 'threads', '', 1, 1, 256, true);
   let shard = { index: 0, count: 1 };
