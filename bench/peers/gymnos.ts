@@ -140,6 +140,14 @@ export async function runOrtRaw(name: WorkloadName, o: RunOpts): Promise<ToolRes
   for (const c of art.carried)
     carried[c.input] = new ort.Tensor(c.init.dtype as 'float32', c.init.data as Float32Array, c.init.dims);
   const used = new Set(session.inputNames);
+  // the outputs the StepRunner fetches (a graph's other outputs, the raw gradients, would be copies
+  // that only the raw loop paid for)
+  const fetch = [
+    IO_NAMES.loss,
+    art.prediction,
+    ...(art.hasGradNorm ? [IO_NAMES.gradNorm] : []),
+    ...art.carried.map((c) => c.output),
+  ];
   const runMs: number[] = [];
   const r = await timeEpochs(
     toolName('ort-raw', o.threads ?? 1),
@@ -157,7 +165,7 @@ export async function runOrtRaw(name: WorkloadName, o: RunOpts): Promise<ToolRes
       };
       for (const k of Object.keys(feeds)) if (!used.has(k)) delete feeds[k];
       const t0 = performance.now();
-      const out = await session.run(feeds);
+      const out = await session.run(feeds, fetch);
       runMs.push(performance.now() - t0);
       for (const c of art.carried) carried[c.input] = out[c.output];
       return (out[IO_NAMES.loss].data as Float32Array)[0];
