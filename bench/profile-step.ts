@@ -15,9 +15,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { encodeModel, loadModel } from '../src/onnx/io.js';
-import { lowerForCpu, nchwcBlockSize } from '../src/sessions/nchwc.js';
+import { prepareOrtSession } from '../src/sessions/ort-backend.js';
 import { IO_NAMES } from '../src/autodiff/io-names.js';
-import { workloadArtifacts } from './peers/gymnos.js';
+import { cpuSessionConfig, workloadArtifacts } from './peers/gymnos.js';
 import { LEARNING_RATE, WORKLOADS, makeBatches, type WorkloadName } from './peers/workloads.js';
 
 const arg = (name: string, dflt: string) => {
@@ -47,12 +47,11 @@ export async function profileStep(workload: WorkloadName, runs = 10, threads = 1
   mkdirSync(dir, { recursive: true });
   try {
     const optimized = join(dir, `${workload}-optimized.onnx`);
-    // lowered onto NCHWc as CPU sessions run it (src/sessions/nchwc.ts; GYMNOS_NCHWC=0 keeps it standard)
-    const s = await ort.InferenceSession.create(lowerForCpu(encodeModel(art.trainStep), await nchwcBlockSize(ort)), {
-      intraOpNumThreads: threads,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
+    // the model and options of Gymnos's CPU sessions (NCHWc lowering: src/sessions/nchwc.ts; GYMNOS_NCHWC=0 keeps
+    // it standard), plus the profiler
+    const prepared = await prepareOrtSession(ort, encodeModel(art.trainStep), cpuSessionConfig(threads));
+    const s = await ort.InferenceSession.create(prepared.model, {
+      ...prepared.options,
       enableProfiling: true,
       profileFilePrefix: join(dir, 'prof'),
       optimizedModelFilePath: optimized,

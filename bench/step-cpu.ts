@@ -1,6 +1,7 @@
 /**
- * Median CPU ms of one workload's training step as a CPU session runs it (Convs lowered onto
- * NCHWc, src/sessions/nchwc.ts), after two warm-up steps; prints one JSON line. To compare two
+ * Median CPU ms of one workload's training step as a CPU session runs it (the same model bytes and
+ * session options as OrtBackend: Convs lowered onto NCHWc, src/sessions/nchwc.ts), after two warm-up steps; prints one
+ * JSON line. To compare two
  * commits on a shared machine, run it from both checkouts in alternation and take the median of
  * each side's medians (process CPU time is steadier under load than wall time).
  *
@@ -9,8 +10,8 @@
 import ort from 'onnxruntime-node';
 import { encodeModel } from '../src/onnx/io.js';
 import { IO_NAMES } from '../src/autodiff/io-names.js';
-import { lowerForCpu, nchwcBlockSize } from '../src/sessions/nchwc.js';
-import { workloadArtifacts } from './peers/gymnos.js';
+import { prepareOrtSession } from '../src/sessions/ort-backend.js';
+import { cpuSessionConfig, workloadArtifacts } from './peers/gymnos.js';
 import { LEARNING_RATE, WORKLOADS, makeBatches, type WorkloadName } from './peers/workloads.js';
 import { medianOf } from './peers/results.js';
 
@@ -21,12 +22,9 @@ const arg = (name: string, dflt: string) => {
 const workload = arg('workload', 'resnet20') as WorkloadName;
 const w = WORKLOADS[workload];
 const art = await workloadArtifacts(workload);
-const s = await ort.InferenceSession.create(lowerForCpu(encodeModel(art.trainStep), await nchwcBlockSize(ort)), {
-  intraOpNumThreads: 1,
-  interOpNumThreads: 1,
-  executionMode: 'sequential',
-  graphOptimizationLevel: 'all',
-});
+// the model and options of Gymnos's own CPU sessions
+const prepared = await prepareOrtSession(ort, encodeModel(art.trainStep), cpuSessionConfig(1));
+const s = await ort.InferenceSession.create(prepared.model, prepared.options);
 const b = makeBatches(w, 1);
 const feeds: Record<string, ort.Tensor> = {
   [art.dataInputs[0].name]: new ort.Tensor('float32', b.x[0], [w.batch, ...w.sample]),

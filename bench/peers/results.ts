@@ -5,7 +5,7 @@
  * and workload are combined by their median; Gymnos/PyTorch ratios come from the combined rows.
  * Pure functions, so the parsing and arithmetic are tested without Python (test/bench/peers.test.ts).
  */
-import { WORKLOADS, type ToolResult, type WorkloadName } from './workloads.js';
+import { WORKLOADS, median, type ToolResult, type WorkloadName } from './workloads.js';
 
 export type Failed = { tool: string; workload: WorkloadName | 'all'; error: string };
 export type Row = ToolResult & { sessionMs?: number; sessionShare?: number; rounds?: number; peak_rss_mb?: number };
@@ -89,12 +89,7 @@ export function parsePeerOutput(stdout: string, source: string): PeerOutput {
 }
 
 /** The median (the mean of the two middle values for an even count). */
-export function medianOf(xs: number[]): number {
-  if (!xs.length) throw new Error('median of no values');
-  const s = [...xs].sort((a, b) => a - b);
-  const h = s.length >> 1;
-  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
-}
+export const medianOf = median;
 
 /** One row per (workload, tool): the median over rounds of the per-round median step times. */
 export function aggregateRounds(rows: Row[]): Row[] {

@@ -138,9 +138,15 @@ export function toNhwc(x: Float32Array, n: number, c: number, h: number, w: numb
   return out;
 }
 
+/**
+ * The median; of an even count, the mean of the middle two (the upper one biased a 2-epoch --quick run to its slower
+ * epoch).
+ */
 export const median = (xs: number[]): number => {
+  if (!xs.length) throw new Error('median of no values');
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
+  const h = s.length >> 1;
+  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
 };
 export const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 

@@ -5,35 +5,61 @@
  * same options without filling defaults (src/experiment/), because a system.json session profile
  * is merged under the keys a user wrote before the SessionManager fills the rest.
  */
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { bool, check, int, obj, oneOf, str, type Issue, type Props, type Schema } from '../config/schema.js';
 import { SessionError } from './errors.js';
 import { parseDevice } from './providers.js';
 import type { ValidatedSessionConfig } from './types.js';
 
 /**
- * Default intra-op threads: half the logical CPUs (about the physical cores), at least 1, at most 8.
- * Measured with bench/session-threads.ts (MLP 784-256-128-10 training step, batch 128, weights fed
- * as inputs; median ms of 200 steps; spinning off unless noted):
+ * Physical CPU cores this process may use: the distinct `thread_siblings_list` entries of Linux's
+ * CPU topology (SMT siblings count once), at most the logical CPUs available here; elsewhere, or
+ * when the topology cannot be read, half the logical CPUs (at least 1). `sysCpu` is for tests.
+ */
+export function physicalCores(logical = availableParallelism(), sysCpu = '/sys/devices/system/cpu'): number {
+  const fallback = Math.max(1, Math.floor(logical / 2));
+  if (process.platform !== 'linux' && sysCpu === '/sys/devices/system/cpu') return fallback;
+  try {
+    const cores = new Set<string>();
+    for (const d of readdirSync(sysCpu)) {
+      if (!/^cpu\d+$/.test(d)) continue;
+      const siblings = join(sysCpu, d, 'topology', 'thread_siblings_list');
+      if (existsSync(siblings)) cores.add(readFileSync(siblings, 'utf8').trim());
+    }
+    return cores.size ? Math.max(1, Math.min(cores.size, logical)) : fallback;
+  } catch {
+    return fallback;
+  }
+}
+
+/**
+ * Default intra-op threads: the physical cores, 1 to 8. Measured with bench/session-threads.ts (MLP
+ * 784-256-128-10 training step, batch 128, weights fed as inputs; median ms of 200 steps; spinning
+ * off unless noted):
  *
  *   16 vCPU Xeon (GPU host, idle)   intra 1: 2.59  2: 1.78  4: 1.61  8: 1.29  16: 1.30  ORT default: 1.27
  *     with 8 busy threads            intra 1: 2.46  2: 1.67  4: 1.37  8: 1.28  16: 1.45  ORT default: 1.26
  *     ORT default + spinning         0.97 idle, but p90 5.0 with 8 busy threads
  *     parallel executor (inter 2)    2.16 (intra 1), never better than sequential
- *   2 vCPU EPYC (dev VM, load ~7 from other jobs)
- *                                    intra 1: 2.87  2: 2.97  ORT default: 2.96  intra 2 + spin: 7.25
  *
- *   2 vCPU EPYC, issue 11 (bench/compare.ts --quick, load 12-27 from other jobs), Trainer 2 threads
- *     over 1, wall: MLP 1.15x, ResNet-20 0.98x, MobileNetV2-style 0.98x (LeNet 12x: an outlier of
- *     the loaded run); per CPU second two threads never won. So one thread stays the default here.
+ * and with the whole Trainer on a 2-core EPYC VM (2 vCPUs, one thread per core), issue 11,
+ * `node --import tsx bench/compare.ts --quick`, Trainer with 2 intra-op threads over 1 (samples/s,
+ * wall):
  *
- * So: threads up to the physical cores help (2x at 8 on 16 vCPUs), more do not; spinning wins on an
- * idle machine and loses badly on a busy one (the trainer's main thread and data loader compete),
- * so it stays off; on 2 cores one thread is as fast as two (and DESIGN.md's earlier measurement
- * found it fastest). The cap of 8 is not measured beyond 16 vCPUs: set session.intraOpThreads.
+ *   quiet machine (load ~1.4)   MLP 1.02x  LeNet 1.10x  ResNet-20 1.37x  MobileNetV2-style 1.29x
+ *   loaded (load 12-27)         MLP 1.15x  ResNet-20 0.98x  MobileNetV2-style 0.98x
+ *
+ * So threads up to the physical cores help (the convolutional nets most), more do not (16 on the
+ * 8-core Xeon: no gain); a busy machine takes the gain away but two threads did not lose there
+ * either. They cost CPU time (ResNet-20: 443 -> 545 CPU ms per step): on a machine shared with other
+ * work, set session.intraOpThreads to 1. Spinning wins on an idle machine and loses badly on a busy
+ * one (the trainer's main thread and data loader compete), so it stays off. The cap of 8 is not
+ * measured beyond 16 vCPUs.
  */
-export function defaultIntraOpThreads(cores = availableParallelism()): number {
-  return Math.max(1, Math.min(8, Math.floor(cores / 2)));
+export function defaultIntraOpThreads(cores = physicalCores()): number {
+  return Math.max(1, Math.min(8, cores));
 }
 
 /** The most intra/inter-op threads accepted: 2-socket servers reach 256 logical CPUs. */
@@ -75,7 +101,7 @@ const threads = (doc: string, dflt: number | (() => number)) =>
 export const sessionOptions = {
   device,
   intraOpThreads: threads(
-    'threads one operator may use; default: half the logical CPUs, 1 to 8 (measured, see sessions/config.ts)',
+    'threads one operator may use; default: the physical CPU cores, 1 to 8 (measured: on 2 cores two threads trained the convolutional nets 1.3x faster, see sessions/config.ts; set 1 on a machine shared with other work)',
     () => defaultIntraOpThreads(),
   ),
   interOpThreads: threads('threads running independent operators in parallel (executionMode: parallel)', 1),

@@ -181,6 +181,30 @@ export function probeModel(): Uint8Array {
   });
 }
 
+/**
+ * The model bytes and SessionOptions a Gymnos session of `config` hands ONNX Runtime: the CPU
+ * NCHWc lowering, WebGPU's workaround lowering, the optimizers the model asks to disable, and
+ * `toSessionOptions`. Exported so a benchmark's raw `InferenceSession` runs exactly what the
+ * backend runs (bench/peers/gymnos.ts): a raw loop with other options is no floor.
+ */
+export async function prepareOrtSession(
+  ort: { InferenceSession: typeof Ort.InferenceSession },
+  model: Uint8Array,
+  config: ResolvedSessionConfig,
+): Promise<{ model: Uint8Array; options: Ort.InferenceSession.SessionOptions }> {
+  // read from the model as Gymnos wrote it (recompute graphs keep their copies: model-options.ts)
+  const disable = disabledOptimizers(model);
+  // CPU: training graphs' Convs onto the NCHWc kernels ORT gives only constant-weight Convs (nchwc.ts)
+  if (config.provider === 'cpu' && config.graphOptimization === 'all')
+    model = lowerForCpu(model, await nchwcBlockSize(ort));
+  // WebGPU: around ONNX Runtime 1.30's wrong results for some Conv channel counts (webgpu-lowering.ts)
+  if (config.provider === 'webgpu') model = lowerForWebgpu(model);
+  const options = toSessionOptions(config);
+  if (disable.length)
+    options.extra = { ...options.extra, optimization: { disable_specified_optimizers: disable.join(',') } };
+  return { model, options };
+}
+
 /** Sessions on onnxruntime-node's InferenceSession. */
 export class OrtBackend implements SessionBackend {
   readonly name = 'ort';
@@ -194,18 +218,9 @@ export class OrtBackend implements SessionBackend {
       if (d.missingProviderFiles.length)
         throw new SessionError('ERR_PROVIDER_UNAVAILABLE', cudaUnavailableMessage(device, d));
     }
-    // read from the model as Gymnos wrote it (recompute graphs keep their copies: model-options.ts)
-    const disable = disabledOptimizers(model);
-    // CPU: training graphs' Convs onto the NCHWc kernels ORT gives only constant-weight Convs (nchwc.ts)
-    if (config.provider === 'cpu' && config.graphOptimization === 'all')
-      model = lowerForCpu(model, await nchwcBlockSize(ort));
-    // WebGPU: around ONNX Runtime 1.30's wrong results for some Conv channel counts (webgpu-lowering.ts)
-    if (config.provider === 'webgpu') model = lowerForWebgpu(model);
     try {
-      const options = toSessionOptions(config);
-      if (disable.length)
-        options.extra = { ...options.extra, optimization: { disable_specified_optimizers: disable.join(',') } };
-      const session = await ort.InferenceSession.create(model, options);
+      const prepared = await prepareOrtSession(ort, model, config);
+      const session = await ort.InferenceSession.create(prepared.model, prepared.options);
       return new OrtSession(ort, session);
     } catch (e) {
       throw (

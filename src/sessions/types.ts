@@ -18,7 +18,7 @@ export type ExecutionMode = 'sequential' | 'parallel';
 export interface SessionConfig {
   /** 'cpu' | 'cuda' | 'cuda:N' | 'webgpu' | 'auto' (cuda when it loads, else cpu). Default 'cpu'. */
   device?: string;
-  /** Threads one operator may use. Default: half the CPUs, 1 to 8 (measured; see `defaultIntraOpThreads`). */
+  /** Threads one operator may use. Default: the physical CPU cores, 1 to 8 (measured; see `defaultIntraOpThreads`). */
   intraOpThreads?: number;
   /** Threads running independent operators when `executionMode` is 'parallel'. Default 1. */
   interOpThreads?: number;

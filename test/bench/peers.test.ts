@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initTfjs, runTfjsWorkload } from '../../bench/peers/tfjs.js';
 import { forwardFlopsPerSample } from '../../bench/peak.js';
 import { workloadModel } from '../../bench/peers/gymnos.js';
+import { median } from '../../bench/peers/workloads.js';
 import { aggregateRounds, describeBlas, medianOf, parsePeerOutput, pytorchRatios } from '../../bench/peers/results.js';
 import { probeTorch, torchArgs } from '../../bench/peers/pytorch.js';
 
@@ -132,6 +133,9 @@ test('aggregateRounds takes the median over rounds per tool and workload and rec
   assert.equal(mlp.stepMs, 5); // even count: mean of the two middle values
   assert.equal(mlp.samplesPerCpuSec, (128 * 1000) / 3);
   assert.equal(medianOf([3, 1, 2, 10]), 2.5);
+  // the per-epoch median of the tools' own timing is the same function (a 2-epoch --quick run: the mean)
+  assert.equal(median([12, 4]), 8);
+  assert.equal(median([5, 1, 3]), 3);
   assert.throws(() => medianOf([]), /no values/);
 });
 

@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { validateSessionConfig, defaultIntraOpThreads } from '../../src/sessions/config.js';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { validateSessionConfig, defaultIntraOpThreads, physicalCores } from '../../src/sessions/config.js';
 import { parseDevice } from '../../src/sessions/providers.js';
 import { SessionError } from '../../src/sessions/errors.js';
 import { SessionManager } from '../../src/sessions/session-manager.js';
@@ -32,11 +35,37 @@ test('defaults fill every field', () => {
   assert.deepEqual(validateSessionConfig(undefined), c);
 });
 
-test('default intra-op threads: half the CPUs, 1 to 8', () => {
+test('default intra-op threads: the physical cores, 1 to 8', () => {
   assert.deepEqual(
     [1, 2, 3, 4, 8, 16, 64].map((n) => defaultIntraOpThreads(n)),
-    [1, 1, 1, 2, 4, 8, 8],
+    [1, 2, 3, 4, 8, 8, 8],
   );
+});
+
+/** A fake /sys/devices/system/cpu with `siblings[i]` as cpu i's thread_siblings_list. */
+function fakeTopology(siblings: string[]): string {
+  const root = mkdtempSync(join(tmpdir(), 'gymnos-cpu-'));
+  siblings.forEach((s, i) => {
+    mkdirSync(join(root, `cpu${i}`, 'topology'), { recursive: true });
+    writeFileSync(join(root, `cpu${i}`, 'topology', 'thread_siblings_list'), `${s}\n`);
+  });
+  mkdirSync(join(root, 'cpufreq')); // not a cpu
+  return root;
+}
+
+test('physical cores: SMT siblings count once; no more than the logical CPUs; half of them without a topology', () => {
+  const smt = fakeTopology(['0,4', '1,5', '2,6', '3,7', '0,4', '1,5', '2,6', '3,7']);
+  const plain = fakeTopology(['0', '1']);
+  try {
+    assert.equal(physicalCores(8, smt), 4);
+    assert.equal(physicalCores(2, smt), 2, 'an affinity mask of 2 CPUs caps it');
+    assert.equal(physicalCores(2, plain), 2, 'a 2-vCPU VM with one thread per core: both');
+    assert.equal(physicalCores(16, join(smt, 'missing')), 8);
+    assert.equal(physicalCores(1, join(smt, 'missing')), 1);
+  } finally {
+    rmSync(smt, { recursive: true, force: true });
+    rmSync(plain, { recursive: true, force: true });
+  }
 });
 
 test('devices parse: cpu, cuda, cuda:N, webgpu, auto', () => {
