@@ -16,7 +16,8 @@
  *   padding sits in an If taken only when the batch is not a block multiple (ragged last batch). Its
  *   kernel is Transpose(dY, [1, 0, 2, 3]); that Transpose is dropped and dY blocked directly by
  *   ReorderInput plus one Transpose that moves whole blocks (the element-wise reorder of the
- *   swapped tensor was 19% of ResNet-20's step).
+ *   swapped tensor was 19% of ResNet-20's step). A tensor read by several lowered Convs (dY by
+ *   the input-gradient and the weight-gradient Conv) is reordered once.
  *
  * Everything else (other groups, ranks, channel counts) stays a standard Conv. The block size is
  * the machine's (8 with AVX2, 16 with AVX-512); `session/nchwc.ts` probes it from the runtime.
@@ -90,6 +91,17 @@ export function lowerConvsToNchwc(graph: Graph, table: ShapeTable, block: number
   for (const o of graph.outputs) uses.set(o.name, (uses.get(o.name) ?? 0) + 1);
   /** Transposes whose only reader was rewritten to read their input instead (dropped at the end). */
   const bypassed = new Set<Node>();
+  /** ReorderInput outputs by input: a tensor read by two lowered Convs is blocked once */
+  const reordered = new Map<string, string>();
+  const reorderOnce = (v: string): string => {
+    let r = reordered.get(v);
+    if (!r) {
+      r = b.fresh('x');
+      b.emit('ReorderInput', [v], [r], { channels_last: 0 }, NCHWC_DOMAIN);
+      reordered.set(v, r);
+    }
+    return r;
+  };
   for (const n of graph.nodes) {
     const layout = layoutOf(n, table, block);
     if (!layout) {
@@ -129,21 +141,20 @@ export function lowerConvsToNchwc(graph: Graph, table: ShapeTable, block: number
       // W = Transpose(T, [1, 0, 2, 3]) with T = dY [N, Co, kh, kw]: ReorderInput blocks Co
       // (MLAS), then one Transpose that keeps the 8 or 16 blocked floats together gives
       // [Co/b, N/b, kh, kw, b_N, b_Co]; the element-wise Transpose of W was ~17% of ResNet-20's step
-      const blocked = reorderPadded(
-        b,
-        `${prefix}/w`,
-        whole!,
-        swapped.inputs[0],
-        b.op('Concat', [b.ints([0, 0, 0, 0]), extra, b.ints([0, 0, 0])], { axis: 0 }),
-      );
-      const split = b.op('Reshape', [
-        blocked,
-        b.ints([-1, block, (co as number) / block, kh as number, kw as number, block]),
-      ]);
-      filter = b.op('Reshape', [
-        b.op('Transpose', [split], { perm: [2, 0, 3, 4, 1, 5] }),
-        b.ints([co as number, -1, kh as number, kw as number]),
-      ]);
+      // ReorderInput(dY) is shared with the input-gradient Conv's (stride 1) reorder of dY; a ragged
+      // batch is padded after it (axis 0 is outermost in both layouts), inside the If
+      const blocked = reorderOnce(swapped.inputs[0]);
+      const padsN = b.op('Concat', [b.ints([0, 0, 0, 0]), extra, b.ints([0, 0, 0])], { axis: 0 });
+      filter = ifPadded(b, `${prefix}/w`, whole!, (sub, pad) => {
+        const split = sub.op('Reshape', [
+          pad ? sub.op('Pad', [blocked, padsN]) : blocked,
+          sub.ints([-1, block, (co as number) / block, kh as number, kw as number, block]),
+        ]);
+        return sub.op('Reshape', [
+          sub.op('Transpose', [split], { perm: [2, 0, 3, 4, 1, 5] }),
+          sub.ints([co as number, -1, kh as number, kw as number]),
+        ]);
+      });
       bypassed.add(swapped.node);
     } else if (layout.filter === 'OIHWBiBo') {
       const split = b.op('Reshape', [
@@ -160,10 +171,7 @@ export function lowerConvsToNchwc(graph: Graph, table: ShapeTable, block: number
       filter = b.op('Reshape', [b.op('Transpose', [split], { perm: [0, 2, 3, 4, 1] }), b.ints(dims)]);
     }
     let xin = xBlocked ?? x;
-    if (layout.reorderInput && !xBlocked) {
-      xin = b.fresh('x');
-      b.emit('ReorderInput', [x], [xin], { channels_last: 0 }, NCHWC_DOMAIN);
-    }
+    if (layout.reorderInput && !xBlocked) xin = reorderOnce(x);
     const attrs: Record<string, number[] | number> = { group: attrInt(n, 'group', 1) };
     for (const k of ['strides', 'pads', 'dilations', 'kernel_shape']) if (n.attrs[k]) attrs[k] = attrInts(n, k, []);
     const y = b.fresh('y');
@@ -184,34 +192,36 @@ function scalarIsZero(b: GraphBuilder, v: string): string {
 }
 
 /**
- * ReorderInput(x) when `skip` (a bool scalar) holds, else ReorderInput(Pad(x, pads)): one If whose
- * branches write the If's output directly, so a batch that needs no padding costs one reorder.
- * (A then-branch passing `x` through would copy it: ORT needs an Identity there.)
+ * One If on `skip` (a bool scalar) whose branches are built by `build` (with `pad` false for the
+ * then-branch, true for the else-branch) and return one value. The branches write the If's output
+ * directly, so a batch that needs no padding costs nothing extra; a then-branch passing an outer
+ * value through would copy it (ORT needs an Identity there).
  */
-function reorderPadded(b: GraphBuilder, prefix: string, skip: string, x: string, pads: string): string {
+function ifPadded(
+  b: GraphBuilder,
+  prefix: string,
+  skip: string,
+  build: (sub: GraphBuilder, pad: boolean) => string,
+): string {
   const branch = (pad: boolean): Graph => {
     const g = emptyGraph(pad ? 'padded' : 'unpadded');
-    const tag = `${prefix}/${pad ? 'padded' : 'unpadded'}`;
-    let input = x;
-    if (pad) {
-      input = b.fresh('padded');
-      g.nodes.push({ name: `${tag}/Pad`, opType: 'Pad', domain: '', inputs: [x, pads], outputs: [input], attrs: {} });
-    }
-    const out = b.fresh('blocked');
-    g.nodes.push({
-      name: `${tag}/ReorderInput`,
-      opType: 'ReorderInput',
-      domain: NCHWC_DOMAIN,
-      inputs: [input],
-      outputs: [out],
-      attrs: { channels_last: { type: 'int', value: 0 } },
-    });
-    g.outputs.push({ name: out, dtype: 'float32' });
+    const sub = new GraphBuilder(g, b.fresh(pad ? 'padded' : 'unpadded'));
+    g.outputs.push({ name: build(sub, pad), dtype: 'float32' });
+    for (const [i, n] of g.nodes.entries()) n.name = `${prefix}/${pad ? 'padded' : 'unpadded'}/${n.opType}_${i}`;
     return g;
   };
   return b.op('If', [skip], {
     then_branch: { type: 'graph', value: branch(false) },
     else_branch: { type: 'graph', value: branch(true) },
+  });
+}
+
+/** ReorderInput(x) when `skip` holds, else ReorderInput(Pad(x, pads)), as one If. */
+function reorderPadded(b: GraphBuilder, prefix: string, skip: string, x: string, pads: string): string {
+  return ifPadded(b, prefix, skip, (sub, pad) => {
+    const out = sub.fresh('blocked');
+    sub.emit('ReorderInput', [pad ? sub.op('Pad', [x, pads]) : x], [out], { channels_last: 0 }, NCHWC_DOMAIN);
+    return out;
   });
 }
 
