@@ -136,7 +136,13 @@ test(
       const nchwcConvs = lowNodes.filter((n) => n.domain === NCHWC_DOMAIN && n.opType === 'Conv').length;
       if (nchwcConvs) lowered++;
       // the weight gradient's kernel (dY^T) built from dY by ReorderInput + one block-keeping Transpose
-      if (lowNodes.some((n) => n.opType === 'Transpose' && attrInts(n, 'perm', []).join() === '2,0,3,4,1,5'))
+      // (inside the If that pads a ragged batch)
+      const withBranches = lowNodes.flatMap((n) =>
+        n.opType === 'If'
+          ? [n, ...['then_branch', 'else_branch'].flatMap((k) => (n.attrs[k] as { value: Graph }).value.nodes)]
+          : [n],
+      );
+      if (withBranches.some((n) => n.opType === 'Transpose' && attrInts(n, 'perm', []).join() === '2,0,3,4,1,5'))
         blockedKernels++;
       const feeds: Record<string, ort.Tensor> = {};
       const rand = (dims: number[]) =>
