@@ -21,6 +21,7 @@ import { attrInts } from '../../onnx/ir.js';
 import { resolvePads } from '../../onnx/shapes/nn-ops.js';
 import { AutodiffError, type GradContext } from '../rule.js';
 import { nchwcExpected } from './conv-nchwc.js';
+import { depthwiseWeightGrad } from './conv-depthwise.js';
 
 /** Resolved, static window geometry of a Conv or pooling node. */
 export interface Window {
@@ -99,7 +100,10 @@ export interface WeightGradSpec {
   win: Window;
 }
 
-/** How the weight gradient is formed: 'batch-conv' (2-D, group 1, kernels larger than 1x1) or 'im2col' (every case). */
+/**
+ * How the weight gradient is formed: 'batch-conv' (2-D, group 1, kernels larger than 1x1; depthwise Convs as
+ * conv-depthwise.ts picks) or 'im2col' (every case).
+ */
 export type WeightGradForm = 'batch-conv' | 'im2col';
 
 /** The default form: 'batch-conv' where CPU sessions run it on NCHWc kernels (conv-nchwc.ts), else 'im2col'. */
@@ -130,6 +134,10 @@ export function weightGrad(c: GradContext, s: WeightGradSpec, form: WeightGradFo
   const padded = win.inSpatial.map((d, i) => d + win.padsBegin[i] + padEnd[i]);
   // 1x1 kernels: im2col is the input itself and dW one MatMul (the batch Conv lost there: MobileNet)
   if (form === 'batch-conv' && group === 1 && n === 2 && taps > 1) return batchConvWeightGrad(c, xp, s.dy, padded, win);
+  if (form === 'batch-conv' && group > 1 && group === s.channels && taps > 1) {
+    const dw = depthwiseWeightGrad(c, xp, s.dy, padded, win, group, s.outChannels);
+    if (dw) return dw;
+  }
   const axes = Array.from({ length: n }, (_, i) => i + 2);
   const slices: string[] = [];
   const tap = Array(n).fill(0);
