@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import ort from 'onnxruntime-node';
 import { A, emptyGraph, type Attr, type Graph } from '../../src/onnx/ir.js';
-import { encodeModel } from '../../src/onnx/io.js';
+import { decodeModel, encodeModel } from '../../src/onnx/io.js';
 import { GraphBuilder } from '../../src/onnx/builder.js';
 import { inferShapes } from '../../src/onnx/shapes/infer.js';
 import { differentiate } from '../../src/autodiff/engine.js';
@@ -18,9 +18,11 @@ import { withRuleOverride } from '../../src/autodiff/registry.js';
 import { convGradWith } from '../../src/autodiff/rules/conv.js';
 import {
   defaultDepthwiseForm,
+  nchwcLowersStacked,
   withDepthwiseForm,
   type DepthwiseForm,
 } from '../../src/autodiff/rules/conv-depthwise.js';
+import { nchwcExpected } from '../../src/autodiff/rules/conv-nchwc.js';
 import { lowerForCpu, nchwcBlockSize } from '../../src/sessions/nchwc.js';
 import { Rng } from '../../src/util/rng.js';
 import { checkGradient, OPSET, randTensor } from './helpers.js';
@@ -134,22 +136,44 @@ test('depthwise dW: the group-conv and stacked forms equal im2col on 30 random s
   assert.ok(seen.strided >= 8 && seen.dilated >= 8 && seen.multiplier >= 8 && seen.oneD >= 4, JSON.stringify(seen));
 });
 
-test('depthwise dW: the default form is group-conv for strided Convs and im2col (Concat) for stride 1', () => {
-  const base = { batch: 2, c: 3, m: 1, spatial: [6, 6], kernel: [3, 3], pads: [1, 1, 1, 1], dilations: [1, 1] };
-  assert.equal(
-    defaultDepthwiseForm({ outSpatial: [3, 3], kernel: [3, 3], strides: [2, 1], dilations: [1, 1] }),
-    'group-conv',
-  );
-  assert.equal(
-    defaultDepthwiseForm({ outSpatial: [6, 6], kernel: [3, 3], strides: [1, 1], dilations: [1, 1] }),
-    'im2col',
-  );
+test('depthwise dW: the default form is stacked where the lowering takes it, else group-conv when strided, else im2col', async () => {
+  const base = { batch: 2, m: 1, spatial: [6, 6], kernel: [3, 3], pads: [1, 1, 1, 1], dilations: [1, 1] };
+  const stacked = nchwcExpected() && nchwcLowersStacked();
+  assert.equal(defaultDepthwiseForm({ strides: [2, 1] }, 3, 1), 'group-conv');
+  assert.equal(defaultDepthwiseForm({ strides: [1, 1] }, 3, 1), 'im2col');
+  assert.equal(defaultDepthwiseForm({ strides: [1, 1] }, 16, 2), 'im2col');
+  assert.equal(defaultDepthwiseForm({ strides: [1, 1] }, 16, 1), stacked ? 'stacked' : 'im2col');
   const rule = convGradWith('flipped', 'batch-conv');
-  const strided = withRuleOverride('Conv', rule, () => gradGraph({ ...base, strides: [2, 2] })).graph;
-  const plain = withRuleOverride('Conv', rule, () => gradGraph({ ...base, strides: [1, 1] })).graph;
+  const strided = withRuleOverride('Conv', rule, () => gradGraph({ ...base, c: 3, strides: [2, 2] })).graph;
+  const plain = withRuleOverride('Conv', rule, () => gradGraph({ ...base, c: 3, strides: [1, 1] })).graph;
   const grouped = (g: Graph) => g.nodes.some((n) => n.opType === 'Conv' && n.name.startsWith('grad/') && n.attrs.group);
   assert.ok(grouped(strided) && !strided.nodes.some((n) => n.opType === 'Concat'));
   assert.ok(plain.nodes.some((n) => n.opType === 'Concat'));
+  // the probe tells what the lowering does to the stacked form's Conv on 16 channels
+  const g = withRuleOverride('Conv', rule, () =>
+    withDepthwiseForm('stacked', () => gradGraph({ ...base, c: 16, strides: [1, 1] })),
+  ).graph;
+  const block = await nchwcBlockSize(ort);
+  if (block) {
+    const model = decodeModel(
+      lowerForCpu(
+        encodeModel({
+          irVersion: 8,
+          opset: new Map([['', OPSET]]),
+          producerName: 'gymnos-test',
+          producerVersion: '',
+          domain: '',
+          modelVersion: 0,
+          docString: '',
+          metadata: {},
+          graph: g,
+        }),
+        block,
+      ),
+    );
+    const plainConvs = model.graph.nodes.filter((n) => n.opType === 'Conv' && n.domain === '').length;
+    assert.equal(plainConvs === 0, nchwcLowersStacked(), `${plainConvs} Convs left unlowered`);
+  }
 });
 
 const rng = new Rng(23);

@@ -6,6 +6,8 @@
  * Formulations were chosen by measurement on ORT CPU, one thread (bench/conv-grad.ts, bench/ab-step.ts):
  * - weight gradient, 2-D group 1, kernel > 1x1, x64: one Conv over the batch as channels
  *   (batchConvWeightGrad), which CPU sessions run on the NCHWc kernels.
+ * - weight gradient, depthwise (group = C) with kernels > 1x1: one Conv as conv-depthwise.ts picks
+ *   ('stacked' on NCHWc, 'group-conv' where strided), falling back to im2col by shape there.
  * - weight gradient, otherwise: Pad + one strided Slice per kernel tap + Concat gives the im2col tensor
  *   [N, taps*C, L] (group 1; grouped: [N, G, Cg*taps, L]); `MatMul(dY[N, Co, L], Transpose(cols))`
  *   is fused by ORT into one FusedMatMul (no copy for the transpose), then ReduceSum over N.
@@ -130,14 +132,14 @@ export function weightGrad(c: GradContext, s: WeightGradSpec, form: WeightGradFo
       ),
     ),
   );
-  const xp = padSpatial(c, s.x, win.padsBegin, padEnd);
   const padded = win.inSpatial.map((d, i) => d + win.padsBegin[i] + padEnd[i]);
-  // 1x1 kernels: im2col is the input itself and dW one MatMul (the batch Conv lost there: MobileNet)
-  if (form === 'batch-conv' && group === 1 && n === 2 && taps > 1) return batchConvWeightGrad(c, xp, s.dy, padded, win);
   if (form === 'batch-conv' && group > 1 && group === s.channels && taps > 1) {
-    const dw = depthwiseWeightGrad(c, xp, s.dy, padded, win, group, s.outChannels);
+    const dw = depthwiseWeightGrad(c, s.x, s.dy, { ...win, padsEnd: padEnd }, padded, group, s.outChannels);
     if (dw) return dw;
   }
+  const xp = padSpatial(c, s.x, win.padsBegin, padEnd);
+  // 1x1 kernels: im2col is the input itself and dW one MatMul (the batch Conv lost there: MobileNet)
+  if (form === 'batch-conv' && group === 1 && n === 2 && taps > 1) return batchConvWeightGrad(c, xp, s.dy, padded, win);
   const axes = Array.from({ length: n }, (_, i) => i + 2);
   const slices: string[] = [];
   const tap = Array(n).fill(0);
