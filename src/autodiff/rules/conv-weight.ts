@@ -6,6 +6,8 @@
  * Formulations were chosen by measurement on ORT CPU, one thread (bench/conv-grad.ts, bench/ab-step.ts):
  * - weight gradient, 2-D group 1, kernel > 1x1, x64: one Conv over the batch as channels
  *   (batchConvWeightGrad), which CPU sessions run on the NCHWc kernels.
+ * - weight gradient, depthwise (group = C) with kernels > 1x1: one Conv as conv-depthwise.ts picks
+ *   ('stacked' on NCHWc, 'group-conv' where strided), falling back to im2col by shape there.
  * - weight gradient, otherwise: Pad + one strided Slice per kernel tap + Concat gives the im2col tensor
  *   [N, taps*C, L] (group 1; grouped: [N, G, Cg*taps, L]); `MatMul(dY[N, Co, L], Transpose(cols))`
  *   is fused by ORT into one FusedMatMul (no copy for the transpose), then ReduceSum over N.
@@ -21,6 +23,7 @@ import { attrInts } from '../../onnx/ir.js';
 import { resolvePads } from '../../onnx/shapes/nn-ops.js';
 import { AutodiffError, type GradContext } from '../rule.js';
 import { nchwcExpected } from './conv-nchwc.js';
+import { depthwiseWeightGrad } from './conv-depthwise.js';
 
 /** Resolved, static window geometry of a Conv or pooling node. */
 export interface Window {
@@ -99,7 +102,10 @@ export interface WeightGradSpec {
   win: Window;
 }
 
-/** How the weight gradient is formed: 'batch-conv' (2-D, group 1, kernels larger than 1x1) or 'im2col' (every case). */
+/**
+ * How the weight gradient is formed: 'batch-conv' (2-D, group 1, kernels larger than 1x1; depthwise Convs as
+ * conv-depthwise.ts picks) or 'im2col' (every case).
+ */
 export type WeightGradForm = 'batch-conv' | 'im2col';
 
 /** The default form: 'batch-conv' where CPU sessions run it on NCHWc kernels (conv-nchwc.ts), else 'im2col'. */
@@ -126,8 +132,12 @@ export function weightGrad(c: GradContext, s: WeightGradSpec, form: WeightGradFo
       ),
     ),
   );
-  const xp = padSpatial(c, s.x, win.padsBegin, padEnd);
   const padded = win.inSpatial.map((d, i) => d + win.padsBegin[i] + padEnd[i]);
+  if (form === 'batch-conv' && group > 1 && group === s.channels && taps > 1) {
+    const dw = depthwiseWeightGrad(c, s.x, s.dy, { ...win, padsEnd: padEnd }, padded, group, s.outChannels);
+    if (dw) return dw;
+  }
+  const xp = padSpatial(c, s.x, win.padsBegin, padEnd);
   // 1x1 kernels: im2col is the input itself and dW one MatMul (the batch Conv lost there: MobileNet)
   if (form === 'batch-conv' && group === 1 && n === 2 && taps > 1) return batchConvWeightGrad(c, xp, s.dy, padded, win);
   const axes = Array.from({ length: n }, (_, i) => i + 2);

@@ -7,6 +7,9 @@
  *   measured 1.07-1.3x faster than ConvTranspose on the ResNet-20 layers; bench/profile-step.ts).
  *   Strided (or padded past the kernel's reach): ConvTranspose(dY, W) with the forward's
  *   strides/pads/dilations/group and an output_padding that restores odd input sizes.
+ *   Measured and dropped for strided Convs (CPU sessions, batch 64, one thread): dY spread with
+ *   zeros by one Pad, then a stride-1 Conv with W' on the NCHWc kernels: 1.5-2.6x slower than
+ *   ConvTranspose on MobileNetV2's stride-2 depthwise layers, 3.3-3.7x on ResNet-20's stride-2 Convs.
  * - Conv dW: 2-D group 1 kernels > 1x1 on x64: one Conv over the batch as channels (CPU sessions
  *   run it on NCHWc kernels); otherwise im2col + batched MatMul (conv-weight.ts).
  * - ConvTranspose dX: Conv(dY, W) with the same attributes; dW: the Conv weight gradient with the

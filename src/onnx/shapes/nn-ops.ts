@@ -88,10 +88,13 @@ function conv(c: ShapeCtx): OutputInfo[] {
   if (w.length !== x.length)
     throw new Error(`${c.where}: the weight has rank ${w.length} but the input has rank ${x.length}; they must match`);
   const wk = w.slice(2);
+  // a symbolic kernel extent (weights computed in the graph, e.g. a depthwise weight gradient with
+  // the batch stacked into the kernel) leaves that output extent unknown, with explicit pads only
+  const symbolic = !c.node.attrs.kernel_shape && attrString(c.node, 'auto_pad', 'NOTSET') === 'NOTSET';
   const kernel = attrInts(
     c.node,
     'kernel_shape',
-    wk.map((d) => (typeof d === 'number' ? d : 0)),
+    wk.map((d) => (typeof d === 'number' ? d : symbolic ? 1 : 0)),
   );
   if (kernel.length !== n || kernel.some((k, i) => k < 1 || (typeof wk[i] === 'number' && wk[i] !== k))) {
     throw new Error(`${c.where}: kernel_shape [${kernel}] does not match the weight's spatial dims [${wk}]`);
@@ -99,7 +102,9 @@ function conv(c: ShapeCtx): OutputInfo[] {
   const strides = attrInts(c.node, 'strides', Array(n).fill(1));
   const dil = attrInts(c.node, 'dilations', Array(n).fill(1));
   const pads = resolvePads(c, spatial, kernel, strides, dil);
-  const out = windows(c, spatial, kernel, strides, pads, dil, false);
+  const out = windows(c, spatial, kernel, strides, pads, dil, false).map((d, i) =>
+    typeof wk[i] === 'number' || c.node.attrs.kernel_shape ? d : null,
+  );
   return [{ dtype: c.dtype(0), shape: [x[0], w[0], ...out] }];
 }
 
