@@ -10,7 +10,8 @@
  *
  * - OIHWBiBo `[Co/b, C/b, kh, kw, b_in, b_out]` for group 1 with C and Co multiples of the block b,
  * - OIHWBo `[Co/b, C, kh, kw, b_out]` for group 1 with C < b (the input stays NCHW, as the stem),
- *   and for depthwise convolutions (group = C = Co, a multiple of b; the input is reordered),
+ *   and for depthwise convolutions (group = C = Co, a multiple of b; the input is reordered), also
+ *   with a symbolic kernel height (the stacked-batch depthwise weight gradient, conv-depthwise.ts),
  * - OIHWBiBo after zero-padding the channels to a block multiple at run time, for group-1 Convs
  *   whose input channels are symbolic: the weight gradient's Conv over the batch as channels. The
  *   padding sits in an If taken only when the batch is not a block multiple (ragged last batch). Its
@@ -57,9 +58,15 @@ function layoutOf(n: Node, table: ShapeTable, block: number): Layout | undefined
   const w = table.info.get(n.inputs[1])?.shape;
   if (!x || !w || x.length !== 4 || w.length !== 4 || xi?.dtype !== 'float32') return undefined;
   const [co, cig, kh, kw] = w;
-  if (typeof co !== 'number' || typeof kh !== 'number' || typeof kw !== 'number' || co % block !== 0) return undefined;
   const c = x[1];
   const group = attrInt(n, 'group', 1);
+  // a depthwise Conv whose kernel height is symbolic: the stacked-batch depthwise weight gradient
+  // (conv-depthwise.ts) stacks the batch along the rows of X and of the dY kernel
+  if (typeof co === 'number' && typeof kw === 'number' && typeof kh !== 'number')
+    return group === c && cig === 1 && co === c && c % block === 0
+      ? { filter: 'OIHWBo', reorderInput: true }
+      : undefined;
+  if (typeof co !== 'number' || typeof kh !== 'number' || typeof kw !== 'number' || co % block !== 0) return undefined;
   if (typeof c !== 'number' || typeof cig !== 'number') {
     // a Conv over the batch as channels (the weight gradient): group 1, channels known only at run time
     return group === 1 && n.inputs.length === 2 && !n.attrs.auto_pad
@@ -166,7 +173,7 @@ export function lowerConvsToNchwc(graph: Graph, table: ShapeTable, block: number
         b.ints([co as number, cig, kh as number, kw as number]),
       ]);
     } else {
-      const dims = [co, cig, kh, kw] as number[];
+      const dims = [co, cig, typeof kh === 'number' ? kh : -1, kw] as number[];
       const split = b.op('Reshape', [w, b.ints([dims[0] / block, block, cig, dims[2], dims[3]])]);
       filter = b.op('Reshape', [b.op('Transpose', [split], { perm: [0, 2, 3, 4, 1] }), b.ints(dims)]);
     }
