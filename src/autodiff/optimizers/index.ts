@@ -23,6 +23,14 @@ export type { SgdOptions } from './sgd.js';
 export type { AdamOptions } from './adam.js';
 export type { RmspropOptions } from './rmsprop.js';
 export type { AdagradOptions } from './adagrad.js';
+export {
+  buildUpdates,
+  planFlatGroups,
+  hasUnitAxis,
+  FLAT_MAX_ELEMENTS,
+  type UpdateInputs,
+  type UpdateLayout,
+} from './flat.js';
 export { clipGradNorm, clipGradValue, type ClipNormResult } from './clip.js';
 
 /** Optimizers by registered type. */
