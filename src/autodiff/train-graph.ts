@@ -184,7 +184,11 @@ export function appendUpdate(
   if (spec.clipGradNorm !== undefined) {
     const clipped = clipGradNorm(
       b,
-      gradList.map((name, i) => ({ name, dtype: dtypeOf(trainable[i]) })),
+      gradList.map((name, i) => ({
+        name,
+        dtype: dtypeOf(trainable[i]),
+        shape: carried.find((c) => c.input === trainable[i])!.init.dims,
+      })),
       spec.clipGradNorm,
     );
     gradList = clipped.grads;

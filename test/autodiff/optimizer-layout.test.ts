@@ -12,12 +12,14 @@ import { GraphBuilder } from '../../src/onnx/builder.js';
 import { encodeModel } from '../../src/onnx/io.js';
 import { tensor, type Tensor } from '../../src/onnx/tensor.js';
 import { Rng } from '../../src/util/rng.js';
+import { inferShapes } from '../../src/onnx/shapes/infer.js';
 import {
   buildUpdates,
   hasUnitAxis,
   planFlatGroups,
   resolveOptimizer,
   FLAT_MAX_ELEMENTS,
+  MAX_GROUP_MEMBERS,
   type OptimizerSpec,
   type ParamUpdate,
   type UpdateLayout,
@@ -53,6 +55,44 @@ test('planFlatGroups: small tensors with equal settings share a buffer; large, l
     [1, 2],
   ]);
   assert.ok(FLAT_MAX_ELEMENTS > 0 && Number.isInteger(FLAT_MAX_ELEMENTS));
+});
+
+test('many small tensors: groups of at most MAX_GROUP_MEMBERS, and every shape of the update graph stays inferable', () => {
+  const n = 2 * MAX_GROUP_MEMBERS + 3;
+  const params = Array.from({ length: n }, (_, i) => upd(`p${i}`, i % 2 ? [4, 1, 1, 1] : [3]));
+  const groups = planFlatGroups(params, 100);
+  assert.deepEqual(
+    groups.map((g) => g.length),
+    [MAX_GROUP_MEMBERS, MAX_GROUP_MEMBERS, 3],
+  );
+  assert.deepEqual(groups.flat(), [...params.keys()]);
+  const g = emptyGraph('many');
+  const b = new GraphBuilder(g, 'many');
+  g.inputs.push({ name: 'lr', dtype: 'float32', shape: [] }, { name: 'step', dtype: 'int64', shape: [] });
+  for (const p of params)
+    g.inputs.push(
+      { name: p.param, dtype: 'float32', shape: p.shape },
+      { name: p.grad, dtype: 'float32', shape: p.shape },
+    );
+  const builds = buildUpdates(
+    b,
+    resolveOptimizer({ type: 'adam' }),
+    params,
+    {
+      lr: 'lr',
+      step: 'step',
+      prefix: (p) => `opt/${p}`,
+    },
+    { maxFlatElements: 100 },
+  );
+  for (const r of builds)
+    for (const s of r.state) g.inputs.push({ name: s.name, dtype: 'float32', shape: s.init.dims });
+  // strict: an unknown shape anywhere throws, naming the node
+  const table = inferShapes(g, 18, { strict: true });
+  builds.forEach((r, i) => {
+    assert.deepEqual(table.info.get(r.newParam)?.shape, params[i].shape, r.newParam);
+    for (const s of r.state) assert.deepEqual(table.info.get(s.next)?.shape, params[i].shape, s.next);
+  });
 });
 
 test('hasUnitAxis: the shapes that take the slow scalar-broadcast path', () => {

@@ -28,6 +28,14 @@ import type { OptimizerBuild, OptimizerState, ParamUpdate, ResolvedOptimizer } f
  */
 export const FLAT_MAX_ELEMENTS = 4096;
 
+/**
+ * Most tensors in one flat group; a larger set is cut into groups of this size. The Split's size
+ * list is a constant of one element per member, and shape inference (src/onnx/shapes/infer.ts) only
+ * reads constants of up to 64 elements: a longer list would leave the graph's shapes unknown, and
+ * the CPU session's NCHWc lowering (src/sessions/nchwc.ts), which needs them, would skip the model.
+ */
+export const MAX_GROUP_MEMBERS = 64;
+
 /** Graph inputs every update reads, and the state prefix of each parameter. */
 export interface UpdateInputs {
   lr: string;
@@ -55,7 +63,10 @@ export interface UpdateLayout {
   flattenEach?: boolean;
 }
 
-/** Indices of `params` updated together (each group has >= 2 members); the rest are updated one by one. */
+/**
+ * Indices of `params` updated together (each group has 2 to MAX_GROUP_MEMBERS members); the rest are updated one by
+ * one.
+ */
 export function planFlatGroups(params: ParamUpdate[], maxElements = FLAT_MAX_ELEMENTS): number[][] {
   const groups = new Map<string, number[]>();
   params.forEach((p, i) => {
@@ -70,7 +81,10 @@ export function planFlatGroups(params: ParamUpdate[], maxElements = FLAT_MAX_ELE
     if (!grp) groups.set(key, (grp = []));
     grp.push(i);
   });
-  return [...groups.values()].filter((g) => g.length >= 2);
+  const out: number[][] = [];
+  for (const grp of groups.values())
+    for (let i = 0; i < grp.length; i += MAX_GROUP_MEMBERS) out.push(grp.slice(i, i + MAX_GROUP_MEMBERS));
+  return out.filter((g) => g.length >= 2);
 }
 
 /**

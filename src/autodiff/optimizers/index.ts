@@ -28,6 +28,7 @@ export {
   planFlatGroups,
   hasUnitAxis,
   FLAT_MAX_ELEMENTS,
+  MAX_GROUP_MEMBERS,
   type UpdateInputs,
   type UpdateLayout,
 } from './flat.js';
