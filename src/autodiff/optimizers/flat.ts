@@ -64,8 +64,8 @@ export interface UpdateLayout {
 }
 
 /**
- * Indices of `params` updated together (each group has 2 to MAX_GROUP_MEMBERS members); the rest are updated one by
- * one.
+ * Indices of `params` updated together (each group has 2 to MAX_GROUP_MEMBERS members); the rest
+ * are updated one by one.
  */
 export function planFlatGroups(params: ParamUpdate[], maxElements = FLAT_MAX_ELEMENTS): number[][] {
   const groups = new Map<string, number[]>();
