@@ -29,12 +29,13 @@ import type { OptimizerBuild, OptimizerState, ParamUpdate, ResolvedOptimizer } f
 export const FLAT_MAX_ELEMENTS = 4096;
 
 /**
- * Most tensors in one flat group; a larger set is cut into groups of this size. The Split's size
- * list is a constant of one element per member, and shape inference (src/onnx/shapes/infer.ts) only
- * reads constants of up to 64 elements: a longer list would leave the graph's shapes unknown, and
- * the CPU session's NCHWc lowering (src/sessions/nchwc.ts), which needs them, would skip the model.
+ * Most tensors in one flat group; a larger set is cut into groups of this size. The training graph
+ * is the same for every provider, and ONNX Runtime's WebGPU kernels bind each input and output of a
+ * node as a storage buffer, at most 16 per shader: a Split into more than 15 parts fails there.
+ * (Shape inference, src/onnx/shapes/infer.ts, also reads the Split's size list only up to 64
+ * elements; past that the CPU session's NCHWc lowering would skip the whole model.)
  */
-export const MAX_GROUP_MEMBERS = 64;
+export const MAX_GROUP_MEMBERS = 15;
 
 /** Graph inputs every update reads, and the state prefix of each parameter. */
 export interface UpdateInputs {
@@ -134,7 +135,10 @@ function buildFlat(
   const sizes = members.map((p) => sizeOf(p.shape));
   const total = sizes.reduce((a, n) => a + n, 0);
   const flatten = (names: string[], hint: string) => {
-    const flat = names.map((n) => b.op('Reshape', [n, b.ints([-1])], {}, hint));
+    // a 1-D member (a bias, a norm's scale) joins the Concat as it is: a Reshape of a graph input copies it
+    const flat = names.map((n, j) =>
+      members[j].shape.length === 1 ? n : b.op('Reshape', [n, b.ints([-1])], {}, hint),
+    );
     return flat.length === 1 ? flat[0] : b.op('Concat', flat, { axis: 0 }, hint);
   };
   const first = members[0];
@@ -195,7 +199,9 @@ function buildFlat(
 function split(b: GraphBuilder, flat: string, members: ParamUpdate[], sizes: number[], hint: string): string[] {
   if (members.length === 1) return [b.op('Reshape', [flat, b.ints(members[0].shape)], {}, hint)];
   const parts = b.opN('Split', [flat, b.ints(sizes)], members.length, { axis: 0 }, `${hint}_split`);
-  return parts.map((part, j) => b.op('Reshape', [part, b.ints(members[j].shape)], {}, hint));
+  return parts.map((part, j) =>
+    members[j].shape.length === 1 ? part : b.op('Reshape', [part, b.ints(members[j].shape)], {}, hint),
+  );
 }
 
 /** Member `j`'s part of a flat initial state. */
