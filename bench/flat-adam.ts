@@ -1,19 +1,23 @@
 /**
- * Adam over one flat parameter buffer against today's per-tensor update, on a workload's real
- * parameter shapes: the per-tensor graph is what the artifact builder emits (one elementwise chain
- * per parameter, src/autodiff/optimizers/adam.ts); the flat graph concatenates the flattened
- * parameters, gradients and both moments, runs the same update once over all of them, and splits
- * the results back into tensors (the state stays per tensor, as checkpoints hold it). Both graphs
- * run in one process, interleaved, median CPU ms per update; the outputs are compared.
+ * The optimizer update over flat buffers against the per-tensor update, on a workload's real
+ * parameter shapes, through the update builder the training graphs use
+ * (src/autodiff/optimizers/flat.ts, buildUpdates): `--max` lists flat-size thresholds to compare
+ * (0: every tensor on its own; inf: every tensor in one flat buffer; the default includes
+ * FLAT_MAX_ELEMENTS, the threshold the training graphs use). All graphs run in one process,
+ * interleaved, median CPU ms per update (including the binding's output copies); the outputs are
+ * checked to be bit-identical to the per-tensor ones.
  *
  *   node --import tsx bench/flat-adam.ts [--workload resnet20|mobilenetv2|lenet|mlp] [--runs 30]
+ *     [--optimizer adam] [--max 0,1024,4096,16384,65536,inf]
+ *   (as-is, always measured first: every tensor updated in its own shape, the update before flat.ts)
  */
 import ort from 'onnxruntime-node';
 import { emptyGraph, type Graph } from '../src/onnx/ir.js';
 import { GraphBuilder } from '../src/onnx/builder.js';
 import { encodeModel } from '../src/onnx/io.js';
 import { sizeOf } from '../src/onnx/tensor.js';
-import { resolveOptimizer, type OptimizerBuild, type ParamUpdate } from '../src/autodiff/optimizers/index.js';
+import { resolveOptimizer, type ParamUpdate } from '../src/autodiff/optimizers/index.js';
+import { buildUpdates, FLAT_MAX_ELEMENTS, type UpdateLayout } from '../src/autodiff/optimizers/flat.js';
 import { workloadArtifacts } from './peers/gymnos.js';
 import { WORKLOADS, type WorkloadName } from './peers/workloads.js';
 import { medianOf } from './peers/results.js';
@@ -28,53 +32,25 @@ interface Param {
   shape: number[];
 }
 
-/** The update graph of `params`, per tensor or flat; outputs are the new parameters and moments in a fixed order. */
-function updateGraph(params: Param[], flat: boolean): { graph: Graph; outputs: string[] } {
-  const g = emptyGraph(flat ? 'flat_adam' : 'adam');
+const optimizer = resolveOptimizer({ type: arg('optimizer', 'adam') });
+
+/** The update graph of `params` with flat groups of tensors up to `max` elements; outputs in a fixed order. */
+function updateGraph(params: Param[], layout: UpdateLayout): { graph: Graph; outputs: string[] } {
+  const g = emptyGraph('update');
   const b = new GraphBuilder(g, 'train');
-  const opt = resolveOptimizer({ type: 'adam', lr: 1e-3 });
   g.inputs.push({ name: 'lr', dtype: 'float32', shape: [] }, { name: 'step', dtype: 'int64', shape: [] });
-  for (const p of params) {
-    for (const k of ['', 'g/', 'opt/m/', 'opt/v/'])
-      g.inputs.push({ name: `${k}${p.name}`, dtype: 'float32', shape: p.shape });
-  }
-  const outputs: string[] = [];
-  if (!flat) {
-    for (const p of params) {
-      const u: ParamUpdate = { param: p.name, grad: `g/${p.name}`, shape: p.shape, dtype: 'float32' };
-      const r: OptimizerBuild = opt.build(b, u, { lr: 'lr', step: 'step', prefix: `opt/${p.name}` });
-      // the builder names state `${prefix}/${key}`: feed the moments under those names
-      outputs.push(r.newParam, ...r.state.map((s) => s.next));
-    }
-    // map the builder's state input names onto the declared moment inputs
-    for (const n of g.nodes)
-      n.inputs = n.inputs.map((i) =>
-        i.replace(/^opt\/(.+)\/exp_avg$/, 'opt/m/$1').replace(/^opt\/(.+)\/exp_avg_sq$/, 'opt/v/$1'),
-      );
-  } else {
-    const total = params.reduce((s, p) => s + sizeOf(p.shape), 0);
-    const cat = (prefix: string) =>
-      b.op(
-        'Concat',
-        params.map((p) => b.op('Reshape', [`${prefix}${p.name}`, b.ints([-1])])),
-        { axis: 0 },
-      );
-    const [pf, gf, mf, vf] = ['', 'g/', 'opt/m/', 'opt/v/'].map(cat);
-    const r = opt.build(
-      b,
-      { param: pf, grad: gf, shape: [total], dtype: 'float32' },
-      { lr: 'lr', step: 'step', prefix: 'flat' },
+  const updates: ParamUpdate[] = params.map((p) => {
+    g.inputs.push(
+      { name: p.name, dtype: 'float32', shape: p.shape },
+      { name: `g/${p.name}`, dtype: 'float32', shape: p.shape },
     );
-    for (const n of g.nodes)
-      n.inputs = n.inputs.map((i) => (i === 'flat/exp_avg' ? mf : i === 'flat/exp_avg_sq' ? vf : i));
-    const sizes = b.ints(params.map((p) => sizeOf(p.shape)));
-    const split = (t: string) => {
-      const parts = params.map((p) => b.fresh(`split_${p.name}`));
-      b.emit('Split', [t, sizes], parts, { axis: 0 });
-      return parts.map((part, i) => b.op('Reshape', [part, b.ints(params[i].shape)]));
-    };
-    const [np, nm, nv] = [r.newParam, ...r.state.map((s) => s.next)].map(split);
-    params.forEach((_, i) => outputs.push(np[i], nm[i], nv[i]));
+    return { param: p.name, grad: `g/${p.name}`, shape: p.shape, dtype: 'float32' };
+  });
+  const builds = buildUpdates(b, optimizer, updates, { lr: 'lr', step: 'step', prefix: (p) => `opt/${p}` }, layout);
+  const outputs: string[] = [];
+  for (const r of builds) {
+    for (const s of r.state) g.inputs.push({ name: s.name, dtype: 'float32', shape: s.init.dims });
+    outputs.push(r.newParam, ...r.state.map((s) => s.next));
   }
   g.outputs = outputs.map((name) => ({ name, dtype: 'float32' as const }));
   return { graph: g, outputs };
@@ -92,25 +68,30 @@ const rand = (dims: number[], lo = -1) =>
     Float32Array.from({ length: sizeOf(dims) }, () => lo + Math.random() * (1 - lo)),
     dims,
   );
+const layouts: Array<[string, UpdateLayout]> = [
+  ['as-is', { maxFlatElements: 0, flattenEach: false }],
+  ...arg('max', `0,1024,4096,${FLAT_MAX_ELEMENTS},65536,inf`)
+    .split(',')
+    .map((m): [string, UpdateLayout] => {
+      const max = m === 'inf' ? Infinity : Number(m);
+      return [max === 0 ? 'per-tensor' : `flat<=${m}`, { maxFlatElements: max }];
+    }),
+];
 const feeds: Record<string, ort.Tensor> = {
   lr: new ort.Tensor('float32', Float32Array.of(1e-3), []),
   step: new ort.Tensor('int64', BigInt64Array.of(3n), []),
 };
-for (const p of params) {
-  feeds[p.name] = rand(p.shape);
-  feeds[`g/${p.name}`] = rand(p.shape);
-  feeds[`opt/m/${p.name}`] = rand(p.shape);
-  feeds[`opt/v/${p.name}`] = rand(p.shape, 0);
-}
 const opts: ort.InferenceSession.SessionOptions = {
   intraOpNumThreads: 1,
   interOpNumThreads: 1,
   executionMode: 'sequential',
   graphOptimizationLevel: 'all',
 };
-const entries = [];
-for (const flat of [false, true]) {
-  const { graph, outputs } = updateGraph(params, flat);
+const entries: Array<{ name: string; s: ort.InferenceSession; outputs: string[]; nodes: number }> = [];
+for (const [name, layout] of layouts) {
+  const { graph, outputs } = updateGraph(params, layout);
+  for (const i of graph.inputs)
+    feeds[i.name] ??= rand(i.shape as number[], /_sq$|sum$|square_avg$/.test(i.name) ? 0 : -1);
   const model = {
     irVersion: 8,
     opset: new Map([['', 18]]),
@@ -123,7 +104,7 @@ for (const flat of [false, true]) {
     graph,
   };
   entries.push({
-    name: flat ? 'flat' : 'per-tensor',
+    name,
     s: await ort.InferenceSession.create(encodeModel(model), opts),
     outputs,
     nodes: graph.nodes.length,
@@ -135,13 +116,14 @@ const results = await Promise.all(
     return e.outputs.map((n) => o[n].data as Float32Array);
   }),
 );
-let worst = 0;
-results[0].forEach((t, i) =>
-  t.forEach((v, j) => {
-    worst = Math.max(worst, Math.abs(v - results[1][i][j]) / Math.max(1, Math.abs(v)));
-  }),
+results.forEach((r, k) =>
+  r.forEach((t, i) =>
+    t.forEach((v, j) => {
+      if (!Object.is(v, results[0][i][j]))
+        throw new Error(`${entries[k].name} and per-tensor disagree at output ${i}[${j}]: ${v} vs ${results[0][i][j]}`);
+    }),
+  ),
 );
-if (worst > 1e-5) throw new Error(`flat and per-tensor Adam disagree by ${worst}`);
 const cpu: Record<string, number[]> = {};
 for (let r = 0; r < runs; r++) {
   for (const e of r % 2 ? [...entries].reverse() : entries) {
@@ -153,8 +135,8 @@ for (let r = 0; r < runs; r++) {
 }
 const total = params.reduce((s, p) => s + sizeOf(p.shape), 0);
 console.log(
-  `${WORKLOADS[workload].title}: Adam over ${params.length} tensors, ${total} parameters; median of ${runs} interleaved runs (CPU ms, including the binding's output copies):`,
+  `${WORKLOADS[workload].title}: ${optimizer.type} over ${params.length} tensors, ${total} parameters; median of ${runs} interleaved runs (CPU ms, including the binding's output copies):`,
 );
 for (const e of entries)
-  console.log(`  ${e.name.padEnd(10)} ${medianOf(cpu[e.name]).toFixed(3)} ms (${e.nodes} nodes)`);
+  console.log(`  ${e.name.padEnd(12)} ${medianOf(cpu[e.name]).toFixed(3)} ms (${e.nodes} nodes)`);
 for (const e of entries) await e.s.release();

@@ -11,7 +11,14 @@ import type { DType, Tensor } from '../onnx/tensor.js';
 import { differentiate } from './engine.js';
 import { AutodiffError } from './rule.js';
 import { buildLoss, type LossSpec } from './losses/index.js';
-import { optimizerOf, clipGradNorm, clipGradValue, type OptimizerSpec } from './optimizers/index.js';
+import {
+  optimizerOf,
+  buildUpdates,
+  clipGradNorm,
+  clipGradValue,
+  type OptimizerSpec,
+  type ParamUpdate,
+} from './optimizers/index.js';
 import { matchesPattern, type ParameterSplit } from './trainable.js';
 import { rewriteForTraining } from './training-mode.js';
 import { IO_NAMES as IO } from './io-names.js';
@@ -177,7 +184,11 @@ export function appendUpdate(
   if (spec.clipGradNorm !== undefined) {
     const clipped = clipGradNorm(
       b,
-      gradList.map((name, i) => ({ name, dtype: dtypeOf(trainable[i]) })),
+      gradList.map((name, i) => ({
+        name,
+        dtype: dtypeOf(trainable[i]),
+        shape: carried.find((c) => c.input === trainable[i])!.init.dims,
+      })),
       spec.clipGradNorm,
     );
     gradList = clipped.grads;
@@ -192,21 +203,22 @@ export function appendUpdate(
       }
     }),
   );
-  trainable.forEach((p, i) => {
+  const updates: ParamUpdate[] = trainable.map((p, i) => {
     const c = carried.find((x) => x.input === p)!;
     const group = (spec.paramGroups ?? []).find((grp) => grp.params.some((pat) => matchesPattern(p, pat)));
-    const ob = optimizer.build(
-      b,
-      {
-        param: p,
-        grad: gradList[i],
-        shape: c.init.dims,
-        dtype: c.init.dtype,
-        lrScale: group?.lrScale,
-        weightDecay: group?.weightDecay,
-      },
-      { lr: IO.lr, step: IO.step, prefix: `opt/${p}` },
-    );
+    return {
+      param: p,
+      grad: gradList[i],
+      shape: c.init.dims,
+      dtype: c.init.dtype,
+      lrScale: group?.lrScale,
+      weightDecay: group?.weightDecay,
+    };
+  });
+  const builds = buildUpdates(b, optimizer, updates, { lr: IO.lr, step: IO.step, prefix: (p) => `opt/${p}` });
+  trainable.forEach((p, i) => {
+    const c = carried.find((x) => x.input === p)!;
+    const ob = builds[i];
     c.output = ob.newParam;
     for (const s of ob.state) {
       g.inputs.push({ name: s.name, dtype: s.init.dtype, shape: [...s.init.dims] });

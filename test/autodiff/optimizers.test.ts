@@ -363,7 +363,7 @@ async function runClip(
   const b = new GraphBuilder(g, 'clip');
   const names = grads.map((t, i) => {
     g.inputs.push({ name: `g${i}`, dtype: t.dtype, shape: t.dims });
-    return { name: `g${i}`, dtype: t.dtype };
+    return { name: `g${i}`, dtype: t.dtype, shape: t.dims };
   });
   let outs = names.map((n) => n.name);
   let norm: string | undefined;
@@ -383,6 +383,7 @@ async function runClip(
   const sess = await session(g);
   try {
     const res = await sess.run(Object.fromEntries(grads.map((t, i) => [`g${i}`, ortTensor(t)])));
+    outs.forEach((o, i) => assert.deepEqual([...res[o].dims], grads[i].dims, `shape of clipped gradient ${i}`));
     return {
       out: outs.map((o) => res[o].data as Float32Array),
       norm: norm ? (res[norm].data as Float32Array)[0] : undefined,
@@ -401,7 +402,7 @@ function clipRef(grads: Float64Array[], maxNorm: number): { out: Float64Array[];
 for (const maxNorm of [0.5, 100]) {
   test(`clipGradNorm(max_norm ${maxNorm}) matches torch.nn.utils.clip_grad_norm_`, async () => {
     const rng = new Rng(11);
-    const grads = [[3, 4], [7], [2, 2, 2]].map((d) =>
+    const grads = [[3, 4], [7], [2, 2, 2], [4, 1, 1]].map((d) =>
       tensor(
         'float32',
         d,

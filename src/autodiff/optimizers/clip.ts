@@ -3,11 +3,13 @@
  *   total = sqrt(sum_i ||g_i||^2);  scale = min(1, max_norm / (total + 1e-6));  g_i <- g_i scale
  *   g_i <- clip(g_i, -clip_value, clip_value)
  * The norm is accumulated in float32 (float64 when any gradient is float64) and returned before
- * clipping, as PyTorch returns it, so the trainer can log it.
+ * clipping, as PyTorch returns it, so the trainer can log it. A gradient whose shape has a unit axis
+ * is scaled through a 1-D view (ONNX Runtime's scalar broadcast is slow on such shapes, flat.ts).
  */
 import type { GraphBuilder } from '../../onnx/builder.js';
 import { DTYPE_CODE, type DType } from '../../onnx/tensor.js';
 import { OptionError } from '../losses/loss.js';
+import { hasUnitAxis } from './flat.js';
 
 export interface ClipNormResult {
   /** Clipped gradient names, in the order given. */
@@ -19,7 +21,7 @@ export interface ClipNormResult {
 /** Scales all gradients together so that their global 2-norm is at most `maxNorm`. */
 export function clipGradNorm(
   b: GraphBuilder,
-  grads: Array<{ name: string; dtype: DType }>,
+  grads: Array<{ name: string; dtype: DType; shape?: number[] }>,
   maxNorm: number,
 ): ClipNormResult {
   if (!(Number.isFinite(maxNorm) && maxNorm > 0))
@@ -41,7 +43,9 @@ export function clipGradNorm(
       s = b.op('Cast', [scale], { to: DTYPE_CODE[g.dtype] });
       casts.set(g.dtype, s);
     }
-    return b.op('Mul', [g.name, s], {}, 'grad_clipped');
+    if (!g.shape || !hasUnitAxis(g.shape)) return b.op('Mul', [g.name, s], {}, 'grad_clipped');
+    const flat = b.op('Mul', [b.op('Reshape', [g.name, b.ints([-1])]), s]);
+    return b.op('Reshape', [flat, b.ints(g.shape)], {}, 'grad_clipped');
   });
   return { grads: out, totalNorm };
 }

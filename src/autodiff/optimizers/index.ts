@@ -23,6 +23,15 @@ export type { SgdOptions } from './sgd.js';
 export type { AdamOptions } from './adam.js';
 export type { RmspropOptions } from './rmsprop.js';
 export type { AdagradOptions } from './adagrad.js';
+export {
+  buildUpdates,
+  planFlatGroups,
+  hasUnitAxis,
+  FLAT_MAX_ELEMENTS,
+  MAX_GROUP_MEMBERS,
+  type UpdateInputs,
+  type UpdateLayout,
+} from './flat.js';
 export { clipGradNorm, clipGradValue, type ClipNormResult } from './clip.js';
 
 /** Optimizers by registered type. */
