@@ -115,7 +115,15 @@ export function lowerForCpu(model: Uint8Array, block: number): Uint8Array {
     if (!count) return model;
     m.opset.set(NCHWC_DOMAIN, 1);
     return encodeModel(m);
-  } catch {
+  } catch (e) {
+    // the model still runs, on the generic kernels: say so (once per reason), never silently
+    const why = `NCHWc lowering skipped, so this session's training Convs run on ONNX Runtime's generic kernels (2-3x slower): ${(e as Error).message}`;
+    if (!warned.has(why)) {
+      warned.add(why);
+      process.emitWarning(why, { code: 'GYMNOS_NCHWC_SKIPPED' });
+    }
     return model;
   }
 }
+
+const warned = new Set<string>();

@@ -206,3 +206,20 @@ test('lowerForCpu leaves models without input-weight Convs byte-identical, and G
     delete process.env.GYMNOS_NCHWC;
   }
 });
+
+test('lowerForCpu says when it cannot lower a model that holds Convs (one warning naming the cause) and returns it unchanged', async () => {
+  const broken = new TextEncoder().encode('\xff\xff Conv but not an ONNX model');
+  const warnings: Array<{ message: string; code?: string }> = [];
+  const onWarning = (w: Error & { code?: string }) => warnings.push({ message: w.message, code: w.code });
+  process.on('warning', onWarning);
+  try {
+    assert.equal(lowerForCpu(broken, 8), broken);
+    assert.equal(lowerForCpu(broken, 8), broken);
+    await new Promise((r) => setImmediate(r)); // warnings are emitted on the next tick
+  } finally {
+    process.off('warning', onWarning);
+  }
+  assert.equal(warnings.length, 1, 'the same cause is reported once');
+  assert.equal(warnings[0].code, 'GYMNOS_NCHWC_SKIPPED');
+  assert.match(warnings[0].message, /NCHWc lowering skipped.*generic kernels/);
+});
