@@ -120,7 +120,7 @@ export function lowerForCpu(model: Uint8Array, block: number): Uint8Array {
     const why = `NCHWc lowering skipped, so this session's training Convs run on ONNX Runtime's generic kernels (2-3x slower): ${(e as Error).message}`;
     if (!warned.has(why)) {
       warned.add(why);
-      process.emitWarning(why, { code: 'GYMNOS_NCHWC_SKIPPED' });
+      process.emitWarning(why, 'GymnosPerformanceWarning');
     }
     return model;
   }
