@@ -17,7 +17,7 @@ import { supportedOps } from './registry.js';
 import { runningStatistics, selectParameters, type TrainableSelection } from './trainable.js';
 import { AutodiffError } from './rule.js';
 import { buildLoss, validateLoss, type LossSpec } from './losses/index.js';
-import { OPTIMIZERS, type OptimizerSpec } from './optimizers/index.js';
+import { OPTIMIZERS, mulByScalar, type OptimizerSpec } from './optimizers/index.js';
 import { wrapInLoop } from './loop.js';
 import { IO_NAMES } from './io-names.js';
 import { GYMNOS_VERSION } from '../util/version.js';
@@ -324,10 +324,11 @@ function buildAccumulation(
   );
   const inv = ab.op('Reciprocal', [ACC_COUNT]);
   const grads = accumulators.map((acc) =>
-    ab.op(
-      'Mul',
-      [acc.input, acc.init.dtype === 'float32' ? inv : ab.op('CastLike', [inv, acc.input])],
-      {},
+    mulByScalar(
+      ab,
+      acc.input,
+      acc.init.dtype === 'float32' ? inv : ab.op('CastLike', [inv, acc.input]),
+      acc.init.dims,
       'mean_grad',
     ),
   );

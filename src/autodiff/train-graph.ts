@@ -7,7 +7,7 @@ import { cloneGraph } from '../onnx/clone.js';
 import { GraphBuilder } from '../onnx/builder.js';
 import { CANONICAL_OPSET } from '../onnx/opset.js';
 import { inferShapes } from '../onnx/shapes/infer.js';
-import type { DType, Tensor } from '../onnx/tensor.js';
+import type { Tensor } from '../onnx/tensor.js';
 import { differentiate } from './engine.js';
 import { AutodiffError } from './rule.js';
 import { buildLoss, type LossSpec } from './losses/index.js';
@@ -171,12 +171,13 @@ export function appendUpdate(
   carried: CarriedValue[],
 ): string | undefined {
   const optimizer = optimizerOf(spec.optimizer, 'training.optimizer');
-  const dtypeOf = (p: string): DType => carried.find((c) => c.input === p)!.init.dtype;
+  // each trainable tensor's carried value (parameter, initial value), looked up once
+  const params = trainable.map((p) => carried.find((c) => c.input === p)!);
   let gradList = grads;
   if (spec.clipGradValue !== undefined) {
     gradList = clipGradValue(
       b,
-      gradList.map((name, i) => ({ name, dtype: dtypeOf(trainable[i]) })),
+      gradList.map((name, i) => ({ name, dtype: params[i].init.dtype })),
       spec.clipGradValue,
     );
   }
@@ -184,11 +185,7 @@ export function appendUpdate(
   if (spec.clipGradNorm !== undefined) {
     const clipped = clipGradNorm(
       b,
-      gradList.map((name, i) => ({
-        name,
-        dtype: dtypeOf(trainable[i]),
-        shape: carried.find((c) => c.input === trainable[i])!.init.dims,
-      })),
+      gradList.map((name, i) => ({ name, dtype: params[i].init.dtype, shape: params[i].init.dims })),
       spec.clipGradNorm,
     );
     gradList = clipped.grads;
@@ -204,7 +201,7 @@ export function appendUpdate(
     }),
   );
   const updates: ParamUpdate[] = trainable.map((p, i) => {
-    const c = carried.find((x) => x.input === p)!;
+    const c = params[i];
     const group = (spec.paramGroups ?? []).find((grp) => grp.params.some((pat) => matchesPattern(p, pat)));
     return {
       param: p,
@@ -216,8 +213,7 @@ export function appendUpdate(
     };
   });
   const builds = buildUpdates(b, optimizer, updates, { lr: IO.lr, step: IO.step, prefix: (p) => `opt/${p}` });
-  trainable.forEach((p, i) => {
-    const c = carried.find((x) => x.input === p)!;
+  params.forEach((c, i) => {
     const ob = builds[i];
     c.output = ob.newParam;
     for (const s of ob.state) {

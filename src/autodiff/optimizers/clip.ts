@@ -9,7 +9,7 @@
 import type { GraphBuilder } from '../../onnx/builder.js';
 import { DTYPE_CODE, type DType } from '../../onnx/tensor.js';
 import { OptionError } from '../losses/loss.js';
-import { hasUnitAxis } from './flat.js';
+import { mulByScalar } from './flat.js';
 
 export interface ClipNormResult {
   /** Clipped gradient names, in the order given. */
@@ -43,9 +43,7 @@ export function clipGradNorm(
       s = b.op('Cast', [scale], { to: DTYPE_CODE[g.dtype] });
       casts.set(g.dtype, s);
     }
-    if (!g.shape || !hasUnitAxis(g.shape)) return b.op('Mul', [g.name, s], {}, 'grad_clipped');
-    const flat = b.op('Mul', [b.op('Reshape', [g.name, b.ints([-1])]), s]);
-    return b.op('Reshape', [flat, b.ints(g.shape)], {}, 'grad_clipped');
+    return mulByScalar(b, g.name, s, g.shape ?? [], 'grad_clipped');
   });
   return { grads: out, totalNorm };
 }

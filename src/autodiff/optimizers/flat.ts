@@ -56,6 +56,17 @@ export function hasUnitAxis(shape: readonly number[]): boolean {
   return shape.length > 1 && shape.includes(1);
 }
 
+/**
+ * `x * s` for a scalar `s`: through a 1-D view when `shape` has a unit axis (hasUnitAxis), the
+ * same values without ONNX Runtime's slow broadcast. Gradient clipping and the accumulated
+ * gradients' mean scale every gradient this way.
+ */
+export function mulByScalar(b: GraphBuilder, x: string, s: string, shape: readonly number[], hint?: string): string {
+  if (!hasUnitAxis(shape)) return b.op('Mul', [x, s], {}, hint);
+  const flat = b.op('Mul', [b.op('Reshape', [x, b.ints([-1])]), s]);
+  return b.op('Reshape', [flat, b.ints([...shape])], {}, hint);
+}
+
 /** How buildUpdates lays the update out (the defaults are the measured choice; the bench varies them). */
 export interface UpdateLayout {
   /** Largest tensor (elements) in a flat group; 0 updates every tensor on its own. */

@@ -27,6 +27,7 @@ export {
   buildUpdates,
   planFlatGroups,
   hasUnitAxis,
+  mulByScalar,
   FLAT_MAX_ELEMENTS,
   MAX_GROUP_MEMBERS,
   type UpdateInputs,
